@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, the unit-of-work factory, one store per concept, migrations."""

@@ -1,0 +1,49 @@
+"""Processed Matrix events: the guard that makes command handling exactly-once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ProcessedEvent
+
+
+class EventStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def seen(self, event_id: str) -> bool:
+        """True when the event was already handled (in a committed unit)."""
+        found = await self._s.scalar(
+            select(ProcessedEvent.event_id).where(ProcessedEvent.event_id == event_id)
+        )
+        return found is not None
+
+    async def seen_among(self, event_ids: list[str]) -> set[str]:
+        """The subset of `event_ids` already handled: one query for a whole sync batch."""
+        if not event_ids:
+            return set()
+        rows = await self._s.scalars(
+            select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(event_ids))
+        )
+        return set(rows)
+
+    async def mark(
+        self, *, event_id: str, room_id: str, sender: str, outcome: str, now: datetime
+    ) -> None:
+        """Record the event as handled; a second mark of the same ID fails the unit."""
+        self._s.add(
+            ProcessedEvent(
+                event_id=event_id,
+                room_id=room_id,
+                sender=sender,
+                outcome=outcome,
+                processed_at=now,
+            )
+        )
+        await self._s.flush()
+
+    async def get(self, event_id: str) -> ProcessedEvent | None:
+        return await self._s.get(ProcessedEvent, event_id)

@@ -1,0 +1,18 @@
+"""Alembic environment: always runs on a connection handed in by `storage.migrate`."""
+
+from alembic import context
+
+from storage.models import SQLModel
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through `rcc-bot db upgrade`, not the alembic CLI")
+
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds the table
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,83 @@
+"""SQLModel tables. The schema itself is created and changed only by `storage/migrations`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to storage; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class RosterEntry(SQLModel, table=True):
+    """One role held by one Matrix user; an NCPOC entry is bound to one country."""
+
+    __tablename__ = "roster"
+    __table_args__ = (UniqueConstraint("user_id", "role", name="uq_roster_user_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=255, index=True)
+    role: str = Field(max_length=16)
+    country: str | None = Field(default=None, max_length=2, index=True)
+    added_by: str = Field(max_length=255)
+    added_at: datetime = Field(sa_column=utc_column())
+
+
+class RosterSeed(SQLModel, table=True):
+    """The config file's roster as last applied, so config edits apply once as changes."""
+
+    __tablename__ = "roster_seed"
+
+    user_id: str = Field(max_length=255, primary_key=True)
+    role: str = Field(max_length=16, primary_key=True)
+    country: str | None = Field(default=None, max_length=2)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A Matrix event the bot has handled; the key that makes handling exactly-once."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(max_length=255, primary_key=True)
+    room_id: str = Field(max_length=255)
+    sender: str = Field(max_length=255)
+    outcome: str = Field(max_length=16)
+    processed_at: datetime = Field(sa_column=utc_column())
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only record of every command, refusal, broadcast, reminder and digest."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=utc_column(index=True))
+    actor: str = Field(max_length=255, index=True)
+    action: str = Field(max_length=64)
+    outcome: str = Field(max_length=16)
+    room_id: str | None = Field(default=None, max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    detail: str = Field(default="", max_length=1000)

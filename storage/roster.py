@@ -1,0 +1,138 @@
+"""The roster: who holds which role, and for which country."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import RosterEntry, RosterSeed
+
+
+@dataclass(frozen=True)
+class Member:
+    """Everything the roster says about one user."""
+
+    user_id: str
+    roles: frozenset[str]
+    country: str | None
+
+
+@dataclass(frozen=True)
+class SeedEntry:
+    user_id: str
+    role: str
+    country: str | None
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    added: list[SeedEntry]
+    removed: list[SeedEntry]
+
+
+class RosterStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def entries(self) -> list[RosterEntry]:
+        """Every entry, grouped by role then country then user."""
+        query = select(RosterEntry).order_by(
+            RosterEntry.role, RosterEntry.country, RosterEntry.user_id
+        )
+        return list(await self._s.scalars(query))
+
+    async def member(self, user_id: str) -> Member | None:
+        """The roles and country of one user, or None when not on the roster."""
+        rows = list(
+            await self._s.scalars(select(RosterEntry).where(RosterEntry.user_id == user_id))
+        )
+        if not rows:
+            return None
+        country = next((r.country for r in rows if r.country), None)
+        return Member(user_id, frozenset(r.role for r in rows), country)
+
+    async def ncpocs(self, country: str | None = None) -> list[RosterEntry]:
+        """NCPOC entries, of one country or of all."""
+        query = select(RosterEntry).where(RosterEntry.role == "ncpoc")
+        if country is not None:
+            query = query.where(RosterEntry.country == country)
+        return list(
+            await self._s.scalars(query.order_by(RosterEntry.country, RosterEntry.user_id))
+        )
+
+    async def count_ncpocs(self, country: str) -> int:
+        query = select(func.count()).where(
+            RosterEntry.role == "ncpoc", RosterEntry.country == country
+        )
+        return int(await self._s.scalar(query) or 0)
+
+    async def find(self, user_id: str, role: str) -> RosterEntry | None:
+        query = select(RosterEntry).where(RosterEntry.user_id == user_id, RosterEntry.role == role)
+        return await self._s.scalar(query)
+
+    async def add(
+        self, *, user_id: str, role: str, country: str | None, added_by: str, now: datetime
+    ) -> RosterEntry:
+        """Add one role to a user; the caller checks the domain rules first."""
+        entry = RosterEntry(
+            user_id=user_id, role=role, country=country, added_by=added_by, added_at=now
+        )
+        self._s.add(entry)
+        await self._s.flush()
+        return entry
+
+    async def remove(self, user_id: str, role: str | None = None) -> list[RosterEntry]:
+        """Remove a user's roles (one role, or all); returns what was removed."""
+        query = select(RosterEntry).where(RosterEntry.user_id == user_id)
+        if role is not None:
+            query = query.where(RosterEntry.role == role)
+        removed = list(await self._s.scalars(query))
+        for entry in removed:
+            await self._s.delete(entry)
+        await self._s.flush()
+        return removed
+
+    async def apply_seed(self, seed: list[SeedEntry], *, now: datetime) -> SeedResult:
+        """Apply the config roster as changes since it was last applied.
+
+        Entries new in the config are added; entries dropped from the config are removed.
+        Entries unchanged in the config are left as commands have made them, so a member
+        removed by `!roster remove` does not come back at the next start.
+        """
+        previous = {
+            SeedEntry(r.user_id, r.role, r.country)
+            for r in await self._s.scalars(select(RosterSeed))
+        }
+        current = set(seed)
+        added = sorted(current - previous, key=_seed_key)
+        removed = sorted(previous - current, key=_seed_key)
+        for entry in removed:
+            existing = await self.find(entry.user_id, entry.role)
+            if existing is not None and existing.country == entry.country:
+                await self._s.delete(existing)
+        await self._s.flush()
+        for entry in added:
+            existing = await self.find(entry.user_id, entry.role)
+            if existing is not None:
+                existing.country = entry.country
+            else:
+                await self.add(
+                    user_id=entry.user_id,
+                    role=entry.role,
+                    country=entry.country,
+                    added_by="config",
+                    now=now,
+                )
+        await self._s.execute(delete(RosterSeed))
+        self._s.add_all(
+            RosterSeed(user_id=e.user_id, role=e.role, country=e.country) for e in seed
+        )
+        await self._s.flush()
+        return SeedResult(added, removed)
+
+
+def _seed_key(entry: SeedEntry) -> tuple[str, str]:
+    return entry.user_id, entry.role

@@ -1,0 +1,30 @@
+"""The stores of one unit of work, all sharing its session (and so its transaction)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.audit import AuditStore
+from storage.events import EventStore
+from storage.roster import RosterStore
+
+
+class Stores:
+    """Entry point handed to handlers: `store.roster`, `store.audit`, ... share one transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @cached_property
+    def roster(self) -> RosterStore:
+        return RosterStore(self._session)
+
+    @cached_property
+    def events(self) -> EventStore:
+        return EventStore(self._session)
+
+    @cached_property
+    def audit(self) -> AuditStore:
+        return AuditStore(self._session)

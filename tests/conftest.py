@@ -1,0 +1,83 @@
+"""Shared fixtures: databases on every backend, a configured app, a recording reply channel."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FakeClock, write_config
+
+PG_URL = os.environ.get("RCC_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def pytest_collection_modifyitems(config, items):
+    if PG_URL:
+        return
+    skip = pytest.mark.skip(reason="RCC_TEST_DATABASE_URL is not set")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class Backend:
+    """A database URL plus the connect arguments that isolate one test on it."""
+
+    def __init__(self, name: str, url: str, connect_args: dict | None = None) -> None:
+        self.name, self.url, self.connect_args = name, url, connect_args or {}
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request, tmp_path: Path) -> AsyncIterator[Backend]:
+    """An empty database: a fresh SQLite file, or a fresh schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+        return
+    import asyncpg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    await conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield Backend("postgres", PG_URL, {"server_settings": {"search_path": schema}})
+    finally:
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        await conn.close()
+
+
+@pytest.fixture
+async def db(backend: Backend):
+    """A migrated database on each backend."""
+    from storage.db import Database
+
+    database = Database(backend.url, connect_args=backend.connect_args)
+    await database.upgrade()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def app(backend: Backend, tmp_path: Path, clock: FakeClock):
+    """The bot's parts on a test config, migrated and seeded, replies recorded."""
+    from bot.app import App
+    from bot.config import load_config
+    from tests.helpers import RecordingSink
+
+    config = load_config(write_config(tmp_path, backend.url))
+    sink = RecordingSink()
+    instance = App(config, clock=clock, connect_args=backend.connect_args, sink=sink)
+    instance.sink = sink
+    await instance.prepare()
+    yield instance
+    await instance.close()

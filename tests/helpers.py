@@ -1,0 +1,107 @@
+"""Test helpers: a movable clock, config files, a recording reply channel, a chat driver."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+CHAIR = "@chair:test.org"
+STEERING = "@steer:test.org"
+ADMIN = "@admin:test.org"
+JM1, JM2 = "@jm1:test.org", "@jm2:test.org"
+TT1 = "@tt1:test.org"
+OUTSIDER = "@stranger:test.org"
+
+DEFAULT_ROSTER = f'''
+[[roster]]
+user_id = "{CHAIR}"
+role = "chair"
+
+[[roster]]
+user_id = "{STEERING}"
+role = "steering"
+
+[[roster]]
+user_id = "{ADMIN}"
+role = "admin"
+
+[[roster]]
+user_id = "{JM1}"
+role = "ncpoc"
+country = "JM"
+
+[[roster]]
+user_id = "{TT1}"
+role = "ncpoc"
+country = "Trinidad and Tobago"
+'''
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    current: datetime
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+def config_text(url: str, *, roster: str = DEFAULT_ROSTER, extra: str = "", **matrix) -> str:
+    homeserver = matrix.get("homeserver", "https://matrix.test.org")
+    store = matrix.get("store_path", "data/store")
+    user = matrix.get("user_id", "@rccbot:test.org")
+    return f'''
+[matrix]
+homeserver = "{homeserver}"
+user_id = "{user}"
+password = "secret-password"
+store_path = "{store}"
+
+[storage]
+url = "{url}"
+
+[committee]
+timezone = "America/Port_of_Spain"
+rcc_room = "#rcc:test.org"
+steering_room = "#steering:test.org"
+{extra}
+{roster}
+'''
+
+
+def write_config(tmp_path: Path, url: str, **kwargs) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(config_text(url, **kwargs))
+    return path
+
+
+@dataclass
+class RecordingSink:
+    """Stands in for the Matrix outbox: keeps what would have been sent."""
+
+    sent: list = field(default_factory=list)
+
+    async def __call__(self, store, replies, msg) -> None:
+        self.sent.extend(replies)
+
+
+_event_ids = itertools.count(1)
+
+
+async def say(app, sender: str, body: str, *, room: str = "!rcc:test.org", event_id=None):
+    """Send one message through the dispatcher; returns its Outcome."""
+    from bot.dispatcher import Incoming
+
+    event_id = event_id or f"$ev{next(_event_ids)}"
+    return await app.dispatcher.handle(Incoming(event_id, room, sender, body))
+
+
+def text_of(outcome) -> str:
+    """All plain bodies of an outcome's replies, joined."""
+    return "\n".join(r.message.body for r in outcome.replies)

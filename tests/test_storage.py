@@ -1,0 +1,147 @@
+"""Stores and migrations, on SQLite and (when RCC_TEST_DATABASE_URL is set) PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from storage import migrate
+from storage.db import Database, UnsupportedDatabase
+from storage.models import SQLModel
+from storage.roster import SeedEntry
+
+NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
+
+
+async def test_migrations_build_the_schema_the_models_declare(db: Database):
+    def diff(conn):
+        return compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+    assert await migrate.current(db.engine) == migrate.head()
+
+
+async def test_upgrade_twice_applies_nothing(db: Database):
+    assert await db.upgrade() == []
+
+
+async def test_sqlite_connection_settings(db: Database):
+    if not db.is_sqlite:
+        pytest.skip("SQLite pragmas")
+    async with db.engine.connect() as conn:
+        values = {
+            p: (await conn.exec_driver_sql(f"PRAGMA {p}")).scalar()
+            for p in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+        }
+    assert values == {
+        "journal_mode": "wal",
+        "synchronous": 2,
+        "busy_timeout": 10000,
+        "foreign_keys": 1,
+    }
+
+
+def test_unsupported_driver_is_refused():
+    with pytest.raises(UnsupportedDatabase, match="'mysql\\+pymysql'"):
+        Database("mysql+pymysql://x@y/z")
+
+
+async def test_roster_add_member_remove(db: Database):
+    async with db.unit() as store:
+        await store.roster.add(
+            user_id="@a:x", role="ncpoc", country="JM", added_by="@c:x", now=NOW
+        )
+        await store.roster.add(
+            user_id="@a:x", role="admin", country=None, added_by="@c:x", now=NOW
+        )
+    async with db.unit(write=False) as store:
+        member = await store.roster.member("@a:x")
+        assert member.roles == {"ncpoc", "admin"} and member.country == "JM"
+        assert await store.roster.count_ncpocs("JM") == 1
+        assert await store.roster.member("@nobody:x") is None
+        (entry,) = await store.roster.ncpocs("JM")
+        assert entry.added_at == NOW  # timezone-aware UTC on every backend
+    async with db.unit() as store:
+        removed = await store.roster.remove("@a:x", "admin")
+        assert [e.role for e in removed] == ["admin"]
+    async with db.unit() as store:
+        assert (await store.roster.member("@a:x")).roles == {"ncpoc"}
+
+
+async def test_roster_role_is_unique_per_user(db: Database):
+    with pytest.raises(IntegrityError):
+        async with db.unit() as store:
+            for _ in range(2):
+                await store.roster.add(
+                    user_id="@a:x", role="chair", country=None, added_by="t", now=NOW
+                )
+    async with db.unit() as store:
+        assert await store.roster.member("@a:x") is None  # the whole unit rolled back
+
+
+async def test_seed_applies_config_changes_once(db: Database):
+    chair, jm = SeedEntry("@c:x", "chair", None), SeedEntry("@j:x", "ncpoc", "JM")
+    async with db.unit() as store:
+        first = await store.roster.apply_seed([chair, jm], now=NOW)
+    assert first.added == [chair, jm] and first.removed == []
+    # A command removes the NCPOC; the unchanged config must not bring them back.
+    async with db.unit() as store:
+        await store.roster.remove("@j:x")
+        again = await store.roster.apply_seed([chair, jm], now=NOW)
+        assert again.added == again.removed == []
+        assert await store.roster.member("@j:x") is None
+    # Dropping the chair from the config removes them; a new config entry is added.
+    tt = SeedEntry("@t:x", "ncpoc", "TT")
+    async with db.unit() as store:
+        changed = await store.roster.apply_seed([jm, tt], now=NOW)
+        assert changed.added == [tt] and changed.removed == [chair]
+        assert await store.roster.member("@c:x") is None
+        assert (await store.roster.member("@t:x")).country == "TT"
+
+
+async def test_processed_event_is_exactly_once(db: Database):
+    async with db.unit() as store:
+        assert not await store.events.seen("$e1")
+        await store.events.mark(event_id="$e1", room_id="!r", sender="@a:x", outcome="ok", now=NOW)
+    async with db.unit() as store:
+        assert await store.events.seen("$e1")
+        assert await store.events.seen_among(["$e1", "$e2"]) == {"$e1"}
+    with pytest.raises(IntegrityError):
+        async with db.unit() as store:
+            await store.events.mark(
+                event_id="$e1", room_id="!r", sender="@a:x", outcome="ok", now=NOW
+            )
+
+
+async def test_audit_log_is_append_only(db: Database):
+    async with db.unit() as store:
+        for n in range(3):
+            await store.audit.record(
+                actor="@a:x",
+                action="roster add",
+                outcome="accepted",
+                now=NOW + timedelta(minutes=n),
+                detail="x" * 2000,
+            )
+    async with db.unit(write=False) as store:
+        entries = await store.audit.recent(limit=2)
+    assert [e.at for e in entries] == [NOW + timedelta(minutes=2), NOW + timedelta(minutes=1)]
+    assert len(entries[0].detail) == 1000
+    for statement in ("UPDATE audit_log SET outcome = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with db.unit() as store:
+                await store._session.execute(text(statement))
+    async with db.unit(write=False) as store:
+        assert len(await store.audit.recent()) == 3
+
+
+async def test_naive_datetimes_are_refused(db: Database):
+    with pytest.raises(Exception, match="naive datetime"):
+        async with db.unit() as store:
+            await store.audit.record(actor="a", action="b", outcome="c", now=datetime(2026, 1, 1))
