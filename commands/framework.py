@@ -1,0 +1,271 @@
+"""The command framework: routers, declared commands and parameters, the handler context.
+
+A handler is a plain async function `handler(ctx, **arguments)`. It answers through `ctx.reply`
+or by returning a `View` (data plus a template name) or a string; it never sees a Matrix client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from commands.reference import Reference
+    from storage.roster import Member
+    from storage.stores import Stores
+
+
+class Role(StrEnum):
+    NCPOC = "ncpoc"
+    CHAIR = "chair"
+    STEERING = "steering"
+    ADMIN = "admin"
+
+
+ROLE_TITLES = {
+    Role.NCPOC: "NCPOC",
+    Role.CHAIR: "RCC chair",
+    Role.STEERING: "Steering Committee member",
+    Role.ADMIN: "bot admin",
+}
+
+
+def role_titles(roles: Iterable[str]) -> str:
+    """`NCPOC, RCC chair` in the roles' declared order."""
+    return ", ".join(ROLE_TITLES[r] for r in Role if r in set(roles))
+
+
+ANYONE: frozenset[Role] | None = None
+READERS = frozenset({Role.NCPOC, Role.CHAIR, Role.STEERING})
+CONTRIBUTORS = frozenset({Role.NCPOC, Role.CHAIR})
+CHAIR_ONLY = frozenset({Role.CHAIR})
+ROSTER_KEEPERS = frozenset({Role.CHAIR, Role.ADMIN})
+DIGEST_READERS = frozenset({Role.CHAIR, Role.STEERING})
+
+
+class CommandError(Exception):
+    """What the user typed cannot be done; nothing was changed. The message is shown as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ArgumentError(CommandError):
+    """An argument could not be read."""
+
+
+class Refused(Exception):
+    """The sender's role does not allow this; nothing was changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ParseEnv:
+    """What argument parsers may consult: reference data, the committee's zone and the time."""
+
+    reference: Reference
+    zone: ZoneInfo
+    now: Callable[[], datetime]
+
+
+Parser = Callable[[str, ParseEnv], Any]
+
+
+@dataclass(frozen=True)
+class Pos:
+    """A positional argument."""
+
+    name: str
+    parse: Parser
+    metavar: str
+    optional: bool = False
+    words: int = 1  # up to this many words may form the value ("Trinidad and Tobago")
+
+
+@dataclass(frozen=True)
+class Opt:
+    """A `key=value` option, recognised anywhere in the message."""
+
+    key: str
+    parse: Parser
+    metavar: str
+    required: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.key.replace("+", "_").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Text:
+    """The trailing free text (everything not consumed by positionals and options)."""
+
+    name: str
+    metavar: str
+    required: bool = True
+
+
+Param = Pos | Opt | Text
+
+
+@dataclass(frozen=True)
+class View:
+    """Data for a template: `bot/templates/<template>.txt.j2` and `.html.j2` render it."""
+
+    template: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message for the bot to send; by default a reply in the command's room."""
+
+    content: str | View
+    mentions: tuple[str, ...] = ()
+    room_id: str | None = None
+
+
+Handler = Callable[..., Awaitable[str | View | None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    summary: str
+    roles: frozenset[Role] | None
+    params: tuple[Param, ...]
+    example: str
+    aliases: tuple[str, ...] = ()
+    details: str = ""
+
+    @property
+    def family(self) -> str:
+        return self.name.split(" ", 1)[0]
+
+    @property
+    def sub(self) -> str | None:
+        parts = self.name.split(" ", 1)
+        return parts[1] if len(parts) == 2 else None
+
+    @property
+    def options(self) -> dict[str, Opt]:
+        return {p.key: p for p in self.params if isinstance(p, Opt)}
+
+    @property
+    def positionals(self) -> tuple[Pos, ...]:
+        return tuple(p for p in self.params if isinstance(p, Pos))
+
+    @property
+    def text(self) -> Text | None:
+        return next((p for p in self.params if isinstance(p, Text)), None)
+
+    def usage(self, prefix: str = "!") -> str:
+        """The usage line, generated from the declared parameters."""
+        words = [f"{prefix}{self.name}"]
+        for p in self.params:
+            if isinstance(p, Pos):
+                words.append(f"[{p.metavar}]" if p.optional else p.metavar)
+            elif isinstance(p, Opt):
+                words.append(f"{p.key}={p.metavar}" if p.required else f"[{p.key}={p.metavar}]")
+        text = self.text
+        if text is not None:
+            words.append(f"{text.metavar}..." if text.required else f"[{text.metavar}...]")
+        return " ".join(words)
+
+    def allows(self, roles: Iterable[str]) -> bool:
+        return self.roles is None or bool(self.roles & set(roles))
+
+
+class Router:
+    """The commands of one family module; `commands.all_routers()` gathers them in one place."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.commands: list[Command] = []
+        self.family_aliases: dict[str, tuple[str, ...]] = {}
+
+    def command(
+        self,
+        name: str,
+        *,
+        summary: str,
+        roles: frozenset[Role] | None,
+        example: str,
+        params: Iterable[Param] = (),
+        aliases: Iterable[str] = (),
+        details: str = "",
+    ) -> Callable[[Handler], Handler]:
+        """Declare a command; returns the handler unchanged so tests can call it directly."""
+
+        def register(handler: Handler) -> Handler:
+            self.commands.append(
+                Command(
+                    name=name,
+                    handler=handler,
+                    summary=summary,
+                    roles=roles,
+                    params=tuple(params),
+                    example=example,
+                    aliases=tuple(aliases),
+                    details=details,
+                )
+            )
+            return handler
+
+        return register
+
+    def alias(self, family: str, *aliases: str) -> None:
+        """Extra names for a whole family (`!inc` for `!incident`)."""
+        self.family_aliases[family] = self.family_aliases.get(family, ()) + aliases
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Committee settings that commands consult, built from the config once in `main`."""
+
+    prefix: str = "!"
+    committee_name: str = "Regional Cyber Committee"
+    max_ncpocs_per_country: int = 2
+    bot_user_id: str = ""
+
+
+@dataclass
+class Context:
+    """Everything a handler may use: who asked, where, the stores of this unit, and `reply`."""
+
+    sender: str
+    room_id: str
+    event_id: str
+    member: Member | None
+    store: Stores
+    env: ParseEnv
+    settings: Settings
+    now: datetime
+    command: Command | None = None
+    commands: Any = None  # the Registry, for !help
+    is_direct: bool = False
+    encrypted: bool = True
+    replies: list[Reply] = field(default_factory=list)
+    audit_detail: str = ""
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.member.roles if self.member else frozenset()
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+    async def reply(
+        self, content: str | View, *, mentions: Iterable[str] = (), room_id: str | None = None
+    ) -> None:
+        """Queue a message; it is sent after this command's changes are committed."""
+        self.replies.append(Reply(content, tuple(mentions), room_id))

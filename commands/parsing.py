@@ -1,0 +1,335 @@
+"""From a message body to a command and its typed arguments.
+
+`parse(body)` strips reply fallbacks and the prefix, finds the command (names case-insensitive,
+aliases and unambiguous prefixes work), then binds positionals, `key=value` options (recognised
+anywhere) and the trailing free text. Every failure is an `ArgumentError` naming what was wrong.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from commands.framework import ArgumentError, Command, Opt, ParseEnv, Pos, Router
+
+MAX_BODY = 20_000
+OPENING = {'"': '"', "“": "”", "”": "”", "„": "“"}
+CLOSING = {'"', "”", "“"}
+OPTION = re.compile(r"^([A-Za-z][A-Za-z0-9_+\-]*)=(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Token:
+    raw: str  # as typed, quotes included: used to rebuild free text
+    value: str  # quotes removed: used for arguments
+    start: int
+    end: int
+
+
+class UnknownCommand(ArgumentError):
+    """No command has that name; carries the closest known names."""
+
+    def __init__(self, message: str, suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+
+
+class IncompleteCommand(ArgumentError):
+    """A family without a default was named without a (known) subcommand."""
+
+    def __init__(self, message: str, family: str) -> None:
+        super().__init__(message)
+        self.family = family
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Drop the `> quoted` lines a client puts before a reply, and the blank line after."""
+    lines = body.split("\n")
+    if not lines or not lines[0].startswith(">"):
+        return body
+    i = 0
+    while i < len(lines) and lines[i].startswith(">"):
+        i += 1
+    if i < len(lines) and not lines[i].strip():
+        i += 1
+    return "\n".join(lines[i:])
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split on whitespace; a balanced pair of quotes keeps spaces inside one word.
+
+    Straight and typographic double quotes pair up; a quote with no partner is kept as a
+    character, so apostrophes and stray quotes in free text never fail a command.
+    """
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start, value = i, []
+        while i < n and not text[i].isspace():
+            ch = text[i]
+            close_at = _closing_quote(text, i) if ch in OPENING else -1
+            if close_at > i:
+                value.append(text[i + 1 : close_at])
+                i = close_at + 1
+            else:
+                value.append(ch)
+                i += 1
+        tokens.append(Token(text[start:i], "".join(value), start, i))
+    return tokens
+
+
+def _closing_quote(text: str, at: int) -> int:
+    for j in range(at + 1, len(text)):
+        if text[j] in CLOSING:
+            return j
+    return -1
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A parsed command: what to run and with which typed arguments."""
+
+    command: Command
+    arguments: dict[str, Any]
+
+
+class Registry:
+    """All commands, looked up by family and subcommand."""
+
+    def __init__(self, routers: Iterable[Router]) -> None:
+        self.commands: list[Command] = []
+        self._families: dict[str, dict[str | None, Command]] = {}
+        self._family_names: dict[str, str] = {}
+        self._sub_aliases: dict[tuple[str, str], str] = {}
+        for router in routers:
+            for command in router.commands:
+                self._add(command)
+            for family, aliases in router.family_aliases.items():
+                for alias in aliases:
+                    self._name(alias, family)
+
+    def _add(self, command: Command) -> None:
+        subs = self._families.setdefault(command.family, {})
+        if command.sub in subs:
+            raise ValueError(f"command {command.name!r} declared twice")
+        subs[command.sub] = command
+        self.commands.append(command)
+        self._name(command.family, command.family)
+        for alias in command.aliases:
+            if command.sub is None:
+                self._name(alias, command.family)
+            else:
+                self._sub_aliases[(command.family, alias.casefold())] = command.sub
+
+    def _name(self, name: str, family: str) -> None:
+        key = name.casefold()
+        if self._family_names.get(key, family) != family:
+            raise ValueError(f"name {name!r} is used by two command families")
+        self._family_names[key] = family
+
+    @property
+    def families(self) -> list[str]:
+        return list(self._families)
+
+    def family(self, name: str) -> dict[str | None, Command]:
+        return self._families[name]
+
+    def find(self, words: list[str]) -> tuple[Command, int]:
+        """The command named by the first words, and how many words its name took."""
+        if not words:
+            raise UnknownCommand("no command given; type !help for the list", [])
+        family = self._resolve_family(words[0])
+        subs = self._families[family]
+        default = subs.get(None)
+        if len(words) > 1 and len(subs) > (1 if default else 0):
+            sub = self._resolve_sub(family, words[1], allow_prefix=_takes_no_text(default))
+            if sub is not None:
+                return subs[sub], 2
+        if default is not None:
+            return default, 1
+        names = sorted(s for s in subs if s)
+        given = f" {words[1]!r} is not one of them." if len(words) > 1 else ""
+        raise IncompleteCommand(f"!{family} needs one of: {', '.join(names)}.{given}", family)
+
+    def _resolve_family(self, word: str) -> str:
+        key = word.casefold()
+        if key in self._family_names:
+            return self._family_names[key]
+        matches = {f for name, f in self._family_names.items() if name.startswith(key)}
+        if len(matches) == 1:
+            return matches.pop()
+        if matches:
+            raise UnknownCommand(
+                f"!{word} is ambiguous: it could be {', '.join('!' + m for m in sorted(matches))}",
+                sorted(matches),
+            )
+        close = difflib.get_close_matches(key, list(self._family_names), n=3, cutoff=0.5)
+        suggestions = list(dict.fromkeys(self._family_names[c] for c in close))
+        hint = f" Did you mean {' or '.join('!' + s for s in suggestions)}?" if suggestions else ""
+        raise UnknownCommand(
+            f"unknown command !{word}.{hint} Type !help for the list.", suggestions
+        )
+
+    def _resolve_sub(self, family: str, word: str, *, allow_prefix: bool) -> str | None:
+        key = word.casefold()
+        subs = [s for s in self._families[family] if s]
+        if key in subs:
+            return key
+        if (family, key) in self._sub_aliases:
+            return self._sub_aliases[(family, key)]
+        if allow_prefix:
+            matches = [s for s in subs if s.startswith(key)]
+            if len(matches) == 1:
+                return matches[0]
+        return None
+
+
+def _takes_no_text(command: Command | None) -> bool:
+    # A word after `!broadcast` may be the message itself, so only exact subcommand names
+    # are taken there; where the default takes no free text, prefixes are safe.
+    return command is None or command.text is None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A command named in a message, before its arguments are read."""
+
+    command: Command
+    text: str
+    tokens: list[Token]
+
+    def bind(self, env: ParseEnv) -> dict[str, Any]:
+        return bind(self.command, self.text, self.tokens, env)
+
+
+def find(body: str, registry: Registry, prefix: str = "!") -> Found | None:
+    """The command a message body names, or None when the body is not a command."""
+    text = strip_reply_fallback(body).lstrip()
+    if not text.startswith(prefix) or not text[len(prefix) : len(prefix) + 1].isalpha():
+        return None
+    if len(text) > MAX_BODY:
+        raise ArgumentError(f"the message is too long for a command (over {MAX_BODY} characters)")
+    text = text[len(prefix) :]
+    tokens = tokenize(text)
+    command, used = registry.find([t.value for t in tokens[:2]])
+    return Found(command, text, tokens[used:])
+
+
+def parse(body: str, registry: Registry, env: ParseEnv, prefix: str = "!") -> Invocation | None:
+    """The command in a message body with its typed arguments, or None if not a command."""
+    found = find(body, registry, prefix)
+    return None if found is None else Invocation(found.command, found.bind(env))
+
+
+def bind(command: Command, text: str, tokens: list[Token], env: ParseEnv) -> dict[str, Any]:
+    """Typed arguments for `command` from the tokens after its name."""
+    options, rest = _split_options(command, tokens)
+    arguments: dict[str, Any] = {}
+    for opt in command.options.values():
+        raw = options.get(opt.key)
+        if raw is None:
+            if opt.required:
+                raise ArgumentError(f"missing {opt.key}={opt.metavar}")
+            arguments[opt.name] = None
+        else:
+            arguments[opt.name] = _parse_value(opt, raw, env)
+    for pos in command.positionals:
+        if not rest:
+            if not pos.optional:
+                raise ArgumentError(f"missing {pos.metavar}")
+            arguments[pos.name] = None
+            continue
+        try:
+            arguments[pos.name], used = _parse_words(pos, rest, env)
+            rest = rest[used:]
+        except ArgumentError:
+            if not pos.optional or command.text is None:
+                raise
+            arguments[pos.name] = None  # an optional word that does not fit starts the text
+    free = command.text
+    if free is not None:
+        arguments[free.name] = _free_text(text, rest, tokens)
+        if free.required and not arguments[free.name]:
+            raise ArgumentError(f"missing {free.metavar}")
+    elif rest:
+        raise _unexpected(command, rest)
+    return arguments
+
+
+def _parse_words(pos: Pos, rest: list[Token], env: ParseEnv) -> tuple[Any, int]:
+    """The value of a positional, trying the longest run of words first."""
+    first_error: ArgumentError | None = None
+    for n in range(min(pos.words, len(rest)), 0, -1):
+        try:
+            return pos.parse(" ".join(t.value for t in rest[:n]), env), n
+        except ArgumentError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
+
+
+def _split_options(command: Command, tokens: list[Token]) -> tuple[dict[str, str], list[Token]]:
+    known = command.options
+    options: dict[str, str] = {}
+    rest: list[Token] = []
+    for token in tokens:
+        match = OPTION.match(token.raw)
+        key = match.group(1).casefold() if match else None
+        if key is None or key not in known:
+            rest.append(token)
+            continue
+        if key in options:
+            raise ArgumentError(f"{key}= is given twice")
+        value = token.value.split("=", 1)[1].strip()
+        if not value:
+            raise ArgumentError(f"{key}= needs a value: {key}={known[key].metavar}")
+        options[key] = value
+    return options, rest
+
+
+def _parse_value(opt: Opt, raw: str, env: ParseEnv) -> Any:
+    try:
+        return opt.parse(raw, env)
+    except ArgumentError as exc:
+        raise ArgumentError(f"{opt.key}=: {exc.message}") from None
+
+
+def _free_text(text: str, rest: list[Token], tokens: list[Token]) -> str:
+    """The remaining words with their original spacing; removed options leave one space."""
+    if not rest:
+        return ""
+    kept = {id(t) for t in rest}
+    parts: list[str] = []
+    previous: Token | None = None
+    skipped = False
+    for token in tokens:
+        if id(token) not in kept:
+            skipped = previous is not None or skipped
+            continue
+        if previous is not None:
+            gap = text[previous.end : token.start]
+            parts.append(("\n" if "\n" in gap else " ") if skipped else gap)
+        parts.append(token.raw)
+        previous, skipped = token, False
+    return "".join(parts).strip()
+
+
+def _unexpected(command: Command, rest: list[Token]) -> ArgumentError:
+    first = rest[0].raw
+    if OPTION.match(first) and command.options:
+        keys = ", ".join(f"{k}=" for k in command.options)
+        return ArgumentError(
+            f"unknown option {first.split('=', 1)[0]}= (this command takes {keys})"
+        )
+    if OPTION.match(first):
+        return ArgumentError(f"this command takes no options, but got {first.split('=', 1)[0]}=")
+    extra = " ".join(t.raw for t in rest)
+    if len(extra) > 60:
+        extra = extra[:57] + "..."
+    return ArgumentError(f"unexpected {extra!r}")

@@ -1,0 +1,180 @@
+"""Reference data: the countries the committee serves and the Action Plan catalogue.
+
+Both ship as editable TOML files in `commands/data/`; the config can point at the committee's own.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+MEMBERSHIPS = ("member", "associate")
+
+
+class ReferenceDataError(ValueError):
+    """A reference data file is missing, unreadable or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    name: str
+    zone: str
+    membership: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    area: str
+    name: str
+    standard: str
+    source: str = ""
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive key, with punctuation and spacing normalised."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(c for c in decomposed if c.isalnum() or c.isspace())
+    return " ".join(kept.split())
+
+
+@dataclass(frozen=True)
+class Countries:
+    by_code: dict[str, Country]
+    _by_key: dict[str, Country] = field(repr=False)
+
+    def __iter__(self):
+        return iter(self.by_code.values())
+
+    def __len__(self) -> int:
+        return len(self.by_code)
+
+    def resolve(self, text: str) -> Country | None:
+        """The country a user means by a code or a name, or None."""
+        return self._by_key.get(_fold(text))
+
+    def suggest(self, text: str) -> list[str]:
+        """Codes of the countries closest to an unknown input."""
+        keys = difflib.get_close_matches(_fold(text), self._by_key, n=3, cutoff=0.6)
+        return list(dict.fromkeys(self._by_key[k].code for k in keys))
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    areas: tuple[Area, ...]
+    items: tuple[Item, ...]
+
+    def item(self, item_id: str) -> Item | None:
+        return next((i for i in self.items if i.id == item_id.casefold()), None)
+
+    def area(self, area_id: str) -> Area | None:
+        key = area_id.casefold()
+        return next((a for a in self.areas if key in (a.id, a.name.casefold())), None)
+
+    def items_in(self, area_id: str) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.area == area_id)
+
+    def suggest(self, item_id: str) -> list[str]:
+        """IDs closest to an unknown item ID, best first."""
+        ids = [i.id for i in self.items]
+        close = difflib.get_close_matches(item_id.casefold(), ids, n=3, cutoff=0.5)
+        tail = item_id.casefold().rsplit(".", 1)[-1]
+        by_tail = [i for i in ids if i.rsplit(".", 1)[-1].startswith(tail) and tail]
+        return list(dict.fromkeys(close + by_tail))[:3]
+
+
+@dataclass(frozen=True)
+class Reference:
+    countries: Countries
+    catalogue: Catalogue
+
+
+def _read_toml(path: Path | None, default: str) -> tuple[dict, str]:
+    if path is None:
+        text = resources.files("commands.data").joinpath(default).read_text("utf-8")
+        return tomllib.loads(text), f"built-in {default}"
+    try:
+        return tomllib.loads(path.read_text("utf-8")), str(path)
+    except OSError as exc:
+        raise ReferenceDataError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ReferenceDataError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _require(entry: dict, key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ReferenceDataError(f"{where}: `{key}` is missing or empty")
+    return value.strip()
+
+
+def load_countries(path: Path | None = None) -> Countries:
+    """Load and check the countries file (the built-in one when `path` is None)."""
+    data, origin = _read_toml(path, "countries.toml")
+    by_code: dict[str, Country] = {}
+    by_key: dict[str, Country] = {}
+    for n, entry in enumerate(data.get("country", []), start=1):
+        where = f"{origin}: country #{n}"
+        code = _require(entry, "code", where).upper()
+        if len(code) != 2 or not code.isalpha() or code in by_code:
+            raise ReferenceDataError(f"{where}: code {code!r} is not a new two-letter ISO code")
+        zone = _require(entry, "zone", where)
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ReferenceDataError(f"{where}: zone {zone!r} is not an IANA time zone") from None
+        membership = entry.get("membership", "member")
+        if membership not in MEMBERSHIPS:
+            raise ReferenceDataError(f"{where}: membership must be one of {MEMBERSHIPS}")
+        aliases = tuple(entry.get("aliases", ()))
+        country = Country(code, _require(entry, "name", where), zone, membership, aliases)
+        by_code[code] = country
+        for key in (code, country.name, *aliases):
+            by_key[_fold(key)] = country
+    if not by_code:
+        raise ReferenceDataError(f"{origin}: no [[country]] entries")
+    return Countries(by_code, by_key)
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Load and check the Action Plan catalogue (the built-in one when `path` is None)."""
+    data, origin = _read_toml(path, "catalogue.toml")
+    areas = tuple(
+        Area(
+            _require(a, "id", f"{origin}: area #{n}"), _require(a, "name", f"{origin}: area #{n}")
+        )
+        for n, a in enumerate(data.get("area", []), start=1)
+    )
+    area_ids = {a.id for a in areas}
+    items: list[Item] = []
+    for n, entry in enumerate(data.get("item", []), start=1):
+        where = f"{origin}: item #{n}"
+        item_id = _require(entry, "id", where).casefold()
+        area = item_id.split(".", 1)[0]
+        if "." not in item_id or area not in area_ids:
+            raise ReferenceDataError(f"{where}: id {item_id!r} must be <area>.<name>, area known")
+        if any(i.id == item_id for i in items):
+            raise ReferenceDataError(f"{where}: id {item_id!r} appears twice")
+        name, standard = _require(entry, "name", where), _require(entry, "standard", where)
+        items.append(Item(item_id, area, name, standard, entry.get("source", "")))
+    if not areas or not items:
+        raise ReferenceDataError(f"{origin}: needs [[area]] and [[item]] entries")
+    return Catalogue(areas, tuple(items))
+
+
+def load_reference(countries: Path | None = None, catalogue: Path | None = None) -> Reference:
+    """Both reference files, checked."""
+    return Reference(load_countries(countries), load_catalogue(catalogue))

@@ -1,0 +1,123 @@
+"""Argument parsers: each turns one word into a typed value or raises `ArgumentError`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from commands.framework import ArgumentError, ParseEnv, Parser, Role
+from commands.reference import Country
+
+T = TypeVar("T")
+
+USER_ID = re.compile(r"^@[^\s:@]+:[A-Za-z0-9.\-\[\]:]+$")
+DURATION_PART = re.compile(r"(\d+)\s*(s|m|h|d|w)", re.IGNORECASE)
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30m`, `12h`, `7d`, `2w`, `45s` or a combination such as `1d12h`; positive only."""
+    compact = text.strip().replace(" ", "")
+    parts = DURATION_PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts).lower() != compact.lower():
+        raise ValueError(f"{text!r} is not a duration like 30m, 12h, 7d or 2w")
+    seconds = sum(int(n) * UNIT_SECONDS[u.lower()] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+def duration(text: str, _env: ParseEnv) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+
+
+def word(text: str, _env: ParseEnv) -> str:
+    if not text.strip():
+        raise ArgumentError("an empty value was given")
+    return text.strip()
+
+
+def choice(*values: str) -> Parser:
+    """One of fixed words, case-insensitive; returns the canonical spelling."""
+    canonical = {v.casefold(): v for v in values}
+
+    def parse(text: str, _env: ParseEnv) -> str:
+        found = canonical.get(text.strip().casefold())
+        if found is None:
+            raise ArgumentError(f"{text!r} is not one of: {', '.join(values)}")
+        return found
+
+    return parse
+
+
+def enum_choice(enum: type[StrEnum]) -> Parser:
+    parse_word = choice(*(m.value for m in enum))
+
+    def parse(text: str, env: ParseEnv) -> Any:
+        return enum(parse_word(text, env))
+
+    return parse
+
+
+role = enum_choice(Role)
+
+
+def yes_no(text: str, _env: ParseEnv) -> bool:
+    value = text.strip().casefold()
+    if value in ("yes", "y", "true", "1", "on"):
+        return True
+    if value in ("no", "n", "false", "0", "off"):
+        return False
+    raise ArgumentError(f"{text!r} is not yes or no")
+
+
+def country(text: str, env: ParseEnv) -> Country:
+    """An ISO alpha-2 code or the country's name, case-insensitive."""
+    found = env.reference.countries.resolve(text)
+    if found is not None:
+        return found
+    hint = env.reference.countries.suggest(text)
+    tail = f"; did you mean {', '.join(hint)}?" if hint else "; use an ISO code such as JM or TT"
+    raise ArgumentError(f"unknown country {text!r}{tail}")
+
+
+def user_id(text: str, _env: ParseEnv) -> str:
+    value = text.strip()
+    if not USER_ID.match(value):
+        raise ArgumentError(f"{text!r} is not a Matrix user ID like @name:example.org")
+    return value
+
+
+def typed_id(prefix: str) -> Parser:
+    """`INC-12` style IDs (prefix case-insensitive); returns the number."""
+    pattern = re.compile(rf"^{re.escape(prefix)}-?(\d{{1,9}})$", re.IGNORECASE)
+
+    def parse(text: str, _env: ParseEnv) -> int:
+        match = pattern.match(text.strip())
+        if not match:
+            raise ArgumentError(f"{text!r} is not an ID like {prefix}-12")
+        return int(match.group(1))
+
+    return parse
+
+
+def csv(parse_one: Callable[[str, ParseEnv], T]) -> Callable[[str, ParseEnv], list[T]]:
+    """A comma-separated list `a,b,c` of values of one kind; duplicates dropped, order kept."""
+
+    def parse(text: str, env: ParseEnv) -> list[T]:
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if not parts:
+            raise ArgumentError("an empty list was given")
+        return list(dict.fromkeys(parse_one(p, env) for p in parts))
+
+    return parse
+
+
+def join_words(values: Iterable[str]) -> str:
+    return ", ".join(values)
