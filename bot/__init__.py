@@ -1,0 +1,1 @@
+"""The Matrix side of rcc-bot: config, CLI, dispatcher, rendering and (later) the client."""

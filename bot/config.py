@@ -1,0 +1,292 @@
+"""The config file, validated into one typed model. Read in `main` only, never at import."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from commands.framework import Role
+from commands.reference import Reference, ReferenceDataError, load_reference
+from commands.types import USER_ID, parse_duration
+from storage.db import SUPPORTED_DRIVERS
+from storage.roster import SeedEntry
+
+# Secrets may come from the environment instead of the file; the environment wins.
+ENV_OVERRIDES = {
+    "RCC_MATRIX_PASSWORD": ("matrix", "password"),
+    "RCC_STORAGE_URL": ("storage", "url"),
+}
+ROOM = re.compile(r"^(![^\s:]+(:\S+)?|#[^\s:]+:\S+)$")
+
+
+class ConfigError(Exception):
+    """A config problem, as one line naming the file, the key and what is expected."""
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return timedelta(seconds=value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MatrixConfig(Section):
+    homeserver: str = Field(description='the homeserver URL, e.g. "https://matrix.example.org"')
+    user_id: str = Field(description='the bot\'s Matrix ID, e.g. "@rccbot:example.org"')
+    password: SecretStr | None = Field(
+        None, description="the bot account's password (or RCC_MATRIX_PASSWORD)"
+    )
+    store_path: Path = Field(description='a directory for session and keys, e.g. "data/store"')
+    device_name: str = Field("rcc-bot", description="a short device name")
+
+    @field_validator("homeserver")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v.rstrip("/")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user(cls, v: str) -> str:
+        if not USER_ID.match(v):
+            raise ValueError(f"{v!r} is not a Matrix user ID")
+        return v
+
+
+class StorageConfig(Section):
+    url: str = Field(
+        description='a database URL, "sqlite+aiosqlite:///data/rcc.db" or '
+        '"postgresql+asyncpg://user@host/db" (or RCC_STORAGE_URL)'
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        if not v.startswith(tuple(f"{d}://" for d in SUPPORTED_DRIVERS)):
+            raise ValueError("unsupported database driver")
+        return v
+
+
+class CommitteeConfig(Section):
+    name: str = Field("Regional Cyber Committee", description="the committee's name")
+    timezone: str = Field(description='an IANA time zone, e.g. "America/Port_of_Spain"')
+    rcc_room: str = Field(description='a room ID or alias, e.g. "#rcc:example.org"')
+    steering_room: str = Field(description='a room ID or alias, e.g. "#steering:example.org"')
+    command_prefix: str = Field("!", description="one to three non-space characters, e.g. !")
+    max_ncpocs_per_country: int = Field(2, ge=1, le=10, description="a number from 1 to 10")
+    countries_file: Path | None = Field(None, description="a path to a countries TOML file")
+    catalogue_file: Path | None = Field(None, description="a path to a catalogue TOML file")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not a known IANA time zone") from None
+        return v
+
+    @field_validator("rcc_room", "steering_room")
+    @classmethod
+    def _room(cls, v: str) -> str:
+        if not ROOM.match(v):
+            raise ValueError(f"{v!r} is neither a room ID (!id) nor an alias (#name:server)")
+        return v
+
+    @field_validator("command_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if not 1 <= len(v) <= 3 or any(c.isspace() or c.isalnum() for c in v):
+            raise ValueError(f"{v!r} is not a usable prefix")
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class BotConfig(Section):
+    undecryptable_notice_after: Duration = Field(
+        timedelta(seconds=30), description='a duration such as "30s" or "2m"'
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="one of DEBUG, INFO, WARNING, ERROR"
+    )
+
+
+class RosterEntryConfig(Section):
+    user_id: str = Field(description='a Matrix user ID, e.g. "@jm1:example.org"')
+    role: Role = Field(description="one of ncpoc, chair, steering, admin")
+    country: str | None = Field(None, description='a country code, e.g. "JM" (NCPOCs only)')
+
+    @field_validator("user_id")
+    @classmethod
+    def _user(cls, v: str) -> str:
+        if not USER_ID.match(v):
+            raise ValueError(f"{v!r} is not a Matrix user ID")
+        return v
+
+
+class Config(Section):
+    matrix: MatrixConfig = Field(description="a [matrix] section")
+    storage: StorageConfig = Field(description="a [storage] section")
+    committee: CommitteeConfig = Field(description="a [committee] section")
+    bot: BotConfig = Field(BotConfig(), description="a [bot] section")
+    roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
+    _reference: Reference | None = PrivateAttr(None)
+    _seed: list[SeedEntry] = PrivateAttr(default_factory=list)
+
+    @property
+    def reference(self) -> Reference:
+        assert self._reference is not None, "load the config with load_config()"
+        return self._reference
+
+    @property
+    def roster_seed(self) -> list[SeedEntry]:
+        """The config roster with countries resolved to their codes."""
+        return list(self._seed)
+
+
+def load_config(path: Path | str) -> Config:
+    """Read, validate and cross-check the config; raises `ConfigError` with one line."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    _apply_environment(data)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc)) from None
+    try:
+        config._reference = load_reference(
+            config.committee.countries_file, config.committee.catalogue_file
+        )
+    except ReferenceDataError as exc:
+        raise ConfigError(f"{path}: [committee] reference data: {exc}") from None
+    _check_roster(path, config)
+    return config
+
+
+def _apply_environment(data: dict[str, Any]) -> None:
+    for name, (section, key) in ENV_OVERRIDES.items():
+        value = os.environ.get(name)
+        if value:
+            target = data.setdefault(section, {})
+            if isinstance(target, dict):
+                target[key] = value
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    # An unknown key is usually a misspelt one, which also makes the real key "missing":
+    # name the unknown key first, with the closest known key.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    where, expected = _locate(first["loc"])
+    if first["type"] == "missing":
+        problem = "missing"
+    elif first["type"] == "extra_forbidden":
+        problem, expected = "unknown key", ""
+        close = difflib.get_close_matches(str(first["loc"][-1]), _known_keys(first["loc"]), n=1)
+        problem += f" (did you mean {close[0]}?)" if close else " (config.example.toml lists all)"
+    elif first["type"] in ("enum", "literal_error"):
+        problem = f"{first['input']!r} is not valid"
+    else:
+        problem = first["msg"].removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    tail = f" — expected {expected}" if expected else ""
+    return f"{path}: {where}: {problem}{tail}{more}"
+
+
+def _locate(loc: tuple[Any, ...]) -> tuple[str, str]:
+    """`[matrix] homeserver` and the expected-value text of the key at `loc`."""
+    model: Any = Config
+    section, parts, expected = "", [], ""
+    for step in loc:
+        if isinstance(step, int):
+            section = f"[[{section.strip('[]')}]] #{step + 1}"
+            continue
+        field = getattr(model, "model_fields", {}).get(step)
+        if not section:
+            section = f"[{step}]"
+        else:
+            parts.append(str(step))
+        expected = field.description if field is not None and field.description else ""
+        model = _inner_model(field)
+    key = " ".join(parts)
+    return (f"{section} {key}".strip() if key else section), expected
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Config
+    for step in loc[:-1]:
+        if isinstance(step, str) and model is not None:
+            model = _inner_model(model.model_fields.get(step))
+    return list(model.model_fields) if model is not None else []
+
+
+def _inner_model(field: Any) -> Any:
+    annotation = getattr(field, "annotation", None)
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _check_roster(path: Path, config: Config) -> None:
+    countries = config.reference.countries
+    seen: set[tuple[str, Role]] = set()
+    per_country: dict[str, int] = {}
+    codes: list[str | None] = [None] * len(config.roster)
+    for n, entry in enumerate(config.roster, start=1):
+        where = f"{path}: [[roster]] #{n}"
+        if (entry.user_id, entry.role) in seen:
+            raise ConfigError(f"{where}: {entry.user_id} is listed twice as {entry.role.value}")
+        seen.add((entry.user_id, entry.role))
+        if entry.role is not Role.NCPOC:
+            if entry.country is not None:
+                raise ConfigError(f"{where} country: only NCPOCs have a country")
+            continue
+        if entry.country is None:
+            raise ConfigError(f'{where} country: missing — expected a country code, e.g. "JM"')
+        found = countries.resolve(entry.country)
+        if found is None:
+            raise ConfigError(f"{where} country: unknown country {entry.country!r}")
+        codes[n - 1] = found.code
+        per_country[found.code] = per_country.get(found.code, 0) + 1
+        limit = config.committee.max_ncpocs_per_country
+        if per_country[found.code] > limit:
+            raise ConfigError(f"{where}: more than {limit} NCPOCs for {found.code}")
+    config._seed = [
+        SeedEntry(e.user_id, e.role.value, code)
+        for e, code in zip(config.roster, codes, strict=True)
+    ]

@@ -1,0 +1,12 @@
+"""Command families. `all_routers()` is the one place they are gathered."""
+
+from __future__ import annotations
+
+from commands.framework import Router
+
+
+def all_routers() -> list[Router]:
+    """Every command family, in the order `!help` lists them."""
+    from commands import help, roster
+
+    return [help.router, roster.router]

@@ -1,0 +1,86 @@
+"""`!help` and `!whoami`: what you may do, and who the bot thinks you are."""
+
+from __future__ import annotations
+
+from commands.framework import (
+    ANYONE,
+    ArgumentError,
+    Command,
+    Context,
+    Router,
+    Text,
+    View,
+    role_titles,
+)
+
+router = Router("help")
+
+
+def _who(command: Command) -> str:
+    return "anyone" if command.roles is None else role_titles(command.roles)
+
+
+def _entry(ctx: Context, command: Command) -> dict:
+    return {
+        "usage": command.usage(ctx.settings.prefix),
+        "summary": command.summary,
+        "details": command.details,
+        "example": command.example,
+        "who": _who(command),
+        "allowed": command.allows(ctx.roles),
+    }
+
+
+@router.command(
+    "help",
+    summary="list the commands you may use, or one command in full",
+    roles=ANYONE,
+    params=[Text("command", "command", required=False)],
+    example="!help status set",
+    aliases=["h", "?"],
+)
+async def help_(ctx: Context, command: str) -> View:
+    registry = ctx.commands
+    if command:
+        words = command.lstrip(ctx.settings.prefix).split()
+        try:
+            found, used = registry.find(words[:2])
+        except ArgumentError as exc:
+            family = getattr(exc, "family", None)
+            if family is None:
+                raise
+            found, used = None, 1
+        family = found.family if found else family
+        chosen = [found] if found and used == 2 else registry.family(family).values()
+        return View("help/command", {"commands": [_entry(ctx, c) for c in chosen]})
+    allowed = [c for c in registry.commands if c.allows(ctx.roles)]
+    return View(
+        "help/list",
+        {
+            "commands": [_entry(ctx, c) for c in allowed],
+            "roles": role_titles(ctx.roles),
+            "prefix": ctx.settings.prefix,
+        },
+    )
+
+
+@router.command(
+    "whoami",
+    summary="your role(s) and country as the bot sees them",
+    roles=ANYONE,
+    example="!whoami",
+)
+async def whoami(ctx: Context) -> View:
+    country = None
+    if ctx.member and ctx.member.country:
+        found = ctx.env.reference.countries.by_code.get(ctx.member.country)
+        country = f"{found.name} ({found.code})" if found else ctx.member.country
+    return View(
+        "help/whoami",
+        {
+            "user": ctx.sender,
+            "roles": role_titles(ctx.roles),
+            "country": country,
+            "prefix": ctx.settings.prefix,
+        },
+    )

@@ -1,0 +1,126 @@
+"""`!roster`: who the committee's members are, and changes to that list."""
+
+from __future__ import annotations
+
+from commands.framework import (
+    READERS,
+    ROLE_TITLES,
+    ROSTER_KEEPERS,
+    CommandError,
+    Context,
+    Opt,
+    Pos,
+    Role,
+    Router,
+    View,
+)
+from commands.reference import Country
+from commands.types import country, role, user_id
+
+router = Router("roster")
+
+ROSTER_READERS = READERS | {Role.ADMIN}
+ROLE_METAVAR = "<ncpoc|chair|steering|admin>"
+
+
+@router.command(
+    "roster",
+    summary="countries with their NCPOCs; the chair, steering members and admins",
+    roles=ROSTER_READERS,
+    example="!roster",
+)
+async def roster_list(ctx: Context) -> View:
+    entries = await ctx.store.roster.entries()
+    by_country: dict[str, list[str]] = {}
+    others: dict[str, list[str]] = {r: [] for r in (Role.CHAIR, Role.STEERING, Role.ADMIN)}
+    for entry in entries:
+        if entry.role == Role.NCPOC:
+            by_country.setdefault(entry.country or "", []).append(entry.user_id)
+        else:
+            others[entry.role].append(entry.user_id)
+    countries = [
+        {"code": c.code, "name": c.name, "members": by_country.get(c.code, [])}
+        for c in ctx.env.reference.countries
+    ]
+    return View(
+        "roster/list",
+        {
+            "committee": ctx.settings.committee_name,
+            "countries": countries,
+            "roles": [{"title": ROLE_TITLES[r], "members": m} for r, m in others.items()],
+            "filled": sum(1 for c in countries if c["members"]),
+            "total": len(countries),
+        },
+    )
+
+
+@router.command(
+    "roster add",
+    summary="add a member, or a role to a member",
+    roles=ROSTER_KEEPERS,
+    params=[
+        Pos("user", user_id, "<@user:server>"),
+        Opt("role", role, ROLE_METAVAR, required=True),
+        Opt("country", country, "XX"),
+    ],
+    example="!roster add @jm1:example.org role=ncpoc country=JM",
+    details="An NCPOC needs a country; other roles take none. A country has at most "
+    "two NCPOCs unless the config says otherwise.",
+)
+async def roster_add(ctx: Context, user: str, role: Role, country: Country | None) -> str:
+    store = ctx.store.roster
+    if role is Role.NCPOC and country is None:
+        raise CommandError("an NCPOC needs a country: add country=XX")
+    if role is not Role.NCPOC and country is not None:
+        raise CommandError(f"country= applies only to NCPOCs, not to the role {role.value}")
+    if await store.find(user, role) is not None:
+        raise CommandError(f"{user} already has the role {role.value}; nothing changed")
+    if role is Role.NCPOC:
+        await _check_room_for_ncpoc(ctx, country)
+    await store.add(
+        user_id=user,
+        role=role.value,
+        country=country.code if country else None,
+        added_by=ctx.sender,
+        now=ctx.now,
+    )
+    where = f" for {country.name} ({country.code})" if country else ""
+    ctx.audit_detail = f"added {user} as {role.value}{where}"
+    return f"✅ Added {user} as {ROLE_TITLES[role]}{where}."
+
+
+async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:
+    limit = ctx.settings.max_ncpocs_per_country
+    current = await ctx.store.roster.ncpocs(country.code)
+    if len(current) >= limit:
+        names = ", ".join(e.user_id for e in current)
+        raise CommandError(
+            f"{country.name} already has {len(current)} NCPOCs ({names}), the most allowed; "
+            "remove one first with !roster remove"
+        )
+
+
+@router.command(
+    "roster remove",
+    summary="remove a member from the roster (all roles, or one with role=)",
+    roles=ROSTER_KEEPERS,
+    params=[Pos("user", user_id, "<@user:server>"), Opt("role", role, ROLE_METAVAR)],
+    example="!roster remove @jm1:example.org",
+    aliases=["rm", "delete"],
+)
+async def roster_remove(ctx: Context, user: str, role: Role | None) -> str:
+    store = ctx.store.roster
+    member = await store.member(user)
+    if member is None or (role is not None and role not in member.roles):
+        held = f" with the role {role.value}" if role else ""
+        raise CommandError(f"{user} is not on the roster{held}; nothing changed")
+    if Role.CHAIR in member.roles and role in (None, Role.CHAIR):
+        chairs = [e for e in await store.entries() if e.role == Role.CHAIR]
+        if len(chairs) == 1:
+            raise CommandError(
+                "that would leave the committee without a chair; add the new chair first"
+            )
+    removed = await store.remove(user, role.value if role else None)
+    roles = ", ".join(e.role for e in removed)
+    ctx.audit_detail = f"removed {user} ({roles})"
+    return f"✅ Removed {user} from the roster ({roles})."

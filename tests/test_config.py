@@ -1,0 +1,146 @@
+"""Config loading: the example is valid; every broken config fails with one line naming the key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, load_config
+from tests.helpers import config_text
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "config.example.toml"
+URL = "sqlite+aiosqlite:///data/rcc.db"
+
+
+def check(tmp_path: Path, text: str, capsys) -> tuple[int, str]:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    code = main(["check-config", "--config", str(path)])
+    captured = capsys.readouterr()
+    return code, (captured.err + captured.out).strip()
+
+
+def test_example_config_is_valid(capsys):
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
+    assert "is valid" in capsys.readouterr().out
+
+
+def test_console_script_checks_config():
+    script = Path(sys.executable).with_name("rcc-bot")
+    ok = subprocess.run([script, "check-config", "--config", EXAMPLE], capture_output=True)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run(
+        [script, "check-config", "--config", "/nonexistent.toml"], capture_output=True, text=True
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == [
+        "error: /nonexistent.toml: cannot read the config file (No such file or directory)"
+    ]
+
+
+BROKEN = [
+    # (what to change in the example, text the one line must contain)
+    (('homeserver = "https://matrix.example.org"', ""), "[matrix] homeserver: missing"),
+    (('homeserver = "https', 'homeserver = "ftp'), "[matrix] homeserver: 'ftp://"),
+    (("America/Port_of_Spain", "Mars/Olympus"), "[committee] timezone: 'Mars/Olympus' is not"),
+    (('role = "steering"', 'role = "boss"'), "[[roster]] #2 role: 'boss' is not valid"),
+    (('country = "TT"', 'country = "Atlantis"'), "[[roster]] #4 country: unknown country"),
+    (('role = "chair"', 'role = "chair"\ncountry = "JM"'), "#1 country: only NCPOCs"),
+    (('country = "TT"\n', ""), "[[roster]] #4 country: missing"),
+    (
+        ("homeserver =", "homeservr ="),
+        "[matrix] homeservr: unknown key (did you mean homeserver?)",
+    ),
+    (('url = "sqlite+aiosqlite', 'url = "mysql'), "[storage] url: unsupported database driver"),
+    (
+        ('after = "30s"', 'after = "soon"'),
+        "[bot] undecryptable_notice_after: 'soon' is not a duration",
+    ),
+    (('user_id = "@rccbot:example.org"', 'user_id = "rccbot"'), "[matrix] user_id: 'rccbot'"),
+    (('rcc_room = "#rcc:example.org"', 'rcc_room = "rcc"'), "[committee] rcc_room: 'rcc' is"),
+    (("max_ncpocs_per_country = 2", "max_ncpocs_per_country = 0"), "max_ncpocs_per_country"),
+    (('log_level = "INFO"', 'log_level = "LOUD"'), "[bot] log_level: 'LOUD' is not valid"),
+    (("[storage]", "[storage]\n[storage]"), "not valid TOML"),
+    (
+        ("# countries_file =", 'countries_file = "/nonexistent/countries.toml"\n#'),
+        "[committee] reference data: /nonexistent/countries.toml: cannot read",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BROKEN)
+def test_broken_config_fails_with_one_line(tmp_path, capsys, change, expected):
+    text = EXAMPLE.read_text()
+    assert change[0] in text, "the test's change must apply to the example"
+    code, output = check(tmp_path, text.replace(change[0], change[1], 1), capsys)
+    assert code == 1
+    assert len(output.splitlines()) == 1, output
+    assert "Traceback" not in output
+    assert output.startswith(f"error: {tmp_path / 'config.toml'}: ")
+    assert expected in output
+
+
+def test_too_many_ncpocs_for_one_country(tmp_path):
+    roster = "".join(
+        f'[[roster]]\nuser_id = "@jm{n}:x.org"\nrole = "ncpoc"\ncountry = "JM"\n' for n in range(3)
+    )
+    (tmp_path / "c.toml").write_text(config_text(URL, roster=roster))
+    with pytest.raises(ConfigError, match=r"#3: more than 2 NCPOCs for JM"):
+        load_config(tmp_path / "c.toml")
+
+
+def test_same_role_listed_twice(tmp_path):
+    roster = '[[roster]]\nuser_id = "@c:x.org"\nrole = "chair"\n' * 2
+    (tmp_path / "c.toml").write_text(config_text(URL, roster=roster))
+    with pytest.raises(ConfigError, match=r"#2: @c:x.org is listed twice as chair"):
+        load_config(tmp_path / "c.toml")
+
+
+def test_secrets_from_environment(tmp_path, monkeypatch):
+    text = config_text(URL).replace('password = "secret-password"\n', "")
+    (tmp_path / "c.toml").write_text(text)
+    assert load_config(tmp_path / "c.toml").matrix.password is None
+    monkeypatch.setenv("RCC_MATRIX_PASSWORD", "from-env")
+    monkeypatch.setenv("RCC_STORAGE_URL", "postgresql+asyncpg://rcc:pw@db/rcc")
+    config = load_config(tmp_path / "c.toml")
+    assert config.matrix.password.get_secret_value() == "from-env"
+    assert config.storage.url == "postgresql+asyncpg://rcc:pw@db/rcc"
+    assert "from-env" not in repr(config)
+
+
+def test_values_are_typed_and_countries_resolved(tmp_path):
+    (tmp_path / "c.toml").write_text(config_text(URL))
+    config = load_config(tmp_path / "c.toml")
+    assert config.bot.undecryptable_notice_after == timedelta(seconds=30)
+    assert config.committee.zone.key == "America/Port_of_Spain"
+    seeded = {(e.user_id, e.role, e.country) for e in config.roster_seed}
+    assert ("@tt1:test.org", "ncpoc", "TT") in seeded  # given as "Trinidad and Tobago"
+
+
+def test_replacement_reference_files(tmp_path):
+    countries = tmp_path / "countries.toml"
+    countries.write_text('[[country]]\ncode = "JM"\nname = "Jamaica"\nzone = "America/Jamaica"\n')
+    extra = f'countries_file = "{countries}"'
+    (tmp_path / "c.toml").write_text(
+        config_text(URL, extra=extra, roster='[[roster]]\nuser_id="@c:x.org"\nrole="chair"\n')
+    )
+    config = load_config(tmp_path / "c.toml")
+    assert [c.code for c in config.reference.countries] == ["JM"]
+    countries.write_text('[[country]]\ncode = "JM"\nname = "Jamaica"\nzone = "Nowhere/City"\n')
+    with pytest.raises(ConfigError, match="zone 'Nowhere/City' is not an IANA time zone"):
+        load_config(tmp_path / "c.toml")
+
+
+def test_db_upgrade_command(tmp_path, capsys):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}"
+    (tmp_path / "c.toml").write_text(config_text(url))
+    assert main(["db", "upgrade", "--config", str(tmp_path / "c.toml")]) == 0
+    assert "0001" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--config", str(tmp_path / "c.toml")]) == 0
+    assert "nothing to apply" in capsys.readouterr().out

@@ -1,0 +1,86 @@
+"""The dispatcher: roles before handlers, audit of everything, exactly-once per event."""
+
+from __future__ import annotations
+
+from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, say, text_of
+
+
+async def audit(app):
+    async with app.db.unit(write=False) as store:
+        return list(reversed(await store.audit.recent(limit=100)))
+
+
+async def test_not_a_command_is_ignored(app):
+    assert await say(app, JM1, "hello everyone") is None
+    assert await say(app, JM1, "!!! urgent") is None
+    assert await audit(app) == [] or all(e.actor == "config" for e in await audit(app))
+
+
+async def test_same_event_is_handled_once(app):
+    first = await say(app, CHAIR, "!roster add @x:test.org role=steering", event_id="$same")
+    again = await say(app, CHAIR, "!roster add @x:test.org role=steering", event_id="$same")
+    assert first.outcome == "accepted" and not first.duplicate
+    assert again.duplicate and again.replies == []
+    assert len(app.sink.sent) == 1
+    entries = [e for e in await audit(app) if e.event_id == "$same"]
+    assert len(entries) == 1
+
+
+async def test_refusal_is_audited_and_changes_nothing(app):
+    outcome = await say(app, OUTSIDER, "!roster add @x:test.org role=chair")
+    assert outcome.outcome == "refused"
+    assert "not on the roster" in text_of(outcome)
+    async with app.db.unit(write=False) as store:
+        assert await store.roster.member("@x:test.org") is None
+    last = (await audit(app))[-1]
+    assert (last.actor, last.action, last.outcome) == (OUTSIDER, "roster add", "refused")
+
+
+async def test_role_is_checked_before_arguments(app):
+    outcome = await say(app, STEERING, "!roster add nonsense")
+    assert outcome.outcome == "refused"
+    assert "is for: RCC chair, bot admin; you are Steering Committee member" in text_of(outcome)
+
+
+async def test_argument_error_shows_usage_and_example(app):
+    outcome = await say(app, CHAIR, "!roster add @x:test.org role=boss")
+    body = text_of(outcome)
+    assert outcome.outcome == "invalid"
+    assert "role=: 'boss' is not one of: ncpoc, chair, steering, admin" in body
+    assert "Usage: !roster add <@user:server> role=<ncpoc|chair|steering|admin>" in body
+    assert "Example: !roster add @jm1:example.org role=ncpoc country=JM" in body
+    assert (await audit(app))[-1].outcome == "invalid"
+
+
+async def test_unknown_command_suggests_the_closest(app):
+    outcome = await say(app, JM1, "!rostre")
+    assert "unknown command !rostre. Did you mean !roster?" in text_of(outcome)
+    assert (await audit(app))[-1].action == "unknown"
+
+
+async def test_a_failing_handler_rolls_back_and_says_so_without_details(app):
+    from commands import roster
+
+    async def broken(ctx, **kwargs):
+        await ctx.store.roster.add(
+            user_id="@ghost:test.org", role="chair", country=None, added_by="x", now=ctx.now
+        )
+        raise RuntimeError("secret TLP:RED detail")
+
+    command = next(c for c in app.dispatcher.registry.commands if c.name == "roster")
+    object.__setattr__(command, "handler", broken)
+    try:
+        outcome = await say(app, CHAIR, "!roster")
+    finally:
+        object.__setattr__(command, "handler", roster.roster_list)
+    assert outcome.outcome == "failed"
+    assert "TLP:RED" not in text_of(outcome) and "went wrong" in text_of(outcome)
+    async with app.db.unit(write=False) as store:
+        assert await store.roster.member("@ghost:test.org") is None
+    assert "TLP:RED" not in (await audit(app))[-1].detail
+
+
+async def test_replies_are_sanitised_html(app):
+    outcome = await say(app, CHAIR, "!roster add @a<b>:test.org role=chair")
+    html = outcome.replies[0].message.html
+    assert "&lt;b&gt;" in html and "<b>" not in html  # user text is escaped, never markup

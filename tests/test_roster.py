@@ -1,0 +1,81 @@
+"""`!roster`, `!roster add`, `!roster remove`, `!whoami` and `!help` through the dispatcher."""
+
+from __future__ import annotations
+
+from tests.helpers import ADMIN, CHAIR, JM1, JM2, OUTSIDER, STEERING, TT1, say, text_of
+
+
+async def member(app, user):
+    async with app.db.unit(write=False) as store:
+        return await store.roster.member(user)
+
+
+async def test_config_roster_is_seeded(app):
+    assert (await member(app, TT1)).country == "TT"
+    assert (await member(app, CHAIR)).roles == {"chair"}
+
+
+async def test_roster_lists_countries_and_roles(app):
+    body = text_of(await say(app, STEERING, "!roster"))
+    assert "Jamaica (JM): @jm1:test.org" in body
+    assert "Barbados (BB): no NCPOC yet" in body
+    assert f"RCC chair: {CHAIR}" in body and f"bot admin: {ADMIN}" in body
+    assert "2/20 countries have at least one NCPOC" in body
+
+
+async def test_chair_adds_second_ncpoc_and_third_is_refused(app):
+    ok = await say(app, CHAIR, f"!roster add {JM2} role=ncpoc country=jamaica")
+    assert ok.outcome == "accepted" and "NCPOC for Jamaica (JM)" in text_of(ok)
+    assert (await member(app, JM2)).country == "JM"
+    third = await say(app, CHAIR, "!roster add @jm3:test.org role=ncpoc country=JM")
+    assert third.outcome == "invalid"
+    assert "Jamaica already has 2 NCPOCs (@jm1:test.org, @jm2:test.org)" in text_of(third)
+    assert await member(app, "@jm3:test.org") is None
+
+
+async def test_admin_may_manage_the_roster_but_an_ncpoc_may_not(app):
+    assert (await say(app, ADMIN, "!roster add @s2:test.org role=steering")).outcome == "accepted"
+    refused = await say(app, JM1, "!roster add @s3:test.org role=steering")
+    assert refused.outcome == "refused" and await member(app, "@s3:test.org") is None
+
+
+async def test_add_checks_country_rules(app):
+    no_country = await say(app, CHAIR, "!roster add @x:test.org role=ncpoc")
+    assert "an NCPOC needs a country" in text_of(no_country)
+    stray = await say(app, CHAIR, "!roster add @x:test.org role=chair country=JM")
+    assert "country= applies only to NCPOCs" in text_of(stray)
+    twice = await say(app, CHAIR, f"!roster add {JM1} role=ncpoc country=TT")
+    assert "already has the role ncpoc" in text_of(twice)
+    assert await member(app, "@x:test.org") is None
+
+
+async def test_remove_member_and_last_chair_is_kept(app):
+    removed = await say(app, CHAIR, f"!roster rm {TT1}")
+    assert removed.outcome == "accepted" and await member(app, TT1) is None
+    missing = await say(app, CHAIR, f"!roster remove {TT1}")
+    assert "is not on the roster" in text_of(missing)
+    last = await say(app, ADMIN, f"!roster remove {CHAIR}")
+    assert "without a chair" in text_of(last) and await member(app, CHAIR)
+
+
+async def test_whoami(app):
+    assert "NCPOC for Trinidad and Tobago (TT)" in text_of(await say(app, TT1, "!whoami"))
+    stranger = text_of(await say(app, OUTSIDER, "!whoami"))
+    assert "not on the committee's roster" in stranger
+
+
+async def test_help_lists_only_what_you_may_use(app):
+    chair = text_of(await say(app, CHAIR, "!help"))
+    stranger = text_of(await say(app, OUTSIDER, "!help"))
+    assert "!roster add" in chair
+    assert "!roster" not in stranger and "!whoami" in stranger and "!help" in stranger
+
+
+async def test_help_for_one_command_and_a_family(app):
+    one = text_of(await say(app, JM1, "!help roster add"))
+    assert "Who: RCC chair, bot admin (not you)" in one
+    assert "Example: !roster add @jm1:example.org role=ncpoc country=JM" in one
+    family = text_of(await say(app, JM1, "!help roster"))
+    assert "!roster remove" in family and "!roster add" in family
+    unknown = await say(app, JM1, "!help nosuch")
+    assert "unknown command !nosuch" in text_of(unknown)
