@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -81,3 +81,60 @@ class AuditEntry(SQLModel, table=True):
     room_id: str | None = Field(default=None, max_length=255)
     event_id: str | None = Field(default=None, max_length=255)
     detail: str = Field(default="", max_length=1000)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot must send: written with the change that caused it, sent after.
+
+    The transaction ID is fixed when the row is written, so a resend after a crash is
+    recognised by the homeserver as the same message and is not posted twice.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    txn_id: str = Field(max_length=64, unique=True)
+    room_id: str = Field(max_length=255)
+    event_type: str = Field(default="m.room.message", max_length=64)
+    content: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    state: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    event_id: str | None = Field(default=None, max_length=255)
+    error: str | None = Field(default=None, max_length=255)
+
+
+class BotState(SQLModel, table=True):
+    """Small named values the bot keeps between runs (the sync token)."""
+
+    __tablename__ = "bot_state"
+
+    key: str = Field(max_length=64, primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class UndecryptedEvent(SQLModel, table=True):
+    """An encrypted event the bot could not read yet; retried when its key arrives."""
+
+    __tablename__ = "undecrypted_event"
+
+    event_id: str = Field(max_length=255, primary_key=True)
+    room_id: str = Field(max_length=255)
+    sender: str = Field(max_length=255)
+    session_id: str = Field(max_length=255)
+    # The encrypted event as JSON: it carries no plaintext.
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    first_seen: datetime = Field(sa_column=utc_column())
+    notified_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class DirectRoom(SQLModel, table=True):
+    """The encrypted direct-message room the bot uses with one user."""
+
+    __tablename__ = "direct_room"
+
+    user_id: str = Field(max_length=255, primary_key=True)
+    room_id: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=utc_column())

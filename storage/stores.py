@@ -8,7 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import AuditStore
 from storage.events import EventStore
+from storage.outbox import OutboxStore
+from storage.rooms import RoomStore
 from storage.roster import RosterStore
+from storage.state import StateStore
+from storage.undecrypted import UndecryptedStore
 
 
 class Stores:
@@ -28,3 +32,19 @@ class Stores:
     @cached_property
     def audit(self) -> AuditStore:
         return AuditStore(self._session)
+
+    @cached_property
+    def outbox(self) -> OutboxStore:
+        return OutboxStore(self._session)
+
+    @cached_property
+    def state(self) -> StateStore:
+        return StateStore(self._session)
+
+    @cached_property
+    def undecrypted(self) -> UndecryptedStore:
+        return UndecryptedStore(self._session)
+
+    @cached_property
+    def rooms(self) -> RoomStore:
+        return RoomStore(self._session)

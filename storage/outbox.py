@@ -1,0 +1,81 @@
+"""The outbox: messages written in the same transaction as the change that caused them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+class OutboxStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def enqueue(
+        self,
+        *,
+        room_id: str,
+        content: dict[str, Any],
+        now: datetime,
+        event_type: str = "m.room.message",
+    ) -> OutboxMessage:
+        """Queue one message; its transaction ID is fixed here, once."""
+        message = OutboxMessage(
+            txn_id=f"rcc.{uuid.uuid4().hex}",
+            room_id=room_id,
+            event_type=event_type,
+            content=json.dumps(content, ensure_ascii=False),
+            created_at=now,
+        )
+        self._s.add(message)
+        await self._s.flush()
+        return message
+
+    async def pending(self, *, limit: int = 100) -> list[OutboxMessage]:
+        """Unsent messages, oldest first."""
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.state == PENDING)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        return list(await self._s.scalars(query))
+
+    async def mark_sent(self, message_id: int, *, event_id: str, now: datetime) -> None:
+        await self._s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(state=SENT, event_id=event_id, sent_at=now)
+        )
+
+    async def mark_failed(self, message_id: int, *, error: str) -> None:
+        """Give up on a message the homeserver clearly rejected."""
+        await self._s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(state=FAILED, error=error[:255])
+        )
+
+    async def note_attempt(self, message_id: int, *, error: str) -> None:
+        await self._s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(attempts=OutboxMessage.attempts + 1, error=error[:255])
+        )
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self._s.get(OutboxMessage, message_id)
+
+    async def sent_to(self, room_id: str) -> list[OutboxMessage]:
+        query = select(OutboxMessage).where(
+            OutboxMessage.room_id == room_id, OutboxMessage.state == SENT
+        )
+        return list(await self._s.scalars(query.order_by(OutboxMessage.id)))

@@ -1,0 +1,57 @@
+"""Encrypted events the bot could not read yet, kept so they are retried after a restart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import UndecryptedEvent
+
+
+class UndecryptedStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(
+        self,
+        *,
+        event_id: str,
+        room_id: str,
+        sender: str,
+        session_id: str,
+        source: str,
+        now: datetime,
+    ) -> None:
+        """Remember an event (once: a second add of the same event is ignored)."""
+        if await self._s.get(UndecryptedEvent, event_id) is None:
+            self._s.add(
+                UndecryptedEvent(
+                    event_id=event_id,
+                    room_id=room_id,
+                    sender=sender,
+                    session_id=session_id,
+                    source=source,
+                    first_seen=now,
+                )
+            )
+            await self._s.flush()
+
+    async def all(self) -> list[UndecryptedEvent]:
+        query = select(UndecryptedEvent).order_by(UndecryptedEvent.first_seen)
+        return list(await self._s.scalars(query))
+
+    async def remove(self, event_ids: list[str]) -> None:
+        if event_ids:
+            await self._s.execute(
+                delete(UndecryptedEvent).where(UndecryptedEvent.event_id.in_(event_ids))
+            )
+
+    async def mark_notified(self, event_ids: list[str], *, now: datetime) -> None:
+        if event_ids:
+            await self._s.execute(
+                update(UndecryptedEvent)
+                .where(UndecryptedEvent.event_id.in_(event_ids))
+                .values(notified_at=now)
+            )
