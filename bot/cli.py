@@ -1,15 +1,16 @@
-"""The `rcc-bot` command line: check-config, db upgrade."""
+"""The `rcc-bot` command line: run, check-config, db upgrade."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
+from bot.logs import configure as configure_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,20 +24,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config", required=True, type=Path, metavar="PATH", help="config file")
         return p
 
+    with_config("run", "run the bot")
     with_config("check-config", "validate a config file and exit 0 (valid) or 1")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply pending schema migrations")
     up.add_argument("--config", required=True, type=Path, metavar="PATH", help="config file")
     return parser
-
-
-def _setup_logging(config: Config) -> None:
-    logging.basicConfig(
-        level=config.bot.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,8 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{len(ref.countries)} countries, {len(ref.catalogue.items)} catalogue items)"
         )
         return 0
-    _setup_logging(config)
-    return asyncio.run(_db_upgrade(config))
+    configure_logging(config.bot.log_level)
+    if args.command == "db":
+        return asyncio.run(_db_upgrade(config))
+    from bot.runner import run  # the Matrix stack is imported only when the bot runs
+
+    return asyncio.run(run(config, crash_at=os.environ.get("RCC_CRASH_AT")))
 
 
 async def _db_upgrade(config: Config) -> int:

@@ -90,6 +90,7 @@ class Dispatcher:
         self.settings = settings
         self.renderer = renderer
         self.sink = sink
+        self.before_commit: Callable[[], None] | None = None  # fault tests crash here
 
     async def handle(self, msg: Incoming) -> Outcome | None:
         """Handle one message; None when it is not a command."""
@@ -140,8 +141,12 @@ class Dispatcher:
                 return Outcome(outcome, command.name if command else None, duplicate=True)
             ctx = self._context(msg, now, store, None, command)
             await ctx.reply(self._error_text(command, exc, outcome))
-            if outcome != FAILED:
+            # A refusal names only the command and roles; an argument error can quote what
+            # was typed (possibly TLP:RED text), so only its kind is kept.
+            if outcome == REFUSED:
                 ctx.audit_detail = getattr(exc, "message", "")
+            elif outcome == INVALID:
+                ctx.audit_detail = type(exc).__name__
             return await self._finish(
                 store, msg, now, command.name if command else "unknown", outcome, ctx
             )
@@ -164,6 +169,8 @@ class Dispatcher:
         replies = [self._render(r, msg) for r in ctx.replies]
         if self.sink is not None:
             await self.sink(store, replies, msg)
+        if self.before_commit is not None:
+            self.before_commit()
         return Outcome(outcome, action, replies)
 
     def _context(

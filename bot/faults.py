@@ -1,0 +1,31 @@
+"""Named crash points for the fault tests: `RCC_CRASH_AT=after-commit` kills the process
+with SIGKILL the first time that point is reached (`after-commit:3` on the third time).
+
+Read once in `main`; with the variable unset every `hit` is a dictionary lookup and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+POINTS = ("before-commit", "after-commit", "after-send")
+
+
+class CrashPoints:
+    def __init__(self, spec: str | None = None) -> None:
+        self._armed: dict[str, int] = {}
+        for part in (spec or "").split(","):
+            name, _, count = part.strip().partition(":")
+            if name:
+                if name not in POINTS:
+                    raise ValueError(f"unknown crash point {name!r}; known: {', '.join(POINTS)}")
+                self._armed[name] = int(count or 1)
+
+    def hit(self, name: str) -> None:
+        left = self._armed.get(name)
+        if left is None:
+            return
+        if left <= 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        self._armed[name] = left - 1

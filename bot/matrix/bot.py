@@ -1,0 +1,224 @@
+"""The bot's own sync loop: every event at least once, the processed-events table makes it once.
+
+The sync token is saved only after the batch's commands are committed, so a crash re-reads
+the batch rather than losing it. After a restart the first sync asks for full room state.
+A `limited` timeline (more events than one sync returns) is completed from `/messages`.
+Errors back off exponentially with jitter (never more than about one request a second);
+429 answers are waited out as the homeserver asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import aiohttp
+from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResponse, SyncResponse
+
+from bot.app import App
+from bot.faults import CrashPoints
+from bot.matrix.backoff import Backoff, retry_after
+from bot.matrix.devices import DeviceTracker
+from bot.matrix.inbox import Inbox
+from bot.matrix.rooms import RoomDirectory
+from bot.matrix.sender import Sender
+from bot.matrix.session import SessionError
+
+log = logging.getLogger(__name__)
+
+SYNC_TOKEN = "sync_token"
+HORIZON = "history_horizon"
+LONG_POLL_MS = 30_000
+GAP_PAGES = 50  # at most 5,000 events are fetched to fill one room's gap
+SYNC_FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"types": []}}
+NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+
+
+class MatrixBot:
+    def __init__(self, app: App, client: AsyncClient, *, faults: CrashPoints | None = None):
+        self.app, self.client = app, client
+        self.faults = faults or CrashPoints()
+        config = app.config
+        self.devices = DeviceTracker(client)
+        self.sender = Sender(client, app.db, self.devices, clock=app.clock, faults=self.faults)
+        self.rooms = RoomDirectory(
+            client,
+            app.db,
+            configured=(config.committee.rcc_room, config.committee.steering_room),
+            clock=app.clock,
+        )
+        self.inbox = Inbox(
+            client,
+            app,
+            self.devices,
+            wake_sender=self.sender.wake,
+            faults=self.faults,
+            notice_after=config.bot.undecryptable_notice_after,
+        )
+        self.requests = 0  # sync requests made, for tests and metrics
+        self.sync_errors = 0
+        self.last_sync = 0.0  # monotonic time of the last successful sync
+
+    async def run(self) -> None:
+        """Sync until cancelled; the outbox sender runs beside it."""
+        self.started_at = self.app.clock()
+        await self.inbox.load()
+        sender = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        try:
+            await self._loop()
+        finally:
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        async with self.app.db.unit(write=False) as store:
+            token = await store.state.get(SYNC_TOKEN)
+        first_ever = token is None
+        full_state = True
+        backoff = Backoff()
+        while True:
+            response = await self._sync(token, full_state)
+            if not isinstance(response, SyncResponse):
+                self.sync_errors += 1
+                await asyncio.sleep(self._delay(response, backoff))
+                continue
+            backoff.reset()
+            self.last_sync = time.monotonic()
+            await self._after_sync(response, token, first_ever)
+            token, full_state, first_ever = response.next_batch, False, False
+
+    def _poll_ms(self, full_state: bool) -> int:
+        """Long-poll time: shorter when a kept undecryptable event's notice falls due."""
+        if full_state:
+            return 0
+        due = self.inbox.next_notice
+        if due is None:
+            return LONG_POLL_MS
+        wait = (due - self.app.clock()).total_seconds() * 1000
+        return int(min(LONG_POLL_MS, max(200, wait)))
+
+    async def _sync(self, token: str | None, full_state: bool):
+        self.requests += 1
+        try:
+            return await self.client.sync(
+                timeout=self._poll_ms(full_state),
+                since=token,
+                full_state=full_state,
+                sync_filter=SYNC_FILTER,
+            )
+        except NETWORK_ERRORS as exc:
+            log.warning("sync failed: %s", type(exc).__name__)
+            return exc
+
+    def _delay(self, response, backoff: Backoff) -> float:
+        if getattr(response, "status_code", None) == "M_UNKNOWN_TOKEN":
+            raise SessionError("the homeserver no longer accepts the bot's access token")
+        wait = retry_after(response)
+        if wait is not None:
+            log.warning("sync rate-limited; waiting %.1fs", wait)
+            return wait
+        delay = backoff.next_delay()
+        if not isinstance(response, Exception):
+            log.warning("sync failed: %s; retrying in %.1fs", response.status_code, delay)
+        return delay
+
+    async def _after_sync(self, response: SyncResponse, since: str | None, first_ever: bool):
+        await self._keys()
+        for room_id, info in response.rooms.invite.items():
+            inviter, joined = await self.rooms.handle_invite(room_id, info)
+            await self._audit_invite(room_id, inviter, joined)
+        if first_ever:
+            # The first sync's timeline is history. The horizon also covers what a later sync
+            # may still return from before this start (Synapse can answer an initial sync
+            # from its response cache, with a token from the past).
+            log.info("first start: history before now is not handled as commands")
+            await self._set_horizon()
+        else:
+            for room_id, info in response.rooms.join.items():
+                room = self.client.rooms.get(room_id)
+                if room is None:
+                    continue
+                for event in await self._timeline(room_id, info.timeline, since):
+                    await self.inbox.handle(room, event)
+            await self.inbox.retry_undecrypted()
+        self.sender.ready.set()
+        async with self.app.db.unit() as store:
+            await store.state.set(SYNC_TOKEN, response.next_batch, now=self.app.clock())
+
+    async def _set_horizon(self) -> None:
+        horizon = self.started_at
+        async with self.app.db.unit() as store:
+            if await store.state.get(HORIZON) is None:
+                await store.state.set(HORIZON, horizon.isoformat(), now=self.app.clock())
+        self.inbox.horizon = horizon
+
+    async def _keys(self) -> None:
+        try:
+            await self.devices.sync_keys()
+        except NETWORK_ERRORS as exc:
+            log.warning("key maintenance failed (%s); retried after the next sync", exc)
+
+    async def _timeline(self, room_id: str, timeline, since: str | None) -> list:
+        events = list(timeline.events)
+        if timeline.limited and since and self._own_join_index(events) is None:
+            events = await self._fill_gap(room_id, timeline.prev_batch, since) + events
+        joined_at = self._own_join_index(events)
+        # Events before the bot's own join are history, never commands.
+        return events if joined_at is None else events[joined_at + 1 :]
+
+    def _own_join_index(self, events: list) -> int | None:
+        found = None
+        for index, event in enumerate(events):
+            if (
+                isinstance(event, RoomMemberEvent)
+                and event.state_key == self.client.user_id
+                and event.membership == "join"
+                and event.prev_membership != "join"
+            ):
+                found = index
+        return found
+
+    async def _fill_gap(self, room_id: str, start: str | None, since: str) -> list:
+        """Events between the last sync and this limited timeline, oldest first."""
+        collected: list = []
+        token = start
+        for _ in range(GAP_PAGES):
+            response = await self._messages(room_id, token, since)
+            if response is None:
+                break
+            for event in response.chunk:
+                collected.append(event)
+                if self._own_join_index([event]) is not None:
+                    return list(reversed(collected))
+            if not response.chunk or not response.end or response.end == token:
+                break
+            token = response.end
+        log.info("filled a gap of %d events in %s", len(collected), room_id)
+        return list(reversed(collected))
+
+    async def _messages(self, room_id: str, start: str | None, end: str):
+        backoff = Backoff()
+        for _ in range(5):
+            try:
+                response = await self.client.room_messages(
+                    room_id, start=start, end=end, direction=MessageDirection.back, limit=100
+                )
+            except NETWORK_ERRORS:
+                response = None
+            if isinstance(response, RoomMessagesResponse):
+                return response
+            await asyncio.sleep(retry_after(response) or backoff.next_delay())
+        log.error("could not fill the gap in %s; some events may be missed", room_id)
+        return None
+
+    async def _audit_invite(self, room_id: str, inviter: str | None, joined: bool) -> None:
+        async with self.app.db.unit() as store:
+            await store.audit.record(
+                actor=inviter or "unknown",
+                action="invite",
+                outcome="joined" if joined else "declined",
+                now=self.app.clock(),
+                room_id=room_id,
+            )
+        log.info("invite to %s from %s: %s", room_id, inviter, "joined" if joined else "declined")

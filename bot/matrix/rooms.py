@@ -1,0 +1,96 @@
+"""Which rooms the bot belongs in: the configured rooms, invites from roster members, DMs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from nio import (
+    AsyncClient,
+    InviteAliasEvent,
+    InviteInfo,
+    InviteMemberEvent,
+    JoinResponse,
+    RoomCreateResponse,
+    RoomResolveAliasResponse,
+)
+
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+ENCRYPTION = {
+    "type": "m.room.encryption",
+    "state_key": "",
+    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+}
+
+
+class RoomDirectory:
+    def __init__(
+        self,
+        client: AsyncClient,
+        db: Database,
+        *,
+        configured: tuple[str, ...],
+        clock: Callable,
+    ) -> None:
+        self.client, self.db, self.clock = client, db, clock
+        self._configured = configured  # room IDs or aliases, as in the config
+        self._ids: dict[str, str] = {r: r for r in configured if r.startswith("!")}
+
+    async def room_id(self, configured: str) -> str | None:
+        """The room ID of a configured room (aliases resolved once, when first needed)."""
+        if configured not in self._ids:
+            response = await self.client.room_resolve_alias(configured)
+            if not isinstance(response, RoomResolveAliasResponse):
+                return None
+            self._ids[configured] = response.room_id
+        return self._ids[configured]
+
+    async def is_configured(self, room_id: str, aliases: set[str]) -> bool:
+        if aliases & set(self._configured):
+            return True
+        for entry in self._configured:
+            if await self.room_id(entry) == room_id:
+                return True
+        return False
+
+    async def handle_invite(self, room_id: str, info: InviteInfo) -> tuple[str | None, bool]:
+        """Join when the room is configured or the inviter is on the roster, else decline.
+
+        Returns the inviter and whether the bot joined.
+        """
+        me = self.client.user_id
+        inviter, aliases = None, set()
+        for event in info.invite_state:
+            if isinstance(event, InviteMemberEvent) and event.state_key == me:
+                inviter = event.sender
+            elif isinstance(event, InviteAliasEvent) and event.canonical_alias:
+                aliases.add(event.canonical_alias)
+        async with self.db.unit(write=False) as store:
+            on_roster = inviter is not None and await store.roster.member(inviter) is not None
+        if on_roster or await self.is_configured(room_id, aliases):
+            response = await self.client.join(room_id)
+            joined = isinstance(response, JoinResponse)
+            if not joined:
+                log.warning("joining %s failed: %s", room_id, getattr(response, "status_code", ""))
+            return inviter, joined
+        await self.client.room_leave(room_id)
+        return inviter, False
+
+    async def direct_room(self, user_id: str) -> str | None:
+        """The encrypted DM with a user, created (and remembered) when there is none yet."""
+        async with self.db.unit(write=False) as store:
+            known = await store.rooms.direct_room(user_id)
+        if known is not None and known in self.client.rooms:
+            return known
+        response = await self.client.room_create(
+            is_direct=True, invite=[user_id], initial_state=[ENCRYPTION]
+        )
+        if not isinstance(response, RoomCreateResponse):
+            log.warning("could not open a DM with %s: %s", user_id, response.status_code)
+            return None
+        async with self.db.unit() as store:
+            await store.rooms.set_direct_room(user_id, response.room_id, now=self.clock())
+        return response.room_id

@@ -1,0 +1,147 @@
+"""Sends the outbox: in order within a room, rooms in parallel up to a bound.
+
+Each message keeps the transaction ID it was given when it was written, so a resend after a
+crash is the same request to the homeserver and is not posted twice. Rate limits are waited
+out, transient errors retried with backoff; only a clear rejection ends a message as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from nio import AsyncClient, RoomSendResponse
+from nio.exceptions import LocalProtocolError
+
+from bot.faults import CrashPoints
+from bot.matrix.backoff import Backoff, is_transient, retry_after
+from bot.matrix.devices import DeviceTracker
+from storage.db import Database
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL = 10.0  # also re-read the outbox this often, in case a wake-up was missed
+ROOM_WAIT = 30.0  # a room just created or joined shows up at the next sync; wait that long
+
+# Told of each delivered message: (outbox row, event ID). Later features track deliveries.
+Delivered = Callable[[OutboxMessage, str], Awaitable[None]]
+
+
+class Sender:
+    def __init__(
+        self,
+        client: AsyncClient,
+        db: Database,
+        devices: DeviceTracker,
+        *,
+        clock: Callable,
+        faults: CrashPoints,
+        concurrency: int = 8,
+    ) -> None:
+        self.client, self.db, self.devices = client, db, devices
+        self.clock, self.faults = clock, faults
+        self.ready = asyncio.Event()  # set once the first sync has told us our rooms
+        self._wake = asyncio.Event()
+        self._limit = asyncio.Semaphore(concurrency)
+        self._rooms: dict[str, asyncio.Task] = {}
+        self._inflight: set[int] = set()
+        self.sent = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        await self.ready.wait()
+        try:
+            while True:
+                self._wake.clear()
+                await self._start_rooms()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+        finally:
+            for task in self._rooms.values():
+                task.cancel()
+
+    async def _start_rooms(self) -> None:
+        async with self.db.unit(write=False) as store:
+            pending = await store.outbox.pending(limit=1000)
+        by_room: dict[str, list[OutboxMessage]] = {}
+        for message in pending:
+            if message.id not in self._inflight:
+                by_room.setdefault(message.room_id, []).append(message)
+        for room_id, messages in by_room.items():
+            running = self._rooms.get(room_id)
+            if running is not None and not running.done():
+                continue  # that room's task picks these up when it re-reads
+            self._inflight.update(m.id for m in messages)
+            self._rooms[room_id] = asyncio.create_task(self._drain(room_id, messages))
+
+    async def _drain(self, room_id: str, messages: list[OutboxMessage]) -> None:
+        try:
+            for message in messages:
+                async with self._limit:
+                    await self._send(message)
+                self._inflight.discard(message.id)
+        finally:
+            self._inflight.difference_update(m.id for m in messages)
+            self._wake.set()
+
+    async def _send(self, message: OutboxMessage) -> None:
+        content = json.loads(message.content)
+        backoff = Backoff()
+        while True:
+            room = await self._room(message.room_id)
+            if room is None:
+                await self._fail(message, "the bot is not in that room")
+                return
+            try:
+                await self.devices.prepare(room)
+                response = await self.client.room_send(
+                    message.room_id,
+                    message.event_type,
+                    content,
+                    tx_id=message.txn_id,
+                    ignore_unverified_devices=True,
+                )
+            except (aiohttp.ClientError, TimeoutError, OSError, LocalProtocolError) as exc:
+                await self._retry(message, type(exc).__name__, backoff.next_delay())
+                continue
+            if isinstance(response, RoomSendResponse):
+                self.faults.hit("after-send")
+                async with self.db.unit() as store:
+                    await store.outbox.mark_sent(
+                        message.id, event_id=response.event_id, now=self.clock()
+                    )
+                self.sent += 1
+                log.info("sent %s to %s as %s", message.txn_id, message.room_id, response.event_id)
+                return
+            wait = retry_after(response)
+            if wait is not None or is_transient(response):
+                delay = wait if wait is not None else backoff.next_delay()
+                await self._retry(message, str(response.status_code), delay)
+                continue
+            await self._fail(message, f"{response.status_code}: {response.message}")
+            return
+
+    async def _room(self, room_id: str):
+        waited = 0.0
+        while room_id not in self.client.rooms and waited < ROOM_WAIT:
+            await asyncio.sleep(0.1)
+            waited += 0.1
+        return self.client.rooms.get(room_id)
+
+    async def _retry(self, message: OutboxMessage, error: str, delay: float) -> None:
+        log.warning("send of %s failed (%s); retrying in %.1fs", message.txn_id, error, delay)
+        async with self.db.unit() as store:
+            await store.outbox.note_attempt(message.id, error=error)
+        await asyncio.sleep(delay)
+
+    async def _fail(self, message: OutboxMessage, error: str) -> None:
+        log.error("message %s to %s rejected: %s", message.txn_id, message.room_id, error)
+        async with self.db.unit() as store:
+            await store.outbox.mark_failed(message.id, error=error)

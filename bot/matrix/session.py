@@ -1,0 +1,166 @@
+"""Log in once, keep the session in `store_path` (mode 0600), restore it on every start.
+
+The bot refuses to start when the end-to-end crypto store is not loaded: without it nio
+would send plaintext into encrypted rooms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import aiohttp
+from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
+
+from bot.config import MatrixConfig
+from bot.matrix.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+SESSION_FILE = "session.json"
+
+
+class SessionError(Exception):
+    """The bot cannot get a usable, encrypted session; the message says what to do."""
+
+
+@dataclass
+class Session:
+    homeserver: str
+    user_id: str
+    device_id: str
+    access_token: str = ""
+
+
+def client_config() -> AsyncClientConfig:
+    # nio's own retries are off: our loops retry with backoff and honour Retry-After,
+    # and nio's token storing would record a sync before its commands are handled.
+    return AsyncClientConfig(
+        encryption_enabled=True,
+        store_sync_tokens=False,
+        max_limit_exceeded=0,
+        max_timeouts=0,
+        request_timeout=60,
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically with mode 0600 from the first byte."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def load_session(store: Path) -> Session | None:
+    path = store / SESSION_FILE
+    if not path.exists():
+        return None
+    try:
+        return Session(**json.loads(path.read_text()))
+    except (ValueError, TypeError):
+        raise SessionError(f"{path} is damaged; move it away to log in again") from None
+
+
+def save_session(store: Path, session: Session) -> None:
+    _write_private(store / SESSION_FILE, json.dumps(asdict(session)))
+
+
+def secure_store(store: Path) -> None:
+    """The directory 0700, every file in it 0600 (nio creates its crypto store 0644)."""
+    os.chmod(store, 0o700)
+    for path in store.iterdir():
+        if path.is_file():
+            os.chmod(path, 0o600)
+
+
+def _prepare_store(config: MatrixConfig) -> tuple[Path, Session | None]:
+    store = Path(config.store_path)
+    store.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return store, load_session(store)
+
+
+async def open_client(config: MatrixConfig) -> AsyncClient:
+    """A logged-in client with its crypto store loaded and its keys uploaded."""
+    store, session = _prepare_store(config)
+    if session is not None and (session.user_id, session.homeserver) != (
+        config.user_id,
+        config.homeserver,
+    ):
+        raise SessionError(
+            f"{store} holds the session of {session.user_id} on {session.homeserver}, not "
+            f"{config.user_id} on {config.homeserver}; use another store_path"
+        )
+    if session is None:
+        # The device ID is chosen and saved before logging in, so a crash during the first
+        # login does not leave a second device behind at the next attempt.
+        session = Session(config.homeserver, config.user_id, f"RCCBOT{secrets.token_hex(4)}")
+        save_session(store, session)
+    client = AsyncClient(
+        config.homeserver, config.user_id, session.device_id, str(store), client_config()
+    )
+    if session.access_token:
+        client.restore_login(session.user_id, session.device_id, session.access_token)
+        if not await _token_works(client):
+            log.warning("the saved access token was rejected; logging in again, same device")
+            await _login(client, config, store, session)
+    else:
+        await _login(client, config, store, session)
+    if client.olm is None:
+        await client.close()
+        raise SessionError(
+            f"the end-to-end crypto store in {store} did not load; refusing to run without it"
+        )
+    secure_store(store)
+    if client.should_upload_keys:
+        await _patiently(client.keys_upload)
+    return client
+
+
+async def _patiently(call):
+    """The homeserver may not be up yet (both started together): wait for it, with backoff."""
+    backoff = Backoff()
+    while True:
+        try:
+            return await call()
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            delay = backoff.next_delay()
+            log.warning(
+                "homeserver unreachable (%s); retrying in %.1fs", type(exc).__name__, delay
+            )
+            await asyncio.sleep(delay)
+
+
+async def _token_works(client: AsyncClient) -> bool:
+    response = await _patiently(client.whoami)
+    if isinstance(response, WhoamiResponse):
+        return True
+    if getattr(response, "status_code", "") == "M_UNKNOWN_TOKEN":
+        return False
+    raise SessionError(f"the homeserver did not confirm the session: {response.status_code}")
+
+
+async def _login(client: AsyncClient, config: MatrixConfig, store: Path, session: Session):
+    if config.password is None:
+        await client.close()
+        raise SessionError(
+            f"no usable session in {store} and no password: set [matrix] password "
+            "or RCC_MATRIX_PASSWORD for the first start"
+        )
+    password = config.password.get_secret_value()
+    response = await _patiently(lambda: client.login(password, config.device_name))
+    if not isinstance(response, LoginResponse):
+        await client.close()
+        raise SessionError(f"login as {config.user_id} failed: {response.message}")
+    session.access_token = response.access_token
+    session.device_id = response.device_id
+    save_session(store, session)
+    log.info("logged in as %s, device %s", response.user_id, response.device_id)
