@@ -81,3 +81,23 @@ async def app(backend: Backend, tmp_path: Path, clock: FakeClock):
     await instance.prepare()
     yield instance
     await instance.close()
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory):
+    """One Synapse for the whole session; tests get fresh users and rooms."""
+    from bot.devserver import Synapse
+
+    hs = Synapse(tmp_path_factory.mktemp("synapse"))
+    hs.start()
+    yield hs
+    hs.stop()
+
+
+@pytest.fixture
+async def world(synapse, tmp_path):
+    from tests.world import World
+
+    scene = World(synapse, tmp_path)
+    yield scene
+    await scene.close()

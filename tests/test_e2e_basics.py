@@ -1,0 +1,116 @@
+"""Through a real Synapse, in real encrypted rooms, with real clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.devserver import wait_for
+
+pytestmark = pytest.mark.synapse
+
+
+async def test_ncpoc_runs_whoami_in_an_encrypted_room(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    await world.start_bot()
+    room = await world.rcc_room(chair, [jm])
+    reply = await jm.ask(room, "!whoami")
+    assert "NCPOC for Jamaica (JM)" in reply.body
+    assert reply.decrypted, "the reply must arrive encrypted"
+    assert reply.source["content"]["msgtype"] == "m.notice"
+    assert jm.user_id in reply.source["content"]["m.mentions"]["user_ids"]
+    assert "<b>NCPOC</b>" in reply.source["content"]["formatted_body"]
+
+
+async def test_outsider_is_refused_and_audited(world):
+    chair = await world.person("chair", "chair")
+    outsider = await world.person("outsider")
+    runtime = await world.start_bot()
+    room = await world.rcc_room(chair, [outsider])
+    event_id = await outsider.say(room, "!roster")
+    reply = await outsider.reply_to(event_id)
+    assert "not on the roster" in reply.body
+    async with runtime.app.db.unit(write=False) as store:
+        entries = await store.audit.recent(actor=outsider.user_id)
+    assert [(e.action, e.outcome, e.event_id) for e in entries] == [
+        ("roster", "refused", event_id)
+    ]
+
+
+async def test_invite_from_non_roster_user_is_declined(world):
+    chair = await world.person("chair", "chair")
+    stranger = await world.person("stranger")
+    runtime = await world.start_bot()
+    room = await stranger.create_room(invite=[world.bot_id])
+
+    async def declined():
+        async with runtime.app.db.unit(write=False) as store:
+            return [e for e in await store.audit.recent() if e.action == "invite"]
+
+    (entry,) = await wait_for(declined)
+    assert (entry.actor, entry.outcome, entry.room_id) == (stranger.user_id, "declined", room)
+    assert room not in runtime.client.rooms
+    # A roster member's invite to an unconfigured room is accepted.
+    other = await chair.create_room(invite=[world.bot_id])
+    await chair.wait_member(other, world.bot_id)
+    assert chair.user_id  # the chair is seen joined with the bot
+
+
+async def test_history_is_not_replayed_on_first_start(world):
+    chair = await world.person("chair", "chair")
+    room = await world.room(chair, [], alias=world.rcc_alias, bot=False)
+    old = await chair.say(room, "!whoami")
+    await chair.invite(room, world.bot_id)
+    runtime = await world.start_bot()
+    await chair.wait_member(room, world.bot_id)
+    new = await chair.say(room, "!whoami")
+    await chair.reply_to(new)
+    assert chair.replies_to(old) == []
+    assert runtime.bot.inbox.handled == 1
+
+
+async def test_logs_carry_no_bodies_tokens_or_passwords(world):
+    chair = await world.person("chair", "chair")
+    world.spawn_bot()  # as `rcc-bot run`, with log_level = "DEBUG"
+    room = await world.rcc_room(chair, [])
+    secret = "TLP-RED-kestrel-7741"
+    reply = await chair.ask(room, f"!help {secret}", within=40)
+    assert secret in reply.body  # the answer names it, inside the encrypted room
+    await chair.ask(room, f"!roster add @x:rcc.test role=steering {secret}", within=40)
+    await chair.ask(room, "!whoami", within=40)
+    world.kill_bot()
+    log = (world.tmp / "bot.log").read_text()
+    session = (world.tmp / "store" / "session.json").read_text()
+    token = __import__("json").loads(session)["access_token"]
+    assert "INFO bot." in log and "accepted" in log  # the log is there, at the set level
+    chatty = [
+        line
+        for line in log.splitlines()
+        if (" DEBUG " in line or " INFO " in line) and " bot." not in line
+    ]
+    assert chatty == [], "libraries log below WARNING (nio logs tokens, its store keys)"
+    for forbidden in (secret, token, "bot-password", "!help", "!roster add"):
+        assert forbidden not in log, forbidden
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (world.tmp / "store").iterdir()}
+    assert modes and set(modes.values()) == {0o600}, modes
+    assert (world.tmp / "store").stat().st_mode & 0o777 == 0o700
+
+
+async def test_wrong_password_stops_with_one_clear_line(world):
+    world.password = "wrong"
+    world.spawn_bot()
+    assert await world.wait_exit() == 1
+    errors = [
+        line for line in (world.tmp / "bot.log").read_text().splitlines() if " ERROR " in line
+    ]
+    assert len(errors) == 1 and "login as" in errors[0] and "failed" in errors[0], errors
+    assert "Traceback" not in (world.tmp / "bot.log").read_text()
+
+
+async def test_waits_for_a_homeserver_that_is_not_up_yet(world):
+    from bot.devserver import free_port
+
+    world.homeserver = f"http://127.0.0.1:{free_port()}"
+    world.spawn_bot()
+    await wait_for(lambda: "homeserver unreachable" in (world.tmp / "bot.log").read_text(), 20)
+    assert world.process.poll() is None, "the bot keeps waiting instead of exiting"

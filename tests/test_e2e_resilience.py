@@ -1,0 +1,117 @@
+"""Outages, undecryptable events and direct messages, through a real Synapse."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from nio import ToDeviceMessage
+
+from bot.devserver import wait_for
+from bot.matrix.content import notice
+from bot.rendering import plain
+
+pytestmark = pytest.mark.synapse
+
+
+async def test_homeserver_outage_bounded_retries_and_recovery(world):
+    chair = await world.person("chair", "chair")
+    runtime = await world.start_bot()
+    room = await world.rcc_room(chair, [])
+    await chair.ask(room, "!whoami")
+    before = runtime.bot.requests
+    world.hs.stop()
+    outage = 10.0
+    await asyncio.sleep(outage)
+    during = runtime.bot.requests - before
+    world.hs.start()
+    back = time.monotonic()
+    assert 2 <= during <= outage + 1, f"{during} sync requests in {outage}s of outage"
+    assert runtime.bot.sync_errors >= 2
+    reply = await chair.ask(room, "!whoami", within=40)
+    assert "RCC chair" in reply.body
+    assert time.monotonic() - back < 20
+
+
+async def test_undecryptable_command_is_reported_once(world):
+    world.extra_config = 'undecryptable_notice_after = "2s"'
+    chair = await world.person("chair", "chair")
+    runtime = await world.start_bot()
+    room = await world.rcc_room(chair, [])
+    await chair.ask(room, "!whoami")
+    # The chair's client stops sharing room keys with the bot's device, on a fresh session.
+    bot_device = runtime.client.device_id
+    device = chair.client.device_store[world.bot_id][bot_device]
+    chair.client.blacklist_device(device)
+    chair.client.olm.outbound_group_sessions.pop(room, None)
+    first = await chair.say(room, "!whoami")
+    second = await chair.say(room, "!roster")
+    told = await chair.reply_to(first, within=30)
+    assert "could not read the encrypted message" in told.body
+    await asyncio.sleep(3)
+    assert chair.replies_to(second) == [], "one notice per sender and key session"
+    assert len(chair.replies_to(first)) == 1
+    async with runtime.app.db.unit(write=False) as store:
+        audit = [e for e in await store.audit.recent() if e.action == "undecryptable"]
+    assert [(e.actor, e.event_id) for e in audit] == [(chair.user_id, first)]
+
+
+async def test_bot_opens_an_encrypted_dm(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    runtime = await world.start_bot()
+    await world.rcc_room(chair, [jm])
+    dm = await runtime.bot.rooms.direct_room(jm.user_id)
+    assert dm is not None
+    await wait_for(lambda: dm in jm.client.invited_rooms)
+    await jm.join(dm)
+    await jm.wait_member(dm, world.bot_id)
+    async with runtime.app.db.unit() as store:
+        await store.outbox.enqueue(
+            room_id=dm, content=notice(plain("hello in private")), now=runtime.app.clock()
+        )
+    runtime.bot.sender.wake()
+    received = await wait_for(
+        lambda: [e for r, e in jm.messages if r == dm and e.body == "hello in private"]
+    )
+    assert received[0].decrypted
+    assert jm.client.rooms[dm].encrypted
+    assert await runtime.bot.rooms.direct_room(jm.user_id) == dm  # reused, not a second room
+    # A command in the DM is answered there.
+    reply = await jm.ask(dm, "!whoami")
+    assert "NCPOC for Jamaica" in reply.body
+
+
+async def test_command_runs_once_when_its_key_arrives_late(world):
+    chair = await world.person("chair", "chair")
+    runtime = await world.start_bot()
+    room = await world.rcc_room(chair, [])
+    await chair.ask(room, "!whoami")
+    olm = chair.client.olm
+    device = chair.client.device_store[world.bot_id][runtime.client.device_id]
+    # A fresh key session the bot's device is left out of; its key is kept at index 0.
+    chair.client.blacklist_device(device)
+    olm.outbound_group_sessions.pop(room, None)
+    olm.create_outbound_group_session(room)
+    session = olm.outbound_group_sessions[room]
+    key = {
+        "algorithm": "m.megolm.v1.aes-sha2",
+        "room_id": room,
+        "session_id": session.id,
+        "session_key": session.session_key,
+    }
+    command = await chair.say(room, "!roster add @latekey:rcc.test role=steering")
+    await wait_for(lambda: runtime.bot.inbox.pending_undecrypted == 1)
+    await asyncio.sleep(2)
+    assert chair.replies_to(command) == []
+    # The key reaches the bot late, as a to-device message like any room key.
+    payload = olm._olm_encrypt(olm.session_store.get(device.curve25519), device, "m.room_key", key)
+    await chair.client.to_device(
+        ToDeviceMessage("m.room.encrypted", world.bot_id, device.id, payload)
+    )
+    reply = await chair.reply_to(command, within=30)
+    assert "Added @latekey:rcc.test" in reply.body
+    await asyncio.sleep(1.5)
+    assert len(chair.replies_to(command)) == 1
+    assert runtime.bot.inbox.pending_undecrypted == 0

@@ -1,0 +1,145 @@
+"""One end-to-end scene: a bot and real people on the session's Synapse, fresh per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from bot.config import load_config
+from bot.devserver import Synapse, environment_without_proxies, wait_for
+from bot.runner import Runtime
+from tests.people import Person
+
+
+class World:
+    def __init__(self, hs: Synapse, tmp: Path) -> None:
+        self.hs, self.tmp = hs, tmp
+        self.tag = uuid.uuid4().hex[:6]
+        self.people: list[Person] = []
+        self.roster: list[tuple[str, str, str | None]] = []
+        self.bot_account = hs.register(f"rccbot-{self.tag}", "bot-password")
+        hs.unlimit(self.bot_account.user_id)
+        self.rcc_alias = f"rcc-{self.tag}"
+        self.steering_alias = f"steering-{self.tag}"
+        self.runtime: Runtime | None = None
+        self.process: subprocess.Popen | None = None
+        self.db_url = f"sqlite+aiosqlite:///{tmp / 'rcc.db'}"
+        self.extra_config = ""
+        self.password = "bot-password"
+        self.homeserver = hs.url
+
+    @property
+    def bot_id(self) -> str:
+        return self.bot_account.user_id
+
+    async def person(self, name: str, role: str | None = None, country: str | None = None):
+        account = self.hs.register(f"{name}-{self.tag}")
+        self.hs.unlimit(account.user_id)
+        someone = Person(self.hs, account, self.tmp / f"person-{name}")
+        await someone.start()
+        self.people.append(someone)
+        if role:
+            self.roster.append((account.user_id, role, country))
+        return someone
+
+    def config_path(self) -> Path:
+        roster = "".join(
+            f'[[roster]]\nuser_id = "{user}"\nrole = "{role}"\n'
+            + (f'country = "{country}"\n' if country else "")
+            for user, role, country in self.roster
+        )
+        path = self.tmp / "config.toml"
+        path.write_text(
+            f"""
+[matrix]
+homeserver = "{self.homeserver}"
+user_id = "{self.bot_id}"
+password = "{self.password}"
+store_path = "{self.tmp / "store"}"
+
+[storage]
+url = "{self.db_url}"
+
+[committee]
+timezone = "America/Port_of_Spain"
+rcc_room = "#{self.rcc_alias}:{self.hs.server_name}"
+steering_room = "#{self.steering_alias}:{self.hs.server_name}"
+
+[bot]
+log_level = "DEBUG"
+{self.extra_config}
+{roster}
+"""
+        )
+        return path
+
+    async def start_bot(self, *, crash_at: str | None = None) -> Runtime:
+        self.runtime = Runtime(load_config(self.config_path()), crash_at=crash_at)
+        await self.runtime.start()
+        return self.runtime
+
+    async def stop_bot(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
+
+    def spawn_bot(self, *, crash_at: str | None = None) -> subprocess.Popen:
+        """The bot as its own process, as `rcc-bot run` starts it (for kill tests)."""
+        env = environment_without_proxies()
+        env.pop("RCC_CRASH_AT", None)
+        if crash_at:
+            env["RCC_CRASH_AT"] = crash_at
+        log = (self.tmp / "bot.log").open("ab")
+        script = Path(sys.executable).with_name("rcc-bot")
+        self.process = subprocess.Popen(
+            [script, "run", "--config", self.config_path()],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.tmp,
+        )
+        return self.process
+
+    def kill_bot(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    async def wait_exit(self, within: float = 30) -> int:
+        await wait_for(lambda: self.process.poll() is not None, within)
+        return self.process.returncode
+
+    async def room(
+        self,
+        owner: Person,
+        members: list[Person],
+        *,
+        alias: str | None = None,
+        encrypted: bool = True,
+        bot: bool = True,
+    ) -> str:
+        """A room created by `owner` with the bot and `members` joined, all seeing each other."""
+        invite = [m.user_id for m in members] + ([self.bot_id] if bot else [])
+        room_id = await owner.create_room(invite=invite, alias=alias, encrypted=encrypted)
+        for member in members:
+            await wait_for(lambda m=member: room_id in m.client.invited_rooms, 20)
+            await member.join(room_id)
+        everyone = [owner, *members]
+        for viewer in everyone:
+            for other in everyone + ([] if not bot else [None]):
+                user = self.bot_id if other is None else other.user_id
+                await viewer.wait_member(room_id, user)
+        return room_id
+
+    async def rcc_room(self, owner: Person, members: list[Person]) -> str:
+        return await self.room(owner, members, alias=self.rcc_alias)
+
+    async def close(self) -> None:
+        await self.stop_bot()
+        self.kill_bot()
+        await asyncio.gather(*(p.stop() for p in self.people), return_exceptions=True)
