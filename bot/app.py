@@ -43,6 +43,7 @@ class App:
             committee_name=config.committee.name,
             max_ncpocs_per_country=config.committee.max_ncpocs_per_country,
             bot_user_id=config.matrix.user_id,
+            stale_after=config.status.stale_after,
         )
         self.renderer = Renderer(config.committee.zone)
         self.dispatcher = Dispatcher(

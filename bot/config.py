@@ -140,6 +140,12 @@ class BotConfig(Section):
     )
 
 
+class StatusConfig(Section):
+    stale_after: Duration = Field(
+        timedelta(days=180), description='a duration such as "180d" or "26w"'
+    )
+
+
 class RosterEntryConfig(Section):
     user_id: str = Field(description='a Matrix user ID, e.g. "@jm1:example.org"')
     role: Role = Field(description="one of ncpoc, chair, steering, admin")
@@ -158,6 +164,7 @@ class Config(Section):
     storage: StorageConfig = Field(description="a [storage] section")
     committee: CommitteeConfig = Field(description="a [committee] section")
     bot: BotConfig = Field(BotConfig(), description="a [bot] section")
+    status: StatusConfig = Field(StatusConfig(), description="a [status] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
     _reference: Reference | None = PrivateAttr(None)
     _seed: list[SeedEntry] = PrivateAttr(default_factory=list)

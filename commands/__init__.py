@@ -7,6 +7,6 @@ from commands.framework import Router
 
 def all_routers() -> list[Router]:
     """Every command family, in the order `!help` lists them."""
-    from commands import help, roster
+    from commands import gaps, help, roster, status
 
-    return [help.router, roster.router]
+    return [help.router, status.router, gaps.router, roster.router]

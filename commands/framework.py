@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -236,6 +236,7 @@ class Settings:
     committee_name: str = "Regional Cyber Committee"
     max_ncpocs_per_country: int = 2
     bot_user_id: str = ""
+    stale_after: timedelta = timedelta(days=180)
 
 
 @dataclass

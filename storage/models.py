@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -138,3 +138,46 @@ class DirectRoom(SQLModel, table=True):
     user_id: str = Field(max_length=255, primary_key=True)
     room_id: str = Field(max_length=255)
     created_at: datetime = Field(sa_column=utc_column())
+
+
+class StatusUpdate(SQLModel, table=True):
+    """One change of one item's state for one country; never overwritten (history)."""
+
+    __tablename__ = "status_update"
+    __table_args__ = (Index("ix_status_update_latest", "country", "item_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str = Field(max_length=2)
+    item_id: str = Field(max_length=64)
+    state: str = Field(max_length=16)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class StatusNote(SQLModel, table=True):
+    """A narrative update on a country's projects and activities."""
+
+    __tablename__ = "status_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str = Field(max_length=2, index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class Report(SQLModel, table=True):
+    """A country's report (`!status submit`) for a reporting period."""
+
+    __tablename__ = "report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str = Field(max_length=2, index=True)
+    period: str = Field(max_length=32)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column(index=True))

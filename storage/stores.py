@@ -12,6 +12,7 @@ from storage.outbox import OutboxStore
 from storage.rooms import RoomStore
 from storage.roster import RosterStore
 from storage.state import StateStore
+from storage.status import StatusStore
 from storage.undecrypted import UndecryptedStore
 
 
@@ -48,3 +49,7 @@ class Stores:
     @cached_property
     def rooms(self) -> RoomStore:
         return RoomStore(self._session)
+
+    @cached_property
+    def status(self) -> StatusStore:
+        return StatusStore(self._session)

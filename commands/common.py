@@ -1,0 +1,32 @@
+"""Rules shared by the content commands: which country a member acts for."""
+
+from __future__ import annotations
+
+from commands.framework import CommandError, Context, Refused, Role
+from commands.reference import Country
+
+
+def own_country(ctx: Context) -> Country | None:
+    """The country an NCPOC represents (None for other roles)."""
+    if ctx.member is None or Role.NCPOC not in ctx.member.roles or not ctx.member.country:
+        return None
+    return ctx.env.reference.countries.by_code.get(ctx.member.country)
+
+
+def acting_country(ctx: Context, requested: Country | None) -> Country:
+    """The country a change is made for: an NCPOC's own; the chair names any with country=."""
+    own = own_country(ctx)
+    if requested is None:
+        if own is not None:
+            return own
+        raise CommandError("name the country with country=XX (the chair acts for any country)")
+    if ctx.has_role(Role.CHAIR) or (own is not None and own.code == requested.code):
+        return requested
+    mine = f" ({own.name})" if own else ""
+    raise Refused(
+        f"NCPOCs act for their own country{mine}; only the chair may do this for {requested.name}."
+    )
+
+
+def label(country: Country) -> str:
+    return f"{country.name} ({country.code})"

@@ -1,0 +1,117 @@
+"""Turning the latest status updates into scorecards, summaries and the regional matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from commands.framework import Context
+from commands.reference import Country
+from storage.models import StatusUpdate
+
+STATES = ("not-started", "in-progress", "met", "n/a")
+UNKNOWN = "unreported"
+SYMBOLS = {"met": "●", "in-progress": "◐", "not-started": "○", "n/a": "–", UNKNOWN: "·"}
+LEGEND = "● met  ◐ in progress  ○ not started  – n/a  · not reported"
+
+
+def counts(updates: Iterable[StatusUpdate], total: int) -> dict[str, int]:
+    """How many items are in each state; items never reported count as unreported."""
+    tally = dict.fromkeys((*STATES, UNKNOWN), 0)
+    seen = 0
+    for update in updates:
+        tally[update.state] += 1
+        seen += 1
+    tally[UNKNOWN] = total - seen
+    tally["applicable"] = total - tally["n/a"]
+    return tally
+
+
+def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dict[str, Any]:
+    """Per area, per item: state, note, who and when, with stale items flagged."""
+    by_item = {u.item_id: u for u in latest}
+    catalogue = ctx.env.reference.catalogue
+    stale_before = ctx.now - ctx.settings.stale_after
+    areas = []
+    for area in catalogue.areas:
+        rows = []
+        for entry in catalogue.items_in(area.id):
+            update = by_item.get(entry.id)
+            state = update.state if update else UNKNOWN
+            rows.append(
+                {
+                    "id": entry.id,
+                    "name": entry.name,
+                    "state": state,
+                    "symbol": SYMBOLS[state],
+                    "note": _short(update.note) if update else "",
+                    "author": update.author if update else "",
+                    "when": update.at if update else None,
+                    "stale": bool(update and update.at < stale_before),
+                }
+            )
+        areas.append({"name": area.name, "rows": rows})
+    tally = counts(latest, len(catalogue.items))
+    return {
+        "country": f"{country.name} ({country.code})",
+        "areas": areas,
+        "counts": tally,
+        "stale": sum(1 for a in areas for r in a["rows"] if r["stale"]),
+        "stale_after_days": ctx.settings.stale_after.days,
+        "now": ctx.now,
+        "legend": LEGEND,
+    }
+
+
+def summary_row(
+    ctx: Context, country: Country, latest: list[StatusUpdate], reported: bool
+) -> dict[str, Any]:
+    """One line of the regional overview."""
+    tally = counts(latest, len(ctx.env.reference.catalogue.items))
+    last = max((u.at for u in latest), default=None)
+    return {
+        "code": country.code,
+        "name": country.name,
+        "met": tally["met"],
+        "applicable": tally["applicable"],
+        "unreported": tally[UNKNOWN],
+        "last": last,
+        "reported": reported,
+        "now": ctx.now,
+    }
+
+
+def matrix(ctx: Context, latest: list[StatusUpdate]) -> dict[str, Any]:
+    """Countries x items, one symbol per item, grouped by area, with the count met."""
+    catalogue = ctx.env.reference.catalogue
+    state = {(u.country, u.item_id): u.state for u in latest}
+    by_country: dict[str, list[StatusUpdate]] = {}
+    for update in latest:
+        by_country.setdefault(update.country, []).append(update)
+    rows = []
+    for country in ctx.env.reference.countries:
+        cells = [
+            "".join(
+                SYMBOLS[state.get((country.code, i.id), UNKNOWN)] for i in catalogue.items_in(a.id)
+            )
+            for a in catalogue.areas
+        ]
+        tally = counts(by_country.get(country.code, []), len(catalogue.items))
+        rows.append(
+            {
+                "code": country.code,
+                "cells": cells,
+                "met": tally["met"],
+                "applicable": tally["applicable"],
+            }
+        )
+    areas = [
+        {"id": a.id, "name": a.name, "items": [i.id for i in catalogue.items_in(a.id)]}
+        for a in catalogue.areas
+    ]
+    return {"areas": areas, "rows": rows, "legend": LEGEND}
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,223 @@
+"""`!standards`, `!status`, `!status set|note|submit`: countries against the minimum standards."""
+
+from __future__ import annotations
+
+from commands.common import acting_country, label, own_country
+from commands.framework import (
+    CONTRIBUTORS,
+    READERS,
+    ArgumentError,
+    CommandError,
+    Context,
+    Opt,
+    ParseEnv,
+    Pos,
+    Router,
+    Text,
+    View,
+)
+from commands.periods import open_period
+from commands.reference import Area, Country, Item
+from commands.scorecard import STATES, scorecard, summary_row
+from commands.types import country
+
+router = Router("status")
+
+STATE_ALIASES = {
+    "not-started": "not-started", "notstarted": "not-started", "not_started": "not-started",
+    "todo": "not-started", "in-progress": "in-progress", "inprogress": "in-progress",
+    "in_progress": "in-progress", "progress": "in-progress", "ongoing": "in-progress",
+    "met": "met", "done": "met", "achieved": "met", "n/a": "n/a", "na": "n/a",
+    "n.a.": "n/a", "not-applicable": "n/a",
+}  # fmt: skip
+MAX_NOTE = 2000
+
+
+def item(text: str, env: ParseEnv) -> Item:
+    """A catalogue item ID; an unknown one gets the closest IDs suggested."""
+    found = env.reference.catalogue.item(text)
+    if found is not None:
+        return found
+    close = env.reference.catalogue.suggest(text)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; see !standards for the IDs"
+    raise ArgumentError(f"unknown item {text!r}{hint}")
+
+
+def state(text: str, _env: ParseEnv) -> str:
+    found = STATE_ALIASES.get(text.strip().casefold())
+    if found is None:
+        raise ArgumentError(f"{text!r} is not a state; use one of: {', '.join(STATES)}")
+    return found
+
+
+def area(text: str, env: ParseEnv) -> Area:
+    found = env.reference.catalogue.area(text)
+    if found is None:
+        matches = [a for a in env.reference.catalogue.areas if a.id.startswith(text.casefold())]
+        if len(matches) == 1:
+            return matches[0]
+        areas = ", ".join(a.id for a in env.reference.catalogue.areas)
+        raise ArgumentError(f"unknown area {text!r}; the areas are: {areas}")
+    return found
+
+
+def _note(text: str) -> str:
+    if len(text) > MAX_NOTE:
+        raise CommandError(f"the note is too long ({len(text)} characters; at most {MAX_NOTE})")
+    return text
+
+
+COUNTRY_OPT = Opt("country", country, "XX")
+
+
+@router.command(
+    "standards",
+    summary="the Action Plan catalogue: priority areas, items and their minimum standard",
+    roles=READERS,
+    params=[Pos("area", area, "area", optional=True)],
+    example="!standards legal",
+)
+async def standards(ctx: Context, area: Area | None) -> View:
+    catalogue = ctx.env.reference.catalogue
+    areas = [area] if area else list(catalogue.areas)
+    return View(
+        "status/standards",
+        {
+            "areas": [
+                {"id": a.id, "name": a.name, "items": catalogue.items_in(a.id)} for a in areas
+            ],
+            "full": area is not None,
+        },
+    )
+
+
+@router.command(
+    "status",
+    summary="a country's scorecard: each item's state, note, who and when",
+    roles=READERS,
+    params=[Pos("country", country, "country", optional=True, words=5)],
+    example="!status JM",
+    details="An NCPOC sees their own country without naming it; without a country the "
+    "chair and steering members get the region at a glance.",
+)
+async def status(ctx: Context, country: Country | None) -> View:
+    chosen = country or own_country(ctx)
+    if chosen is None:
+        return await _region(ctx)
+    latest = await ctx.store.status.latest(chosen.code)
+    period = open_period(ctx.now, ctx.env.zone)
+    reports = await ctx.store.status.reports(
+        start=period.start, end=period.end, country=chosen.code
+    )
+    card = scorecard(ctx, chosen, latest)
+    card["period"] = period.label
+    card["report"] = reports[-1] if reports else None
+    return View("status/scorecard", card)
+
+
+async def _region(ctx: Context) -> View:
+    latest = await ctx.store.status.latest()
+    period = open_period(ctx.now, ctx.env.zone)
+    reports = await ctx.store.status.reports(start=period.start, end=period.end)
+    reported = {r.country for r in reports}
+    by_country: dict[str, list] = {}
+    for update in latest:
+        by_country.setdefault(update.country, []).append(update)
+    rows = [
+        summary_row(ctx, c, by_country.get(c.code, []), c.code in reported)
+        for c in ctx.env.reference.countries
+    ]
+    return View("status/region", {"rows": rows, "period": period.label})
+
+
+@router.command(
+    "status set",
+    summary="record the state of one item for your country (the chair: country=XX)",
+    roles=CONTRIBUTORS,
+    params=[
+        Pos("item", item, "<item>"),
+        Pos("state", state, "<not-started|in-progress|met|n/a>"),
+        COUNTRY_OPT,
+        Text("note", "note", required=False),
+    ],
+    example="!status set legal.strategy in-progress Draft with Cabinet since March",
+    aliases=["update"],
+)
+async def status_set(
+    ctx: Context, item: Item, state: str, country: Country | None, note: str
+) -> str:
+    chosen = acting_country(ctx, country)
+    latest = {u.item_id: u for u in await ctx.store.status.latest(chosen.code)}
+    previous = latest.get(item.id)
+    await ctx.store.status.record(
+        country=chosen.code,
+        item_id=item.id,
+        state=state,
+        note=_note(note),
+        author=ctx.sender,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    ctx.audit_detail = f"{chosen.code} {item.id} -> {state}"
+    was = f" (was {previous.state})" if previous else ""
+    met = sum(1 for i, u in latest.items() if u.state == "met" and i != item.id) + (state == "met")
+    return (
+        f"✅ {label(chosen)}: {item.id} is now {state}{was}. "
+        f"{met} of {len(ctx.env.reference.catalogue.items)} items at minimum standard."
+    )
+
+
+@router.command(
+    "status note",
+    summary="a narrative update on your country's projects and activities",
+    roles=CONTRIBUTORS,
+    params=[COUNTRY_OPT, Text("text", "text")],
+    example="!status note National CSIRT recruited two analysts; awareness week planned for May",
+)
+async def status_note(ctx: Context, country: Country | None, text: str) -> str:
+    chosen = acting_country(ctx, country)
+    await ctx.store.status.add_note(
+        country=chosen.code,
+        text=_note(text),
+        author=ctx.sender,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    ctx.audit_detail = f"{chosen.code} note"
+    return f"✅ Noted for {label(chosen)}; it will appear in the next digest."
+
+
+@router.command(
+    "status submit",
+    summary="file your country's report for the open reporting period",
+    roles=CONTRIBUTORS,
+    params=[COUNTRY_OPT, Text("note", "note", required=False)],
+    example="!status submit All items reviewed with the ministry",
+)
+async def status_submit(ctx: Context, country: Country | None, note: str) -> str:
+    chosen = acting_country(ctx, country)
+    period = open_period(ctx.now, ctx.env.zone)
+    earlier = await ctx.store.status.reports(
+        start=period.start, end=period.end, country=chosen.code
+    )
+    await ctx.store.status.submit(
+        country=chosen.code,
+        period=period.key,
+        note=_note(note),
+        author=ctx.sender,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    ctx.audit_detail = f"{chosen.code} report {period.key}"
+    latest = await ctx.store.status.latest(chosen.code)
+    met = sum(1 for u in latest if u.state == "met")
+    total = len(ctx.env.reference.catalogue.items)
+    again = ""
+    if earlier:
+        first = earlier[0]
+        filed = first.at.astimezone(ctx.env.zone)
+        again = f" (an update: {first.author} first filed on {filed:%-d %b})"
+    return (
+        f"✅ {label(chosen)}'s report for {period.label} is filed{again}. "
+        f"{met} of {total} items at minimum standard."
+    )

@@ -1,0 +1,103 @@
+"""Status of each country against the catalogue: updates (kept as history), notes, reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Report, StatusNote, StatusUpdate
+
+
+class StatusStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def record(
+        self,
+        *,
+        country: str,
+        item_id: str,
+        state: str,
+        note: str,
+        author: str,
+        event_id: str | None,
+        now: datetime,
+    ) -> StatusUpdate:
+        """Add one update; earlier ones stay as history."""
+        update = StatusUpdate(
+            country=country,
+            item_id=item_id,
+            state=state,
+            note=note,
+            author=author,
+            event_id=event_id,
+            at=now,
+        )
+        self._s.add(update)
+        await self._s.flush()
+        return update
+
+    async def latest(self, country: str | None = None) -> list[StatusUpdate]:
+        """The newest update per (country, item): one query, for one country or all."""
+        newest = select(func.max(StatusUpdate.id)).group_by(
+            StatusUpdate.country, StatusUpdate.item_id
+        )
+        if country is not None:
+            newest = newest.where(StatusUpdate.country == country)
+        query = select(StatusUpdate).where(StatusUpdate.id.in_(newest))
+        return list(await self._s.scalars(query))
+
+    async def history(self, country: str, item_id: str) -> list[StatusUpdate]:
+        query = (
+            select(StatusUpdate)
+            .where(StatusUpdate.country == country, StatusUpdate.item_id == item_id)
+            .order_by(StatusUpdate.id)
+        )
+        return list(await self._s.scalars(query))
+
+    async def add_note(
+        self, *, country: str, text: str, author: str, event_id: str | None, now: datetime
+    ) -> StatusNote:
+        note = StatusNote(country=country, text=text, author=author, event_id=event_id, at=now)
+        self._s.add(note)
+        await self._s.flush()
+        return note
+
+    async def notes(
+        self, *, country: str | None = None, since: datetime | None = None, limit: int = 20
+    ) -> list[StatusNote]:
+        """Newest first."""
+        query = select(StatusNote).order_by(StatusNote.id.desc()).limit(limit)
+        if country is not None:
+            query = query.where(StatusNote.country == country)
+        if since is not None:
+            query = query.where(StatusNote.at >= since)
+        return list(await self._s.scalars(query))
+
+    async def submit(
+        self,
+        *,
+        country: str,
+        period: str,
+        note: str,
+        author: str,
+        event_id: str | None,
+        now: datetime,
+    ) -> Report:
+        report = Report(
+            country=country, period=period, note=note, author=author, event_id=event_id, at=now
+        )
+        self._s.add(report)
+        await self._s.flush()
+        return report
+
+    async def reports(
+        self, *, start: datetime, end: datetime, country: str | None = None
+    ) -> list[Report]:
+        """Reports filed in [start, end), oldest first."""
+        query = select(Report).where(Report.at >= start, Report.at < end).order_by(Report.id)
+        if country is not None:
+            query = query.where(Report.country == country)
+        return list(await self._s.scalars(query))

@@ -1,0 +1,153 @@
+"""Status updates, scorecards, reports and gaps through the dispatcher (both backends)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from commands.periods import quarter
+from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, TT1, say, text_of
+
+
+async def latest(app, country):
+    async with app.db.unit(write=False) as store:
+        return {u.item_id: u for u in await store.status.latest(country)}
+
+
+async def test_ncpoc_sets_own_country_and_history_is_kept(app, clock):
+    for state, note in (("not-started", ""), ("in-progress", "Draft with Cabinet"), ("met", "")):
+        outcome = await say(app, JM1, f"!status set legal.strategy {state} {note}")
+        assert outcome.outcome == "accepted", text_of(outcome)
+        clock.advance(timedelta(days=1))
+    now = await latest(app, "JM")
+    assert now["legal.strategy"].state == "met"
+    async with app.db.unit(write=False) as store:
+        history = await store.status.history("JM", "legal.strategy")
+    assert [(h.state, h.note, h.author) for h in history] == [
+        ("not-started", "", JM1),
+        ("in-progress", "Draft with Cabinet", JM1),
+        ("met", "", JM1),
+    ]
+    assert all(h.event_id for h in history)
+
+
+async def test_ncpoc_cannot_set_another_country_but_chair_can(app):
+    refused = await say(app, JM1, "!status set coop.cert met country=TT")
+    assert refused.outcome == "refused"
+    assert "only the chair may do this for Trinidad and Tobago" in text_of(refused)
+    assert await latest(app, "TT") == {}
+    same = await say(app, JM1, "!status set coop.cert met country=JM")
+    assert same.outcome == "accepted"
+    chair = await say(app, CHAIR, "!status set coop.cert in-progress country=tt")
+    assert chair.outcome == "accepted"
+    assert (await latest(app, "TT"))["coop.cert"].author == CHAIR
+    bare = await say(app, CHAIR, "!status set coop.cert met")
+    assert "name the country with country=XX" in text_of(bare)
+    steering = await say(app, STEERING, "!status set coop.cert met country=TT")
+    assert steering.outcome == "refused"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            "!status set legal.stratgy met",
+            "unknown item 'legal.stratgy'; did you mean legal.strategy",
+        ),
+        ("!status set legal.strategy finished", "use one of: not-started, in-progress, met, n/a"),
+        ("!status set legal.strategy", "missing <not-started|in-progress|met|n/a>"),
+        ("!status set legal.strategy met country=Atlantis", "unknown country 'Atlantis'"),
+        ("!status note", "missing text"),
+        ("!status note country=JM", "missing text"),
+        ("!status set legal.strategy met " + "x" * 2001, "the note is too long"),
+        ("!standards nosuch", "unknown area 'nosuch'"),
+        ("!gaps Narnia", "unknown country 'Narnia'"),
+    ],
+)
+async def test_bad_inputs_change_nothing(app, command, expected):
+    outcome = await say(app, JM1, command)
+    assert outcome.outcome == "invalid"
+    body = text_of(outcome)
+    assert expected in body and "Usage: !" in body and "Example: !" in body
+    assert await latest(app, "JM") == {}
+    async with app.db.unit(write=False) as store:
+        assert await store.status.notes(country="JM") == []
+
+
+async def test_state_aliases_and_area_prefix(app):
+    assert (await say(app, JM1, "!status set coop.cert DONE")).outcome == "accepted"
+    assert (await latest(app, "JM"))["coop.cert"].state == "met"
+    body = text_of(await say(app, STEERING, "!standards leg"))
+    assert "legal.strategy — National cyber security strategy: Approved" in body
+    assert "coop.cert" not in body
+
+
+async def test_scorecard_shows_latest_who_when_and_stale(app, clock):
+    await say(app, JM1, "!status set legal.strategy met Approved in March")
+    clock.advance(timedelta(days=200))
+    await say(app, JM1, "!status set coop.cert in-progress")
+    body = text_of(await say(app, JM1, "!status"))
+    assert "Scorecard — Jamaica (JM): 1/28 items at minimum standard, 1 in progress" in body
+    assert "● legal.strategy — met ⚠ stale · @jm1:test.org · 28w ago · “Approved in March”" in body
+    assert "◐ coop.cert — in-progress · @jm1:test.org · just now" in body
+    assert "1 stale (unchanged > 180 days)" in body
+    steering = text_of(await say(app, STEERING, "!status Jamaica"))
+    assert "Scorecard — Jamaica (JM)" in steering
+
+
+async def test_submit_records_the_report_for_the_quarter(app, clock):
+    first = await say(app, JM1, "!status submit Reviewed with the ministry")
+    assert "report for 2026-Q4 (1 Oct 2026 – 31 Dec 2026) is filed" in text_of(first)
+    again = await say(app, JM1, "!status submit")
+    assert "an update: @jm1:test.org first filed on 2 Nov" in text_of(again)
+    region = text_of(await say(app, CHAIR, "!status"))
+    assert "JM Jamaica: 0/28 met, 28 not reported · no updates · report filed" in region
+    assert (
+        "TT Trinidad and Tobago: 0/28 met, 28 not reported · no updates · no report yet" in region
+    )
+    async with app.db.unit(write=False) as store:
+        reports = await store.status.reports(
+            start=datetime(2026, 10, 1, tzinfo=UTC), end=datetime(2027, 1, 1, tzinfo=UTC)
+        )
+    assert [(r.country, r.period, r.note) for r in reports] == [
+        ("JM", "2026-Q4", "Reviewed with the ministry"),
+        ("JM", "2026-Q4", ""),
+    ]
+
+
+async def test_gaps_for_a_country_and_the_region(app):
+    await say(app, JM1, "!status set legal.strategy met")
+    await say(app, JM1, "!status set legal.policy n/a")
+    await say(app, TT1, "!status set coop.cert in-progress")
+    gaps = text_of(await say(app, JM1, "!gaps jm"))
+    assert "Gaps — Jamaica (JM): 1/27 items at minimum standard." in gaps
+    assert "legal.strategy" not in gaps and "legal.policy" not in gaps
+    assert "· legal.authority (unreported) — needs: Established" in gaps
+    matrix = await say(app, STEERING, "!gaps")
+    body = text_of(matrix)
+    assert "JM ·······   ·····     ···       –●·····   ······    1/27" in body
+    assert "TT ·······   ·····     ···       ·······   ◐·····    0/28" in body
+    html = matrix.replies[0].message.html
+    assert "<table>" in html and "<td><code>◐·····</code></td>" in html
+
+
+async def test_outsider_cannot_read_status(app):
+    assert (await say(app, OUTSIDER, "!status JM")).outcome == "refused"
+    assert (await say(app, OUTSIDER, "!gaps")).outcome == "refused"
+
+
+@pytest.mark.parametrize(
+    ("moment", "key", "start"),
+    [
+        # 31 Dec 23:30 in Port of Spain is already 1 Jan in UTC: still Q4 locally.
+        (datetime(2027, 1, 1, 3, 30, tzinfo=UTC), "2026-Q4", datetime(2026, 10, 1, 4, tzinfo=UTC)),
+        (datetime(2027, 1, 1, 4, 0, tzinfo=UTC), "2027-Q1", datetime(2027, 1, 1, 4, tzinfo=UTC)),
+        (datetime(2026, 6, 30, 12, tzinfo=UTC), "2026-Q2", datetime(2026, 4, 1, 4, tzinfo=UTC)),
+    ],
+)
+def test_quarter_in_the_committee_zone(moment, key, start):
+    period = quarter(moment, ZoneInfo("America/Port_of_Spain"))
+    assert (period.key, period.start) == (key, start)
+    assert period.end > moment >= period.start
