@@ -16,6 +16,8 @@ from storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
+STOP_TIMEOUT = 15
+
 
 def outbox_sink(clock: Clock):
     """Replies go into the outbox inside the command's own transaction."""
@@ -68,8 +70,12 @@ class Runtime:
     async def stop(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT):
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self.task
+            except TimeoutError:
+                log.error("the sync task did not stop within %ss", STOP_TIMEOUT)
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -99,5 +101,15 @@ async def world(synapse, tmp_path):
     from tests.world import World
 
     scene = World(synapse, tmp_path)
+    watchdog = asyncio.create_task(_dump_tasks_after(240))
     yield scene
+    watchdog.cancel()
     await scene.close()
+
+
+async def _dump_tasks_after(seconds: float) -> None:
+    """Before pytest-timeout kills a stuck test, show where every coroutine waits."""
+    await asyncio.sleep(seconds)
+    for task in asyncio.all_tasks():
+        print(f"--- task {task.get_name()}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)

@@ -104,9 +104,10 @@ class Person:
     async def say(self, room_id: str, body: str, *, content: dict | None = None) -> str:
         """Send a text message; returns its event ID."""
         content = content or {"msgtype": "m.text", "body": body}
-        response = await self.client.room_send(
-            room_id, "m.room.message", content, ignore_unverified_devices=True
-        )
+        async with asyncio.timeout(30):
+            response = await self.client.room_send(
+                room_id, "m.room.message", content, ignore_unverified_devices=True
+            )
         assert isinstance(response, RoomSendResponse), response
         return response.event_id
 

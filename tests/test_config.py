@@ -137,7 +137,8 @@ def test_replacement_reference_files(tmp_path):
         load_config(tmp_path / "c.toml")
 
 
-def test_db_upgrade_command(tmp_path, capsys):
+def test_db_upgrade_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("bot.cli.configure_logging", lambda level: None)  # keep pytest's
     url = f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}"
     (tmp_path / "c.toml").write_text(config_text(url))
     assert main(["db", "upgrade", "--config", str(tmp_path / "c.toml")]) == 0

@@ -80,12 +80,14 @@ log_level = "DEBUG"
 
     async def start_bot(self, *, crash_at: str | None = None) -> Runtime:
         self.runtime = Runtime(load_config(self.config_path()), crash_at=crash_at)
-        await self.runtime.start()
+        async with asyncio.timeout(60):
+            await self.runtime.start()
         return self.runtime
 
     async def stop_bot(self) -> None:
         if self.runtime is not None:
-            await self.runtime.stop()
+            async with asyncio.timeout(30):
+                await self.runtime.stop()
             self.runtime = None
 
     def spawn_bot(self, *, crash_at: str | None = None) -> subprocess.Popen:
