@@ -47,6 +47,7 @@ class Incoming:
     body: str
     is_direct: bool = False
     encrypted: bool = True
+    room_kind: str = "rcc"  # rcc | steering | direct | other
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,7 @@ class Dispatcher:
             commands=self.registry,
             is_direct=msg.is_direct,
             encrypted=msg.encrypted,
+            room_kind=msg.room_kind,
         )
 
     def _render(self, reply: Reply, msg: Incoming) -> Outgoing:

@@ -12,6 +12,7 @@ import nh3
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from commands.framework import View
+from commands.tlp import COLOURS as TLP_COLOURS
 
 # The HTML tags and attributes the Matrix client-server spec lets clients render
 # (m.room.message, "HTML formatting"); anything else is dropped, its text kept.
@@ -87,6 +88,7 @@ class Renderer:
                 fmt
             )
             env.globals["ago"] = ago
+            env.globals["tlp_colours"] = TLP_COLOURS
 
     def render(self, content: str | View) -> Message:
         if isinstance(content, str):

@@ -7,6 +7,14 @@ from commands.framework import Router
 
 def all_routers() -> list[Router]:
     """Every command family, in the order `!help` lists them."""
-    from commands import gaps, help, roster, status
+    from commands import gaps, help, incidents, lessons, resources, roster, status
 
-    return [help.router, status.router, gaps.router, roster.router]
+    return [
+        help.router,
+        status.router,
+        gaps.router,
+        incidents.router,
+        lessons.router,
+        resources.router,
+        roster.router,
+    ]

@@ -255,6 +255,7 @@ class Context:
     commands: Any = None  # the Registry, for !help
     is_direct: bool = False
     encrypted: bool = True
+    room_kind: str = "rcc"  # rcc | steering | direct | other (see commands.tlp)
     replies: list[Reply] = field(default_factory=list)
     audit_detail: str = ""
 

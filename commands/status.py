@@ -24,12 +24,23 @@ from commands.types import country
 router = Router("status")
 
 STATE_ALIASES = {
-    "not-started": "not-started", "notstarted": "not-started", "not_started": "not-started",
-    "todo": "not-started", "in-progress": "in-progress", "inprogress": "in-progress",
-    "in_progress": "in-progress", "progress": "in-progress", "ongoing": "in-progress",
-    "met": "met", "done": "met", "achieved": "met", "n/a": "n/a", "na": "n/a",
-    "n.a.": "n/a", "not-applicable": "n/a",
-}  # fmt: skip
+    "not-started": "not-started",
+    "notstarted": "not-started",
+    "not_started": "not-started",
+    "todo": "not-started",
+    "in-progress": "in-progress",
+    "inprogress": "in-progress",
+    "in_progress": "in-progress",
+    "progress": "in-progress",
+    "ongoing": "in-progress",
+    "met": "met",
+    "done": "met",
+    "achieved": "met",
+    "n/a": "n/a",
+    "na": "n/a",
+    "n.a.": "n/a",
+    "not-applicable": "n/a",
+}
 MAX_NOTE = 2000
 
 

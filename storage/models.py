@@ -181,3 +181,87 @@ class Report(SQLModel, table=True):
     author: str = Field(max_length=255)
     event_id: str | None = Field(default=None, max_length=255)
     at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class Counter(SQLModel, table=True):
+    """Gapless sequences for the short IDs people type (INC-12, LL-4, RS-9, ...)."""
+
+    __tablename__ = "counter"
+
+    name: str = Field(max_length=16, primary_key=True)
+    value: int = 0
+
+
+class Incident(SQLModel, table=True):
+    """An incident alert; `tlp` decides where its details may be shown."""
+
+    __tablename__ = "incident"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    severity: str = Field(max_length=16)
+    tlp: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    sectors: str = Field(default=",", max_length=500)  # ",energy,finance,"
+    countries: str = Field(default=",", max_length=200)  # ",JM,TT,"
+    reporter: str = Field(max_length=255)
+    reporter_country: str | None = Field(default=None, max_length=2)
+    origin_room: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column(index=True))
+    updated_at: datetime = Field(sa_column=utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class IncidentUpdate(SQLModel, table=True):
+    """One step in an incident's history: creation, an update, the closing summary."""
+
+    __tablename__ = "incident_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=16)  # created | update | closed
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str | None = Field(default=None, max_length=16)
+    severity: str | None = Field(default=None, max_length=16)
+    author: str = Field(max_length=255)
+    room_id: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column())
+
+
+class Lesson(SQLModel, table=True):
+    """A lesson learnt; `author` is empty when it was shared anonymously."""
+
+    __tablename__ = "lesson"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    area: str | None = Field(default=None, max_length=32)
+    tags: str = Field(default=",", max_length=500)
+    incident: int | None = Field(default=None)  # the incident's number
+    tlp: str = Field(max_length=16)
+    author: str | None = Field(default=None, max_length=255)
+    country: str | None = Field(default=None, max_length=2)
+    origin_room: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class Resource(SQLModel, table=True):
+    """National resources and expertise: people, tools, labs, training."""
+
+    __tablename__ = "resource"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    kind: str = Field(max_length=16, index=True)
+    country: str | None = Field(default=None, max_length=2, index=True)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    tlp: str = Field(max_length=16)
+    author: str = Field(max_length=255)
+    origin_room: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column(index=True))

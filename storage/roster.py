@@ -63,6 +63,17 @@ class RosterStore:
             await self._s.scalars(query.order_by(RosterEntry.country, RosterEntry.user_id))
         )
 
+    async def ncpocs_in(self, countries: list[str]) -> list[RosterEntry]:
+        """NCPOC entries of several countries, in one query."""
+        if not countries:
+            return []
+        query = select(RosterEntry).where(
+            RosterEntry.role == "ncpoc", RosterEntry.country.in_(countries)
+        )
+        return list(
+            await self._s.scalars(query.order_by(RosterEntry.country, RosterEntry.user_id))
+        )
+
     async def count_ncpocs(self, country: str) -> int:
         query = select(func.count()).where(
             RosterEntry.role == "ncpoc", RosterEntry.country == country

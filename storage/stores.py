@@ -8,7 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import AuditStore
 from storage.events import EventStore
+from storage.incidents import IncidentStore
+from storage.lessons import LessonStore
 from storage.outbox import OutboxStore
+from storage.resources import ResourceStore
 from storage.rooms import RoomStore
 from storage.roster import RosterStore
 from storage.state import StateStore
@@ -53,3 +56,15 @@ class Stores:
     @cached_property
     def status(self) -> StatusStore:
         return StatusStore(self._session)
+
+    @cached_property
+    def incidents(self) -> IncidentStore:
+        return IncidentStore(self._session)
+
+    @cached_property
+    def lessons(self) -> LessonStore:
+        return LessonStore(self._session)
+
+    @cached_property
+    def resources(self) -> ResourceStore:
+        return ResourceStore(self._session)

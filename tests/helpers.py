@@ -11,7 +11,7 @@ CHAIR = "@chair:test.org"
 STEERING = "@steer:test.org"
 ADMIN = "@admin:test.org"
 JM1, JM2 = "@jm1:test.org", "@jm2:test.org"
-TT1 = "@tt1:test.org"
+TT1, TT2 = "@tt1:test.org", "@tt2:test.org"
 OUTSIDER = "@stranger:test.org"
 
 DEFAULT_ROSTER = f'''
@@ -36,6 +36,11 @@ country = "JM"
 user_id = "{TT1}"
 role = "ncpoc"
 country = "Trinidad and Tobago"
+
+[[roster]]
+user_id = "{TT2}"
+role = "ncpoc"
+country = "TT"
 '''
 
 
@@ -94,12 +99,30 @@ class RecordingSink:
 _event_ids = itertools.count(1)
 
 
-async def say(app, sender: str, body: str, *, room: str = "!rcc:test.org", event_id=None):
+async def say(
+    app,
+    sender: str,
+    body: str,
+    *,
+    room: str = "!rcc:test.org",
+    kind: str = "rcc",
+    encrypted: bool = True,
+    event_id=None,
+):
     """Send one message through the dispatcher; returns its Outcome."""
     from bot.dispatcher import Incoming
 
     event_id = event_id or f"$ev{next(_event_ids)}"
-    return await app.dispatcher.handle(Incoming(event_id, room, sender, body))
+    incoming = Incoming(
+        event_id,
+        room,
+        sender,
+        body,
+        is_direct=kind == "direct",
+        encrypted=encrypted,
+        room_kind=kind,
+    )
+    return await app.dispatcher.handle(incoming)
 
 
 def text_of(outcome) -> str:

@@ -18,9 +18,17 @@ from storage.roster import SeedEntry
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
 
 
+def _not_search_index(diff) -> bool:
+    # The full-text machinery (FTS5 tables, a GIN index on an expression) is built by the
+    # migration in SQL the models cannot declare.
+    name = getattr(diff[1], "name", "") or ""
+    return "_fts" not in name
+
+
 async def test_migrations_build_the_schema_the_models_declare(db: Database):
     def diff(conn):
-        return compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        found = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        return [d for d in found if _not_search_index(d)]
 
     async with db.engine.connect() as conn:
         assert await conn.run_sync(diff) == []

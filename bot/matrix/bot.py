@@ -45,13 +45,15 @@ class MatrixBot:
         self.rooms = RoomDirectory(
             client,
             app.db,
-            configured=(config.committee.rcc_room, config.committee.steering_room),
+            rcc_room=config.committee.rcc_room,
+            steering_room=config.committee.steering_room,
             clock=app.clock,
         )
         self.inbox = Inbox(
             client,
             app,
             self.devices,
+            self.rooms,
             wake_sender=self.sender.wake,
             faults=self.faults,
             notice_after=config.bot.undecryptable_notice_after,

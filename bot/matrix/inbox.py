@@ -22,6 +22,7 @@ from bot.dispatcher import Incoming
 from bot.faults import CrashPoints
 from bot.matrix.content import notice
 from bot.matrix.devices import DeviceTracker
+from bot.matrix.rooms import RoomDirectory
 from bot.rendering import plain
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,13 @@ class Inbox:
         client: AsyncClient,
         app: App,
         devices: DeviceTracker,
+        rooms: RoomDirectory,
         *,
         wake_sender: Callable[[], None],
         faults: CrashPoints,
         notice_after: timedelta,
     ) -> None:
-        self.client, self.app, self.devices = client, app, devices
+        self.client, self.app, self.devices, self.rooms = client, app, devices, rooms
         self.wake_sender, self.faults = wake_sender, faults
         self.notice_after = notice_after
         self.pending_undecrypted = 0
@@ -85,8 +87,9 @@ class Inbox:
             room_id=room.room_id,
             sender=event.sender,
             body=event.body,
-            is_direct=room.joined_count == 2,
+            is_direct=room.joined_count <= 2,
             encrypted=room.encrypted,
+            room_kind=await self.rooms.kind(room),
         )
         outcome = await self.app.dispatcher.handle(incoming)
         if outcome is None or outcome.duplicate:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from nio import (
@@ -11,6 +12,7 @@ from nio import (
     InviteInfo,
     InviteMemberEvent,
     JoinResponse,
+    MatrixRoom,
     RoomCreateResponse,
     RoomResolveAliasResponse,
 )
@@ -18,6 +20,8 @@ from nio import (
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+RETRY_ALIAS = 60.0
 
 ENCRYPTION = {
     "type": "m.room.encryption",
@@ -32,21 +36,36 @@ class RoomDirectory:
         client: AsyncClient,
         db: Database,
         *,
-        configured: tuple[str, ...],
+        rcc_room: str,
+        steering_room: str,
         clock: Callable,
     ) -> None:
         self.client, self.db, self.clock = client, db, clock
-        self._configured = configured  # room IDs or aliases, as in the config
-        self._ids: dict[str, str] = {r: r for r in configured if r.startswith("!")}
+        self.rcc_room, self.steering_room = rcc_room, steering_room
+        self._configured = (rcc_room, steering_room)  # room IDs or aliases, as configured
+        self._ids: dict[str, str] = {r: r for r in self._configured if r.startswith("!")}
+        self._unresolved: dict[str, float] = {}  # alias -> when resolving last failed
 
     async def room_id(self, configured: str) -> str | None:
-        """The room ID of a configured room (aliases resolved once, when first needed)."""
-        if configured not in self._ids:
-            response = await self.client.room_resolve_alias(configured)
-            if not isinstance(response, RoomResolveAliasResponse):
-                return None
-            self._ids[configured] = response.room_id
-        return self._ids[configured]
+        """The room ID of a configured room (an alias is resolved once, when first needed)."""
+        if configured in self._ids:
+            return self._ids[configured]
+        if time.monotonic() - self._unresolved.get(configured, -RETRY_ALIAS) < RETRY_ALIAS:
+            return None  # not on every message: an alias that does not exist yet is retried
+        response = await self.client.room_resolve_alias(configured)
+        if not isinstance(response, RoomResolveAliasResponse):
+            self._unresolved[configured] = time.monotonic()
+            return None
+        self._ids[configured] = response.room_id
+        return response.room_id
+
+    async def kind(self, room: MatrixRoom) -> str:
+        """rcc, steering, direct or other: what TLP and the commands need to know."""
+        if room.room_id == await self.room_id(self.rcc_room):
+            return "rcc"
+        if room.room_id == await self.room_id(self.steering_room):
+            return "steering"
+        return "direct" if room.joined_count <= 2 else "other"
 
     async def is_configured(self, room_id: str, aliases: set[str]) -> bool:
         if aliases & set(self._configured):

@@ -1,0 +1,241 @@
+"""`!incident`: alert the region, follow an incident to closure, with TLP 2.0 enforced."""
+
+from __future__ import annotations
+
+from commands.common import own_country
+from commands.framework import (
+    CONTRIBUTORS,
+    READERS,
+    CommandError,
+    Context,
+    Opt,
+    Pos,
+    Router,
+    Text,
+    View,
+)
+from commands.reference import Country
+from commands.tlp import check_postable, label, may_show, tlp
+from commands.types import choice, country, csv, typed_id, word
+from storage.lists import unpack
+from storage.models import Incident
+
+router = Router("incidents")
+router.alias("incident", "inc")
+
+SEVERITIES = ("low", "medium", "high", "critical")
+STATUSES = ("open", "contained", "resolved")
+NOTIFY = ("high", "critical")
+MAX_TITLE, MAX_NOTE = 300, 4000
+INCIDENT_ID = typed_id("INC")
+
+
+def _sector(text: str, env) -> str:
+    return word(text, env).casefold()
+
+
+@router.command(
+    "incident new",
+    summary="report an incident to the region (mentions the NCPOCs concerned)",
+    roles=CONTRIBUTORS,
+    params=[
+        Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>", required=True),
+        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>", required=True),
+        Opt("sectors", csv(_sector), "a,b"),
+        Opt("countries", csv(country), "JM,TT"),
+        Text("title", "title"),
+    ],
+    example="!incident new severity=high tlp=amber sectors=finance countries=JM,TT "
+    "Phishing wave against bank customers",
+    details="high and critical incidents, and any naming countries=, mention the NCPOCs of "
+    "the countries concerned (those named, else the reporter's own). TLP:RED is refused in "
+    "unencrypted rooms; AMBER only in the RCC room or a DM with the bot.",
+)
+async def incident_new(
+    ctx: Context,
+    severity: str,
+    tlp: str,
+    sectors: list[str] | None,
+    countries: list[Country] | None,
+    title: str,
+) -> None:
+    check_postable(tlp, ctx)
+    if len(title) > MAX_TITLE:
+        raise CommandError(f"the title is too long ({len(title)} characters; at most {MAX_TITLE})")
+    home = own_country(ctx)
+    named = [c.code for c in countries or []]
+    incident = await ctx.store.incidents.create(
+        title=title,
+        severity=severity,
+        tlp=tlp,
+        sectors=sectors or [],
+        countries=named,
+        reporter=ctx.sender,
+        reporter_country=home.code if home else None,
+        room_id=ctx.room_id,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    ctx.audit_detail = f"INC-{incident.number} {severity} {label(tlp)}"
+    concerned = named or ([home.code] if home else [])
+    mentions: list[str] = []
+    if severity in NOTIFY or named:
+        entries = await ctx.store.roster.ncpocs_in(concerned)
+        mentions = [e.user_id for e in entries if e.user_id != ctx.sender]
+    data = _summary(ctx, incident, shown=True)
+    data["mentions"] = mentions
+    await ctx.reply(View("incidents/created", data), mentions=mentions)
+
+
+async def _incident(ctx: Context, number: int) -> Incident:
+    incident = await ctx.store.incidents.get(number)
+    if incident is None:
+        raise CommandError(f"there is no INC-{number}")
+    return incident
+
+
+def _check_red_room(ctx: Context, incident: Incident) -> None:
+    if incident.tlp == "red" and ctx.room_id != incident.origin_room:
+        raise CommandError(
+            f"INC-{incident.number} is TLP:RED: update it in the room where it was reported"
+        )
+
+
+@router.command(
+    "incident update",
+    summary="add to an incident's history; optionally change its status or severity",
+    roles=CONTRIBUTORS,
+    params=[
+        Pos("id", INCIDENT_ID, "<INC-n>"),
+        Opt("status", choice(*STATUSES), "<open|contained|resolved>"),
+        Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>"),
+        Text("note", "note"),
+    ],
+    example="!incident update INC-12 status=contained Phishing domain taken down",
+    details="A closed incident is reopened with status=open.",
+)
+async def incident_update(
+    ctx: Context, id: int, status: str | None, severity: str | None, note: str
+) -> str:
+    incident = await _incident(ctx, id)
+    _check_red_room(ctx, incident)
+    if incident.status == "closed" and status != "open":
+        raise CommandError(f"INC-{id} is closed; reopen it with status=open")
+    if len(note) > MAX_NOTE:
+        raise CommandError(f"the note is too long ({len(note)} characters; at most {MAX_NOTE})")
+    await ctx.store.incidents.update(
+        incident,
+        kind="update",
+        note=note,
+        status=status,
+        severity=severity,
+        author=ctx.sender,
+        room_id=ctx.room_id,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    ctx.audit_detail = f"INC-{id} update" + (f" status={status}" if status else "")
+    changes = [f"status {status}"] if status else []
+    if severity:
+        changes.append(f"severity {severity}")
+    changed = f" ({', '.join(changes)})" if changes else ""
+    return f"✅ INC-{id} updated{changed}. [{label(incident.tlp)}]"
+
+
+@router.command(
+    "incident close",
+    summary="close an incident with a summary",
+    roles=CONTRIBUTORS,
+    params=[Pos("id", INCIDENT_ID, "<INC-n>"), Text("summary", "summary")],
+    example="!incident close INC-12 Domains taken down, no customer losses confirmed",
+)
+async def incident_close(ctx: Context, id: int, summary: str) -> str:
+    incident = await _incident(ctx, id)
+    _check_red_room(ctx, incident)
+    if incident.status == "closed":
+        closed = incident.closed_at.astimezone(ctx.env.zone)
+        raise CommandError(f"INC-{id} is already closed (since {closed:%-d %b %Y %H:%M})")
+    if len(summary) > MAX_NOTE:
+        raise CommandError(f"the summary is too long (at most {MAX_NOTE} characters)")
+    await ctx.store.incidents.update(
+        incident,
+        kind="closed",
+        note=summary,
+        status="closed",
+        severity=None,
+        author=ctx.sender,
+        room_id=ctx.room_id,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    ctx.audit_detail = f"INC-{id} closed"
+    return f"✅ INC-{id} closed. [{label(incident.tlp)}]"
+
+
+@router.command(
+    "incident list",
+    summary="incidents, newest first (open ones unless you say all)",
+    roles=READERS,
+    params=[
+        Pos("which", choice("open", "all"), "open|all", optional=True),
+        Opt("country", country, "XX"),
+        Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>"),
+    ],
+    example="!incident list all country=JM",
+)
+async def incident_list(
+    ctx: Context, which: str | None, country: Country | None, severity: str | None
+) -> View:
+    found = await ctx.store.incidents.find(
+        open_only=which != "all", country=country.code if country else None, severity=severity
+    )
+    rows = [_summary(ctx, i, shown=may_show(i.tlp, i.origin_room, ctx)) for i in found]
+    return View("incidents/list", {"rows": rows, "which": which or "open"})
+
+
+@router.command(
+    "incident show",
+    summary="one incident in full, with its history",
+    roles=READERS,
+    params=[Pos("id", INCIDENT_ID, "<INC-n>")],
+    example="!incident show INC-12",
+)
+async def incident_show(ctx: Context, id: int) -> View:
+    incident = await _incident(ctx, id)
+    shown = may_show(incident.tlp, incident.origin_room, ctx)
+    data = _summary(ctx, incident, shown=shown)
+    history = await ctx.store.incidents.history(incident) if shown else []
+    data["history"] = [
+        {
+            "kind": h.kind,
+            "note": h.note,
+            "status": h.status,
+            "severity": h.severity,
+            "author": h.author,
+            "at": h.at,
+        }
+        for h in history
+    ]
+    return View("incidents/show", data)
+
+
+def _summary(ctx: Context, incident: Incident, *, shown: bool) -> dict:
+    """What a rendering may show: everything, or only ID, severity and label."""
+    data = {
+        "id": f"INC-{incident.number}",
+        "severity": incident.severity,
+        "tlp": incident.tlp,
+        "label": label(incident.tlp),
+        "shown": shown,
+        "now": ctx.now,
+    }
+    if shown:
+        data.update(
+            title=incident.title,
+            status=incident.status,
+            sectors=unpack(incident.sectors),
+            countries=unpack(incident.countries),
+            reporter=incident.reporter,
+            created=incident.created_at,
+        )
+    return data

@@ -1,0 +1,147 @@
+"""`!lesson`: a searchable library of lessons learnt, shared openly or anonymously."""
+
+from __future__ import annotations
+
+from commands.common import own_country
+from commands.framework import (
+    CONTRIBUTORS,
+    READERS,
+    CommandError,
+    Context,
+    Opt,
+    Pos,
+    Router,
+    Text,
+    View,
+)
+from commands.reference import Area
+from commands.status import area
+from commands.tlp import check_postable, label, may_show, stricter, tlp
+from commands.types import csv, typed_id, word, yes_no
+from storage.lists import unpack
+from storage.models import Lesson
+
+router = Router("lessons")
+
+MAX_TEXT = 4000
+DEFAULT_TLP = "green"  # the library exists to share lessons across the region
+
+
+def _tag(text: str, env) -> str:
+    return word(text, env).casefold().lstrip("#")
+
+
+@router.command(
+    "lesson add",
+    summary="share a lesson learnt (anonymous=yes hides who shared it)",
+    roles=CONTRIBUTORS,
+    params=[
+        Opt("area", area, "<priority-area>"),
+        Opt("tags", csv(_tag), "a,b"),
+        Opt("incident", typed_id("INC"), "INC-n"),
+        Opt("anonymous", yes_no, "yes"),
+        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Text("text", "text"),
+    ],
+    example="!lesson add area=coop tags=phishing,banking incident=INC-12 Pre-agreed takedown "
+    "contacts at registrars cut response time from days to hours",
+    details="A lesson is TLP:GREEN unless tlp= says otherwise; one linked to a more "
+    "restricted incident takes the incident's label unless tlp= is given.",
+)
+async def lesson_add(
+    ctx: Context,
+    area: Area | None,
+    tags: list[str] | None,
+    incident: int | None,
+    anonymous: bool | None,
+    tlp: str | None,
+    text: str,
+) -> str:
+    if len(text) > MAX_TEXT:
+        raise CommandError(f"the lesson is too long ({len(text)} characters; at most {MAX_TEXT})")
+    level = tlp or DEFAULT_TLP
+    inherited = ""
+    if incident is not None:
+        linked = await ctx.store.incidents.get(incident)
+        if linked is None:
+            raise CommandError(f"there is no INC-{incident} to link")
+        if tlp is None and stricter(linked.tlp, level) != level:
+            level, inherited = linked.tlp, f" (from INC-{incident})"
+    check_postable(level, ctx)
+    home = own_country(ctx)
+    lesson = await ctx.store.lessons.add(
+        text=text,
+        area=area.id if area else None,
+        tags=tags or [],
+        incident=incident,
+        tlp=level,
+        author=None if anonymous else ctx.sender,
+        country=None if anonymous or home is None else home.code,
+        room_id=ctx.room_id,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    ctx.audit_detail = f"LL-{lesson.number} {label(level)}" + (" anonymous" if anonymous else "")
+    who = "anonymously" if anonymous else f"by {ctx.sender}"
+    return f"✅ LL-{lesson.number} shared {who} [{label(level)}{inherited}]."
+
+
+@router.command(
+    "lesson list",
+    summary="lessons learnt, newest first, by area or tag",
+    roles=READERS,
+    params=[Opt("area", area, "<priority-area>"), Opt("tag", _tag, "tag")],
+    example="!lesson list area=coop",
+)
+async def lesson_list(ctx: Context, area: Area | None, tag: str | None) -> View:
+    found = await ctx.store.lessons.find(area=area.id if area else None, tag=tag)
+    return View("lessons/list", {"rows": [_row(ctx, x) for x in found], "searched": None})
+
+
+@router.command(
+    "lesson search",
+    summary="find lessons by words in their text or tags",
+    roles=READERS,
+    params=[Text("words", "words")],
+    example="!lesson search registrar takedown",
+)
+async def lesson_search(ctx: Context, words: str) -> View:
+    found = await ctx.store.lessons.search(words)
+    return View("lessons/list", {"rows": [_row(ctx, x) for x in found], "searched": words})
+
+
+@router.command(
+    "lesson show",
+    summary="one lesson in full",
+    roles=READERS,
+    params=[Pos("id", typed_id("LL"), "<LL-n>")],
+    example="!lesson show LL-4",
+)
+async def lesson_show(ctx: Context, id: int) -> View:
+    lesson = await ctx.store.lessons.get(id)
+    if lesson is None:
+        raise CommandError(f"there is no LL-{id}")
+    return View("lessons/show", _row(ctx, lesson, full=True))
+
+
+def _row(ctx: Context, lesson: Lesson, *, full: bool = False) -> dict:
+    shown = may_show(lesson.tlp, lesson.origin_room, ctx)
+    data = {
+        "id": f"LL-{lesson.number}",
+        "tlp": lesson.tlp,
+        "label": label(lesson.tlp),
+        "shown": shown,
+        "now": ctx.now,
+    }
+    if shown:
+        text = lesson.text if full else " ".join(lesson.text.split())[:140]
+        data.update(
+            text=text,
+            area=lesson.area,
+            tags=unpack(lesson.tags),
+            incident=f"INC-{lesson.incident}" if lesson.incident else None,
+            author=lesson.author or "anonymous",
+            country=lesson.country,
+            created=lesson.created_at,
+        )
+    return data

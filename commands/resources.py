@@ -1,0 +1,107 @@
+"""`!resource`: national resources and expertise the region can call on."""
+
+from __future__ import annotations
+
+from commands.common import acting_country, own_country
+from commands.framework import (
+    CONTRIBUTORS,
+    READERS,
+    CommandError,
+    Context,
+    Opt,
+    Router,
+    Text,
+    View,
+)
+from commands.reference import Country
+from commands.tlp import check_postable, label, may_show, tlp
+from commands.types import choice, country
+from storage.models import Resource
+
+router = Router("resources")
+
+KINDS = ("expertise", "tool", "lab", "training")
+MAX_TEXT = 2000
+
+
+@router.command(
+    "resource add",
+    summary="record a national resource: expertise, a tool, a lab or training",
+    roles=CONTRIBUTORS,
+    params=[
+        Opt("kind", choice(*KINDS), "<expertise|tool|lab|training>", required=True),
+        Opt("country", country, "XX"),
+        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Text("description", "description"),
+    ],
+    example="!resource add kind=lab Digital forensics lab at the police HQ, can image phones",
+    details="An NCPOC records resources of their own country; the chair may name any country "
+    "or none (a regional resource). TLP:GREEN unless tlp= says otherwise.",
+)
+async def resource_add(
+    ctx: Context, kind: str, country: Country | None, tlp: str | None, description: str
+) -> str:
+    if len(description) > MAX_TEXT:
+        raise CommandError(f"the description is too long (at most {MAX_TEXT} characters)")
+    level = tlp or "green"
+    check_postable(level, ctx)
+    if country is not None or own_country(ctx) is not None:
+        country = acting_country(ctx, country)
+    resource = await ctx.store.resources.add(
+        kind=kind,
+        country=country.code if country else None,
+        description=description,
+        tlp=level,
+        author=ctx.sender,
+        room_id=ctx.room_id,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    ctx.audit_detail = f"RS-{resource.number} {kind} {label(level)}"
+    where = f" for {country.name}" if country else " (regional)"
+    return f"✅ RS-{resource.number} recorded{where}: {kind} [{label(level)}]."
+
+
+@router.command(
+    "resource list",
+    summary="resources, by kind and country",
+    roles=READERS,
+    params=[
+        Opt("kind", choice(*KINDS), "<expertise|tool|lab|training>"),
+        Opt("country", country, "XX"),
+    ],
+    example="!resource list kind=lab",
+)
+async def resource_list(ctx: Context, kind: str | None, country: Country | None) -> View:
+    found = await ctx.store.resources.find(kind=kind, country=country.code if country else None)
+    return View("resources/list", {"rows": [_row(ctx, r) for r in found], "searched": None})
+
+
+@router.command(
+    "resource search",
+    summary="find resources by words in their description",
+    roles=READERS,
+    params=[Text("words", "words")],
+    example="!resource search forensics phones",
+)
+async def resource_search(ctx: Context, words: str) -> View:
+    found = await ctx.store.resources.search(words)
+    return View("resources/list", {"rows": [_row(ctx, r) for r in found], "searched": words})
+
+
+def _row(ctx: Context, resource: Resource) -> dict:
+    shown = may_show(resource.tlp, resource.origin_room, ctx)
+    data = {
+        "id": f"RS-{resource.number}",
+        "kind": resource.kind,
+        "tlp": resource.tlp,
+        "label": label(resource.tlp),
+        "shown": shown,
+    }
+    if shown:
+        data.update(
+            description=resource.description,
+            country=resource.country or "regional",
+            author=resource.author,
+        )
+    return data

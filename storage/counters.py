@@ -1,0 +1,19 @@
+"""Gapless numbering for the IDs people type: the next number is taken in the caller's
+transaction, so a command that fails takes no number."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Counter
+
+
+async def next_number(session: AsyncSession, name: str) -> int:
+    row = await session.scalar(select(Counter).where(Counter.name == name).with_for_update())
+    if row is None:
+        row = Counter(name=name, value=0)
+        session.add(row)
+    row.value += 1
+    await session.flush()
+    return row.value

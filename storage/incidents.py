@@ -1,0 +1,140 @@
+"""Incidents and their history of updates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.counters import next_number
+from storage.lists import member, pack
+from storage.models import Incident, IncidentUpdate
+
+CLOSED = "closed"
+
+
+class IncidentStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def create(
+        self,
+        *,
+        title: str,
+        severity: str,
+        tlp: str,
+        sectors: list[str],
+        countries: list[str],
+        reporter: str,
+        reporter_country: str | None,
+        room_id: str,
+        event_id: str | None,
+        now: datetime,
+    ) -> Incident:
+        """A new incident with the next number, and its first history entry."""
+        incident = Incident(
+            number=await next_number(self._s, "incident"),
+            title=title,
+            severity=severity,
+            tlp=tlp,
+            status="open",
+            sectors=pack(sectors),
+            countries=pack(countries),
+            reporter=reporter,
+            reporter_country=reporter_country,
+            origin_room=room_id,
+            event_id=event_id,
+            created_at=now,
+            updated_at=now,
+        )
+        self._s.add(incident)
+        await self._s.flush()
+        await self._history(
+            incident, "created", "", "open", severity, reporter, room_id, event_id, now
+        )
+        return incident
+
+    async def get(self, number: int) -> Incident | None:
+        return await self._s.scalar(select(Incident).where(Incident.number == number))
+
+    async def update(
+        self,
+        incident: Incident,
+        *,
+        kind: str,
+        note: str,
+        status: str | None,
+        severity: str | None,
+        author: str,
+        room_id: str,
+        event_id: str | None,
+        now: datetime,
+    ) -> IncidentUpdate:
+        """Record one step; the incident takes the new status and severity, if given."""
+        if status is not None:
+            incident.status = status
+            incident.closed_at = now if status == CLOSED else None
+        if severity is not None:
+            incident.severity = severity
+        incident.updated_at = now
+        return await self._history(
+            incident, kind, note, status, severity, author, room_id, event_id, now
+        )
+
+    async def _history(
+        self, incident, kind, note, status, severity, author, room_id, event_id, now
+    ) -> IncidentUpdate:
+        entry = IncidentUpdate(
+            incident_id=incident.id,
+            kind=kind,
+            note=note,
+            status=status,
+            severity=severity,
+            author=author,
+            room_id=room_id,
+            event_id=event_id,
+            at=now,
+        )
+        self._s.add(entry)
+        await self._s.flush()
+        return entry
+
+    async def history(self, incident: Incident) -> list[IncidentUpdate]:
+        query = (
+            select(IncidentUpdate)
+            .where(IncidentUpdate.incident_id == incident.id)
+            .order_by(IncidentUpdate.id)
+        )
+        return list(await self._s.scalars(query))
+
+    async def find(
+        self,
+        *,
+        open_only: bool = True,
+        country: str | None = None,
+        severity: str | None = None,
+        limit: int = 50,
+    ) -> list[Incident]:
+        """Newest first; `country` matches incidents naming it or reported from it."""
+        query = select(Incident).order_by(Incident.number.desc()).limit(limit)
+        if open_only:
+            query = query.where(Incident.status != CLOSED)
+        if country is not None:
+            query = query.where(
+                or_(
+                    Incident.countries.like(member(country), escape="\\"),
+                    Incident.reporter_country == country,
+                )
+            )
+        if severity is not None:
+            query = query.where(Incident.severity == severity)
+        return list(await self._s.scalars(query))
+
+    async def created_between(self, start: datetime, end: datetime) -> list[Incident]:
+        query = (
+            select(Incident)
+            .where(Incident.created_at >= start, Incident.created_at < end)
+            .order_by(Incident.number)
+        )
+        return list(await self._s.scalars(query))

@@ -1,0 +1,74 @@
+"""Lessons learnt: tagged, linkable to an incident, searchable by words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.counters import next_number
+from storage.lists import member, pack
+from storage.models import Lesson
+from storage.search import search
+
+
+class LessonStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(
+        self,
+        *,
+        text: str,
+        area: str | None,
+        tags: list[str],
+        incident: int | None,
+        tlp: str,
+        author: str | None,
+        country: str | None,
+        room_id: str,
+        event_id: str | None,
+        now: datetime,
+    ) -> Lesson:
+        """`author` None keeps the lesson anonymous (the audit log still knows)."""
+        lesson = Lesson(
+            number=await next_number(self._s, "lesson"),
+            text=text,
+            area=area,
+            tags=pack(tags),
+            incident=incident,
+            tlp=tlp,
+            author=author,
+            country=country,
+            origin_room=room_id,
+            event_id=event_id,
+            created_at=now,
+        )
+        self._s.add(lesson)
+        await self._s.flush()
+        return lesson
+
+    async def get(self, number: int) -> Lesson | None:
+        return await self._s.scalar(select(Lesson).where(Lesson.number == number))
+
+    async def find(
+        self, *, area: str | None = None, tag: str | None = None, limit: int = 30
+    ) -> list[Lesson]:
+        query = select(Lesson).order_by(Lesson.number.desc()).limit(limit)
+        if area is not None:
+            query = query.where(Lesson.area == area)
+        if tag is not None:
+            query = query.where(Lesson.tags.like(member(tag), escape="\\"))
+        return list(await self._s.scalars(query))
+
+    async def search(self, words: str, *, limit: int = 20) -> list[Lesson]:
+        return await search(self._s, Lesson, ("text", "tags"), words, limit=limit)
+
+    async def created_between(self, start: datetime, end: datetime) -> list[Lesson]:
+        query = (
+            select(Lesson)
+            .where(Lesson.created_at >= start, Lesson.created_at < end)
+            .order_by(Lesson.number)
+        )
+        return list(await self._s.scalars(query))

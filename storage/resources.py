@@ -1,0 +1,65 @@
+"""National resources and expertise."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.counters import next_number
+from storage.models import Resource
+from storage.search import search
+
+
+class ResourceStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(
+        self,
+        *,
+        kind: str,
+        country: str | None,
+        description: str,
+        tlp: str,
+        author: str,
+        room_id: str,
+        event_id: str | None,
+        now: datetime,
+    ) -> Resource:
+        resource = Resource(
+            number=await next_number(self._s, "resource"),
+            kind=kind,
+            country=country,
+            description=description,
+            tlp=tlp,
+            author=author,
+            origin_room=room_id,
+            event_id=event_id,
+            created_at=now,
+        )
+        self._s.add(resource)
+        await self._s.flush()
+        return resource
+
+    async def find(
+        self, *, kind: str | None = None, country: str | None = None, limit: int = 50
+    ) -> list[Resource]:
+        query = select(Resource).order_by(Resource.number.desc()).limit(limit)
+        if kind is not None:
+            query = query.where(Resource.kind == kind)
+        if country is not None:
+            query = query.where(Resource.country == country)
+        return list(await self._s.scalars(query))
+
+    async def search(self, words: str, *, limit: int = 20) -> list[Resource]:
+        return await search(self._s, Resource, ("description", "kind"), words, limit=limit)
+
+    async def created_between(self, start: datetime, end: datetime) -> list[Resource]:
+        query = (
+            select(Resource)
+            .where(Resource.created_at >= start, Resource.created_at < end)
+            .order_by(Resource.number)
+        )
+        return list(await self._s.scalars(query))
