@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.dispatcher import Dispatcher, ReplySink
 from bot.rendering import Renderer
 from commands import all_routers
+from commands.deadlines import apply_config_deadlines
 from commands.framework import ParseEnv, Settings
 from storage.db import Database
 
@@ -44,6 +45,10 @@ class App:
             max_ncpocs_per_country=config.committee.max_ncpocs_per_country,
             bot_user_id=config.matrix.user_id,
             stale_after=config.status.stale_after,
+            remind=config.deadlines.remind,
+            followup_every=config.deadlines.followup_every,
+            max_followups=config.deadlines.max_followups,
+            default_time=config.deadlines.default_time,
         )
         self.renderer = Renderer(config.committee.zone)
         self.dispatcher = Dispatcher(
@@ -75,6 +80,15 @@ class App:
                         now=now,
                         detail=detail,
                     )
+            deadlines = await apply_config_deadlines(
+                store,
+                self.config.deadline,
+                zone=self.config.committee.zone,
+                settings=self.settings,
+                now=now,
+            )
+        for deadline in deadlines:
+            log.info("deadline DL-%s created from the config", deadline.number)
         if result.added or result.removed:
             log.info(
                 "roster from config: %d added, %d removed", len(result.added), len(result.removed)

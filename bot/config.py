@@ -146,6 +146,52 @@ class StatusConfig(Section):
     )
 
 
+def _offsets(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(parse_duration(part) for part in value.split(",") if part.strip())
+    return value
+
+
+Offsets = Annotated[tuple[timedelta, ...], BeforeValidator(_offsets)]
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+DUE = re.compile(r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d)?$")
+
+
+class DeadlinesConfig(Section):
+    remind: Offsets = Field(
+        (timedelta(days=14), timedelta(days=7), timedelta(days=1)),
+        description='durations before a deadline, e.g. "14d,7d,1d"',
+    )
+    followup_every: Duration = Field(
+        timedelta(days=7), description='how often overdue countries are chased, e.g. "7d"'
+    )
+    max_followups: int = Field(3, ge=0, le=52, description="a number from 0 to 52")
+    default_time: str = Field("17:00", description='a time of day, e.g. "17:00"')
+
+    @field_validator("default_time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        if not TIME.match(v):
+            raise ValueError(f"{v!r} is not a time of day HH:MM")
+        return v
+
+
+class DeadlineEntryConfig(Section):
+    title: str = Field(description='a title, e.g. "Quarterly status report"')
+    due: str = Field(description='a date "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" (committee zone)')
+    every: Literal["month", "quarter", "year"] | None = Field(
+        None, description="month, quarter or year"
+    )
+    remind: Offsets | None = Field(None, description='durations, e.g. "14d,7d,1d"')
+
+    @field_validator("due")
+    @classmethod
+    def _due(cls, v: str) -> str:
+        if not DUE.match(v):
+            raise ValueError(f"{v!r} is not a date YYYY-MM-DD or YYYY-MM-DD HH:MM")
+        return v
+
+
 class RosterEntryConfig(Section):
     user_id: str = Field(description='a Matrix user ID, e.g. "@jm1:example.org"')
     role: Role = Field(description="one of ncpoc, chair, steering, admin")
@@ -165,6 +211,8 @@ class Config(Section):
     committee: CommitteeConfig = Field(description="a [committee] section")
     bot: BotConfig = Field(BotConfig(), description="a [bot] section")
     status: StatusConfig = Field(StatusConfig(), description="a [status] section")
+    deadlines: DeadlinesConfig = Field(DeadlinesConfig(), description="a [deadlines] section")
+    deadline: list[DeadlineEntryConfig] = Field([], description="[[deadline]] entries")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
     _reference: Reference | None = PrivateAttr(None)
     _seed: list[SeedEntry] = PrivateAttr(default_factory=list)

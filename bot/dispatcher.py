@@ -8,11 +8,11 @@ its changes back and records only the refusal.
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.logs import log_failure
 from bot.rendering import Message, Renderer
 from commands.framework import (
     ArgumentError,
@@ -92,6 +92,7 @@ class Dispatcher:
         self.renderer = renderer
         self.sink = sink
         self.before_commit: Callable[[], None] | None = None  # fault tests crash here
+        self.after_commit: Callable[[list[tuple[str, int]]], None] | None = None  # wakes jobs
 
     async def handle(self, msg: Incoming) -> Outcome | None:
         """Handle one message; None when it is not a command."""
@@ -127,7 +128,10 @@ class Dispatcher:
             result = await command.handler(ctx, **found.bind(self.env))
             if result is not None:
                 await ctx.reply(result)
-            return await self._finish(store, msg, now, command.name, ACCEPTED, ctx)
+            outcome = await self._finish(store, msg, now, command.name, ACCEPTED, ctx)
+        if ctx.wakes and self.after_commit is not None:
+            self.after_commit(ctx.wakes)
+        return outcome
 
     async def _reject(
         self,
@@ -245,13 +249,4 @@ def _refusal(command: Command, member: Member | None) -> str:
 
 
 def _log_failure(msg: Incoming, command: Command, exc: Exception) -> None:
-    # Frames and the exception type only: an exception's message can carry user text
-    # (for example SQL parameters), which must never reach a log.
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    log.error(
-        "command %s failed for event %s: %s\n%s",
-        command.name,
-        msg.event_id,
-        type(exc).__name__,
-        frames,
-    )
+    log_failure(log, f"command {command.name} for event {msg.event_id}", exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 
 OWN = ("bot", "commands", "storage")
 
@@ -23,3 +24,10 @@ def configure(level: str) -> None:
     )
     for name in OWN:
         logging.getLogger(name).setLevel(level)
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """An unexpected error, by type and stack frames only: an exception's message can carry
+    user text (TLP:RED included), which must never reach a log."""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s failed: %s\n%s", what, type(exc).__name__, frames)

@@ -11,7 +11,7 @@ from bot.app import App, Clock, system_clock
 from bot.config import Config
 from bot.dispatcher import Incoming, Outgoing
 from bot.faults import CrashPoints
-from bot.matrix.content import notice
+from bot.matrix.content import enqueue
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -24,11 +24,9 @@ def outbox_sink(clock: Clock):
 
     async def sink(store: Stores, replies: list[Outgoing], msg: Incoming) -> None:
         for reply in replies:
-            mentions = list(reply.mentions)
-            if reply.in_reply_to is not None:
-                mentions.append(msg.sender)
-            content = notice(reply.message, in_reply_to=reply.in_reply_to, mentions=mentions)
-            await store.outbox.enqueue(room_id=reply.room_id, content=content, now=clock())
+            # A reply mentions the person it answers, as the Matrix spec recommends.
+            sender = [msg.sender] if reply.in_reply_to is not None else []
+            await enqueue(store, reply, now=clock(), also_mention=sender)
 
     return sink
 

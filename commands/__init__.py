@@ -7,7 +7,7 @@ from commands.framework import Router
 
 def all_routers() -> list[Router]:
     """Every command family, in the order `!help` lists them."""
-    from commands import gaps, help, incidents, lessons, resources, roster, status
+    from commands import deadlines, gaps, help, incidents, lessons, resources, roster, status
 
     return [
         help.router,
@@ -16,5 +16,6 @@ def all_routers() -> list[Router]:
         incidents.router,
         lessons.router,
         resources.router,
+        deadlines.router,
         roster.router,
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from commands.reference import Reference
     from storage.roster import Member
     from storage.stores import Stores
+
+
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class Role(StrEnum):
@@ -56,7 +59,16 @@ class CommandError(Exception):
 
 
 class ArgumentError(CommandError):
-    """An argument could not be read."""
+    """An argument could not be read.
+
+    `specific` marks an error about a value of the right shape (a date that does not exist)
+    rather than text of the wrong shape; the parser prefers it when it tried several
+    readings of a multi-word argument.
+    """
+
+    def __init__(self, message: str, *, specific: bool = False) -> None:
+        super().__init__(message)
+        self.specific = specific
 
 
 class Refused(Exception):
@@ -237,6 +249,10 @@ class Settings:
     max_ncpocs_per_country: int = 2
     bot_user_id: str = ""
     stale_after: timedelta = timedelta(days=180)
+    remind: tuple[timedelta, ...] = (timedelta(days=14), timedelta(days=7), timedelta(days=1))
+    followup_every: timedelta = timedelta(days=7)
+    max_followups: int = 3
+    default_time: str = "17:00"
 
 
 @dataclass
@@ -258,6 +274,7 @@ class Context:
     room_kind: str = "rcc"  # rcc | steering | direct | other (see commands.tlp)
     replies: list[Reply] = field(default_factory=list)
     audit_detail: str = ""
+    wakes: list[tuple[str, int]] = field(default_factory=list)  # jobs to run after commit
 
     @property
     def roles(self) -> frozenset[str]:
@@ -271,3 +288,24 @@ class Context:
     ) -> None:
         """Queue a message; it is sent after this command's changes are committed."""
         self.replies.append(Reply(content, tuple(mentions), room_id))
+
+    def wake(self, kind: str, record_id: int) -> None:
+        """Ask the scheduler to look at a record once this command is committed."""
+        self.wakes.append((kind, record_id))
+
+
+@dataclass
+class Jobs:
+    """What scheduled jobs (reminders, re-notifications, digests) may use.
+
+    Jobs open their own units of work; `direct_room` and `post` are supplied by the Matrix
+    layer: a job decides what to say and to whom, never how it travels.
+    """
+
+    db: Any  # storage.db.Database
+    env: ParseEnv
+    settings: Settings
+    direct_room: Callable[[str], Awaitable[str | None]]
+    post: Callable[[Stores, Reply], Awaitable[None]]
+    rcc_room: Callable[[], Awaitable[str | None]]
+    started_at: datetime = NEVER  # rounds that fell due before it were missed (bot down)

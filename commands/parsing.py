@@ -264,14 +264,13 @@ def bind(command: Command, text: str, tokens: list[Token], env: ParseEnv) -> dic
 
 def _parse_words(pos: Pos, rest: list[Token], env: ParseEnv) -> tuple[Any, int]:
     """The value of a positional, trying the longest run of words first."""
-    first_error: ArgumentError | None = None
+    errors: list[ArgumentError] = []
     for n in range(min(pos.words, len(rest)), 0, -1):
         try:
             return pos.parse(" ".join(t.value for t in rest[:n]), env), n
         except ArgumentError as exc:
-            first_error = first_error or exc
-    assert first_error is not None
-    raise first_error
+            errors.append(exc)
+    raise next((e for e in errors if e.specific), errors[0])
 
 
 def _split_options(command: Command, tokens: list[Token]) -> tuple[dict[str, str], list[Token]]:

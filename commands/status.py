@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from commands.common import acting_country, label, own_country
+from commands.deadlines import open_period
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
@@ -16,7 +17,6 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.periods import open_period
 from commands.reference import Area, Country, Item
 from commands.scorecard import STATES, scorecard, summary_row
 from commands.types import country
@@ -116,7 +116,7 @@ async def status(ctx: Context, country: Country | None) -> View:
     if chosen is None:
         return await _region(ctx)
     latest = await ctx.store.status.latest(chosen.code)
-    period = open_period(ctx.now, ctx.env.zone)
+    period = await open_period(ctx)
     reports = await ctx.store.status.reports(
         start=period.start, end=period.end, country=chosen.code
     )
@@ -128,7 +128,7 @@ async def status(ctx: Context, country: Country | None) -> View:
 
 async def _region(ctx: Context) -> View:
     latest = await ctx.store.status.latest()
-    period = open_period(ctx.now, ctx.env.zone)
+    period = await open_period(ctx)
     reports = await ctx.store.status.reports(start=period.start, end=period.end)
     reported = {r.country for r in reports}
     by_country: dict[str, list] = {}
@@ -207,7 +207,7 @@ async def status_note(ctx: Context, country: Country | None, text: str) -> str:
 )
 async def status_submit(ctx: Context, country: Country | None, note: str) -> str:
     chosen = acting_country(ctx, country)
-    period = open_period(ctx.now, ctx.env.zone)
+    period = await open_period(ctx)
     earlier = await ctx.store.status.reports(
         start=period.start, end=period.end, country=chosen.code
     )

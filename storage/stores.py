@@ -7,6 +7,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import AuditStore
+from storage.deadlines import DeadlineStore
 from storage.events import EventStore
 from storage.incidents import IncidentStore
 from storage.lessons import LessonStore
@@ -68,3 +69,7 @@ class Stores:
     @cached_property
     def resources(self) -> ResourceStore:
         return ResourceStore(self._session)
+
+    @cached_property
+    def deadlines(self) -> DeadlineStore:
+        return DeadlineStore(self._session)

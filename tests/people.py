@@ -89,6 +89,15 @@ class Person:
         await self.client.join(room_id)
         await wait_for(lambda: room_id in self.client.rooms)
 
+    async def accept_invite(self, within: float = 30) -> str:
+        """Join the first room we are invited to (a DM the bot opens); returns its ID."""
+        room_id = await wait_for(lambda: next(iter(self.client.invited_rooms), None), within)
+        await self.join(room_id)
+        return room_id
+
+    def texts_in(self, room_id: str) -> list[str]:
+        return [e.body for r, e in self.messages if r == room_id]
+
     async def invite(self, room_id: str, user_id: str) -> None:
         await self.client.room_invite(room_id, user_id)
 

@@ -17,13 +17,17 @@ import aiohttp
 from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResponse, SyncResponse
 
 from bot.app import App
+from bot.dispatcher import Outgoing
 from bot.faults import CrashPoints
 from bot.matrix.backoff import Backoff, retry_after
+from bot.matrix.content import enqueue
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.inbox import Inbox
 from bot.matrix.rooms import RoomDirectory
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError
+from bot.scheduler import Scheduler
+from commands.framework import Jobs, Reply
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,7 @@ class MatrixBot:
             faults=self.faults,
             notice_after=config.bot.undecryptable_notice_after,
         )
+        self.scheduler: Scheduler | None = None
         self.requests = 0  # sync requests made, for tests and metrics
         self.sync_errors = 0
         self.last_sync = 0.0  # monotonic time of the last successful sync
@@ -71,6 +76,8 @@ class MatrixBot:
             await self._loop()
         finally:
             sender.cancel()
+            if self.scheduler is not None:
+                self.scheduler.shutdown()
             await asyncio.gather(sender, return_exceptions=True)
 
     async def _loop(self) -> None:
@@ -147,6 +154,31 @@ class MatrixBot:
         self.sender.ready.set()
         async with self.app.db.unit() as store:
             await store.state.set(SYNC_TOKEN, response.next_batch, now=self.app.clock())
+        if self.scheduler is None:
+            await self._start_scheduler()
+
+    async def _start_scheduler(self) -> None:
+        """Timers start once the rooms are known: reminders may need to open DMs."""
+        rcc_room = self.app.config.committee.rcc_room
+
+        async def post(store, reply: Reply) -> None:
+            out = Outgoing(
+                reply.room_id, self.app.renderer.render(reply.content), None, reply.mentions
+            )
+            await enqueue(store, out, now=self.app.clock())
+
+        jobs = Jobs(
+            db=self.app.db,
+            env=self.app.env,
+            settings=self.app.settings,
+            direct_room=self.rooms.direct_room,
+            post=post,
+            rcc_room=lambda: self.rooms.room_id(rcc_room),
+            started_at=self.started_at,
+        )
+        self.scheduler = Scheduler(jobs, after_run=self.sender.wake)
+        self.app.dispatcher.after_commit = self.scheduler.wake_all
+        await self.scheduler.start()
 
     async def _set_horizon(self) -> None:
         horizon = self.started_at

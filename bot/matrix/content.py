@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from bot.rendering import Message
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Outgoing
+    from storage.stores import Stores
 
 
 def notice(
@@ -22,3 +27,12 @@ def notice(
     if in_reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
     return content
+
+
+async def enqueue(
+    store: Stores, out: Outgoing, *, now: datetime, also_mention: Iterable[str] = ()
+) -> None:
+    """Put one rendered message in the outbox, in the caller's transaction."""
+    mentions = [*out.mentions, *also_mention]
+    content = notice(out.message, in_reply_to=out.in_reply_to, mentions=mentions)
+    await store.outbox.enqueue(room_id=out.room_id, content=content, now=now)

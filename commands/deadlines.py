@@ -1,0 +1,285 @@
+"""`!deadline`: reporting deadlines. Reminders and escalation are in `commands.reminders`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from commands.calendar import STEP_MONTHS, Schedule, around, occurrence, period_start
+from commands.framework import (
+    CHAIR_ONLY,
+    READERS,
+    ArgumentError,
+    CommandError,
+    Context,
+    Opt,
+    ParseEnv,
+    Pos,
+    Router,
+    Settings,
+    Text,
+    View,
+)
+from commands.periods import Period, quarter
+from commands.types import choice, csv, duration, typed_id
+from storage.lists import pack, unpack
+from storage.models import Deadline
+from storage.stores import Stores
+
+router = Router("deadlines")
+
+DUE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?)?$",
+    re.IGNORECASE,
+)
+MAX_OFFSET = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class DueInput:
+    """A date as typed: local wall time, with a fixed UTC offset when one was given."""
+
+    local: datetime  # naive
+    has_time: bool
+    offset: timedelta | None
+
+
+def due(text: str, _env: ParseEnv) -> DueInput:
+    """`YYYY-MM-DD`, optionally `HH:MM`, optionally an offset (`-04:00`, `Z`)."""
+    match = DUE.match(text.strip())
+    if not match:
+        raise ArgumentError(f"{text!r} is not a date like 2026-12-15 or 2026-12-15 17:00")
+    year, month, day, hour, minute, second, offset = match.groups()
+    try:
+        local = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+        )
+    except ValueError as exc:
+        raise ArgumentError(f"{text!r} is not a real date/time ({exc})", specific=True) from None
+    return DueInput(local, hour is not None, _offset(offset) if offset else None)
+
+
+def _offset(text: str) -> timedelta:
+    if text.upper() == "Z":
+        return timedelta(0)
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+
+
+def zone(text: str, _env: ParseEnv) -> ZoneInfo:
+    try:
+        return ZoneInfo(text.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ArgumentError(f"{text!r} is not an IANA time zone like America/Jamaica") from None
+
+
+def resolve_due(typed: DueInput, tz: ZoneInfo, settings: Settings) -> datetime:
+    """The aware UTC moment a typed date means."""
+    local = typed.local
+    if not typed.has_time:
+        hour, minute = (int(p) for p in settings.default_time.split(":"))
+        local = local.replace(hour=hour, minute=minute)
+    aware = local.replace(tzinfo=timezone(typed.offset) if typed.offset is not None else tz)
+    return aware.astimezone(UTC)
+
+
+def schedule_of(deadline: Deadline, settings: Settings) -> Schedule:
+    return Schedule(
+        due=deadline.due_at,
+        every=deadline.every,
+        remind=tuple(timedelta(seconds=int(s)) for s in unpack(deadline.remind)),
+        created_at=deadline.created_at,
+        followup_every=settings.followup_every,
+        max_followups=settings.max_followups,
+    )
+
+
+def pack_offsets(offsets) -> str:
+    return pack(str(int(o.total_seconds())) for o in sorted(set(offsets), reverse=True))
+
+
+def check_offsets(offsets, every: str | None) -> None:
+    for offset in offsets:
+        if offset > MAX_OFFSET:
+            raise CommandError(f"a reminder {offset.days} days ahead is too early (at most 366)")
+        if every and offset >= timedelta(days=28 * STEP_MONTHS[every]):
+            raise CommandError(
+                f"a reminder {offset.days} days ahead does not fit between occurrences "
+                f"every {every}"
+            )
+
+
+def current_period(now: datetime, zone: ZoneInfo, deadlines, settings: Settings) -> Period:
+    """The open reporting period: the one the nearest upcoming deadline closes."""
+    best: tuple[datetime, Deadline, int] | None = None
+    for deadline in deadlines:
+        schedule = schedule_of(deadline, settings)
+        _, following = around(schedule, now, zone)
+        if following is None:
+            continue
+        due_at = occurrence(schedule, following, zone)
+        if best is None or due_at < best[0]:
+            best = (due_at, deadline, following)
+    if best is None:
+        return quarter(now, zone)
+    due_at, deadline, k = best
+    start = period_start(schedule_of(deadline, settings), k, zone)
+    key = f"DL-{deadline.number} {due_at.astimezone(zone):%Y-%m-%d}"
+    return Period(key, start, due_at, zone, deadline.title)
+
+
+async def open_period(ctx: Context) -> Period:
+    return current_period(ctx.now, ctx.env.zone, await ctx.store.deadlines.active(), ctx.settings)
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    return f"{moment.astimezone(tz):%a %-d %b %Y %H:%M} ({tz.key})"
+
+
+@router.command(
+    "deadline add",
+    summary="set a reporting deadline; countries that have not reported are reminded",
+    roles=CHAIR_ONLY,
+    params=[
+        Pos("due", due, "<YYYY-MM-DD[ HH:MM]>", words=2),
+        Opt("remind", csv(duration), "14d,7d,1d"),
+        Opt("every", choice(*STEP_MONTHS), "month|quarter|year"),
+        Opt("zone", zone, "<IANA zone>"),
+        Text("title", "title"),
+    ],
+    example="!deadline add 2026-12-15 17:00 Q4 status report remind=14d,7d,1d every=quarter",
+    details="Dates are in the committee's time zone unless zone= or an offset (-04:00) says "
+    "otherwise; a date alone means the configured default time (17:00). Reports filed with "
+    "!status submit during the period count.",
+)
+async def deadline_add(
+    ctx: Context,
+    due: DueInput,
+    remind: list[timedelta] | None,
+    every: str | None,
+    zone: ZoneInfo | None,
+    title: str,
+) -> str:
+    tz = zone or ctx.env.zone
+    due_at = resolve_due(due, tz, ctx.settings)
+    if due_at <= ctx.now:
+        raise CommandError(f"{when(due_at, tz)} has already passed; give a future date")
+    offsets = remind or list(ctx.settings.remind)
+    check_offsets(offsets, every)
+    if len(title) > 300:
+        raise CommandError("the title is too long (at most 300 characters)")
+    deadline = await ctx.store.deadlines.add(
+        title=title,
+        due_at=due_at,
+        every=every,
+        remind=pack_offsets(offsets),
+        created_by=ctx.sender,
+        now=ctx.now,
+    )
+    ctx.wake("deadline", deadline.id)
+    ctx.audit_detail = f"DL-{deadline.number} due {due_at.isoformat()}"
+    schedule = schedule_of(deadline, ctx.settings)
+    start = period_start(schedule, 0, ctx.env.zone).astimezone(ctx.env.zone)
+    ahead = ", ".join(_short(o) for o in sorted(set(offsets), reverse=True))
+    skipped = [o for o in offsets if due_at - o < ctx.now]
+    note = f" ({', '.join(_short(o) for o in skipped)} already past)" if skipped else ""
+    repeat = f"; repeats every {every}" if every else ""
+    return (
+        f"✅ DL-{deadline.number} “{title}” is due {when(due_at, ctx.env.zone)}. Reminders "
+        f"{ahead} before{note} to countries that have not reported since "
+        f"{start:%-d %b %Y}{repeat}."
+    )
+
+
+def _short(offset: timedelta) -> str:
+    seconds = int(offset.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@router.command(
+    "deadline list",
+    summary="deadlines ahead, with who has reported for each",
+    roles=READERS,
+    example="!deadline list",
+)
+async def deadline_list(ctx: Context) -> View:
+    rows = []
+    ncpocs = await ctx.store.roster.ncpocs()
+    expected = sorted({e.country for e in ncpocs if e.country})
+    for deadline in await ctx.store.deadlines.active():
+        schedule = schedule_of(deadline, ctx.settings)
+        last, following = around(schedule, ctx.now, ctx.env.zone)
+        k = following if following is not None else last
+        due_at = occurrence(schedule, k, ctx.env.zone)
+        start = period_start(schedule, k, ctx.env.zone)
+        reports = await ctx.store.status.reports(start=start, end=ctx.now + timedelta(seconds=1))
+        reported = sorted({r.country for r in reports} & set(expected))
+        rows.append(
+            {
+                "id": f"DL-{deadline.number}",
+                "title": deadline.title,
+                "due": when(due_at, ctx.env.zone),
+                "passed": due_at <= ctx.now,
+                "every": deadline.every,
+                "remind": ", ".join(_short(o) for o in schedule.remind),
+                "since": start.astimezone(ctx.env.zone),
+                "reported": reported,
+                "missing": [c for c in expected if c not in reported],
+            }
+        )
+    return View("deadlines/list", {"rows": rows})
+
+
+@router.command(
+    "deadline cancel",
+    summary="cancel a deadline: no more reminders or follow-ups for it",
+    roles=CHAIR_ONLY,
+    params=[Pos("id", typed_id("DL"), "<DL-n>")],
+    example="!deadline cancel DL-3",
+)
+async def deadline_cancel(ctx: Context, id: int) -> str:
+    deadline = await ctx.store.deadlines.get(id)
+    if deadline is None:
+        raise CommandError(f"there is no DL-{id}")
+    if deadline.status != "active":
+        raise CommandError(f"DL-{id} is already cancelled")
+    await ctx.store.deadlines.cancel(deadline, now=ctx.now)
+    ctx.wake("deadline", deadline.id)
+    ctx.audit_detail = f"DL-{id} cancelled"
+    return f"✅ DL-{id} “{deadline.title}” is cancelled; no more reminders will be sent for it."
+
+
+async def apply_config_deadlines(
+    store: Stores, entries, *, zone: ZoneInfo, settings: Settings, now: datetime
+) -> list[Deadline]:
+    """Create the config's deadlines that do not exist yet (keyed by title), once.
+
+    A one-off deadline already past is skipped; one cancelled by command stays cancelled.
+    """
+    created = []
+    for entry in entries:
+        if await store.deadlines.by_config_key(entry.title) is not None:
+            continue
+        typed = due(entry.due, None)
+        due_at = resolve_due(typed, zone, settings)
+        if entry.every is None and due_at <= now:
+            continue
+        offsets = entry.remind or settings.remind
+        created.append(
+            await store.deadlines.add(
+                title=entry.title,
+                due_at=due_at,
+                every=entry.every,
+                remind=pack_offsets(offsets),
+                created_by="config",
+                now=now,
+                config_key=entry.title,
+            )
+        )
+    return created

@@ -1,0 +1,77 @@
+"""Deadlines and the reminder log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.counters import next_number
+from storage.models import Deadline, ReminderLog
+
+
+class DeadlineStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(
+        self,
+        *,
+        title: str,
+        due_at: datetime,
+        every: str | None,
+        remind: str,
+        created_by: str,
+        now: datetime,
+        config_key: str | None = None,
+    ) -> Deadline:
+        deadline = Deadline(
+            number=await next_number(self._s, "deadline"),
+            title=title,
+            due_at=due_at,
+            every=every,
+            remind=remind,
+            created_by=created_by,
+            created_at=now,
+            config_key=config_key,
+        )
+        self._s.add(deadline)
+        await self._s.flush()
+        return deadline
+
+    async def get(self, number: int) -> Deadline | None:
+        return await self._s.scalar(select(Deadline).where(Deadline.number == number))
+
+    async def by_id(self, deadline_id: int) -> Deadline | None:
+        return await self._s.get(Deadline, deadline_id)
+
+    async def by_config_key(self, key: str) -> Deadline | None:
+        return await self._s.scalar(select(Deadline).where(Deadline.config_key == key))
+
+    async def active(self) -> list[Deadline]:
+        query = select(Deadline).where(Deadline.status == "active").order_by(Deadline.due_at)
+        return list(await self._s.scalars(query))
+
+    async def cancel(self, deadline: Deadline, *, now: datetime) -> None:
+        deadline.status, deadline.cancelled_at = "cancelled", now
+        await self._s.flush()
+
+    async def logged(self, deadline_id: int, occurrence: datetime) -> set[tuple[str, int, str]]:
+        """(kind, seq, recipient) of everything decided for one occurrence."""
+        query = select(ReminderLog.kind, ReminderLog.seq, ReminderLog.recipient).where(
+            ReminderLog.deadline_id == deadline_id, ReminderLog.occurrence == occurrence
+        )
+        return {(k, s, r) for k, s, r in await self._s.execute(query)}
+
+    async def log(self, entries: list[ReminderLog]) -> None:
+        self._s.add_all(entries)
+        await self._s.flush()
+
+    async def log_for(self, deadline_id: int) -> list[ReminderLog]:
+        query = (
+            select(ReminderLog)
+            .where(ReminderLog.deadline_id == deadline_id)
+            .order_by(ReminderLog.id)
+        )
+        return list(await self._s.scalars(query))

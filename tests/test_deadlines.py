@@ -1,0 +1,321 @@
+"""Deadlines, reminders and escalation with a moved clock: who gets what, when, exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from commands.calendar import Schedule, occurrence, period_start, plan
+from commands.framework import Jobs
+from commands.reminders import send_due_reminders
+from tests.helpers import CHAIR, JM1, STEERING, TT1, TT2, say, text_of
+
+POS = ZoneInfo("America/Port_of_Spain")
+NASSAU = ZoneInfo("America/Nassau")
+DAY = timedelta(days=1)
+
+
+def schedule(due, every=None, remind=(14, 7, 1), created=None, followups=3):
+    return Schedule(
+        due=due,
+        every=every,
+        remind=tuple(timedelta(days=d) for d in remind),
+        created_at=created or due - timedelta(days=30),
+        followup_every=timedelta(days=7),
+        max_followups=followups,
+    )
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+
+def test_monthly_occurrences_keep_local_time_across_dst():
+    first = datetime(2026, 2, 15, 17, tzinfo=NASSAU).astimezone(UTC)  # EST, 22:00 UTC
+    s = schedule(first, every="month")
+    march = occurrence(s, 1, NASSAU)  # after the switch to EDT on 8 March
+    assert march.astimezone(NASSAU).hour == 17 and march.hour == 21
+    november = occurrence(s, 9, NASSAU)  # back on EST after 1 November
+    assert november.astimezone(NASSAU).hour == 17 and november.hour == 22
+
+
+def test_month_end_is_clamped_and_the_anchor_day_kept():
+    s = schedule(datetime(2027, 1, 31, 21, tzinfo=UTC), every="month")
+    days = [occurrence(s, k, POS).astimezone(POS).day for k in range(4)]
+    assert days == [31, 28, 31, 30]
+
+
+def test_periods():
+    one_off = schedule(
+        datetime(2027, 1, 15, 21, tzinfo=UTC), created=datetime(2026, 11, 2, tzinfo=UTC)
+    )
+    assert period_start(one_off, 0, POS) == datetime(2026, 10, 1, 4, tzinfo=UTC)
+    quarterly = schedule(datetime(2027, 1, 15, 21, tzinfo=UTC), every="quarter")
+    assert period_start(quarterly, 0, POS).astimezone(POS).date().isoformat() == "2026-10-15"
+    assert period_start(quarterly, 1, POS) == occurrence(quarterly, 0, POS)
+
+
+def test_plan_drops_rounds_before_creation_and_stops_follow_ups_at_the_next_occurrence():
+    due = datetime(2027, 1, 15, 21, tzinfo=UTC)
+    late_set = schedule(due, created=due - timedelta(days=3))
+    assert [(r.kind, r.seq) for r in plan(late_set, 0, POS)][:2] == [
+        ("remind", 86400),
+        ("overdue", 0),
+    ]
+    monthly = schedule(due, every="month", remind=(1,), followups=10)
+    followups = [r for r in plan(monthly, 0, POS) if r.kind == "followup"]
+    assert len(followups) == 4  # 7, 14, 21, 28 days: the next occurrence is 31 days later
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("!deadline add 2026-10-01 Past report", "has already passed"),
+        ("!deadline add 2026-11-02 09:00 Earlier today", "has already passed"),
+        ("!deadline add 2026-13-01 Bad month", "is not a real date"),
+        ("!deadline add next-friday Report", "is not a date like 2026-12-15"),
+        ("!deadline add 2026-12-15 Report zone=Mars/Olympus", "is not an IANA time zone"),
+        ("!deadline add 2026-12-15 Report remind=7d,soon", "'soon' is not a duration"),
+        ("!deadline add 2026-12-15 Report remind=0d", "must be longer than zero"),
+        ("!deadline add 2026-12-15 Report remind=400d", "too early"),
+        ("!deadline add 2026-12-15 Report every=month remind=40d", "does not fit"),
+        ("!deadline add 2026-12-15 Report every=week", "'week' is not one of: month"),
+        ("!deadline add 2026-12-15", "missing title"),
+        ("!deadline cancel DL-9", "there is no DL-9"),
+    ],
+)
+async def test_bad_deadline_inputs(app, command, expected):
+    outcome = await say(app, CHAIR, command)
+    assert outcome.outcome == "invalid", text_of(outcome)
+    assert expected in text_of(outcome) and "Usage: !deadline" in text_of(outcome)
+    async with app.db.unit(write=False) as store:
+        assert await store.deadlines.active() == []
+
+
+async def test_only_the_chair_sets_deadlines(app):
+    assert (await say(app, JM1, "!deadline add 2026-12-15 Report")).outcome == "refused"
+    assert (await say(app, STEERING, "!deadline list")).outcome == "accepted"
+
+
+async def test_add_list_cancel(app):
+    added = await say(app, CHAIR, "!deadline add 2026-12-15 Q4 status report every=quarter")
+    body = text_of(added)
+    assert "DL-1 “Q4 status report” is due Tue 15 Dec 2026 17:00 (America/Port_of_Spain)" in body
+    assert "Reminders 2w, 1w, 1d before" in body and "since 15 Sep 2026" in body
+    with_time = await say(app, CHAIR, "!deadline add 2026-11-20 08:30-05:00 Early remind=30d")
+    assert "due Fri 20 Nov 2026 09:30" in text_of(with_time)
+    assert "(30d already past)" in text_of(with_time)
+    await say(app, JM1, "!status submit")
+    listed = text_of(await say(app, STEERING, "!deadline list"))
+    assert "DL-1 “Q4 status report” — due Tue 15 Dec 2026 17:00" in listed
+    assert "Reported since 15 Sep 2026: JM. Missing: TT." in listed
+    cancelled = await say(app, CHAIR, "!deadline cancel dl-2")
+    assert "DL-2 “Early” is cancelled" in text_of(cancelled)
+    again = await say(app, CHAIR, "!deadline cancel DL-2")
+    assert "already cancelled" in text_of(again)
+    assert "DL-2" not in text_of(await say(app, STEERING, "!deadline list"))
+
+
+async def test_submit_names_the_period_the_next_deadline_closes(app):
+    await say(app, CHAIR, "!deadline add 2026-12-15 Q4 status report")
+    body = text_of(await say(app, JM1, "!status submit"))
+    assert "report for DL-1 “Q4 status report” (1 Oct – due 15 Dec 2026) is filed" in body
+
+
+# --- the reminder job -----------------------------------------------------------------------
+
+
+class Mailbox:
+    """A fake Matrix side for jobs: DMs are named after users; posts are recorded."""
+
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    async def direct_room(self, user: str) -> str:
+        return f"!dm-{user}"
+
+    async def post(self, store, reply) -> None:
+        self.sent.append(reply)
+
+    async def rcc_room(self):
+        return "!rcc:test.org"
+
+    def take(self) -> list[tuple[str, str, int]]:
+        out = [(r.mentions[0], r.content.data["kind"], r.content.data["round"]) for r in self.sent]
+        self.sent = []
+        return sorted(out)
+
+
+@pytest.fixture
+def mailbox(app) -> Mailbox:
+    return Mailbox()
+
+
+def jobs_for(app, mailbox, started_at=None) -> Jobs:
+    extra = {"started_at": started_at} if started_at else {}
+    return Jobs(
+        app.db, app.env, app.settings, mailbox.direct_room, mailbox.post, mailbox.rcc_room, **extra
+    )
+
+
+async def add(app, command: str) -> int:
+    outcome = await say(app, CHAIR, command)
+    assert outcome.outcome == "accepted", text_of(outcome)
+    async with app.db.unit(write=False) as store:
+        return (await store.deadlines.active())[-1].id
+
+
+async def test_reminders_reach_only_countries_that_have_not_reported(app, clock, mailbox):
+    jobs = jobs_for(app, mailbox)
+    deadline = await add(app, "!deadline add 2026-12-15 Q4 report")  # 17:00 local = 21:00 UTC
+    due = datetime(2026, 12, 15, 21, tzinfo=UTC)
+    assert await send_due_reminders(jobs, deadline) == due - 14 * DAY
+    assert mailbox.take() == []
+    clock.current = due - 14 * DAY
+    await send_due_reminders(jobs, deadline)
+    assert mailbox.take() == [
+        (JM1, "remind", 1209600),
+        (TT1, "remind", 1209600),
+        (TT2, "remind", 1209600),
+    ]
+    await send_due_reminders(jobs, deadline)  # the same moment again: nothing twice
+    assert mailbox.take() == []
+    await say(app, JM1, "!status submit")  # Jamaica reports: its reminders stop
+    clock.current = due - 7 * DAY + timedelta(seconds=30)
+    next_time = await send_due_reminders(jobs, deadline)
+    assert mailbox.take() == [(TT1, "remind", 604800), (TT2, "remind", 604800)]
+    assert next_time == due - DAY
+    clock.current = due
+    await send_due_reminders(jobs, deadline)
+    sent = mailbox.take()
+    assert (CHAIR, "escalation", 0) in sent and (TT1, "overdue", 0) in sent
+    assert {s[0] for s in sent} == {CHAIR, TT1, TT2} and STEERING not in str(sent)
+    clock.current = due + 7 * DAY
+    await send_due_reminders(jobs, deadline)
+    assert mailbox.take() == [(CHAIR, "escalation", 1), (TT1, "followup", 1), (TT2, "followup", 1)]
+    await say(app, TT2, "!status submit")  # late, but it stops the chasing
+    clock.current = due + 14 * DAY
+    await send_due_reminders(jobs, deadline)
+    assert mailbox.take() == []
+
+
+async def test_escalation_lists_the_missing(app, clock, mailbox):
+    jobs = jobs_for(app, mailbox)
+    deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
+    await say(app, TT1, "!status submit")
+    clock.current = datetime(2026, 12, 15, 21, tzinfo=UTC)
+    await send_due_reminders(jobs, deadline)
+    (chair,) = [r for r in mailbox.sent if r.mentions == (CHAIR,)]
+    app_view = app.renderer.render(chair.content)
+    assert "1/2 countries reported. Still missing:" in app_view.body
+    assert "- Jamaica (JM): @jm1:test.org" in app_view.body
+    assert "Trinidad" not in app_view.body
+
+
+async def test_missed_rounds_while_down_give_one_late_notice(app, clock, mailbox):
+    deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
+    clock.current = datetime(2026, 12, 16, 9, tzinfo=UTC)  # every round until the deadline missed
+    jobs = jobs_for(app, mailbox, started_at=clock.current)
+    await send_due_reminders(jobs, deadline)
+    assert mailbox.take() == [
+        (CHAIR, "escalation", 0),
+        (JM1, "overdue", 0),
+        (TT1, "overdue", 0),
+        (TT2, "overdue", 0),
+    ]
+    async with app.db.unit(write=False) as store:
+        rows = await store.deadlines.log_for(deadline)
+    sent = [r for r in rows if r.state == "sent"]
+    assert all(r.late for r in sent) and len(sent) == 4
+    assert {r.kind for r in rows if r.state == "superseded"} == {"remind"}
+    await send_due_reminders(jobs, deadline)  # a second start later: nothing again
+    assert mailbox.take() == []
+
+
+async def test_late_notice_says_so(app, clock, mailbox):
+    deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
+    clock.current = datetime(2026, 12, 1, 22, tzinfo=UTC)
+    await send_due_reminders(jobs_for(app, mailbox, started_at=clock.current), deadline)
+    body = app.renderer.render(mailbox.sent[0].content).body
+    assert "Sent late: this was due Tue 1 Dec 2026 17:00 (America/Port_of_Spain)" in body
+
+
+async def test_cancel_stops_everything(app, clock, mailbox):
+    jobs = jobs_for(app, mailbox)
+    deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
+    await say(app, CHAIR, "!deadline cancel DL-1")
+    clock.current = datetime(2026, 12, 15, 21, tzinfo=UTC)
+    assert await send_due_reminders(jobs, deadline) is None
+    assert mailbox.take() == []
+
+
+async def test_reminder_shows_the_country_zone_where_it_differs(app, clock, mailbox):
+    deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
+    clock.current = datetime(2026, 12, 14, 21, tzinfo=UTC)
+    await send_due_reminders(jobs_for(app, mailbox), deadline)
+    bodies = {r.mentions[0]: app.renderer.render(r.content).body for r in mailbox.sent}
+    assert "in Jamaica that is Tue 15 Dec 2026 16:00 (America/Jamaica)" in bodies[JM1]
+    assert "that is" not in bodies[TT1]  # Trinidad is the committee's own clock
+    assert "!status submit" in bodies[JM1] and "is due Tue 15 Dec 2026 17:00" in bodies[JM1]
+
+
+async def test_recurring_deadline_starts_a_new_period(app, clock, mailbox):
+    jobs = jobs_for(app, mailbox)
+    deadline = await add(app, "!deadline add 2026-11-30 Monthly return every=month remind=1d")
+    await say(app, JM1, "!status submit")
+    await say(app, TT1, "!status submit")
+    clock.current = datetime(2026, 11, 30, 21, tzinfo=UTC)
+    await send_due_reminders(jobs, deadline)
+    assert mailbox.take() == [(CHAIR, "escalation", 0)]  # all reported: the chair hears so
+    clock.current = datetime(2026, 12, 29, 21, tzinfo=UTC)  # 1 day before 30 Dec
+    await send_due_reminders(jobs, deadline)
+    assert mailbox.take() == [
+        (JM1, "remind", 86400),
+        (TT1, "remind", 86400),
+        (TT2, "remind", 86400),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("due", "shows"),
+    [
+        ("2026-12-15", True),  # Nassau is on EST (-5), Port of Spain on AST (-4)
+        ("2027-06-15", False),  # Nassau on EDT (-4): the same clock, nothing extra shown
+    ],
+)
+async def test_dst_in_the_country_zone(app, clock, mailbox, due, shows):
+    async with app.db.unit() as store:
+        await store.roster.add(
+            user_id="@bs1:test.org", role="ncpoc", country="BS", added_by="t", now=clock()
+        )
+    deadline = await add(app, f"!deadline add {due} Report")
+    clock.current = datetime.fromisoformat(due).replace(hour=21, tzinfo=UTC) - DAY
+    await send_due_reminders(jobs_for(app, mailbox), deadline)
+    (bs,) = [r for r in mailbox.sent if r.mentions == ("@bs1:test.org",)]
+    body = app.renderer.render(bs.content).body
+    assert ("in The Bahamas that is" in body) is shows
+    if shows:
+        assert "16:00 (America/Nassau)" in body
+
+
+async def test_config_deadlines_are_created_once(tmp_path, backend, clock):
+    from bot.app import App
+    from bot.config import load_config
+    from tests.helpers import write_config
+
+    extra = (
+        '[[deadline]]\ntitle = "Annual report"\ndue = "2027-03-31"\nevery = "year"\n'
+        '[[deadline]]\ntitle = "Old"\ndue = "2026-01-01"\n'
+    )
+    path = write_config(tmp_path, backend.url, extra=extra)
+    for _ in range(2):
+        app = App(load_config(path), clock=clock, connect_args=backend.connect_args)
+        await app.prepare()
+        async with app.db.unit(write=False) as store:
+            active = await store.deadlines.active()
+        await app.close()
+        assert [(d.title, d.every) for d in active] == [("Annual report", "year")]
