@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install lint format test test-fast clean
+.PHONY: install lint format test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: lint
 
 test-fast: install
 	$(BIN)/pytest -q -m "not synapse"
+
+bench: install
+	$(BIN)/python -m bench.digest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

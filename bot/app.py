@@ -49,6 +49,8 @@ class App:
             followup_every=config.deadlines.followup_every,
             max_followups=config.deadlines.max_followups,
             default_time=config.deadlines.default_time,
+            digest_schedule=config.digest.schedule,
+            digest_period=config.digest.period,
         )
         self.renderer = Renderer(config.committee.zone)
         self.dispatcher = Dispatcher(

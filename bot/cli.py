@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
 
     with_config("run", "run the bot")
     with_config("check-config", "validate a config file and exit 0 (valid) or 1")
+    offline = with_config("digest", "write the digest of a period as HTML (and a PNG beside it)")
+    offline.add_argument("--period", default="last-30d", help="YYYY-MM, YYYY-Qn or last-30d")
+    offline.add_argument("--out", required=True, type=Path, metavar="FILE", help="HTML file")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply pending schema migrations")
@@ -50,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(config.bot.log_level)
     if args.command == "db":
         return asyncio.run(_db_upgrade(config))
+    if args.command == "digest":
+        return asyncio.run(_digest(config, args.period, args.out))
     from bot.runner import run  # the Matrix stack is imported only when the bot runs
 
     return asyncio.run(run(config, crash_at=os.environ.get("RCC_CRASH_AT")))
@@ -65,3 +70,40 @@ async def _db_upgrade(config: Config) -> int:
         await db.close()
     print(f"database at the newest schema ({', '.join(applied) or 'nothing to apply'})")
     return 0
+
+
+async def _digest(config: Config, period_text: str, out: Path) -> int:
+    from bot.app import App
+    from commands.digest_data import build, digest_period
+    from commands.framework import ArgumentError
+
+    app = App(config)
+    try:
+        try:
+            period = digest_period(period_text, app.env)
+        except ArgumentError as exc:
+            print(f"error: --period: {exc.message}", file=sys.stderr)
+            return 1
+        await app.prepare()
+        async with app.db.unit(write=False) as store:
+            data = await build(
+                store,
+                period,
+                env=app.env,
+                settings=app.settings,
+                committee=app.settings.committee_name,
+                now=app.clock(),
+            )
+    finally:
+        await app.close()
+    picture = out.with_suffix(".png")
+    await asyncio.to_thread(_write_files, app, data, out, picture)
+    print(f"wrote {out} and {picture} ({data['label']})")
+    return 0
+
+
+def _write_files(app, data: dict, out: Path, picture: Path) -> None:
+    from bot.files import render_file
+
+    out.write_bytes(render_file(app.renderer, "digest-html", data))
+    picture.write_bytes(render_file(app.renderer, "digest-png", data))

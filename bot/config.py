@@ -192,6 +192,27 @@ class DeadlineEntryConfig(Section):
         return v
 
 
+class DigestConfig(Section):
+    schedule: str = Field(
+        "", description='a cron expression in the committee\'s zone, e.g. "0 9 1 * *" (or "")'
+    )
+    period: Literal["month", "quarter", "last-30d"] = Field(
+        "month", description="month, quarter or last-30d (the period before each slot)"
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        if v.strip():
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(v.strip())
+            except ValueError as exc:
+                raise ValueError(f"{v!r} is not a cron expression ({exc})") from None
+        return v.strip()
+
+
 class RosterEntryConfig(Section):
     user_id: str = Field(description='a Matrix user ID, e.g. "@jm1:example.org"')
     role: Role = Field(description="one of ncpoc, chair, steering, admin")
@@ -213,6 +234,7 @@ class Config(Section):
     status: StatusConfig = Field(StatusConfig(), description="a [status] section")
     deadlines: DeadlinesConfig = Field(DeadlinesConfig(), description="a [deadlines] section")
     deadline: list[DeadlineEntryConfig] = Field([], description="[[deadline]] entries")
+    digest: DigestConfig = Field(DigestConfig(), description="a [digest] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
     _reference: Reference | None = PrivateAttr(None)
     _seed: list[SeedEntry] = PrivateAttr(default_factory=list)

@@ -19,6 +19,7 @@ from commands.framework import (
     Command,
     CommandError,
     Context,
+    FileSpec,
     ParseEnv,
     Refused,
     Reply,
@@ -58,6 +59,7 @@ class Outgoing:
     message: Message
     in_reply_to: str | None
     mentions: tuple[str, ...] = ()
+    files: tuple[FileSpec, ...] = ()
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Dispatcher:
         self.sink = sink
         self.before_commit: Callable[[], None] | None = None  # fault tests crash here
         self.after_commit: Callable[[list[tuple[str, int]]], None] | None = None  # wakes jobs
+        self.rooms: dict[str, str] = {}  # the configured rooms' IDs, once the Matrix side knows
 
     async def handle(self, msg: Incoming) -> Outcome | None:
         """Handle one message; None when it is not a command."""
@@ -200,6 +203,7 @@ class Dispatcher:
             is_direct=msg.is_direct,
             encrypted=msg.encrypted,
             room_kind=msg.room_kind,
+            rooms=self.rooms,
         )
 
     def _render(self, reply: Reply, msg: Incoming) -> Outgoing:
@@ -209,6 +213,7 @@ class Dispatcher:
             message=self.renderer.render(reply.content),
             in_reply_to=msg.event_id if room == msg.room_id else None,
             mentions=reply.mentions,
+            files=reply.files,
         )
 
     def _error_text(self, command: Command | None, exc: Exception, outcome: str) -> str | View:

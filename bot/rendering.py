@@ -90,6 +90,10 @@ class Renderer:
             env.globals["ago"] = ago
             env.globals["tlp_colours"] = TLP_COLOURS
 
+    def document(self, template: str, data: dict[str, Any]) -> str:
+        """A standalone HTML document (a file, not a message): escaped, not Matrix-sanitised."""
+        return self._html.get_template(f"{template}.html.j2").render(data)
+
     def render(self, content: str | View) -> Message:
         if isinstance(content, str):
             return plain(content)

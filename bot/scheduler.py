@@ -13,12 +13,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.logs import log_failure
+from commands.digest import post_scheduled_digest
 from commands.framework import Jobs
 from commands.reminders import send_due_reminders
 
 log = logging.getLogger(__name__)
 
-RUNNERS = {"deadline": send_due_reminders}
+RUNNERS = {"deadline": send_due_reminders, "digest": post_scheduled_digest}
 RETRY_FAILED = timedelta(minutes=1)
 
 
@@ -39,6 +40,8 @@ class Scheduler:
             deadlines = await store.deadlines.active()
         for deadline in deadlines:
             self.wake("deadline", deadline.id)
+        if self.jobs.settings.digest_schedule:
+            self.wake("digest", 0)
 
     def wake(self, kind: str, record_id: int, at: datetime | None = None) -> None:
         """Run a record's job at `at` (now by default), replacing any earlier plan."""

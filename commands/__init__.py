@@ -7,7 +7,17 @@ from commands.framework import Router
 
 def all_routers() -> list[Router]:
     """Every command family, in the order `!help` lists them."""
-    from commands import deadlines, gaps, help, incidents, lessons, resources, roster, status
+    from commands import (
+        deadlines,
+        digest,
+        gaps,
+        help,
+        incidents,
+        lessons,
+        resources,
+        roster,
+        status,
+    )
 
     return [
         help.router,
@@ -17,5 +27,6 @@ def all_routers() -> list[Router]:
         lessons.router,
         resources.router,
         deadlines.router,
+        digest.router,
         roster.router,
     ]

@@ -137,12 +137,24 @@ class View:
 
 
 @dataclass(frozen=True)
+class FileSpec:
+    """A file to attach, rendered from data when it is sent (see `bot/files.py`)."""
+
+    filename: str
+    renderer: str  # e.g. "digest-html", "digest-png"
+    mimetype: str
+    data: dict[str, Any]
+    body: str = ""  # the caption clients show
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message for the bot to send; by default a reply in the command's room."""
 
     content: str | View
     mentions: tuple[str, ...] = ()
     room_id: str | None = None
+    files: tuple[FileSpec, ...] = ()
 
 
 Handler = Callable[..., Awaitable[str | View | None]]
@@ -248,6 +260,8 @@ class Settings:
     committee_name: str = "Regional Cyber Committee"
     max_ncpocs_per_country: int = 2
     bot_user_id: str = ""
+    digest_schedule: str = ""  # cron, in the committee's zone; empty: no scheduled digest
+    digest_period: str = "month"  # month | quarter | last-30d: what a scheduled digest covers
     stale_after: timedelta = timedelta(days=180)
     remind: tuple[timedelta, ...] = (timedelta(days=14), timedelta(days=7), timedelta(days=1))
     followup_every: timedelta = timedelta(days=7)
@@ -272,6 +286,7 @@ class Context:
     is_direct: bool = False
     encrypted: bool = True
     room_kind: str = "rcc"  # rcc | steering | direct | other (see commands.tlp)
+    rooms: dict[str, str] = field(default_factory=dict)  # "rcc"/"steering" -> room ID, if known
     replies: list[Reply] = field(default_factory=list)
     audit_detail: str = ""
     wakes: list[tuple[str, int]] = field(default_factory=list)  # jobs to run after commit
@@ -284,10 +299,15 @@ class Context:
         return any(r in self.roles for r in roles)
 
     async def reply(
-        self, content: str | View, *, mentions: Iterable[str] = (), room_id: str | None = None
+        self,
+        content: str | View,
+        *,
+        mentions: Iterable[str] = (),
+        room_id: str | None = None,
+        files: Iterable[FileSpec] = (),
     ) -> None:
         """Queue a message; it is sent after this command's changes are committed."""
-        self.replies.append(Reply(content, tuple(mentions), room_id))
+        self.replies.append(Reply(content, tuple(mentions), room_id, tuple(files)))
 
     def wake(self, kind: str, record_id: int) -> None:
         """Ask the scheduler to look at a record once this command is committed."""
@@ -307,5 +327,5 @@ class Jobs:
     settings: Settings
     direct_room: Callable[[str], Awaitable[str | None]]
     post: Callable[[Stores, Reply], Awaitable[None]]
-    rcc_room: Callable[[], Awaitable[str | None]]
+    room: Callable[[str], Awaitable[str | None]]  # "rcc" or "steering" -> room ID
     started_at: datetime = NEVER  # rounds that fell due before it were missed (bot down)

@@ -49,6 +49,10 @@ class DeadlineStore:
     async def by_config_key(self, key: str) -> Deadline | None:
         return await self._s.scalar(select(Deadline).where(Deadline.config_key == key))
 
+    async def all(self) -> list[Deadline]:
+        """Every deadline ever set, cancelled ones included (for compliance reports)."""
+        return list(await self._s.scalars(select(Deadline).order_by(Deadline.due_at)))
+
     async def active(self) -> list[Deadline]:
         query = select(Deadline).where(Deadline.status == "active").order_by(Deadline.due_at)
         return list(await self._s.scalars(query))

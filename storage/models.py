@@ -96,6 +96,9 @@ class OutboxMessage(SQLModel, table=True):
     txn_id: str = Field(max_length=64, unique=True)
     room_id: str = Field(max_length=255)
     event_type: str = Field(default="m.room.message", max_length=64)
+    # "message": content is the event content. "file": content names a renderer and its data;
+    # the file is rendered, uploaded (encrypted in encrypted rooms) and sent at send time.
+    kind: str = Field(default="message", max_length=16)
     content: str = Field(sa_column=Column(Text, nullable=False))  # JSON
     state: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
@@ -144,7 +147,10 @@ class StatusUpdate(SQLModel, table=True):
     """One change of one item's state for one country; never overwritten (history)."""
 
     __tablename__ = "status_update"
-    __table_args__ = (Index("ix_status_update_latest", "country", "item_id", "id"),)
+    __table_args__ = (
+        Index("ix_status_update_latest", "country", "item_id", "id"),
+        Index("ix_status_update_at_pair", "country", "item_id", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     country: str = Field(max_length=2)
@@ -309,3 +315,17 @@ class ReminderLog(SQLModel, table=True):
     late: bool = False
     scheduled_at: datetime = Field(sa_column=utc_column())
     decided_at: datetime = Field(sa_column=utc_column())
+
+
+class DigestLog(SQLModel, table=True):
+    """Every digest posted; a scheduled one carries its slot, which makes it once-only."""
+
+    __tablename__ = "digest_log"
+    __table_args__ = (UniqueConstraint("slot", name="uq_digest_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    period: str = Field(max_length=32)
+    room_id: str = Field(max_length=255)
+    requested_by: str = Field(max_length=255)
+    posted_at: datetime = Field(sa_column=utc_column(index=True))

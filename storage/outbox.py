@@ -26,12 +26,14 @@ class OutboxStore:
         content: dict[str, Any],
         now: datetime,
         event_type: str = "m.room.message",
+        kind: str = "message",
     ) -> OutboxMessage:
         """Queue one message; its transaction ID is fixed here, once."""
         message = OutboxMessage(
             txn_id=f"rcc.{uuid.uuid4().hex}",
             room_id=room_id,
             event_type=event_type,
+            kind=kind,
             content=json.dumps(content, ensure_ascii=False),
             created_at=now,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, column, func, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Report, StatusNote, StatusUpdate
@@ -39,20 +39,63 @@ class StatusStore:
         await self._s.flush()
         return update
 
-    async def latest(self, country: str | None = None) -> list[StatusUpdate]:
-        """The newest update per (country, item): one query, for one country or all."""
+    async def latest(
+        self, country: str | None = None, *, before: datetime | None = None
+    ) -> list[StatusUpdate]:
+        """The newest update per (country, item), as of now or as of `before`; one query."""
         newest = select(func.max(StatusUpdate.id)).group_by(
             StatusUpdate.country, StatusUpdate.item_id
         )
         if country is not None:
             newest = newest.where(StatusUpdate.country == country)
+        if before is not None:
+            newest = newest.where(StatusUpdate.at < before)
         query = select(StatusUpdate).where(StatusUpdate.id.in_(newest))
         return list(await self._s.scalars(query))
+
+    async def states_at(
+        self, pairs: list[tuple[str, str]], before: datetime
+    ) -> list[StatusUpdate]:
+        """The newest update before `before` for each (country, item) pair.
+
+        One query whose cost does not grow with history: for each pair, an index seek on
+        (country, item_id, at) finds its newest row (a GROUP BY would read every row).
+        """
+        if not pairs:
+            return []
+        # A CTE, not `(VALUES ...) AS t (a, b)`, which SQLite cannot parse.
+        wanted = (
+            values(column("country", String), column("item_id", String), name="wanted")
+            .data(pairs)
+            .cte("wanted")
+        )
+        newest = (
+            select(StatusUpdate.id)
+            .where(
+                StatusUpdate.country == wanted.c.country,
+                StatusUpdate.item_id == wanted.c.item_id,
+                StatusUpdate.at < before,
+            )
+            .order_by(StatusUpdate.at.desc(), StatusUpdate.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        ids = select(newest).select_from(wanted)
+        return list(await self._s.scalars(select(StatusUpdate).where(StatusUpdate.id.in_(ids))))
 
     async def history(self, country: str, item_id: str) -> list[StatusUpdate]:
         query = (
             select(StatusUpdate)
             .where(StatusUpdate.country == country, StatusUpdate.item_id == item_id)
+            .order_by(StatusUpdate.id)
+        )
+        return list(await self._s.scalars(query))
+
+    async def changed_between(self, start: datetime, end: datetime) -> list[StatusUpdate]:
+        """Every update in [start, end), oldest first."""
+        query = (
+            select(StatusUpdate)
+            .where(StatusUpdate.at >= start, StatusUpdate.at < end)
             .order_by(StatusUpdate.id)
         )
         return list(await self._s.scalars(query))
@@ -66,7 +109,12 @@ class StatusStore:
         return note
 
     async def notes(
-        self, *, country: str | None = None, since: datetime | None = None, limit: int = 20
+        self,
+        *,
+        country: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
     ) -> list[StatusNote]:
         """Newest first."""
         query = select(StatusNote).order_by(StatusNote.id.desc()).limit(limit)
@@ -74,6 +122,8 @@ class StatusStore:
             query = query.where(StatusNote.country == country)
         if since is not None:
             query = query.where(StatusNote.at >= since)
+        if until is not None:
+            query = query.where(StatusNote.at < until)
         return list(await self._s.scalars(query))
 
     async def submit(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import AuditStore
 from storage.deadlines import DeadlineStore
+from storage.digests import DigestStore
 from storage.events import EventStore
 from storage.incidents import IncidentStore
 from storage.lessons import LessonStore
@@ -73,3 +74,7 @@ class Stores:
     @cached_property
     def deadlines(self) -> DeadlineStore:
         return DeadlineStore(self._session)
+
+    @cached_property
+    def digests(self) -> DigestStore:
+        return DigestStore(self._session)

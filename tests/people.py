@@ -10,13 +10,20 @@ from pathlib import Path
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    DownloadResponse,
     LoginResponse,
     MegolmEvent,
     RoomCreateResponse,
+    RoomEncryptedFile,
+    RoomEncryptedImage,
+    RoomEncryptedMedia,
+    RoomMessageFile,
+    RoomMessageImage,
     RoomMessageNotice,
     RoomMessageText,
     RoomSendResponse,
 )
+from nio.crypto.attachments import decrypt_attachment
 
 from bot.devserver import Account, Synapse, wait_for
 
@@ -40,6 +47,7 @@ class Person:
         self.client = AsyncClient(hs.url, account.user_id, "PERSON", str(store), config)
         self.messages: list = []  # (room_id, event): notices and texts, decrypted
         self.undecryptable: list = []
+        self.files: list = []  # (room_id, event): attachments
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -49,11 +57,28 @@ class Person:
             await self.client.keys_upload()
         self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
         self.client.add_event_callback(self._on_megolm, MegolmEvent)
+        self.client.add_event_callback(
+            self._on_file,
+            (RoomEncryptedFile, RoomEncryptedImage, RoomMessageFile, RoomMessageImage),
+        )
         await self.client.sync(timeout=0, full_state=True)
         self._task = asyncio.create_task(self.client.sync_forever(timeout=1000))
 
     async def _on_message(self, room, event) -> None:
         self.messages.append((room.room_id, event))
+
+    async def _on_file(self, room, event) -> None:
+        self.files.append((room.room_id, event))
+
+    async def download(self, event) -> bytes:
+        """An attachment's bytes, decrypted when it came encrypted."""
+        response = await self.client.download(mxc=event.url)
+        assert isinstance(response, DownloadResponse), response
+        if isinstance(event, RoomEncryptedMedia):
+            return decrypt_attachment(
+                response.body, event.key["k"], event.hashes["sha256"], event.iv
+            )
+        return response.body
 
     async def _on_megolm(self, room, event) -> None:
         self.undecryptable.append((room.room_id, event))

@@ -141,8 +141,8 @@ class Mailbox:
     async def post(self, store, reply) -> None:
         self.sent.append(reply)
 
-    async def rcc_room(self):
-        return "!rcc:test.org"
+    async def room(self, name):
+        return {"rcc": "!rcc:test.org", "steering": "!steering:test.org"}[name]
 
     def take(self) -> list[tuple[str, str, int]]:
         out = [(r.mentions[0], r.content.data["kind"], r.content.data["round"]) for r in self.sent]
@@ -158,7 +158,7 @@ def mailbox(app) -> Mailbox:
 def jobs_for(app, mailbox, started_at=None) -> Jobs:
     extra = {"started_at": started_at} if started_at else {}
     return Jobs(
-        app.db, app.env, app.settings, mailbox.direct_room, mailbox.post, mailbox.rcc_room, **extra
+        app.db, app.env, app.settings, mailbox.direct_room, mailbox.post, mailbox.room, **extra
     )
 
 

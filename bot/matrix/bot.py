@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 
 import aiohttp
 from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResponse, SyncResponse
@@ -19,6 +20,7 @@ from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResp
 from bot.app import App
 from bot.dispatcher import Outgoing
 from bot.faults import CrashPoints
+from bot.files import render_file
 from bot.matrix.backoff import Backoff, retry_after
 from bot.matrix.content import enqueue
 from bot.matrix.devices import DeviceTracker
@@ -45,7 +47,14 @@ class MatrixBot:
         self.faults = faults or CrashPoints()
         config = app.config
         self.devices = DeviceTracker(client)
-        self.sender = Sender(client, app.db, self.devices, clock=app.clock, faults=self.faults)
+        self.sender = Sender(
+            client,
+            app.db,
+            self.devices,
+            clock=app.clock,
+            faults=self.faults,
+            render_file=partial(render_file, app.renderer),
+        )
         self.rooms = RoomDirectory(
             client,
             app.db,
@@ -53,6 +62,7 @@ class MatrixBot:
             steering_room=config.committee.steering_room,
             clock=app.clock,
         )
+        app.dispatcher.rooms = self.rooms.known
         self.inbox = Inbox(
             client,
             app,
@@ -159,12 +169,10 @@ class MatrixBot:
 
     async def _start_scheduler(self) -> None:
         """Timers start once the rooms are known: reminders may need to open DMs."""
-        rcc_room = self.app.config.committee.rcc_room
 
         async def post(store, reply: Reply) -> None:
-            out = Outgoing(
-                reply.room_id, self.app.renderer.render(reply.content), None, reply.mentions
-            )
+            message = self.app.renderer.render(reply.content)
+            out = Outgoing(reply.room_id, message, None, reply.mentions, reply.files)
             await enqueue(store, out, now=self.app.clock())
 
         jobs = Jobs(
@@ -173,7 +181,7 @@ class MatrixBot:
             settings=self.app.settings,
             direct_room=self.rooms.direct_room,
             post=post,
-            rcc_room=lambda: self.rooms.room_id(rcc_room),
+            room=self.rooms.named,
             started_at=self.started_at,
         )
         self.scheduler = Scheduler(jobs, after_run=self.sender.wake)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,22 @@ def notice(
 async def enqueue(
     store: Stores, out: Outgoing, *, now: datetime, also_mention: Iterable[str] = ()
 ) -> None:
-    """Put one rendered message in the outbox, in the caller's transaction."""
+    """Put one rendered message, and its files, in the outbox in the caller's transaction."""
     mentions = [*out.mentions, *also_mention]
     content = notice(out.message, in_reply_to=out.in_reply_to, mentions=mentions)
     await store.outbox.enqueue(room_id=out.room_id, content=content, now=now)
+    for spec in out.files:
+        await store.outbox.enqueue(room_id=out.room_id, content=asdict(spec), now=now, kind="file")
+
+
+def file_content(spec: dict[str, Any], size: int, upload: dict[str, Any]) -> dict[str, Any]:
+    """An m.image or m.file event for an uploaded file (`upload` has `url` or `file`)."""
+    image = spec["mimetype"].startswith("image/")
+    return {
+        "msgtype": "m.image" if image else "m.file",
+        "body": spec["body"] or spec["filename"],
+        "filename": spec["filename"],
+        "info": {"mimetype": spec["mimetype"], "size": size},
+        "m.mentions": {},
+        **upload,
+    }

@@ -45,6 +45,15 @@ class RoomDirectory:
         self._configured = (rcc_room, steering_room)  # room IDs or aliases, as configured
         self._ids: dict[str, str] = {r: r for r in self._configured if r.startswith("!")}
         self._unresolved: dict[str, float] = {}  # alias -> when resolving last failed
+        self.known: dict[str, str] = {}  # "rcc"/"steering" -> room ID, shared with commands
+
+    async def named(self, name: str) -> str | None:
+        """The room ID of the RCC ("rcc") or Steering Committee ("steering") room."""
+        configured = {"rcc": self.rcc_room, "steering": self.steering_room}[name]
+        room_id = await self.room_id(configured)
+        if room_id is not None:
+            self.known[name] = room_id
+        return room_id
 
     async def room_id(self, configured: str) -> str | None:
         """The room ID of a configured room (an alias is resolved once, when first needed)."""
@@ -59,11 +68,17 @@ class RoomDirectory:
         self._ids[configured] = response.room_id
         return response.room_id
 
+    async def refresh(self) -> None:
+        """Resolve the configured rooms again now (a room the bot just joined may be one)."""
+        self._unresolved.clear()
+        for name in ("rcc", "steering"):
+            await self.named(name)
+
     async def kind(self, room: MatrixRoom) -> str:
         """rcc, steering, direct or other: what TLP and the commands need to know."""
-        if room.room_id == await self.room_id(self.rcc_room):
+        if room.room_id == await self.named("rcc"):
             return "rcc"
-        if room.room_id == await self.room_id(self.steering_room):
+        if room.room_id == await self.named("steering"):
             return "steering"
         return "direct" if room.joined_count <= 2 else "other"
 
@@ -94,6 +109,8 @@ class RoomDirectory:
             joined = isinstance(response, JoinResponse)
             if not joined:
                 log.warning("joining %s failed: %s", room_id, getattr(response, "status_code", ""))
+            else:
+                await self.refresh()
             return inviter, joined
         await self.client.room_leave(room_id)
         return inviter, False

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import logging
 from collections.abc import Awaitable, Callable
 
 import aiohttp
-from nio import AsyncClient, RoomSendResponse
+from nio import AsyncClient, RoomSendResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
 from bot.faults import CrashPoints
+from bot.logs import log_failure
 from bot.matrix.backoff import Backoff, is_transient, retry_after
+from bot.matrix.content import file_content
 from bot.matrix.devices import DeviceTracker
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -32,6 +35,10 @@ ROOM_WAIT = 30.0  # a room just created or joined shows up at the next sync; wai
 Delivered = Callable[[OutboxMessage, str], Awaitable[None]]
 
 
+class _Rejected(Exception):
+    """A message that cannot be sent, ever (not worth retrying)."""
+
+
 class Sender:
     def __init__(
         self,
@@ -41,9 +48,11 @@ class Sender:
         *,
         clock: Callable,
         faults: CrashPoints,
+        render_file: Callable[[str, dict], bytes],
         concurrency: int = 8,
     ) -> None:
         self.client, self.db, self.devices = client, db, devices
+        self.render_file = render_file
         self.clock, self.faults = clock, faults
         self.ready = asyncio.Event()  # set once the first sync has told us our rooms
         self._wake = asyncio.Event()
@@ -94,23 +103,29 @@ class Sender:
     async def _send(self, message: OutboxMessage) -> None:
         content = json.loads(message.content)
         backoff = Backoff()
+        upload: dict | None = None
         while True:
             room = await self._room(message.room_id)
             if room is None:
                 await self._fail(message, "the bot is not in that room")
                 return
             try:
+                if message.kind == "file" and upload is None:
+                    upload = await self._upload(content, room.encrypted)
                 await self.devices.prepare(room)
                 response = await self.client.room_send(
                     message.room_id,
                     message.event_type,
-                    content,
+                    upload or content,
                     tx_id=message.txn_id,
                     ignore_unverified_devices=True,
                 )
             except (aiohttp.ClientError, TimeoutError, OSError, LocalProtocolError) as exc:
                 await self._retry(message, type(exc).__name__, backoff.next_delay())
                 continue
+            except _Rejected as exc:
+                await self._fail(message, str(exc))
+                return
             if isinstance(response, RoomSendResponse):
                 self.faults.hit("after-send")
                 async with self.db.unit() as store:
@@ -127,6 +142,30 @@ class Sender:
                 continue
             await self._fail(message, f"{response.status_code}: {response.message}")
             return
+
+    async def _upload(self, spec: dict, encrypted: bool) -> dict:
+        """Render the file, upload it (encrypted in an encrypted room); the event content."""
+        try:
+            data = await asyncio.to_thread(self.render_file, spec["renderer"], spec["data"])
+        except Exception as exc:
+            log_failure(log, f"rendering {spec['filename']}", exc)
+            raise _Rejected("the file could not be rendered") from None
+        response, keys = await self.client.upload(
+            io.BytesIO(data),
+            content_type=spec["mimetype"],
+            filename=spec["filename"],
+            encrypt=encrypted,
+            filesize=len(data),
+        )
+        if not isinstance(response, UploadResponse):
+            if retry_after(response) is not None or is_transient(response):
+                raise aiohttp.ClientError(f"upload failed: {response.status_code}")
+            raise _Rejected(f"upload refused: {response.status_code}")
+        if encrypted:
+            where = {"file": {"url": response.content_uri, "mimetype": spec["mimetype"], **keys}}
+        else:
+            where = {"url": response.content_uri}
+        return file_content(spec, len(data), where)
 
     async def _room(self, room_id: str):
         waited = 0.0

@@ -1,0 +1,205 @@
+"""Digest compile time on a synthetic ten-year history, and its growth as history doubles.
+
+One history: 20 countries, ~50k status updates, ~20k incidents, ~5k lessons, ~1k resources,
+notes and reports over ten years. The benchmark builds 1x, 2x, 4x and 8x that history (the
+extra copies spread over earlier decades) in SQLite and times `build()` for the latest
+quarter, the median of several runs. Prints a table and writes bench/results/digest.json.
+
+    .venv/bin/python -m bench.digest [--scales 1,2,4,8] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from bench.common import machine, write_result
+from bot.app import App
+from bot.config import load_config
+from commands.digest_data import build, digest_period
+from storage.models import Incident, Lesson, Report, Resource, StatusNote, StatusUpdate
+
+YEARS = 10
+PER_DECADE = {"status": 50_000, "incidents": 20_000, "lessons": 5_000, "resources": 1_000}
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+STATES = ("not-started", "in-progress", "met", "n/a")
+TLPS = ("clear", "green", "green", "amber", "amber+strict", "red")
+
+
+def config_file(directory: Path) -> Path:
+    path = directory / "bench.toml"
+    path.write_text(
+        f"""
+[matrix]
+homeserver = "http://127.0.0.1:1"
+user_id = "@bench:bench"
+store_path = "{directory / "store"}"
+[storage]
+url = "sqlite+aiosqlite:///{directory / "bench.db"}"
+[committee]
+timezone = "America/Port_of_Spain"
+rcc_room = "!rcc"
+steering_room = "!steering"
+"""
+    )
+    return path
+
+
+def moment(rng: random.Random, decade: int) -> datetime:
+    """A random time in decade `decade` back from now (0 is the last ten years)."""
+    span = timedelta(days=365 * YEARS)
+    return NOW - span * decade - span * rng.random()
+
+
+async def seed(app: App, scale: int, rng: random.Random) -> None:
+    countries = [c.code for c in app.config.reference.countries]
+    items = [i.id for i in app.config.reference.catalogue.items]
+    number = {"incident": 0, "lesson": 0, "resource": 0}
+
+    def rows(kind: str, decade: int):
+        count = PER_DECADE[kind]
+        for _ in range(count):
+            yield rng.choice(countries), moment(rng, decade)
+
+    async with app.db.engine.begin() as conn:
+        for decade in range(scale):
+            await conn.execute(
+                insert(StatusUpdate),
+                [
+                    {
+                        "country": c,
+                        "item_id": rng.choice(items),
+                        "state": rng.choice(STATES),
+                        "note": "progress reported",
+                        "author": f"@{c.lower()}1:bench",
+                        "at": at,
+                    }
+                    for c, at in rows("status", decade)
+                ],
+            )
+            incidents = []
+            for c, at in rows("incidents", decade):
+                number["incident"] += 1
+                incidents.append(
+                    {
+                        "number": number["incident"],
+                        "title": f"Incident {number['incident']}",
+                        "severity": rng.choice(("low", "medium", "high", "critical")),
+                        "tlp": rng.choice(TLPS),
+                        "status": rng.choice(("open", "closed")),
+                        "sectors": f",{rng.choice(('finance', 'energy', 'government'))},",
+                        "countries": f",{c},",
+                        "reporter": "@x:bench",
+                        "reporter_country": c,
+                        "origin_room": "!rcc",
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                )
+            await conn.execute(insert(Incident), incidents)
+            lessons = []
+            for c, at in rows("lessons", decade):
+                number["lesson"] += 1
+                lessons.append(
+                    {
+                        "number": number["lesson"],
+                        "text": "Takedown contacts sped up response",
+                        "tags": ",phishing,",
+                        "tlp": rng.choice(TLPS),
+                        "country": c,
+                        "origin_room": "!rcc",
+                        "created_at": at,
+                    }
+                )
+            await conn.execute(insert(Lesson), lessons)
+            resources = []
+            for c, at in rows("resources", decade):
+                number["resource"] += 1
+                resources.append(
+                    {
+                        "number": number["resource"],
+                        "kind": "lab",
+                        "country": c,
+                        "description": "Forensics lab",
+                        "tlp": "green",
+                        "author": "@x:bench",
+                        "origin_room": "!rcc",
+                        "created_at": at,
+                    }
+                )
+            await conn.execute(insert(Resource), resources)
+            await conn.execute(
+                insert(StatusNote),
+                [
+                    {"country": c, "text": "Awareness week", "author": "@x:bench", "at": at}
+                    for c, at in (
+                        (rng.choice(countries), moment(rng, decade)) for _ in range(2000)
+                    )
+                ],
+            )
+            await conn.execute(
+                insert(Report),
+                [
+                    {"country": c, "period": "q", "note": "", "author": "@x:bench", "at": at}
+                    for c, at in ((rng.choice(countries), moment(rng, decade)) for _ in range(800))
+                ],
+            )
+
+
+async def measure(scale: int, runs: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = App(load_config(config_file(Path(tmp))), clock=lambda: NOW)
+        await app.prepare()
+        started = time.perf_counter()
+        await seed(app, scale, random.Random(scale))
+        seeded = time.perf_counter() - started
+        period = digest_period("2026-Q4", app.env)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            async with app.db.unit(write=False) as store:
+                data = await build(
+                    store, period, env=app.env, settings=app.settings, committee="RCC", now=NOW
+                )
+            times.append(time.perf_counter() - started)
+        await app.close()
+    return {
+        "scale": scale,
+        "status_updates": PER_DECADE["status"] * scale,
+        "incidents": PER_DECADE["incidents"] * scale,
+        "lessons": PER_DECADE["lessons"] * scale,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "seed_s": seeded,
+        "incidents_in_digest": data["incidents"]["total"],
+    }
+
+
+async def main(scales: list[int], runs: int) -> None:
+    results = [await measure(scale, runs) for scale in scales]
+    base = results[0]["median_s"]
+    print(f"{'history':>8} {'status':>8} {'incidents':>9} {'median':>9} {'min':>9} {'growth':>7}")
+    for r in results:
+        print(
+            f"{r['scale']:>7}x {r['status_updates']:>8} {r['incidents']:>9} "
+            f"{r['median_s'] * 1000:>7.1f}ms {r['min_s'] * 1000:>7.1f}ms "
+            f"{r['median_s'] / base:>6.2f}x"
+        )
+    write_result("digest", {"machine": machine(), "runs": runs, "results": results})
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="1,2,4,8")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(main([int(s) for s in args.scales.split(",")], args.runs))

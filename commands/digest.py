@@ -1,0 +1,168 @@
+"""`!digest` and the scheduled digest: the RCC's periodic report to the Steering Committee.
+
+A digest is a readable message plus two attachments rendered from the same data: a
+standalone HTML report and a heatmap of the status matrix. A scheduled digest is posted once
+per schedule slot, also across restarts (the slot is a unique key in the digest log, written
+with the outbox messages).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from commands.digest_data import (
+    DigestPeriod,
+    build,
+    digest_period,
+    previous_month,
+    previous_quarter,
+)
+from commands.framework import (
+    DIGEST_READERS,
+    CommandError,
+    Context,
+    FileSpec,
+    Jobs,
+    Opt,
+    Reply,
+    Router,
+    View,
+)
+from commands.tlp import OTHER, STEERING
+from commands.types import choice
+
+log = logging.getLogger(__name__)
+
+router = Router("digest")
+
+LAST_CHECK = "digest_checked_at"
+MAX_SLOTS = 10_000
+RETRY_ROOM = timedelta(minutes=1)
+
+
+def attachments(data: dict[str, Any]) -> tuple[FileSpec, ...]:
+    key = data["period"]["key"]
+    return (
+        FileSpec(f"rcc-digest-{key}.html", "digest-html", "text/html", data,
+                 f"Digest {key} — full report (HTML, {data['label']})"),
+        FileSpec(f"rcc-digest-{key}.png", "digest-png", "image/png", data,
+                 f"Digest {key} — status heatmap"),
+    )  # fmt: skip
+
+
+@router.command(
+    "digest",
+    summary="compile the digest for the Steering Committee (message, HTML report, heatmap)",
+    roles=DIGEST_READERS,
+    params=[
+        Opt("period", digest_period, "<YYYY-MM|YYYY-Qn|last-30d>"),
+        Opt("to", choice("steering"), "steering"),
+    ],
+    example="!digest period=2026-Q4 to=steering",
+    details="Without period= the last 30 days. to=steering posts it in the Steering "
+    "Committee room instead of here. The digest follows the steering rules of TLP: "
+    "CLEAR/GREEN in full, AMBER as counts and titles, AMBER+STRICT and RED as counts.",
+)
+async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> str | None:
+    period = period or digest_period("last-30d", ctx.env)
+    target = ctx.room_id
+    if to == "steering":
+        target = ctx.rooms.get("steering")
+        if target is None:
+            raise CommandError("the Steering Committee room is not known yet; invite the bot")
+    elif ctx.room_kind == OTHER:
+        raise CommandError(
+            "a digest goes to the RCC room, the Steering Committee room or a DM with the bot"
+        )
+    data = await build(
+        ctx.store, period, env=ctx.env, settings=ctx.settings,
+        committee=ctx.settings.committee_name, now=ctx.now,
+    )  # fmt: skip
+    await ctx.store.digests.record(
+        period=period.key, room_id=target, requested_by=ctx.sender, now=ctx.now
+    )
+    ctx.audit_detail = f"digest {period.key} {data['label']}"
+    here = target == ctx.room_id
+    await ctx.reply(
+        View("digest/message", data), room_id=None if here else target, files=attachments(data)
+    )
+    if not here:
+        return f"✅ The digest for {period.label} is posted in the Steering Committee room."
+    return None
+
+
+def slots(expression: str, zone, after: datetime, until: datetime) -> list[datetime]:
+    """Schedule slots in (after, until], from a cron expression in the committee's zone."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(expression, timezone=zone)
+    found, previous, moment = [], None, after + timedelta(microseconds=1)
+    while len(found) < MAX_SLOTS:
+        fire = trigger.get_next_fire_time(previous, moment)
+        if fire is None or fire > until:
+            break
+        found.append(fire)
+        previous, moment = fire, fire + timedelta(microseconds=1)
+    return found
+
+
+def next_slot(expression: str, zone, now: datetime) -> datetime | None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    return CronTrigger.from_crontab(expression, timezone=zone).get_next_fire_time(None, now)
+
+
+def scheduled_period(kind: str, slot: datetime, jobs: Jobs) -> DigestPeriod:
+    if kind == "quarter":
+        return previous_quarter(slot, jobs.env)
+    if kind == "last-30d":
+        start = slot - timedelta(days=30)
+        return DigestPeriod("last-30d", start, slot, f"the 30 days to {slot:%-d %b %Y}")
+    return previous_month(slot, jobs.env)
+
+
+async def post_scheduled_digest(jobs: Jobs, _record: int = 0) -> datetime | None:
+    """Post the digest of the latest slot due and not yet posted; returns the next slot."""
+    expression = jobs.settings.digest_schedule
+    if not expression:
+        return None
+    now, zone = jobs.env.now(), jobs.env.zone
+    async with jobs.db.unit(write=False) as store:
+        checked = await store.state.get(LAST_CHECK)
+    due = slots(expression, zone, datetime.fromisoformat(checked), now) if checked else []
+    # Slots missed while the bot was down collapse into one digest: the latest.
+    if due and not await _post(jobs, due[-1], now):
+        return now + RETRY_ROOM
+    if not due:
+        async with jobs.db.unit() as store:
+            await store.state.set(LAST_CHECK, now.isoformat(), now=now)
+    return next_slot(expression, zone, now)
+
+
+async def _post(jobs: Jobs, slot: datetime, now: datetime) -> bool:
+    room = await jobs.room(STEERING)
+    if room is None:
+        log.error("scheduled digest waits: the Steering Committee room is not known yet")
+        return False
+    period = scheduled_period(jobs.settings.digest_period, slot, jobs)
+    async with jobs.db.unit() as store:
+        await store.state.set(LAST_CHECK, now.isoformat(), now=now)
+        if await store.digests.slot_posted(slot):
+            return True
+        data = await build(
+            store, period, env=jobs.env, settings=jobs.settings,
+            committee=jobs.settings.committee_name, now=now,
+        )  # fmt: skip
+        data["late"] = now - slot > timedelta(minutes=2)
+        await store.digests.record(
+            period=period.key, room_id=room, requested_by="schedule", now=now, slot=slot
+        )
+        await jobs.post(store, Reply(View("digest/message", data), (), room, attachments(data)))
+        await store.audit.record(
+            actor="rcc-bot", action="digest", outcome="late" if data["late"] else "sent",
+            now=now, room_id=room, detail=f"digest {period.key} slot {slot.isoformat()}",
+        )  # fmt: skip
+    log.info("scheduled digest %s posted for slot %s", period.key, slot.isoformat())
+    return True

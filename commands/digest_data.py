@@ -1,0 +1,314 @@
+"""The digest builder: everything the Steering Committee's report says about one period.
+
+It reads only what the period needs (indexed by time), applies the TLP rules of the steering
+digest (CLEAR/GREEN in full, AMBER as counts and titles, AMBER+STRICT and RED as counts only)
+and returns plain JSON-ready data: the chat message, the HTML file and the heatmap are all
+rendered from it, also later and elsewhere (the outbox keeps it until the files are sent).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from commands.calendar import around, occurrence, period_start
+from commands.deadlines import schedule_of
+from commands.framework import ArgumentError, ParseEnv, Settings
+from commands.reference import Reference
+from commands.scorecard import SYMBOLS, UNKNOWN, counts
+from commands.tlp import label
+from storage.lists import unpack
+from storage.stores import Stores
+
+MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+QUARTER = re.compile(r"^(\d{4})-q([1-4])$", re.IGNORECASE)
+ROLLING = re.compile(r"^last-(\d{1,3})d$", re.IGNORECASE)
+FULL = ("clear", "green")
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class DigestPeriod:
+    key: str
+    start: datetime  # aware UTC
+    end: datetime  # aware UTC, exclusive (never later than the moment it was asked for)
+    label: str
+
+
+def digest_period(text: str, env: ParseEnv) -> DigestPeriod:
+    """`2026-11`, `2026-Q4` or `last-30d`, in the committee's time zone."""
+    # The end is exclusive: a hair after now, so what happened this instant is included.
+    now, zone = env.now() + timedelta(microseconds=1), env.zone
+    value = text.strip()
+    if match := ROLLING.match(value):
+        days = int(match.group(1))
+        if not 1 <= days <= 366:
+            raise ArgumentError("last-Nd takes between 1 and 366 days")
+        start = now - timedelta(days=days)
+        local = (start.astimezone(zone), now.astimezone(zone))
+        span = f"{local[0]:%-d %b} – {local[1]:%-d %b %Y}"
+        return DigestPeriod(f"last-{days}d", start, now, f"the last {days} days ({span})")
+    if match := MONTH.match(value):
+        year, month = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12:
+            raise ArgumentError(f"{text!r}: there is no month {month}")
+        first = datetime(year, month, 1, tzinfo=zone)
+        after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+        return _bounded(f"{year}-{month:02d}", first, after, f"{first:%B %Y}", now)
+    if match := QUARTER.match(value):
+        year, q = int(match.group(1)), int(match.group(2))
+        first = datetime(year, 3 * q - 2, 1, tzinfo=zone)
+        after = datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=zone)
+        last = after - timedelta(days=1)
+        return _bounded(
+            f"{year}-Q{q}", first, after, f"{year}-Q{q} ({first:%b}–{last:%b %Y})", now
+        )
+    raise ArgumentError(f"{text!r} is not a period; use YYYY-MM, YYYY-Qn or last-30d")
+
+
+def _bounded(key, first, after, text, now) -> DigestPeriod:
+    start, end = first.astimezone(UTC), after.astimezone(UTC)
+    if start > now:
+        raise ArgumentError(f"{key} has not started yet")
+    return DigestPeriod(key, start, min(end, now), text)
+
+
+def previous_month(now: datetime, env: ParseEnv) -> DigestPeriod:
+    local = now.astimezone(env.zone)
+    year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
+    return digest_period(f"{year}-{month:02d}", env)
+
+
+def previous_quarter(now: datetime, env: ParseEnv) -> DigestPeriod:
+    local = now.astimezone(env.zone)
+    q = (local.month - 1) // 3
+    year, q = (local.year, q) if q > 0 else (local.year - 1, 4)
+    return digest_period(f"{year}-Q{q}", env)
+
+
+async def build(
+    store: Stores,
+    period: DigestPeriod,
+    *,
+    env: ParseEnv,
+    settings: Settings,
+    committee: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The digest of one period, as plain data."""
+    ref, zone = env.reference, env.zone
+    ncpocs = await store.roster.ncpocs()
+    expected = sorted({e.country for e in ncpocs if e.country})
+    incidents = await _incidents(store, period)
+    lessons = await _shared(store.lessons.created_between(period.start, period.end), "lesson")
+    resources = await _shared(
+        store.resources.created_between(period.start, period.end), "resource"
+    )
+    amber_titles = bool(incidents["amber"])
+    level = "amber" if amber_titles else "green"
+    data: dict[str, Any] = {
+        "committee": committee,
+        "period": {"key": period.key, "label": period.label},
+        "generated": _when(now, zone),
+        "tlp": level,
+        "label": label(level),
+        "compliance": await _compliance(store, period, expected, ref, settings, zone, now),
+        "matrix": await _matrix(store, period, ref),
+        "changes": await _changes(store, period, ref, zone),
+        "notes": [
+            {"country": n.country, "text": n.text, "by": n.author, "when": _when(n.at, zone)}
+            for n in reversed(
+                await store.status.notes(since=period.start, until=period.end, limit=200)
+            )
+        ],
+        "incidents": incidents,
+        "lessons": lessons,
+        "resources": resources,
+        "deadlines": await _upcoming(store, settings, zone, now),
+    }
+    data["empty"] = not (
+        data["changes"] or data["notes"] or incidents["total"] or lessons["total"]
+        or resources["total"] or data["compliance"]["filed"]
+    )  # fmt: skip
+    return data
+
+
+def _when(moment: datetime, zone) -> str:
+    return moment.astimezone(zone).strftime("%-d %b %Y %H:%M")
+
+
+def _late(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{max(hours, 0)}h"
+
+
+async def _compliance(store, period, expected, ref, settings, zone, now) -> dict[str, Any]:
+    names = ref.countries.by_code
+    filed = await store.status.reports(start=period.start, end=period.end)
+    rounds = []
+    for deadline in await store.deadlines.all():
+        schedule = schedule_of(deadline, settings)
+        for k in _occurrences_in(schedule, period, zone):
+            due = occurrence(schedule, k, zone)
+            if deadline.cancelled_at is not None and deadline.cancelled_at < due:
+                continue
+            start = period_start(schedule, k, zone)
+            reports = await store.status.reports(start=start, end=now + timedelta(seconds=1))
+            first: dict[str, Any] = {}
+            for report in reports:
+                first.setdefault(report.country, report)
+            on_time, late, missing = [], [], []
+            for code in expected:
+                name = names[code].name if code in names else code
+                report = first.get(code)
+                if report is None:
+                    missing.append({"code": code, "name": name, "overdue": _late(now - due)})
+                elif report.at <= due:
+                    on_time.append({"code": code, "name": name, "when": _when(report.at, zone)})
+                else:
+                    late.append({"code": code, "name": name, "late": _late(report.at - due)})
+            rounds.append(
+                {"id": f"DL-{deadline.number}", "title": deadline.title, "due": _when(due, zone),
+                 "expected": len(expected), "on_time": on_time, "late": late, "missing": missing}
+            )  # fmt: skip
+    return {
+        "deadlines": rounds,
+        "filed": sorted({r.country for r in filed}),
+        "not_filed": [c for c in expected if c not in {r.country for r in filed}],
+        "expected": len(expected),
+    }
+
+
+def _occurrences_in(schedule, period: DigestPeriod, zone) -> list[int]:
+    last, _ = around(schedule, period.end - timedelta(microseconds=1), zone)
+    found = []
+    k = last
+    while k is not None and k >= 0:
+        due = occurrence(schedule, k, zone)
+        if due < period.start:
+            break
+        found.append(k)
+        k = k - 1 if schedule.every else None
+    return sorted(found)
+
+
+def _pairs(ref: Reference) -> list[tuple[str, str]]:
+    return [(c.code, i.id) for c in ref.countries for i in ref.catalogue.items]
+
+
+async def _matrix(store, period, ref: Reference) -> dict[str, Any]:
+    latest = await store.status.states_at(_pairs(ref), period.end)
+    state = {(u.country, u.item_id): u.state for u in latest}
+    catalogue = ref.catalogue
+    by_country: dict[str, list] = {}
+    for update in latest:
+        by_country.setdefault(update.country, []).append(update)
+    rows = []
+    for country in ref.countries:
+        tally = counts(by_country.get(country.code, []), len(catalogue.items))
+        rows.append(
+            {
+                "code": country.code,
+                "name": country.name,
+                "cells": [state.get((country.code, i.id), UNKNOWN) for i in catalogue.items],
+                "met": tally["met"],
+                "applicable": tally["applicable"],
+            }
+        )
+    return {
+        "items": [i.id for i in catalogue.items],
+        "areas": [
+            {"id": a.id, "name": a.name, "size": len(catalogue.items_in(a.id))}
+            for a in catalogue.areas
+        ],
+        "rows": rows,
+        "symbols": SYMBOLS,
+    }
+
+
+async def _changes(store, period, ref, zone) -> list[dict[str, Any]]:
+    previous = await store.digests.previous(period.end)
+    baseline = previous.posted_at if previous and previous.posted_at > period.start else None
+    since = baseline or period.start
+    before = {
+        (u.country, u.item_id): u.state for u in await store.status.states_at(_pairs(ref), since)
+    }
+    latest: dict[tuple[str, str], Any] = {}
+    for update in await store.status.changed_between(since, period.end):
+        latest[(update.country, update.item_id)] = update
+    changes = []
+    for (country, item), update in sorted(latest.items()):
+        was = before.get((country, item), UNKNOWN)
+        if was != update.state:
+            changes.append(
+                {"country": country, "item": item, "from": was, "to": update.state,
+                 "by": update.author, "when": _when(update.at, zone)}
+            )  # fmt: skip
+    return changes
+
+
+async def _incidents(store, period) -> dict[str, Any]:
+    found = await store.incidents.created_between(period.start, period.end)
+    full = [
+        {"id": f"INC-{i.number}", "severity": i.severity, "status": i.status, "title": i.title,
+         "tlp": i.tlp, "label": label(i.tlp), "sectors": unpack(i.sectors),
+         "countries": unpack(i.countries)}
+        for i in found if i.tlp in FULL
+    ]  # fmt: skip
+    amber = [
+        {
+            "id": f"INC-{i.number}",
+            "severity": i.severity,
+            "title": i.title,
+            "tlp": i.tlp,
+            "label": label(i.tlp),
+        }
+        for i in found
+        if i.tlp == "amber"
+    ]
+    sectors = Counter(s for i in found for s in unpack(i.sectors))
+    severity = Counter(i.severity for i in found)
+    return {
+        "total": len(found),
+        "by_severity": [{"name": s, "count": severity[s]} for s in SEVERITIES if severity[s]],
+        "by_sector": [{"name": s, "count": n} for s, n in sorted(sectors.items())],
+        "full": full,
+        "amber": amber,
+        "amber_strict": sum(1 for i in found if i.tlp == "amber+strict"),
+        "red": sum(1 for i in found if i.tlp == "red"),
+        "open": sum(1 for i in found if i.status != "closed"),
+    }
+
+
+async def _shared(rows_coro, kind: str) -> dict[str, Any]:
+    rows = await rows_coro
+    shown = []
+    for row in rows:
+        if row.tlp not in FULL:
+            continue
+        if kind == "lesson":
+            shown.append(
+                {"id": f"LL-{row.number}", "text": row.text, "area": row.area,
+                 "tags": unpack(row.tags), "tlp": row.tlp, "label": label(row.tlp)}
+            )  # fmt: skip
+        else:
+            shown.append(
+                {"id": f"RS-{row.number}", "text": row.description, "kind": row.kind,
+                 "country": row.country or "regional", "label": label(row.tlp)}
+            )  # fmt: skip
+    return {"total": len(rows), "shown": shown, "withheld": len(rows) - len(shown)}
+
+
+async def _upcoming(store, settings, zone, now) -> list[dict[str, str]]:
+    upcoming = []
+    for deadline in await store.deadlines.active():
+        schedule = schedule_of(deadline, settings)
+        _, following = around(schedule, now, zone)
+        if following is not None:
+            due = occurrence(schedule, following, zone)
+            upcoming.append({"id": f"DL-{deadline.number}", "title": deadline.title,
+                             "due": _when(due, zone), "at": due.isoformat()})  # fmt: skip
+    return sorted(upcoming, key=lambda d: d["at"])[:10]

@@ -1,0 +1,232 @@
+"""The digest: builder on seeded data, TLP filtering, templates, command, schedule, CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import select
+
+from bot.files import render_file
+from commands.digest import post_scheduled_digest
+from commands.digest_data import build, digest_period
+from commands.framework import Jobs
+from storage.models import OutboxMessage
+from tests.helpers import CHAIR, JM1, STEERING, TT1, TT2, say, text_of
+
+RED_TITLE = "Kestrel cabinet mailbox compromise"
+VOID = {"meta", "br", "hr", "img", "input", "link"}
+
+
+class Strict(HTMLParser):
+    """Fails on a closing tag that does not match the open one (well-formed HTML)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag) -> None:
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1:]}>"
+        self.stack.pop()
+
+
+def well_formed(html: str) -> None:
+    parser = Strict()
+    parser.feed(html)
+    parser.close()
+    assert parser.stack == [], parser.stack
+
+
+async def seed(app, clock) -> None:
+    """A quarter of activity: statuses, notes, reports, incidents of every label, lessons."""
+    await say(app, CHAIR, "!deadline add 2026-11-20 November return")
+    for command in (
+        (JM1, "!status set legal.strategy in-progress Draft"),
+        (TT1, "!status set coop.cert met"),
+        (JM1, "!status note Awareness week held in schools"),
+        (JM1, "!status submit"),
+        (JM1, "!incident new severity=high tlp=green sectors=finance Phishing wave"),
+        (TT1, "!incident new severity=medium tlp=amber sectors=energy Grid probing"),
+        (TT1, "!incident new severity=low tlp=amber+strict Strict matter"),
+        (JM1, f"!incident new severity=critical tlp=red {RED_TITLE}"),
+        (TT1, "!lesson add tags=ddos Ask upstream for scrubbing early"),
+        (TT1, "!lesson add tlp=amber Restricted lesson text"),
+        (JM1, "!resource add kind=lab Mobile forensics lab"),
+    ):
+        assert (await say(app, *command)).outcome == "accepted"
+    clock.advance(timedelta(days=20))  # 22 Nov: after the deadline
+    await say(app, TT2, "!status submit")  # 1d 17h after 20 Nov 17:00 local
+
+
+async def digest_of(app, clock, period="2026-11"):
+    async with app.db.unit(write=False) as store:
+        return await build(
+            store, digest_period(period, app.env), env=app.env, settings=app.settings,
+            committee="RCC", now=clock(),
+        )  # fmt: skip
+
+
+def all_outputs(app, data) -> str:
+    from commands.framework import View
+
+    message = app.renderer.render(View("digest/message", data))
+    html_file = render_file(app.renderer, "digest-html", data).decode()
+    return "\n".join((message.body, message.html, html_file, json.dumps(data)))
+
+
+async def test_builder_compliance_changes_and_tlp(app, clock):
+    await seed(app, clock)
+    data = await digest_of(app, clock)
+    (deadline,) = data["compliance"]["deadlines"]
+    assert [c["code"] for c in deadline["on_time"]] == ["JM"]
+    assert [(c["code"], c["late"]) for c in deadline["late"]] == [("TT", "1d 17h")]
+    assert deadline["missing"] == []
+    assert {(c["country"], c["item"], c["from"], c["to"]) for c in data["changes"]} == {
+        ("JM", "legal.strategy", "unreported", "in-progress"),
+        ("TT", "coop.cert", "unreported", "met"),
+    }
+    incidents = data["incidents"]
+    assert incidents["total"] == 4 and incidents["red"] == 1 and incidents["amber_strict"] == 1
+    assert [i["title"] for i in incidents["full"]] == ["Phishing wave"]
+    assert [i["title"] for i in incidents["amber"]] == ["Grid probing"]
+    assert data["label"] == "TLP:AMBER"  # the most restrictive content it carries
+    assert data["lessons"]["total"] == 2 and data["lessons"]["withheld"] == 1
+    outputs = all_outputs(app, data)
+    assert RED_TITLE not in outputs and "Strict matter" not in outputs
+    assert "Restricted lesson text" not in outputs
+    assert "Phishing wave" in outputs and "Grid probing" in outputs
+    assert "Awareness week held in schools" in outputs
+
+
+async def test_changes_are_counted_from_the_previous_digest(app, clock):
+    await seed(app, clock)
+    async with app.db.unit() as store:
+        await store.digests.record(period="x", room_id="!r", requested_by=CHAIR, now=clock())
+    clock.advance(timedelta(hours=1))
+    await say(app, JM1, "!status set legal.strategy met")
+    await say(app, JM1, "!status set coop.cert met")
+    await say(app, JM1, "!status set coop.cert met")  # no change of state: not a change
+    data = await digest_of(app, clock)
+    assert [(c["item"], c["from"], c["to"]) for c in data["changes"]] == [
+        ("coop.cert", "unreported", "met"),
+        ("legal.strategy", "in-progress", "met"),
+    ]
+
+
+async def test_empty_period_says_nothing_was_reported(app, clock):
+    data = await digest_of(app, clock, "2026-10")
+    assert data["empty"] and data["label"] == "TLP:GREEN"
+    assert "Nothing was reported in this period" in all_outputs(app, data)
+
+
+async def test_templates_render_well_formed_html(app, clock):
+    from commands.framework import View
+
+    await seed(app, clock)
+    data = await digest_of(app, clock)
+    document = render_file(app.renderer, "digest-html", data).decode()
+    well_formed(document)
+    well_formed(app.renderer.render(View("digest/message", data)).html)
+    assert document.startswith("<!DOCTYPE html>")
+    assert "<header>" in document and "<footer>" in document
+    assert document.count("TLP:AMBER</span>") >= 2  # the label in header and footer
+    assert "<span>RCC · November 2026 · generated" in document  # the footer names both
+    png = render_file(app.renderer, "digest-png", data)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("2026-13", "there is no month 13"),
+        ("2027-Q3", "has not started"),
+        ("yesterday", "use YYYY-MM, YYYY-Qn or last-30d"),
+        ("last-0d", "between 1 and 366"),
+    ],
+)
+async def test_bad_periods(app, text, error):
+    outcome = await say(app, CHAIR, f"!digest period={text}")
+    assert outcome.outcome == "invalid" and error in text_of(outcome)
+
+
+async def test_digest_command_posts_message_and_files(app, clock):
+    await seed(app, clock)
+    app.dispatcher.rooms["steering"] = "!steering:test.org"
+    here = await say(app, STEERING, "!digest period=2026-Q4", room="!st", kind="steering")
+    assert "📊 Regional Cyber Committee — digest for 2026-Q4" in text_of(here)
+    assert [f.renderer for f in here.replies[0].files] == ["digest-html", "digest-png"]
+    away = await say(app, CHAIR, "!digest period=2026-11 to=steering")
+    assert "posted in the Steering Committee room" in text_of(away)
+    assert away.replies[0].room_id == "!steering:test.org"
+    assert (await say(app, JM1, "!digest")).outcome == "refused"
+    other = await say(app, CHAIR, "!digest", room="!x", kind="other")
+    assert "a digest goes to the RCC room" in text_of(other)
+
+
+class Board:
+    """A fake Matrix side for the digest job."""
+
+    def __init__(self) -> None:
+        self.posts = []
+
+    async def direct_room(self, user):
+        return f"!dm-{user}"
+
+    async def post(self, store, reply):
+        self.posts.append(reply)
+
+    async def room(self, name):
+        return "!steering:test.org"
+
+
+async def test_scheduled_digest_once_per_slot_and_late_after_downtime(app, clock):
+    from dataclasses import replace
+
+    board = Board()
+    settings = replace(app.settings, digest_schedule="0 9 1 * *")  # 09:00 on the 1st
+    jobs = Jobs(app.db, app.env, settings, board.direct_room, board.post, board.room)
+    first = await post_scheduled_digest(jobs)  # first run: nothing from before it
+    assert board.posts == [] and first == datetime(2026, 12, 1, 13, tzinfo=UTC)
+    clock.current = datetime(2026, 12, 1, 13, 0, 5, tzinfo=UTC)
+    await post_scheduled_digest(jobs)
+    assert len(board.posts) == 1 and board.posts[0].room_id == "!steering:test.org"
+    assert board.posts[0].content.data["period"]["key"] == "2026-11"
+    assert not board.posts[0].content.data["late"]
+    await post_scheduled_digest(jobs)  # the same slot again: nothing
+    assert len(board.posts) == 1
+    clock.current = datetime(2027, 2, 3, tzinfo=UTC)  # the bot was down on 1 Jan and 1 Feb
+    await post_scheduled_digest(jobs)
+    assert len(board.posts) == 2 and board.posts[1].content.data["late"]
+    assert board.posts[1].content.data["period"]["key"] == "2027-01"
+
+
+def test_digest_cli_writes_html_and_png(tmp_path, monkeypatch):
+    from bot.cli import main
+    from tests.helpers import write_config
+
+    monkeypatch.setattr("bot.cli.configure_logging", lambda level: None)
+    path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+    out = tmp_path / "digest.html"
+    assert main(["digest", "--config", str(path), "--period", "2026-Q4", "--out", str(out)]) == 0
+    assert "Digest for the Steering Committee" in out.read_text()
+    assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+    assert main(["digest", "--config", str(path), "--period", "nope", "--out", str(out)]) == 1
+
+
+async def test_outbox_keeps_files_to_render_at_send_time(app, clock):
+    from bot.runner import outbox_sink
+
+    app.dispatcher.sink = outbox_sink(clock)
+    await say(app, CHAIR, "!digest period=2026-Q4")
+    async with app.db.unit(write=False) as store:
+        rows = list(await store._session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [r.kind for r in rows] == ["message", "file", "file"]
+    spec = json.loads(rows[1].content)
+    assert spec["renderer"] == "digest-html" and spec["mimetype"] == "text/html"
+    assert spec["filename"] == "rcc-digest-2026-Q4.html"

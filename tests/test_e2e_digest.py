@@ -1,0 +1,40 @@
+"""The digest reaches the Steering Committee room with encrypted attachments, through Synapse."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.devserver import wait_for
+
+pytestmark = pytest.mark.synapse
+
+
+async def test_steering_member_receives_and_decrypts_the_digest(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    steer = await world.person("steer", "steering")
+    await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm])
+    steering = await world.room(chair, [steer], alias=world.steering_alias)
+    await jm.ask(rcc, "!status set legal.strategy met Approved")
+    await jm.ask(rcc, "!incident new severity=high tlp=green sectors=finance Card skimming ring")
+    await jm.ask(rcc, "!incident new severity=critical tlp=red Minister phone implant")
+
+    told = await chair.ask(rcc, "!digest to=steering")
+    assert "posted in the Steering Committee room" in told.body
+    message = await wait_for(
+        lambda: [e for r, e in steer.messages if r == steering and "digest for" in e.body], 30
+    )
+    assert "Card skimming ring" in message[0].body and "Minister" not in message[0].body
+    files = await wait_for(
+        lambda: len([r for r, _ in steer.files if r == steering]) >= 2 and steer.files, 60
+    )
+    by_type = {type(e).__name__: e for _, e in files}
+    assert set(by_type) == {"RoomEncryptedFile", "RoomEncryptedImage"}, "encrypted attachments"
+    report = (await steer.download(by_type["RoomEncryptedFile"])).decode()
+    assert report.startswith("<!DOCTYPE html>")
+    assert "Card skimming ring" in report and "legal.strategy" in report
+    assert "Minister" not in report and "TLP:RED incidents: 1 (count only)" in report
+    picture = await steer.download(by_type["RoomEncryptedImage"])
+    assert picture.startswith(b"\x89PNG")
+    assert by_type["RoomEncryptedFile"].source["content"]["info"]["mimetype"] == "text/html"
