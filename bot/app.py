@@ -51,6 +51,8 @@ class App:
             default_time=config.deadlines.default_time,
             digest_schedule=config.digest.schedule,
             digest_period=config.digest.period,
+            renotify_after=config.broadcast.renotify_after,
+            max_renotify=config.broadcast.max_renotify,
         )
         self.renderer = Renderer(config.committee.zone)
         self.dispatcher = Dispatcher(

@@ -213,6 +213,14 @@ class DigestConfig(Section):
         return v.strip()
 
 
+class BroadcastConfig(Section):
+    renotify_after: Duration = Field(timedelta(minutes=15), description='a duration such as "15m"')
+    max_renotify: int = Field(3, ge=0, le=20, description="a number from 0 to 20")
+    open_dms_at_start: bool = Field(
+        True, description="true or false: open a DM with every NCPOC ahead of any emergency"
+    )
+
+
 class RosterEntryConfig(Section):
     user_id: str = Field(description='a Matrix user ID, e.g. "@jm1:example.org"')
     role: Role = Field(description="one of ncpoc, chair, steering, admin")
@@ -235,6 +243,7 @@ class Config(Section):
     deadlines: DeadlinesConfig = Field(DeadlinesConfig(), description="a [deadlines] section")
     deadline: list[DeadlineEntryConfig] = Field([], description="[[deadline]] entries")
     digest: DigestConfig = Field(DigestConfig(), description="a [digest] section")
+    broadcast: BroadcastConfig = Field(BroadcastConfig(), description="a [broadcast] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
     _reference: Reference | None = PrivateAttr(None)
     _seed: list[SeedEntry] = PrivateAttr(default_factory=list)

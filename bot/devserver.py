@@ -217,6 +217,19 @@ class Synapse:
             self._admin_token = login["access_token"]
         return self._admin_token
 
+    def room_events(self, room_id: str, limit: int = 100) -> list[dict]:
+        """A room's latest events, newest first, as the server holds them (admin API)."""
+        path = f"/_synapse/admin/v1/rooms/{urllib.request.quote(room_id)}/messages"
+        return self._request("GET", f"{path}?limit={limit}&dir=b", token=self._admin())["chunk"]
+
+    def limit(self, user_id: str) -> None:
+        """Give a user Synapse's default message rate limit back (drop the override)."""
+        self._request(
+            "DELETE",
+            f"/_synapse/admin/v1/users/{urllib.request.quote(user_id)}/override_ratelimit",
+            token=self._admin(),
+        )
+
     def unlimit(self, user_id: str) -> None:
         """Lift the message rate limit for one user (admin API, 0 means unlimited)."""
         self._request(

@@ -60,6 +60,7 @@ class Outgoing:
     in_reply_to: str | None
     mentions: tuple[str, ...] = ()
     files: tuple[FileSpec, ...] = ()
+    ref: str | None = None
 
 
 @dataclass
@@ -135,6 +136,28 @@ class Dispatcher:
         if ctx.wakes and self.after_commit is not None:
             self.after_commit(ctx.wakes)
         return outcome
+
+    async def handle_action(
+        self, msg: Incoming, action: str, handler: Callable[[Context], Awaitable[object]]
+    ) -> Outcome | None:
+        """Run a non-command action (an acknowledgement by reply or reaction) exactly once.
+
+        Only roster members' events are considered; when the handler returns None nothing is
+        recorded at all, so everyday chatter costs one read.
+        """
+        now = self.env.now()
+        async with self.db.unit() as store:
+            if await store.events.seen(msg.event_id):
+                return None
+            member = await store.roster.member(msg.sender)
+            if member is None:
+                return None
+            ctx = self._context(msg, now, store, member, None)
+            result = await handler(ctx)
+            if result is None:
+                return None
+            await ctx.reply(result)
+            return await self._finish(store, msg, now, action, ACCEPTED, ctx)
 
     async def _reject(
         self,
@@ -214,6 +237,7 @@ class Dispatcher:
             in_reply_to=msg.event_id if room == msg.room_id else None,
             mentions=reply.mentions,
             files=reply.files,
+            ref=reply.ref,
         )
 
     def _error_text(self, command: Command | None, exc: Exception, outcome: str) -> str | View:

@@ -13,13 +13,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.logs import log_failure
+from commands.broadcast_job import deliver_broadcast
 from commands.digest import post_scheduled_digest
 from commands.framework import Jobs
 from commands.reminders import send_due_reminders
 
 log = logging.getLogger(__name__)
 
-RUNNERS = {"deadline": send_due_reminders, "digest": post_scheduled_digest}
+RUNNERS = {
+    "deadline": send_due_reminders,
+    "digest": post_scheduled_digest,
+    "broadcast": deliver_broadcast,
+}
 RETRY_FAILED = timedelta(minutes=1)
 
 

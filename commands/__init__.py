@@ -8,6 +8,7 @@ from commands.framework import Router
 def all_routers() -> list[Router]:
     """Every command family, in the order `!help` lists them."""
     from commands import (
+        broadcast,
         deadlines,
         digest,
         gaps,
@@ -28,5 +29,6 @@ def all_routers() -> list[Router]:
         resources.router,
         deadlines.router,
         digest.router,
+        broadcast.router,
         roster.router,
     ]

@@ -155,6 +155,7 @@ class Reply:
     mentions: tuple[str, ...] = ()
     room_id: str | None = None
     files: tuple[FileSpec, ...] = ()
+    ref: str | None = None  # the record the message belongs to, e.g. "broadcast:3"
 
 
 Handler = Callable[..., Awaitable[str | View | None]]
@@ -267,6 +268,8 @@ class Settings:
     followup_every: timedelta = timedelta(days=7)
     max_followups: int = 3
     default_time: str = "17:00"
+    renotify_after: timedelta = timedelta(minutes=15)
+    max_renotify: int = 3
 
 
 @dataclass
@@ -305,9 +308,10 @@ class Context:
         mentions: Iterable[str] = (),
         room_id: str | None = None,
         files: Iterable[FileSpec] = (),
+        ref: str | None = None,
     ) -> None:
         """Queue a message; it is sent after this command's changes are committed."""
-        self.replies.append(Reply(content, tuple(mentions), room_id, tuple(files)))
+        self.replies.append(Reply(content, tuple(mentions), room_id, tuple(files), ref))
 
     def wake(self, kind: str, record_id: int) -> None:
         """Ask the scheduler to look at a record once this command is committed."""
@@ -326,6 +330,6 @@ class Jobs:
     env: ParseEnv
     settings: Settings
     direct_room: Callable[[str], Awaitable[str | None]]
-    post: Callable[[Stores, Reply], Awaitable[None]]
+    post: Callable[[Stores, Reply], Awaitable[int | None]]  # returns the outbox ID
     room: Callable[[str], Awaitable[str | None]]  # "rcc" or "steering" -> room ID
     started_at: datetime = NEVER  # rounds that fell due before it were missed (bot down)

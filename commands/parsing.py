@@ -169,7 +169,7 @@ class Registry:
                 f"!{word} is ambiguous: it could be {', '.join('!' + m for m in sorted(matches))}",
                 sorted(matches),
             )
-        close = difflib.get_close_matches(key, list(self._family_names), n=3, cutoff=0.5)
+        close = difflib.get_close_matches(key, list(self._family_names), n=3, cutoff=0.6)
         suggestions = list(dict.fromkeys(self._family_names[c] for c in close))
         hint = f" Did you mean {' or '.join('!' + s for s in suggestions)}?" if suggestions else ""
         raise UnknownCommand(

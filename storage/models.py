@@ -99,6 +99,9 @@ class OutboxMessage(SQLModel, table=True):
     # "message": content is the event content. "file": content names a renderer and its data;
     # the file is rendered, uploaded (encrypted in encrypted rooms) and sent at send time.
     kind: str = Field(default="message", max_length=16)
+    # What the message belongs to, e.g. "broadcast:3": lets a reply or reaction to the sent
+    # event be traced back to its record.
+    ref: str | None = Field(default=None, max_length=64, index=True)
     content: str = Field(sa_column=Column(Text, nullable=False))  # JSON
     state: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
@@ -329,3 +332,51 @@ class DigestLog(SQLModel, table=True):
     room_id: str = Field(max_length=255)
     requested_by: str = Field(max_length=255)
     posted_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class Broadcast(SQLModel, table=True):
+    """An emergency broadcast to every NCPOC, with a roll-call of acknowledgements."""
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    severity: str = Field(max_length=16)
+    exercise: bool = False
+    sender: str = Field(max_length=255)
+    room_id: str = Field(max_length=255)  # where the RCC-wide message went
+    created_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class BroadcastRecipient(SQLModel, table=True):
+    """One NCPOC of one broadcast: the DM delivery and the acknowledgement."""
+
+    __tablename__ = "broadcast_recipient"
+    __table_args__ = (UniqueConstraint("broadcast_id", "user_id", name="uq_broadcast_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    user_id: str = Field(max_length=255)
+    country: str | None = Field(default=None, max_length=2)
+    dm_room: str | None = Field(default=None, max_length=255)
+    dm_outbox_id: int | None = Field(default=None)
+    acked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    ack_via: str | None = Field(default=None, max_length=16)  # command | reply | reaction
+    ack_event_id: str | None = Field(default=None, max_length=255)
+
+
+class BroadcastNotice(SQLModel, table=True):
+    """A re-notification round sent to one person (or the chair's summary), once."""
+
+    __tablename__ = "broadcast_notice"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "round", "recipient", name="uq_broadcast_notice"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    round: int
+    recipient: str = Field(max_length=255)
+    kind: str = Field(max_length=16)  # renotify | summary
+    at: datetime = Field(sa_column=utc_column())

@@ -27,6 +27,7 @@ class OutboxStore:
         now: datetime,
         event_type: str = "m.room.message",
         kind: str = "message",
+        ref: str | None = None,
     ) -> OutboxMessage:
         """Queue one message; its transaction ID is fixed here, once."""
         message = OutboxMessage(
@@ -34,6 +35,7 @@ class OutboxStore:
             room_id=room_id,
             event_type=event_type,
             kind=kind,
+            ref=ref,
             content=json.dumps(content, ensure_ascii=False),
             created_at=now,
         )
@@ -72,6 +74,11 @@ class OutboxStore:
             .where(OutboxMessage.id == message_id)
             .values(attempts=OutboxMessage.attempts + 1, error=error[:255])
         )
+
+    async def ref_of(self, event_id: str) -> str | None:
+        """What record a sent event belongs to (its `ref`), if any."""
+        query = select(OutboxMessage.ref).where(OutboxMessage.event_id == event_id)
+        return await self._s.scalar(query)
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self._s.get(OutboxMessage, message_id)

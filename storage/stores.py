@@ -7,6 +7,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import AuditStore
+from storage.broadcasts import BroadcastStore
 from storage.deadlines import DeadlineStore
 from storage.digests import DigestStore
 from storage.events import EventStore
@@ -78,3 +79,7 @@ class Stores:
     @cached_property
     def digests(self) -> DigestStore:
         return DigestStore(self._session)
+
+    @cached_property
+    def broadcasts(self) -> BroadcastStore:
+        return BroadcastStore(self._session)

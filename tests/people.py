@@ -23,6 +23,7 @@ from nio import (
     RoomMessageText,
     RoomSendResponse,
 )
+from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 
 from bot.devserver import Account, Synapse, wait_for
@@ -144,6 +145,30 @@ class Person:
             )
         assert isinstance(response, RoomSendResponse), response
         return response.event_id
+
+    async def react(self, room_id: str, event_id: str, key: str = "✅") -> str:
+        """An encrypted reaction, as Element sends it (nio alone would send it in clear)."""
+        relation = {"rel_type": "m.annotation", "event_id": event_id, "key": key}
+        if not self.client.rooms[room_id].members_synced:
+            await self.client.joined_members(room_id)
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        if self.client.olm.should_share_group_session(room_id):
+            await self.client.share_group_session(room_id, ignore_unverified_devices=True)
+        kind, payload = self.client.encrypt(room_id, "m.reaction", {"m.relates_to": relation})
+        payload["m.relates_to"] = relation
+        method, path, data = Api.room_send(
+            self.client.access_token, room_id, kind, payload, uuid.uuid4()
+        )
+        response = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
+        assert isinstance(response, RoomSendResponse), response
+        return response.event_id
+
+    async def reply(self, room_id: str, event_id: str, body: str) -> str:
+        relation = {"m.in_reply_to": {"event_id": event_id}}
+        return await self.say(
+            room_id, body, content={"msgtype": "m.text", "body": body, "m.relates_to": relation}
+        )
 
     def replies_to(self, event_id: str) -> list:
         return [

@@ -30,6 +30,8 @@ class World:
         self.process: subprocess.Popen | None = None
         self.db_url = f"sqlite+aiosqlite:///{tmp / 'rcc.db'}"
         self.extra_config = ""
+        self.open_dms = False  # most scenes do not want DM invites at start
+        self.renotify_after = "15m"
         self.password = "bot-password"
         self.homeserver = hs.url
 
@@ -69,6 +71,10 @@ url = "{self.db_url}"
 timezone = "America/Port_of_Spain"
 rcc_room = "#{self.rcc_alias}:{self.hs.server_name}"
 steering_room = "#{self.steering_alias}:{self.hs.server_name}"
+
+[broadcast]
+open_dms_at_start = {"true" if self.open_dms else "false"}
+renotify_after = "{self.renotify_after}"
 
 [bot]
 log_level = "DEBUG"

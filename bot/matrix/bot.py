@@ -73,6 +73,7 @@ class MatrixBot:
             notice_after=config.bot.undecryptable_notice_after,
         )
         self.scheduler: Scheduler | None = None
+        self._background: list[asyncio.Task] = []
         self.requests = 0  # sync requests made, for tests and metrics
         self.sync_errors = 0
         self.last_sync = 0.0  # monotonic time of the last successful sync
@@ -86,6 +87,8 @@ class MatrixBot:
             await self._loop()
         finally:
             sender.cancel()
+            for task in self._background:
+                task.cancel()
             if self.scheduler is not None:
                 self.scheduler.shutdown()
             await asyncio.gather(sender, return_exceptions=True)
@@ -170,10 +173,10 @@ class MatrixBot:
     async def _start_scheduler(self) -> None:
         """Timers start once the rooms are known: reminders may need to open DMs."""
 
-        async def post(store, reply: Reply) -> None:
+        async def post(store, reply: Reply) -> int:
             message = self.app.renderer.render(reply.content)
-            out = Outgoing(reply.room_id, message, None, reply.mentions, reply.files)
-            await enqueue(store, out, now=self.app.clock())
+            out = Outgoing(reply.room_id, message, None, reply.mentions, reply.files, reply.ref)
+            return await enqueue(store, out, now=self.app.clock())
 
         jobs = Jobs(
             db=self.app.db,
@@ -187,6 +190,16 @@ class MatrixBot:
         self.scheduler = Scheduler(jobs, after_run=self.sender.wake)
         self.app.dispatcher.after_commit = self.scheduler.wake_all
         await self.scheduler.start()
+        if self.app.config.broadcast.open_dms_at_start:
+            self._background.append(asyncio.create_task(self._open_directs(), name="open-dms"))
+
+    async def _open_directs(self) -> None:
+        async with self.app.db.unit(write=False) as store:
+            users = sorted(
+                {e.user_id for e in await store.roster.entries()} - {self.client.user_id}
+            )
+        opened = await self.rooms.open_directs(users)
+        log.info("direct rooms ready with %d of %d roster members", opened, len(users))
 
     async def _set_horizon(self) -> None:
         horizon = self.started_at

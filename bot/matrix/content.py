@@ -32,13 +32,17 @@ def notice(
 
 async def enqueue(
     store: Stores, out: Outgoing, *, now: datetime, also_mention: Iterable[str] = ()
-) -> None:
-    """Put one rendered message, and its files, in the outbox in the caller's transaction."""
+) -> int:
+    """Put one rendered message, and its files, in the outbox in the caller's transaction.
+
+    Returns the outbox ID of the message, which records (a broadcast's delivery) link to.
+    """
     mentions = [*out.mentions, *also_mention]
     content = notice(out.message, in_reply_to=out.in_reply_to, mentions=mentions)
-    await store.outbox.enqueue(room_id=out.room_id, content=content, now=now)
+    row = await store.outbox.enqueue(room_id=out.room_id, content=content, now=now, ref=out.ref)
     for spec in out.files:
         await store.outbox.enqueue(room_id=out.room_id, content=asdict(spec), now=now, kind="file")
+    return row.id
 
 
 def file_content(spec: dict[str, Any], size: int, upload: dict[str, Any]) -> dict[str, Any]:

@@ -13,17 +13,27 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from nio import AsyncClient, MatrixRoom, MegolmEvent, RoomMemberEvent, RoomMessageText
+from nio import (
+    AsyncClient,
+    MatrixRoom,
+    MegolmEvent,
+    ReactionEvent,
+    RoomMemberEvent,
+    RoomMessageText,
+)
 from nio.exceptions import EncryptionError, LocalProtocolError
 
 from bot.app import App
-from bot.dispatcher import Incoming
+from bot.dispatcher import Incoming, Outcome
 from bot.faults import CrashPoints
 from bot.matrix.content import notice
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.rooms import RoomDirectory
 from bot.rendering import plain
+from commands.broadcast import ACK_WORD, ack_by_event, is_ack_reaction
+from commands.parsing import strip_reply_fallback
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +82,8 @@ class Inbox:
             await self._keep_undecrypted(room, event)
         elif isinstance(event, RoomMessageText):
             await self._message(room, event)
+        elif isinstance(event, ReactionEvent):
+            await self._reaction(room, event)
 
     async def _message(self, room: MatrixRoom, event: RoomMessageText) -> None:
         relation = event.source.get("content", {}).get("m.relates_to") or {}
@@ -92,12 +104,44 @@ class Inbox:
             room_kind=await self.rooms.kind(room),
         )
         outcome = await self.app.dispatcher.handle(incoming)
+        if outcome is None:
+            outcome = await self._maybe_ack(incoming, relation)
         if outcome is None or outcome.duplicate:
             return
         self.handled += 1
         log.info("event %s: %s %s", event.event_id, outcome.command, outcome.outcome)
         self.faults.hit("after-commit")
         if outcome.replies:
+            self.wake_sender()
+
+    async def _maybe_ack(self, incoming: Incoming, relation: dict) -> Outcome | None:
+        """A reply containing "ack" (or, in a DM, a bare "ack") acknowledges a broadcast."""
+        target = (relation.get("m.in_reply_to") or {}).get("event_id")
+        text = strip_reply_fallback(incoming.body)
+        bare = incoming.is_direct and ACK_WORD.fullmatch(text.strip(" .!\n"))
+        if not (target and ACK_WORD.search(text)) and not bare:
+            return None
+        handler = partial(ack_by_event, body=incoming.body, target_event=target, via="reply")
+        return await self.app.dispatcher.handle_action(incoming, "ack", handler)
+
+    async def _reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+        if not is_ack_reaction(event.key):
+            return
+        if room.encrypted and not event.decrypted:
+            return  # like commands: in an encrypted room only encrypted events count
+        incoming = Incoming(
+            event_id=event.event_id,
+            room_id=room.room_id,
+            sender=event.sender,
+            body="",
+            is_direct=room.joined_count <= 2,
+            encrypted=room.encrypted,
+            room_kind=await self.rooms.kind(room),
+        )
+        handler = partial(ack_by_event, body="", target_event=event.reacts_to, via="reaction")
+        outcome = await self.app.dispatcher.handle_action(incoming, "ack", handler)
+        if outcome is not None:
+            self.handled += 1
             self.wake_sender()
 
     async def _keep_undecrypted(self, room: MatrixRoom, event: MegolmEvent) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 
+import aiohttp
 from nio import (
     AsyncClient,
     InviteAliasEvent,
@@ -17,11 +19,13 @@ from nio import (
     RoomResolveAliasResponse,
 )
 
+from bot.matrix.backoff import Backoff, is_transient, retry_after
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 RETRY_ALIAS = 60.0
+CREATE_ATTEMPTS = 8
 
 ENCRYPTION = {
     "type": "m.room.encryption",
@@ -46,6 +50,7 @@ class RoomDirectory:
         self._ids: dict[str, str] = {r: r for r in self._configured if r.startswith("!")}
         self._unresolved: dict[str, float] = {}  # alias -> when resolving last failed
         self.known: dict[str, str] = {}  # "rcc"/"steering" -> room ID, shared with commands
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def named(self, name: str) -> str | None:
         """The room ID of the RCC ("rcc") or Steering Committee ("steering") room."""
@@ -116,17 +121,43 @@ class RoomDirectory:
         return inviter, False
 
     async def direct_room(self, user_id: str) -> str | None:
-        """The encrypted DM with a user, created (and remembered) when there is none yet."""
-        async with self.db.unit(write=False) as store:
-            known = await store.rooms.direct_room(user_id)
-        if known is not None and known in self.client.rooms:
-            return known
-        response = await self.client.room_create(
-            is_direct=True, invite=[user_id], initial_state=[ENCRYPTION]
-        )
-        if not isinstance(response, RoomCreateResponse):
-            log.warning("could not open a DM with %s: %s", user_id, response.status_code)
-            return None
-        async with self.db.unit() as store:
-            await store.rooms.set_direct_room(user_id, response.room_id, now=self.clock())
-        return response.room_id
+        """The encrypted DM with a user, created (and remembered) when there is none yet.
+
+        One at a time per user, so two jobs never open two rooms with the same person.
+        """
+        async with self._locks.setdefault(user_id, asyncio.Lock()):
+            async with self.db.unit(write=False) as store:
+                known = await store.rooms.direct_room(user_id)
+            if known is not None and known in self.client.rooms:
+                return known
+            room_id = await self._create_direct(user_id)
+            if room_id is not None:
+                async with self.db.unit() as store:
+                    await store.rooms.set_direct_room(user_id, room_id, now=self.clock())
+            return room_id
+
+    async def _create_direct(self, user_id: str) -> str | None:
+        backoff = Backoff()
+        for _ in range(CREATE_ATTEMPTS):
+            try:
+                response = await self.client.room_create(
+                    is_direct=True, invite=[user_id], initial_state=[ENCRYPTION]
+                )
+            except (aiohttp.ClientError, TimeoutError, OSError):
+                response = None
+            if isinstance(response, RoomCreateResponse):
+                return response.room_id
+            wait = retry_after(response)  # homeservers rate-limit room creation
+            if wait is None and response is not None and not is_transient(response):
+                log.warning("could not open a DM with %s: %s", user_id, response.status_code)
+                return None
+            await asyncio.sleep(wait if wait is not None else backoff.next_delay())
+        return None
+
+    async def open_directs(self, users: list[str]) -> int:
+        """Open DMs ahead of need (an emergency should not wait for room creation)."""
+        opened = 0
+        for user in users:
+            if await self.direct_room(user) is not None:
+                opened += 1
+        return opened

@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -39,6 +40,39 @@ class _Rejected(Exception):
     """A message that cannot be sent, ever (not worth retrying)."""
 
 
+class RateGate:
+    """Shared by all sends: after a 429, sends go one at a time until the limit is behind us.
+
+    Without it every concurrent send waits out its own Retry-After and they all retry
+    together, so each round one gets through and the others are refused again.
+    """
+
+    CALM_AFTER = 5  # consecutive successes before sends run in parallel again
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._open_at = 0.0
+        self._calm = self.CALM_AFTER
+
+    @contextlib.asynccontextmanager
+    async def passage(self):
+        if self._calm >= self.CALM_AFTER:
+            yield
+            return
+        async with self._lock:
+            delay = self._open_at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            yield
+
+    def limited(self, seconds: float) -> None:
+        self._calm = 0
+        self._open_at = max(self._open_at, time.monotonic() + seconds)
+
+    def passed(self) -> None:
+        self._calm += 1
+
+
 class Sender:
     def __init__(
         self,
@@ -59,6 +93,7 @@ class Sender:
         self._limit = asyncio.Semaphore(concurrency)
         self._rooms: dict[str, asyncio.Task] = {}
         self._inflight: set[int] = set()
+        self.gate = RateGate()
         self.sent = 0
 
     def wake(self) -> None:
@@ -113,13 +148,14 @@ class Sender:
                 if message.kind == "file" and upload is None:
                     upload = await self._upload(content, room.encrypted)
                 await self.devices.prepare(room)
-                response = await self.client.room_send(
-                    message.room_id,
-                    message.event_type,
-                    upload or content,
-                    tx_id=message.txn_id,
-                    ignore_unverified_devices=True,
-                )
+                async with self.gate.passage():
+                    response = await self.client.room_send(
+                        message.room_id,
+                        message.event_type,
+                        upload or content,
+                        tx_id=message.txn_id,
+                        ignore_unverified_devices=True,
+                    )
             except (aiohttp.ClientError, TimeoutError, OSError, LocalProtocolError) as exc:
                 await self._retry(message, type(exc).__name__, backoff.next_delay())
                 continue
@@ -127,6 +163,7 @@ class Sender:
                 await self._fail(message, str(exc))
                 return
             if isinstance(response, RoomSendResponse):
+                self.gate.passed()
                 self.faults.hit("after-send")
                 async with self.db.unit() as store:
                     await store.outbox.mark_sent(
@@ -136,9 +173,12 @@ class Sender:
                 log.info("sent %s to %s as %s", message.txn_id, message.room_id, response.event_id)
                 return
             wait = retry_after(response)
-            if wait is not None or is_transient(response):
-                delay = wait if wait is not None else backoff.next_delay()
-                await self._retry(message, str(response.status_code), delay)
+            if wait is not None:
+                self.gate.limited(wait)  # the gate holds every send, this one included
+                await self._retry(message, str(response.status_code), 0)
+                continue
+            if is_transient(response):
+                await self._retry(message, str(response.status_code), backoff.next_delay())
                 continue
             await self._fail(message, f"{response.status_code}: {response.message}")
             return

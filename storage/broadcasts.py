@@ -1,0 +1,111 @@
+"""Emergency broadcasts, their recipients and acknowledgements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.counters import next_number
+from storage.models import Broadcast, BroadcastNotice, BroadcastRecipient, OutboxMessage
+
+
+class BroadcastStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def create(
+        self,
+        *,
+        message: str,
+        severity: str,
+        exercise: bool,
+        sender: str,
+        room_id: str,
+        recipients: list[tuple[str, str | None]],
+        now: datetime,
+    ) -> Broadcast:
+        """The broadcast and every recipient, persisted before anything is sent."""
+        broadcast = Broadcast(
+            number=await next_number(self._s, "broadcast"),
+            message=message,
+            severity=severity,
+            exercise=exercise,
+            sender=sender,
+            room_id=room_id,
+            created_at=now,
+        )
+        self._s.add(broadcast)
+        await self._s.flush()
+        if recipients:
+            await self._s.execute(
+                insert(BroadcastRecipient),
+                [
+                    {"broadcast_id": broadcast.id, "user_id": user, "country": country}
+                    for user, country in recipients
+                ],
+            )
+        return broadcast
+
+    async def get(self, number: int) -> Broadcast | None:
+        return await self._s.scalar(select(Broadcast).where(Broadcast.number == number))
+
+    async def by_id(self, broadcast_id: int) -> Broadcast | None:
+        return await self._s.get(Broadcast, broadcast_id)
+
+    async def latest(self) -> Broadcast | None:
+        query = select(Broadcast).order_by(Broadcast.number.desc()).limit(1)
+        return await self._s.scalar(query)
+
+    async def recipients(self, broadcast_id: int) -> list[BroadcastRecipient]:
+        query = (
+            select(BroadcastRecipient)
+            .where(BroadcastRecipient.broadcast_id == broadcast_id)
+            .order_by(BroadcastRecipient.country, BroadcastRecipient.user_id)
+        )
+        return list(await self._s.scalars(query))
+
+    async def recipient(self, broadcast_id: int, user_id: str) -> BroadcastRecipient | None:
+        query = select(BroadcastRecipient).where(
+            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.user_id == user_id
+        )
+        return await self._s.scalar(query)
+
+    async def pending_for(self, user_id: str) -> Broadcast | None:
+        """The newest broadcast this user has not acknowledged yet."""
+        query = (
+            select(Broadcast)
+            .join(BroadcastRecipient, BroadcastRecipient.broadcast_id == Broadcast.id)
+            .where(BroadcastRecipient.user_id == user_id, BroadcastRecipient.acked_at.is_(None))
+            .order_by(Broadcast.number.desc())
+            .limit(1)
+        )
+        return await self._s.scalar(query)
+
+    async def delivered(self, recipient: BroadcastRecipient, room_id: str, outbox_id: int) -> None:
+        recipient.dm_room, recipient.dm_outbox_id = room_id, outbox_id
+        await self._s.flush()
+
+    async def acknowledge(
+        self, recipient: BroadcastRecipient, *, via: str, event_id: str, now: datetime
+    ) -> None:
+        recipient.acked_at, recipient.ack_via, recipient.ack_event_id = now, via, event_id
+        await self._s.flush()
+
+    async def noticed(self, broadcast_id: int) -> set[tuple[int, str]]:
+        query = select(BroadcastNotice.round, BroadcastNotice.recipient).where(
+            BroadcastNotice.broadcast_id == broadcast_id
+        )
+        return {(r, who) for r, who in await self._s.execute(query)}
+
+    async def log_notices(self, notices: list[BroadcastNotice]) -> None:
+        self._s.add_all(notices)
+        await self._s.flush()
+
+    async def delivery_events(self, broadcast_id: int) -> dict[int, str | None]:
+        """Outbox ID -> Matrix event ID of every message of one broadcast."""
+        query = select(OutboxMessage.id, OutboxMessage.event_id).where(
+            OutboxMessage.ref == f"broadcast:{broadcast_id}"
+        )
+        return {i: e for i, e in await self._s.execute(query)}

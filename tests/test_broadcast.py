@@ -1,0 +1,195 @@
+"""Emergency broadcasts: delivery records, the three ways to acknowledge, re-notification."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+import pytest
+
+from bot.dispatcher import Incoming, Outgoing
+from bot.matrix.content import enqueue
+from commands.broadcast import ack_by_event, is_ack_reaction
+from commands.broadcast_job import deliver_broadcast
+from commands.framework import Jobs
+from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, TT1, TT2, say, text_of
+
+
+class Homeserver:
+    """The Matrix side for jobs: DMs named after users; posts really go to the outbox."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.sent = 0
+
+    async def direct_room(self, user: str) -> str:
+        return f"!dm-{user}"
+
+    async def room(self, name: str) -> str:
+        return "!rcc:test.org"
+
+    async def post(self, store, reply) -> int:
+        message = self.app.renderer.render(reply.content)
+        out = Outgoing(reply.room_id, message, None, reply.mentions, reply.files, reply.ref)
+        return await enqueue(store, out, now=self.app.clock())
+
+    async def deliver_all(self) -> list:
+        """Pretend the sender sent every pending message; returns them."""
+        async with self.app.db.unit() as store:
+            pending = await store.outbox.pending()
+            for row in pending:
+                self.sent += 1
+                await store.outbox.mark_sent(
+                    row.id, event_id=f"$sent{self.sent}", now=self.app.clock()
+                )
+        return pending
+
+
+@pytest.fixture
+def hs(app):
+    from bot.runner import outbox_sink
+
+    app.dispatcher.sink = outbox_sink(app.clock)
+    app.dispatcher.rooms["rcc"] = "!rcc:test.org"
+    return Homeserver(app)
+
+
+def jobs(app, hs) -> Jobs:
+    return Jobs(app.db, app.env, app.settings, hs.direct_room, hs.post, hs.room)
+
+
+async def recipients(app, number=1):
+    async with app.db.unit(write=False) as store:
+        found = await store.broadcasts.get(number)
+        return {r.user_id: r for r in await store.broadcasts.recipients(found.id)}
+
+
+async def start(app, hs, text="!broadcast severity=critical Patch VPN appliances now"):
+    outcome = await say(app, CHAIR, text)
+    assert outcome.outcome == "accepted", text_of(outcome)
+    await deliver_broadcast(jobs(app, hs), 1)
+    return outcome, await hs.deliver_all()
+
+
+async def test_only_the_chair_broadcasts(app, hs):
+    assert (await say(app, JM1, "!broadcast Hello")).outcome == "refused"
+    assert (await say(app, STEERING, "!broadcast Hello")).outcome == "refused"
+    assert (await say(app, CHAIR, "!broadcast")).outcome == "invalid"
+
+
+async def test_broadcast_reaches_the_room_and_each_ncpoc_once(app, hs):
+    outcome, sent = await start(app, hs)
+    body = text_of(outcome)
+    assert "🚨 CRITICAL broadcast BC-1 from @chair:test.org" in body
+    assert "Patch VPN appliances now" in body and "!ack BC-1" in body
+    assert set(outcome.replies[0].mentions) == {JM1, TT1, TT2}
+    rooms = sorted(row.room_id for row in sent)
+    assert rooms == [
+        "!dm-@jm1:test.org",
+        "!dm-@tt1:test.org",
+        "!dm-@tt2:test.org",
+        "!rcc:test.org",
+    ]
+    people = await recipients(app)
+    assert set(people) == {JM1, TT1, TT2} and all(r.dm_outbox_id for r in people.values())
+    await deliver_broadcast(jobs(app, hs), 1)  # run again: nothing twice
+    assert await hs.deliver_all() == []
+
+
+async def test_ack_by_command(app, hs):
+    await start(app, hs)
+    first = await say(app, JM1, "!ack")
+    assert "BC-1 acknowledged" in text_of(first) and "1/3 so far" in text_of(first)
+    again = await say(app, JM1, "!ack BC-1")
+    assert "you acknowledged it already" in text_of(again)
+    stranger = await say(app, CHAIR, "!ack BC-1")
+    assert "BC-1 was not sent to you" in text_of(stranger)
+    assert (await say(app, JM1, "!ack BC-9")).outcome == "invalid"
+    assert (await recipients(app))[JM1].ack_via == "command"
+
+
+async def acted(app, sender, *, body, target, via, event="$x", room="!rcc:test.org", kind="rcc"):
+    msg = Incoming(event, room, sender, body, is_direct=kind == "direct", room_kind=kind)
+    handler = partial(ack_by_event, body=body, target_event=target, via=via)
+    return await app.dispatcher.handle_action(msg, "ack", handler)
+
+
+async def test_ack_by_reply_and_reaction(app, hs):
+    _, sent = await start(app, hs)
+    dm_event = {row.room_id: row.event_id for row in sent}["!dm-@tt1:test.org"]
+    by_reply = await acted(
+        app,
+        TT1,
+        body="ack, on it",
+        target=dm_event,
+        via="reply",
+        event="$r1",
+        room="!dm-@tt1:test.org",
+        kind="direct",
+    )
+    assert "BC-1 acknowledged" in text_of(by_reply)
+    room_event = {row.room_id: row.event_id for row in sent}["!rcc:test.org"]
+    by_reaction = await acted(app, TT2, body="", target=room_event, via="reaction", event="$r2")
+    assert "2/3 so far" in text_of(by_reaction)
+    # A reply that names BC-1 in its quoted fallback works without a known target event.
+    quoted = "> <@chair:test.org> 🚨 CRITICAL broadcast BC-1\n\nack"
+    by_text = await acted(app, JM1, body=quoted, target=None, via="reply", event="$r3")
+    assert "3/3 so far" in text_of(by_text)
+    people = await recipients(app)
+    assert {u: r.ack_via for u, r in people.items()} == {
+        TT1: "reply",
+        TT2: "reaction",
+        JM1: "reply",
+    }
+    # Second acknowledgements, strangers and unrelated replies leave no trace.
+    assert await acted(app, TT1, body="ack", target=dm_event, via="reply", event="$r4") is None
+    assert (
+        await acted(app, OUTSIDER, body="ack", target=room_event, via="reply", event="$r5") is None
+    )
+    assert await acted(app, JM1, body="ack", target="$unrelated", via="reply", event="$r6") is None
+    assert await acted(app, TT1, body="ack", target=dm_event, via="reply", event="$r1") is None
+
+
+@pytest.mark.parametrize(
+    ("key", "counts"), [("✅", True), ("👍", True), ("👍🏽", True), ("✔️", True), ("❤️", False)]
+)
+def test_ack_reactions(key, counts):
+    assert is_ack_reaction(key) is counts
+
+
+async def test_renotification_reaches_only_the_silent(app, hs, clock):
+    await start(app, hs)
+    await say(app, JM1, "!ack")
+    await hs.deliver_all()  # the bot's answer to the ack
+    clock.advance(timedelta(minutes=15))
+    following = await deliver_broadcast(jobs(app, hs), 1)
+    sent = await hs.deliver_all()
+    assert sorted(r.room_id for r in sent) == [
+        "!dm-@chair:test.org",
+        "!dm-@tt1:test.org",
+        "!dm-@tt2:test.org",
+    ]
+    bodies = {r.room_id: r.content for r in sent}
+    assert "Reminder 1: not yet acknowledged" in bodies["!dm-@tt1:test.org"]
+    assert "1/3 acknowledged" in bodies["!dm-@chair:test.org"]
+    assert "Trinidad and Tobago: @tt1:test.org, @tt2:test.org" in bodies["!dm-@chair:test.org"]
+    assert following == clock() + timedelta(minutes=15)
+    await deliver_broadcast(jobs(app, hs), 1)
+    assert await hs.deliver_all() == []  # the same round again: nothing
+    clock.advance(timedelta(hours=2))  # rounds 2 and 3 were due: only the latest goes
+    assert await deliver_broadcast(jobs(app, hs), 1) is None
+    assert len(await hs.deliver_all()) == 3
+
+
+async def test_exercise_is_marked_everywhere_and_status_shows_the_roll_call(app, hs, clock):
+    outcome, sent = await start(app, hs, "!broadcast exercise=yes severity=info Drill")
+    assert all("EXERCISE" in row.content for row in sent)
+    assert "🧪 EXERCISE" in text_of(outcome)
+    clock.advance(timedelta(seconds=95))
+    assert "EXERCISE BC-1 acknowledged (1m 35s after it was sent)" in text_of(
+        await say(app, TT1, "!ack")
+    )
+    status = text_of(await say(app, STEERING, "!broadcast status"))
+    assert "🧪 EXERCISE — BC-1 (info): 1/3 acknowledged." in status
+    assert "@tt1:test.org ✅ 1m 35s (command)" in status and "@tt2:test.org — silent" in status
+    assert "Jamaica: @jm1:test.org — silent" in status
