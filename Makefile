@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install lint format test test-fast bench clean
+DEMO_STAMP := $(VENV)/.demo-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install lint format test test-fast bench demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +16,18 @@ $(STAMP): pyproject.toml
 	touch $@
 
 install: $(STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	rm -f $(VENV)/.demo-*
+	touch $@
+
+# A throwaway Synapse, the bot on embedded defaults, a scripted scenario; then it keeps
+# running for anyone to log in until Ctrl-C.
+demo: $(DEMO_STAMP)
+	$(BIN)/rcc-bot demo
 
 lint: install
 	$(BIN)/ruff check .

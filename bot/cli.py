@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -29,6 +30,17 @@ def _parser() -> argparse.ArgumentParser:
     offline = with_config("digest", "write the digest of a period as HTML (and a PNG beside it)")
     offline.add_argument("--period", default="last-30d", help="YYYY-MM, YYYY-Qn or last-30d")
     offline.add_argument("--out", required=True, type=Path, metavar="FILE", help="HTML file")
+    demo = sub.add_parser(
+        "demo", help="the whole mission on a throwaway homeserver (needs the demo extra)"
+    )
+    demo.add_argument("--once", action="store_true", help="exit after the scripted scenario")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-output"),
+        metavar="DIR",
+        help="where the digest and the bot's database go (default: demo-output)",
+    )
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply pending schema migrations")
@@ -38,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "demo":
+        from bot.demo import main as demo
+
+        configure_logging("WARNING")
+        # The demo's own clients are nio too; their key-exchange chatter is not the story.
+        logging.getLogger("nio").setLevel(logging.ERROR)
+        return demo(args.once, args.out)
     try:
         config = load_config(args.config)
     except ConfigError as exc:

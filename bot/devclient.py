@@ -1,0 +1,206 @@
+"""Real Matrix users for the demo and the end-to-end tests: nio clients with their own E2EE
+stores, as a person in Element would be (encrypted messages, replies, reactions, files)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from pathlib import Path
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    DownloadResponse,
+    LoginResponse,
+    MegolmEvent,
+    RoomCreateResponse,
+    RoomEncryptedFile,
+    RoomEncryptedImage,
+    RoomEncryptedMedia,
+    RoomMessageFile,
+    RoomMessageImage,
+    RoomMessageNotice,
+    RoomMessageText,
+    RoomSendResponse,
+)
+from nio.api import Api
+from nio.crypto.attachments import decrypt_attachment
+
+from bot.devserver import Account, Synapse, wait_for
+
+ENCRYPTION = {
+    "type": "m.room.encryption",
+    "state_key": "",
+    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+}
+
+
+class Person:
+    """A user with a real, encrypting client that records every message it can read."""
+
+    def __init__(self, hs: Synapse, account: Account, store: Path) -> None:
+        store.mkdir(parents=True, exist_ok=True)
+        self.hs, self.account = hs, account
+        self.user_id = account.user_id
+        config = AsyncClientConfig(
+            encryption_enabled=True, store_sync_tokens=False, max_timeout_retry_wait_time=2
+        )
+        self.client = AsyncClient(hs.url, account.user_id, "PERSON", str(store), config)
+        self.messages: list = []  # (room_id, event): notices and texts, decrypted
+        self.undecryptable: list = []
+        self.files: list = []  # (room_id, event): attachments
+        self._helpers: list[asyncio.Task] = []
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        response = await self.client.login(self.account.password, "test device")
+        assert isinstance(response, LoginResponse), response
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
+        self.client.add_event_callback(self._on_megolm, MegolmEvent)
+        self.client.add_event_callback(
+            self._on_file,
+            (RoomEncryptedFile, RoomEncryptedImage, RoomMessageFile, RoomMessageImage),
+        )
+        await self.client.sync(timeout=0, full_state=True)
+        self._task = asyncio.create_task(self.client.sync_forever(timeout=1000))
+
+    async def _on_message(self, room, event) -> None:
+        self.messages.append((room.room_id, event))
+
+    async def _on_file(self, room, event) -> None:
+        self.files.append((room.room_id, event))
+
+    async def download(self, event) -> bytes:
+        """An attachment's bytes, decrypted when it came encrypted."""
+        response = await self.client.download(mxc=event.url)
+        assert isinstance(response, DownloadResponse), response
+        if isinstance(event, RoomEncryptedMedia):
+            return decrypt_attachment(
+                response.body, event.key["k"], event.hashes["sha256"], event.iv
+            )
+        return response.body
+
+    async def _on_megolm(self, room, event) -> None:
+        self.undecryptable.append((room.room_id, event))
+
+    async def stop(self) -> None:
+        for helper in self._helpers:
+            helper.cancel()
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.client.close()
+
+    async def create_room(
+        self,
+        *,
+        invite: list[str] = (),
+        encrypted: bool = True,
+        alias: str | None = None,
+        direct: bool = False,
+    ) -> str:
+        alias = alias or f"room-{uuid.uuid4().hex[:8]}"
+        response = await self.client.room_create(
+            alias=alias,
+            name=alias,
+            invite=list(invite),
+            is_direct=direct,
+            initial_state=[ENCRYPTION] if encrypted else [],
+        )
+        assert isinstance(response, RoomCreateResponse), response
+        await wait_for(lambda: response.room_id in self.client.rooms)
+        return response.room_id
+
+    async def join(self, room_id: str) -> None:
+        await self.client.join(room_id)
+        await wait_for(lambda: room_id in self.client.rooms)
+
+    def accept_invites(self) -> None:
+        """From now on, join every room this person is invited to (a DM the bot opens)."""
+
+        async def loop() -> None:
+            while True:
+                for room_id in list(self.client.invited_rooms):
+                    await self.client.join(room_id)
+                await asyncio.sleep(0.2)
+
+        self._helpers.append(asyncio.create_task(loop()))
+
+    async def accept_invite(self, within: float = 30) -> str:
+        """Join the first room we are invited to (a DM the bot opens); returns its ID."""
+        room_id = await wait_for(lambda: next(iter(self.client.invited_rooms), None), within)
+        await self.join(room_id)
+        return room_id
+
+    def texts_in(self, room_id: str) -> list[str]:
+        return [e.body for r, e in self.messages if r == room_id]
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        await self.client.room_invite(room_id, user_id)
+
+    async def wait_member(self, room_id: str, user_id: str, within: float = 20) -> None:
+        """Until `user_id` has joined `room_id`, as this client sees it."""
+
+        def joined():
+            room = self.client.rooms.get(room_id)
+            return room is not None and user_id in room.users and user_id not in room.invited_users
+
+        await wait_for(joined, within)
+
+    async def say(self, room_id: str, body: str, *, content: dict | None = None) -> str:
+        """Send a text message; returns its event ID."""
+        content = content or {"msgtype": "m.text", "body": body}
+        async with asyncio.timeout(30):
+            response = await self.client.room_send(
+                room_id, "m.room.message", content, ignore_unverified_devices=True
+            )
+        assert isinstance(response, RoomSendResponse), response
+        return response.event_id
+
+    async def react(self, room_id: str, event_id: str, key: str = "✅") -> str:
+        """An encrypted reaction, as Element sends it (nio alone would send it in clear)."""
+        relation = {"rel_type": "m.annotation", "event_id": event_id, "key": key}
+        if not self.client.rooms[room_id].members_synced:
+            await self.client.joined_members(room_id)
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        if self.client.olm.should_share_group_session(room_id):
+            await self.client.share_group_session(room_id, ignore_unverified_devices=True)
+        kind, payload = self.client.encrypt(room_id, "m.reaction", {"m.relates_to": relation})
+        payload["m.relates_to"] = relation
+        method, path, data = Api.room_send(
+            self.client.access_token, room_id, kind, payload, uuid.uuid4()
+        )
+        response = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
+        assert isinstance(response, RoomSendResponse), response
+        return response.event_id
+
+    async def reply(self, room_id: str, event_id: str, body: str) -> str:
+        relation = {"m.in_reply_to": {"event_id": event_id}}
+        return await self.say(
+            room_id, body, content={"msgtype": "m.text", "body": body, "m.relates_to": relation}
+        )
+
+    def replies_to(self, event_id: str) -> list:
+        return [
+            e
+            for _, e in self.messages
+            if e.source.get("content", {})
+            .get("m.relates_to", {})
+            .get("m.in_reply_to", {})
+            .get("event_id")
+            == event_id
+        ]
+
+    async def reply_to(self, event_id: str, within: float = 20):
+        """The bot's (first) reply to one of our events, decrypted."""
+        replies = await wait_for(lambda: self.replies_to(event_id), within)
+        return replies[0]
+
+    async def ask(self, room_id: str, body: str, within: float = 20):
+        """Send a command and return the bot's reply event."""
+        return await self.reply_to(await self.say(room_id, body), within)

@@ -1,0 +1,44 @@
+"""`rcc-bot demo --once`: the one-command demo runs the whole mission and exits."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.devserver import environment_without_proxies
+
+pytestmark = pytest.mark.synapse
+
+
+def test_demo_once(tmp_path):
+    script = Path(sys.executable).with_name("rcc-bot")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [script, "demo", "--once", "--out", out],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=environment_without_proxies(),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    transcript = done.stdout
+    for expected in (
+        "💬 jm: !status set legal.strategy met",
+        "🤖 rcc-bot: ✅ Jamaica (JM): legal.strategy is now met",
+        "is filed",
+        "INC-1 [TLP:AMBER] high: Phishing wave",
+        "LL-1 shared by",
+        "BC-1 (critical): 3/3 acknowledged",
+        "(reaction)",
+        "(reply)",
+        "(command)",
+        "digest for",
+    ):
+        assert expected in transcript, expected
+    assert (out / "digest.html").read_text().startswith("<!DOCTYPE html>")
+    assert (out / "digest.png").read_bytes().startswith(b"\x89PNG")
+    assert "Traceback" not in done.stderr
