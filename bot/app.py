@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.dispatcher import Dispatcher, ReplySink
+from bot.health import Metrics
 from bot.rendering import Renderer
 from commands import all_routers
 from commands.deadlines import apply_config_deadlines
@@ -55,6 +56,7 @@ class App:
             max_renotify=config.broadcast.max_renotify,
         )
         self.renderer = Renderer(config.committee.zone)
+        self.metrics = Metrics()
         self.dispatcher = Dispatcher(
             routers=all_routers(),
             db=self.db,
@@ -63,6 +65,7 @@ class App:
             renderer=self.renderer,
             sink=sink,
         )
+        self.dispatcher.metrics = self.metrics
 
     async def prepare(self) -> None:
         """Migrate the schema and apply the config roster's changes since the last start."""

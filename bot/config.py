@@ -221,6 +221,19 @@ class BroadcastConfig(Section):
     )
 
 
+class HealthConfig(Section):
+    listen: str = Field(
+        "", description='"host:port" for /healthz and /metrics, e.g. "127.0.0.1:9090" (or "")'
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        if v and not re.match(r"^[\w.\-\[\]:]*:\d{1,5}$", v):
+            raise ValueError(f"{v!r} is not host:port")
+        return v
+
+
 class RosterEntryConfig(Section):
     user_id: str = Field(description='a Matrix user ID, e.g. "@jm1:example.org"')
     role: Role = Field(description="one of ncpoc, chair, steering, admin")
@@ -244,6 +257,7 @@ class Config(Section):
     deadline: list[DeadlineEntryConfig] = Field([], description="[[deadline]] entries")
     digest: DigestConfig = Field(DigestConfig(), description="a [digest] section")
     broadcast: BroadcastConfig = Field(BroadcastConfig(), description="a [broadcast] section")
+    health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
     _reference: Reference | None = PrivateAttr(None)
     _seed: list[SeedEntry] = PrivateAttr(default_factory=list)

@@ -8,6 +8,7 @@ its changes back and records only the refusal.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,6 +72,7 @@ class Outcome:
     command: str | None = None
     replies: list[Outgoing] = field(default_factory=list)
     duplicate: bool = False
+    detail: str = ""  # what the audit log says of it
 
 
 # Called inside the unit with the rendered replies, so they commit with the command.
@@ -97,9 +99,19 @@ class Dispatcher:
         self.before_commit: Callable[[], None] | None = None  # fault tests crash here
         self.after_commit: Callable[[list[tuple[str, int]]], None] | None = None  # wakes jobs
         self.rooms: dict[str, str] = {}  # the configured rooms' IDs, once the Matrix side knows
+        self.metrics = None  # bot.health.Metrics, when the App provides one
+        self.bot_info: dict[str, str] = {}  # the bot's device and master key, once known
 
     async def handle(self, msg: Incoming) -> Outcome | None:
         """Handle one message; None when it is not a command."""
+        started = time.perf_counter()
+        outcome = await self._handle(msg)
+        if outcome is not None and not outcome.duplicate and self.metrics is not None:
+            self.metrics.commands.labels(outcome.command or "unknown", outcome.outcome).inc()
+            self.metrics.latency.observe(time.perf_counter() - started)
+        return outcome
+
+    async def _handle(self, msg: Incoming) -> Outcome | None:
         now = self.env.now()
         try:
             found = find(msg.body, self.registry, self.settings.prefix)
@@ -202,7 +214,7 @@ class Dispatcher:
             await self.sink(store, replies, msg)
         if self.before_commit is not None:
             self.before_commit()
-        return Outcome(outcome, action, replies)
+        return Outcome(outcome, action, replies, detail=ctx.audit_detail)
 
     def _context(
         self,
@@ -227,6 +239,7 @@ class Dispatcher:
             encrypted=msg.encrypted,
             room_kind=msg.room_kind,
             rooms=self.rooms,
+            bot_info=self.bot_info,
         )
 
     def _render(self, reply: Reply, msg: Incoming) -> Outgoing:

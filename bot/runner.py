@@ -45,6 +45,7 @@ class Runtime:
         self.client = None
         self.bot = None
         self.task: asyncio.Task | None = None
+        self.health = None
 
     async def start(self) -> None:
         """Migrate, seed, open the session (raises SessionError) and start syncing."""
@@ -57,15 +58,41 @@ class Runtime:
         except BaseException:
             await self.app.close()
             raise
+        await self._cross_sign()
         self.bot = MatrixBot(self.app, self.client, faults=self.faults)
         self.task = asyncio.create_task(self.bot.run(), name="matrix-bot")
+        if self.config.health.listen:
+            from bot.health import HealthServer
+
+            self.health = HealthServer(self.config.health.listen, self.bot)
+            await self.health.start()
         log.info("running as %s, device %s", self.client.user_id, self.client.device_id)
+
+    async def _cross_sign(self) -> None:
+        from pathlib import Path
+
+        from bot.matrix.crosssign import CrossSigner, CrossSigningError
+
+        info = self.app.dispatcher.bot_info
+        info.update(user_id=self.client.user_id, device_id=self.client.device_id)
+        password = self.config.matrix.password
+        signer = CrossSigner(
+            self.client,
+            Path(self.config.matrix.store_path),
+            password.get_secret_value() if password else None,
+        )
+        try:
+            info["master_key"] = await signer.ensure()
+        except CrossSigningError as exc:
+            log.warning("the bot's device is not cross-signed: %s", exc)
 
     async def wait(self) -> None:
         assert self.task is not None
         await self.task
 
     async def stop(self) -> None:
+        if self.health is not None:
+            await self.health.stop()
         if self.task is not None:
             self.task.cancel()
             try:

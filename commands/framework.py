@@ -290,6 +290,7 @@ class Context:
     encrypted: bool = True
     room_kind: str = "rcc"  # rcc | steering | direct | other (see commands.tlp)
     rooms: dict[str, str] = field(default_factory=dict)  # "rcc"/"steering" -> room ID, if known
+    bot_info: dict[str, str] = field(default_factory=dict)  # the bot's device, master key
     replies: list[Reply] = field(default_factory=list)
     audit_detail: str = ""
     wakes: list[tuple[str, int]] = field(default_factory=list)  # jobs to run after commit

@@ -7,11 +7,13 @@ from commands.framework import (
     ArgumentError,
     Command,
     Context,
+    Pos,
     Router,
     Text,
     View,
     role_titles,
 )
+from commands.types import choice
 
 router = Router("help")
 
@@ -66,11 +68,16 @@ async def help_(ctx: Context, command: str) -> View:
 
 @router.command(
     "whoami",
-    summary="your role(s) and country as the bot sees them",
+    summary="your role(s) and country as the bot sees them (`!whoami bot`: the bot's keys)",
     roles=ANYONE,
+    params=[Pos("who", choice("bot"), "bot", optional=True)],
     example="!whoami",
+    details="`!whoami bot` shows the bot's device and the fingerprint of its cross-signing "
+    "master key, to compare out of band before trusting it.",
 )
-async def whoami(ctx: Context) -> View:
+async def whoami(ctx: Context, who: str | None) -> View:
+    if who == "bot":
+        return View("help/bot", {"info": ctx.bot_info})
     country = None
     if ctx.member and ctx.member.country:
         found = ctx.env.reference.countries.by_code.get(ctx.member.country)

@@ -124,7 +124,9 @@ async def _deliver(jobs, deadline, decisions, context, ncpocs, now, zone) -> boo
                 entries.append(_log_row(deadline, d, late, now))
                 if d.send:
                     view = _message(jobs, deadline, d, late, context[occurrence], ncpocs, zone)
-                    reply = Reply(view, (d.recipient,), rooms[d.recipient])
+                    reply = Reply(
+                        view, (d.recipient,), rooms[d.recipient], ref=f"deadline:{deadline.id}"
+                    )
                     await jobs.post(store, reply)
                     await store.audit.record(
                         actor="rcc-bot",

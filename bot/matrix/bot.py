@@ -54,6 +54,7 @@ class MatrixBot:
             clock=app.clock,
             faults=self.faults,
             render_file=partial(render_file, app.renderer),
+            metrics=app.metrics,
         )
         self.rooms = RoomDirectory(
             client,
@@ -77,6 +78,8 @@ class MatrixBot:
         self.requests = 0  # sync requests made, for tests and metrics
         self.sync_errors = 0
         self.last_sync = 0.0  # monotonic time of the last successful sync
+        self.sync_ok = False  # did the last sync succeed (for /healthz)
+        self.sync_started = time.monotonic()  # when the current sync request began
 
     async def run(self) -> None:
         """Sync until cancelled; the outbox sender runs beside it."""
@@ -100,9 +103,12 @@ class MatrixBot:
         full_state = True
         backoff = Backoff()
         while True:
+            self.sync_started = time.monotonic()
             response = await self._sync(token, full_state)
-            if not isinstance(response, SyncResponse):
+            self.sync_ok = isinstance(response, SyncResponse)
+            if not self.sync_ok:
                 self.sync_errors += 1
+                self.app.metrics.sync_errors.inc()
                 await asyncio.sleep(self._delay(response, backoff))
                 continue
             backoff.reset()

@@ -110,9 +110,15 @@ class Inbox:
             return
         self.handled += 1
         log.info("event %s: %s %s", event.event_id, outcome.command, outcome.outcome)
+        self._count_ack(outcome)
         self.faults.hit("after-commit")
         if outcome.replies:
             self.wake_sender()
+
+    def _count_ack(self, outcome: Outcome) -> None:
+        # The audit detail of a new acknowledgement reads "BC-3 ack by reply".
+        if outcome.command == "ack" and " ack by " in outcome.detail:
+            self.app.metrics.acks.labels(outcome.detail.rsplit(" ", 1)[-1]).inc()
 
     async def _maybe_ack(self, incoming: Incoming, relation: dict) -> Outcome | None:
         """A reply containing "ack" (or, in a DM, a bare "ack") acknowledges a broadcast."""
@@ -141,6 +147,7 @@ class Inbox:
         handler = partial(ack_by_event, body="", target_event=event.reacts_to, via="reaction")
         outcome = await self.app.dispatcher.handle_action(incoming, "ack", handler)
         if outcome is not None:
+            self._count_ack(outcome)
             self.handled += 1
             self.wake_sender()
 
@@ -156,6 +163,7 @@ class Inbox:
                 now=self.app.clock(),
             )
         self.pending_undecrypted += 1
+        self.app.metrics.undecryptable.inc()
         due = self.app.clock() + self.notice_after
         self.next_notice = min(self.next_notice or due, due)
         with contextlib.suppress(LocalProtocolError):  # raised when already requested

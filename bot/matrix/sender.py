@@ -83,10 +83,12 @@ class Sender:
         clock: Callable,
         faults: CrashPoints,
         render_file: Callable[[str, dict], bytes],
+        metrics=None,
         concurrency: int = 8,
     ) -> None:
         self.client, self.db, self.devices = client, db, devices
         self.render_file = render_file
+        self.metrics = metrics
         self.clock, self.faults = clock, faults
         self.ready = asyncio.Event()  # set once the first sync has told us our rooms
         self._wake = asyncio.Event()
@@ -170,6 +172,8 @@ class Sender:
                         message.id, event_id=response.event_id, now=self.clock()
                     )
                 self.sent += 1
+                if self.metrics is not None:
+                    self.metrics.message_sent(message.ref)
                 log.info("sent %s to %s as %s", message.txn_id, message.room_id, response.event_id)
                 return
             wait = retry_after(response)

@@ -1,0 +1,59 @@
+"""The wheel, installed into a clean virtualenv as the Dockerfile installs it, works alone:
+a missing dependency or data file (templates, reference data, migrations) shows up here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def run(*args, cwd) -> str:
+    done = subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=500)
+    assert done.returncode == 0, f"{args}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    return done.stdout
+
+
+def test_wheel_in_a_clean_virtualenv(tmp_path):
+    wheels = str(tmp_path / "wheels")
+    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, ROOT, cwd=ROOT)
+    (wheel,) = (tmp_path / "wheels").glob("rcc_bot-*.whl")
+    env = tmp_path / "venv"
+    venv.create(env, with_pip=True)
+    python = env / "bin" / "python"
+    run(python, "-m", "pip", "install", "--quiet", f"{wheel}[postgres]", cwd=tmp_path)
+    script = env / "bin" / "rcc-bot"
+    usage = run(script, "--help", cwd=tmp_path)
+    assert "run" in usage and "check-config" in usage and "demo" in usage
+    example = ROOT / "config.example.toml"
+    assert "is valid" in run(script, "check-config", "--config", example, cwd=tmp_path)
+    # Package data: migrations, templates and matplotlib, from the installed wheel alone.
+    config = tmp_path / "config.toml"
+    config.write_text(
+        (ROOT / "config.example.toml")
+        .read_text()
+        .replace("sqlite+aiosqlite:///data/rcc.db", f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+    )
+    assert "0008" in run(str(script), "db", "upgrade", "--config", str(config), cwd=tmp_path)
+    run(
+        str(script),
+        "digest",
+        "--config",
+        str(config),
+        "--period",
+        "last-30d",
+        "--out",
+        str(tmp_path / "d.html"),
+        cwd=tmp_path,
+    )
+    assert (tmp_path / "d.html").read_text().startswith("<!DOCTYPE html>")
+    assert (tmp_path / "d.png").read_bytes().startswith(b"\x89PNG")
+    where = run(str(python), "-c", "import bot; print(bot.__file__)", cwd=tmp_path)
+    assert str(env) in where  # the installed package, not this checkout
