@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.dispatcher import Dispatcher, ReplySink
-from bot.health import Metrics
+from bot.metrics import make_metrics
 from bot.rendering import Renderer
 from commands import all_routers
 from commands.deadlines import apply_config_deadlines
@@ -56,7 +56,7 @@ class App:
             max_renotify=config.broadcast.max_renotify,
         )
         self.renderer = Renderer(config.committee.zone)
-        self.metrics = Metrics()
+        self.metrics = make_metrics(bool(config.health.listen))
         self.dispatcher = Dispatcher(
             routers=all_routers(),
             db=self.db,
@@ -67,9 +67,9 @@ class App:
         )
         self.dispatcher.metrics = self.metrics
 
-    async def prepare(self) -> None:
+    async def prepare(self, *, isolated: bool = False) -> None:
         """Migrate the schema and apply the config roster's changes since the last start."""
-        applied = await self.db.upgrade()
+        applied = await self.db.upgrade(isolated=isolated)
         if applied:
             log.info("database migrated: %s", ", ".join(applied))
         now = self.clock()

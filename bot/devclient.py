@@ -51,6 +51,7 @@ class Person:
         self.undecryptable: list = []
         self.files: list = []  # (room_id, event): attachments
         self._helpers: list[asyncio.Task] = []
+        self._arrived = asyncio.Event()  # set whenever a message comes in (no polling delay)
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -69,6 +70,7 @@ class Person:
 
     async def _on_message(self, room, event) -> None:
         self.messages.append((room.room_id, event))
+        self._arrived.set()
 
     async def _on_file(self, room, event) -> None:
         self.files.append((room.room_id, event))
@@ -197,9 +199,19 @@ class Person:
         ]
 
     async def reply_to(self, event_id: str, within: float = 20):
-        """The bot's (first) reply to one of our events, decrypted."""
-        replies = await wait_for(lambda: self.replies_to(event_id), within)
-        return replies[0]
+        """The bot's (first) reply to one of our events, decrypted; wakes as it arrives."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            self._arrived.clear()  # before looking, so a message arriving now is not missed
+            found = self.replies_to(event_id)
+            if found:
+                return found[0]
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"no reply to {event_id} within {within}s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
 
     async def ask(self, room_id: str, body: str, within: float = 20):
         """Send a command and return the bot's reply event."""

@@ -31,6 +31,7 @@ from commands.framework import (
 )
 from commands.parsing import Found, Registry, UnknownCommand, find
 from storage.db import Database
+from storage.events import AlreadyHandled
 from storage.roster import Member
 from storage.stores import Stores
 
@@ -73,10 +74,12 @@ class Outcome:
     replies: list[Outgoing] = field(default_factory=list)
     duplicate: bool = False
     detail: str = ""  # what the audit log says of it
+    outbox: list = field(default_factory=list)  # the rows the replies were written to
 
 
-# Called inside the unit with the rendered replies, so they commit with the command.
-ReplySink = Callable[[Stores, list[Outgoing], Incoming], Awaitable[None]]
+# Called inside the unit with the rendered replies, so they commit with the command; returns
+# the outbox rows it wrote.
+ReplySink = Callable[[Stores, list[Outgoing], Incoming], Awaitable[list | None]]
 
 
 class Dispatcher:
@@ -135,8 +138,17 @@ class Dispatcher:
     async def _run(self, msg: Incoming, now: datetime, found: Found) -> Outcome:
         command = found.command
         async with self.db.unit() as store:
-            if await store.events.seen(msg.event_id):
-                raise _Duplicate
+            # Claimed first: a duplicate stops here, and every rollback below un-claims it.
+            try:
+                await store.events.claim(
+                    event_id=msg.event_id,
+                    room_id=msg.room_id,
+                    sender=msg.sender,
+                    outcome=ACCEPTED,
+                    now=now,
+                )
+            except AlreadyHandled:
+                raise _Duplicate from None
             ctx = self._context(msg, now, store, await store.roster.member(msg.sender), command)
             # The role is checked before the arguments are read: a stranger learns nothing.
             if not command.allows(ctx.roles):
@@ -144,7 +156,7 @@ class Dispatcher:
             result = await command.handler(ctx, **found.bind(self.env))
             if result is not None:
                 await ctx.reply(result)
-            outcome = await self._finish(store, msg, now, command.name, ACCEPTED, ctx)
+            outcome = await self._finish(store, msg, now, command.name, ACCEPTED, ctx, marked=True)
         if ctx.wakes and self.after_commit is not None:
             self.after_commit(ctx.wakes)
         return outcome
@@ -195,11 +207,24 @@ class Dispatcher:
             )
 
     async def _finish(
-        self, store: Stores, msg: Incoming, now: datetime, action: str, outcome: str, ctx: Context
+        self,
+        store: Stores,
+        msg: Incoming,
+        now: datetime,
+        action: str,
+        outcome: str,
+        ctx: Context,
+        *,
+        marked: bool = False,
     ) -> Outcome:
-        await store.events.mark(
-            event_id=msg.event_id, room_id=msg.room_id, sender=msg.sender, outcome=outcome, now=now
-        )
+        if not marked:
+            await store.events.mark(
+                event_id=msg.event_id,
+                room_id=msg.room_id,
+                sender=msg.sender,
+                outcome=outcome,
+                now=now,
+            )
         await store.audit.record(
             actor=msg.sender,
             action=action,
@@ -210,11 +235,10 @@ class Dispatcher:
             detail=ctx.audit_detail,
         )
         replies = [self._render(r, msg) for r in ctx.replies]
-        if self.sink is not None:
-            await self.sink(store, replies, msg)
+        rows = (await self.sink(store, replies, msg) or []) if self.sink is not None else []
         if self.before_commit is not None:
             self.before_commit()
-        return Outcome(outcome, action, replies, detail=ctx.audit_detail)
+        return Outcome(outcome, action, replies, detail=ctx.audit_detail, outbox=rows)
 
     def _context(
         self,

@@ -22,11 +22,13 @@ STOP_TIMEOUT = 15
 def outbox_sink(clock: Clock):
     """Replies go into the outbox inside the command's own transaction."""
 
-    async def sink(store: Stores, replies: list[Outgoing], msg: Incoming) -> None:
+    async def sink(store: Stores, replies: list[Outgoing], msg: Incoming) -> list:
+        rows = []
         for reply in replies:
             # A reply mentions the person it answers, as the Matrix spec recommends.
             sender = [msg.sender] if reply.in_reply_to is not None else []
-            await enqueue(store, reply, now=clock(), also_mention=sender)
+            rows += await enqueue(store, reply, now=clock(), also_mention=sender)
+        return rows
 
     return sink
 
@@ -52,7 +54,7 @@ class Runtime:
         from bot.matrix.bot import MatrixBot  # the Matrix stack is imported only to run
         from bot.matrix.session import open_client
 
-        await self.app.prepare()
+        await self.app.prepare(isolated=True)
         try:
             self.client = await open_client(self.config.matrix)
         except BaseException:

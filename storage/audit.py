@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry
@@ -26,20 +26,20 @@ class AuditStore:
         room_id: str | None = None,
         event_id: str | None = None,
         detail: str = "",
-    ) -> AuditEntry:
+    ) -> None:
         """Append one entry; `detail` must never carry TLP:RED text or secrets."""
-        entry = AuditEntry(
-            at=now,
-            actor=actor,
-            action=action,
-            outcome=outcome,
-            room_id=room_id,
-            event_id=event_id,
-            detail=detail[:DETAIL_LIMIT],
+        # A plain INSERT: every command writes one, and no ORM object is needed for it.
+        await self._s.execute(
+            insert(AuditEntry).values(
+                at=now,
+                actor=actor,
+                action=action,
+                outcome=outcome,
+                room_id=room_id,
+                event_id=event_id,
+                detail=detail[:DETAIL_LIMIT],
+            )
         )
-        self._s.add(entry)
-        await self._s.flush()
-        return entry
 
     async def recent(self, *, limit: int = 50, actor: str | None = None) -> list[AuditEntry]:
         """Newest first."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.schema import HEAD
 from storage.stores import Stores
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -55,13 +60,46 @@ def create_engine(url: str, *, connect_args: dict[str, Any] | None = None) -> As
         drivers = ", ".join(SUPPORTED_DRIVERS)
         raise UnsupportedDatabase(f"storage url uses {parsed.drivername!r}; expected {drivers}")
     # hide_parameters: SQL parameters (user text) never appear in exception messages or logs.
+    # A server connection can drop while idle, so PostgreSQL's are pinged before use; a SQLite
+    # file cannot, and a ping there would cost a round trip on every command.
+    sqlite = parsed.drivername.startswith("sqlite")
+    # SQLite serialises writers anyway: a few connections (each a thread with its own page
+    # cache) serve the bot; more would only cost memory.
+    # Units always end in COMMIT or ROLLBACK, so the pool's own rollback on return would be a
+    # wasted round trip on every command.
+    pool = {"pool_size": 3, "max_overflow": 5, "pool_reset_on_return": None} if sqlite else {}
     engine = create_async_engine(
-        url, connect_args=connect_args or {}, pool_pre_ping=True, hide_parameters=True
+        url,
+        connect_args=connect_args or {},
+        pool_pre_ping=not sqlite,
+        hide_parameters=True,
+        **pool,
     )
-    if parsed.drivername.startswith("sqlite"):
+    if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
+
+
+async def upgrade_elsewhere(url: str) -> list[str]:
+    """Run the migrations in a short-lived child process.
+
+    Alembic and what it loads (Mako, Pygments) stay resident once imported, about 10 MB: the
+    long-running bot leaves them to a child. The URL travels in the environment, not argv.
+    """
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "storage.migrate",
+        env={**os.environ, "RCC_MIGRATE_URL": url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await child.communicate()
+    if child.returncode != 0:
+        last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"database migration failed: {last[0]}")
+    return json.loads(out)
 
 
 class Database:
@@ -74,19 +112,40 @@ class Database:
         writer = self.engine.execution_options(rcc_write=True)
         self._write = async_sessionmaker(writer, expire_on_commit=False, class_=AsyncSession)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
+        self._roster_cache: dict = {}  # user -> Member | None; the roster changes rarely
 
     @asynccontextmanager
     async def unit(self, *, write: bool = True) -> AsyncIterator[Stores]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         maker = self._write if write else self._read
-        async with maker() as session, session.begin():
-            yield Stores(session)
+        async with maker() as session:
+            async with session.begin():
+                stores = Stores(session, roster_cache=self._roster_cache)
+                yield stores
+            if stores.roster_changed:
+                self._roster_cache.clear()  # committed: readers since the change re-read
 
-    async def upgrade(self) -> list[str]:
-        """Apply pending migrations; returns the revisions applied."""
-        from storage.migrate import upgrade  # Alembic is only needed at start-up
+    async def upgrade(self, *, isolated: bool = False) -> list[str]:
+        """Apply pending migrations; returns the revisions applied.
+
+        `isolated` runs them in a child process, keeping Alembic out of a long-running bot.
+        """
+        if await self.revision() == HEAD:
+            return []  # current: no need to load Alembic (time and memory at every start)
+        if isolated:
+            return await upgrade_elsewhere(self.url)
+        from storage.migrate import upgrade
 
         return await upgrade(self.engine)
+
+    async def revision(self) -> str | None:
+        """The schema revision recorded in the database (None when it has no schema yet)."""
+        async with self.engine.connect() as conn:
+            try:
+                result = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+            except Exception:  # no table yet: a new database
+                return None
+            return result.scalar()
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEvent
+
+
+class AlreadyHandled(Exception):
+    """The event is in the processed-events table already."""
 
 
 class EventStore:
@@ -34,8 +39,8 @@ class EventStore:
         self, *, event_id: str, room_id: str, sender: str, outcome: str, now: datetime
     ) -> None:
         """Record the event as handled; a second mark of the same ID fails the unit."""
-        self._s.add(
-            ProcessedEvent(
+        await self._s.execute(
+            insert(ProcessedEvent).values(
                 event_id=event_id,
                 room_id=room_id,
                 sender=sender,
@@ -43,7 +48,21 @@ class EventStore:
                 processed_at=now,
             )
         )
-        await self._s.flush()
+
+    async def claim(
+        self, *, event_id: str, room_id: str, sender: str, outcome: str, now: datetime
+    ) -> None:
+        """Mark the event handled before handling it: one insert, no prior read.
+
+        A duplicate raises AlreadyHandled; the unit is then unusable and must be abandoned
+        (its rollback also drops whatever else it did).
+        """
+        try:
+            await self.mark(
+                event_id=event_id, room_id=room_id, sender=sender, outcome=outcome, now=now
+            )
+        except IntegrityError:
+            raise AlreadyHandled(event_id) from None
 
     async def get(self, event_id: str) -> ProcessedEvent | None:
         return await self._s.get(ProcessedEvent, event_id)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 from pathlib import Path
 
 from alembic import command
@@ -50,7 +53,21 @@ def head() -> str:
     return head_rev
 
 
+async def _main() -> None:
+    from storage.db import create_engine
+
+    engine = create_engine(os.environ["RCC_MIGRATE_URL"])
+    try:
+        print(json.dumps(await upgrade(engine)))
+    finally:
+        await engine.dispose()
+
+
 async def current(engine: AsyncEngine) -> str | None:
     """The revision the database is at (None for an empty database)."""
     async with engine.connect() as conn:
         return await conn.run_sync(_current)
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

@@ -34,8 +34,17 @@ class SeedResult:
 
 
 class RosterStore:
-    def __init__(self, session: AsyncSession) -> None:
+    """`cache`, shared by the units of one Database, answers `member()` without a query; any
+    change clears it (and the Database clears it again once the change is committed)."""
+
+    def __init__(self, session: AsyncSession, cache: dict | None = None) -> None:
         self._s = session
+        self._cache = cache if cache is not None else {}
+        self.changed = False
+
+    def _changing(self) -> None:
+        self.changed = True
+        self._cache.clear()
 
     async def entries(self) -> list[RosterEntry]:
         """Every entry, grouped by role then country then user."""
@@ -46,13 +55,16 @@ class RosterStore:
 
     async def member(self, user_id: str) -> Member | None:
         """The roles and country of one user, or None when not on the roster."""
+        if not self.changed and user_id in self._cache:
+            return self._cache[user_id]
         rows = list(
             await self._s.scalars(select(RosterEntry).where(RosterEntry.user_id == user_id))
         )
-        if not rows:
-            return None
         country = next((r.country for r in rows if r.country), None)
-        return Member(user_id, frozenset(r.role for r in rows), country)
+        found = Member(user_id, frozenset(r.role for r in rows), country) if rows else None
+        if not self.changed:
+            self._cache[user_id] = found
+        return found
 
     async def ncpocs(self, country: str | None = None) -> list[RosterEntry]:
         """NCPOC entries, of one country or of all."""
@@ -88,6 +100,7 @@ class RosterStore:
         self, *, user_id: str, role: str, country: str | None, added_by: str, now: datetime
     ) -> RosterEntry:
         """Add one role to a user; the caller checks the domain rules first."""
+        self._changing()
         entry = RosterEntry(
             user_id=user_id, role=role, country=country, added_by=added_by, added_at=now
         )
@@ -97,6 +110,7 @@ class RosterStore:
 
     async def remove(self, user_id: str, role: str | None = None) -> list[RosterEntry]:
         """Remove a user's roles (one role, or all); returns what was removed."""
+        self._changing()
         query = select(RosterEntry).where(RosterEntry.user_id == user_id)
         if role is not None:
             query = query.where(RosterEntry.role == role)
@@ -113,6 +127,7 @@ class RosterStore:
         Entries unchanged in the config are left as commands have made them, so a member
         removed by `!roster remove` does not come back at the next start.
         """
+        self._changing()
         previous = {
             SeedEntry(r.user_id, r.role, r.country)
             for r in await self._s.scalars(select(RosterSeed))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, column, func, select, values
+from sqlalchemy import String, column, func, insert, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Report, StatusNote, StatusUpdate
@@ -24,20 +24,19 @@ class StatusStore:
         author: str,
         event_id: str | None,
         now: datetime,
-    ) -> StatusUpdate:
+    ) -> None:
         """Add one update; earlier ones stay as history."""
-        update = StatusUpdate(
-            country=country,
-            item_id=item_id,
-            state=state,
-            note=note,
-            author=author,
-            event_id=event_id,
-            at=now,
+        await self._s.execute(
+            insert(StatusUpdate).values(
+                country=country,
+                item_id=item_id,
+                state=state,
+                note=note,
+                author=author,
+                event_id=event_id,
+                at=now,
+            )
         )
-        self._s.add(update)
-        await self._s.flush()
-        return update
 
     async def latest(
         self, country: str | None = None, *, before: datetime | None = None

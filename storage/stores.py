@@ -25,12 +25,17 @@ from storage.undecrypted import UndecryptedStore
 class Stores:
     """Entry point handed to handlers: `store.roster`, `store.audit`, ... share one transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, roster_cache: dict | None = None) -> None:
         self._session = session
+        self._roster_cache = roster_cache
 
     @cached_property
     def roster(self) -> RosterStore:
-        return RosterStore(self._session)
+        return RosterStore(self._session, self._roster_cache)
+
+    @property
+    def roster_changed(self) -> bool:
+        return "roster" in self.__dict__ and self.roster.changed
 
     @cached_property
     def events(self) -> EventStore:

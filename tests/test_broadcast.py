@@ -31,7 +31,7 @@ class Homeserver:
     async def post(self, store, reply) -> int:
         message = self.app.renderer.render(reply.content)
         out = Outgoing(reply.room_id, message, None, reply.mentions, reply.files, reply.ref)
-        return await enqueue(store, out, now=self.app.clock())
+        return (await enqueue(store, out, now=self.app.clock()))[0].id
 
     async def deliver_all(self) -> list:
         """Pretend the sender sent every pending message; returns them."""

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from bot.devserver import wait_for
 from storage.db import Database
 from storage.models import AuditEntry, OutboxMessage, RosterEntry
 
@@ -108,7 +109,8 @@ async def test_outbox_resend_uses_the_same_transaction(world):
     room = await world.rcc_room(chair, [])
     event = await chair.say(room, "!whoami")
     await chair.reply_to(event)
-    (sent,) = await rows(world, OutboxMessage, OutboxMessage.state == "sent")
+    # Deliveries are recorded in batches, a moment after the send.
+    (sent,) = await wait_for(lambda: rows(world, OutboxMessage, OutboxMessage.state == "sent"))
     # Sending the same row again (as after a crash before it was marked) posts nothing new.
     response = await runtime.client.room_send(
         room,

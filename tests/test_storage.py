@@ -39,6 +39,12 @@ async def test_upgrade_twice_applies_nothing(db: Database):
     assert await db.upgrade() == []
 
 
+def test_schema_head_constant_matches_the_migrations():
+    from storage.schema import HEAD
+
+    assert migrate.head() == HEAD
+
+
 async def test_sqlite_connection_settings(db: Database):
     if not db.is_sqlite:
         pytest.skip("SQLite pragmas")
@@ -153,3 +159,18 @@ async def test_naive_datetimes_are_refused(db: Database):
     with pytest.raises(Exception, match="naive datetime"):
         async with db.unit() as store:
             await store.audit.record(actor="a", action="b", outcome="c", now=datetime(2026, 1, 1))
+
+
+async def test_roster_cache_follows_committed_changes(db: Database):
+    async with db.unit(write=False) as store:
+        assert await store.roster.member("@new:x") is None  # cached as "not on the roster"
+    async with db.unit() as store:
+        await store.roster.add(user_id="@new:x", role="chair", country=None, added_by="t", now=NOW)
+    async with db.unit(write=False) as store:
+        assert (await store.roster.member("@new:x")).roles == {"chair"}
+    with pytest.raises(RuntimeError):
+        async with db.unit() as store:
+            await store.roster.remove("@new:x")
+            raise RuntimeError("rolled back")
+    async with db.unit(write=False) as store:
+        assert (await store.roster.member("@new:x")).roles == {"chair"}

@@ -10,6 +10,7 @@ Errors back off exponentially with jitter (never more than about one request a s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from functools import partial
@@ -34,6 +35,7 @@ from commands.framework import Jobs, Reply
 log = logging.getLogger(__name__)
 
 SYNC_TOKEN = "sync_token"
+TOKEN_EVERY = 2.0
 HORIZON = "history_horizon"
 LONG_POLL_MS = 30_000
 GAP_PAGES = 50  # at most 5,000 events are fetched to fill one room's gap
@@ -70,10 +72,13 @@ class MatrixBot:
             self.devices,
             self.rooms,
             wake_sender=self.sender.wake,
+            submit=self.sender.submit,
             faults=self.faults,
             notice_after=config.bot.undecryptable_notice_after,
         )
         self.scheduler: Scheduler | None = None
+        self._token: str | None = None  # the newest token handled, saved or not yet
+        self._token_saved = 0.0
         self._background: list[asyncio.Task] = []
         self.requests = 0  # sync requests made, for tests and metrics
         self.sync_errors = 0
@@ -89,6 +94,9 @@ class MatrixBot:
         try:
             await self._loop()
         finally:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                if self._token is not None:  # a clean stop keeps the newest token
+                    await asyncio.shield(self._save_token(self._token, now=True))
             sender.cancel()
             for task in self._background:
                 task.cancel()
@@ -167,14 +175,25 @@ class MatrixBot:
                 room = self.client.rooms.get(room_id)
                 if room is None:
                     continue
+                log.debug("sync: %d event(s) in %s", len(info.timeline.events), room_id)
                 for event in await self._timeline(room_id, info.timeline, since):
                     await self.inbox.handle(room, event)
             await self.inbox.retry_undecrypted()
         self.sender.ready.set()
-        async with self.app.db.unit() as store:
-            await store.state.set(SYNC_TOKEN, response.next_batch, now=self.app.clock())
+        await self._save_token(response.next_batch, now=first_ever)
         if self.scheduler is None:
             await self._start_scheduler()
+
+    async def _save_token(self, token: str, *, now: bool = False) -> None:
+        """Persist the sync token after the batch's commands committed, at most every
+        TOKEN_EVERY seconds: a crash then re-reads a few seconds of events, which the
+        processed-events table turns away, and a busy room is not slowed by an fsync a sync."""
+        self._token = token
+        if not now and time.monotonic() - self._token_saved < TOKEN_EVERY:
+            return
+        async with self.app.db.unit() as store:
+            await store.state.set(SYNC_TOKEN, token, now=self.app.clock())
+        self._token_saved = time.monotonic()
 
     async def _start_scheduler(self) -> None:
         """Timers start once the rooms are known: reminders may need to open DMs."""
@@ -182,7 +201,7 @@ class MatrixBot:
         async def post(store, reply: Reply) -> int:
             message = self.app.renderer.render(reply.content)
             out = Outgoing(reply.room_id, message, None, reply.mentions, reply.files, reply.ref)
-            return await enqueue(store, out, now=self.app.clock())
+            return (await enqueue(store, out, now=self.app.clock()))[0].id
 
         jobs = Jobs(
             db=self.app.db,

@@ -11,6 +11,7 @@ from bot.rendering import Message
 
 if TYPE_CHECKING:
     from bot.dispatcher import Outgoing
+    from storage.models import OutboxMessage
     from storage.stores import Stores
 
 
@@ -32,17 +33,23 @@ def notice(
 
 async def enqueue(
     store: Stores, out: Outgoing, *, now: datetime, also_mention: Iterable[str] = ()
-) -> int:
+) -> list[OutboxMessage]:
     """Put one rendered message, and its files, in the outbox in the caller's transaction.
 
-    Returns the outbox ID of the message, which records (a broadcast's delivery) link to.
+    Returns the rows, the message first: records (a broadcast's delivery) link to its ID, and
+    the sender can take them as they are once committed.
     """
     mentions = [*out.mentions, *also_mention]
     content = notice(out.message, in_reply_to=out.in_reply_to, mentions=mentions)
     row = await store.outbox.enqueue(room_id=out.room_id, content=content, now=now, ref=out.ref)
+    rows = [row]
     for spec in out.files:
-        await store.outbox.enqueue(room_id=out.room_id, content=asdict(spec), now=now, kind="file")
-    return row.id
+        rows.append(
+            await store.outbox.enqueue(
+                room_id=out.room_id, content=asdict(spec), now=now, kind="file"
+            )
+        )
+    return rows
 
 
 def file_content(spec: dict[str, Any], size: int, upload: dict[str, Any]) -> dict[str, Any]:

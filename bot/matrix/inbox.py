@@ -49,11 +49,12 @@ class Inbox:
         rooms: RoomDirectory,
         *,
         wake_sender: Callable[[], None],
+        submit: Callable[[list], None],
         faults: CrashPoints,
         notice_after: timedelta,
     ) -> None:
         self.client, self.app, self.devices, self.rooms = client, app, devices, rooms
-        self.wake_sender, self.faults = wake_sender, faults
+        self.wake_sender, self.submit, self.faults = wake_sender, submit, faults
         self.notice_after = notice_after
         self.pending_undecrypted = 0
         self.handled = 0
@@ -112,8 +113,7 @@ class Inbox:
         log.info("event %s: %s %s", event.event_id, outcome.command, outcome.outcome)
         self._count_ack(outcome)
         self.faults.hit("after-commit")
-        if outcome.replies:
-            self.wake_sender()
+        self.submit(outcome.outbox)
 
     def _count_ack(self, outcome: Outcome) -> None:
         # The audit detail of a new acknowledgement reads "BC-3 ack by reply".
@@ -149,7 +149,7 @@ class Inbox:
         if outcome is not None:
             self._count_ack(outcome)
             self.handled += 1
-            self.wake_sender()
+            self.submit(outcome.outbox)
 
     async def _keep_undecrypted(self, room: MatrixRoom, event: MegolmEvent) -> None:
         log.info("event %s in %s cannot be decrypted yet", event.event_id, room.room_id)

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL = 10.0  # also re-read the outbox this often, in case a wake-up was missed
 ROOM_WAIT = 30.0  # a room just created or joined shows up at the next sync; wait that long
+MARK_DELAY = 0.2  # seconds: deliveries are recorded in batches this far apart
 
 # Told of each delivered message: (outbox row, event ID). Later features track deliveries.
 Delivered = Callable[[OutboxMessage, str], Awaitable[None]]
@@ -94,48 +96,52 @@ class Sender:
         self._wake = asyncio.Event()
         self._limit = asyncio.Semaphore(concurrency)
         self._rooms: dict[str, asyncio.Task] = {}
-        self._inflight: set[int] = set()
+        self._queues: dict[str, deque[OutboxMessage]] = {}
+        self._queued: set[int] = set()  # queued, being sent or sent but not yet marked
+        self._marks: list[tuple[int, str, object]] = []
+        self._flusher: asyncio.Task | None = None
         self.gate = RateGate()
         self.sent = 0
 
     def wake(self) -> None:
+        """Re-read the outbox soon (for messages written by jobs)."""
         self._wake.set()
 
+    def submit(self, messages: list[OutboxMessage]) -> None:
+        """Queue messages just committed, without reading them back from the database."""
+        for message in messages:
+            if message.id in self._queued:
+                continue
+            self._queued.add(message.id)
+            self._queues.setdefault(message.room_id, deque()).append(message)
+            running = self._rooms.get(message.room_id)
+            if running is None or running.done():
+                self._rooms[message.room_id] = asyncio.create_task(self._drain(message.room_id))
+
     async def run(self) -> None:
+        """The safety net: pick up whatever is pending in the outbox (at start, after jobs)."""
         await self.ready.wait()
         try:
             while True:
                 self._wake.clear()
-                await self._start_rooms()
+                async with self.db.unit(write=False) as store:
+                    self.submit(await store.outbox.pending(limit=1000))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
         finally:
             for task in self._rooms.values():
                 task.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(self.flush_marks())  # a clean stop records them all
 
-    async def _start_rooms(self) -> None:
-        async with self.db.unit(write=False) as store:
-            pending = await store.outbox.pending(limit=1000)
-        by_room: dict[str, list[OutboxMessage]] = {}
-        for message in pending:
-            if message.id not in self._inflight:
-                by_room.setdefault(message.room_id, []).append(message)
-        for room_id, messages in by_room.items():
-            running = self._rooms.get(room_id)
-            if running is not None and not running.done():
-                continue  # that room's task picks these up when it re-reads
-            self._inflight.update(m.id for m in messages)
-            self._rooms[room_id] = asyncio.create_task(self._drain(room_id, messages))
-
-    async def _drain(self, room_id: str, messages: list[OutboxMessage]) -> None:
-        try:
-            for message in messages:
-                async with self._limit:
-                    await self._send(message)
-                self._inflight.discard(message.id)
-        finally:
-            self._inflight.difference_update(m.id for m in messages)
-            self._wake.set()
+    async def _drain(self, room_id: str) -> None:
+        """One room's messages, in order; rooms in parallel up to the bound."""
+        await self.ready.wait()
+        queue = self._queues[room_id]
+        while queue:
+            message = queue.popleft()
+            async with self._limit:
+                await self._send(message)
 
     async def _send(self, message: OutboxMessage) -> None:
         content = json.loads(message.content)
@@ -167,10 +173,7 @@ class Sender:
             if isinstance(response, RoomSendResponse):
                 self.gate.passed()
                 self.faults.hit("after-send")
-                async with self.db.unit() as store:
-                    await store.outbox.mark_sent(
-                        message.id, event_id=response.event_id, now=self.clock()
-                    )
+                self._mark_sent(message, response.event_id)
                 self.sent += 1
                 if self.metrics is not None:
                     self.metrics.message_sent(message.ref)
@@ -186,6 +189,30 @@ class Sender:
                 continue
             await self._fail(message, f"{response.status_code}: {response.message}")
             return
+
+    def _mark_sent(self, message: OutboxMessage, event_id: str) -> None:
+        """Record a delivery; marks are written in batches, off the reply's path.
+
+        Losing one in a crash costs nothing: the message is sent again with its transaction
+        ID and the homeserver answers with the same event instead of posting it twice.
+        """
+        self._marks.append((message.id, event_id, self.clock()))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_marks())
+
+    async def _flush_marks(self) -> None:
+        await asyncio.sleep(MARK_DELAY)
+        await self.flush_marks()
+
+    async def flush_marks(self) -> None:
+        marks, self._marks = self._marks, []
+        if not marks:
+            return
+        async with self.db.unit() as store:
+            for message_id, event_id, when in marks:
+                await store.outbox.mark_sent(message_id, event_id=event_id, now=when)
+        # Only now can a re-read of the outbox no longer see them as pending.
+        self._queued.difference_update(m[0] for m in marks)
 
     async def _upload(self, spec: dict, encrypted: bool) -> dict:
         """Render the file, upload it (encrypted in an encrypted room); the event content."""
@@ -228,3 +255,4 @@ class Sender:
         log.error("message %s to %s rejected: %s", message.txn_id, message.room_id, error)
         async with self.db.unit() as store:
             await store.outbox.mark_failed(message.id, error=error)
+        self._queued.discard(message.id)

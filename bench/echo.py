@@ -1,0 +1,75 @@
+"""The floor: a bare matrix-nio echo bot, with the same E2EE stack and nothing else.
+
+It joins rooms it is invited to and answers every `!`-message with an encrypted m.notice reply
+carrying the same text. No database, no parsing, no outbox: what any nio bot must spend.
+
+    python -m bench.echo --homeserver URL --user @echo:server --password PW --store DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    LoginResponse,
+    MatrixRoom,
+    RoomMessageText,
+)
+
+
+async def main(homeserver: str, user: str, password: str, store: Path) -> None:
+    store.mkdir(parents=True, exist_ok=True)
+    config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True)
+    session = store / "session.json"
+    client = AsyncClient(homeserver, user, "ECHOBOT", str(store), config)
+    if session.exists():
+        saved = json.loads(session.read_text())
+        client.restore_login(user, saved["device_id"], saved["access_token"])
+    else:
+        response = await client.login(password, "echo")
+        assert isinstance(response, LoginResponse), response
+        session.write_text(
+            json.dumps({"device_id": response.device_id, "access_token": response.access_token})
+        )
+    if client.should_upload_keys:
+        await client.keys_upload()
+
+    async def on_invite(room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key == client.user_id and event.membership == "invite":
+            await client.join(room.room_id)
+
+    async def on_message(room: MatrixRoom, event: RoomMessageText) -> None:
+        if event.sender == client.user_id or not event.body.startswith("!"):
+            return
+        await client.room_send(
+            room.room_id,
+            "m.room.message",
+            {
+                "msgtype": "m.notice",
+                "body": event.body,
+                "m.relates_to": {"m.in_reply_to": {"event_id": event.event_id}},
+            },
+            ignore_unverified_devices=True,
+        )
+
+    if client.loaded_sync_token is None:
+        await client.sync(timeout=0, full_state=True)  # a first start: history is not echoed
+    client.add_event_callback(on_invite, InviteMemberEvent)
+    client.add_event_callback(on_message, RoomMessageText)
+    await client.sync_forever(timeout=30000, full_state=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--homeserver", required=True)
+    parser.add_argument("--user", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--store", required=True, type=Path)
+    args = parser.parse_args()
+    asyncio.run(main(args.homeserver, args.user, args.password, args.store))

@@ -1,0 +1,106 @@
+"""Command round trip, memory and cold start: the bot next to a bare nio echo bot.
+
+An NCPOC's real client sends an encrypted command and waits for the decrypted reply, N times
+in a row, alternating between the bot's room and the echo bot's room so both see the same
+homeserver load. Then the resident memory of both, and the time from starting each process
+(existing store and database) to its first reply. Writes bench/results/roundtrip.json.
+
+    .venv/bin/python -m bench.roundtrip [--n 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from bench.common import machine, write_result
+from bench.scene import Scene, rss_mb, summary, timed_ask
+
+COMMANDS = {
+    "status set": ["!status set legal.strategy met", "!status set legal.strategy in-progress"],
+    "whoami": ["!whoami"],
+}
+
+
+async def round_trips(scene: Scene, person, rooms: dict[str, str], n: int) -> dict:
+    results = {}
+    for name, texts in COMMANDS.items():
+        times = {"bot": [], "echo": []}
+        for i in range(n):
+            for who in ("bot", "echo"):
+                text = texts[i % len(texts)]
+                times[who].append(await timed_ask(person, rooms[who], text))
+        results[name] = {who: summary(values) for who, values in times.items()}
+        results[name]["ratio_median"] = (
+            results[name]["bot"]["median_ms"] / results[name]["echo"]["median_ms"]
+        )
+        results[name]["samples"] = {
+            who: [v * 1000 for v in values] for who, values in times.items()
+        }
+    return results
+
+
+async def cold_start(scene: Scene, person, rooms: dict[str, str]) -> dict:
+    """Process start to first reply, with the store and database of the earlier run."""
+    times = {}
+    for who, start in (("bot", scene.start_bot), ("echo", scene.start_echo)):
+        scene.stop(who)
+        await asyncio.sleep(1)
+        started = time.perf_counter()
+        start()
+        await person.ask(rooms[who], "!whoami", within=60)
+        times[who] = time.perf_counter() - started
+    return {"bot_s": times["bot"], "echo_s": times["echo"]}
+
+
+async def main(n: int) -> None:
+    async with Scene() as scene:
+        bot, echo = scene.start_bot(), scene.start_echo()
+        person = await scene.person(scene.ncpoc_accounts[0])
+        rooms = {
+            "bot": await scene.room_with(person, scene.bot_account.user_id, alias="rcc"),
+            "echo": await scene.room_with(person, scene.echo_account.user_id),
+        }
+        for who in ("bot", "echo"):  # warm up: key exchange, first megolm sessions
+            for _ in range(5):
+                await timed_ask(person, rooms[who], "!whoami")
+        idle = {"bot_mb": rss_mb(bot.pid), "echo_mb": rss_mb(echo.pid)}
+        trips = await round_trips(scene, person, rooms, n)
+        after = {
+            "bot_mb": rss_mb(scene.processes["bot"].pid),
+            "echo_mb": rss_mb(scene.processes["echo"].pid),
+        }
+        cold = await cold_start(scene, person, rooms)
+    print(f"{'command':12} {'who':5} {'min':>8} {'median':>8} {'p95':>8}  ratio (median)")
+    for name, r in trips.items():
+        for who in ("bot", "echo"):
+            s = r[who]
+            ratio = f"{r['ratio_median']:.2f}x" if who == "bot" else ""
+            print(
+                f"{name:12} {who:5} {s['min_ms']:7.1f}ms {s['median_ms']:7.1f}ms "
+                f"{s['p95_ms']:7.1f}ms  {ratio}"
+            )
+    print(
+        f"memory idle: bot {idle['bot_mb']:.0f} MB, echo {idle['echo_mb']:.0f} MB; after "
+        f"the runs: bot {after['bot_mb']:.0f} MB, echo {after['echo_mb']:.0f} MB "
+        f"({after['bot_mb'] / after['echo_mb']:.2f}x)"
+    )
+    print(f"cold start to first reply: bot {cold['bot_s']:.2f}s, echo {cold['echo_s']:.2f}s")
+    write_result(
+        "roundtrip",
+        {
+            "machine": machine(),
+            "n": n,
+            "round_trips": trips,
+            "memory_idle": idle,
+            "memory_after": after,
+            "cold_start": cold,
+        },
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200)
+    asyncio.run(main(parser.parse_args().n))

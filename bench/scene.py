@@ -1,0 +1,176 @@
+"""A benchmark scene: its own Synapse, the bot and the echo bot as processes, real clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.devclient import Person
+from bot.devserver import Synapse, environment_without_proxies, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Scene:
+    def __init__(self, *, ncpocs: int = 1, open_dms: bool = False) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="rcc-bench-"))
+        self.hs = Synapse(self.tmp / "synapse", server_name="bench.test")
+        self.ncpocs, self.open_dms = ncpocs, open_dms
+        self.people: list[Person] = []
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.bot_env: dict[str, str] = {}
+
+    async def __aenter__(self) -> Scene:
+        await asyncio.to_thread(self.hs.start)
+        self.bot_account = self.hs.register("rccbot", "bot-password")
+        self.echo_account = self.hs.register("echo", "echo-password")
+        self.chair_account = self.hs.register("chair", "chair-password")
+        self.ncpoc_accounts = [self.hs.register(f"ncpoc{n}", "pw") for n in range(self.ncpocs)]
+        for account in (
+            self.bot_account,
+            self.echo_account,
+            self.chair_account,
+            *self.ncpoc_accounts,
+        ):
+            self.hs.unlimit(account.user_id)
+        self.write_config()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for person in self.people:
+            await person.stop()
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        await asyncio.to_thread(self.hs.stop)
+
+    def write_config(self) -> None:
+        from commands.reference import load_countries
+
+        codes = [c.code for c in load_countries()]
+        roster = f'[[roster]]\nuser_id = "{self.chair_account.user_id}"\nrole = "chair"\n'
+        for n, account in enumerate(self.ncpoc_accounts):
+            code = codes[n % len(codes)]
+            roster += f'[[roster]]\nuser_id = "{account.user_id}"\nrole = "ncpoc"\n'
+            roster += f'country = "{code}"\n'
+        limit = max(2, (self.ncpocs + len(codes) - 1) // len(codes))
+        self.config = self.tmp / "config.toml"
+        self.config.write_text(f"""
+[matrix]
+homeserver = "{self.hs.url}"
+user_id = "{self.bot_account.user_id}"
+password = "bot-password"
+store_path = "{self.tmp / "store"}"
+[storage]
+url = "sqlite+aiosqlite:///{self.tmp / "rcc.db"}"
+[committee]
+timezone = "America/Port_of_Spain"
+rcc_room = "#rcc:bench.test"
+steering_room = "#steering:bench.test"
+max_ncpocs_per_country = {min(limit, 10)}
+[broadcast]
+open_dms_at_start = {"true" if self.open_dms else "false"}
+[bot]
+log_level = "INFO"
+{roster}
+""")
+
+    def start_bot(self) -> subprocess.Popen:
+        script = Path(sys.executable).with_name("rcc-bot")
+        log = (self.tmp / "bot.log").open("ab")
+        self.processes["bot"] = subprocess.Popen(
+            [script, "run", "--config", self.config],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment_without_proxies(),
+            cwd=self.tmp,
+        )
+        return self.processes["bot"]
+
+    def start_echo(self) -> subprocess.Popen:
+        log = (self.tmp / "echo.log").open("ab")
+        self.processes["echo"] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.echo",
+                "--homeserver",
+                self.hs.url,
+                "--user",
+                self.echo_account.user_id,
+                "--password",
+                "echo-password",
+                "--store",
+                self.tmp / "echo-store",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment_without_proxies(),
+            cwd=ROOT,
+        )
+        return self.processes["echo"]
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGTERM)
+        process.wait(15)
+
+    async def person(self, account) -> Person:
+        someone = Person(self.hs, account, self.tmp / f"client-{account.localpart}")
+        await someone.start()
+        self.people.append(someone)
+        return someone
+
+    async def room_with(self, owner: Person, bot_id: str, members=(), alias=None) -> str:
+        """A room owned by `owner` with a bot and members, everyone seeing everyone."""
+        room = await owner.create_room(invite=[bot_id, *(m.user_id for m in members)], alias=alias)
+        for member in members:
+            await wait_for(lambda m=member: room in m.client.invited_rooms, 30)
+            await member.join(room)
+        everyone = [owner, *members]
+        for viewer in everyone:
+            for user in [bot_id, *(p.user_id for p in everyone)]:
+                await viewer.wait_member(room, user, 60)
+        return room
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "n": len(values),
+        "min_ms": min(values) * 1000,
+        "median_ms": percentile(values, 0.5) * 1000,
+        "p95_ms": percentile(values, 0.95) * 1000,
+    }
+
+
+async def timed_ask(person: Person, room: str, text: str, within: float = 30) -> float:
+    started = time.perf_counter()
+    await person.ask(room, text, within=within)
+    return time.perf_counter() - started
+
+
+__all__ = ["Scene", "os", "rss_mb", "summary", "timed_ask"]
