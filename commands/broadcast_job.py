@@ -42,17 +42,22 @@ async def deliver_broadcast(jobs: Jobs, broadcast_id: int) -> datetime | None:
 
 
 async def _deliver(jobs: Jobs, target, recipients, now: datetime) -> bool:
-    """A DM for each recipient without one; False when someone's DM could not be opened."""
+    """A DM for each recipient without one; False when someone's DM could not be opened.
+
+    All DMs are written in one transaction with a constant number of statements, so the
+    first of them leaves as soon as possible however many recipients there are.
+    """
     rooms = {r.user_id: await jobs.direct_room(r.user_id) for r in recipients}
     async with jobs.db.unit() as store:
-        for stale in recipients:
-            recipient = await store.broadcasts.recipient(target.id, stale.user_id)
-            room = rooms[stale.user_id]
-            if recipient is None or recipient.dm_outbox_id is not None or room is None:
-                continue
+        deliveries = []
+        for recipient in await store.broadcasts.recipients(target.id):
+            room = rooms.get(recipient.user_id)
+            if recipient.dm_outbox_id is not None or room is None:
+                continue  # delivered by another run of this job, or unreachable for now
             view = announcement(None, target, [recipient.user_id], personal=recipient.user_id)
             row = await jobs.post(store, Reply(view, (recipient.user_id,), room, ref=ref(target)))
-            await store.broadcasts.delivered(recipient, room, row)
+            deliveries.append((recipient, room, row))
+        await store.broadcasts.delivered(deliveries)
     return all(rooms.values())
 
 

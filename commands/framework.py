@@ -331,6 +331,8 @@ class Jobs:
     env: ParseEnv
     settings: Settings
     direct_room: Callable[[str], Awaitable[str | None]]
-    post: Callable[[Stores, Reply], Awaitable[int | None]]  # returns the outbox ID
+    # Returns the outbox row, whose ID is set at the unit's next flush (rows written together
+    # are inserted together).
+    post: Callable[[Stores, Reply], Awaitable[Any]]
     room: Callable[[str], Awaitable[str | None]]  # "rcc" or "steering" -> room ID
     started_at: datetime = NEVER  # rounds that fell due before it were missed (bot down)

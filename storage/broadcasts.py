@@ -83,8 +83,13 @@ class BroadcastStore:
         )
         return await self._s.scalar(query)
 
-    async def delivered(self, recipient: BroadcastRecipient, room_id: str, outbox_id: int) -> None:
-        recipient.dm_room, recipient.dm_outbox_id = room_id, outbox_id
+    async def delivered(
+        self, deliveries: list[tuple[BroadcastRecipient, str, OutboxMessage]]
+    ) -> None:
+        """Link recipients to their DMs: (recipient, DM room, outbox row just written)."""
+        await self._s.flush()  # the outbox rows get their IDs, inserted in one statement
+        for recipient, room_id, message in deliveries:
+            recipient.dm_room, recipient.dm_outbox_id = room_id, message.id
         await self._s.flush()
 
     async def acknowledge(

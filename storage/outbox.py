@@ -28,8 +28,13 @@ class OutboxStore:
         event_type: str = "m.room.message",
         kind: str = "message",
         ref: str | None = None,
+        flush: bool = True,
     ) -> OutboxMessage:
-        """Queue one message; its transaction ID is fixed here, once."""
+        """Queue one message; its transaction ID is fixed here, once.
+
+        With `flush=False` the row gets its ID at the unit's next flush: many rows written
+        together then go to the database as one statement.
+        """
         message = OutboxMessage(
             txn_id=f"rcc.{uuid.uuid4().hex}",
             room_id=room_id,
@@ -40,7 +45,8 @@ class OutboxStore:
             created_at=now,
         )
         self._s.add(message)
-        await self._s.flush()
+        if flush:
+            await self._s.flush()
         return message
 
     async def pending(self, *, limit: int = 100) -> list[OutboxMessage]:
@@ -87,4 +93,9 @@ class OutboxStore:
         query = select(OutboxMessage).where(
             OutboxMessage.room_id == room_id, OutboxMessage.state == SENT
         )
+        return list(await self._s.scalars(query.order_by(OutboxMessage.id)))
+
+    async def sent_for(self, ref: str) -> list[OutboxMessage]:
+        """Every message already sent for one record, e.g. all deliveries of "broadcast:3"."""
+        query = select(OutboxMessage).where(OutboxMessage.ref == ref, OutboxMessage.state == SENT)
         return list(await self._s.scalars(query.order_by(OutboxMessage.id)))

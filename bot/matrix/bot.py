@@ -31,6 +31,7 @@ from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError
 from bot.scheduler import Scheduler
 from commands.framework import Jobs, Reply
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -198,10 +199,10 @@ class MatrixBot:
     async def _start_scheduler(self) -> None:
         """Timers start once the rooms are known: reminders may need to open DMs."""
 
-        async def post(store, reply: Reply) -> int:
+        async def post(store, reply: Reply) -> OutboxMessage:
             message = self.app.renderer.render(reply.content)
             out = Outgoing(reply.room_id, message, None, reply.mentions, reply.files, reply.ref)
-            return (await enqueue(store, out, now=self.app.clock()))[0].id
+            return (await enqueue(store, out, now=self.app.clock(), flush=False))[0]
 
         jobs = Jobs(
             db=self.app.db,

@@ -32,7 +32,12 @@ def notice(
 
 
 async def enqueue(
-    store: Stores, out: Outgoing, *, now: datetime, also_mention: Iterable[str] = ()
+    store: Stores,
+    out: Outgoing,
+    *,
+    now: datetime,
+    also_mention: Iterable[str] = (),
+    flush: bool = True,
 ) -> list[OutboxMessage]:
     """Put one rendered message, and its files, in the outbox in the caller's transaction.
 
@@ -41,12 +46,14 @@ async def enqueue(
     """
     mentions = [*out.mentions, *also_mention]
     content = notice(out.message, in_reply_to=out.in_reply_to, mentions=mentions)
-    row = await store.outbox.enqueue(room_id=out.room_id, content=content, now=now, ref=out.ref)
+    row = await store.outbox.enqueue(
+        room_id=out.room_id, content=content, now=now, ref=out.ref, flush=flush
+    )
     rows = [row]
     for spec in out.files:
         rows.append(
             await store.outbox.enqueue(
-                room_id=out.room_id, content=asdict(spec), now=now, kind="file"
+                room_id=out.room_id, content=asdict(spec), now=now, kind="file", flush=flush
             )
         )
     return rows

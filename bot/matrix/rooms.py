@@ -51,6 +51,7 @@ class RoomDirectory:
         self._unresolved: dict[str, float] = {}  # alias -> when resolving last failed
         self.known: dict[str, str] = {}  # "rcc"/"steering" -> room ID, shared with commands
         self._locks: dict[str, asyncio.Lock] = {}
+        self._directs: dict[str, str] = {}  # user ID -> DM room ID, as stored (read once)
 
     async def named(self, name: str) -> str | None:
         """The room ID of the RCC ("rcc") or Steering Committee ("steering") room."""
@@ -126,14 +127,18 @@ class RoomDirectory:
         One at a time per user, so two jobs never open two rooms with the same person.
         """
         async with self._locks.setdefault(user_id, asyncio.Lock()):
-            async with self.db.unit(write=False) as store:
-                known = await store.rooms.direct_room(user_id)
+            known = self._directs.get(user_id)
+            if known is None:
+                async with self.db.unit(write=False) as store:
+                    known = await store.rooms.direct_room(user_id)
             if known is not None and known in self.client.rooms:
+                self._directs[user_id] = known
                 return known
             room_id = await self._create_direct(user_id)
             if room_id is not None:
                 async with self.db.unit() as store:
                     await store.rooms.set_direct_room(user_id, room_id, now=self.clock())
+                self._directs[user_id] = room_id
             return room_id
 
     async def _create_direct(self, user_id: str) -> str | None:
