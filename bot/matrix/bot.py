@@ -157,7 +157,9 @@ class MatrixBot:
             return wait
         delay = backoff.next_delay()
         if not isinstance(response, Exception):
-            log.warning("sync failed: %s; retrying in %.1fs", response.status_code, delay)
+            transport = getattr(response, "transport_response", None)
+            status = response.status_code or getattr(transport, "status", None)
+            log.warning("sync failed: %s; retrying in %.1fs", status, delay)
         return delay
 
     async def _after_sync(self, response: SyncResponse, since: str | None, first_ever: bool):

@@ -43,10 +43,13 @@ class _Rejected(Exception):
 
 
 class RateGate:
-    """Shared by all sends: after a 429, sends go one at a time until the limit is behind us.
+    """Shared by all sends: after a 429 or a failing homeserver, sends go one at a time
+    until the trouble is behind us.
 
     Without it every concurrent send waits out its own Retry-After and they all retry
-    together, so each round one gets through and the others are refused again.
+    together, so each round one gets through and the others are refused again; and while
+    the homeserver is down, every pending message would knock on its own schedule. With it,
+    the whole sender backs off as one: about one request a second at first, then fewer.
     """
 
     CALM_AFTER = 5  # consecutive successes before sends run in parallel again
@@ -55,6 +58,7 @@ class RateGate:
         self._lock = asyncio.Lock()
         self._open_at = 0.0
         self._calm = self.CALM_AFTER
+        self._backoff = Backoff()
 
     @contextlib.asynccontextmanager
     async def passage(self):
@@ -71,8 +75,15 @@ class RateGate:
         self._calm = 0
         self._open_at = max(self._open_at, time.monotonic() + seconds)
 
+    def failed(self) -> float:
+        """The homeserver failed a send (5xx, network): every send waits; returns how long."""
+        delay = self._backoff.next_delay()
+        self.limited(delay)
+        return delay
+
     def passed(self) -> None:
         self._calm += 1
+        self._backoff.reset()
 
 
 class Sender:
@@ -164,7 +175,11 @@ class Sender:
                         tx_id=message.txn_id,
                         ignore_unverified_devices=True,
                     )
-            except (aiohttp.ClientError, TimeoutError, OSError, LocalProtocolError) as exc:
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                delay = self.gate.failed()  # the gate holds every send, this one included
+                await self._retry(message, type(exc).__name__, delay, wait=False)
+                continue
+            except LocalProtocolError as exc:  # a local state nio may get out of by itself
                 await self._retry(message, type(exc).__name__, backoff.next_delay())
                 continue
             except _Rejected as exc:
@@ -181,11 +196,12 @@ class Sender:
                 return
             wait = retry_after(response)
             if wait is not None:
-                self.gate.limited(wait)  # the gate holds every send, this one included
-                await self._retry(message, str(response.status_code), 0)
+                self.gate.limited(wait)
+                await self._retry(message, str(response.status_code), wait, wait=False)
                 continue
             if is_transient(response):
-                await self._retry(message, str(response.status_code), backoff.next_delay())
+                delay = self.gate.failed()
+                await self._retry(message, str(response.status_code), delay, wait=False)
                 continue
             await self._fail(message, f"{response.status_code}: {response.message}")
             return
@@ -245,11 +261,15 @@ class Sender:
             waited += 0.1
         return self.client.rooms.get(room_id)
 
-    async def _retry(self, message: OutboxMessage, error: str, delay: float) -> None:
+    async def _retry(
+        self, message: OutboxMessage, error: str, delay: float, *, wait: bool = True
+    ) -> None:
+        """Note a failed attempt; then wait here, or (wait=False) at the gate with the rest."""
         log.warning("send of %s failed (%s); retrying in %.1fs", message.txn_id, error, delay)
         async with self.db.unit() as store:
             await store.outbox.note_attempt(message.id, error=error)
-        await asyncio.sleep(delay)
+        if wait:
+            await asyncio.sleep(delay)
 
     async def _fail(self, message: OutboxMessage, error: str) -> None:
         log.error("message %s to %s rejected: %s", message.txn_id, message.room_id, error)
