@@ -1,37 +1,19 @@
-"""Outages, undecryptable events and direct messages, through a real Synapse."""
+"""Undecryptable events and direct messages, through a real Synapse.
+
+Outages, late keys and kills are in test_faults.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
-from nio import ToDeviceMessage
 
 from bot.devserver import wait_for
 from bot.matrix.content import notice
 from bot.rendering import plain
 
 pytestmark = pytest.mark.synapse
-
-
-async def test_homeserver_outage_bounded_retries_and_recovery(world):
-    chair = await world.person("chair", "chair")
-    runtime = await world.start_bot()
-    room = await world.rcc_room(chair, [])
-    await chair.ask(room, "!whoami")
-    before = runtime.bot.requests
-    world.hs.stop()
-    outage = 10.0
-    await asyncio.sleep(outage)
-    during = runtime.bot.requests - before
-    world.hs.start()
-    back = time.monotonic()
-    assert 2 <= during <= outage + 1, f"{during} sync requests in {outage}s of outage"
-    assert runtime.bot.sync_errors >= 2
-    reply = await chair.ask(room, "!whoami", within=40)
-    assert "RCC chair" in reply.body
-    assert time.monotonic() - back < 20
 
 
 async def test_undecryptable_command_is_reported_once(world):
@@ -81,37 +63,3 @@ async def test_bot_opens_an_encrypted_dm(world):
     # A command in the DM is answered there.
     reply = await jm.ask(dm, "!whoami")
     assert "NCPOC for Jamaica" in reply.body
-
-
-async def test_command_runs_once_when_its_key_arrives_late(world):
-    chair = await world.person("chair", "chair")
-    runtime = await world.start_bot()
-    room = await world.rcc_room(chair, [])
-    await chair.ask(room, "!whoami")
-    olm = chair.client.olm
-    device = chair.client.device_store[world.bot_id][runtime.client.device_id]
-    # A fresh key session the bot's device is left out of; its key is kept at index 0.
-    chair.client.blacklist_device(device)
-    olm.outbound_group_sessions.pop(room, None)
-    olm.create_outbound_group_session(room)
-    session = olm.outbound_group_sessions[room]
-    key = {
-        "algorithm": "m.megolm.v1.aes-sha2",
-        "room_id": room,
-        "session_id": session.id,
-        "session_key": session.session_key,
-    }
-    command = await chair.say(room, "!roster add @latekey:rcc.test role=steering")
-    await wait_for(lambda: runtime.bot.inbox.pending_undecrypted == 1)
-    await asyncio.sleep(2)
-    assert chair.replies_to(command) == []
-    # The key reaches the bot late, as a to-device message like any room key.
-    payload = olm._olm_encrypt(olm.session_store.get(device.curve25519), device, "m.room_key", key)
-    await chair.client.to_device(
-        ToDeviceMessage("m.room.encrypted", world.bot_id, device.id, payload)
-    )
-    reply = await chair.reply_to(command, within=30)
-    assert "Added @latekey:rcc.test" in reply.body
-    await asyncio.sleep(1.5)
-    assert len(chair.replies_to(command)) == 1
-    assert runtime.bot.inbox.pending_undecrypted == 0

@@ -83,26 +83,6 @@ async def test_sigkill_between_command_and_reply(world, point):
     assert [(a.action, a.outcome) for a in audits] == [("roster add", "accepted")]
 
 
-async def test_gap_larger_than_one_sync_is_filled(world):
-    chair = await world.person("chair", "chair")
-    await world.start_bot()
-    room = await world.rcc_room(chair, [])
-    await chair.ask(room, "!whoami")
-    await world.stop_bot()
-    commands = []
-    for n in range(160):
-        if n in (3, 80, 150):
-            commands.append(await chair.say(room, f"!roster add @gap{n}:rcc.test role=steering"))
-        else:
-            await chair.say(room, f"chatter {n}")
-    runtime = await world.start_bot()
-    for command in commands:
-        await chair.reply_to(command, within=30)
-    await settle()
-    assert all(len(chair.replies_to(c)) == 1 for c in commands)
-    assert runtime.bot.inbox.handled == 3
-
-
 async def test_outbox_resend_uses_the_same_transaction(world):
     chair = await world.person("chair", "chair")
     runtime = await world.start_bot()

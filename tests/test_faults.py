@@ -1,0 +1,262 @@
+"""Fault injection through a real Synapse: kills, outages, gaps, late keys, hostile input.
+
+Run alone with `make test-faults` (pytest -m faults). Set RCC_FAULT_SEED to replay a run of
+the random kills; the seed in use is printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sqlite3
+import time
+
+import pytest
+from nio import ToDeviceMessage
+
+from bot.devserver import wait_for
+from storage.models import AuditEntry, ProcessedEvent, RosterEntry
+from tests.htmlcheck import html_problems
+from tests.proxy import FlakyProxy
+from tests.test_e2e_restarts import rows, settle
+
+pytestmark = [pytest.mark.synapse, pytest.mark.faults]
+
+KILLS = int(os.environ.get("RCC_FAULT_KILLS", "50"))
+OUTAGE = 30.0
+
+
+def count_requests(client) -> list[float]:
+    """Every HTTP request the bot's client makes from now on (monotonic times)."""
+    times: list[float] = []
+    send = client.send
+
+    async def counted(*args, **kwargs):
+        times.append(time.monotonic())
+        return await send(*args, **kwargs)
+
+    client.send = counted
+    return times
+
+
+async def exactly_once(world, chair, commands: list[str], users: list[str]) -> None:
+    """Each command answered once, its roster row written once, its audit entry once."""
+    for command in commands:
+        await chair.reply_to(command, within=120)
+    await settle(2)
+    twice = [c for c in commands if len(chair.replies_to(c)) != 1]
+    assert not twice, f"{len(twice)} commands not answered exactly once"
+    added = await rows(world, RosterEntry, RosterEntry.user_id.in_(users))
+    assert sorted(r.user_id for r in added) == sorted(users)
+    audits = await rows(world, AuditEntry, AuditEntry.event_id.in_(commands))
+    assert sorted(a.event_id for a in audits) == sorted(commands)
+    assert {(a.action, a.outcome) for a in audits} == {("roster add", "accepted")}
+
+
+async def test_sigkill_at_random_points_during_a_command_stream(world):
+    seed = int(os.environ.get("RCC_FAULT_SEED", time.time_ns() % 1_000_000))
+    print(f"RCC_FAULT_SEED={seed}")
+    rng = random.Random(seed)
+    chair = await world.person("chair", "chair")
+    world.spawn_bot()
+    room = await world.rcc_room(chair, [])
+    await chair.ask(room, "!whoami", within=60)
+    commands, users = [], []
+    streaming = True
+
+    async def stream() -> None:
+        while streaming:
+            user = f"@kill{len(users)}-{world.tag}:rcc.test"
+            users.append(user)
+            commands.append(await chair.say(room, f"!roster add {user} role=steering"))
+            await asyncio.sleep(rng.uniform(0.05, 0.8))
+
+    streamer = asyncio.create_task(stream())
+    for _ in range(KILLS):
+        # From just after exec (imports, migrations check, login) to well into syncing.
+        await asyncio.sleep(rng.uniform(0.1, 2.5))
+        world.kill_bot()
+        world.spawn_bot()
+    streaming = False
+    await streamer
+    await exactly_once(world, chair, commands, users)
+    await chair.ask(room, "!whoami", within=60)
+    world.kill_bot()
+    with sqlite3.connect(world.tmp / "rcc.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        seen = db.execute("SELECT count(*) FROM processed_event").fetchone()[0]
+    assert seen >= len(commands)
+    busy = runs_that_handled_commands(world.tmp / "bot.log")
+    assert busy >= KILLS // 3, f"only {busy} of {KILLS + 1} runs got as far as a command"
+    print(f"{KILLS} kills, {busy} of them mid-stream; {len(commands)} commands, each once")
+
+
+def runs_that_handled_commands(log) -> int:
+    """How many of the bot's runs accepted at least one command before they ended."""
+    runs = log.read_text(errors="replace").split("bot.runner: running as")[1:]
+    return sum(1 for run in runs if " accepted" in run)
+
+
+async def test_homeserver_stopped_for_30s(world):
+    chair = await world.person("chair", "chair")
+    runtime = await world.start_bot()
+    room = await world.rcc_room(chair, [])
+    await chair.ask(room, "!whoami")
+    requests = count_requests(runtime.client)
+    user = f"@stopped-{world.tag}:rcc.test"
+    command = await chair.say(room, f"!roster add {user} role=steering")
+    await asyncio.to_thread(world.hs.stop)
+    down = time.monotonic()
+    await asyncio.sleep(OUTAGE)
+    during = [t for t in requests if down <= t < down + OUTAGE]
+    await asyncio.to_thread(world.hs.start)
+    back = time.monotonic()
+    assert len(during) <= OUTAGE * 1.1, f"{len(during)} requests in {OUTAGE:.0f}s of outage"
+    await wait_for(lambda: runtime.bot.last_sync > back, 10, interval=0.1)
+    recovered = runtime.bot.last_sync - back
+    assert recovered <= 10
+    await exactly_once(world, chair, [command], [user])
+    print(f"{len(during)} requests while down; syncing again {recovered:.1f}s after return")
+
+
+async def test_homeserver_answering_502_for_30s(world):
+    proxy = FlakyProxy(world.hs.url)
+    await proxy.start()
+    try:
+        world.homeserver = proxy.url
+        chair = await world.person("chair", "chair")
+        runtime = await world.start_bot()
+        room = await world.rcc_room(chair, [])
+        await chair.ask(room, "!whoami")
+        proxy.fail(True)
+        down = time.monotonic()
+        commands, users = [], []
+        for n in range(3):  # sent meanwhile, straight to Synapse
+            users.append(f"@gateway{n}-{world.tag}:rcc.test")
+            commands.append(await chair.say(room, f"!roster add {users[-1]} role=steering"))
+            await asyncio.sleep(5)
+        await asyncio.sleep(OUTAGE - (time.monotonic() - down))
+        proxy.fail(False)
+        back = time.monotonic()
+        during = proxy.between(down, back)
+        assert {status for _, _, status in during} == {502}
+        assert len(during) <= OUTAGE * 1.1, f"{len(during)} requests in {OUTAGE:.0f}s of 502s"
+        await wait_for(lambda: runtime.bot.last_sync > back, 10, interval=0.1)
+        recovered = runtime.bot.last_sync - back
+        assert recovered <= 10
+        await exactly_once(world, chair, commands, users)
+        print(f"{len(during)} requests during the 502s; syncing {recovered:.1f}s after")
+    finally:
+        await world.stop_bot()
+        await proxy.stop()
+
+
+async def test_offline_gap_of_200_messages_with_5_commands(world):
+    chair = await world.person("chair", "chair")
+    await world.start_bot()
+    room = await world.rcc_room(chair, [])
+    await chair.ask(room, "!whoami")
+    await world.stop_bot()
+    commands, users = [], []
+    for n in range(200):
+        if n in (0, 41, 99, 150, 199):
+            users.append(f"@gap{n}-{world.tag}:rcc.test")
+            commands.append(await chair.say(room, f"!roster add {users[-1]} role=steering"))
+        else:
+            await chair.say(room, f"chatter {n}")
+    runtime = await world.start_bot()
+    await exactly_once(world, chair, commands, users)
+    assert runtime.bot.inbox.handled == 5
+
+
+async def test_command_runs_once_when_its_key_arrives_20s_late(world):
+    chair = await world.person("chair", "chair")
+    runtime = await world.start_bot()
+    room = await world.rcc_room(chair, [])
+    await chair.ask(room, "!whoami")
+    olm = chair.client.olm
+    device = chair.client.device_store[world.bot_id][runtime.client.device_id]
+    # A fresh key session the bot's device is left out of; its key is kept at index 0.
+    chair.client.blacklist_device(device)
+    olm.outbound_group_sessions.pop(room, None)
+    olm.create_outbound_group_session(room)
+    session = olm.outbound_group_sessions[room]
+    key = {
+        "algorithm": "m.megolm.v1.aes-sha2",
+        "room_id": room,
+        "session_id": session.id,
+        "session_key": session.session_key,
+    }
+    user = f"@latekey-{world.tag}:rcc.test"
+    command = await chair.say(room, f"!roster add {user} role=steering")
+    await wait_for(lambda: runtime.bot.inbox.pending_undecrypted == 1)
+    await asyncio.sleep(20)
+    assert chair.replies_to(command) == [], "no error reply while the key may still come"
+    # The key reaches the bot late, as a to-device message like any room key.
+    payload = olm._olm_encrypt(olm.session_store.get(device.curve25519), device, "m.room_key", key)
+    await chair.client.to_device(
+        ToDeviceMessage("m.room.encrypted", world.bot_id, device.id, payload)
+    )
+    await exactly_once(world, chair, [command], [user])
+    assert runtime.bot.inbox.pending_undecrypted == 0
+
+
+HOSTILE = [
+    '!incident new severity=high tlp=amber <script>alert("x")</script> title',
+    "!lesson add <img src=x onerror=alert(1)> [click](javascript:alert(1))",
+    '!resource add kind=tool <a href="javascript:alert(1)">x</a> "unterminated',
+    "!status set " + "[" * 200 + "]" * 200,
+    "!whoami " + "\u202e\u0000" + "𝕏" * 1500,
+    "!broadcast severity=high <iframe src=https://evil.example></iframe>",
+]
+
+
+async def test_hostile_input_through_synapse(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    await world.start_bot()
+    room = await world.rcc_room(chair, [jm])
+    await chair.ask(room, "!whoami")
+    for body in HOSTILE:
+        reply = await jm.ask(room, body, within=30)
+        html = reply.source["content"].get("formatted_body", "")
+        assert html_problems(html) == [], (body, html)
+    # An edit of an old command is not a new command.
+    old = await chair.say(room, "!whoami")
+    await chair.reply_to(old)
+    edit = {
+        "msgtype": "m.text",
+        "body": f" * !roster add @edited-{world.tag}:rcc.test role=steering",
+        "m.new_content": {
+            "msgtype": "m.text",
+            "body": f"!roster add @edited-{world.tag}:rcc.test role=steering",
+        },
+        "m.relates_to": {"rel_type": "m.replace", "event_id": old},
+    }
+    edited = await chair.say(room, "", content=edit)
+    await chair.ask(room, "!whoami")
+    await settle()
+    assert chair.replies_to(edited) == []
+    assert len(chair.replies_to(old)) == 1
+    assert await rows(world, RosterEntry, RosterEntry.user_id.like("@edited-%")) == []
+
+
+async def test_a_stranger_with_the_chairs_name_is_refused_and_audited(world):
+    chair = await world.person("chair", "chair")
+    spoof = await world.person("spoof")  # not on the roster
+    await chair.client.set_displayname("RCC Chair")
+    await spoof.client.set_displayname("RCC Chair")
+    runtime = await world.start_bot()
+    room = await world.rcc_room(chair, [spoof])
+    await chair.ask(room, "!whoami")
+    command = await spoof.say(room, "!broadcast severity=high Evacuate the data centre")
+    reply = await spoof.reply_to(command)
+    assert "not on the roster" in reply.body
+    await settle()
+    async with runtime.app.db.unit(write=False) as store:
+        assert await store.broadcasts.get(1) is None
+    (audit,) = await rows(world, AuditEntry, AuditEntry.event_id == command)
+    assert (audit.actor, audit.outcome) == (spoof.user_id, "refused")
+    seen = await rows(world, ProcessedEvent, ProcessedEvent.event_id == command)
+    assert len(seen) == 1

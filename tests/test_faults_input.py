@@ -1,0 +1,154 @@
+"""Hostile input through the dispatcher and every command, driven by hypothesis.
+
+No crash, a clear answer, no HTML outside the Matrix allow-list, and nothing stored when the
+input is refused or rejected. The same input reaches the bot through Synapse in
+test_faults.py::test_hostile_input_through_synapse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from bot.matrix.sender import RateGate
+from tests.helpers import ADMIN, CHAIR, JM1, OUTSIDER, STEERING, TT1, say
+from tests.htmlcheck import html_problems
+
+pytestmark = pytest.mark.faults
+
+DOMAIN_TABLES = (
+    "roster",
+    "status_update",
+    "status_note",
+    "report",
+    "incident",
+    "incident_update",
+    "lesson",
+    "resource",
+    "deadline",
+    "broadcast",
+    "broadcast_recipient",
+)
+
+FRAGMENTS = [
+    "severity=high",
+    "severity=",
+    "tlp=red",
+    "tlp=amber+strict",
+    "tlp=",
+    "countries=JM,TT",
+    "countries=,,",
+    "country=XX",
+    "standard=",
+    "state=done",
+    "role=chair",
+    "kind=tool",
+    "period=2026-Q4",
+    "due=2026-12-01",
+    "exercise=yes",
+    '"',
+    "'",
+    "“quoted”",
+    "=",
+    "x=y=z",
+    "@user:test.org",
+    "@a<b>:test.org",
+    "INC-1",
+    "BC-1",
+    "INC-99999999999999999999",
+    "<script>alert(1)</script>",
+    '<a href="javascript:alert(1)">x</a>',
+    "[x](javascript:alert(1))",
+    "<img src=x onerror=alert(1)>",
+    "<iframe src=//evil.example>",
+    "javascript:alert(1)",
+    "&lt;b&gt;",
+    "\u202e",
+    "\u0000",
+    "\U0001d54f",
+    "\n",
+    "> <@chair:test.org> !broadcast severity=high old\n\n",
+    "[" * 200 + "]" * 200,
+    "(" * 200,
+    "<b>" * 200,
+    "A" * 20000,
+]
+
+
+def command_names() -> list[str]:
+    from commands import all_routers
+    from commands.parsing import Registry
+
+    return sorted({c.name for c in Registry(all_routers()).commands})
+
+
+@st.composite
+def hostile(draw) -> str:
+    name = draw(st.sampled_from(command_names()))
+    parts = draw(st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=40)), max_size=8))
+    prefix = draw(st.sampled_from(["", "", "> quoted fallback\n\n", "  "]))
+    return f"{prefix}!{name} " + " ".join(parts)
+
+
+async def domain_rows(app) -> dict[str, int]:
+    query = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in DOMAIN_TABLES)
+    async with app.db.unit(write=False) as store:
+        return dict((await store._session.execute(text(query))).all())
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=hostile(), sender=st.sampled_from([CHAIR, JM1, TT1, STEERING, ADMIN, OUTSIDER]))
+async def test_hostile_commands_are_answered_clearly_and_store_nothing_when_rejected(
+    app, body, sender
+):
+    before = await domain_rows(app)
+    outcome = await say(app, sender, body)
+    if outcome is None:  # not a command at all (e.g. a quote with nothing after it)
+        assert await domain_rows(app) == before
+        return
+    assert outcome.outcome != "failed", (body, outcome.detail)
+    assert outcome.replies, "every command gets an answer"
+    for reply in outcome.replies:
+        assert reply.message.body.strip()
+        assert "Traceback" not in reply.message.body
+        assert html_problems(reply.message.html) == [], (body, reply.message.html)
+    if outcome.outcome != "accepted":
+        assert await domain_rows(app) == before, (body, outcome.outcome)
+
+
+async def test_a_huge_body_is_refused_without_being_parsed(app):
+    started = time.perf_counter()
+    outcome = await say(app, CHAIR, "!incident new severity=high tlp=red " + "x" * 1_000_000)
+    assert outcome.outcome in ("invalid", "refused")
+    assert time.perf_counter() - started < 5
+
+
+def test_the_html_checker_catches_what_it_must():
+    assert html_problems("<p>fine <b>bold</b> <a href='https://x.org'>link</a></p>") == []
+    assert html_problems("<script>x</script>")
+    assert html_problems('<a href="javascript:alert(1)">x</a>')
+    assert html_problems('<img src="x" onerror="alert(1)">')
+    assert html_problems("<iframe></iframe>")
+
+
+async def test_a_failing_homeserver_holds_every_send_at_the_gate():
+    gate = RateGate()
+    delay = gate.failed()
+    assert 1.0 <= delay <= 1.3
+    started = time.monotonic()
+    async with gate.passage():
+        waited = time.monotonic() - started
+    assert waited >= delay - 0.05, "sends wait out the failure together"
+    assert 2.0 <= gate.failed() <= 2.6, "and back off as one"
+    gate.passed()
+    assert gate.failed() <= 1.3, "a success resets the backoff"
+    await asyncio.sleep(0)
