@@ -128,7 +128,8 @@ async def test_hostile_commands_are_answered_clearly_and_store_nothing_when_reje
 async def test_a_huge_body_is_refused_without_being_parsed(app):
     started = time.perf_counter()
     outcome = await say(app, CHAIR, "!incident new severity=high tlp=red " + "x" * 1_000_000)
-    assert outcome.outcome in ("invalid", "refused")
+    assert outcome.outcome == "invalid"
+    assert "too long for a command" in outcome.replies[0].message.body
     assert time.perf_counter() - started < 5
 
 
