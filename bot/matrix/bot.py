@@ -40,7 +40,18 @@ TOKEN_EVERY = 2.0
 HORIZON = "history_horizon"
 LONG_POLL_MS = 30_000
 GAP_PAGES = 50  # at most 5,000 events are fetched to fill one room's gap
-SYNC_FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"types": []}}
+# Only what the bot reads: timelines (100 events, so a burst is not cut short), state and
+# to-device keys. No presence, receipts, typing or account data: less for Synapse to
+# compute and for the bot to parse on every sync.
+SYNC_FILTER = {
+    "room": {
+        "timeline": {"limit": 100},
+        "ephemeral": {"types": []},
+        "account_data": {"types": []},
+    },
+    "presence": {"types": []},
+    "account_data": {"types": []},
+}
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
