@@ -80,6 +80,9 @@ class Renderer:
             "undefined": StrictUndefined,
             "trim_blocks": True,
             "lstrip_blocks": True,
+            # Templates ship with the package and do not change under a running bot: no
+            # stat() of the template file on every message.
+            "auto_reload": False,
         }
         self._text = Environment(autoescape=False, **common)
         self._html = Environment(autoescape=select_autoescape(default=True), **common)

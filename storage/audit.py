@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry
 
 DETAIL_LIMIT = 1000
+_INSERT = AuditEntry.__table__.insert()
 
 
 class AuditStore:
@@ -28,17 +29,18 @@ class AuditStore:
         detail: str = "",
     ) -> None:
         """Append one entry; `detail` must never carry TLP:RED text or secrets."""
-        # A plain INSERT: every command writes one, and no ORM object is needed for it.
+        # A plain INSERT, built once: every command writes one, and needs no ORM object.
         await self._s.execute(
-            insert(AuditEntry).values(
-                at=now,
-                actor=actor,
-                action=action,
-                outcome=outcome,
-                room_id=room_id,
-                event_id=event_id,
-                detail=detail[:DETAIL_LIMIT],
-            )
+            _INSERT,
+            {
+                "at": now,
+                "actor": actor,
+                "action": action,
+                "outcome": outcome,
+                "room_id": room_id,
+                "event_id": event_id,
+                "detail": detail[:DETAIL_LIMIT],
+            },
         )
 
     async def recent(self, *, limit: int = 50, actor: str | None = None) -> list[AuditEntry]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEvent
+
+# Built once: a Core insert with its values as parameters is compiled once and cached.
+_INSERT = ProcessedEvent.__table__.insert()
 
 
 class AlreadyHandled(Exception):
@@ -40,13 +43,14 @@ class EventStore:
     ) -> None:
         """Record the event as handled; a second mark of the same ID fails the unit."""
         await self._s.execute(
-            insert(ProcessedEvent).values(
-                event_id=event_id,
-                room_id=room_id,
-                sender=sender,
-                outcome=outcome,
-                processed_at=now,
-            )
+            _INSERT,
+            {
+                "event_id": event_id,
+                "room_id": room_id,
+                "sender": sender,
+                "outcome": outcome,
+                "processed_at": now,
+            },
         )
 
     async def claim(

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -60,11 +60,19 @@ class OutboxStore:
         return list(await self._s.scalars(query))
 
     async def mark_sent(self, message_id: int, *, event_id: str, now: datetime) -> None:
-        await self._s.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(state=SENT, event_id=event_id, sent_at=now)
+        await self.mark_all_sent([(message_id, event_id, now)])
+
+    async def mark_all_sent(self, marks: list[tuple[int, str, datetime]]) -> None:
+        """Record deliveries, (outbox ID, event ID, when) each, in one executemany."""
+        if not marks:
+            return
+        table = OutboxMessage.__table__
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("row"))
+            .values(state=SENT, event_id=bindparam("event"), sent_at=bindparam("at"))
         )
+        await self._s.execute(statement, [{"row": m, "event": e, "at": at} for m, e, at in marks])
 
     async def mark_failed(self, message_id: int, *, error: str) -> None:
         """Give up on a message the homeserver clearly rejected."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, column, func, insert, select, values
+from sqlalchemy import String, column, func, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Report, StatusNote, StatusUpdate
+
+# Built once (`!status set` writes one per command): compiled once, then cached.
+_INSERT_UPDATE = StatusUpdate.__table__.insert()
 
 
 class StatusStore:
@@ -27,15 +30,16 @@ class StatusStore:
     ) -> None:
         """Add one update; earlier ones stay as history."""
         await self._s.execute(
-            insert(StatusUpdate).values(
-                country=country,
-                item_id=item_id,
-                state=state,
-                note=note,
-                author=author,
-                event_id=event_id,
-                at=now,
-            )
+            _INSERT_UPDATE,
+            {
+                "country": country,
+                "item_id": item_id,
+                "state": state,
+                "note": note,
+                "author": author,
+                "event_id": event_id,
+                "at": now,
+            },
         )
 
     async def latest(

@@ -36,13 +36,14 @@ class Homeserver:
     async def deliver_all(self) -> list:
         """Pretend the sender sent every pending message; returns them."""
         async with self.app.db.unit() as store:
-            pending = await store.outbox.pending()
-            for row in pending:
+            pending = [row.id for row in await store.outbox.pending()]
+            marks = []
+            for row_id in pending:
                 self.sent += 1
-                await store.outbox.mark_sent(
-                    row.id, event_id=f"$sent{self.sent}", now=self.app.clock()
-                )
-        return pending
+                marks.append((row_id, f"$sent{self.sent}", self.app.clock()))
+            await store.outbox.mark_all_sent(marks)
+        async with self.app.db.unit(write=False) as store:
+            return [await store.outbox.get(row_id) for row_id in pending]
 
 
 @pytest.fixture

@@ -225,8 +225,7 @@ class Sender:
         if not marks:
             return
         async with self.db.unit() as store:
-            for message_id, event_id, when in marks:
-                await store.outbox.mark_sent(message_id, event_id=event_id, now=when)
+            await store.outbox.mark_all_sent(marks)
         # Only now can a re-read of the outbox no longer see them as pending.
         self._queued.difference_update(m[0] for m in marks)
 
