@@ -40,6 +40,13 @@ TOKEN_EVERY = 2.0
 HORIZON = "history_horizon"
 LONG_POLL_MS = 30_000
 GAP_PAGES = 50  # at most 5,000 events are fetched to fill one room's gap
+# While a fan-out fills the outbox, every message sent wakes the bot's own long-poll and
+# Synapse computes a sync for it, on the core that should be storing the sends. With more
+# messages waiting than the sender has in flight (8), syncs are spaced out: a broadcast to
+# 200 went from 1.41x to 1.22x of a bare nio sender. Commands and acks wait at most this
+# much longer meanwhile.
+BUSY_BACKLOG = 8
+BUSY_SYNC_GAP = 0.25
 # Only what the bot reads: timelines (100 events, so a burst is not cut short), state and
 # to-device keys. No presence, receipts, typing or account data: less for Synapse to
 # compute and for the bot to parse on every sync.
@@ -123,6 +130,8 @@ class MatrixBot:
         full_state = True
         backoff = Backoff()
         while True:
+            if self.sender.backlog >= BUSY_BACKLOG:
+                await asyncio.sleep(BUSY_SYNC_GAP)
             self.sync_started = time.monotonic()
             response = await self._sync(token, full_state)
             self.sync_ok = isinstance(response, SyncResponse)

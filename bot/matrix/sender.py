@@ -113,6 +113,7 @@ class Sender:
         self._flusher: asyncio.Task | None = None
         self.gate = RateGate()
         self.sent = 0
+        self.backlog = 0  # messages taken up and not yet sent (or given up on)
 
     def wake(self) -> None:
         """Re-read the outbox soon (for messages written by jobs)."""
@@ -124,6 +125,7 @@ class Sender:
             if message.id in self._queued:
                 continue
             self._queued.add(message.id)
+            self.backlog += 1
             self._queues.setdefault(message.room_id, deque()).append(message)
             running = self._rooms.get(message.room_id)
             if running is None or running.done():
@@ -151,8 +153,11 @@ class Sender:
         queue = self._queues[room_id]
         while queue:
             message = queue.popleft()
-            async with self._limit:
-                await self._send(message)
+            try:
+                async with self._limit:
+                    await self._send(message)
+            finally:
+                self.backlog -= 1
 
     async def _send(self, message: OutboxMessage) -> None:
         content = json.loads(message.content)
