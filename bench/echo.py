@@ -62,10 +62,17 @@ async def main(homeserver: str, user: str, password: str, store: Path) -> None:
         await client.sync(timeout=0, full_state=True)  # a first start: history is not echoed
     client.add_event_callback(on_invite, InviteMemberEvent)
     client.add_event_callback(on_message, RoomMessageText)
-    await client.sync_forever(timeout=30000, full_state=True)
+    # Synapse returns at most 10 timeline events a sync by default and drops the rest of a
+    # burst: the same limit as the bot's (100) keeps the comparison fair.
+    await client.sync_forever(
+        timeout=30000, full_state=True, sync_filter={"room": {"timeline": {"limit": 100}}}
+    )
 
 
 if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--homeserver", required=True)
     parser.add_argument("--user", required=True)

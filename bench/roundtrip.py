@@ -15,7 +15,7 @@ import asyncio
 import time
 
 from bench.common import machine, write_result
-from bench.scene import Scene, rss_mb, summary, timed_ask
+from bench.scene import Scene, cpu_seconds, rss_mb, summary, timed_ask
 
 COMMANDS = {
     "status set": ["!status set legal.strategy met", "!status set legal.strategy in-progress"],
@@ -25,13 +25,17 @@ COMMANDS = {
 
 async def round_trips(scene: Scene, person, rooms: dict[str, str], n: int) -> dict:
     results = {}
+    pids = {who: scene.processes[who].pid for who in ("bot", "echo")}
     for name, texts in COMMANDS.items():
         times = {"bot": [], "echo": []}
+        cpu = {who: cpu_seconds(pid) for who, pid in pids.items()}
         for i in range(n):
             for who in ("bot", "echo"):
                 text = texts[i % len(texts)]
                 times[who].append(await timed_ask(person, rooms[who], text))
         results[name] = {who: summary(values) for who, values in times.items()}
+        for who, pid in pids.items():  # the process's own work: steadier than wall time
+            results[name][who]["cpu_ms"] = (cpu_seconds(pid) - cpu[who]) * 1000 / n
         results[name]["ratio_median"] = (
             results[name]["bot"]["median_ms"] / results[name]["echo"]["median_ms"]
         )
@@ -72,14 +76,17 @@ async def main(n: int) -> None:
             "echo_mb": rss_mb(scene.processes["echo"].pid),
         }
         cold = await cold_start(scene, person, rooms)
-    print(f"{'command':12} {'who':5} {'min':>8} {'median':>8} {'p95':>8}  ratio (median)")
+    print(
+        f"{'command':12} {'who':5} {'min':>8} {'median':>8} {'p95':>8} {'CPU/cmd':>8}"
+        "  ratio (median)"
+    )
     for name, r in trips.items():
         for who in ("bot", "echo"):
             s = r[who]
             ratio = f"{r['ratio_median']:.2f}x" if who == "bot" else ""
             print(
                 f"{name:12} {who:5} {s['min_ms']:7.1f}ms {s['median_ms']:7.1f}ms "
-                f"{s['p95_ms']:7.1f}ms  {ratio}"
+                f"{s['p95_ms']:7.1f}ms {s['cpu_ms']:6.1f}ms  {ratio}"
             )
     print(
         f"memory idle: bot {idle['bot_mb']:.0f} MB, echo {idle['echo_mb']:.0f} MB; after "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -16,6 +17,10 @@ from bot.devserver import Synapse, environment_without_proxies, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The measuring clients share rooms without sharing keys with each other, and nio warns about
+# every message they cannot read: thousands of lines around the tables that matter.
+logging.getLogger("nio").setLevel(logging.ERROR)
+
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process, in MB."""
@@ -23,6 +28,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Scene:
