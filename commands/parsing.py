@@ -215,7 +215,9 @@ def find(body: str, registry: Registry, prefix: str = "!") -> Found | None:
         return None
     if len(text) > MAX_BODY:
         raise ArgumentError(f"the message is too long for a command (over {MAX_BODY} characters)")
-    text = text[len(prefix) :]
+    # A NUL character means nothing in chat text, and PostgreSQL cannot store one in a
+    # text column: it is dropped here, so both backends keep the same thing.
+    text = text[len(prefix) :].replace("\x00", "")
     tokens = tokenize(text)
     command, used = registry.find([t.value for t in tokens[:2]])
     return Found(command, text, tokens[used:])

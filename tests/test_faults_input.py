@@ -133,6 +133,17 @@ async def test_a_huge_body_is_refused_without_being_parsed(app):
     assert time.perf_counter() - started < 5
 
 
+async def test_a_nul_character_is_dropped_on_every_backend(app):
+    # PostgreSQL refuses NUL in text; hypothesis found it in `!broadcast \x00`.
+    outcome = await say(app, JM1, "!status note Draft\x00 strategy \x00with Cabinet")
+    assert outcome.outcome == "accepted"
+    async with app.db.unit(write=False) as store:
+        [note] = await store.status.notes(country="JM")
+    assert note.text == "Draft strategy with Cabinet"
+    outcome = await say(app, CHAIR, "!broadcast \x00")
+    assert outcome.outcome == "invalid", outcome.replies[0].message.body
+
+
 def test_the_html_checker_catches_what_it_must():
     assert html_problems("<p>fine <b>bold</b> <a href='https://x.org'>link</a></p>") == []
     assert html_problems("<script>x</script>")
