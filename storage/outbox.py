@@ -13,6 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+_TABLE = OutboxMessage.__table__
+_MARK_SENT = (
+    _TABLE.update()
+    .where(_TABLE.c.id == bindparam("row"))
+    .values(state=SENT, event_id=bindparam("event"), sent_at=bindparam("at"))
+)
 
 
 class OutboxStore:
@@ -59,20 +65,11 @@ class OutboxStore:
         )
         return list(await self._s.scalars(query))
 
-    async def mark_sent(self, message_id: int, *, event_id: str, now: datetime) -> None:
-        await self.mark_all_sent([(message_id, event_id, now)])
-
     async def mark_all_sent(self, marks: list[tuple[int, str, datetime]]) -> None:
         """Record deliveries, (outbox ID, event ID, when) each, in one executemany."""
-        if not marks:
-            return
-        table = OutboxMessage.__table__
-        statement = (
-            table.update()
-            .where(table.c.id == bindparam("row"))
-            .values(state=SENT, event_id=bindparam("event"), sent_at=bindparam("at"))
-        )
-        await self._s.execute(statement, [{"row": m, "event": e, "at": at} for m, e, at in marks])
+        if marks:
+            rows = [{"row": m, "event": e, "at": at} for m, e, at in marks]
+            await self._s.execute(_MARK_SENT, rows)
 
     async def mark_failed(self, message_id: int, *, error: str) -> None:
         """Give up on a message the homeserver clearly rejected."""
