@@ -9,10 +9,12 @@ from types import SimpleNamespace
 
 from nio import RoomSendResponse
 
+from bot.devserver import wait_for
 from bot.faults import CrashPoints
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.sender import Sender
 from storage.models import OutboxMessage
+from storage.outbox import OutboxStore
 
 
 class HeldHomeserver:
@@ -60,13 +62,45 @@ async def test_backlog_counts_messages_until_they_are_sent(db):
     batch = messages(rooms)
     sender.submit(batch)
     sender.submit(batch[:5])  # taken up already: not counted twice
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # the room tasks take their messages up
     assert sender.backlog == 20, "queued and in flight both count"
     client.release.set()
-    for _ in range(100):
-        if sender.backlog == 0:
-            break
-        await asyncio.sleep(0.01)
-    assert sender.backlog == 0
+    await wait_for(lambda: sender.backlog == 0, interval=0.01)
     assert sorted(client.sent) == sorted(m.txn_id for m in batch)
     await sender.flush_marks()
+
+
+async def test_a_delivery_noted_while_a_batch_is_written_is_written_too(db, monkeypatch):
+    client = HeldHomeserver([])
+    sender = Sender(
+        client,
+        db,
+        DeviceTracker(client),
+        clock=lambda: datetime.now(UTC),
+        faults=CrashPoints(),
+        render_file=lambda *_: b"",
+    )
+    async with db.unit() as store:
+        first, second = [
+            await store.outbox.enqueue(room_id=f"!{n}:test.org", content={}, now=sender.clock())
+            for n in (1, 2)
+        ]
+    write = OutboxStore.mark_all_sent
+
+    async def write_while_a_send_ends(store, marks):
+        await write(store, marks)
+        if second.id not in {m[0] for m in sender._marks + marks}:
+            sender._mark_sent(second, "$two")  # a send finishing during this write
+
+    monkeypatch.setattr(OutboxStore, "mark_all_sent", write_while_a_send_ends)
+    sender._mark_sent(first, "$one")
+
+    async def states():
+        async with db.unit(write=False) as store:
+            return {(await store.outbox.get(m.id)).state for m in (first, second)}
+
+    await wait_for(lambda: _all_sent(states), interval=0.02)
+
+
+async def _all_sent(states) -> bool:
+    return await states() == {"sent"}

@@ -156,6 +156,9 @@ class Sender:
             try:
                 async with self._limit:
                     await self._send(message)
+            except Exception as exc:  # a bug must not strand the message: the next re-read
+                log_failure(log, f"send of {message.txn_id}", exc)  # of the outbox retries it
+                self._queued.discard(message.id)
             finally:
                 self.backlog -= 1
 
@@ -222,8 +225,11 @@ class Sender:
             self._flusher = asyncio.create_task(self._flush_marks())
 
     async def _flush_marks(self) -> None:
-        await asyncio.sleep(MARK_DELAY)
-        await self.flush_marks()
+        # Until none is left: a send that finishes while a batch is being written adds to
+        # the next batch, and no other flusher is started while this one runs.
+        while self._marks:
+            await asyncio.sleep(MARK_DELAY)
+            await self.flush_marks()
 
     async def flush_marks(self) -> None:
         marks, self._marks = self._marks, []
