@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 DEMO_STAMP := $(VENV)/.demo-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
+# Two workers, each with its own Synapse: most of the suite waits on the homeserver (a rate
+# limit, a 30 s outage), so the other worker runs meanwhile. `worksteal` evens out the tail.
+PYTEST := $(BIN)/pytest -q -n 2 --dist worksteal
+
 .PHONY: install lint format test test-fast test-faults bench demo clean
 
 $(STAMP): pyproject.toml
@@ -38,15 +42,15 @@ format: install
 	$(BIN)/ruff check --fix .
 
 test: lint
-	$(BIN)/pytest -q
+	$(PYTEST)
 
 test-fast: install
-	$(BIN)/pytest -q -m "not synapse"
+	$(PYTEST) -m "not synapse"
 
 # The fault-injection suite alone (it is part of `make test` too): kills, outages, gaps,
 # late keys, hostile input. RCC_FAULT_SEED=n replays a run of the random kills.
 test-faults: install
-	$(BIN)/pytest -q -m faults
+	$(PYTEST) -m faults
 
 # Each benchmark starts its own Synapse, prints a table and writes bench/results/NAME.json;
 # the plot for the README is drawn from those. Under ten minutes on a 2-core machine.

@@ -164,7 +164,7 @@ async def scenario(c: Cast, bot: str, folder: Path, out: Transcript) -> None:
 
     async def ask(person: Person, who: str, room: str, text: str) -> str:
         out.line(who, text)
-        reply = await person.ask(room, text, within=60)
+        reply = await person.ask(room, text, within=120)
         out.line("rcc-bot", reply.body, bot=True)
         return reply.body
 
@@ -198,20 +198,20 @@ async def scenario(c: Cast, bot: str, folder: Path, out: Transcript) -> None:
     command = await c.chair.say(
         rcc, "!broadcast severity=critical exercise=yes Switch to the fallback channel"
     )
-    announced = await c.jm.reply_to(command, within=60)
+    announced = await c.jm.reply_to(command, within=120)
     out.line("rcc-bot", announced.body, bot=True)
     await ask(c.jm, "jm", rcc, "!ack")
-    dm = await wait_for(lambda: _broadcast_dm(c.tt), 60)
+    dm = await wait_for(lambda: _broadcast_dm(c.tt), 120)
     out.line("tt (reply in DM)", "ack — on it")
     await c.tt.reply(dm[0], dm[1], "ack — on it")
     out.line("bb (reaction)", "✅")
     await c.bb.react(rcc, announced.event_id, "✅")
-    await wait_for(lambda: _said(c.bb, "3/3 so far"), 60)
+    await wait_for(lambda: _said(c.bb, "3/3 so far"), 120)
     await ask(c.chair, "chair", rcc, "!broadcast status")
 
     out.note("The digest for the Steering Committee")
     await ask(c.chair, "chair", rcc, "!digest to=steering")
-    files = await wait_for(lambda: len(c.steering.files) >= 2 and c.steering.files, 90)
+    files = await wait_for(lambda: len(c.steering.files) >= 2 and c.steering.files, 180)
     for _, event in files[:2]:
         data = await c.steering.download(event)
         name = "digest.png" if event.source["content"]["msgtype"] == "m.image" else "digest.html"

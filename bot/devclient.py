@@ -12,6 +12,7 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     DownloadResponse,
+    Event,
     LoginResponse,
     MegolmEvent,
     RoomCreateResponse,
@@ -50,6 +51,7 @@ class Person:
         self.messages: list = []  # (room_id, event): notices and texts, decrypted
         self.undecryptable: list = []
         self.files: list = []  # (room_id, event): attachments
+        self.seen: set[str] = set()  # the ID of every timeline event this client received
         self._helpers: list[asyncio.Task] = []
         self._arrived = asyncio.Event()  # set whenever a message comes in (no polling delay)
         self._task: asyncio.Task | None = None
@@ -61,6 +63,7 @@ class Person:
             await self.client.keys_upload()
         self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
         self.client.add_event_callback(self._on_megolm, MegolmEvent)
+        self.client.add_event_callback(self._on_any, Event)
         self.client.add_event_callback(
             self._on_file,
             (RoomEncryptedFile, RoomEncryptedImage, RoomMessageFile, RoomMessageImage),
@@ -71,6 +74,9 @@ class Person:
     async def _on_message(self, room, event) -> None:
         self.messages.append((room.room_id, event))
         self._arrived.set()
+
+    async def _on_any(self, room, event) -> None:
+        self.seen.add(event.event_id)
 
     async def _on_file(self, room, event) -> None:
         self.files.append((room.room_id, event))
@@ -132,7 +138,7 @@ class Person:
 
         self._helpers.append(asyncio.create_task(loop()))
 
-    async def accept_invite(self, within: float = 30) -> str:
+    async def accept_invite(self, within: float = 60) -> str:
         """Join the first room we are invited to (a DM the bot opens); returns its ID."""
         room_id = await wait_for(lambda: next(iter(self.client.invited_rooms), None), within)
         await self.join(room_id)
@@ -144,7 +150,7 @@ class Person:
     async def invite(self, room_id: str, user_id: str) -> None:
         await self.client.room_invite(room_id, user_id)
 
-    async def wait_member(self, room_id: str, user_id: str, within: float = 20) -> None:
+    async def wait_member(self, room_id: str, user_id: str, within: float = 60) -> None:
         """Until `user_id` has joined `room_id`, as this client sees it."""
 
         def joined():
@@ -156,7 +162,7 @@ class Person:
     async def say(self, room_id: str, body: str, *, content: dict | None = None) -> str:
         """Send a text message; returns its event ID."""
         content = content or {"msgtype": "m.text", "body": body}
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(60):
             response = await self.client.room_send(
                 room_id, "m.room.message", content, ignore_unverified_devices=True
             )
@@ -198,7 +204,7 @@ class Person:
             == event_id
         ]
 
-    async def reply_to(self, event_id: str, within: float = 20):
+    async def reply_to(self, event_id: str, within: float = 60):
         """The bot's (first) reply to one of our events, decrypted; wakes as it arrives."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
@@ -213,6 +219,6 @@ class Person:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), remaining)
 
-    async def ask(self, room_id: str, body: str, within: float = 20):
+    async def ask(self, room_id: str, body: str, within: float = 60):
         """Send a command and return the bot's reply event."""
         return await self.reply_to(await self.say(room_id, body), within)

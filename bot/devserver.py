@@ -240,8 +240,11 @@ class Synapse:
         )
 
 
-async def wait_for(predicate, within: float = 20, interval: float = 0.05):
-    """Poll an (async or plain) predicate until it returns something truthy."""
+async def wait_for(predicate, within: float = 60, interval: float = 0.05):
+    """Poll an (async or plain) predicate until it returns something truthy.
+
+    The default is generous on purpose: a busy machine is slow, not wrong.
+    """
     deadline = time.monotonic() + within
     while True:
         value = predicate()

@@ -72,8 +72,10 @@ class Scheduler:
             following = datetime.now(UTC) + RETRY_FAILED
         self.after_run()
         if following is not None:
-            # The clock jobs use may be moved by tests; the timer itself runs on real time.
-            self.wake(kind, record_id, at=max(following, datetime.now(UTC)))
+            # `following` is on the jobs' clock, which a test may have moved; the timer runs
+            # on real time, so it waits for the same interval.
+            wait = max(following - self.jobs.env.now(), timedelta(0))
+            self.wake(kind, record_id, at=datetime.now(UTC) + wait)
 
     def shutdown(self) -> None:
         if self._aps.running:

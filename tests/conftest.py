@@ -97,11 +97,13 @@ def synapse(tmp_path_factory):
 
 
 @pytest.fixture
-async def world(synapse, tmp_path):
+async def world(request, synapse, tmp_path):
     from tests.world import World
 
     scene = World(synapse, tmp_path)
-    watchdog = asyncio.create_task(_dump_tasks_after(240))
+    marker = request.node.get_closest_marker("timeout")
+    timeout = marker.args[0] if marker else float(request.config.getini("timeout"))
+    watchdog = asyncio.create_task(_dump_tasks_after(timeout - 60))
     yield scene
     watchdog.cancel()
     await scene.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 CHAIR = "@chair:test.org"
@@ -55,6 +55,23 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
+
+
+class ShiftedClock:
+    """Real time moved ahead by the test: the bot's timers still run, on what it reads."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+    def set(self, when: datetime) -> None:
+        """From now on the clock reads `when`, and runs on from there."""
+        self.offset = when - datetime.now(UTC)
 
 
 def config_text(url: str, *, roster: str = DEFAULT_ROSTER, extra: str = "", **matrix) -> str:

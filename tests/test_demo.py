@@ -10,7 +10,7 @@ import pytest
 
 from bot.devserver import environment_without_proxies
 
-pytestmark = pytest.mark.synapse
+pytestmark = [pytest.mark.synapse, pytest.mark.timeout(1000)]
 
 
 def test_demo_once(tmp_path):
@@ -20,7 +20,7 @@ def test_demo_once(tmp_path):
         [script, "demo", "--once", "--out", out],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=900,
         env=environment_without_proxies(),
         cwd=tmp_path,
     )

@@ -23,11 +23,11 @@ async def test_steering_member_receives_and_decrypts_the_digest(world):
     told = await chair.ask(rcc, "!digest to=steering")
     assert "posted in the Steering Committee room" in told.body
     message = await wait_for(
-        lambda: [e for r, e in steer.messages if r == steering and "digest for" in e.body], 30
+        lambda: [e for r, e in steer.messages if r == steering and "digest for" in e.body]
     )
     assert "Card skimming ring" in message[0].body and "Minister" not in message[0].body
     files = await wait_for(
-        lambda: len([r for r, _ in steer.files if r == steering]) >= 2 and steer.files, 60
+        lambda: len([r for r, _ in steer.files if r == steering]) >= 2 and steer.files, 120
     )
     by_type = {type(e).__name__: e for _, e in files}
     assert set(by_type) == {"RoomEncryptedFile", "RoomEncryptedImage"}, "encrypted attachments"

@@ -10,10 +10,17 @@ import sys
 import uuid
 from pathlib import Path
 
+from sqlalchemy import select
+
+from bot.app import Clock, system_clock
 from bot.config import load_config
 from bot.devserver import Synapse, environment_without_proxies, wait_for
 from bot.runner import Runtime
+from storage.db import Database
+from storage.models import OutboxMessage
 from tests.people import Person
+
+START_WITHIN = 120  # seconds; a cold start on a busy machine takes a few
 
 
 class World:
@@ -34,6 +41,7 @@ class World:
         self.renotify_after = "15m"
         self.password = "bot-password"
         self.homeserver = hs.url
+        self.clock: Clock = system_clock  # a test may move it (tests.helpers.ShiftedClock)
 
     @property
     def bot_id(self) -> str:
@@ -85,14 +93,15 @@ log_level = "DEBUG"
         return path
 
     async def start_bot(self, *, crash_at: str | None = None) -> Runtime:
-        self.runtime = Runtime(load_config(self.config_path()), crash_at=crash_at)
-        async with asyncio.timeout(60):
+        config = load_config(self.config_path())
+        self.runtime = Runtime(config, crash_at=crash_at, clock=self.clock)
+        async with asyncio.timeout(START_WITHIN):
             await self.runtime.start()
         return self.runtime
 
     async def stop_bot(self) -> None:
         if self.runtime is not None:
-            async with asyncio.timeout(30):
+            async with asyncio.timeout(START_WITHIN):
                 await self.runtime.stop()
             self.runtime = None
 
@@ -118,7 +127,7 @@ log_level = "DEBUG"
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
-    async def wait_exit(self, within: float = 30) -> int:
+    async def wait_exit(self, within: float = START_WITHIN) -> int:
         await wait_for(lambda: self.process.poll() is not None, within)
         return self.process.returncode
 
@@ -135,7 +144,7 @@ log_level = "DEBUG"
         invite = [m.user_id for m in members] + ([self.bot_id] if bot else [])
         room_id = await owner.create_room(invite=invite, alias=alias, encrypted=encrypted)
         for member in members:
-            await wait_for(lambda m=member: room_id in m.client.invited_rooms, 20)
+            await wait_for(lambda m=member: room_id in m.client.invited_rooms)
             await member.join(room_id)
         everyone = [owner, *members]
         for viewer in everyone:
@@ -146,6 +155,55 @@ log_level = "DEBUG"
 
     async def rcc_room(self, owner: Person, members: list[Person]) -> str:
         return await self.room(owner, members, alias=self.rcc_alias)
+
+    async def rows(self, model, *where) -> list:
+        """Rows of the bot's database, read beside the running bot."""
+        db = Database(self.db_url)
+        try:
+            async with db.unit(write=False) as store:
+                return list(await store._session.scalars(select(model).where(*where)))
+        finally:
+            await db.close()
+
+    async def quiet(self, *people: Person, within: float = 120) -> None:
+        """Nothing more is on its way: every message the bot has queued is sent, and each
+        person has received every one of them sent to a room they are in.
+
+        Proves an absence (no second reply, no extra reminder) without a fixed sleep, as long
+        as whatever could cause the message was handled before: see `barrier`.
+        """
+        missing: list[str] = []
+
+        async def received() -> bool:
+            queued = await self.rows(OutboxMessage)
+            missing[:] = [
+                f"pending #{row.id} {row.kind} in {row.room_id}, {row.attempts} tries: {row.error}"
+                for row in queued
+                if row.state == "pending"
+            ]
+            missing.extend(
+                f"{person.user_id} lacks {row.event_id} in {row.room_id}"
+                for person in people
+                for row in queued
+                if row.state == "sent"
+                and row.room_id in person.client.rooms
+                and row.event_id not in person.seen
+            )
+            return not missing
+
+        try:
+            await wait_for(received, within, interval=0.2)
+        except TimeoutError:
+            raise TimeoutError(f"not quiet after {within}s: {missing[:5]}") from None
+
+    async def barrier(self, person: Person, room: str) -> None:
+        """Everything sent into `room` before now has been handled and its answers received.
+
+        The bot handles a room's events in order, so once a later command is answered,
+        whatever the earlier ones caused is in the outbox; `quiet` then waits for it to arrive.
+        """
+        await person.ask(room, "!whoami")
+        await self.quiet(person)
 
     async def close(self) -> None:
         await self.stop_bot()

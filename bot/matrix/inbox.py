@@ -177,7 +177,7 @@ class Inbox:
             kept = await store.undecrypted.all()
         now = self.app.clock()
         told = {(r.sender, r.session_id) for r in kept if r.notified_at is not None}
-        done, overdue = [], []
+        done, overdue, covered = [], [], []
         for row in kept:
             event = self._decrypt(row)
             room = self.client.rooms.get(row.room_id)
@@ -187,12 +187,14 @@ class Inbox:
             elif now - row.first_seen > GIVE_UP_AFTER or room is None:
                 done.append(row.event_id)
             elif (row.sender, row.session_id) in told:
-                continue
+                if row.notified_at is None:  # its sender was told about this key session
+                    covered.append(row.event_id)
             elif now - row.first_seen >= self.notice_after:
                 overdue.append(row)
-        if done:
+        if done or covered:
             async with self.app.db.unit() as store:
                 await store.undecrypted.remove(done)
+                await store.undecrypted.mark_notified(covered, now=now)
         if overdue:
             await self._tell_senders(overdue, now)
         self.pending_undecrypted = len(kept) - len(done)
