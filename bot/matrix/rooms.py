@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 RETRY_ALIAS = 60.0
 CREATE_ATTEMPTS = 8
+INVITE_WAIT = 30.0  # seconds; a new room and its invite reach the bot with its next syncs
 
 ENCRYPTION = {
     "type": "m.room.encryption",
@@ -136,10 +137,27 @@ class RoomDirectory:
                 return known
             room_id = await self._create_direct(user_id)
             if room_id is not None:
+                await self._until_invite_seen(room_id, user_id)
                 async with self.db.unit() as store:
                     await store.rooms.set_direct_room(user_id, room_id, now=self.clock())
                 self._directs[user_id] = room_id
             return room_id
+
+    async def _until_invite_seen(self, room_id: str, user_id: str) -> None:
+        """Wait until a sync has shown the new room with the invitee in it.
+
+        Synapse writes a new room's events one by one, and a sync in between can show the
+        room before the invite: a message sent then is encrypted for nobody but the bot, and
+        the invitee could never read it.
+        """
+        waited = 0.0
+        while waited < INVITE_WAIT:
+            room = self.client.rooms.get(room_id)
+            if room is not None and user_id in room.users:
+                return
+            await asyncio.sleep(0.1)
+            waited += 0.1
+        log.warning("the new DM %s does not show %s's invite yet", room_id, user_id)
 
     async def _create_direct(self, user_id: str) -> str | None:
         backoff = Backoff()

@@ -1,0 +1,52 @@
+"""Opening a DM: nothing is sent into it before the bot has seen the invitee in it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+from nio import RoomCreateResponse
+
+from bot.devserver import wait_for
+from bot.matrix.rooms import RoomDirectory
+
+DM = "!dm:test.org"
+JM = "@jm:test.org"
+NOW = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+class Members(dict):
+    """A room's members, counting how often someone looked for one."""
+
+    looked = 0
+
+    def __contains__(self, user_id: object) -> bool:
+        self.looked += 1
+        return super().__contains__(user_id)
+
+
+class SlowStateHomeserver:
+    """Creates a room whose state reaches the client in two syncs: the invite comes last,
+    as Synapse can show a room between writing its first events and its invite."""
+
+    def __init__(self) -> None:
+        self.user_id = "@bot:test.org"
+        self.members = Members({self.user_id: None})
+        self.rooms: dict = {}
+
+    async def room_create(self, **_):
+        self.rooms[DM] = SimpleNamespace(room_id=DM, users=self.members)
+        return RoomCreateResponse(DM)
+
+
+async def test_a_new_dm_is_handed_out_once_its_invite_is_seen(db):
+    client = SlowStateHomeserver()
+    rooms = RoomDirectory(
+        client, db, rcc_room="!rcc:test.org", steering_room="!st:test.org", clock=lambda: NOW
+    )
+    opening = asyncio.create_task(rooms.direct_room(JM))
+    await wait_for(lambda: client.members.looked >= 3 or opening.done(), interval=0.01)
+    assert not opening.done(), "a message sent now would be encrypted for the bot alone"
+    client.members[JM] = None  # the next sync brings the invite
+    assert await asyncio.wait_for(opening, 60) == DM
