@@ -1,20 +1,28 @@
 # rcc-bot: build the wheel, install it in a slim image, run as a non-root user.
 #   docker build -t rcc-bot .
 #   docker run -d --name rcc-bot -v rcc-data:/data -v "$PWD/config.toml:/config/config.toml:ro" rcc-bot
+# The test and demo machinery (devkit/) is left out unless the image is for the demo:
+#   docker build --build-arg DEMO=yes -t rcc-bot-demo .   then   docker run -it rcc-bot-demo demo
+ARG DEMO=no
 FROM python:3.11-slim AS build
+ARG DEMO
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY commands ./commands
 COPY storage ./storage
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+COPY devkit ./devkit
+RUN if [ "$DEMO" != "yes" ]; then rm -rf devkit; fi \
+    && pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
+ARG DEMO
 RUN useradd --create-home --uid 10001 rcc \
     && mkdir -p /data /config && chown rcc:rcc /data
 COPY --from=build /wheels /wheels
 # The same install the test suite checks (tests/test_package.py): the wheel and its extras.
-RUN pip install --no-cache-dir "$(ls /wheels/rcc_bot-*.whl)[postgres]" && rm -rf /wheels
+RUN extras=postgres; if [ "$DEMO" = "yes" ]; then extras=postgres,demo; fi \
+    && pip install --no-cache-dir "$(ls /wheels/rcc_bot-*.whl)[$extras]" && rm -rf /wheels
 USER rcc
 WORKDIR /data
 # The store (session, encryption keys) and a SQLite database live here: keep the volume.

@@ -22,8 +22,8 @@ from nio import AsyncClient, AsyncClientConfig, RoomCreateResponse, RoomSendResp
 
 from bench.common import machine, write_result
 from bench.scene import Scene, cpu_seconds
-from bot.devserver import wait_for
 from bot.matrix.rooms import ENCRYPTION
+from devkit.synapse import wait_for
 from storage.db import Database
 
 CONCURRENCY = 8

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.devclient import Person
-from bot.devserver import Synapse, environment_without_proxies, wait_for
+from devkit.people import Person
+from devkit.synapse import Synapse, environment_without_proxies, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -51,7 +51,16 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
-        from bot.demo import main as demo
+        try:
+            from devkit.demo import main as demo
+        except ImportError:
+            print(
+                "error: the demo is not installed here; install rcc-bot with its `demo` extra "
+                "from a source checkout (the container has it only when built with "
+                "--build-arg DEMO=yes)",
+                file=sys.stderr,
+            )
+            return 1
 
         configure_logging("WARNING")
         # The demo's own clients are nio too; their key-exchange chatter is not the story.

@@ -88,7 +88,7 @@ async def app(backend: Backend, tmp_path: Path, clock: FakeClock):
 @pytest.fixture(scope="session")
 def synapse(tmp_path_factory):
     """One Synapse for the whole session; tests get fresh users and rooms."""
-    from bot.devserver import Synapse
+    from devkit.synapse import Synapse
 
     hs = Synapse(tmp_path_factory.mktemp("synapse"))
     hs.start()

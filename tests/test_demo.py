@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.devserver import environment_without_proxies
+from devkit.synapse import environment_without_proxies
 
 pytestmark = [pytest.mark.synapse, pytest.mark.timeout(1000)]
 

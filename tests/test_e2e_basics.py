@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devserver import wait_for
+from devkit.synapse import wait_for
 
 pytestmark = pytest.mark.synapse
 
@@ -109,7 +109,7 @@ async def test_wrong_password_stops_with_one_clear_line(world):
 
 
 async def test_waits_for_a_homeserver_that_is_not_up_yet(world):
-    from bot.devserver import free_port
+    from devkit.synapse import free_port
 
     world.homeserver = f"http://127.0.0.1:{free_port()}"
     world.spawn_bot()

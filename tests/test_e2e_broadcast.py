@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.devserver import wait_for
 from commands.reference import load_countries
+from devkit.synapse import wait_for
 from storage.db import Database
 from tests.helpers import ShiftedClock
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.devserver import wait_for
+from devkit.synapse import wait_for
 from tests.helpers import ShiftedClock
 
 pytestmark = pytest.mark.synapse

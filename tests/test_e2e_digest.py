@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devserver import wait_for
+from devkit.synapse import wait_for
 
 pytestmark = pytest.mark.synapse
 

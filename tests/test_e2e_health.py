@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from bot.devserver import free_port, wait_for
+from devkit.synapse import free_port, wait_for
 
 pytestmark = pytest.mark.synapse
 

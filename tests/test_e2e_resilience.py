@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devserver import wait_for
 from bot.matrix.content import notice
 from bot.rendering import plain
+from devkit.synapse import wait_for
 from storage.models import UndecryptedEvent
 
 pytestmark = pytest.mark.synapse

@@ -16,8 +16,8 @@ from collections import Counter
 import pytest
 from nio import ToDeviceMessage
 
-from bot.devserver import wait_for
 from bot.matrix.backoff import BASE, CAP, JITTER
+from devkit.synapse import wait_for
 from storage.models import AuditEntry, ProcessedEvent, RosterEntry
 from tests.htmlcheck import html_problems
 from tests.proxy import FlakyProxy

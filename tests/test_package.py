@@ -3,6 +3,7 @@ a missing dependency or data file (templates, reference data, migrations) shows 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+IGNORE = shutil.ignore_patterns("__pycache__")
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -22,8 +24,15 @@ def run(*args, cwd) -> str:
 
 
 def test_wheel_in_a_clean_virtualenv(tmp_path):
+    # The build stage of the Dockerfile: the runtime packages only, no devkit/.
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for package in ("bot", "commands", "storage"):
+        shutil.copytree(ROOT / package, source / package, ignore=IGNORE)
     wheels = str(tmp_path / "wheels")
-    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, ROOT, cwd=ROOT)
+    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, source, cwd=source)
     (wheel,) = (tmp_path / "wheels").glob("rcc_bot-*.whl")
     env = tmp_path / "venv"
     venv.create(env, with_pip=True)
@@ -57,3 +66,7 @@ def test_wheel_in_a_clean_virtualenv(tmp_path):
     assert (tmp_path / "d.png").read_bytes().startswith(b"\x89PNG")
     where = run(str(python), "-c", "import bot; print(bot.__file__)", cwd=tmp_path)
     assert str(env) in where  # the installed package, not this checkout
+    # Without devkit the demo says what is missing, in one line.
+    demo = subprocess.run([script, "demo"], capture_output=True, text=True, cwd=tmp_path)
+    assert demo.returncode == 1 and "the demo is not installed" in demo.stderr
+    assert "Traceback" not in demo.stderr

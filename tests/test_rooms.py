@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 from nio import RoomCreateResponse
 
-from bot.devserver import wait_for
 from bot.matrix.rooms import RoomDirectory
+from devkit.synapse import wait_for
 
 DM = "!dm:test.org"
 JM = "@jm:test.org"

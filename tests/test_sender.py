@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 from nio import RoomSendResponse
 
-from bot.devserver import wait_for
 from bot.faults import CrashPoints
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.sender import Sender
+from devkit.synapse import wait_for
 from storage.models import OutboxMessage
 from storage.outbox import OutboxStore
 

@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from bot.app import Clock, system_clock
 from bot.config import load_config
-from bot.devserver import Synapse, environment_without_proxies, wait_for
 from bot.runner import Runtime
+from devkit.people import Person
+from devkit.synapse import Synapse, environment_without_proxies, wait_for
 from storage.db import Database
 from storage.models import OutboxMessage
-from tests.people import Person
 
 START_WITHIN = 120  # seconds; a cold start on a busy machine takes a few
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import load_config
-from bot.devclient import Person
-from bot.devserver import Synapse, wait_for
 from bot.runner import Runtime
+from devkit.people import Person
+from devkit.synapse import Synapse, wait_for
 
 SERVER = "rcc.demo"
 PEOPLE = (  # localpart, display, role, country

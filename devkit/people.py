@@ -28,7 +28,7 @@ from nio import (
 from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 
-from bot.devserver import Account, Synapse, wait_for
+from devkit.synapse import Account, Synapse, wait_for
 
 ENCRYPTION = {
     "type": "m.room.encryption",
