@@ -101,37 +101,42 @@ async def _db_upgrade(config: Config) -> int:
 
 
 async def _digest(config: Config, period_text: str, out: Path) -> int:
-    from bot.app import App
+    from bot.app import committee_settings, prepare, system_clock
+    from bot.rendering import Renderer
     from commands.digest_data import build, digest_period
-    from commands.framework import ArgumentError
+    from commands.framework import ArgumentError, ParseEnv
+    from storage.db import Database
 
-    app = App(config)
+    env = ParseEnv(config.reference, config.committee.zone, system_clock)
+    settings = committee_settings(config)
     try:
-        try:
-            period = digest_period(period_text, app.env)
-        except ArgumentError as exc:
-            print(f"error: --period: {exc.message}", file=sys.stderr)
-            return 1
-        await app.prepare()
-        async with app.db.unit(write=False) as store:
+        period = digest_period(period_text, env)
+    except ArgumentError as exc:
+        print(f"error: --period: {exc.message}", file=sys.stderr)
+        return 1
+    db = Database(config.storage.url)
+    try:
+        await prepare(db, config, system_clock)
+        async with db.unit(write=False) as store:
             data = await build(
                 store,
                 period,
-                env=app.env,
-                settings=app.settings,
-                committee=app.settings.committee_name,
-                now=app.clock(),
+                env=env,
+                settings=settings,
+                committee=settings.committee_name,
+                now=system_clock(),
             )
     finally:
-        await app.close()
+        await db.close()
     picture = out.with_suffix(".png")
-    await asyncio.to_thread(_write_files, app, data, out, picture)
+    renderer = Renderer(config.committee.zone)
+    await asyncio.to_thread(_write_files, renderer, data, out, picture)
     print(f"wrote {out} and {picture} ({data['label']})")
     return 0
 
 
-def _write_files(app, data: dict, out: Path, picture: Path) -> None:
+def _write_files(renderer, data: dict, out: Path, picture: Path) -> None:
     from bot.files import render_file
 
-    out.write_bytes(render_file(app.renderer, "digest-html", data))
-    picture.write_bytes(render_file(app.renderer, "digest-png", data))
+    out.write_bytes(render_file(renderer, "digest-html", data))
+    picture.write_bytes(render_file(renderer, "digest-png", data))

@@ -1,68 +1,50 @@
-"""Runs one incoming message as a command: parse, check the role, handle, audit, reply.
+"""Runs one input: a command (parse, check the role, handle, audit, reply) or, for replies and
+reactions, the families' listeners.
 
-Each command is one unit of work: its changes, the processed-event mark, its audit entry and
-its replies commit together, so a command is handled exactly once. A rejected command rolls
-its changes back and records only the refusal.
+Each is one unit of work: its changes, the processed-event mark, its audit entry and its
+replies commit together, so an event is handled exactly once. A rejected command rolls its
+changes back and records only the refusal. Once the unit commits, its replies go to the
+sender and the jobs it woke are run.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.faults import CrashPoints
 from bot.logs import log_failure
-from bot.rendering import Message, Renderer
+from bot.metrics import Metrics
+from bot.outbox import OutboxWriter, Outgoing
+from commands.context import Context
 from commands.framework import (
     ArgumentError,
+    BotIdentity,
     Command,
     CommandError,
-    Context,
-    FileSpec,
+    Input,
+    Listener,
     ParseEnv,
     Refused,
-    Reply,
     Router,
     Settings,
     View,
     role_titles,
 )
 from commands.parsing import Found, Registry, UnknownCommand, find
+from commands.values import RoomKind
 from storage.db import Database
 from storage.events import AlreadyHandled
+from storage.models import OutboxMessage
 from storage.roster import Member
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
 ACCEPTED, REFUSED, INVALID, FAILED = "accepted", "refused", "invalid", "failed"
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """A message as the Matrix layer hands it over (already decrypted)."""
-
-    event_id: str
-    room_id: str
-    sender: str
-    body: str
-    is_direct: bool = False
-    encrypted: bool = True
-    room_kind: str = "rcc"  # rcc | steering | direct | other
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A rendered message to send, replying to the event that caused it."""
-
-    room_id: str
-    message: Message
-    in_reply_to: str | None
-    mentions: tuple[str, ...] = ()
-    files: tuple[FileSpec, ...] = ()
-    ref: str | None = None
 
 
 @dataclass
@@ -74,12 +56,7 @@ class Outcome:
     replies: list[Outgoing] = field(default_factory=list)
     duplicate: bool = False
     detail: str = ""  # what the audit log says of it
-    outbox: list = field(default_factory=list)  # the rows the replies were written to
-
-
-# Called inside the unit with the rendered replies, so they commit with the command; returns
-# the outbox rows it wrote.
-ReplySink = Callable[[Stores, list[Outgoing], Incoming], Awaitable[list | None]]
+    outbox: list[OutboxMessage] = field(default_factory=list)  # the rows the replies went to
 
 
 class Dispatcher:
@@ -90,205 +67,217 @@ class Dispatcher:
         db: Database,
         env: ParseEnv,
         settings: Settings,
-        renderer: Renderer,
-        sink: ReplySink | None = None,
+        outbox: OutboxWriter,
+        submit: Callable[[list[OutboxMessage]], None],
+        wake: Callable[[str, int], None],
+        rooms: Mapping[RoomKind, str],
+        identity: BotIdentity,
+        metrics: Metrics,
+        faults: CrashPoints,
     ) -> None:
         self.registry = Registry(routers)
-        self.db = db
-        self.env = env
-        self.settings = settings
-        self.renderer = renderer
-        self.sink = sink
-        self.before_commit: Callable[[], None] | None = None  # fault tests crash here
-        self.after_commit: Callable[[list[tuple[str, int]]], None] | None = None  # wakes jobs
-        self.rooms: dict[str, str] = {}  # the configured rooms' IDs, once the Matrix side knows
-        self.metrics = None  # bot.health.Metrics, when the App provides one
-        self.bot_info: dict[str, str] = {}  # the bot's device and master key, once known
+        self.db, self.env, self.settings = db, env, settings
+        self.outbox, self.submit, self.wake = outbox, submit, wake
+        self.rooms, self.identity = rooms, identity
+        self.metrics, self.faults = metrics, faults
 
-    async def handle(self, msg: Incoming) -> Outcome | None:
-        """Handle one message; None when it is not a command."""
+    async def handle(self, said: Input) -> Outcome | None:
+        """Handle one input; None when it is neither a command nor anything a family wants."""
         started = time.perf_counter()
-        outcome = await self._handle(msg)
-        if outcome is not None and not outcome.duplicate and self.metrics is not None:
-            self.metrics.commands.labels(outcome.command or "unknown", outcome.outcome).inc()
-            self.metrics.latency.observe(time.perf_counter() - started)
+        ctx: Context | None = None
+        try:
+            outcome, ctx = await self._handle(said)
+        except _Duplicate as dup:
+            return Outcome(ACCEPTED, dup.command, duplicate=True)
+        if outcome is None or outcome.duplicate:
+            return outcome
+        log.info("event %s: %s %s", said.event_id, outcome.command, outcome.outcome)
+        self.metrics.commands.labels(outcome.command or "unknown", outcome.outcome).inc()
+        self.metrics.latency.observe(time.perf_counter() - started)
+        self.faults.hit("after-commit")
+        self.submit(outcome.outbox)
+        if ctx is not None:
+            for job, key in ctx.wakes:
+                self.wake(job, key)
+            for metric, label in ctx.tallies:
+                self.metrics.tally(metric, label)
         return outcome
 
-    async def _handle(self, msg: Incoming) -> Outcome | None:
+    async def _handle(self, said: Input) -> tuple[Outcome | None, Context | None]:
         now = self.env.now()
+        if said.reaction is not None:
+            return await self._listen(said, now)
         try:
-            found = find(msg.body, self.registry, self.settings.prefix)
+            found = find(said.body, self.registry, self.settings.prefix)
         except ArgumentError as exc:
-            return await self._reject(msg, now, None, exc, INVALID)
+            return await self._reject(said, now, None, exc, INVALID), None
         if found is None:
-            return None
+            return await self._listen(said, now)
         command = found.command
         try:
-            return await self._run(msg, now, found)
+            return await self._run(said, now, found)
         except Refused as exc:
-            return await self._reject(msg, now, command, exc, REFUSED)
+            return await self._reject(said, now, command, exc, REFUSED), None
         except CommandError as exc:
-            return await self._reject(msg, now, command, exc, INVALID)
+            return await self._reject(said, now, command, exc, INVALID), None
         except _Duplicate:
-            return Outcome(ACCEPTED, command.name, duplicate=True)
+            raise
         except Exception as exc:  # a bug must not stop the bot; logged without user text
-            _log_failure(msg, command, exc)
-            return await self._reject(msg, now, command, exc, FAILED)
+            log_failure(log, f"command {command.name} for event {said.event_id}", exc)
+            return await self._reject(said, now, command, exc, FAILED), None
 
-    async def _run(self, msg: Incoming, now: datetime, found: Found) -> Outcome:
+    async def _run(self, said: Input, now: datetime, found: Found) -> tuple[Outcome, Context]:
         command = found.command
         async with self.db.unit() as store:
             # Claimed first: a duplicate stops here, and every rollback below un-claims it.
             try:
                 await store.events.claim(
-                    event_id=msg.event_id,
-                    room_id=msg.room_id,
-                    sender=msg.sender,
+                    event_id=said.event_id,
+                    room_id=said.room_id,
+                    sender=said.sender,
                     outcome=ACCEPTED,
                     now=now,
                 )
             except AlreadyHandled:
-                raise _Duplicate from None
-            ctx = self._context(msg, now, store, await store.roster.member(msg.sender), command)
+                raise _Duplicate(command.name) from None
+            ctx = self._context(said, now, store, await store.roster.member(said.sender), command)
             # The role is checked before the arguments are read: a stranger learns nothing.
             if not command.allows(ctx.roles):
-                raise Refused(_refusal(command, ctx.member))
+                raise _refusal_detail(command, ctx.member)
             result = await command.handler(ctx, **found.bind(self.env))
             if result is not None:
                 await ctx.reply(result)
-            outcome = await self._finish(store, msg, now, command.name, ACCEPTED, ctx, marked=True)
-        if ctx.wakes and self.after_commit is not None:
-            self.after_commit(ctx.wakes)
-        return outcome
+            outcome = await self._finish(store, said, now, command.name, ACCEPTED, ctx, True)
+        return outcome, ctx
 
-    async def handle_action(
-        self, msg: Incoming, action: str, handler: Callable[[Context], Awaitable[object]]
-    ) -> Outcome | None:
-        """Run a non-command action (an acknowledgement by reply or reaction) exactly once.
+    async def _listen(self, said: Input, now: datetime) -> tuple[Outcome | None, Context | None]:
+        """The first listener that takes the input; everyday chatter costs one read."""
+        for listener in self.registry.listeners:
+            if listener.accepts(said):
+                handled = await self._listener(listener, said, now)
+                if handled[0] is not None:
+                    return handled
+        return None, None
 
-        Only roster members' events are considered; when the handler returns None nothing is
-        recorded at all, so everyday chatter costs one read.
-        """
-        now = self.env.now()
+    async def _listener(
+        self, listener: Listener, said: Input, now: datetime
+    ) -> tuple[Outcome | None, Context | None]:
+        # Only roster members' events count; when the handler returns None nothing is
+        # recorded at all.
         async with self.db.unit() as store:
-            if await store.events.seen(msg.event_id):
-                return None
-            member = await store.roster.member(msg.sender)
+            if await store.events.seen(said.event_id):
+                return None, None
+            member = await store.roster.member(said.sender)
             if member is None:
-                return None
-            ctx = self._context(msg, now, store, member, None)
-            result = await handler(ctx)
+                return None, None
+            ctx = self._context(said, now, store, member, None)
+            result = await listener.handler(ctx, said)
             if result is None:
-                return None
+                return None, None
             await ctx.reply(result)
-            return await self._finish(store, msg, now, action, ACCEPTED, ctx)
+            return await self._finish(store, said, now, listener.name, ACCEPTED, ctx), ctx
 
     async def _reject(
         self,
-        msg: Incoming,
+        said: Input,
         now: datetime,
         command: Command | None,
         exc: Exception,
         outcome: str,
     ) -> Outcome:
         async with self.db.unit() as store:
-            if await store.events.seen(msg.event_id):
-                return Outcome(outcome, command.name if command else None, duplicate=True)
-            ctx = self._context(msg, now, store, None, command)
-            await ctx.reply(self._error_text(command, exc, outcome))
+            name = command.name if command else "unknown"
+            if await store.events.seen(said.event_id):
+                return Outcome(outcome, name, duplicate=True)
+            member = await store.roster.member(said.sender) if outcome == REFUSED else None
+            ctx = self._context(said, now, store, member, command)
+            await ctx.reply(self._error(command, member, exc, outcome))
             # A refusal names only the command and roles; an argument error can quote what
             # was typed (possibly TLP:RED text), so only its kind is kept.
             if outcome == REFUSED:
                 ctx.audit_detail = getattr(exc, "message", "")
             elif outcome == INVALID:
                 ctx.audit_detail = type(exc).__name__
-            return await self._finish(
-                store, msg, now, command.name if command else "unknown", outcome, ctx
-            )
+            return await self._finish(store, said, now, name, outcome, ctx)
 
     async def _finish(
         self,
         store: Stores,
-        msg: Incoming,
+        said: Input,
         now: datetime,
         action: str,
         outcome: str,
         ctx: Context,
-        *,
         marked: bool = False,
     ) -> Outcome:
         if not marked:
             await store.events.mark(
-                event_id=msg.event_id,
-                room_id=msg.room_id,
-                sender=msg.sender,
+                event_id=said.event_id,
+                room_id=said.room_id,
+                sender=said.sender,
                 outcome=outcome,
                 now=now,
             )
         await store.audit.record(
-            actor=msg.sender,
+            actor=said.sender,
             action=action,
             outcome=outcome,
             now=now,
-            room_id=msg.room_id,
-            event_id=msg.event_id,
+            room_id=said.room_id,
+            event_id=said.event_id,
             detail=ctx.audit_detail,
         )
-        replies = [self._render(r, msg) for r in ctx.replies]
-        rows = (await self.sink(store, replies, msg) or []) if self.sink is not None else []
-        if self.before_commit is not None:
-            self.before_commit()
+        replies = [
+            self.outbox.render(reply, here=said.room_id, event=said.event_id)
+            for reply in ctx.replies
+        ]
+        rows = []
+        for out in replies:
+            # A reply mentions the person it answers, as the Matrix spec recommends.
+            also = [said.sender] if out.in_reply_to is not None else []
+            rows += await self.outbox.write(store, out, also_mention=also)
+        self.faults.hit("before-commit")
         return Outcome(outcome, action, replies, detail=ctx.audit_detail, outbox=rows)
 
     def _context(
         self,
-        msg: Incoming,
+        said: Input,
         now: datetime,
         store: Stores,
         member: Member | None,
         command: Command | None,
     ) -> Context:
         return Context(
-            sender=msg.sender,
-            room_id=msg.room_id,
-            event_id=msg.event_id,
+            sender=said.sender,
+            room_id=said.room_id,
+            event_id=said.event_id,
             member=member,
             store=store,
             env=self.env,
             settings=self.settings,
             now=now,
+            identity=self.identity,
+            rooms=self.rooms,
             command=command,
             commands=self.registry,
-            is_direct=msg.is_direct,
-            encrypted=msg.encrypted,
-            room_kind=msg.room_kind,
-            rooms=self.rooms,
-            bot_info=self.bot_info,
+            is_direct=said.is_direct,
+            encrypted=said.encrypted,
+            room_kind=said.room_kind,
         )
 
-    def _render(self, reply: Reply, msg: Incoming) -> Outgoing:
-        room = reply.room_id or msg.room_id
-        return Outgoing(
-            room_id=room,
-            message=self.renderer.render(reply.content),
-            in_reply_to=msg.event_id if room == msg.room_id else None,
-            mentions=reply.mentions,
-            files=reply.files,
-            ref=reply.ref,
-        )
-
-    def _error_text(self, command: Command | None, exc: Exception, outcome: str) -> str | View:
+    def _error(
+        self, command: Command | None, member: Member | None, exc: Exception, outcome: str
+    ) -> View:
         prefix = self.settings.prefix
         if outcome == FAILED:
-            return (
-                "⚠️ Something went wrong on the bot's side while handling this command; "
-                "nothing was changed. The operators have the details in the bot's log."
-            )
+            return View("errors/failed")
         message = getattr(exc, "message", str(exc))
         if outcome == REFUSED:
-            return f"⛔ {message}"
+            if isinstance(exc, _RoleRefused) and command is not None:
+                return View("errors/refused", _refusal(command, member, prefix))
+            return View("errors/refused", {"message": message})
         if command is None or isinstance(exc, UnknownCommand):
-            return f"⚠️ {message}"
+            return View("errors/invalid", {"message": message})
         return View(
             "errors/usage",
             {
@@ -303,16 +292,27 @@ class Dispatcher:
 class _Duplicate(Exception):
     """The event was already handled by a committed unit."""
 
+    def __init__(self, command: str) -> None:
+        super().__init__(command)
+        self.command = command
 
-def _refusal(command: Command, member: Member | None) -> str:
+
+class _RoleRefused(Refused):
+    """The sender's roles do not include one the command is for."""
+
+
+def _refusal_detail(command: Command, member: Member | None) -> _RoleRefused:
     allowed = role_titles(command.roles or ())
-    if member is None:
-        return (
-            f"!{command.name} is for roster members ({allowed}); you are not on the roster. "
-            "Ask the RCC chair to add you."
-        )
-    return f"!{command.name} is for: {allowed}; you are {role_titles(member.roles)}."
+    mine = role_titles(member.roles) if member else "not on the roster"
+    return _RoleRefused(f"!{command.name} is for: {allowed}; sender: {mine}")
 
 
-def _log_failure(msg: Incoming, command: Command, exc: Exception) -> None:
-    log_failure(log, f"command {command.name} for event {msg.event_id}", exc)
+def _refusal(command: Command, member: Member | None, prefix: str) -> dict:
+    return {
+        "message": None,
+        "member": member is not None,
+        "prefix": prefix,
+        "command": command.name,
+        "allowed": role_titles(command.roles or ()),
+        "yours": role_titles(member.roles) if member else "",
+    }

@@ -9,7 +9,13 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("before-commit", "after-commit", "after-send")
+POINTS = (
+    "before-commit",  # a command's unit, before it commits
+    "after-commit",  # a command committed, its replies not handed to the sender yet
+    "after-send",  # a message sent, its delivery not recorded yet
+    "before-job-commit",  # a job's unit, before it commits
+    "after-job-commit",  # a job committed, its messages not handed to the sender yet
+)
 
 
 class CrashPoints:

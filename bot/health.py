@@ -15,16 +15,19 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from bot.metrics import Metrics
+
 if TYPE_CHECKING:
     from bot.matrix.bot import MatrixBot
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 STUCK_AFTER = 90.0  # seconds: a sync request (30 s long poll) that takes longer is stuck
 
 
-class Metrics:
-    """The bot's counters; one registry per bot, no global state."""
+class PrometheusMetrics(Metrics):
+    """The bot's counters in a Prometheus registry; one registry per bot, no global state."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -45,6 +48,12 @@ class Metrics:
         self.sent = Counter(
             "rcc_messages_sent", "Messages delivered, by kind", ["kind"], registry=r
         )
+        self.failed = Counter(
+            "rcc_messages_failed",
+            "Messages the homeserver refused for good, by kind",
+            ["kind"],
+            registry=r,
+        )
         self.reminders = Counter("rcc_reminders_sent", "Deadline notifications sent", registry=r)
         self.deliveries = Counter(
             "rcc_broadcast_deliveries", "Broadcast messages delivered", registry=r
@@ -54,22 +63,15 @@ class Metrics:
             "rcc_undecryptable_events", "Encrypted events the bot could not read", registry=r
         )
 
-    def message_sent(self, ref: str | None) -> None:
-        kind = (ref or "reply").split(":", 1)[0]
-        self.sent.labels(kind).inc()
-        if kind == "deadline":
-            self.reminders.inc()
-        elif kind == "broadcast":
-            self.deliveries.inc()
-
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
 class HealthServer:
-    def __init__(self, listen: str, bot: MatrixBot) -> None:
+    def __init__(self, listen: str, bot: MatrixBot, db: Database, metrics: Metrics) -> None:
         host, _, port = listen.rpartition(":")
         self.host, self.port, self.bot = host or "127.0.0.1", int(port), bot
+        self.db, self.metrics_source = db, metrics
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -93,7 +95,7 @@ class HealthServer:
             problems.append("the sync loop is stuck")
         try:
             async with asyncio.timeout(2):
-                await self.bot.app.db.ping()
+                await self.db.ping()
         except Exception:  # any failure to answer means unhealthy
             problems.append("the database does not answer")
         if problems:
@@ -102,5 +104,5 @@ class HealthServer:
 
     async def metrics(self, _request: web.Request) -> web.Response:
         return web.Response(
-            body=self.bot.app.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            body=self.metrics_source.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )

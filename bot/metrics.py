@@ -19,22 +19,40 @@ class _Nothing:
         pass
 
 
-class NoMetrics:
+class Metrics:
+    """What the bot counts; this base counts nothing (see `bot.health.PrometheusMetrics`)."""
+
     def __init__(self) -> None:
-        nothing = _Nothing()
-        self.commands = self.latency = self.sync_errors = self.sent = nothing
+        nothing: Any = _Nothing()
+        self.commands = self.latency = self.sync_errors = self.sent = self.failed = nothing
         self.reminders = self.deliveries = self.acks = self.undecryptable = nothing
 
-    def message_sent(self, _ref: str | None) -> None:
-        pass
+    def message_sent(self, ref: str | None) -> None:
+        kind = _kind(ref)
+        self.sent.labels(kind).inc()
+        if kind == "deadline":
+            self.reminders.inc()
+        elif kind == "broadcast":
+            self.deliveries.inc()
+
+    def message_failed(self, ref: str | None) -> None:
+        self.failed.labels(_kind(ref)).inc()
+
+    def tally(self, metric: str, label: str) -> None:
+        """A counter named by a command family (`acks`), with one label."""
+        getattr(self, metric).labels(label).inc()
 
     def render(self) -> bytes:
         return b""
 
 
-def make_metrics(enabled: bool):
-    if not enabled:
-        return NoMetrics()
-    from bot.health import Metrics
+def _kind(ref: str | None) -> str:
+    return (ref or "reply").split(":", 1)[0]
 
-    return Metrics()
+
+def make_metrics(enabled: bool) -> Metrics:
+    if not enabled:
+        return Metrics()
+    from bot.health import PrometheusMetrics
+
+    return PrometheusMetrics()

@@ -1,4 +1,5 @@
-"""`rcc-bot run`: storage ready, session open, sync until SIGTERM/SIGINT."""
+"""`rcc-bot run`: the composition root. Storage is made ready, the session opened, then every
+part is built once, in order, with what it needs; the bot syncs until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -6,116 +7,179 @@ import asyncio
 import contextlib
 import logging
 import signal
+from functools import partial
+from pathlib import Path
 
-from bot.app import App, Clock, system_clock
+from nio import AsyncClient
+
+from bot.app import App, Clock, prepare, system_clock
 from bot.config import Config
-from bot.dispatcher import Incoming, Outgoing
 from bot.faults import CrashPoints
-from bot.matrix.content import enqueue
-from storage.stores import Stores
+from bot.files import render_file
+from bot.matrix.bot import MatrixBot
+from bot.matrix.devices import DeviceTracker
+from bot.matrix.inbox import Inbox
+from bot.matrix.rooms import RoomDirectory
+from bot.matrix.sender import Sender
+from bot.matrix.session import SessionError, open_client
+from bot.outbox import Handoff
+from commands import failures
+from commands.framework import BotIdentity
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 15
 
 
-def outbox_sink(clock: Clock):
-    """Replies go into the outbox inside the command's own transaction."""
-
-    async def sink(store: Stores, replies: list[Outgoing], msg: Incoming) -> list:
-        rows = []
-        for reply in replies:
-            # A reply mentions the person it answers, as the Matrix spec recommends.
-            sender = [msg.sender] if reply.in_reply_to is not None else []
-            rows += await enqueue(store, reply, now=clock(), also_mention=sender)
-        return rows
-
-    return sink
-
-
 class Runtime:
-    """One running bot: its app, its Matrix client and the sync task."""
+    """One running bot, built whole by `Runtime.open`: its storage, session, core and sync."""
 
     def __init__(
-        self, config: Config, *, crash_at: str | None = None, clock: Clock = system_clock
+        self,
+        *,
+        config: Config,
+        db: Database,
+        client: AsyncClient,
+        app: App,
+        bot: MatrixBot,
+        closing: contextlib.AsyncExitStack,
     ) -> None:
-        self.config = config
-        self.faults = CrashPoints(crash_at)
-        self.app = App(config, clock=clock)
-        self.app.dispatcher.sink = outbox_sink(clock)
-        self.app.dispatcher.before_commit = lambda: self.faults.hit("before-commit")
-        self.client = None
-        self.bot = None
-        self.task: asyncio.Task | None = None
-        self.health = None
+        self.config, self.db, self.client, self.app, self.bot = config, db, client, app, bot
+        self._closing = closing
+        self.task = asyncio.create_task(bot.run(), name="matrix-bot")
 
-    async def start(self) -> None:
-        """Migrate, seed, open the session (raises SessionError) and start syncing."""
-        from bot.matrix.bot import MatrixBot  # the Matrix stack is imported only to run
-        from bot.matrix.session import open_client
+    @classmethod
+    async def open(
+        cls, config: Config, *, crash_at: str | None = None, clock: Clock = system_clock
+    ) -> Runtime:
+        """Migrate, seed, open the session (raises SessionError), build, start syncing."""
+        faults = CrashPoints(crash_at)
+        async with contextlib.AsyncExitStack() as stack:
+            db = Database(config.storage.url)
+            stack.push_async_callback(db.close)
+            await prepare(db, config, clock, isolated=True)
+            client = await open_client(config.matrix)
+            stack.push_async_callback(_close, client)
+            identity = await _cross_sign(config, client)
+            app, bot = _build(config, db, client, identity, clock, faults)
+            if config.health.listen:
+                from bot.health import HealthServer
 
-        await self.app.prepare(isolated=True)
-        try:
-            self.client = await open_client(self.config.matrix)
-        except BaseException:
-            await self.app.close()
-            raise
-        await self._cross_sign()
-        self.bot = MatrixBot(self.app, self.client, faults=self.faults)
-        self.task = asyncio.create_task(self.bot.run(), name="matrix-bot")
-        if self.config.health.listen:
-            from bot.health import HealthServer
-
-            self.health = HealthServer(self.config.health.listen, self.bot)
-            await self.health.start()
-        log.info("running as %s, device %s", self.client.user_id, self.client.device_id)
-
-    async def _cross_sign(self) -> None:
-        from pathlib import Path
-
-        from bot.matrix.crosssign import CrossSigner, CrossSigningError
-
-        info = self.app.dispatcher.bot_info
-        info.update(user_id=self.client.user_id, device_id=self.client.device_id)
-        password = self.config.matrix.password
-        signer = CrossSigner(
-            self.client,
-            Path(self.config.matrix.store_path),
-            password.get_secret_value() if password else None,
-        )
-        try:
-            info["master_key"] = await signer.ensure()
-        except CrossSigningError as exc:
-            log.warning("the bot's device is not cross-signed: %s", exc)
+                health = HealthServer(config.health.listen, bot, db, app.metrics)
+                await health.start()
+                stack.push_async_callback(health.stop)
+            runtime = cls(
+                config=config, db=db, client=client, app=app, bot=bot, closing=stack.pop_all()
+            )
+        log.info("running as %s, device %s", client.user_id, client.device_id)
+        return runtime
 
     async def wait(self) -> None:
-        assert self.task is not None
         await self.task
 
     async def stop(self) -> None:
-        if self.health is not None:
-            await self.health.stop()
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                async with asyncio.timeout(STOP_TIMEOUT):
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await self.task
-            except TimeoutError:
-                log.error("the sync task did not stop within %ss", STOP_TIMEOUT)
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                await self.client.close()
-        await self.app.close()
+        self.task.cancel()
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.task
+        except TimeoutError:
+            log.error("the sync task did not stop within %ss", STOP_TIMEOUT)
+        await self._closing.aclose()
+
+
+def _build(
+    config: Config,
+    db: Database,
+    client: AsyncClient,
+    identity: BotIdentity,
+    clock: Clock,
+    faults: CrashPoints,
+) -> tuple[App, MatrixBot]:
+    """Every part, once, in order; each gets what it needs at construction."""
+    rooms = RoomDirectory(
+        client,
+        db,
+        rcc_room=config.committee.rcc_room,
+        steering_room=config.committee.steering_room,
+        clock=clock,
+    )
+    handoff = Handoff()
+    app = App(
+        config,
+        db=db,
+        clock=clock,
+        rooms=rooms.known,
+        identity=identity,
+        submit=handoff.submit,
+        faults=faults,
+    )
+    devices = DeviceTracker(client)
+    sender = Sender(
+        client,
+        db,
+        devices,
+        handoff,
+        direct_room=rooms.direct_room,
+        on_refused=partial(app.jobs.wake, failures.JOB, 0),
+        clock=clock,
+        faults=faults,
+        render_file=partial(render_file, app.renderer),
+        metrics=app.metrics,
+    )
+    inbox = Inbox(
+        client,
+        app.dispatcher,
+        devices,
+        rooms,
+        db=db,
+        outbox=app.outbox,
+        submit=handoff.submit,
+        metrics=app.metrics,
+        clock=clock,
+        zone=config.committee.zone,
+        notice_after=config.bot.undecryptable_notice_after,
+    )
+    bot = MatrixBot(
+        client,
+        db=db,
+        inbox=inbox,
+        sender=sender,
+        rooms=rooms,
+        devices=devices,
+        jobs=app.jobs,
+        metrics=app.metrics,
+        clock=clock,
+        open_dms_at_start=config.broadcast.open_dms_at_start,
+    )
+    return app, bot
+
+
+async def _cross_sign(config: Config, client: AsyncClient) -> BotIdentity:
+    from bot.matrix.crosssign import CrossSigner, CrossSigningError
+
+    password = config.matrix.password
+    signer = CrossSigner(
+        client, Path(config.matrix.store_path), password.get_secret_value() if password else None
+    )
+    master = None
+    try:
+        master = await signer.ensure()
+    except CrossSigningError as exc:
+        log.warning("the bot's device is not cross-signed: %s", exc)
+    return BotIdentity(client.user_id, client.device_id, master)
+
+
+async def _close(client: AsyncClient) -> None:
+    with contextlib.suppress(Exception):
+        await client.close()
 
 
 async def run(config: Config, *, crash_at: str | None = None) -> int:
     """Run the bot until a stop signal; returns the process exit code."""
-    from bot.matrix.session import SessionError
-
-    runtime = Runtime(config, crash_at=crash_at)
     try:
-        await runtime.start()
+        runtime = await Runtime.open(config, crash_at=crash_at)
     except SessionError as exc:
         log.error("%s", exc)
         return 1

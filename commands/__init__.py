@@ -6,15 +6,18 @@ from commands.framework import Router
 
 
 def all_routers() -> list[Router]:
-    """Every command family, in the order `!help` lists them."""
+    """Every command family, in the order `!help` lists them, and every job's."""
     from commands import (
         broadcast,
+        broadcast_job,
         deadlines,
         digest,
+        failures,
         gaps,
         help,
         incidents,
         lessons,
+        reminders,
         resources,
         roster,
         status,
@@ -31,4 +34,8 @@ def all_routers() -> list[Router]:
         digest.router,
         broadcast.router,
         roster.router,
+        # Families of jobs only.
+        reminders.router,
+        broadcast_job.router,
+        failures.router,
     ]

@@ -12,25 +12,30 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from commands.context import Context
 from commands.framework import (
     CHAIR_ONLY,
     READERS,
     CommandError,
-    Context,
+    Input,
     Opt,
     Pos,
     Router,
     Text,
     View,
 )
+from commands.parsing import strip_reply_fallback
 from commands.types import choice, typed_id, yes_no
+from commands.values import Ref, RefKind, RoomKind, ShortId
 from storage.models import Broadcast, BroadcastRecipient
 
 router = Router("broadcast")
 
+JOB = "broadcast"  # the job that delivers a broadcast's DMs (commands.broadcast_job)
+
 SEVERITIES = ("info", "high", "critical")
-BROADCAST_ID = typed_id("BC")
-MENTIONED = re.compile(r"\bBC-?(\d{1,9})\b", re.IGNORECASE)
+BROADCAST_ID = typed_id(ShortId.BC)
+MENTIONED = ShortId.BC.pattern()
 ACK_WORD = re.compile(r"\back(?:nowledged?|ed)?\b", re.IGNORECASE)
 ACK_REACTIONS = ("✅", "👍", "✔", "☑")
 MAX_MESSAGE = 4000
@@ -41,13 +46,13 @@ def is_ack_reaction(key: str) -> bool:
     return key.strip()[:1] in ACK_REACTIONS
 
 
-def ref(broadcast: Broadcast) -> str:
-    return f"broadcast:{broadcast.id}"
+def ref(broadcast: Broadcast) -> Ref:
+    return Ref(RefKind.BROADCAST, broadcast.key)
 
 
-def announcement(ctx_or_none, broadcast: Broadcast, recipients: list[str], **extra) -> View:
+def announcement(broadcast: Broadcast, recipients: list[str], **extra) -> View:
     data = {
-        "id": f"BC-{broadcast.number}",
+        "id": ShortId.BC.of(broadcast.number),
         "severity": broadcast.severity,
         "exercise": broadcast.exercise,
         "message": broadcast.message,
@@ -79,7 +84,7 @@ async def broadcast(
 ) -> str | None:
     if len(message) > MAX_MESSAGE:
         raise CommandError(f"the message is too long (at most {MAX_MESSAGE} characters)")
-    rcc = ctx.rooms.get("rcc") or (ctx.room_id if ctx.room_kind == "rcc" else None)
+    rcc = ctx.rooms.get(RoomKind.RCC) or (ctx.room_id if ctx.room_kind == RoomKind.RCC else None)
     if rcc is None:
         raise CommandError("the RCC room is not known yet; send the broadcast from the RCC room")
     ncpocs = await ctx.store.roster.ncpocs()
@@ -95,19 +100,22 @@ async def broadcast(
         now=ctx.now,
     )
     users = [e.user_id for e in ncpocs]
-    ctx.audit_detail = f"BC-{sent.number} {sent.severity} to {len(users)}" + (
+    ctx.audit_detail = f"{ShortId.BC.of(sent.number)} {sent.severity} to {len(users)}" + (
         " exercise" if sent.exercise else ""
     )
-    ctx.wake("broadcast", sent.id)
+    ctx.wake(JOB, sent.key)
     here = rcc == ctx.room_id
     await ctx.reply(
-        announcement(ctx, sent, users),
+        announcement(sent, users),
         mentions=users,
         room_id=None if here else rcc,
         ref=ref(sent),
     )
     if not here:
-        return f"✅ BC-{sent.number} sent to the RCC room and to {len(users)} NCPOCs by DM."
+        return (
+            f"✅ {ShortId.BC.of(sent.number)} sent to the RCC room and to {len(users)} NCPOCs "
+            "by DM."
+        )
     return None
 
 
@@ -115,7 +123,7 @@ async def _target(ctx: Context, number: int | None) -> Broadcast:
     if number is not None:
         found = await ctx.store.broadcasts.get(number)
         if found is None:
-            raise CommandError(f"there is no BC-{number}")
+            raise CommandError(f"there is no {ShortId.BC.of(number)}")
         return found
     found = await ctx.store.broadcasts.pending_for(ctx.sender)
     if found is None:
@@ -132,9 +140,11 @@ async def _target(ctx: Context, number: int | None) -> Broadcast:
 )
 async def ack(ctx: Context, id: int | None, rest: str) -> str:
     target = await _target(ctx, id)
-    recipient = await ctx.store.broadcasts.recipient(target.id, ctx.sender)
+    recipient = await ctx.store.broadcasts.recipient(target.key, ctx.sender)
     if recipient is None:
-        raise CommandError(f"BC-{target.number} was not sent to you; there is nothing to ack")
+        raise CommandError(
+            f"{ShortId.BC.of(target.number)} was not sent to you; there is nothing to ack"
+        )
     return await acknowledge(ctx, target, recipient, "command")
 
 
@@ -144,21 +154,33 @@ async def acknowledge(
     label = "EXERCISE " if target.exercise else ""
     if recipient.acked_at is not None:
         when = recipient.acked_at.astimezone(ctx.env.zone)
-        return f"{label}BC-{target.number}: you acknowledged it already ({when:%H:%M})."
+        return (
+            f"{label}{ShortId.BC.of(target.number)}: you acknowledged it already ({when:%H:%M})."
+        )
     await ctx.store.broadcasts.acknowledge(recipient, via=via, event_id=ctx.event_id, now=ctx.now)
-    ctx.audit_detail = f"BC-{target.number} ack by {via}"
-    everyone = await ctx.store.broadcasts.recipients(target.id)
+    ctx.audit_detail = f"{ShortId.BC.of(target.number)} ack by {via}"
+    ctx.tally("acks", via)
+    everyone = await ctx.store.broadcasts.recipients(target.key)
     done = sum(1 for r in everyone if r.acked_at is not None)
     took = _duration(ctx.now - target.created_at)
     return (
-        f"✅ {label}BC-{target.number} acknowledged ({took} after it was sent); "
+        f"✅ {label}{ShortId.BC.of(target.number)} acknowledged ({took} after it was sent); "
         f"{done}/{len(everyone)} so far."
     )
 
 
-async def ack_by_event(
-    ctx: Context, *, body: str, target_event: str | None, via: str
-) -> str | None:
+def _is_ack(said: Input) -> bool:
+    """A ✅/👍 reaction, a reply containing "ack", or (in a DM) a bare "ack"."""
+    if said.reaction is not None:
+        return is_ack_reaction(said.reaction)
+    text = strip_reply_fallback(said.body)
+    if said.reply_to and ACK_WORD.search(text):
+        return True
+    return said.is_direct and ACK_WORD.fullmatch(text.strip(" .!\n")) is not None
+
+
+@router.listener("ack", accepts=_is_ack)
+async def ack_by_event(ctx: Context, said: Input) -> str | None:
     """An acknowledgement by a reply containing "ack" or by a ✅/👍 reaction.
 
     The broadcast is found from a BC-n in the text (clients quote the original in a reply),
@@ -166,20 +188,20 @@ async def ack_by_event(
     Anything that is not a recipient's first acknowledgement is ignored quietly.
     """
     found = None
-    if match := MENTIONED.search(body):
+    if said.reaction is None and (match := MENTIONED.search(said.body)):
         found = await ctx.store.broadcasts.get(int(match.group(1)))
-    if found is None and target_event:
-        tag = await ctx.store.outbox.ref_of(target_event)
-        if tag and tag.startswith("broadcast:"):
-            found = await ctx.store.broadcasts.by_id(int(tag.split(":", 1)[1]))
+    if found is None and said.reply_to:
+        tag = Ref.parse(await ctx.store.outbox.ref_of(said.reply_to))
+        if tag is not None and tag.kind == RefKind.BROADCAST:
+            found = await ctx.store.broadcasts.by_id(tag.key)
     if found is None and ctx.is_direct:
         found = await ctx.store.broadcasts.pending_for(ctx.sender)
     if found is None:
         return None
-    recipient = await ctx.store.broadcasts.recipient(found.id, ctx.sender)
+    recipient = await ctx.store.broadcasts.recipient(found.key, ctx.sender)
     if recipient is None or recipient.acked_at is not None:
         return None
-    return await acknowledge(ctx, found, recipient, via)
+    return await acknowledge(ctx, found, recipient, "reaction" if said.reaction else "reply")
 
 
 @router.command(
@@ -192,10 +214,12 @@ async def ack_by_event(
 async def broadcast_status(ctx: Context, id: int | None) -> View:
     target = await ctx.store.broadcasts.get(id) if id else await ctx.store.broadcasts.latest()
     if target is None:
-        raise CommandError(f"there is no BC-{id}" if id else "no broadcast has been sent yet")
+        raise CommandError(
+            f"there is no {ShortId.BC.of(id)}" if id else "no broadcast has been sent yet"
+        )
     return View(
         "broadcast/status",
-        roll_call(ctx.env.reference, target, await ctx.store.broadcasts.recipients(target.id)),
+        roll_call(ctx.env.reference, target, await ctx.store.broadcasts.recipients(target.key)),
     )
 
 
@@ -221,7 +245,7 @@ def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]
         )
     done = sum(1 for r in recipients if r.acked_at is not None)
     return {
-        "id": f"BC-{target.number}",
+        "id": ShortId.BC.of(target.number),
         "exercise": target.exercise,
         "severity": target.severity,
         "done": done,

@@ -1,123 +1,81 @@
 """The broadcast job: a DM to every recipient, then re-notifications to the silent.
 
-Delivery is idempotent: a recipient's DM is written to the outbox in the same transaction
-that records it on the recipient row, so a job that runs again (after a crash, or woken
-twice) skips whoever already has one. Re-notification rounds are logged under a unique key.
+Delivery is idempotent: a recipient's DM is written to the outbox in the same unit of work
+that records it on the recipient row, so a run that comes again (after a crash, or woken
+twice) skips whoever already has one. A re-notification round is logged with its messages,
+once per round.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from commands.broadcast import announcement, next_round, ref, roll_call, rounds_due
-from commands.framework import Jobs, Reply, View
-from storage.models import BroadcastNotice
+from commands.broadcast import JOB, announcement, next_round, ref, roll_call, rounds_due
+from commands.context import JobContext
+from commands.framework import Router, Settings, View
+from commands.values import ShortId
+from storage.models import Broadcast, BroadcastRecipient
+from storage.stores import Stores
 
-RETRY = 60  # seconds before trying again to reach someone whose DM could not be opened
-
-
-async def deliver_broadcast(jobs: Jobs, broadcast_id: int) -> datetime | None:
-    """Send what is missing for one broadcast; returns when to look again (None: done)."""
-    now = jobs.env.now()
-    async with jobs.db.unit(write=False) as store:
-        target = await store.broadcasts.by_id(broadcast_id)
-        if target is None:
-            return None
-        recipients = await store.broadcasts.recipients(broadcast_id)
-    undelivered = [r for r in recipients if r.dm_outbox_id is None]
-    unreachable = False
-    if undelivered:
-        unreachable = not await _deliver(jobs, target, undelivered, now)
-    settings = jobs.settings
-    every, limit = settings.renotify_after, settings.max_renotify
-    due = rounds_due(target.created_at, every, limit, now)
-    silent = [r for r in recipients if r.acked_at is None]
-    if due and silent:
-        await _renotify(jobs, target, due[-1], now)
-    following = next_round(target.created_at, every, limit, now)
-    if unreachable:
-        retry = datetime.fromtimestamp(now.timestamp() + RETRY, now.tzinfo)
-        following = min(filter(None, (following, retry)))
-    return following
+router = Router("broadcast delivery")
 
 
-async def _deliver(jobs: Jobs, target, recipients, now: datetime) -> bool:
-    """A DM for each recipient without one; False when someone's DM could not be opened.
-
-    All DMs are written in one transaction with a constant number of statements, so the
-    first of them leaves as soon as possible however many recipients there are.
-    """
-    rooms = {r.user_id: await jobs.direct_room(r.user_id) for r in recipients}
-    async with jobs.db.unit() as store:
-        deliveries = []
-        for recipient in await store.broadcasts.recipients(target.id):
-            room = rooms.get(recipient.user_id)
-            if recipient.dm_outbox_id is not None or room is None:
-                continue  # delivered by another run of this job, or unreachable for now
-            view = announcement(None, target, [recipient.user_id], personal=recipient.user_id)
-            row = await jobs.post(store, Reply(view, (recipient.user_id,), room, ref=ref(target)))
-            deliveries.append((recipient, room, row))
-        await store.broadcasts.delivered(deliveries)
-    return all(rooms.values())
+async def unfinished(store: Stores, settings: Settings, now: datetime) -> list[int]:
+    """Broadcasts with a DM still to write, or recent enough for rounds still to come."""
+    since = now - settings.renotify_after * settings.max_renotify
+    return await store.broadcasts.unfinished(since=since)
 
 
-async def _renotify(jobs: Jobs, target, round_: int, now: datetime) -> None:
+@router.job(JOB, pending=unfinished, summary="a DM to every recipient; reminders to the silent")
+async def deliver_broadcast(job: JobContext, broadcast_id: int) -> datetime | None:
+    """Write what is missing for one broadcast; returns when to look again (None: done)."""
+    target = await job.store.broadcasts.by_id(broadcast_id)
+    if target is None:
+        return None
+    recipients = await job.store.broadcasts.recipients(broadcast_id)
+    await _deliver(job, target, [r for r in recipients if r.dm_outbox_id is None])
+    every, limit = job.settings.renotify_after, job.settings.max_renotify
+    due = rounds_due(target.created_at, every, limit, job.now)
+    if due and any(r.acked_at is None for r in recipients):
+        await _renotify(job, target, due[-1], recipients)
+    return next_round(target.created_at, every, limit, job.now)
+
+
+async def _deliver(job: JobContext, target: Broadcast, recipients: list[BroadcastRecipient]):
+    """A DM for each recipient without one, all written in one statement."""
+    deliveries = []
+    for r in recipients:
+        view = announcement(target, [r.user_id], personal=r.user_id)
+        row = await job.post(view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target))
+        deliveries.append((r, row))
+    await job.store.broadcasts.delivered(deliveries)
+
+
+async def _renotify(
+    job: JobContext, target: Broadcast, round_: int, recipients: list[BroadcastRecipient]
+) -> None:
     """Remind the silent, and tell the sender who they are, once per round."""
-    silent_rooms = {}
-    async with jobs.db.unit(write=False) as store:
-        noticed = await store.broadcasts.noticed(target.id)
-        recipients = await store.broadcasts.recipients(target.id)
-    silent = [r for r in recipients if r.acked_at is None and (round_, r.user_id) not in noticed]
-    for r in silent:
-        silent_rooms[r.user_id] = r.dm_room or await jobs.direct_room(r.user_id)
-    chair_room = None
-    if (round_, target.sender) not in noticed:
-        chair_room = await jobs.direct_room(target.sender)
-    async with jobs.db.unit() as store:
-        if (round_, target.sender) in await store.broadcasts.noticed(target.id):
-            return  # another run of this job got here first
-        log = []
-        for r in silent:
-            room = silent_rooms.get(r.user_id)
-            if room is None:
-                continue
-            view = announcement(None, target, [r.user_id], personal=r.user_id, round=round_)
-            await jobs.post(store, Reply(view, (r.user_id,), room, ref=ref(target)))
-            log.append(
-                BroadcastNotice(
-                    broadcast_id=target.id,
-                    round=round_,
-                    recipient=r.user_id,
-                    kind="renotify",
-                    at=now,
-                )
-            )
-        if chair_room is not None:
-            summary = roll_call(jobs.env.reference, target, recipients)
-            summary.update(round=round_, user=target.sender)
-            await jobs.post(
-                store,
-                Reply(
-                    View("broadcast/summary", summary),
-                    (target.sender,),
-                    chair_room,
-                    ref=ref(target),
-                ),
-            )
-            log.append(
-                BroadcastNotice(
-                    broadcast_id=target.id,
-                    round=round_,
-                    recipient=target.sender,
-                    kind="summary",
-                    at=now,
-                )
-            )
-        await store.broadcasts.log_notices(log)
-        await store.audit.record(
-            actor="rcc-bot",
-            action="broadcast renotify",
-            outcome="sent",
-            now=now,
-            detail=f"BC-{target.number} round {round_} to {len(silent)} silent",
-        )
+    if (round_, target.sender) in await job.store.broadcasts.noticed(target.key):
+        return  # this round is done
+    silent = [r.user_id for r in recipients if r.acked_at is None]
+    for user in silent:
+        view = announcement(target, [user], personal=user, round=round_)
+        await job.post(view, to_user=user, mentions=[user], ref=ref(target))
+    summary = roll_call(job.env.reference, target, recipients)
+    summary.update(round=round_, user=target.sender)
+    await job.post(
+        View("broadcast/summary", summary),
+        to_user=target.sender,
+        mentions=[target.sender],
+        ref=ref(target),
+    )
+    await job.store.broadcasts.log_round(
+        target.key, round_, silent=silent, sender=target.sender, at=job.now
+    )
+    await job.store.audit.record(
+        actor="rcc-bot",
+        action="broadcast renotify",
+        outcome="sent",
+        now=job.now,
+        detail=f"{ShortId.BC.of(target.number)} round {round_} to {len(silent)} silent",
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from commands.framework import CommandError, Context, Refused, Role
+from commands.context import Context
+from commands.framework import CommandError, Refused, Role
 from commands.reference import Country
 
 

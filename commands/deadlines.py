@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.calendar import STEP_MONTHS, Schedule, around, occurrence, period_start
+from commands.context import Context
 from commands.framework import (
     CHAIR_ONLY,
     READERS,
     ArgumentError,
     CommandError,
-    Context,
     Opt,
     ParseEnv,
     Pos,
@@ -24,11 +24,14 @@ from commands.framework import (
 )
 from commands.periods import Period, quarter
 from commands.types import choice, csv, duration, typed_id
+from commands.values import ShortId
 from storage.lists import pack, unpack
 from storage.models import Deadline
 from storage.stores import Stores
 
 router = Router("deadlines")
+
+JOB = "deadline"  # the job that reminds and escalates (commands.reminders)
 
 DUE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?)?$",
@@ -48,6 +51,11 @@ class DueInput:
 
 def due(text: str, _env: ParseEnv) -> DueInput:
     """`YYYY-MM-DD`, optionally `HH:MM`, optionally an offset (`-04:00`, `Z`)."""
+    return parse_due(text)
+
+
+def parse_due(text: str) -> DueInput:
+    """A typed date, as in a command or in the config."""
     match = DUE.match(text.strip())
     if not match:
         raise ArgumentError(f"{text!r} is not a date like 2026-12-15 or 2026-12-15 17:00")
@@ -127,7 +135,7 @@ def current_period(now: datetime, zone: ZoneInfo, deadlines, settings: Settings)
         return quarter(now, zone)
     due_at, deadline, k = best
     start = period_start(schedule_of(deadline, settings), k, zone)
-    key = f"DL-{deadline.number} {due_at.astimezone(zone):%Y-%m-%d}"
+    key = f"{ShortId.DL.of(deadline.number)} {due_at.astimezone(zone):%Y-%m-%d}"
     return Period(key, start, due_at, zone, deadline.title)
 
 
@@ -179,8 +187,8 @@ async def deadline_add(
         created_by=ctx.sender,
         now=ctx.now,
     )
-    ctx.wake("deadline", deadline.id)
-    ctx.audit_detail = f"DL-{deadline.number} due {due_at.isoformat()}"
+    ctx.wake(JOB, deadline.key)
+    ctx.audit_detail = f"{ShortId.DL.of(deadline.number)} due {due_at.isoformat()}"
     schedule = schedule_of(deadline, ctx.settings)
     start = period_start(schedule, 0, ctx.env.zone).astimezone(ctx.env.zone)
     ahead = ", ".join(_short(o) for o in sorted(set(offsets), reverse=True))
@@ -188,8 +196,8 @@ async def deadline_add(
     note = f" ({', '.join(_short(o) for o in skipped)} already past)" if skipped else ""
     repeat = f"; repeats every {every}" if every else ""
     return (
-        f"✅ DL-{deadline.number} “{title}” is due {when(due_at, ctx.env.zone)}. Reminders "
-        f"{ahead} before{note} to countries that have not reported since "
+        f"✅ {ShortId.DL.of(deadline.number)} “{title}” is due {when(due_at, ctx.env.zone)}. "
+        f"Reminders {ahead} before{note} to countries that have not reported since "
         f"{start:%-d %b %Y}{repeat}."
     )
 
@@ -216,13 +224,15 @@ async def deadline_list(ctx: Context) -> View:
         schedule = schedule_of(deadline, ctx.settings)
         last, following = around(schedule, ctx.now, ctx.env.zone)
         k = following if following is not None else last
+        if k is None:
+            continue
         due_at = occurrence(schedule, k, ctx.env.zone)
         start = period_start(schedule, k, ctx.env.zone)
         reports = await ctx.store.status.reports(start=start, end=ctx.now + timedelta(seconds=1))
         reported = sorted({r.country for r in reports} & set(expected))
         rows.append(
             {
-                "id": f"DL-{deadline.number}",
+                "id": ShortId.DL.of(deadline.number),
                 "title": deadline.title,
                 "due": when(due_at, ctx.env.zone),
                 "passed": due_at <= ctx.now,
@@ -240,19 +250,22 @@ async def deadline_list(ctx: Context) -> View:
     "deadline cancel",
     summary="cancel a deadline: no more reminders or follow-ups for it",
     roles=CHAIR_ONLY,
-    params=[Pos("id", typed_id("DL"), "<DL-n>")],
+    params=[Pos("id", typed_id(ShortId.DL), "<DL-n>")],
     example="!deadline cancel DL-3",
 )
 async def deadline_cancel(ctx: Context, id: int) -> str:
     deadline = await ctx.store.deadlines.get(id)
     if deadline is None:
-        raise CommandError(f"there is no DL-{id}")
+        raise CommandError(f"there is no {ShortId.DL.of(id)}")
     if deadline.status != "active":
-        raise CommandError(f"DL-{id} is already cancelled")
+        raise CommandError(f"{ShortId.DL.of(id)} is already cancelled")
     await ctx.store.deadlines.cancel(deadline, now=ctx.now)
-    ctx.wake("deadline", deadline.id)
-    ctx.audit_detail = f"DL-{id} cancelled"
-    return f"✅ DL-{id} “{deadline.title}” is cancelled; no more reminders will be sent for it."
+    ctx.wake(JOB, deadline.key)
+    ctx.audit_detail = f"{ShortId.DL.of(id)} cancelled"
+    return (
+        f"✅ {ShortId.DL.of(id)} “{deadline.title}” is cancelled; no more reminders will be sent "
+        "for it."
+    )
 
 
 async def apply_config_deadlines(
@@ -266,7 +279,7 @@ async def apply_config_deadlines(
     for entry in entries:
         if await store.deadlines.by_config_key(entry.title) is not None:
             continue
-        typed = due(entry.due, None)
+        typed = parse_due(entry.due)
         due_at = resolve_due(typed, zone, settings)
         if entry.every is None and due_at <= now:
             continue

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from commands.context import Context, JobContext
 from commands.digest_data import (
     DigestPeriod,
     build,
@@ -22,20 +23,22 @@ from commands.digest_data import (
 from commands.framework import (
     DIGEST_READERS,
     CommandError,
-    Context,
     FileSpec,
-    Jobs,
     Opt,
-    Reply,
+    ParseEnv,
     Router,
+    Settings,
     View,
 )
-from commands.tlp import OTHER, STEERING
 from commands.types import choice
+from commands.values import Ref, RefKind, RoomKind
+from storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
 router = Router("digest")
+
+JOB = "digest"
 
 LAST_CHECK = "digest_checked_at"
 MAX_SLOTS = 10_000
@@ -69,10 +72,11 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
     period = period or digest_period("last-30d", ctx.env)
     target = ctx.room_id
     if to == "steering":
-        target = ctx.rooms.get("steering")
-        if target is None:
+        steering = ctx.rooms.get(RoomKind.STEERING)
+        if steering is None:
             raise CommandError("the Steering Committee room is not known yet; invite the bot")
-    elif ctx.room_kind == OTHER:
+        target = steering
+    elif ctx.room_kind == RoomKind.OTHER:
         raise CommandError(
             "a digest goes to the RCC room, the Steering Committee room or a DM with the bot"
         )
@@ -98,7 +102,8 @@ def slots(expression: str, zone, after: datetime, until: datetime) -> list[datet
     from apscheduler.triggers.cron import CronTrigger
 
     trigger = CronTrigger.from_crontab(expression, timezone=zone)
-    found, previous, moment = [], None, after + timedelta(microseconds=1)
+    found: list[datetime] = []
+    previous, moment = None, after + timedelta(microseconds=1)
     while len(found) < MAX_SLOTS:
         fire = trigger.get_next_fire_time(previous, moment)
         if fire is None or fire > until:
@@ -114,55 +119,61 @@ def next_slot(expression: str, zone, now: datetime) -> datetime | None:
     return CronTrigger.from_crontab(expression, timezone=zone).get_next_fire_time(None, now)
 
 
-def scheduled_period(kind: str, slot: datetime, jobs: Jobs) -> DigestPeriod:
+def scheduled_period(kind: str, slot: datetime, env: ParseEnv) -> DigestPeriod:
     if kind == "quarter":
-        return previous_quarter(slot, jobs.env)
+        return previous_quarter(slot, env)
     if kind == "last-30d":
         start = slot - timedelta(days=30)
         return DigestPeriod("last-30d", start, slot, f"the 30 days to {slot:%-d %b %Y}")
-    return previous_month(slot, jobs.env)
+    return previous_month(slot, env)
 
 
-async def post_scheduled_digest(jobs: Jobs, _record: int = 0) -> datetime | None:
+async def scheduled(store: Stores, settings: Settings, now: datetime) -> list[int]:
+    """The scheduled digest is one record, key 0, whenever a schedule is configured."""
+    return [0] if settings.digest_schedule else []
+
+
+@router.job(JOB, pending=scheduled, summary="the digest on the configured schedule")
+async def post_scheduled_digest(job: JobContext, _key: int = 0) -> datetime | None:
     """Post the digest of the latest slot due and not yet posted; returns the next slot."""
-    expression = jobs.settings.digest_schedule
+    expression = job.settings.digest_schedule
     if not expression:
         return None
-    now, zone = jobs.env.now(), jobs.env.zone
-    async with jobs.db.unit(write=False) as store:
-        checked = await store.state.get(LAST_CHECK)
+    now, zone = job.now, job.env.zone
+    checked = await job.store.state.get(LAST_CHECK)
     due = slots(expression, zone, datetime.fromisoformat(checked), now) if checked else []
     # Slots missed while the bot was down collapse into one digest: the latest.
-    if due and not await _post(jobs, due[-1], now):
+    if due and not await _post(job, due[-1]):
         return now + RETRY_ROOM
-    if not due:
-        async with jobs.db.unit() as store:
-            await store.state.set(LAST_CHECK, now.isoformat(), now=now)
+    await job.store.state.set(LAST_CHECK, now.isoformat(), now=now)
     return next_slot(expression, zone, now)
 
 
-async def _post(jobs: Jobs, slot: datetime, now: datetime) -> bool:
-    room = await jobs.room(STEERING)
+async def _post(job: JobContext, slot: datetime) -> bool:
+    room = job.rooms.get(RoomKind.STEERING)
     if room is None:
         log.error("scheduled digest waits: the Steering Committee room is not known yet")
         return False
-    period = scheduled_period(jobs.settings.digest_period, slot, jobs)
-    async with jobs.db.unit() as store:
-        await store.state.set(LAST_CHECK, now.isoformat(), now=now)
-        if await store.digests.slot_posted(slot):
-            return True
-        data = await build(
-            store, period, env=jobs.env, settings=jobs.settings,
-            committee=jobs.settings.committee_name, now=now,
-        )  # fmt: skip
-        data["late"] = now - slot > timedelta(minutes=2)
-        await store.digests.record(
-            period=period.key, room_id=room, requested_by="schedule", now=now, slot=slot
-        )
-        await jobs.post(store, Reply(View("digest/message", data), (), room, attachments(data)))
-        await store.audit.record(
-            actor="rcc-bot", action="digest", outcome="late" if data["late"] else "sent",
-            now=now, room_id=room, detail=f"digest {period.key} slot {slot.isoformat()}",
-        )  # fmt: skip
+    if await job.store.digests.slot_posted(slot):
+        return True
+    period = scheduled_period(job.settings.digest_period, slot, job.env)
+    data = await build(
+        job.store, period, env=job.env, settings=job.settings,
+        committee=job.settings.committee_name, now=job.now,
+    )  # fmt: skip
+    data["late"] = job.now - slot > timedelta(minutes=2)
+    await job.store.digests.record(
+        period=period.key, room_id=room, requested_by="schedule", now=job.now, slot=slot
+    )
+    await job.post(
+        View("digest/message", data),
+        room_id=room,
+        files=attachments(data),
+        ref=Ref(RefKind.DIGEST, 0),
+    )
+    await job.store.audit.record(
+        actor="rcc-bot", action="digest", outcome="late" if data["late"] else "sent",
+        now=job.now, room_id=room, detail=f"digest {period.key} slot {slot.isoformat()}",
+    )  # fmt: skip
     log.info("scheduled digest %s posted for slot %s", period.key, slot.isoformat())
     return True

@@ -20,6 +20,7 @@ from commands.framework import ArgumentError, ParseEnv, Settings
 from commands.reference import Reference
 from commands.scorecard import SYMBOLS, UNKNOWN, counts
 from commands.tlp import label
+from commands.values import ShortId
 from storage.lists import unpack
 from storage.stores import Stores
 
@@ -171,8 +172,9 @@ async def _compliance(store, period, expected, ref, settings, zone, now) -> dict
                 else:
                     late.append({"code": code, "name": name, "late": _late(report.at - due)})
             rounds.append(
-                {"id": f"DL-{deadline.number}", "title": deadline.title, "due": _when(due, zone),
-                 "expected": len(expected), "on_time": on_time, "late": late, "missing": missing}
+                {"id": ShortId.DL.of(deadline.number), "title": deadline.title,
+                 "due": _when(due, zone), "expected": len(expected), "on_time": on_time,
+                 "late": late, "missing": missing}
             )  # fmt: skip
     return {
         "deadlines": rounds,
@@ -253,14 +255,14 @@ async def _changes(store, period, ref, zone) -> list[dict[str, Any]]:
 async def _incidents(store, period) -> dict[str, Any]:
     found = await store.incidents.created_between(period.start, period.end)
     full = [
-        {"id": f"INC-{i.number}", "severity": i.severity, "status": i.status, "title": i.title,
-         "tlp": i.tlp, "label": label(i.tlp), "sectors": unpack(i.sectors),
+        {"id": ShortId.INC.of(i.number), "severity": i.severity, "status": i.status,
+         "title": i.title, "tlp": i.tlp, "label": label(i.tlp), "sectors": unpack(i.sectors),
          "countries": unpack(i.countries)}
         for i in found if i.tlp in FULL
     ]  # fmt: skip
     amber = [
         {
-            "id": f"INC-{i.number}",
+            "id": ShortId.INC.of(i.number),
             "severity": i.severity,
             "title": i.title,
             "tlp": i.tlp,
@@ -291,12 +293,12 @@ async def _shared(rows_coro, kind: str) -> dict[str, Any]:
             continue
         if kind == "lesson":
             shown.append(
-                {"id": f"LL-{row.number}", "text": row.text, "area": row.area,
+                {"id": ShortId.LL.of(row.number), "text": row.text, "area": row.area,
                  "tags": unpack(row.tags), "tlp": row.tlp, "label": label(row.tlp)}
             )  # fmt: skip
         else:
             shown.append(
-                {"id": f"RS-{row.number}", "text": row.description, "kind": row.kind,
+                {"id": ShortId.RS.of(row.number), "text": row.description, "kind": row.kind,
                  "country": row.country or "regional", "label": label(row.tlp)}
             )  # fmt: skip
     return {"total": len(rows), "shown": shown, "withheld": len(rows) - len(shown)}
@@ -309,6 +311,6 @@ async def _upcoming(store, settings, zone, now) -> list[dict[str, str]]:
         _, following = around(schedule, now, zone)
         if following is not None:
             due = occurrence(schedule, following, zone)
-            upcoming.append({"id": f"DL-{deadline.number}", "title": deadline.title,
+            upcoming.append({"id": ShortId.DL.of(deadline.number), "title": deadline.title,
                              "due": _when(due, zone), "at": due.isoformat()})  # fmt: skip
     return sorted(upcoming, key=lambda d: d["at"])[:10]

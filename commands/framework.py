@@ -1,7 +1,8 @@
-"""The command framework: routers, declared commands and parameters, the handler context.
+"""The command framework: routers with their declared commands, listeners and jobs.
 
-A handler is a plain async function `handler(ctx, **arguments)`. It answers through `ctx.reply`
-or by returning a `View` (data plus a template name) or a string; it never sees a Matrix client.
+A command handler is a plain async function `handler(ctx, **arguments)`. It answers through
+`ctx.reply` or by returning a `View` (data plus a template name) or a string; it never sees a
+Matrix client. A job is declared the same way and runs with a `JobContext` (commands.context).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from commands.values import Ref, RoomKind
+
 if TYPE_CHECKING:
+    from commands.context import Context, JobContext
     from commands.reference import Reference
-    from storage.roster import Member
     from storage.stores import Stores
 
 
@@ -149,16 +152,80 @@ class FileSpec:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message for the bot to send; by default a reply in the command's room."""
+    """One message for the bot to send: by default a reply in the command's room; to a room
+    by ID, or to a person (`to_user`: the bot's direct message with them, opened if needed).
+
+    `report_to` are told, in words, if the homeserver refuses the message for good.
+    """
 
     content: str | View
     mentions: tuple[str, ...] = ()
     room_id: str | None = None
     files: tuple[FileSpec, ...] = ()
-    ref: str | None = None  # the record the message belongs to, e.g. "broadcast:3"
+    ref: Ref | None = None  # the record the message belongs to
+    to_user: str | None = None
+    report_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Input:
+    """What someone did in a room, as the Matrix layer hands it over (decrypted, in neutral
+    terms): a message, possibly a reply to an earlier event, or a reaction to one."""
+
+    event_id: str
+    room_id: str
+    sender: str
+    body: str = ""
+    is_direct: bool = False
+    encrypted: bool = True
+    room_kind: RoomKind = RoomKind.RCC
+    reply_to: str | None = None  # the event this message answers
+    reaction: str | None = None  # the key of a reaction (then `reply_to` is what it reacts to)
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is on Matrix, for `!whoami bot`."""
+
+    user_id: str
+    device_id: str
+    master_key: str | None = None  # the cross-signing master key, when the device is signed
 
 
 Handler = Callable[..., Awaitable[str | View | None]]
+ListenHandler = Callable[["Context", Input], Awaitable[str | View | None]]
+JobHandler = Callable[["JobContext", int], Awaitable[datetime | None]]
+# Which records of a job kind have work left (due now or later): read from the database at
+# every start, so that nothing unfinished is forgotten.
+JobPending = Callable[["Stores", "Settings", datetime], Awaitable[Iterable[int]]]
+
+
+@dataclass(frozen=True)
+class Listener:
+    """Something other than a command that a family answers: a reply or a reaction.
+
+    `accepts` looks at the input alone (no database), so that everyday chatter costs nothing;
+    the handler returns None when the input turns out not to concern it, and then nothing is
+    recorded at all.
+    """
+
+    name: str  # what the audit log calls it
+    handler: ListenHandler
+    accepts: Callable[[Input], bool]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work the clock starts: declared on a family's router like a command, run by the
+    framework in one unit of work with a `JobContext`, for one record at a time.
+
+    The handler returns when to run again for that record (None: nothing left to do).
+    """
+
+    name: str
+    handler: JobHandler
+    pending: JobPending
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -216,6 +283,8 @@ class Router:
     def __init__(self, name: str) -> None:
         self.name = name
         self.commands: list[Command] = []
+        self.listeners: list[Listener] = []
+        self.jobs: list[Job] = []
         self.family_aliases: dict[str, tuple[str, ...]] = {}
 
     def command(
@@ -248,6 +317,28 @@ class Router:
 
         return register
 
+    def listener(
+        self, name: str, *, accepts: Callable[[Input], bool]
+    ) -> Callable[[ListenHandler], ListenHandler]:
+        """Declare a listener for replies or reactions; returns the handler unchanged."""
+
+        def register(handler: ListenHandler) -> ListenHandler:
+            self.listeners.append(Listener(name, handler, accepts))
+            return handler
+
+        return register
+
+    def job(
+        self, name: str, *, pending: JobPending, summary: str
+    ) -> Callable[[JobHandler], JobHandler]:
+        """Declare a job; `pending` finds its unfinished records at every start."""
+
+        def register(handler: JobHandler) -> JobHandler:
+            self.jobs.append(Job(name, handler, pending, summary))
+            return handler
+
+        return register
+
     def alias(self, family: str, *aliases: str) -> None:
         """Extra names for a whole family (`!inc` for `!incident`)."""
         self.family_aliases[family] = self.family_aliases.get(family, ()) + aliases
@@ -270,69 +361,3 @@ class Settings:
     default_time: str = "17:00"
     renotify_after: timedelta = timedelta(minutes=15)
     max_renotify: int = 3
-
-
-@dataclass
-class Context:
-    """Everything a handler may use: who asked, where, the stores of this unit, and `reply`."""
-
-    sender: str
-    room_id: str
-    event_id: str
-    member: Member | None
-    store: Stores
-    env: ParseEnv
-    settings: Settings
-    now: datetime
-    command: Command | None = None
-    commands: Any = None  # the Registry, for !help
-    is_direct: bool = False
-    encrypted: bool = True
-    room_kind: str = "rcc"  # rcc | steering | direct | other (see commands.tlp)
-    rooms: dict[str, str] = field(default_factory=dict)  # "rcc"/"steering" -> room ID, if known
-    bot_info: dict[str, str] = field(default_factory=dict)  # the bot's device, master key
-    replies: list[Reply] = field(default_factory=list)
-    audit_detail: str = ""
-    wakes: list[tuple[str, int]] = field(default_factory=list)  # jobs to run after commit
-
-    @property
-    def roles(self) -> frozenset[str]:
-        return self.member.roles if self.member else frozenset()
-
-    def has_role(self, *roles: Role) -> bool:
-        return any(r in self.roles for r in roles)
-
-    async def reply(
-        self,
-        content: str | View,
-        *,
-        mentions: Iterable[str] = (),
-        room_id: str | None = None,
-        files: Iterable[FileSpec] = (),
-        ref: str | None = None,
-    ) -> None:
-        """Queue a message; it is sent after this command's changes are committed."""
-        self.replies.append(Reply(content, tuple(mentions), room_id, tuple(files), ref))
-
-    def wake(self, kind: str, record_id: int) -> None:
-        """Ask the scheduler to look at a record once this command is committed."""
-        self.wakes.append((kind, record_id))
-
-
-@dataclass
-class Jobs:
-    """What scheduled jobs (reminders, re-notifications, digests) may use.
-
-    Jobs open their own units of work; `direct_room` and `post` are supplied by the Matrix
-    layer: a job decides what to say and to whom, never how it travels.
-    """
-
-    db: Any  # storage.db.Database
-    env: ParseEnv
-    settings: Settings
-    direct_room: Callable[[str], Awaitable[str | None]]
-    # Returns the outbox row, whose ID is set at the unit's next flush (rows written together
-    # are inserted together).
-    post: Callable[[Stores, Reply], Awaitable[Any]]
-    room: Callable[[str], Awaitable[str | None]]  # "rcc" or "steering" -> room ID
-    started_at: datetime = NEVER  # rounds that fell due before it were missed (bot down)

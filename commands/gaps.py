@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from commands.common import own_country
-from commands.framework import READERS, Context, Pos, Router, View
+from commands.context import Context
+from commands.framework import (
+    READERS,
+    Pos,
+    Router,
+    View,
+)
 from commands.reference import Country
 from commands.scorecard import SYMBOLS, UNKNOWN, counts, matrix
 from commands.types import country
@@ -23,8 +29,7 @@ router = Router("gaps")
 )
 async def gaps(ctx: Context, country: Country | None) -> View:
     if country is None:
-        latest = await ctx.store.status.latest()
-        return View("status/matrix", matrix(ctx, latest))
+        return View("status/matrix", matrix(ctx, await ctx.store.status.latest()))
     latest = {u.item_id: u for u in await ctx.store.status.latest(country.code)}
     catalogue = ctx.env.reference.catalogue
     areas = []
@@ -47,6 +52,7 @@ async def gaps(ctx: Context, country: Country | None) -> View:
         if missing:
             areas.append({"name": area.name, "items": missing})
     tally = counts(latest.values(), len(catalogue.items))
+    own = own_country(ctx)
     return View(
         "status/gaps",
         {
@@ -54,6 +60,6 @@ async def gaps(ctx: Context, country: Country | None) -> View:
             "areas": areas,
             "met": tally["met"],
             "applicable": tally["applicable"],
-            "mine": own_country(ctx) is not None and own_country(ctx).code == country.code,
+            "mine": own is not None and own.code == country.code,
         },
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from commands.context import Context
 from commands.framework import (
     ANYONE,
     ArgumentError,
     Command,
-    Context,
     Pos,
     Router,
     Text,
@@ -77,7 +77,7 @@ async def help_(ctx: Context, command: str) -> View:
 )
 async def whoami(ctx: Context, who: str | None) -> View:
     if who == "bot":
-        return View("help/bot", {"info": ctx.bot_info})
+        return View("help/bot", {"info": ctx.identity})
     country = None
     if ctx.member and ctx.member.country:
         found = ctx.env.reference.countries.by_code.get(ctx.member.country)

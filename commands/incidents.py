@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from commands.common import own_country
+from commands.context import Context
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
     CommandError,
-    Context,
     Opt,
     Pos,
     Router,
@@ -17,6 +17,7 @@ from commands.framework import (
 from commands.reference import Country
 from commands.tlp import check_postable, label, may_show, tlp
 from commands.types import choice, country, csv, typed_id, word
+from commands.values import ShortId
 from storage.lists import unpack
 from storage.models import Incident
 
@@ -27,7 +28,7 @@ SEVERITIES = ("low", "medium", "high", "critical")
 STATUSES = ("open", "contained", "resolved")
 NOTIFY = ("high", "critical")
 MAX_TITLE, MAX_NOTE = 300, 4000
-INCIDENT_ID = typed_id("INC")
+INCIDENT_ID = typed_id(ShortId.INC)
 
 
 def _sector(text: str, env) -> str:
@@ -76,7 +77,7 @@ async def incident_new(
         event_id=ctx.event_id,
         now=ctx.now,
     )
-    ctx.audit_detail = f"INC-{incident.number} {severity} {label(tlp)}"
+    ctx.audit_detail = f"{ShortId.INC.of(incident.number)} {severity} {label(tlp)}"
     concerned = named or ([home.code] if home else [])
     mentions: list[str] = []
     if severity in NOTIFY or named:
@@ -90,14 +91,15 @@ async def incident_new(
 async def _incident(ctx: Context, number: int) -> Incident:
     incident = await ctx.store.incidents.get(number)
     if incident is None:
-        raise CommandError(f"there is no INC-{number}")
+        raise CommandError(f"there is no {ShortId.INC.of(number)}")
     return incident
 
 
 def _check_red_room(ctx: Context, incident: Incident) -> None:
     if incident.tlp == "red" and ctx.room_id != incident.origin_room:
         raise CommandError(
-            f"INC-{incident.number} is TLP:RED: update it in the room where it was reported"
+            f"{ShortId.INC.of(incident.number)} is TLP:RED: update it in the room where it was "
+            "reported"
         )
 
 
@@ -120,7 +122,7 @@ async def incident_update(
     incident = await _incident(ctx, id)
     _check_red_room(ctx, incident)
     if incident.status == "closed" and status != "open":
-        raise CommandError(f"INC-{id} is closed; reopen it with status=open")
+        raise CommandError(f"{ShortId.INC.of(id)} is closed; reopen it with status=open")
     if len(note) > MAX_NOTE:
         raise CommandError(f"the note is too long ({len(note)} characters; at most {MAX_NOTE})")
     await ctx.store.incidents.update(
@@ -134,12 +136,12 @@ async def incident_update(
         event_id=ctx.event_id,
         now=ctx.now,
     )
-    ctx.audit_detail = f"INC-{id} update" + (f" status={status}" if status else "")
+    ctx.audit_detail = f"{ShortId.INC.of(id)} update" + (f" status={status}" if status else "")
     changes = [f"status {status}"] if status else []
     if severity:
         changes.append(f"severity {severity}")
     changed = f" ({', '.join(changes)})" if changes else ""
-    return f"✅ INC-{id} updated{changed}. [{label(incident.tlp)}]"
+    return f"✅ {ShortId.INC.of(id)} updated{changed}. [{label(incident.tlp)}]"
 
 
 @router.command(
@@ -153,8 +155,10 @@ async def incident_close(ctx: Context, id: int, summary: str) -> str:
     incident = await _incident(ctx, id)
     _check_red_room(ctx, incident)
     if incident.status == "closed":
-        closed = incident.closed_at.astimezone(ctx.env.zone)
-        raise CommandError(f"INC-{id} is already closed (since {closed:%-d %b %Y %H:%M})")
+        closed = (incident.closed_at or incident.updated_at).astimezone(ctx.env.zone)
+        raise CommandError(
+            f"{ShortId.INC.of(id)} is already closed (since {closed:%-d %b %Y %H:%M})"
+        )
     if len(summary) > MAX_NOTE:
         raise CommandError(f"the summary is too long (at most {MAX_NOTE} characters)")
     await ctx.store.incidents.update(
@@ -168,8 +172,8 @@ async def incident_close(ctx: Context, id: int, summary: str) -> str:
         event_id=ctx.event_id,
         now=ctx.now,
     )
-    ctx.audit_detail = f"INC-{id} closed"
-    return f"✅ INC-{id} closed. [{label(incident.tlp)}]"
+    ctx.audit_detail = f"{ShortId.INC.of(id)} closed"
+    return f"✅ {ShortId.INC.of(id)} closed. [{label(incident.tlp)}]"
 
 
 @router.command(
@@ -222,7 +226,7 @@ async def incident_show(ctx: Context, id: int) -> View:
 def _summary(ctx: Context, incident: Incident, *, shown: bool) -> dict:
     """What a rendering may show: everything, or only ID, severity and label."""
     data = {
-        "id": f"INC-{incident.number}",
+        "id": ShortId.INC.of(incident.number),
         "severity": incident.severity,
         "tlp": incident.tlp,
         "label": label(incident.tlp),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from commands.common import own_country
+from commands.context import Context
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
     CommandError,
-    Context,
     Opt,
     Pos,
     Router,
@@ -18,6 +18,7 @@ from commands.reference import Area
 from commands.status import area
 from commands.tlp import check_postable, label, may_show, stricter, tlp
 from commands.types import csv, typed_id, word, yes_no
+from commands.values import ShortId
 from storage.lists import unpack
 from storage.models import Lesson
 
@@ -38,7 +39,7 @@ def _tag(text: str, env) -> str:
     params=[
         Opt("area", area, "<priority-area>"),
         Opt("tags", csv(_tag), "a,b"),
-        Opt("incident", typed_id("INC"), "INC-n"),
+        Opt("incident", typed_id(ShortId.INC), "INC-n"),
         Opt("anonymous", yes_no, "yes"),
         Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
         Text("text", "text"),
@@ -64,9 +65,9 @@ async def lesson_add(
     if incident is not None:
         linked = await ctx.store.incidents.get(incident)
         if linked is None:
-            raise CommandError(f"there is no INC-{incident} to link")
+            raise CommandError(f"there is no {ShortId.INC.of(incident)} to link")
         if tlp is None and stricter(linked.tlp, level) != level:
-            level, inherited = linked.tlp, f" (from INC-{incident})"
+            level, inherited = linked.tlp, f" (from {ShortId.INC.of(incident)})"
     check_postable(level, ctx)
     home = own_country(ctx)
     lesson = await ctx.store.lessons.add(
@@ -81,9 +82,11 @@ async def lesson_add(
         event_id=ctx.event_id,
         now=ctx.now,
     )
-    ctx.audit_detail = f"LL-{lesson.number} {label(level)}" + (" anonymous" if anonymous else "")
+    ctx.audit_detail = f"{ShortId.LL.of(lesson.number)} {label(level)}" + (
+        " anonymous" if anonymous else ""
+    )
     who = "anonymously" if anonymous else f"by {ctx.sender}"
-    return f"✅ LL-{lesson.number} shared {who} [{label(level)}{inherited}]."
+    return f"✅ {ShortId.LL.of(lesson.number)} shared {who} [{label(level)}{inherited}]."
 
 
 @router.command(
@@ -114,20 +117,20 @@ async def lesson_search(ctx: Context, words: str) -> View:
     "lesson show",
     summary="one lesson in full",
     roles=READERS,
-    params=[Pos("id", typed_id("LL"), "<LL-n>")],
+    params=[Pos("id", typed_id(ShortId.LL), "<LL-n>")],
     example="!lesson show LL-4",
 )
 async def lesson_show(ctx: Context, id: int) -> View:
     lesson = await ctx.store.lessons.get(id)
     if lesson is None:
-        raise CommandError(f"there is no LL-{id}")
+        raise CommandError(f"there is no {ShortId.LL.of(id)}")
     return View("lessons/show", _row(ctx, lesson, full=True))
 
 
 def _row(ctx: Context, lesson: Lesson, *, full: bool = False) -> dict:
     shown = may_show(lesson.tlp, lesson.origin_room, ctx)
     data = {
-        "id": f"LL-{lesson.number}",
+        "id": ShortId.LL.of(lesson.number),
         "tlp": lesson.tlp,
         "label": label(lesson.tlp),
         "shown": shown,
@@ -139,7 +142,7 @@ def _row(ctx: Context, lesson: Lesson, *, full: bool = False) -> dict:
             text=text,
             area=lesson.area,
             tags=unpack(lesson.tags),
-            incident=f"INC-{lesson.incident}" if lesson.incident else None,
+            incident=ShortId.INC.of(lesson.incident) if lesson.incident else None,
             author=lesson.author or "anonymous",
             country=lesson.country,
             created=lesson.created_at,

@@ -103,7 +103,9 @@ class Registry:
     """All commands, looked up by family and subcommand."""
 
     def __init__(self, routers: Iterable[Router]) -> None:
+        routers = list(routers)
         self.commands: list[Command] = []
+        self.listeners = [listener for router in routers for listener in router.listeners]
         self._families: dict[str, dict[str | None, Command]] = {}
         self._family_names: dict[str, str] = {}
         self._sub_aliases: dict[tuple[str, str], str] = {}

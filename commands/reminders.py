@@ -15,14 +15,18 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from commands.calendar import Planned, next_round, period_start, plan, relevant
-from commands.deadlines import schedule_of, when
-from commands.framework import Jobs, Reply, View
-from storage.models import Deadline, ReminderLog
+from commands.context import JobContext
+from commands.deadlines import JOB, schedule_of, when
+from commands.framework import Router, Settings, View
+from commands.values import Ref, RefKind, ShortId
+from storage.deadlines import Logged
+from storage.models import Deadline
+from storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
+router = Router("reminders")
 LATE_AFTER = timedelta(minutes=2)
-RETRY_ROOMS = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -62,129 +66,122 @@ NCPOC_KINDS = {"remind": "remind", "overdue": "overdue", "followup": "followup"}
 CHAIR_KINDS = {"overdue": "escalation", "followup": "escalation"}
 
 
-async def send_due_reminders(jobs: Jobs, deadline_id: int) -> datetime | None:
+async def active_deadlines(store: Stores, settings: Settings, now: datetime) -> list[int]:
+    return [d.key for d in await store.deadlines.active()]
+
+
+@router.job(
+    JOB,
+    pending=active_deadlines,
+    summary="reminders, overdue notices and follow-ups of a deadline",
+)
+async def send_due_reminders(job: JobContext, deadline_id: int) -> datetime | None:
     """Send what is due for one deadline now; returns when to look again (None: never)."""
-    now, zone = jobs.env.now(), jobs.env.zone
-    async with jobs.db.unit(write=False) as store:
-        deadline = await store.deadlines.by_id(deadline_id)
-        if deadline is None or deadline.status != "active":
-            return None
-        schedule = schedule_of(deadline, jobs.settings)
-        ncpocs = await store.roster.ncpocs()
-        chairs = [e.user_id for e in await store.roster.entries() if e.role == "chair"]
-        work = []
-        for k in relevant(schedule, now, zone):
-            rounds = [r for r in plan(schedule, k, zone) if r.at <= now]
-            if not rounds:
-                continue
-            start = period_start(schedule, k, zone)
-            reports = await store.status.reports(start=start, end=now + timedelta(microseconds=1))
-            logged = await store.deadlines.logged(deadline.id, rounds[0].occurrence)
-            work.append((rounds, start, {r.country for r in reports}, logged))
-    later = next_round(schedule, now, zone)
-    decisions, context = [], {}
-    for rounds, start, reported, logged in work:
-        expected = sorted({e.country for e in ncpocs if e.country})
-        missing = [c for c in expected if c not in reported]
-        occurrence = rounds[0].occurrence
-        context[occurrence] = {"start": start, "expected": expected, "missing": missing}
+    store, now, zone = job.store, job.now, job.env.zone
+    deadline = await store.deadlines.by_id(deadline_id)
+    if deadline is None or deadline.status != "active":
+        return None
+    schedule = schedule_of(deadline, job.settings)
+    ncpocs = await store.roster.ncpocs()
+    expected = sorted({e.country for e in ncpocs if e.country})
+    for k in relevant(schedule, now, zone):
+        rounds = [r for r in plan(schedule, k, zone) if r.at <= now]
+        if not rounds:
+            continue
+        start = period_start(schedule, k, zone)
+        reports = await store.status.reports(start=start, end=now + timedelta(microseconds=1))
+        reported = {r.country for r in reports}
+        period = Period(start, expected, [c for c in expected if c not in reported])
+        logged = await store.deadlines.logged(deadline_id, rounds[0].occurrence)
+        decisions = []
         for entry in ncpocs:
-            if entry.country in missing:
+            if entry.country in period.missing:
                 decisions += decide(rounds, entry.user_id, NCPOC_KINDS, logged, entry.country)
         # The chair hears at the deadline either way, and at follow-ups only while someone
         # is still missing.
-        chair_kinds = CHAIR_KINDS if missing else {"overdue": "escalation"}
-        for chair in chairs:
+        chair_kinds = CHAIR_KINDS if period.missing else {"overdue": "escalation"}
+        for chair in await job.chairs():
             decisions += decide(rounds, chair, chair_kinds, logged)
-    if not decisions:
-        return later
-    unreachable = await _deliver(jobs, deadline, decisions, context, ncpocs, now, zone)
-    if unreachable:
-        return min(filter(None, (later, now + RETRY_ROOMS)))
-    return later
+        await _deliver(job, deadline, decisions, period, ncpocs)
+    return next_round(schedule, now, zone)
 
 
-async def _deliver(jobs, deadline, decisions, context, ncpocs, now, zone) -> bool:
-    rooms: dict[str, str | None] = {}
+@dataclass(frozen=True)
+class Period:
+    """The reporting period a round belongs to: since when, who should report, who has not."""
+
+    start: datetime
+    expected: list[str]
+    missing: list[str]
+
+
+async def _deliver(job: JobContext, deadline: Deadline, decisions, period, ncpocs) -> None:
+    """Each decision logged once; the sent ones posted to their recipient's DM."""
+    entries = []
     for d in decisions:
-        if d.send and d.recipient not in rooms:
-            rooms[d.recipient] = await jobs.direct_room(d.recipient)
-    unreachable = False
-    async with jobs.db.unit() as store:
-        for occurrence in {d.round.occurrence for d in decisions}:
-            logged = await store.deadlines.logged(deadline.id, occurrence)
-            entries = []
-            for d in (d for d in decisions if d.round.occurrence == occurrence):
-                if d.key in logged:
-                    continue  # another run got here first
-                if d.send and rooms.get(d.recipient) is None:
-                    unreachable = True
-                    continue
-                late = d.send and (d.round.at < jobs.started_at or now - d.round.at > LATE_AFTER)
-                entries.append(_log_row(deadline, d, late, now))
-                if d.send:
-                    view = _message(jobs, deadline, d, late, context[occurrence], ncpocs, zone)
-                    reply = Reply(
-                        view, (d.recipient,), rooms[d.recipient], ref=f"deadline:{deadline.id}"
-                    )
-                    await jobs.post(store, reply)
-                    await store.audit.record(
-                        actor="rcc-bot",
-                        action="reminder",
-                        outcome="late" if late else "sent",
-                        now=now,
-                        room_id=rooms[d.recipient],
-                        detail=f"DL-{deadline.number} {d.kind} {d.round.seq} to {d.recipient}",
-                    )
-            await store.deadlines.log(entries)
+        late = d.send and (d.round.at < job.started_at or job.now - d.round.at > LATE_AFTER)
+        entries.append(
+            Logged(
+                occurrence=d.round.occurrence,
+                kind=d.kind,
+                seq=d.round.seq,
+                recipient=d.recipient,
+                state="sent" if d.send else "superseded",
+                late=late,
+                scheduled_at=d.round.at,
+            )
+        )
+        if not d.send:
+            continue
+        view = _message(job, deadline, d, late, period, ncpocs)
+        await job.post(view, to_user=d.recipient, mentions=[d.recipient], ref=ref(deadline))
+        await job.store.audit.record(
+            actor="rcc-bot",
+            action="reminder",
+            outcome="late" if late else "sent",
+            now=job.now,
+            detail=f"{ShortId.DL.of(deadline.number)} {d.kind} {d.round.seq} to {d.recipient}",
+        )
+    await job.store.deadlines.log(deadline.key, entries, now=job.now)
     sent = sum(1 for d in decisions if d.send)
-    log.info(
-        "DL-%s: %d notification(s) decided, %d to send", deadline.number, len(decisions), sent
-    )
-    return unreachable
+    if decisions:
+        log.info(
+            "DL-%s: %d notification(s) decided, %d to send", deadline.number, len(decisions), sent
+        )
 
 
-def _log_row(deadline: Deadline, d: Decision, late: bool, now: datetime) -> ReminderLog:
-    return ReminderLog(
-        deadline_id=deadline.id,
-        occurrence=d.round.occurrence,
-        kind=d.kind,
-        seq=d.round.seq,
-        recipient=d.recipient,
-        state="sent" if d.send else "superseded",
-        late=late,
-        scheduled_at=d.round.at,
-        decided_at=now,
-    )
+def ref(deadline: Deadline) -> Ref:
+    return Ref(RefKind.DEADLINE, deadline.key)
 
 
-def _message(jobs: Jobs, deadline, d: Decision, late: bool, period, ncpocs, zone) -> View:
+def _message(job: JobContext, deadline, d: Decision, late: bool, period: Period, ncpocs) -> View:
+    zone = job.env.zone
     due = d.round.occurrence
     data = {
-        "id": f"DL-{deadline.number}",
+        "id": ShortId.DL.of(deadline.number),
         "title": deadline.title,
         "kind": d.kind,
         "round": d.round.seq,
         "due": when(due, zone),
-        "since": period["start"].astimezone(zone).strftime("%-d %b %Y"),
+        "since": period.start.astimezone(zone).strftime("%-d %b %Y"),
         "late": when(d.round.at, zone) if late else None,
         "user": d.recipient,
-        "prefix": jobs.settings.prefix,
+        "prefix": job.settings.prefix,
     }
     if d.kind == "escalation":
-        names = jobs.env.reference.countries.by_code
+        names = job.env.reference.countries.by_code
         data["missing"] = [
             {
                 "code": c,
                 "name": names[c].name if c in names else c,
                 "ncpocs": [e.user_id for e in ncpocs if e.country == c],
             }
-            for c in period["missing"]
+            for c in period.missing
         ]
-        data["reported"] = len(period["expected"]) - len(period["missing"])
-        data["expected"] = len(period["expected"])
+        data["reported"] = len(period.expected) - len(period.missing)
+        data["expected"] = len(period.expected)
         return View("deadlines/escalation", data)
-    country = jobs.env.reference.countries.by_code.get(d.country)
+    country = job.env.reference.countries.by_code.get(d.country or "")
     data["country"] = country.name if country else d.country
     data["local_due"] = _local(due, zone, ZoneInfo(country.zone)) if country else None
     return View("deadlines/reminder", data)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from commands.common import acting_country, own_country
+from commands.context import Context
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
     CommandError,
-    Context,
     Opt,
     Router,
     Text,
@@ -16,6 +16,7 @@ from commands.framework import (
 from commands.reference import Country
 from commands.tlp import check_postable, label, may_show, tlp
 from commands.types import choice, country
+from commands.values import ShortId
 from storage.models import Resource
 
 router = Router("resources")
@@ -57,9 +58,9 @@ async def resource_add(
         event_id=ctx.event_id,
         now=ctx.now,
     )
-    ctx.audit_detail = f"RS-{resource.number} {kind} {label(level)}"
+    ctx.audit_detail = f"{ShortId.RS.of(resource.number)} {kind} {label(level)}"
     where = f" for {country.name}" if country else " (regional)"
-    return f"✅ RS-{resource.number} recorded{where}: {kind} [{label(level)}]."
+    return f"✅ {ShortId.RS.of(resource.number)} recorded{where}: {kind} [{label(level)}]."
 
 
 @router.command(
@@ -92,7 +93,7 @@ async def resource_search(ctx: Context, words: str) -> View:
 def _row(ctx: Context, resource: Resource) -> dict:
     shown = may_show(resource.tlp, resource.origin_room, ctx)
     data = {
-        "id": f"RS-{resource.number}",
+        "id": ShortId.RS.of(resource.number),
         "kind": resource.kind,
         "tlp": resource.tlp,
         "label": label(resource.tlp),

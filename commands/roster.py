@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from commands.context import Context
 from commands.framework import (
     READERS,
     ROLE_TITLES,
     ROSTER_KEEPERS,
     CommandError,
-    Context,
     Opt,
     Pos,
     Role,
@@ -32,12 +32,12 @@ ROLE_METAVAR = "<ncpoc|chair|steering|admin>"
 async def roster_list(ctx: Context) -> View:
     entries = await ctx.store.roster.entries()
     by_country: dict[str, list[str]] = {}
-    others: dict[str, list[str]] = {r: [] for r in (Role.CHAIR, Role.STEERING, Role.ADMIN)}
+    others: dict[Role, list[str]] = {r: [] for r in (Role.CHAIR, Role.STEERING, Role.ADMIN)}
     for entry in entries:
         if entry.role == Role.NCPOC:
             by_country.setdefault(entry.country or "", []).append(entry.user_id)
         else:
-            others[entry.role].append(entry.user_id)
+            others[Role(entry.role)].append(entry.user_id)
     countries = [
         {"code": c.code, "name": c.name, "members": by_country.get(c.code, [])}
         for c in ctx.env.reference.countries
@@ -75,7 +75,7 @@ async def roster_add(ctx: Context, user: str, role: Role, country: Country | Non
         raise CommandError(f"country= applies only to NCPOCs, not to the role {role.value}")
     if await store.find(user, role) is not None:
         raise CommandError(f"{user} already has the role {role.value}; nothing changed")
-    if role is Role.NCPOC:
+    if country is not None:
         await _check_room_for_ncpoc(ctx, country)
     await store.add(
         user_id=user,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from commands.framework import Context
+from commands.context import Context
 from commands.reference import Country
 from storage.models import StatusUpdate
 
@@ -32,9 +32,9 @@ def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dic
     by_item = {u.item_id: u for u in latest}
     catalogue = ctx.env.reference.catalogue
     stale_before = ctx.now - ctx.settings.stale_after
-    areas = []
+    areas: list[dict[str, Any]] = []
     for area in catalogue.areas:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for entry in catalogue.items_in(area.id):
             update = by_item.get(entry.id)
             state = update.state if update else UNKNOWN

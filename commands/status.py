@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from commands.common import acting_country, label, own_country
+from commands.context import Context
 from commands.deadlines import open_period
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
     ArgumentError,
     CommandError,
-    Context,
     Opt,
     ParseEnv,
     Pos,

@@ -8,7 +8,8 @@ Anywhere else an item shows its ID, severity and label, and "details withheld".
 
 from __future__ import annotations
 
-from commands.framework import ArgumentError, CommandError, Context, ParseEnv
+from commands.context import Context
+from commands.framework import ArgumentError, CommandError, ParseEnv
 
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")  # least to most restrictive
 ALIASES = {"amber-strict": "amber+strict", "amber_strict": "amber+strict", "white": "clear"}

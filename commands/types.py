@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from commands.framework import ArgumentError, ParseEnv, Parser, Role
 from commands.reference import Country
+from commands.values import ShortId
 
 T = TypeVar("T")
 
@@ -94,14 +95,14 @@ def user_id(text: str, _env: ParseEnv) -> str:
     return value
 
 
-def typed_id(prefix: str) -> Parser:
+def typed_id(kind: ShortId) -> Parser:
     """`INC-12` style IDs (prefix case-insensitive); returns the number."""
-    pattern = re.compile(rf"^{re.escape(prefix)}-?(\d{{1,9}})$", re.IGNORECASE)
+    pattern = re.compile(rf"^{kind.value}-?(\d{{1,9}})$", re.IGNORECASE)
 
     def parse(text: str, _env: ParseEnv) -> int:
         match = pattern.match(text.strip())
         if not match:
-            raise ArgumentError(f"{text!r} is not an ID like {prefix}-12")
+            raise ArgumentError(f"{text!r} is not an ID like {kind.of(12)}")
         return int(match.group(1))
 
     return parse

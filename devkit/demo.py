@@ -103,8 +103,7 @@ async def run_demo(*, once: bool, folder: Path, work: Path) -> int:
         await asyncio.to_thread(
             config.write_text, config_text(hs, bot.user_id, folder, work, roster)
         )
-        runtime = Runtime(load_config(config))
-        await runtime.start()
+        runtime = await Runtime.open(load_config(config))
         for name, *_ in PEOPLE:
             person = Person(hs, accounts[name], work / f"client-{name}")
             await person.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from nio import (
@@ -106,7 +107,7 @@ class Person:
     async def create_room(
         self,
         *,
-        invite: list[str] = (),
+        invite: Sequence[str] = (),
         encrypted: bool = True,
         alias: str | None = None,
         direct: bool = False,

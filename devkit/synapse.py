@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,14 +220,14 @@ class Synapse:
 
     def room_events(self, room_id: str, limit: int = 100) -> list[dict]:
         """A room's latest events, newest first, as the server holds them (admin API)."""
-        path = f"/_synapse/admin/v1/rooms/{urllib.request.quote(room_id)}/messages"
+        path = f"/_synapse/admin/v1/rooms/{urllib.parse.quote(room_id)}/messages"
         return self._request("GET", f"{path}?limit={limit}&dir=b", token=self._admin())["chunk"]
 
     def limit(self, user_id: str) -> None:
         """Give a user Synapse's default message rate limit back (drop the override)."""
         self._request(
             "DELETE",
-            f"/_synapse/admin/v1/users/{urllib.request.quote(user_id)}/override_ratelimit",
+            f"/_synapse/admin/v1/users/{urllib.parse.quote(user_id)}/override_ratelimit",
             token=self._admin(),
         )
 
@@ -234,7 +235,7 @@ class Synapse:
         """Lift the message rate limit for one user (admin API, 0 means unlimited)."""
         self._request(
             "POST",
-            f"/_synapse/admin/v1/users/{urllib.request.quote(user_id)}/override_ratelimit",
+            f"/_synapse/admin/v1/users/{urllib.parse.quote(user_id)}/override_ratelimit",
             {"messages_per_second": 0, "burst_count": 0},
             token=self._admin(),
         )

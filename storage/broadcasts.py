@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.counters import next_number
@@ -83,14 +83,31 @@ class BroadcastStore:
         )
         return await self._s.scalar(query)
 
-    async def delivered(
-        self, deliveries: list[tuple[BroadcastRecipient, str, OutboxMessage]]
-    ) -> None:
-        """Link recipients to their DMs: (recipient, DM room, outbox row just written)."""
+    async def delivered(self, deliveries: list[tuple[BroadcastRecipient, OutboxMessage]]) -> None:
+        """Link recipients to their DM: (recipient, outbox row just written)."""
         await self._s.flush()  # the outbox rows get their IDs, inserted in one statement
-        for recipient, room_id, message in deliveries:
-            recipient.dm_room, recipient.dm_outbox_id = room_id, message.id
+        for recipient, message in deliveries:
+            recipient.dm_outbox_id = message.id
         await self._s.flush()
+
+    async def unfinished(self, *, since: datetime) -> list[int]:
+        """Broadcasts with a DM still to write, or sent after `since` (rounds may remain)."""
+        undelivered = select(BroadcastRecipient.broadcast_id).where(
+            BroadcastRecipient.dm_outbox_id.is_(None)
+        )
+        query = select(Broadcast.id).where(
+            or_(Broadcast.id.in_(undelivered), Broadcast.created_at >= since)
+        )
+        return list(await self._s.scalars(query.order_by(Broadcast.id)))
+
+    async def dm_rooms(self, broadcast_id: int) -> dict[str, str | None]:
+        """Recipient -> the room their DM went to (None until the sender has opened it)."""
+        query = (
+            select(BroadcastRecipient.user_id, OutboxMessage.room_id)
+            .join(OutboxMessage, OutboxMessage.id == BroadcastRecipient.dm_outbox_id)
+            .where(BroadcastRecipient.broadcast_id == broadcast_id)
+        )
+        return {user: room for user, room in await self._s.execute(query)}
 
     async def acknowledge(
         self, recipient: BroadcastRecipient, *, via: str, event_id: str, now: datetime
@@ -104,13 +121,20 @@ class BroadcastStore:
         )
         return {(r, who) for r, who in await self._s.execute(query)}
 
-    async def log_notices(self, notices: list[BroadcastNotice]) -> None:
-        self._s.add_all(notices)
+    async def log_round(
+        self, broadcast_id: int, round_: int, *, silent: list[str], sender: str, at: datetime
+    ) -> None:
+        """One re-notification round: who was reminded, and the sender's summary."""
+        rows = [(user, "renotify") for user in silent] + [(sender, "summary")]
+        self._s.add_all(
+            BroadcastNotice(
+                broadcast_id=broadcast_id, round=round_, recipient=who, kind=kind, at=at
+            )
+            for who, kind in rows
+        )
         await self._s.flush()
 
-    async def delivery_events(self, broadcast_id: int) -> dict[int, str | None]:
-        """Outbox ID -> Matrix event ID of every message of one broadcast."""
-        query = select(OutboxMessage.id, OutboxMessage.event_id).where(
-            OutboxMessage.ref == f"broadcast:{broadcast_id}"
-        )
+    async def delivery_events(self, ref: str) -> dict[int, str | None]:
+        """Outbox ID -> Matrix event ID of every message of one record (`broadcast:3`)."""
+        query = select(OutboxMessage.id, OutboxMessage.event_id).where(OutboxMessage.ref == ref)
         return {i: e for i, e in await self._s.execute(query)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,6 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.counters import next_number
 from storage.models import Deadline, ReminderLog
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One notification decided: of which occurrence, what, to whom, and whether it went."""
+
+    occurrence: datetime
+    kind: str  # remind | overdue | followup | escalation
+    seq: int
+    recipient: str
+    state: str  # sent | superseded
+    late: bool
+    scheduled_at: datetime
 
 
 class DeadlineStore:
@@ -68,8 +82,12 @@ class DeadlineStore:
         )
         return {(k, s, r) for k, s, r in await self._s.execute(query)}
 
-    async def log(self, entries: list[ReminderLog]) -> None:
-        self._s.add_all(entries)
+    async def log(self, deadline_id: int, entries: list[Logged], *, now: datetime) -> None:
+        """Record notifications decided for one deadline, sent or superseded, each once."""
+        self._s.add_all(
+            ReminderLog(deadline_id=deadline_id, decided_at=now, **asdict(entry))
+            for entry in entries
+        )
         await self._s.flush()
 
     async def log_for(self, deadline_id: int) -> list[ReminderLog]:

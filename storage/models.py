@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Dialect, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -14,7 +14,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -22,7 +22,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -30,6 +30,22 @@ class UTCDateTime(TypeDecorator):
 
 def utc_column(*, nullable: bool = False, index: bool = False) -> Column:
     return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Keyed:
+    """For tables with an integer ID: `key` is that ID once the row is stored (flushed).
+
+    SQLModel types `id` as `int | None`, since a new row has none yet; code that holds a
+    stored row reads `key` and gets an `int`, or a clear error if the row was never stored.
+    """
+
+    id: int | None
+
+    @property
+    def key(self) -> int:
+        if self.id is None:
+            raise ValueError(f"this {type(self).__name__} has no ID yet: it was never stored")
+        return self.id
 
 
 class RosterEntry(SQLModel, table=True):
@@ -83,7 +99,7 @@ class AuditEntry(SQLModel, table=True):
     detail: str = Field(default="", max_length=1000)
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(Keyed, SQLModel, table=True):
     """A message the bot must send: written with the change that caused it, sent after.
 
     The transaction ID is fixed when the row is written, so a resend after a crash is
@@ -94,7 +110,10 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     txn_id: str = Field(max_length=64, unique=True)
-    room_id: str = Field(max_length=255)
+    # The room, or (room_id None) the person whose DM with the bot it goes to: the sender
+    # opens the DM when needed and records its room here.
+    room_id: str | None = Field(default=None, max_length=255)
+    to_user: str | None = Field(default=None, max_length=255)
     event_type: str = Field(default="m.room.message", max_length=64)
     # "message": content is the event content. "file": content names a renderer and its data;
     # the file is rendered, uploaded (encrypted in encrypted rooms) and sent at send time.
@@ -109,6 +128,9 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     event_id: str | None = Field(default=None, max_length=255)
     error: str | None = Field(default=None, max_length=255)
+    # Who is told, in words, if the message is refused for good (a packed list), and when.
+    report_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reported_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class BotState(SQLModel, table=True):
@@ -276,7 +298,7 @@ class Resource(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column(index=True))
 
 
-class Deadline(SQLModel, table=True):
+class Deadline(Keyed, SQLModel, table=True):
     """A reporting deadline, one-off or recurring; it closes a reporting period."""
 
     __tablename__ = "deadline"
@@ -334,7 +356,7 @@ class DigestLog(SQLModel, table=True):
     posted_at: datetime = Field(sa_column=utc_column(index=True))
 
 
-class Broadcast(SQLModel, table=True):
+class Broadcast(Keyed, SQLModel, table=True):
     """An emergency broadcast to every NCPOC, with a roll-call of acknowledgements."""
 
     __tablename__ = "broadcast"
@@ -349,7 +371,7 @@ class Broadcast(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column(index=True))
 
 
-class BroadcastRecipient(SQLModel, table=True):
+class BroadcastRecipient(Keyed, SQLModel, table=True):
     """One NCPOC of one broadcast: the DM delivery and the acknowledgement."""
 
     __tablename__ = "broadcast_recipient"
@@ -359,7 +381,6 @@ class BroadcastRecipient(SQLModel, table=True):
     broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
     user_id: str = Field(max_length=255)
     country: str | None = Field(default=None, max_length=2)
-    dm_room: str | None = Field(default=None, max_length=255)
     dm_outbox_id: int | None = Field(default=None)
     acked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ack_via: str | None = Field(default=None, max_length=16)  # command | reply | reaction

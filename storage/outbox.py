@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.lists import pack
 from storage.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -28,15 +30,18 @@ class OutboxStore:
     async def enqueue(
         self,
         *,
-        room_id: str,
+        room_id: str | None,
         content: dict[str, Any],
         now: datetime,
         event_type: str = "m.room.message",
         kind: str = "message",
         ref: str | None = None,
+        to_user: str | None = None,
+        report_to: Iterable[str] = (),
         flush: bool = True,
     ) -> OutboxMessage:
-        """Queue one message; its transaction ID is fixed here, once.
+        """Queue one message to a room, or (room_id None) to a person's DM with the bot; its
+        transaction ID is fixed here, once.
 
         With `flush=False` the row gets its ID at the unit's next flush: many rows written
         together then go to the database as one statement.
@@ -44,11 +49,13 @@ class OutboxStore:
         message = OutboxMessage(
             txn_id=f"rcc.{uuid.uuid4().hex}",
             room_id=room_id,
+            to_user=to_user,
             event_type=event_type,
             kind=kind,
             ref=ref,
             content=json.dumps(content, ensure_ascii=False),
             created_at=now,
+            report_to=pack(report_to) if report_to else None,
         )
         self._s.add(message)
         if flush:
@@ -78,6 +85,33 @@ class OutboxStore:
             .where(OutboxMessage.id == message_id)
             .values(state=FAILED, error=error[:255])
         )
+
+    async def set_room(self, message_id: int, room_id: str) -> None:
+        """The DM a person's message goes to, once the sender knows it."""
+        await self._s.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(room_id=room_id)
+        )
+
+    async def failed_unreported(self) -> list[OutboxMessage]:
+        """Messages refused for good that someone should hear about, oldest first."""
+        query = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.state == FAILED,
+                OutboxMessage.report_to.is_not(None),
+                OutboxMessage.reported_at.is_(None),
+            )
+            .order_by(OutboxMessage.id)
+        )
+        return list(await self._s.scalars(query))
+
+    async def mark_reported(self, message_ids: list[int], *, now: datetime) -> None:
+        if message_ids:
+            await self._s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(message_ids))
+                .values(reported_at=now)
+            )
 
     async def note_attempt(self, message_id: int, *, error: str) -> None:
         await self._s.execute(

@@ -27,7 +27,7 @@ async def search(
     if not words:
         return []
     table = model.__tablename__
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         ids = list(
             await session.scalars(

@@ -70,19 +70,41 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def app(backend: Backend, tmp_path: Path, clock: FakeClock):
-    """The bot's parts on a test config, migrated and seeded, replies recorded."""
-    from bot.app import App
+async def make_app(backend: Backend, tmp_path: Path, clock: FakeClock):
+    """Builds the bot's core on a test config (plus `extra` TOML), migrated and seeded: what
+    commands and jobs write goes to the outbox table (no homeserver); rooms are a plain dict
+    the test may fill."""
+    from bot.app import App, prepare
     from bot.config import load_config
-    from tests.helpers import RecordingSink
+    from bot.faults import CrashPoints
+    from commands.framework import BotIdentity
+    from storage.db import Database
 
-    config = load_config(write_config(tmp_path, backend.url))
-    sink = RecordingSink()
-    instance = App(config, clock=clock, connect_args=backend.connect_args, sink=sink)
-    instance.sink = sink
-    await instance.prepare()
-    yield instance
-    await instance.close()
+    made = []
+
+    async def make(extra: str = ""):
+        config = load_config(write_config(tmp_path, backend.url, extra=extra))
+        db = Database(backend.url, connect_args=backend.connect_args)
+        made.append(db)
+        await prepare(db, config, clock)
+        return App(
+            config,
+            db=db,
+            clock=clock,
+            rooms={},
+            identity=BotIdentity("@rccbot:test.org", "RCCBOTTEST"),
+            submit=lambda rows: None,
+            faults=CrashPoints(),
+        )
+
+    yield make
+    for db in made:
+        await db.close()
+
+
+@pytest.fixture
+async def app(make_app):
+    return await make_app()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -103,45 +104,67 @@ def write_config(tmp_path: Path, url: str, **kwargs) -> Path:
     return path
 
 
-@dataclass
-class RecordingSink:
-    """Stands in for the Matrix outbox: keeps what would have been sent."""
-
-    sent: list = field(default_factory=list)
-
-    async def __call__(self, store, replies, msg) -> None:
-        self.sent.extend(replies)
-
-
 _event_ids = itertools.count(1)
 
 
 async def say(
     app,
     sender: str,
-    body: str,
+    body: str = "",
     *,
     room: str = "!rcc:test.org",
     kind: str = "rcc",
     encrypted: bool = True,
     event_id=None,
+    reply_to: str | None = None,
+    reaction: str | None = None,
 ):
-    """Send one message through the dispatcher; returns its Outcome."""
-    from bot.dispatcher import Incoming
+    """One message (or, with `reaction`, a reaction) through the dispatcher; its Outcome."""
+    from commands.framework import Input
+    from commands.values import RoomKind
 
-    event_id = event_id or f"$ev{next(_event_ids)}"
-    incoming = Incoming(
-        event_id,
-        room,
-        sender,
-        body,
+    said = Input(
+        event_id=event_id or f"$ev{next(_event_ids)}",
+        room_id=room,
+        sender=sender,
+        body=body,
         is_direct=kind == "direct",
         encrypted=encrypted,
-        room_kind=kind,
+        room_kind=RoomKind(kind),
+        reply_to=reply_to,
+        reaction=reaction,
     )
-    return await app.dispatcher.handle(incoming)
+    return await app.dispatcher.handle(said)
 
 
 def text_of(outcome) -> str:
     """All plain bodies of an outcome's replies, joined."""
     return "\n".join(r.message.body for r in outcome.replies)
+
+
+class Postman:
+    """Plays the sender for tests without a homeserver: every pending message is sent, a
+    person's into a DM named `!dm-<user>`."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.sent = 0
+
+    async def deliver_all(self) -> list:
+        """Mark every pending message sent; returns them, as stored now."""
+        async with self.app.db.unit() as store:
+            pending = await store.outbox.pending(limit=10_000)
+            marks = []
+            for row in pending:
+                if row.room_id is None:
+                    await store.outbox.set_room(row.id, f"!dm-{row.to_user}")
+                self.sent += 1
+                marks.append((row.id, f"$sent{self.sent}", self.app.clock()))
+            await store.outbox.mark_all_sent(marks)
+        async with self.app.db.unit(write=False) as store:
+            return [await store.outbox.get(row.id) for row in pending]
+
+
+def body_of(row) -> str:
+    """The plain body of an outbox message."""
+    return json.loads(row.content)["body"]

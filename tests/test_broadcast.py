@@ -3,60 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 import pytest
 
-from bot.dispatcher import Incoming, Outgoing
-from bot.matrix.content import enqueue
-from commands.broadcast import ack_by_event, is_ack_reaction
-from commands.broadcast_job import deliver_broadcast
-from commands.framework import Jobs
-from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, TT1, TT2, say, text_of
-
-
-class Homeserver:
-    """The Matrix side for jobs: DMs named after users; posts really go to the outbox."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.sent = 0
-
-    async def direct_room(self, user: str) -> str:
-        return f"!dm-{user}"
-
-    async def room(self, name: str) -> str:
-        return "!rcc:test.org"
-
-    async def post(self, store, reply):
-        message = self.app.renderer.render(reply.content)
-        out = Outgoing(reply.room_id, message, None, reply.mentions, reply.files, reply.ref)
-        return (await enqueue(store, out, now=self.app.clock(), flush=False))[0]
-
-    async def deliver_all(self) -> list:
-        """Pretend the sender sent every pending message; returns them."""
-        async with self.app.db.unit() as store:
-            pending = [row.id for row in await store.outbox.pending()]
-            marks = []
-            for row_id in pending:
-                self.sent += 1
-                marks.append((row_id, f"$sent{self.sent}", self.app.clock()))
-            await store.outbox.mark_all_sent(marks)
-        async with self.app.db.unit(write=False) as store:
-            return [await store.outbox.get(row_id) for row_id in pending]
+from commands.broadcast import is_ack_reaction
+from commands.values import RoomKind
+from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, TT1, TT2, Postman, body_of, say, text_of
 
 
 @pytest.fixture
 def hs(app):
-    from bot.runner import outbox_sink
-
-    app.dispatcher.sink = outbox_sink(app.clock)
-    app.dispatcher.rooms["rcc"] = "!rcc:test.org"
-    return Homeserver(app)
-
-
-def jobs(app, hs) -> Jobs:
-    return Jobs(app.db, app.env, app.settings, hs.direct_room, hs.post, hs.room)
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    return Postman(app)
 
 
 async def recipients(app, number=1):
@@ -68,7 +26,7 @@ async def recipients(app, number=1):
 async def start(app, hs, text="!broadcast severity=critical Patch VPN appliances now"):
     outcome = await say(app, CHAIR, text)
     assert outcome.outcome == "accepted", text_of(outcome)
-    await deliver_broadcast(jobs(app, hs), 1)
+    await app.jobs.run("broadcast", 1)
     return outcome, await hs.deliver_all()
 
 
@@ -93,7 +51,7 @@ async def test_broadcast_reaches_the_room_and_each_ncpoc_once(app, hs):
     ]
     people = await recipients(app)
     assert set(people) == {JM1, TT1, TT2} and all(r.dm_outbox_id for r in people.values())
-    await deliver_broadcast(jobs(app, hs), 1)  # run again: nothing twice
+    await app.jobs.run("broadcast", 1)  # run again: nothing twice
     assert await hs.deliver_all() == []
 
 
@@ -110,9 +68,11 @@ async def test_ack_by_command(app, hs):
 
 
 async def acted(app, sender, *, body, target, via, event="$x", room="!rcc:test.org", kind="rcc"):
-    msg = Incoming(event, room, sender, body, is_direct=kind == "direct", room_kind=kind)
-    handler = partial(ack_by_event, body=body, target_event=target, via=via)
-    return await app.dispatcher.handle_action(msg, "ack", handler)
+    """An acknowledgement by a reply (`body` answers `target`) or a ✅ reaction to `target`."""
+    if via == "reaction":
+        return await say(app, sender, room=room, kind=kind, event_id=event, reaction="✅",
+                         reply_to=target)  # fmt: skip
+    return await say(app, sender, body, room=room, kind=kind, event_id=event, reply_to=target)
 
 
 async def test_ack_by_reply_and_reaction(app, hs):
@@ -132,9 +92,9 @@ async def test_ack_by_reply_and_reaction(app, hs):
     room_event = {row.room_id: row.event_id for row in sent}["!rcc:test.org"]
     by_reaction = await acted(app, TT2, body="", target=room_event, via="reaction", event="$r2")
     assert "2/3 so far" in text_of(by_reaction)
-    # A reply that names BC-1 in its quoted fallback works without a known target event.
+    # A reply that names BC-1 in its quoted fallback works when its target is not known.
     quoted = "> <@chair:test.org> 🚨 CRITICAL broadcast BC-1\n\nack"
-    by_text = await acted(app, JM1, body=quoted, target=None, via="reply", event="$r3")
+    by_text = await acted(app, JM1, body=quoted, target="$elsewhere", via="reply", event="$r3")
     assert "3/3 so far" in text_of(by_text)
     people = await recipients(app)
     assert {u: r.ack_via for u, r in people.items()} == {
@@ -163,28 +123,28 @@ async def test_renotification_reaches_only_the_silent(app, hs, clock):
     await say(app, JM1, "!ack")
     await hs.deliver_all()  # the bot's answer to the ack
     clock.advance(timedelta(minutes=15))
-    following = await deliver_broadcast(jobs(app, hs), 1)
+    following = await app.jobs.run("broadcast", 1)
     sent = await hs.deliver_all()
     assert sorted(r.room_id for r in sent) == [
         "!dm-@chair:test.org",
         "!dm-@tt1:test.org",
         "!dm-@tt2:test.org",
     ]
-    bodies = {r.room_id: r.content for r in sent}
+    bodies = {r.room_id: body_of(r) for r in sent}
     assert "Reminder 1: not yet acknowledged" in bodies["!dm-@tt1:test.org"]
     assert "1/3 acknowledged" in bodies["!dm-@chair:test.org"]
     assert "Trinidad and Tobago: @tt1:test.org, @tt2:test.org" in bodies["!dm-@chair:test.org"]
     assert following == clock() + timedelta(minutes=15)
-    await deliver_broadcast(jobs(app, hs), 1)
+    await app.jobs.run("broadcast", 1)
     assert await hs.deliver_all() == []  # the same round again: nothing
     clock.advance(timedelta(hours=2))  # rounds 2 and 3 were due: only the latest goes
-    assert await deliver_broadcast(jobs(app, hs), 1) is None
+    assert await app.jobs.run("broadcast", 1) is None
     assert len(await hs.deliver_all()) == 3
 
 
 async def test_exercise_is_marked_everywhere_and_status_shows_the_roll_call(app, hs, clock):
     outcome, sent = await start(app, hs, "!broadcast exercise=yes severity=info Drill")
-    assert all("EXERCISE" in row.content for row in sent)
+    assert all("EXERCISE" in body_of(row) for row in sent)
     assert "🧪 EXERCISE" in text_of(outcome)
     clock.advance(timedelta(seconds=95))
     assert "EXERCISE BC-1 acknowledged (1m 35s after it was sent)" in text_of(

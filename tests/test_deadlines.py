@@ -8,9 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from commands.calendar import Schedule, occurrence, period_start, plan
-from commands.framework import Jobs
-from commands.reminders import send_due_reminders
-from tests.helpers import CHAIR, JM1, STEERING, TT1, TT2, say, text_of
+from tests.helpers import CHAIR, JM1, STEERING, TT1, TT2, body_of, say, text_of
 
 POS = ZoneInfo("America/Port_of_Spain")
 NASSAU = ZoneInfo("America/Nassau")
@@ -130,36 +128,45 @@ async def test_submit_names_the_period_the_next_deadline_closes(app):
 
 
 class Mailbox:
-    """A fake Matrix side for jobs: DMs are named after users; posts are recorded."""
+    """What the reminder job sent, read from the reminder log and the outbox."""
 
-    def __init__(self) -> None:
-        self.sent: list = []
+    def __init__(self, app) -> None:
+        self.app = app
+        self.seen: set[int] = set()
+        self.rows: list = []  # the outbox rows of the latest take
 
-    async def direct_room(self, user: str) -> str:
-        return f"!dm-{user}"
+    async def take(self) -> list[tuple[str, str, int]]:
+        """(recipient, kind, round) of every notification sent since the last take."""
+        async with self.app.db.unit(write=False) as store:
+            logged = [
+                r
+                for d in await store.deadlines.all()
+                for r in await store.deadlines.log_for(d.id)
+                if r.state == "sent" and r.id not in self.seen
+            ]
+            rows = await store.outbox.pending(limit=1000)
+        self.seen |= {r.id for r in logged}
+        self.rows = [r for r in rows if r.ref and r.ref.startswith("deadline:")]
+        assert sorted(r.to_user for r in self.rows) == sorted(r.recipient for r in logged)
+        async with self.app.db.unit() as store:  # as if the sender had sent them
+            await store.outbox.mark_all_sent([(r.id, f"$e{r.id}", self.app.clock()) for r in rows])
+        return sorted((r.recipient, r.kind, r.seq) for r in logged)
 
-    async def post(self, store, reply) -> None:
-        self.sent.append(reply)
-
-    async def room(self, name):
-        return {"rcc": "!rcc:test.org", "steering": "!steering:test.org"}[name]
-
-    def take(self) -> list[tuple[str, str, int]]:
-        out = [(r.mentions[0], r.content.data["kind"], r.content.data["round"]) for r in self.sent]
-        self.sent = []
-        return sorted(out)
+    def bodies(self) -> dict[str, str]:
+        """Recipient -> the message of the latest take."""
+        return {r.to_user: body_of(r) for r in self.rows}
 
 
 @pytest.fixture
 def mailbox(app) -> Mailbox:
-    return Mailbox()
+    return Mailbox(app)
 
 
-def jobs_for(app, mailbox, started_at=None) -> Jobs:
-    extra = {"started_at": started_at} if started_at else {}
-    return Jobs(
-        app.db, app.env, app.settings, mailbox.direct_room, mailbox.post, mailbox.room, **extra
-    )
+async def run(app, deadline: int, started_at=None):
+    """Run the reminder job for one deadline now, as the bot's job runner does."""
+    if started_at is not None:
+        app.jobs.started_at = started_at
+    return await app.jobs.run("deadline", deadline)
 
 
 async def add(app, command: str) -> int:
@@ -170,58 +177,60 @@ async def add(app, command: str) -> int:
 
 
 async def test_reminders_reach_only_countries_that_have_not_reported(app, clock, mailbox):
-    jobs = jobs_for(app, mailbox)
     deadline = await add(app, "!deadline add 2026-12-15 Q4 report")  # 17:00 local = 21:00 UTC
     due = datetime(2026, 12, 15, 21, tzinfo=UTC)
-    assert await send_due_reminders(jobs, deadline) == due - 14 * DAY
-    assert mailbox.take() == []
+    assert await run(app, deadline) == due - 14 * DAY
+    assert await mailbox.take() == []
     clock.current = due - 14 * DAY
-    await send_due_reminders(jobs, deadline)
-    assert mailbox.take() == [
+    await run(app, deadline)
+    assert await mailbox.take() == [
         (JM1, "remind", 1209600),
         (TT1, "remind", 1209600),
         (TT2, "remind", 1209600),
     ]
-    await send_due_reminders(jobs, deadline)  # the same moment again: nothing twice
-    assert mailbox.take() == []
+    await run(app, deadline)  # the same moment again: nothing twice
+    assert await mailbox.take() == []
     await say(app, JM1, "!status submit")  # Jamaica reports: its reminders stop
     clock.current = due - 7 * DAY + timedelta(seconds=30)
-    next_time = await send_due_reminders(jobs, deadline)
-    assert mailbox.take() == [(TT1, "remind", 604800), (TT2, "remind", 604800)]
+    next_time = await run(app, deadline)
+    assert await mailbox.take() == [(TT1, "remind", 604800), (TT2, "remind", 604800)]
     assert next_time == due - DAY
     clock.current = due
-    await send_due_reminders(jobs, deadline)
-    sent = mailbox.take()
+    await run(app, deadline)
+    sent = await mailbox.take()
     assert (CHAIR, "escalation", 0) in sent and (TT1, "overdue", 0) in sent
     assert {s[0] for s in sent} == {CHAIR, TT1, TT2} and STEERING not in str(sent)
     clock.current = due + 7 * DAY
-    await send_due_reminders(jobs, deadline)
-    assert mailbox.take() == [(CHAIR, "escalation", 1), (TT1, "followup", 1), (TT2, "followup", 1)]
+    await run(app, deadline)
+    assert await mailbox.take() == [
+        (CHAIR, "escalation", 1),
+        (TT1, "followup", 1),
+        (TT2, "followup", 1),
+    ]
     await say(app, TT2, "!status submit")  # late, but it stops the chasing
     clock.current = due + 14 * DAY
-    await send_due_reminders(jobs, deadline)
-    assert mailbox.take() == []
+    await run(app, deadline)
+    assert await mailbox.take() == []
 
 
 async def test_escalation_lists_the_missing(app, clock, mailbox):
-    jobs = jobs_for(app, mailbox)
     deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
     await say(app, TT1, "!status submit")
     clock.current = datetime(2026, 12, 15, 21, tzinfo=UTC)
-    await send_due_reminders(jobs, deadline)
-    (chair,) = [r for r in mailbox.sent if r.mentions == (CHAIR,)]
-    app_view = app.renderer.render(chair.content)
-    assert "1/2 countries reported. Still missing:" in app_view.body
-    assert "- Jamaica (JM): @jm1:test.org" in app_view.body
-    assert "Trinidad" not in app_view.body
+    await run(app, deadline)
+    await mailbox.take()
+    chair = mailbox.bodies()[CHAIR]
+    assert "1/2 countries reported. Still missing:" in chair
+    assert "- Jamaica (JM): @jm1:test.org" in chair
+    assert "Trinidad" not in chair
 
 
 async def test_missed_rounds_while_down_give_one_late_notice(app, clock, mailbox):
     deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
     clock.current = datetime(2026, 12, 16, 9, tzinfo=UTC)  # every round until the deadline missed
-    jobs = jobs_for(app, mailbox, started_at=clock.current)
-    await send_due_reminders(jobs, deadline)
-    assert mailbox.take() == [
+    app.jobs.started_at = clock.current  # this run of the bot began after the deadline
+    await run(app, deadline)
+    assert await mailbox.take() == [
         (CHAIR, "escalation", 0),
         (JM1, "overdue", 0),
         (TT1, "overdue", 0),
@@ -232,48 +241,48 @@ async def test_missed_rounds_while_down_give_one_late_notice(app, clock, mailbox
     sent = [r for r in rows if r.state == "sent"]
     assert all(r.late for r in sent) and len(sent) == 4
     assert {r.kind for r in rows if r.state == "superseded"} == {"remind"}
-    await send_due_reminders(jobs, deadline)  # a second start later: nothing again
-    assert mailbox.take() == []
+    await run(app, deadline)  # a second start later: nothing again
+    assert await mailbox.take() == []
 
 
 async def test_late_notice_says_so(app, clock, mailbox):
     deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
     clock.current = datetime(2026, 12, 1, 22, tzinfo=UTC)
-    await send_due_reminders(jobs_for(app, mailbox, started_at=clock.current), deadline)
-    body = app.renderer.render(mailbox.sent[0].content).body
+    await run(app, deadline, started_at=clock.current)
+    await mailbox.take()
+    body = next(iter(mailbox.bodies().values()))
     assert "Sent late: this was due Tue 1 Dec 2026 17:00 (America/Port_of_Spain)" in body
 
 
 async def test_cancel_stops_everything(app, clock, mailbox):
-    jobs = jobs_for(app, mailbox)
     deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
     await say(app, CHAIR, "!deadline cancel DL-1")
     clock.current = datetime(2026, 12, 15, 21, tzinfo=UTC)
-    assert await send_due_reminders(jobs, deadline) is None
-    assert mailbox.take() == []
+    assert await run(app, deadline) is None
+    assert await mailbox.take() == []
 
 
 async def test_reminder_shows_the_country_zone_where_it_differs(app, clock, mailbox):
     deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
     clock.current = datetime(2026, 12, 14, 21, tzinfo=UTC)
-    await send_due_reminders(jobs_for(app, mailbox), deadline)
-    bodies = {r.mentions[0]: app.renderer.render(r.content).body for r in mailbox.sent}
+    await run(app, deadline)
+    await mailbox.take()
+    bodies = mailbox.bodies()
     assert "in Jamaica that is Tue 15 Dec 2026 16:00 (America/Jamaica)" in bodies[JM1]
     assert "that is" not in bodies[TT1]  # Trinidad is the committee's own clock
     assert "!status submit" in bodies[JM1] and "is due Tue 15 Dec 2026 17:00" in bodies[JM1]
 
 
 async def test_recurring_deadline_starts_a_new_period(app, clock, mailbox):
-    jobs = jobs_for(app, mailbox)
     deadline = await add(app, "!deadline add 2026-11-30 Monthly return every=month remind=1d")
     await say(app, JM1, "!status submit")
     await say(app, TT1, "!status submit")
     clock.current = datetime(2026, 11, 30, 21, tzinfo=UTC)
-    await send_due_reminders(jobs, deadline)
-    assert mailbox.take() == [(CHAIR, "escalation", 0)]  # all reported: the chair hears so
+    await run(app, deadline)
+    assert await mailbox.take() == [(CHAIR, "escalation", 0)]  # all reported: the chair hears so
     clock.current = datetime(2026, 12, 29, 21, tzinfo=UTC)  # 1 day before 30 Dec
-    await send_due_reminders(jobs, deadline)
-    assert mailbox.take() == [
+    await run(app, deadline)
+    assert await mailbox.take() == [
         (JM1, "remind", 86400),
         (TT1, "remind", 86400),
         (TT2, "remind", 86400),
@@ -294,17 +303,18 @@ async def test_dst_in_the_country_zone(app, clock, mailbox, due, shows):
         )
     deadline = await add(app, f"!deadline add {due} Report")
     clock.current = datetime.fromisoformat(due).replace(hour=21, tzinfo=UTC) - DAY
-    await send_due_reminders(jobs_for(app, mailbox), deadline)
-    (bs,) = [r for r in mailbox.sent if r.mentions == ("@bs1:test.org",)]
-    body = app.renderer.render(bs.content).body
+    await run(app, deadline)
+    await mailbox.take()
+    body = mailbox.bodies()["@bs1:test.org"]
     assert ("in The Bahamas that is" in body) is shows
     if shows:
         assert "16:00 (America/Nassau)" in body
 
 
 async def test_config_deadlines_are_created_once(tmp_path, backend, clock):
-    from bot.app import App
+    from bot.app import prepare
     from bot.config import load_config
+    from storage.db import Database
     from tests.helpers import write_config
 
     extra = (
@@ -313,9 +323,9 @@ async def test_config_deadlines_are_created_once(tmp_path, backend, clock):
     )
     path = write_config(tmp_path, backend.url, extra=extra)
     for _ in range(2):
-        app = App(load_config(path), clock=clock, connect_args=backend.connect_args)
-        await app.prepare()
-        async with app.db.unit(write=False) as store:
+        db = Database(backend.url, connect_args=backend.connect_args)
+        await prepare(db, load_config(path), clock)
+        async with db.unit(write=False) as store:
             active = await store.deadlines.active()
-        await app.close()
+        await db.close()
         assert [(d.title, d.every) for d in active] == [("Annual report", "year")]

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.files import render_file
-from commands.digest import post_scheduled_digest
 from commands.digest_data import build, digest_period
-from commands.framework import Jobs
+from commands.values import RoomKind
 from storage.models import OutboxMessage
-from tests.helpers import CHAIR, JM1, STEERING, TT1, TT2, say, text_of
+from tests.helpers import CHAIR, JM1, STEERING, TT1, TT2, body_of, say, text_of
 
 RED_TITLE = "Kestrel cabinet mailbox compromise"
 VOID = {"meta", "br", "hr", "img", "input", "link"}
@@ -157,7 +156,7 @@ async def test_bad_periods(app, text, error):
 
 async def test_digest_command_posts_message_and_files(app, clock):
     await seed(app, clock)
-    app.dispatcher.rooms["steering"] = "!steering:test.org"
+    app.rooms[RoomKind.STEERING] = "!steering:test.org"
     here = await say(app, STEERING, "!digest period=2026-Q4", room="!st", kind="steering")
     assert "📊 Regional Cyber Committee — digest for 2026-Q4" in text_of(here)
     assert [f.renderer for f in here.replies[0].files] == ["digest-html", "digest-png"]
@@ -169,41 +168,31 @@ async def test_digest_command_posts_message_and_files(app, clock):
     assert "a digest goes to the RCC room" in text_of(other)
 
 
-class Board:
-    """A fake Matrix side for the digest job."""
-
-    def __init__(self) -> None:
-        self.posts = []
-
-    async def direct_room(self, user):
-        return f"!dm-{user}"
-
-    async def post(self, store, reply):
-        self.posts.append(reply)
-
-    async def room(self, name):
-        return "!steering:test.org"
+async def scheduled_posts(app) -> list:
+    async with app.db.unit(write=False) as store:
+        return await store.outbox.pending()
 
 
-async def test_scheduled_digest_once_per_slot_and_late_after_downtime(app, clock):
-    from dataclasses import replace
-
-    board = Board()
-    settings = replace(app.settings, digest_schedule="0 9 1 * *")  # 09:00 on the 1st
-    jobs = Jobs(app.db, app.env, settings, board.direct_room, board.post, board.room)
-    first = await post_scheduled_digest(jobs)  # first run: nothing from before it
-    assert board.posts == [] and first == datetime(2026, 12, 1, 13, tzinfo=UTC)
+async def test_scheduled_digest_once_per_slot_and_late_after_downtime(make_app, clock):
+    app = await make_app('[digest]\nschedule = "0 9 1 * *"\n')
+    app.rooms[RoomKind.STEERING] = "!steering:test.org"
+    first = await app.jobs.run("digest", 0)  # first run: nothing from before it
+    assert await scheduled_posts(app) == [] and first == datetime(2026, 12, 1, 13, tzinfo=UTC)
     clock.current = datetime(2026, 12, 1, 13, 0, 5, tzinfo=UTC)
-    await post_scheduled_digest(jobs)
-    assert len(board.posts) == 1 and board.posts[0].room_id == "!steering:test.org"
-    assert board.posts[0].content.data["period"]["key"] == "2026-11"
-    assert not board.posts[0].content.data["late"]
-    await post_scheduled_digest(jobs)  # the same slot again: nothing
-    assert len(board.posts) == 1
+    await app.jobs.run("digest", 0)
+    (message, html, png) = await scheduled_posts(app)
+    assert message.room_id == "!steering:test.org" and message.ref == "digest:0"
+    assert "digest for November 2026" in body_of(message) and "late" not in body_of(message)
+    assert [json.loads(f.content)["renderer"] for f in (html, png)] == [
+        "digest-html",
+        "digest-png",
+    ]
+    await app.jobs.run("digest", 0)  # the same slot again: nothing
+    assert len(await scheduled_posts(app)) == 3
     clock.current = datetime(2027, 2, 3, tzinfo=UTC)  # the bot was down on 1 Jan and 1 Feb
-    await post_scheduled_digest(jobs)
-    assert len(board.posts) == 2 and board.posts[1].content.data["late"]
-    assert board.posts[1].content.data["period"]["key"] == "2027-01"
+    await app.jobs.run("digest", 0)
+    later = (await scheduled_posts(app))[3]
+    assert "Posted late" in body_of(later) and "digest for January 2027" in body_of(later)
 
 
 def test_digest_cli_writes_html_and_png(tmp_path, monkeypatch):
@@ -220,9 +209,6 @@ def test_digest_cli_writes_html_and_png(tmp_path, monkeypatch):
 
 
 async def test_outbox_keeps_files_to_render_at_send_time(app, clock):
-    from bot.runner import outbox_sink
-
-    app.dispatcher.sink = outbox_sink(clock)
     await say(app, CHAIR, "!digest period=2026-Q4")
     async with app.db.unit(write=False) as store:
         rows = list(await store._session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

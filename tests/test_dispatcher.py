@@ -21,7 +21,8 @@ async def test_same_event_is_handled_once(app):
     again = await say(app, CHAIR, "!roster add @x:test.org role=steering", event_id="$same")
     assert first.outcome == "accepted" and not first.duplicate
     assert again.duplicate and again.replies == []
-    assert len(app.sink.sent) == 1
+    async with app.db.unit(write=False) as store:
+        assert len(await store.outbox.pending()) == 1, "one reply, written once"
     entries = [e for e in await audit(app) if e.event_id == "$same"]
     assert len(entries) == 1
 

@@ -53,7 +53,7 @@ async def test_broadcast_reaches_everyone_and_counts_three_kinds_of_ack(world):
     await wait_for(lambda: [e for _, e in bb.messages if "3/4 so far" in e.body])
     # renotify_after (15m) passes: the silent are reminded, the chair gets the round-up.
     clock.advance(timedelta(minutes=16))
-    runtime.bot.scheduler.wake("broadcast", 1)
+    runtime.app.jobs.wake("broadcast", 1)
     chair_dm = await chair.accept_invite()  # the round-up comes to the chair by DM
     summary = await wait_for(
         lambda: [e for r, e in chair.messages if r == chair_dm and "round 1" in e.body]
@@ -96,7 +96,7 @@ async def test_kill_mid_broadcast_leaves_exactly_one_copy_each(world):
     async with db.unit(write=False) as store:
         target = await store.broadcasts.get(1)
         recipients = await store.broadcasts.recipients(target.id)
-        events = await store.broadcasts.delivery_events(target.id)
+        events = await store.broadcasts.delivery_events(f"broadcast:{target.id}")
     await db.close()
     assert len(recipients) == 6 and all(events.values()) and len(events) == 7
 
@@ -126,16 +126,17 @@ async def test_forty_ncpocs_under_the_default_message_rate_limit(world):
             target = await store.broadcasts.get(1)
             if target is None:
                 return None
-            events = await store.broadcasts.delivery_events(target.id)
-            recipients = await store.broadcasts.recipients(target.id)
+            events = await store.broadcasts.delivery_events(f"broadcast:{target.id}")
+            rooms = await store.broadcasts.dm_rooms(target.id)
         done = len(events) == 41 and all(events.values())
-        return (events, recipients) if done else None
+        return (events, rooms) if done else None
 
-    events, recipients = await wait_for(all_sent, 900, interval=1)
+    events, rooms = await wait_for(all_sent, 900, interval=1)
     assert len(set(events.values())) == 41  # 40 DMs and the RCC room, each its own event
-    for r in recipients:  # each DM holds exactly one message from the bot
-        held = await asyncio.to_thread(world.hs.room_events, r.dm_room)
+    assert len(rooms) == 40
+    for user, room in rooms.items():  # each DM holds exactly one message from the bot
+        held = await asyncio.to_thread(world.hs.room_events, room)
         from_bot = [
             e for e in held if e["sender"] == world.bot_id and e["type"] == "m.room.encrypted"
         ]
-        assert len(from_bot) == 1, r.user_id
+        assert len(from_bot) == 1, user

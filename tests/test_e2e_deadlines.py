@@ -36,7 +36,7 @@ async def test_reminder_reaches_the_right_ncpoc_only(world):
     assert "DL-1 “Quick return” is due" in added.body
     # Three seconds before the reminder: the job plans it, and the bot's timer sends it.
     clock.set(due - timedelta(days=1, seconds=3))
-    runtime.bot.scheduler.wake("deadline", 1)
+    runtime.app.jobs.wake("deadline", 1)
     dm = await jm.accept_invite()
     reminder = await wait_for(lambda: [b for b in jm.texts_in(dm) if "Reminder" in b])
     assert "“Quick return” (DL-1) is due" in reminder[0]

@@ -55,10 +55,10 @@ async def test_bot_opens_an_encrypted_dm(world):
     await jm.join(dm)
     await jm.wait_member(dm, world.bot_id)
     async with runtime.app.db.unit() as store:
-        await store.outbox.enqueue(
+        row = await store.outbox.enqueue(
             room_id=dm, content=notice(plain("hello in private")), now=runtime.app.clock()
         )
-    runtime.bot.sender.wake()
+    runtime.bot.sender.handoff.submit([row])
     received = await wait_for(
         lambda: [e for r, e in jm.messages if r == dm and e.body == "hello in private"]
     )

@@ -21,6 +21,7 @@ from commands.parsing import (
 )
 from commands.reference import load_reference
 from commands.types import choice, country, csv, duration, typed_id, user_id, yes_no
+from commands.values import ShortId
 
 router = Router("sample")
 
@@ -42,7 +43,7 @@ _declare(
         Text("title", "title"),
     ],
 )
-_declare("incident show", [Pos("id", typed_id("INC"), "INC-n")])
+_declare("incident show", [Pos("id", typed_id(ShortId.INC), "INC-n")])
 _declare("incident list", [Pos("which", choice("open", "all"), "open|all", optional=True)])
 _declare("status", [Pos("country", country, "country", optional=True, words=5)])
 _declare(
@@ -56,7 +57,7 @@ _declare(
 )
 _declare("status submit", [Text("note", "note", required=False)])
 _declare("broadcast", [Opt("exercise", yes_no, "yes"), Text("message", "message")])
-_declare("broadcast status", [Pos("id", typed_id("BC"), "BC-n", optional=True)])
+_declare("broadcast status", [Pos("id", typed_id(ShortId.BC), "BC-n", optional=True)])
 _declare("remind", [Opt("every", duration, "7d"), Pos("who", user_id, "@u:s")])
 _declare("roster", [])
 router.alias("incident", "inc")

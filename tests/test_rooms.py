@@ -50,3 +50,24 @@ async def test_a_new_dm_is_handed_out_once_its_invite_is_seen(db):
     assert not opening.done(), "a message sent now would be encrypted for the bot alone"
     client.members[JM] = None  # the next sync brings the invite
     assert await asyncio.wait_for(opening, 60) == DM
+
+
+class OneRoomHomeserver:
+    """The bot is already in an encrypted room with JM alone, recorded nowhere."""
+
+    def __init__(self) -> None:
+        self.user_id = "@bot:test.org"
+        members = {self.user_id: None, JM: None}
+        self.rooms = {DM: SimpleNamespace(room_id=DM, users=members, encrypted=True)}
+
+    async def room_create(self, **_):
+        raise AssertionError("a second DM with the same person")
+
+
+async def test_a_dm_opened_before_a_crash_is_used_not_opened_again(db):
+    rooms = RoomDirectory(
+        OneRoomHomeserver(), db, rcc_room="!r:t.org", steering_room="!s:t.org", clock=lambda: NOW
+    )
+    assert await rooms.direct_room(JM) == DM
+    async with db.unit(write=False) as store:
+        assert await store.rooms.direct_room(JM) == DM  # and recorded now

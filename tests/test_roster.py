@@ -79,3 +79,9 @@ async def test_help_for_one_command_and_a_family(app):
     assert "!roster remove" in family and "!roster add" in family
     unknown = await say(app, JM1, "!help nosuch")
     assert "unknown command !nosuch" in text_of(unknown)
+
+
+async def test_whoami_bot_shows_the_device_and_whether_it_is_cross_signed(app):
+    shown = text_of(await say(app, JM1, "!whoami bot"))
+    assert "@rccbot:test.org, device RCCBOTTEST" in shown
+    assert "not cross-signed" in shown

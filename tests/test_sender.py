@@ -12,6 +12,8 @@ from nio import RoomSendResponse
 from bot.faults import CrashPoints
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.sender import Sender
+from bot.metrics import Metrics
+from bot.outbox import Handoff
 from devkit.synapse import wait_for
 from storage.models import OutboxMessage
 from storage.outbox import OutboxStore
@@ -33,6 +35,25 @@ class HeldHomeserver:
         return RoomSendResponse(f"$ev{len(self.sent)}", room_id)
 
 
+def sender_for(client, db, **options) -> Sender:
+    async def no_room(user: str) -> None:
+        return None
+
+    return Sender(
+        client,
+        db,
+        DeviceTracker(client),
+        Handoff(),
+        direct_room=no_room,
+        on_refused=lambda: None,
+        clock=lambda: datetime.now(UTC),
+        faults=CrashPoints(),
+        render_file=lambda *_: b"",
+        metrics=Metrics(),
+        **options,
+    )
+
+
 def messages(rooms: list[str]) -> list[OutboxMessage]:
     return [
         OutboxMessage(
@@ -49,15 +70,7 @@ def messages(rooms: list[str]) -> list[OutboxMessage]:
 async def test_backlog_counts_messages_until_they_are_sent(db):
     rooms = [f"!dm{n}:test.org" for n in range(20)]
     client = HeldHomeserver(rooms)
-    sender = Sender(
-        client,
-        db,
-        DeviceTracker(client),
-        clock=lambda: datetime.now(UTC),
-        faults=CrashPoints(),
-        render_file=lambda *_: b"",
-        concurrency=8,
-    )
+    sender = sender_for(client, db, concurrency=8)
     sender.ready.set()
     batch = messages(rooms)
     sender.submit(batch)
@@ -72,14 +85,7 @@ async def test_backlog_counts_messages_until_they_are_sent(db):
 
 async def test_a_delivery_noted_while_a_batch_is_written_is_written_too(db, monkeypatch):
     client = HeldHomeserver([])
-    sender = Sender(
-        client,
-        db,
-        DeviceTracker(client),
-        clock=lambda: datetime.now(UTC),
-        faults=CrashPoints(),
-        render_file=lambda *_: b"",
-    )
+    sender = sender_for(client, db)
     async with db.unit() as store:
         first, second = [
             await store.outbox.enqueue(room_id=f"!{n}:test.org", content={}, now=sender.clock())

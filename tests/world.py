@@ -94,9 +94,8 @@ log_level = "DEBUG"
 
     async def start_bot(self, *, crash_at: str | None = None) -> Runtime:
         config = load_config(self.config_path())
-        self.runtime = Runtime(config, crash_at=crash_at, clock=self.clock)
         async with asyncio.timeout(START_WITHIN):
-            await self.runtime.start()
+            self.runtime = await Runtime.open(config, crash_at=crash_at, clock=self.clock)
         return self.runtime
 
     async def stop_bot(self) -> None:

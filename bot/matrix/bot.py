@@ -13,25 +13,22 @@ import asyncio
 import contextlib
 import logging
 import time
-from functools import partial
+from collections.abc import Callable
+from datetime import datetime
 
 import aiohttp
 from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResponse, SyncResponse
 
-from bot.app import App
-from bot.dispatcher import Outgoing
-from bot.faults import CrashPoints
-from bot.files import render_file
+from bot.jobs import JobRunner
 from bot.matrix.backoff import Backoff, retry_after
-from bot.matrix.content import enqueue
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.inbox import Inbox
 from bot.matrix.rooms import RoomDirectory
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError
-from bot.scheduler import Scheduler
-from commands.framework import Jobs, Reply
-from storage.models import OutboxMessage
+from bot.metrics import Metrics
+from commands.framework import NEVER
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -63,39 +60,33 @@ NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 class MatrixBot:
-    def __init__(self, app: App, client: AsyncClient, *, faults: CrashPoints | None = None):
-        self.app, self.client = app, client
-        self.faults = faults or CrashPoints()
-        config = app.config
-        self.devices = DeviceTracker(client)
-        self.sender = Sender(
-            client,
-            app.db,
-            self.devices,
-            clock=app.clock,
-            faults=self.faults,
-            render_file=partial(render_file, app.renderer),
-            metrics=app.metrics,
+    """The sync loop, with the parts it drives: the inbox, the sender, the rooms, the jobs."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        *,
+        db: Database,
+        inbox: Inbox,
+        sender: Sender,
+        rooms: RoomDirectory,
+        devices: DeviceTracker,
+        jobs: JobRunner,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+        open_dms_at_start: bool,
+    ) -> None:
+        self.client, self.db = client, db
+        self.inbox, self.sender, self.rooms, self.devices, self.jobs = (
+            inbox,
+            sender,
+            rooms,
+            devices,
+            jobs,
         )
-        self.rooms = RoomDirectory(
-            client,
-            app.db,
-            rcc_room=config.committee.rcc_room,
-            steering_room=config.committee.steering_room,
-            clock=app.clock,
-        )
-        app.dispatcher.rooms = self.rooms.known
-        self.inbox = Inbox(
-            client,
-            app,
-            self.devices,
-            self.rooms,
-            wake_sender=self.sender.wake,
-            submit=self.sender.submit,
-            faults=self.faults,
-            notice_after=config.bot.undecryptable_notice_after,
-        )
-        self.scheduler: Scheduler | None = None
+        self.metrics, self.clock = metrics, clock
+        self.open_dms_at_start = open_dms_at_start
+        self.started_at = clock()
         self._token: str | None = None  # the newest token handled, saved or not yet
         self._token_saved = 0.0
         self._background: list[asyncio.Task] = []
@@ -106,8 +97,8 @@ class MatrixBot:
         self.sync_started = time.monotonic()  # when the current sync request began
 
     async def run(self) -> None:
-        """Sync until cancelled; the outbox sender runs beside it."""
-        self.started_at = self.app.clock()
+        """Sync until cancelled; the outbox sender and the jobs run beside it."""
+        self.started_at = self.clock()
         await self.inbox.load()
         sender = asyncio.create_task(self.sender.run(), name="outbox-sender")
         try:
@@ -119,12 +110,11 @@ class MatrixBot:
             sender.cancel()
             for task in self._background:
                 task.cancel()
-            if self.scheduler is not None:
-                self.scheduler.shutdown()
-            await asyncio.gather(sender, return_exceptions=True)
+            await self.jobs.stop()
+            await asyncio.gather(sender, *self._background, return_exceptions=True)
 
     async def _loop(self) -> None:
-        async with self.app.db.unit(write=False) as store:
+        async with self.db.unit(write=False) as store:
             token = await store.state.get(SYNC_TOKEN)
         first_ever = token is None
         full_state = True
@@ -137,7 +127,7 @@ class MatrixBot:
             self.sync_ok = isinstance(response, SyncResponse)
             if not self.sync_ok:
                 self.sync_errors += 1
-                self.app.metrics.sync_errors.inc()
+                self.metrics.sync_errors.inc()
                 await asyncio.sleep(self._delay(response, backoff))
                 continue
             backoff.reset()
@@ -152,7 +142,7 @@ class MatrixBot:
         due = self.inbox.next_notice
         if due is None:
             return LONG_POLL_MS
-        wait = (due - self.app.clock()).total_seconds() * 1000
+        wait = (due - self.clock()).total_seconds() * 1000
         return int(min(LONG_POLL_MS, max(200, wait)))
 
     async def _sync(self, token: str | None, full_state: bool):
@@ -187,6 +177,8 @@ class MatrixBot:
         for room_id, info in response.rooms.invite.items():
             inviter, joined = await self.rooms.handle_invite(room_id, info)
             await self._audit_invite(room_id, inviter, joined)
+        if self.jobs.started_at is NEVER:
+            await self._start_jobs()
         if first_ever:
             # The first sync's timeline is history. The horizon also covers what a later sync
             # may still return from before this start (Synapse can answer an initial sync
@@ -204,8 +196,6 @@ class MatrixBot:
             await self.inbox.retry_undecrypted()
         self.sender.ready.set()
         await self._save_token(response.next_batch, now=first_ever)
-        if self.scheduler is None:
-            await self._start_scheduler()
 
     async def _save_token(self, token: str, *, now: bool = False) -> None:
         """Persist the sync token after the batch's commands committed, at most every
@@ -214,35 +204,20 @@ class MatrixBot:
         self._token = token
         if not now and time.monotonic() - self._token_saved < TOKEN_EVERY:
             return
-        async with self.app.db.unit() as store:
-            await store.state.set(SYNC_TOKEN, token, now=self.app.clock())
+        async with self.db.unit() as store:
+            await store.state.set(SYNC_TOKEN, token, now=self.clock())
         self._token_saved = time.monotonic()
 
-    async def _start_scheduler(self) -> None:
-        """Timers start once the rooms are known: reminders may need to open DMs."""
-
-        async def post(store, reply: Reply) -> OutboxMessage:
-            message = self.app.renderer.render(reply.content)
-            out = Outgoing(reply.room_id, message, None, reply.mentions, reply.files, reply.ref)
-            return (await enqueue(store, out, now=self.app.clock(), flush=False))[0]
-
-        jobs = Jobs(
-            db=self.app.db,
-            env=self.app.env,
-            settings=self.app.settings,
-            direct_room=self.rooms.direct_room,
-            post=post,
-            room=self.rooms.named,
-            started_at=self.started_at,
-        )
-        self.scheduler = Scheduler(jobs, after_run=self.sender.wake)
-        self.app.dispatcher.after_commit = self.scheduler.wake_all
-        await self.scheduler.start()
-        if self.app.config.broadcast.open_dms_at_start:
+    async def _start_jobs(self) -> None:
+        """After the first sync, before anything in it is handled: the rooms are known, and
+        every job resumes from the database whatever was due or left unfinished."""
+        await self.rooms.refresh()
+        await self.jobs.start(self.started_at)
+        if self.open_dms_at_start:
             self._background.append(asyncio.create_task(self._open_directs(), name="open-dms"))
 
     async def _open_directs(self) -> None:
-        async with self.app.db.unit(write=False) as store:
+        async with self.db.unit(write=False) as store:
             users = sorted(
                 {e.user_id for e in await store.roster.entries()} - {self.client.user_id}
             )
@@ -251,9 +226,9 @@ class MatrixBot:
 
     async def _set_horizon(self) -> None:
         horizon = self.started_at
-        async with self.app.db.unit() as store:
+        async with self.db.unit() as store:
             if await store.state.get(HORIZON) is None:
-                await store.state.set(HORIZON, horizon.isoformat(), now=self.app.clock())
+                await store.state.set(HORIZON, horizon.isoformat(), now=self.clock())
         self.inbox.horizon = horizon
 
     async def _keys(self) -> None:
@@ -316,12 +291,12 @@ class MatrixBot:
         return None
 
     async def _audit_invite(self, room_id: str, inviter: str | None, joined: bool) -> None:
-        async with self.app.db.unit() as store:
+        async with self.db.unit() as store:
             await store.audit.record(
                 actor=inviter or "unknown",
                 action="invite",
                 outcome="joined" if joined else "declined",
-                now=self.app.clock(),
+                now=self.clock(),
                 room_id=room_id,
             )
         log.info("invite to %s from %s: %s", room_id, inviter, "joined" if joined else "declined")

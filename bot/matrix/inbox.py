@@ -1,9 +1,10 @@
-"""What the bot does with each timeline event: commands, undecryptable events, joins.
+"""What the bot does with each timeline event: messages, reactions, undecryptable events.
 
-Commands go to the dispatcher, which commits their effect, processed-event mark, audit entry
-and outbox replies in one transaction; then the sender is woken. Encrypted events that cannot
-be read yet are kept and retried after every sync (a late room key often arrives a moment
-later); if one stays unreadable, its sender is told once, in plain words.
+A message or a reaction becomes a neutral `Input` (its text, what it replies or reacts to)
+for the dispatcher, which decides what it means and commits its effect, processed-event mark,
+audit entry and replies in one transaction. Encrypted events that cannot be read yet are kept
+and retried after every sync (a late room key often arrives a moment later); if one stays
+unreadable, its sender is told once, in plain words.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from zoneinfo import ZoneInfo
 
 from nio import (
     AsyncClient,
@@ -25,15 +26,14 @@ from nio import (
 )
 from nio.exceptions import EncryptionError, LocalProtocolError
 
-from bot.app import App
-from bot.dispatcher import Incoming, Outcome
-from bot.faults import CrashPoints
-from bot.matrix.content import notice
+from bot.dispatcher import Dispatcher
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.rooms import RoomDirectory
-from bot.rendering import plain
-from commands.broadcast import ACK_WORD, ack_by_event, is_ack_reaction
-from commands.parsing import strip_reply_fallback
+from bot.metrics import Metrics
+from bot.outbox import OutboxWriter
+from commands.framework import Input, Reply, View
+from storage.db import Database
+from storage.models import OutboxMessage, UndecryptedEvent
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +44,21 @@ class Inbox:
     def __init__(
         self,
         client: AsyncClient,
-        app: App,
+        dispatcher: Dispatcher,
         devices: DeviceTracker,
         rooms: RoomDirectory,
         *,
-        wake_sender: Callable[[], None],
-        submit: Callable[[list], None],
-        faults: CrashPoints,
+        db: Database,
+        outbox: OutboxWriter,
+        submit: Callable[[list[OutboxMessage]], None],
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+        zone: ZoneInfo,
         notice_after: timedelta,
     ) -> None:
-        self.client, self.app, self.devices, self.rooms = client, app, devices, rooms
-        self.wake_sender, self.submit, self.faults = wake_sender, submit, faults
+        self.client, self.dispatcher, self.devices, self.rooms = client, dispatcher, devices, rooms
+        self.db, self.outbox, self.submit = db, outbox, submit
+        self.metrics, self.clock, self.zone = metrics, clock, zone
         self.notice_after = notice_after
         self.pending_undecrypted = 0
         self.handled = 0
@@ -62,7 +66,7 @@ class Inbox:
         self.next_notice: datetime | None = None  # when a kept event's notice falls due
 
     async def load(self) -> None:
-        async with self.app.db.unit(write=False) as store:
+        async with self.db.unit(write=False) as store:
             self.pending_undecrypted = len(await store.undecrypted.all())
             horizon = await store.state.get("history_horizon")
         self.horizon = datetime.fromisoformat(horizon) if horizon else None
@@ -95,76 +99,42 @@ class Inbox:
                 "ignored a plaintext event %s in encrypted room %s", event.event_id, room.room_id
             )
             return
-        incoming = Incoming(
-            event_id=event.event_id,
-            room_id=room.room_id,
-            sender=event.sender,
-            body=event.body,
-            is_direct=room.joined_count <= 2,
-            encrypted=room.encrypted,
-            room_kind=await self.rooms.kind(room),
-        )
-        outcome = await self.app.dispatcher.handle(incoming)
-        if outcome is None:
-            outcome = await self._maybe_ack(incoming, relation)
-        if outcome is None or outcome.duplicate:
-            return
-        self.handled += 1
-        log.info("event %s: %s %s", event.event_id, outcome.command, outcome.outcome)
-        self._count_ack(outcome)
-        self.faults.hit("after-commit")
-        self.submit(outcome.outbox)
-
-    def _count_ack(self, outcome: Outcome) -> None:
-        # The audit detail of a new acknowledgement reads "BC-3 ack by reply".
-        if outcome.command == "ack" and " ack by " in outcome.detail:
-            self.app.metrics.acks.labels(outcome.detail.rsplit(" ", 1)[-1]).inc()
-
-    async def _maybe_ack(self, incoming: Incoming, relation: dict) -> Outcome | None:
-        """A reply containing "ack" (or, in a DM, a bare "ack") acknowledges a broadcast."""
-        target = (relation.get("m.in_reply_to") or {}).get("event_id")
-        text = strip_reply_fallback(incoming.body)
-        bare = incoming.is_direct and ACK_WORD.fullmatch(text.strip(" .!\n"))
-        if not (target and ACK_WORD.search(text)) and not bare:
-            return None
-        handler = partial(ack_by_event, body=incoming.body, target_event=target, via="reply")
-        return await self.app.dispatcher.handle_action(incoming, "ack", handler)
+        reply_to = (relation.get("m.in_reply_to") or {}).get("event_id")
+        await self._input(room, event, body=event.body, reply_to=reply_to)
 
     async def _reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
-        if not is_ack_reaction(event.key):
-            return
         if room.encrypted and not event.decrypted:
             return  # like commands: in an encrypted room only encrypted events count
-        incoming = Incoming(
+        await self._input(room, event, reaction=event.key, reply_to=event.reacts_to)
+
+    async def _input(self, room: MatrixRoom, event, **what) -> None:
+        said = Input(
             event_id=event.event_id,
             room_id=room.room_id,
             sender=event.sender,
-            body="",
             is_direct=room.joined_count <= 2,
             encrypted=room.encrypted,
             room_kind=await self.rooms.kind(room),
+            **what,
         )
-        handler = partial(ack_by_event, body="", target_event=event.reacts_to, via="reaction")
-        outcome = await self.app.dispatcher.handle_action(incoming, "ack", handler)
-        if outcome is not None:
-            self._count_ack(outcome)
+        outcome = await self.dispatcher.handle(said)
+        if outcome is not None and not outcome.duplicate:
             self.handled += 1
-            self.submit(outcome.outbox)
 
     async def _keep_undecrypted(self, room: MatrixRoom, event: MegolmEvent) -> None:
         log.info("event %s in %s cannot be decrypted yet", event.event_id, room.room_id)
-        async with self.app.db.unit() as store:
+        async with self.db.unit() as store:
             await store.undecrypted.add(
                 event_id=event.event_id,
                 room_id=room.room_id,
                 sender=event.sender,
                 session_id=event.session_id,
                 source=json.dumps(event.source),
-                now=self.app.clock(),
+                now=self.clock(),
             )
         self.pending_undecrypted += 1
-        self.app.metrics.undecryptable.inc()
-        due = self.app.clock() + self.notice_after
+        self.metrics.undecryptable.inc()
+        due = self.clock() + self.notice_after
         self.next_notice = min(self.next_notice or due, due)
         with contextlib.suppress(LocalProtocolError):  # raised when already requested
             await self.client.request_room_key(event)
@@ -173,9 +143,9 @@ class Inbox:
         """Try the kept events again; tell senders once about those that stay unreadable."""
         if not self.pending_undecrypted:
             return
-        async with self.app.db.unit(write=False) as store:
+        async with self.db.unit(write=False) as store:
             kept = await store.undecrypted.all()
-        now = self.app.clock()
+        now = self.clock()
         told = {(r.sender, r.session_id) for r in kept if r.notified_at is not None}
         done, overdue, covered = [], [], []
         for row in kept:
@@ -192,7 +162,7 @@ class Inbox:
             elif now - row.first_seen >= self.notice_after:
                 overdue.append(row)
         if done or covered:
-            async with self.app.db.unit() as store:
+            async with self.db.unit() as store:
                 await store.undecrypted.remove(done)
                 await store.undecrypted.mark_notified(covered, now=now)
         if overdue:
@@ -220,20 +190,16 @@ class Inbox:
 
     async def _tell_senders(self, rows, now: datetime) -> None:
         # One notice per sender and key session: a missing key usually hides several events.
-        first: dict[tuple[str, str], object] = {}
+        first: dict[tuple[str, str], UndecryptedEvent] = {}
         for row in rows:
             first.setdefault((row.sender, row.session_id), row)
-        async with self.app.db.unit() as store:
+        written: list[OutboxMessage] = []
+        async with self.db.unit() as store:
             for row in first.values():
-                sent = row.first_seen.astimezone(self.app.config.committee.zone)
-                text = (
-                    f"I could not read the encrypted message you sent at {sent:%H:%M} "
-                    f"({self.app.config.committee.timezone}): my device never received its key. "
-                    "If it was a command, please send it again. If this keeps happening, check "
-                    "that your client shares keys with this bot's device."
-                )
-                content = notice(plain(text), in_reply_to=row.event_id, mentions=[row.sender])
-                await store.outbox.enqueue(room_id=row.room_id, content=content, now=now)
+                data = {"sent": row.first_seen, "zone": self.zone.key}
+                reply = Reply(View("errors/undecryptable", data), (row.sender,), row.room_id)
+                out = self.outbox.render(reply, here=row.room_id, event=row.event_id)
+                written += await self.outbox.write(store, out)
                 await store.audit.record(
                     actor=row.sender,
                     action="undecryptable",
@@ -243,4 +209,4 @@ class Inbox:
                     event_id=row.event_id,
                 )
             await store.undecrypted.mark_notified([r.event_id for r in rows], now=now)
-        self.wake_sender()
+        self.submit(written)

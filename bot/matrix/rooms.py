@@ -20,6 +20,7 @@ from nio import (
 )
 
 from bot.matrix.backoff import Backoff, is_transient, retry_after
+from commands.values import RoomKind
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,13 @@ class RoomDirectory:
         self._configured = (rcc_room, steering_room)  # room IDs or aliases, as configured
         self._ids: dict[str, str] = {r: r for r in self._configured if r.startswith("!")}
         self._unresolved: dict[str, float] = {}  # alias -> when resolving last failed
-        self.known: dict[str, str] = {}  # "rcc"/"steering" -> room ID, shared with commands
+        self.known: dict[RoomKind, str] = {}  # the committee's rooms, shared with commands
         self._locks: dict[str, asyncio.Lock] = {}
         self._directs: dict[str, str] = {}  # user ID -> DM room ID, as stored (read once)
 
-    async def named(self, name: str) -> str | None:
-        """The room ID of the RCC ("rcc") or Steering Committee ("steering") room."""
-        configured = {"rcc": self.rcc_room, "steering": self.steering_room}[name]
+    async def named(self, name: RoomKind) -> str | None:
+        """The room ID of the RCC or the Steering Committee room."""
+        configured = {RoomKind.RCC: self.rcc_room, RoomKind.STEERING: self.steering_room}[name]
         room_id = await self.room_id(configured)
         if room_id is not None:
             self.known[name] = room_id
@@ -78,16 +79,15 @@ class RoomDirectory:
     async def refresh(self) -> None:
         """Resolve the configured rooms again now (a room the bot just joined may be one)."""
         self._unresolved.clear()
-        for name in ("rcc", "steering"):
+        for name in (RoomKind.RCC, RoomKind.STEERING):
             await self.named(name)
 
-    async def kind(self, room: MatrixRoom) -> str:
-        """rcc, steering, direct or other: what TLP and the commands need to know."""
-        if room.room_id == await self.named("rcc"):
-            return "rcc"
-        if room.room_id == await self.named("steering"):
-            return "steering"
-        return "direct" if room.joined_count <= 2 else "other"
+    async def kind(self, room: MatrixRoom) -> RoomKind:
+        """What the room is to the committee: what TLP and the commands need to know."""
+        for kind in (RoomKind.RCC, RoomKind.STEERING):
+            if room.room_id == await self.named(kind):
+                return kind
+        return RoomKind.DIRECT if room.joined_count <= 2 else RoomKind.OTHER
 
     async def is_configured(self, room_id: str, aliases: set[str]) -> bool:
         if aliases & set(self._configured):
@@ -132,16 +132,31 @@ class RoomDirectory:
             if known is None:
                 async with self.db.unit(write=False) as store:
                     known = await store.rooms.direct_room(user_id)
-            if known is not None and known in self.client.rooms:
-                self._directs[user_id] = known
-                return known
-            room_id = await self._create_direct(user_id)
-            if room_id is not None:
-                await self._until_invite_seen(room_id, user_id)
+            if known is None or known not in self.client.rooms:
+                # One the bot opened but did not get to record (it stopped in between).
+                known = self._unrecorded_direct(user_id)
+            if known is not None:
+                new = False
+            else:
+                known, new = await self._create_direct(user_id), True
+                if known is None:
+                    return None
+            if self._directs.get(user_id) != known:
                 async with self.db.unit() as store:
-                    await store.rooms.set_direct_room(user_id, room_id, now=self.clock())
-                self._directs[user_id] = room_id
-            return room_id
+                    await store.rooms.set_direct_room(user_id, known, now=self.clock())
+                self._directs[user_id] = known
+            if new:
+                await self._until_invite_seen(known, user_id)
+            return known
+
+    def _unrecorded_direct(self, user_id: str) -> str | None:
+        """An encrypted room of the bot and this person alone (joined or invited), if any:
+        one the bot opened without getting to record it, or one the person opened."""
+        me = self.client.user_id
+        for room in self.client.rooms.values():
+            if room.encrypted and set(room.users) == {me, user_id}:
+                return room.room_id
+        return None
 
     async def _until_invite_seen(self, room_id: str, user_id: str) -> None:
         """Wait until a sync has shown the new room with the invitee in it.

@@ -15,6 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import aiohttp
 from nio import AsyncClient, RoomSendResponse, UploadResponse
@@ -25,6 +26,8 @@ from bot.logs import log_failure
 from bot.matrix.backoff import Backoff, is_transient, retry_after
 from bot.matrix.content import file_content
 from bot.matrix.devices import DeviceTracker
+from bot.metrics import Metrics
+from bot.outbox import Handoff
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -33,9 +36,6 @@ log = logging.getLogger(__name__)
 IDLE_POLL = 10.0  # also re-read the outbox this often, in case a wake-up was missed
 ROOM_WAIT = 30.0  # a room just created or joined shows up at the next sync; wait that long
 MARK_DELAY = 0.2  # seconds: deliveries are recorded in batches this far apart
-
-# Told of each delivered message: (outbox row, event ID). Later features track deliveries.
-Delivered = Callable[[OutboxMessage, str], Awaitable[None]]
 
 
 class _Rejected(Exception):
@@ -92,65 +92,70 @@ class Sender:
         client: AsyncClient,
         db: Database,
         devices: DeviceTracker,
+        handoff: Handoff,
         *,
+        direct_room: Callable[[str], Awaitable[str | None]],
+        on_refused: Callable[[], None],
         clock: Callable,
         faults: CrashPoints,
         render_file: Callable[[str, dict], bytes],
-        metrics=None,
+        metrics: Metrics,
         concurrency: int = 8,
     ) -> None:
-        self.client, self.db, self.devices = client, db, devices
+        self.client, self.db, self.devices, self.handoff = client, db, devices, handoff
+        self.direct_room, self.on_refused = direct_room, on_refused
         self.render_file = render_file
         self.metrics = metrics
         self.clock, self.faults = clock, faults
         self.ready = asyncio.Event()  # set once the first sync has told us our rooms
-        self._wake = asyncio.Event()
         self._limit = asyncio.Semaphore(concurrency)
         self._rooms: dict[str, asyncio.Task] = {}
         self._queues: dict[str, deque[OutboxMessage]] = {}
         self._queued: set[int] = set()  # queued, being sent or sent but not yet marked
-        self._marks: list[tuple[int, str, object]] = []
+        self._marks: list[tuple[int, str, datetime]] = []
         self._flusher: asyncio.Task | None = None
         self.gate = RateGate()
         self.sent = 0
         self.backlog = 0  # messages taken up and not yet sent (or given up on)
 
-    def wake(self) -> None:
-        """Re-read the outbox soon (for messages written by jobs)."""
-        self._wake.set()
-
     def submit(self, messages: list[OutboxMessage]) -> None:
         """Queue messages just committed, without reading them back from the database."""
         for message in messages:
-            if message.id in self._queued:
+            if message.key in self._queued:
                 continue
-            self._queued.add(message.id)
+            self._queued.add(message.key)
             self.backlog += 1
-            self._queues.setdefault(message.room_id, deque()).append(message)
-            running = self._rooms.get(message.room_id)
+            # A person's DM may not be known yet: their messages queue under their name.
+            lane = message.room_id or f"to {message.to_user}"
+            self._queues.setdefault(lane, deque()).append(message)
+            running = self._rooms.get(lane)
             if running is None or running.done():
-                self._rooms[message.room_id] = asyncio.create_task(self._drain(message.room_id))
+                self._rooms[lane] = asyncio.create_task(self._drain(lane))
 
     async def run(self) -> None:
-        """The safety net: pick up whatever is pending in the outbox (at start, after jobs)."""
+        """Send what commands and jobs hand over as they commit; and, as a safety net, what
+        is pending in the outbox (at start, and every IDLE_POLL seconds)."""
         await self.ready.wait()
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                self._wake.clear()
                 async with self.db.unit(write=False) as store:
                     self.submit(await store.outbox.pending(limit=1000))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+                deadline = loop.time() + IDLE_POLL
+                while (left := deadline - loop.time()) > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.handoff.ready.wait(), left)
+                    self.submit(self.handoff.take())
         finally:
             for task in self._rooms.values():
                 task.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.shield(self.flush_marks())  # a clean stop records them all
 
-    async def _drain(self, room_id: str) -> None:
+    async def _drain(self, lane: str) -> None:
         """One room's messages, in order; rooms in parallel up to the bound."""
         await self.ready.wait()
-        queue = self._queues[room_id]
+        queue = self._queues[lane]
         while queue:
             message = queue.popleft()
             try:
@@ -158,7 +163,7 @@ class Sender:
                     await self._send(message)
             except Exception as exc:  # a bug must not strand the message: the next re-read
                 log_failure(log, f"send of {message.txn_id}", exc)  # of the outbox retries it
-                self._queued.discard(message.id)
+                self._queued.discard(message.key)
             finally:
                 self.backlog -= 1
 
@@ -166,6 +171,9 @@ class Sender:
         content = json.loads(message.content)
         backoff = Backoff()
         upload: dict | None = None
+        if message.room_id is None and not await self._open_direct(message):
+            return
+        assert message.room_id is not None
         while True:
             room = await self._room(message.room_id)
             if room is None:
@@ -198,8 +206,7 @@ class Sender:
                 self.faults.hit("after-send")
                 self._mark_sent(message, response.event_id)
                 self.sent += 1
-                if self.metrics is not None:
-                    self.metrics.message_sent(message.ref)
+                self.metrics.message_sent(message.ref)
                 log.info("sent %s to %s as %s", message.txn_id, message.room_id, response.event_id)
                 return
             wait = retry_after(response)
@@ -220,7 +227,7 @@ class Sender:
         Losing one in a crash costs nothing: the message is sent again with its transaction
         ID and the homeserver answers with the same event instead of posting it twice.
         """
-        self._marks.append((message.id, event_id, self.clock()))
+        self._marks.append((message.key, event_id, self.clock()))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_marks())
 
@@ -277,12 +284,28 @@ class Sender:
         """Note a failed attempt; then wait here, or (wait=False) at the gate with the rest."""
         log.warning("send of %s failed (%s); retrying in %.1fs", message.txn_id, error, delay)
         async with self.db.unit() as store:
-            await store.outbox.note_attempt(message.id, error=error)
+            await store.outbox.note_attempt(message.key, error=error)
         if wait:
             await asyncio.sleep(delay)
 
-    async def _fail(self, message: OutboxMessage, error: str) -> None:
-        log.error("message %s to %s rejected: %s", message.txn_id, message.room_id, error)
+    async def _open_direct(self, message: OutboxMessage) -> bool:
+        """The DM a person's message goes to, opened if there is none; recorded on the row."""
+        assert message.to_user is not None
+        room_id = await self.direct_room(message.to_user)
+        if room_id is None:
+            await self._fail(message, f"no direct message with {message.to_user} could be opened")
+            return False
         async with self.db.unit() as store:
-            await store.outbox.mark_failed(message.id, error=error)
-        self._queued.discard(message.id)
+            await store.outbox.set_room(message.key, room_id)
+        message.room_id = room_id
+        return True
+
+    async def _fail(self, message: OutboxMessage, error: str) -> None:
+        where = message.room_id or message.to_user
+        log.error("message %s to %s rejected: %s", message.txn_id, where, error)
+        async with self.db.unit() as store:
+            await store.outbox.mark_failed(message.key, error=error)
+        self._queued.discard(message.key)
+        self.metrics.message_failed(message.ref)
+        if message.report_to:
+            self.on_refused()

@@ -1,0 +1,163 @@
+"""Runs the routers' jobs, as the dispatcher runs their commands.
+
+Each run is one unit of work for one record, with a `JobContext`: what it posts is written to
+the outbox in that unit and handed to the sender once it commits. The database says what is
+due: at start every job kind's `pending` records are run (whatever fell due or was left
+unfinished while the bot was down), and each run returns when to look again. APScheduler is
+the timer only; its store is in memory. Runs of one record never overlap: a wake that comes
+during a run makes it run once more afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from bot.faults import CrashPoints
+from bot.logs import log_failure
+from bot.outbox import OutboxWriter
+from commands.context import JobContext
+from commands.framework import NEVER, Job, ParseEnv, Reply, Settings
+from commands.values import RoomKind
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.stores import Stores
+
+log = logging.getLogger(__name__)
+
+RETRY_FAILED = timedelta(minutes=1)
+Key = tuple[str, int]
+
+
+class JobRunner:
+    def __init__(
+        self,
+        jobs: Iterable[Job],
+        *,
+        db: Database,
+        env: ParseEnv,
+        settings: Settings,
+        outbox: OutboxWriter,
+        rooms: Mapping[RoomKind, str],
+        submit: Callable[[list[OutboxMessage]], None],
+        faults: CrashPoints,
+    ) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler  # where jobs run only
+
+        self.jobs: dict[str, Job] = {}
+        for job in jobs:
+            if job.name in self.jobs:
+                raise ValueError(f"job {job.name!r} declared twice")
+            self.jobs[job.name] = job
+        self.db, self.env, self.settings = db, env, settings
+        self.outbox, self.rooms, self.submit, self.faults = outbox, rooms, submit, faults
+        self._timer = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True}
+        )
+        self._running: dict[Key, asyncio.Task] = {}
+        self._again: set[Key] = set()
+        self._early: set[Key] = set()  # woken before start: run at start
+        self.started_at = NEVER
+        self.runs = 0
+
+    async def start(self, started_at: datetime) -> None:
+        """Rebuild every job kind from the database and run what is pending."""
+        self.started_at = started_at
+        self._timer.start()
+        pending = set(self._early)
+        async with self.db.unit(write=False) as store:
+            for job in self.jobs.values():
+                keys = await job.pending(store, self.settings, self.env.now())
+                pending.update((job.name, key) for key in keys)
+        self._early.clear()
+        log.info("jobs resumed: %d record(s) to look at", len(pending))
+        for key in sorted(pending):
+            self._kick(*key)
+
+    def wake(self, name: str, key: int, at: datetime | None = None) -> None:
+        """Run a record's job at `at` (now by default), replacing any later plan for it."""
+        if name not in self.jobs:
+            raise KeyError(f"no job named {name!r}")
+        if self.started_at is NEVER:
+            self._early.add((name, key))
+        elif at is None:
+            self._kick(name, key)
+        else:
+            self._plan(name, key, at)
+
+    async def run(self, name: str, key: int) -> datetime | None:
+        """Run one record's job now, in one unit of work; returns when to run it again."""
+        job = self.jobs[name]
+        written: list[OutboxMessage] = []
+
+        async def write(store: Stores, reply: Reply) -> OutboxMessage:
+            rows = await self.outbox.write(store, self.outbox.render(reply), flush=False)
+            written.extend(rows)
+            return rows[0]
+
+        self.runs += 1
+        async with self.db.unit() as store:
+            ctx = JobContext(
+                store=store,
+                env=self.env,
+                settings=self.settings,
+                now=self.env.now(),
+                rooms=self.rooms,
+                started_at=self.started_at,
+                write=write,
+            )
+            following = await job.handler(ctx, key)
+            self.faults.hit("before-job-commit")
+        self.faults.hit("after-job-commit")
+        if written:
+            self.submit(written)
+        for wake in ctx.wakes:
+            self.wake(*wake)
+        return following
+
+    def _kick(self, name: str, key: int) -> None:
+        running = self._running.get((name, key))
+        if running is not None and not running.done():
+            self._again.add((name, key))
+            return
+        task = asyncio.create_task(self._runs(name, key), name=f"job {name}:{key}")
+        self._running[(name, key)] = task
+
+    async def _runs(self, name: str, key: int) -> None:
+        while True:
+            try:
+                following = await self.run(name, key)
+            except Exception as exc:  # a failing job must not stop the others: retried later
+                log_failure(log, f"job {name}:{key}", exc)
+                following = self.env.now() + RETRY_FAILED
+            if (name, key) not in self._again:
+                break
+            self._again.discard((name, key))
+        if following is not None:
+            self._plan(name, key, following)
+
+    def _plan(self, name: str, key: int, at: datetime) -> None:
+        # `at` is on the jobs' clock, which a test may have moved; the timer runs on real
+        # time, so it waits for the same interval.
+        wait = max(at - self.env.now(), timedelta(0))
+        self._timer.add_job(
+            self._fire,
+            "date",
+            run_date=datetime.now(UTC) + wait,
+            args=[name, key],
+            id=f"{name}:{key}",
+            replace_existing=True,
+        )
+
+    async def _fire(self, name: str, key: int) -> None:
+        self._kick(name, key)
+
+    async def stop(self) -> None:
+        if self._timer.running:
+            self._timer.shutdown(wait=False)
+        tasks = [t for t in self._running.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,106 @@
+"""The one path by which the bot speaks: a reply, a listener's answer or a job's post is
+rendered and written to the outbox in the caller's unit of work; after the unit commits the
+rows are handed to the sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from bot.matrix.content import notice
+from bot.rendering import Message, Renderer
+from commands.framework import FileSpec, Reply
+from storage.models import OutboxMessage
+from storage.stores import Stores
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered message to send: into a room, or (room_id None) to a person's DM."""
+
+    room_id: str | None
+    message: Message
+    in_reply_to: str | None = None
+    mentions: tuple[str, ...] = ()
+    files: tuple[FileSpec, ...] = ()
+    ref: str | None = None
+    to_user: str | None = None
+    report_to: tuple[str, ...] = ()
+
+
+class OutboxWriter:
+    def __init__(self, renderer: Renderer, clock: Callable[[], datetime]) -> None:
+        self.renderer, self.clock = renderer, clock
+
+    def render(self, reply: Reply, *, here: str | None = None, event: str | None = None):
+        """A reply rendered; without a room or person of its own it answers `event` in
+        `here`, as a Matrix reply."""
+        room = reply.room_id or (None if reply.to_user else here)
+        return Outgoing(
+            room_id=room,
+            message=self.renderer.render(reply.content),
+            in_reply_to=event if room is not None and room == here else None,
+            mentions=reply.mentions,
+            files=reply.files,
+            ref=str(reply.ref) if reply.ref else None,
+            to_user=reply.to_user,
+            report_to=reply.report_to,
+        )
+
+    async def write(
+        self,
+        store: Stores,
+        out: Outgoing,
+        *,
+        also_mention: Iterable[str] = (),
+        flush: bool = True,
+    ) -> list[OutboxMessage]:
+        """The message and its files, in the caller's transaction; the message row first.
+
+        With `flush=False` rows get their IDs at the unit's next flush, so that many written
+        together (a broadcast's DMs) are inserted in one statement.
+        """
+        content = notice(
+            out.message, in_reply_to=out.in_reply_to, mentions=[*out.mentions, *also_mention]
+        )
+        now = self.clock()
+        parts: list[tuple[str, dict, str | None]] = [("message", content, out.ref)]
+        parts += [("file", asdict(spec), None) for spec in out.files]
+        return [
+            await store.outbox.enqueue(
+                room_id=out.room_id,
+                to_user=out.to_user,
+                report_to=out.report_to,
+                content=body,
+                kind=kind,
+                ref=ref,
+                now=now,
+                flush=flush,
+            )
+            for kind, body, ref in parts
+        ]
+
+    async def post(self, store: Stores, reply: Reply) -> OutboxMessage:
+        """A job's message (no reply relation); returns its row, whose ID comes at flush."""
+        return (await self.write(store, self.render(reply), flush=False))[0]
+
+
+class Handoff:
+    """Committed outbox rows on their way to the sender: the dispatcher and the jobs put them
+    here after their unit commits; the sender takes them without reading them back."""
+
+    def __init__(self) -> None:
+        self._rows: list[OutboxMessage] = []
+        self.ready = asyncio.Event()
+
+    def submit(self, rows: Iterable[OutboxMessage]) -> None:
+        self._rows.extend(rows)
+        self.ready.set()
+
+    def take(self) -> list[OutboxMessage]:
+        rows, self._rows = self._rows, []
+        self.ready.clear()
+        return rows

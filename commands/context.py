@@ -1,0 +1,138 @@
+"""What a handler works with: `Context` for commands and listeners, `JobContext` for jobs.
+
+Both carry the stores of one unit of work; what they post is written to the outbox in that
+unit, so it is sent once the unit commits, and never if it rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from commands.framework import (
+    BotIdentity,
+    Command,
+    FileSpec,
+    ParseEnv,
+    Reply,
+    Role,
+    Settings,
+    View,
+)
+from commands.values import Ref, RoomKind
+
+if TYPE_CHECKING:
+    from storage.roster import Member
+    from storage.stores import Stores
+
+Wake = tuple[str, int]  # (job name, record key)
+
+
+@dataclass
+class Context:
+    """Everything a command handler may use: who asked, where, the stores, and `reply`."""
+
+    sender: str
+    room_id: str
+    event_id: str
+    member: Member | None
+    store: Stores
+    env: ParseEnv
+    settings: Settings
+    now: datetime
+    identity: BotIdentity
+    rooms: Mapping[RoomKind, str]  # the committee's rooms whose IDs are known
+    command: Command | None = None
+    commands: Any = None  # the Registry, for !help
+    is_direct: bool = False
+    encrypted: bool = True
+    room_kind: RoomKind = RoomKind.RCC
+    replies: list[Reply] = field(default_factory=list)
+    audit_detail: str = ""
+    wakes: list[Wake] = field(default_factory=list)  # jobs to run once this unit commits
+    tallies: list[tuple[str, str]] = field(default_factory=list)  # (metric, label) to count
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.member.roles if self.member else frozenset()
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+    async def reply(
+        self,
+        content: str | View,
+        *,
+        mentions: Iterable[str] = (),
+        room_id: str | None = None,
+        files: Iterable[FileSpec] = (),
+        ref: Ref | None = None,
+    ) -> None:
+        """Queue a message; it is sent after this command's changes are committed."""
+        self.replies.append(Reply(content, tuple(mentions), room_id, tuple(files), ref))
+
+    def wake(self, job: str, key: int) -> None:
+        """Ask for a job to look at a record once this command is committed."""
+        self.wakes.append((job, key))
+
+    def tally(self, metric: str, label: str) -> None:
+        """Count something in the bot's metrics once this unit commits."""
+        self.tallies.append((metric, label))
+
+
+# Writes one message to the outbox in the job's unit; returns the first row written.
+Write = Callable[["Stores", Reply], Awaitable[Any]]
+
+
+@dataclass
+class JobContext:
+    """Everything a job may use: the stores of its unit of work, the time, reference data,
+    the committee's rooms, and `post` to say something in a room or to a person."""
+
+    store: Stores
+    env: ParseEnv
+    settings: Settings
+    now: datetime
+    rooms: Mapping[RoomKind, str]
+    started_at: datetime  # when this run of the bot began: what fell due before was missed
+    write: Write
+    wakes: list[Wake] = field(default_factory=list)
+    _chairs: tuple[str, ...] | None = None
+
+    async def post(
+        self,
+        content: str | View,
+        *,
+        room_id: str | None = None,
+        to_user: str | None = None,
+        mentions: Iterable[str] = (),
+        files: Iterable[FileSpec] = (),
+        ref: Ref | None = None,
+        report: bool = True,
+    ) -> Any:
+        """Say something in a room or to a person (in the bot's DM with them). Returns the
+        outbox row; should the homeserver refuse it for good, the chair is told (unless
+        `report` is False: a report of a refusal is not reported again)."""
+        if (room_id is None) == (to_user is None):
+            raise ValueError("post to a room or to a person, not both")
+        reply = Reply(
+            content,
+            tuple(mentions),
+            room_id,
+            tuple(files),
+            ref,
+            to_user=to_user,
+            report_to=await self.chairs() if report else (),
+        )
+        return await self.write(self.store, reply)
+
+    async def chairs(self) -> tuple[str, ...]:
+        if self._chairs is None:
+            entries = await self.store.roster.entries()
+            self._chairs = tuple(e.user_id for e in entries if e.role == Role.CHAIR)
+        return self._chairs
+
+    def wake(self, job: str, key: int) -> None:
+        self.wakes.append((job, key))

@@ -1,0 +1,61 @@
+"""Values that recur in every layer, each with one type and one formatter: the kinds of room,
+the short IDs people type (`INC-12`) and the references that tie a message to its record
+(`broadcast:3`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RoomKind(StrEnum):
+    """What a room is to the committee: it decides what may be shown there."""
+
+    RCC = "rcc"
+    STEERING = "steering"
+    DIRECT = "direct"
+    OTHER = "other"
+
+
+class ShortId(StrEnum):
+    """The prefix of a record's short ID; `ShortId.INC.of(12)` is `INC-12`."""
+
+    INC = "INC"  # incident
+    LL = "LL"  # lesson learnt
+    RS = "RS"  # resource
+    DL = "DL"  # deadline
+    BC = "BC"  # broadcast
+
+    def of(self, number: int) -> str:
+        return f"{self.value}-{number}"
+
+    def pattern(self) -> re.Pattern[str]:
+        """`INC-12`, `inc12`: the prefix in any case, the dash optional."""
+        return re.compile(rf"\b{self.value}-?(\d{{1,9}})\b", re.IGNORECASE)
+
+
+class RefKind(StrEnum):
+    BROADCAST = "broadcast"
+    DEADLINE = "deadline"
+    DIGEST = "digest"
+    FAILURE = "failure"  # the report of a message that could not be delivered
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The record a message belongs to, stored with it as `kind:key` (`broadcast:3`), so a
+    reply or reaction to the message can be traced back to the record."""
+
+    kind: RefKind
+    key: int
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Ref | None:
+        kind, _, key = (text or "").partition(":")
+        if kind not in RefKind.__members__.values() or not key.isdigit():
+            return None
+        return cls(RefKind(kind), int(key))
