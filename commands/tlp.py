@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from commands.context import Context
 from commands.framework import ArgumentError, CommandError, ParseEnv
+from commands.values import RoomKind
 
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")  # least to most restrictive
 ALIASES = {"amber-strict": "amber+strict", "amber_strict": "amber+strict", "white": "clear"}
-RCC, STEERING, DIRECT, OTHER = "rcc", "steering", "direct", "other"  # kinds of room
+RCC_ROOMS = (RoomKind.RCC, RoomKind.DIRECT)  # where AMBER may be shown and posted
 # TLP 2.0 colours, shown on black as the standard asks.
 COLOURS = {
     "clear": "#FFFFFF",
@@ -54,7 +55,7 @@ def may_show(level: str, origin_room: str, ctx: Context) -> bool:
         return True
     if level == "red":
         return ctx.room_id == origin_room
-    return ctx.room_kind in (RCC, DIRECT) and ctx.member is not None
+    return ctx.room_kind in RCC_ROOMS and ctx.member is not None
 
 
 def check_postable(level: str, ctx: Context) -> None:
@@ -63,7 +64,7 @@ def check_postable(level: str, ctx: Context) -> None:
         raise CommandError(
             "TLP:RED is refused in an unencrypted room; post it in an encrypted room"
         )
-    if level in ("amber", "amber+strict") and ctx.room_kind not in (RCC, DIRECT):
+    if level in ("amber", "amber+strict") and ctx.room_kind not in RCC_ROOMS:
         raise CommandError(
             f"{label(level)} stays within the RCC: post it in the RCC room or in a direct "
             "message with the bot"

@@ -154,3 +154,21 @@ async def test_exercise_is_marked_everywhere_and_status_shows_the_roll_call(app,
     assert "🧪 EXERCISE — BC-1 (info): 1/3 acknowledged." in status
     assert "@tt1:test.org ✅ 1m 35s (command)" in status and "@tt2:test.org — silent" in status
     assert "Jamaica: @jm1:test.org — silent" in status
+
+
+async def test_a_refused_delivery_is_reported_to_the_chair_once(app, hs):
+    await say(app, CHAIR, "!broadcast Patch now")
+    await app.jobs.run("broadcast", 1)
+    people = await recipients(app)
+    async with app.db.unit() as store:
+        await store.outbox.mark_failed(people[JM1].dm_outbox_id, error="M_FORBIDDEN: banned")
+    await app.jobs.run("delivery failures", 0)
+    async with app.db.unit(write=False) as store:
+        told = [r for r in await store.outbox.pending() if r.ref is None and r.to_user == CHAIR]
+    (report,) = told
+    body = body_of(report)
+    assert "Not delivered: the broadcast BC-1 to @jm1:test.org" in body
+    assert "M_FORBIDDEN: banned" in body and report.report_to is None  # not reported in turn
+    await app.jobs.run("delivery failures", 0)  # once only
+    async with app.db.unit(write=False) as store:
+        assert len([r for r in await store.outbox.pending() if r.to_user == CHAIR]) == 1

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from commands.reference import load_countries
-from devkit.synapse import wait_for
+from devkit.synapse import free_port, wait_for
 from storage.db import Database
 from tests.helpers import ShiftedClock
 
@@ -140,3 +140,46 @@ async def test_forty_ncpocs_under_the_default_message_rate_limit(world):
             e for e in held if e["sender"] == world.bot_id and e["type"] == "m.room.encrypted"
         ]
         assert len(from_bot) == 1, user
+
+
+async def test_a_broadcast_typed_while_the_bot_is_down_is_delivered_after_start(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    tt = await world.person("tt", "ncpoc", "TT")
+    await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm, tt])
+    await chair.ask(rcc, "!whoami")
+    await world.stop_bot()
+    command = await chair.say(rcc, "!broadcast severity=critical Typed while the bot was down")
+    await world.start_bot()
+    assert "BC-1" in (await chair.reply_to(command)).body
+    for person in (jm, tt):
+        dm = await person.accept_invite()
+        (got,) = await wait_for(lambda p=person, d=dm: broadcast_texts(p, d))
+        assert "Typed while the bot was down" in got.body
+    await world.quiet(jm, tt)
+    assert all(len(broadcast_texts(p)) == 2 for p in (jm, tt))  # the DM and the RCC room
+
+
+async def test_a_dm_that_cannot_be_opened_is_reported_to_the_chair(world):
+    port = free_port()
+    world.extra_config = f'[health]\nlisten = "127.0.0.1:{port}"'
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    ghost = f"@ghost-{world.tag}:elsewhere.example"  # a server this one does not federate with
+    world.roster.append((ghost, "ncpoc", "TT"))
+    runtime = await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm])
+    await chair.ask(rcc, "!broadcast Phone tree check")
+    await jm.accept_invite()
+    chair_dm = await chair.accept_invite()
+    (told,) = await wait_for(
+        lambda: [e for r, e in chair.messages if r == chair_dm and "Not delivered" in e.body]
+    )
+    assert "the broadcast BC-1" in told.body and ghost in told.body
+    assert "could be opened" in told.body
+    metrics = runtime.app.metrics.render().decode()
+    assert 'rcc_messages_failed_total{kind="broadcast"} 1.0' in metrics
+    await world.barrier(chair, rcc)
+    await world.quiet(chair)
+    assert len([e for _, e in chair.messages if "Not delivered" in e.body]) == 1, "told once"
