@@ -40,14 +40,24 @@ NCPOCS = 12
 JOB_POINTS = ("before-job-commit", "after-job-commit", "after-send")
 
 
-async def setup(world, *, ncpocs: int = NCPOCS):
-    """A chair with a real client; NCPOCs who exist on the homeserver but need no client."""
+def seeded() -> random.Random:
+    seed = int(os.environ.get("RCC_FAULT_SEED", time.time_ns() % 1_000_000))
+    print(f"RCC_FAULT_SEED={seed}")
+    return random.Random(seed)
+
+
+async def scene(world, *, ncpocs: int = NCPOCS):
+    """A chair with a real client in the RCC room with the bot, which is left running; NCPOCs
+    who exist on the homeserver but need no client."""
     chair = await world.person("chair", "chair")
     codes = ["JM", "TT", "BB", "LC", "GD", "DM", "AG", "KN", "VC", "GY", "SR", "BZ"]
     for n in range(ncpocs):
         account = world.hs.register(f"ncpoc{n}-{world.tag}")
         world.roster.append((account.user_id, "ncpoc", codes[n % len(codes)]))
-    return chair
+    world.spawn_bot()
+    rcc = await world.rcc_room(chair, [])
+    await chair.ask(rcc, "!whoami")
+    return chair, rcc
 
 
 def anywhere(*points: str, most: int = 3):
@@ -108,13 +118,8 @@ async def each_room_holds_its_outbox_once(world) -> int:
 
 
 async def test_kills_while_broadcasts_fan_out(world):
-    seed = int(os.environ.get("RCC_FAULT_SEED", time.time_ns() % 1_000_000))
-    rng = random.Random(seed)
-    print(f"RCC_FAULT_SEED={seed}")
-    chair = await setup(world)
-    world.spawn_bot()
-    rcc = await world.rcc_room(chair, [])
-    await chair.ask(rcc, "!whoami")
+    rng = seeded()
+    chair, rcc = await scene(world)
     world.kill_bot()
     typed: list[str] = []
 
@@ -143,13 +148,8 @@ async def test_kills_while_broadcasts_fan_out(world):
 
 
 async def test_kills_while_reminders_fan_out(world):
-    seed = int(os.environ.get("RCC_FAULT_SEED", time.time_ns() % 1_000_000))
-    rng = random.Random(seed)
-    print(f"RCC_FAULT_SEED={seed}")
-    chair = await setup(world)
-    world.spawn_bot()
-    rcc = await world.rcc_room(chair, [])
-    await chair.ask(rcc, "!whoami")
+    rng = seeded()
+    chair, _ = await scene(world)
     world.kill_bot()
     made: list[int] = []
 
@@ -185,12 +185,8 @@ async def test_kills_while_reminders_fan_out(world):
 
 
 async def test_kills_while_scheduled_digests_are_posted(world):
-    seed = int(os.environ.get("RCC_FAULT_SEED", time.time_ns() % 1_000_000))
-    rng = random.Random(seed)
-    print(f"RCC_FAULT_SEED={seed}")
-    chair = await setup(world, ncpocs=2)
-    world.spawn_bot()
-    await world.rcc_room(chair, [])
+    rng = seeded()
+    chair, _ = await scene(world, ncpocs=2)
     steering = await world.room(chair, [], alias=world.steering_alias)
     await chair.ask(steering, "!whoami")
     world.kill_bot()
