@@ -13,13 +13,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from bot.config import Config
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, Facts
 from bot.faults import CrashPoints
 from bot.jobs import JobRunner
 from bot.metrics import make_metrics
 from bot.outbox import OutboxWriter
 from bot.rendering import Renderer
 from commands import all_routers
+from commands.audience import audience_for
 from commands.deadlines import apply_config_deadlines
 from commands.framework import BotIdentity, ParseEnv, Settings
 from commands.values import RoomKind
@@ -97,11 +98,12 @@ class App:
         db: Database,
         clock: Clock,
         rooms: Mapping[RoomKind, str],
+        facts: Facts,
         identity: BotIdentity,
         submit: Callable[[list[OutboxMessage]], None],
         faults: CrashPoints,
     ) -> None:
-        self.config, self.db, self.clock, self.rooms = config, db, clock, rooms
+        self.config, self.db, self.clock, self.rooms, self.facts = config, db, clock, rooms, facts
         self.env = ParseEnv(config.reference, config.committee.zone, clock)
         self.settings = committee_settings(config)
         self.renderer = Renderer(config.committee.zone)
@@ -115,6 +117,7 @@ class App:
             settings=self.settings,
             outbox=self.outbox,
             rooms=rooms,
+            facts=facts,
             submit=submit,
             faults=faults,
         )
@@ -127,7 +130,13 @@ class App:
             submit=submit,
             wake=self.jobs.wake,
             rooms=rooms,
+            facts=facts,
             identity=identity,
             metrics=self.metrics,
             faults=faults,
         )
+
+    async def clearance_of(self, room_id: str) -> int:
+        """How readable a room is now: the sender's last check before a labelled message."""
+        async with self.db.unit(write=False) as store:
+            return (await audience_for(store, self.facts(room_id), room_id)).clearance

@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     offline = with_config("digest", "write the digest of a period as HTML (and a PNG beside it)")
     offline.add_argument("--period", default="last-30d", help="YYYY-MM, YYYY-Qn or last-30d")
     offline.add_argument("--out", required=True, type=Path, metavar="FILE", help="HTML file")
+    offline.add_argument(
+        "--audience",
+        choices=("steering", "rcc"),
+        default="steering",
+        help="who the file is for: the Steering Committee (the default) or the RCC",
+    )
     demo = sub.add_parser(
         "demo", help="the whole mission on a throwaway homeserver (needs the demo extra)"
     )
@@ -82,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return asyncio.run(_db_upgrade(config))
     if args.command == "digest":
-        return asyncio.run(_digest(config, args.period, args.out))
+        return asyncio.run(_digest(config, args.period, args.out, args.audience))
     from bot.runner import run  # the Matrix stack is imported only when the bot runs
 
     return asyncio.run(run(config, crash_at=os.environ.get("RCC_CRASH_AT")))
@@ -100,9 +106,10 @@ async def _db_upgrade(config: Config) -> int:
     return 0
 
 
-async def _digest(config: Config, period_text: str, out: Path) -> int:
+async def _digest(config: Config, period_text: str, out: Path, audience: str) -> int:
     from bot.app import committee_settings, prepare, system_clock
     from bot.rendering import Renderer
+    from commands.audience import FILE_AUDIENCES, Viewer
     from commands.digest_data import build, digest_period
     from commands.framework import ArgumentError, ParseEnv
     from storage.db import Database
@@ -125,6 +132,7 @@ async def _digest(config: Config, period_text: str, out: Path) -> int:
                 settings=settings,
                 committee=settings.committee_name,
                 now=system_clock(),
+                viewer=Viewer(FILE_AUDIENCES[audience]),
             )
     finally:
         await db.close()

@@ -19,6 +19,7 @@ from bot.faults import CrashPoints
 from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter, Outgoing
+from commands.audience import Audience, Viewer, audience_for
 from commands.context import Context
 from commands.framework import (
     ArgumentError,
@@ -35,7 +36,7 @@ from commands.framework import (
     role_titles,
 )
 from commands.parsing import Found, Registry, UnknownCommand, find
-from commands.values import RoomKind
+from commands.values import RoomFacts, RoomKind
 from storage.db import Database
 from storage.events import AlreadyHandled
 from storage.models import OutboxMessage
@@ -45,6 +46,7 @@ from storage.stores import Stores
 log = logging.getLogger(__name__)
 
 ACCEPTED, REFUSED, INVALID, FAILED = "accepted", "refused", "invalid", "failed"
+Facts = Callable[[str], RoomFacts | None]  # what the Matrix side knows of a room, now
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Dispatcher:
         submit: Callable[[list[OutboxMessage]], None],
         wake: Callable[[str, int], None],
         rooms: Mapping[RoomKind, str],
+        facts: Facts,
         identity: BotIdentity,
         metrics: Metrics,
         faults: CrashPoints,
@@ -78,7 +81,7 @@ class Dispatcher:
         self.registry = Registry(routers)
         self.db, self.env, self.settings = db, env, settings
         self.outbox, self.submit, self.wake = outbox, submit, wake
-        self.rooms, self.identity = rooms, identity
+        self.rooms, self.facts, self.identity = rooms, facts, identity
         self.metrics, self.faults = metrics, faults
 
     async def handle(self, said: Input) -> Outcome | None:
@@ -140,7 +143,8 @@ class Dispatcher:
                 )
             except AlreadyHandled:
                 raise _Duplicate(command.name) from None
-            ctx = self._context(said, now, store, await store.roster.member(said.sender), command)
+            member = await store.roster.member(said.sender)
+            ctx = await self._context(said, now, store, member, command)
             # The role is checked before the arguments are read: a stranger learns nothing.
             if not command.allows(ctx.roles):
                 raise _refusal_detail(command, ctx.member)
@@ -170,7 +174,7 @@ class Dispatcher:
             member = await store.roster.member(said.sender)
             if member is None:
                 return None, None
-            ctx = self._context(said, now, store, member, None)
+            ctx = await self._context(said, now, store, member, None)
             result = await listener.handler(ctx, said)
             if result is None:
                 return None, None
@@ -190,7 +194,7 @@ class Dispatcher:
             if await store.events.seen(said.event_id):
                 return Outcome(outcome, name, duplicate=True)
             member = await store.roster.member(said.sender) if outcome == REFUSED else None
-            ctx = self._context(said, now, store, member, command)
+            ctx = await self._context(said, now, store, member, command)
             await ctx.reply(self._error(command, member, exc, outcome))
             # A refusal names only the command and roles; an argument error can quote what
             # was typed (possibly TLP:RED text), so only its kind is kept.
@@ -228,7 +232,9 @@ class Dispatcher:
             detail=ctx.audit_detail,
         )
         replies = [
-            self.outbox.render(reply, here=said.room_id, event=said.event_id)
+            self.outbox.render(
+                reply, here=said.room_id, event=said.event_id, needs=ctx.viewer.needs
+            )
             for reply in ctx.replies
         ]
         rows = []
@@ -239,7 +245,7 @@ class Dispatcher:
         self.faults.hit("before-commit")
         return Outcome(outcome, action, replies, detail=ctx.audit_detail, outbox=rows)
 
-    def _context(
+    async def _context(
         self,
         said: Input,
         now: datetime,
@@ -247,6 +253,9 @@ class Dispatcher:
         member: Member | None,
         command: Command | None,
     ) -> Context:
+        async def audience_of(room_id: str) -> Audience:
+            return await audience_for(store, self.facts(room_id), room_id)
+
         return Context(
             sender=said.sender,
             room_id=said.room_id,
@@ -258,6 +267,8 @@ class Dispatcher:
             now=now,
             identity=self.identity,
             rooms=self.rooms,
+            viewer=Viewer(await audience_of(said.room_id)),
+            audience_of=audience_of,
             command=command,
             commands=self.registry,
             is_direct=said.is_direct,

@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from bot.faults import CrashPoints
 from bot.logs import log_failure
 from bot.outbox import OutboxWriter
+from commands.audience import Audience, audience_for
 from commands.context import JobContext
 from commands.framework import NEVER, Job, ParseEnv, Reply, Settings
-from commands.values import RoomKind
+from commands.values import RoomFacts, RoomKind
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.stores import Stores
@@ -41,6 +42,7 @@ class JobRunner:
         settings: Settings,
         outbox: OutboxWriter,
         rooms: Mapping[RoomKind, str],
+        facts: Callable[[str], RoomFacts | None],
         submit: Callable[[list[OutboxMessage]], None],
         faults: CrashPoints,
     ) -> None:
@@ -53,6 +55,7 @@ class JobRunner:
             self.jobs[job.name] = job
         self.db, self.env, self.settings = db, env, settings
         self.outbox, self.rooms, self.submit, self.faults = outbox, rooms, submit, faults
+        self.facts = facts
         self._timer = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True}
         )
@@ -99,6 +102,10 @@ class JobRunner:
 
         self.runs += 1
         async with self.db.unit() as store:
+
+            async def audience_of(room_id: str) -> Audience:
+                return await audience_for(store, self.facts(room_id), room_id)
+
             ctx = JobContext(
                 store=store,
                 env=self.env,
@@ -107,6 +114,7 @@ class JobRunner:
                 rooms=self.rooms,
                 started_at=self.started_at,
                 write=write,
+                audience_of=audience_of,
             )
             following = await job.handler(ctx, key)
             self.faults.hit("before-job-commit")

@@ -29,15 +29,23 @@ class Outgoing:
     ref: str | None = None
     to_user: str | None = None
     report_to: tuple[str, ...] = ()
+    needs: int = 0
 
 
 class OutboxWriter:
     def __init__(self, renderer: Renderer, clock: Callable[[], datetime]) -> None:
         self.renderer, self.clock = renderer, clock
 
-    def render(self, reply: Reply, *, here: str | None = None, event: str | None = None):
+    def render(
+        self,
+        reply: Reply,
+        *,
+        here: str | None = None,
+        event: str | None = None,
+        needs: int = 0,
+    ) -> Outgoing:
         """A reply rendered; without a room or person of its own it answers `event` in
-        `here`, as a Matrix reply."""
+        `here`, as a Matrix reply. `needs` applies where the reply does not say."""
         room = reply.room_id or (None if reply.to_user else here)
         return Outgoing(
             room_id=room,
@@ -48,6 +56,7 @@ class OutboxWriter:
             ref=str(reply.ref) if reply.ref else None,
             to_user=reply.to_user,
             report_to=reply.report_to,
+            needs=int(reply.needs if reply.needs is not None else needs),
         )
 
     async def write(
@@ -74,6 +83,7 @@ class OutboxWriter:
                 room_id=out.room_id,
                 to_user=out.to_user,
                 report_to=out.report_to,
+                needs=out.needs,
                 content=body,
                 kind=kind,
                 ref=ref,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import nh3
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from commands.framework import View
 from commands.tlp import COLOURS as TLP_COLOURS
@@ -45,6 +47,28 @@ def sanitize(html: str) -> str:
     )
 
 
+# Bidirectional controls: embeddings, overrides, isolates and marks. In user text they can
+# reverse what follows (a date read backwards); they are dropped wherever the bot writes.
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate and its end
+OVERRIDES = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066\u2067]")
+
+
+def unbidi(text: str) -> str:
+    return BIDI.sub("", text)
+
+
+def _overrides_out(html: str) -> str:
+    """Every bidi control but the isolates the `u` filter put around user text."""
+    return OVERRIDES.sub("", html)
+
+
+def isolated(value: object) -> Markup:
+    """User text in HTML: its bidi controls dropped, then isolated (FSI…PDI), so that a
+    right-to-left title cannot reorder the words and dates around it."""
+    return Markup(f"{FSI}{escape(unbidi(str(value)))}{PDI}")
+
+
 @dataclass(frozen=True)
 class Message:
     """A rendered message: `body` for every client, `html` (already sanitised) for rich ones."""
@@ -55,6 +79,7 @@ class Message:
 
 def plain(text: str) -> Message:
     """A message from plain text; the HTML is the escaped text with line breaks kept."""
+    text = unbidi(text)
     return Message(text, escape(text).replace("\n", "<br>"))
 
 
@@ -92,6 +117,8 @@ class Renderer:
             )
             env.globals["ago"] = ago
             env.globals["tlp_colours"] = TLP_COLOURS
+        self._text.filters["u"] = unbidi
+        self._html.filters["u"] = isolated
 
     def document(self, template: str, data: dict[str, Any]) -> str:
         """A standalone HTML document (a file, not a message): escaped, not Matrix-sanitised."""
@@ -102,4 +129,4 @@ class Renderer:
             return plain(content)
         body = self._text.get_template(f"{content.template}.txt.j2").render(content.data)
         html = self._html.get_template(f"{content.template}.html.j2").render(content.data)
-        return Message(body.strip(), sanitize(html.strip()))
+        return Message(unbidi(body.strip()), sanitize(_overrides_out(html.strip())))

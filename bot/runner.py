@@ -17,14 +17,16 @@ from bot.config import Config
 from bot.faults import CrashPoints
 from bot.files import render_file
 from bot.matrix.bot import MatrixBot
+from bot.matrix.committee import CommitteeRooms
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.inbox import Inbox
-from bot.matrix.rooms import RoomDirectory
+from bot.matrix.rooms import RoomDirectory, room_facts
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError, open_client
 from bot.outbox import Handoff
-from commands import failures
+from commands import failures, notices
 from commands.framework import BotIdentity
+from commands.values import RoomKind
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -98,23 +100,30 @@ def _build(
     faults: CrashPoints,
 ) -> tuple[App, MatrixBot]:
     """Every part, once, in order; each gets what it needs at construction."""
-    rooms = RoomDirectory(
-        client,
-        db,
-        rcc_room=config.committee.rcc_room,
-        steering_room=config.committee.steering_room,
-        clock=clock,
-    )
     handoff = Handoff()
+    pinned: dict[RoomKind, str] = {}  # the committee's rooms, filled as they are pinned
     app = App(
         config,
         db=db,
         clock=clock,
-        rooms=rooms.known,
+        rooms=pinned,
+        facts=partial(room_facts, client),
         identity=identity,
         submit=handoff.submit,
         faults=faults,
     )
+    committee = CommitteeRooms(
+        client,
+        db,
+        pinned,
+        configured={
+            RoomKind.RCC: config.committee.rcc_room,
+            RoomKind.STEERING: config.committee.steering_room,
+        },
+        clock=clock,
+        on_notice=partial(app.jobs.wake, notices.JOB, 0),
+    )
+    rooms = RoomDirectory(client, db, committee, clock=clock)
     devices = DeviceTracker(client)
     sender = Sender(
         client,
@@ -122,6 +131,7 @@ def _build(
         devices,
         handoff,
         direct_room=rooms.direct_room,
+        clearance_of=app.clearance_of,
         on_refused=partial(app.jobs.wake, failures.JOB, 0),
         clock=clock,
         faults=faults,

@@ -17,6 +17,7 @@ def all_routers() -> list[Router]:
         help,
         incidents,
         lessons,
+        notices,
         reminders,
         resources,
         roster,
@@ -38,4 +39,5 @@ def all_routers() -> list[Router]:
         reminders.router,
         broadcast_job.router,
         failures.router,
+        notices.router,
     ]

@@ -113,8 +113,9 @@ async def broadcast(
     )
     if not here:
         return (
-            f"✅ {ShortId.BC.of(sent.number)} sent to the RCC room and to {len(users)} NCPOCs "
-            "by DM."
+            f"✅ {ShortId.BC.of(sent.number)} is on its way to the RCC room and to "
+            f"{len(users)} NCPOCs by DM; you will be told of any message that cannot be "
+            "delivered, and `!broadcast status` shows who acknowledged."
         )
     return None
 

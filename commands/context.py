@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from commands.audience import Audience, Viewer
 from commands.framework import (
     BotIdentity,
     Command,
@@ -21,13 +22,15 @@ from commands.framework import (
     Settings,
     View,
 )
-from commands.values import Ref, RoomKind
+from commands.values import Clearance, Ref, RoomKind
 
 if TYPE_CHECKING:
     from storage.roster import Member
     from storage.stores import Stores
 
 Wake = tuple[str, int]  # (job name, record key)
+# Who can read a room now (its members, encryption, publicity and roles), by room ID.
+AudienceOf = Callable[[str], Awaitable[Audience]]
 
 
 @dataclass
@@ -44,6 +47,8 @@ class Context:
     now: datetime
     identity: BotIdentity
     rooms: Mapping[RoomKind, str]  # the committee's rooms whose IDs are known
+    viewer: Viewer  # who can read this room, and what they were shown
+    audience_of: AudienceOf  # who can read another room, now
     command: Command | None = None
     commands: Any = None  # the Registry, for !help
     is_direct: bool = False
@@ -69,9 +74,25 @@ class Context:
         room_id: str | None = None,
         files: Iterable[FileSpec] = (),
         ref: Ref | None = None,
+        needs: Clearance | None = None,
     ) -> None:
-        """Queue a message; it is sent after this command's changes are committed."""
-        self.replies.append(Reply(content, tuple(mentions), room_id, tuple(files), ref))
+        """Queue a message; it is sent after this command's changes are committed.
+
+        One to another room is written for that room's audience (`needs` from its viewer);
+        should a reply not be delivered, the person who asked is told.
+        """
+        report = (self.sender,)
+        self.replies.append(
+            Reply(
+                content,
+                tuple(mentions),
+                room_id,
+                tuple(files),
+                ref,
+                report_to=report,
+                needs=needs,
+            )
+        )
 
     def wake(self, job: str, key: int) -> None:
         """Ask for a job to look at a record once this command is committed."""
@@ -98,6 +119,7 @@ class JobContext:
     rooms: Mapping[RoomKind, str]
     started_at: datetime  # when this run of the bot began: what fell due before was missed
     write: Write
+    audience_of: AudienceOf
     wakes: list[Wake] = field(default_factory=list)
     _chairs: tuple[str, ...] | None = None
 
@@ -111,6 +133,7 @@ class JobContext:
         files: Iterable[FileSpec] = (),
         ref: Ref | None = None,
         report: bool = True,
+        needs: Clearance = Clearance.PUBLIC,
     ) -> Any:
         """Say something in a room or to a person (in the bot's DM with them). Returns the
         outbox row; should the homeserver refuse it for good, the chair is told (unless
@@ -125,6 +148,7 @@ class JobContext:
             ref,
             to_user=to_user,
             report_to=await self.chairs() if report else (),
+            needs=needs,
         )
         return await self.write(self.store, reply)
 

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from commands.audience import Viewer
 from commands.context import Context, JobContext
 from commands.digest_data import (
     DigestPeriod,
@@ -65,8 +66,9 @@ def attachments(data: dict[str, Any]) -> tuple[FileSpec, ...]:
     ],
     example="!digest period=2026-Q4 to=steering",
     details="Without period= the last 30 days. to=steering posts it in the Steering "
-    "Committee room instead of here. The digest follows the steering rules of TLP: "
-    "CLEAR/GREEN in full, AMBER as counts and titles, AMBER+STRICT and RED as counts.",
+    "Committee room instead of here. It shows what the room it goes to may see: in the "
+    "Steering Committee room CLEAR and GREEN in full, AMBER as titles, RED as ID and severity, "
+    "AMBER+STRICT only in a count.",
 )
 async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> str | None:
     period = period or digest_period("last-30d", ctx.env)
@@ -80,20 +82,27 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
         raise CommandError(
             "a digest goes to the RCC room, the Steering Committee room or a DM with the bot"
         )
+    here = target == ctx.room_id
+    viewer = ctx.viewer if here else Viewer(await ctx.audience_of(target))
     data = await build(
         ctx.store, period, env=ctx.env, settings=ctx.settings,
-        committee=ctx.settings.committee_name, now=ctx.now,
+        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer,
     )  # fmt: skip
     await ctx.store.digests.record(
         period=period.key, room_id=target, requested_by=ctx.sender, now=ctx.now
     )
     ctx.audit_detail = f"digest {period.key} {data['label']}"
-    here = target == ctx.room_id
     await ctx.reply(
-        View("digest/message", data), room_id=None if here else target, files=attachments(data)
+        View("digest/message", data),
+        room_id=None if here else target,
+        files=attachments(data),
+        needs=viewer.needs,
     )
     if not here:
-        return f"✅ The digest for {period.label} is posted in the Steering Committee room."
+        return (
+            f"✅ The digest for {period.label} is on its way to the Steering Committee room; "
+            "you will be told if it cannot be delivered."
+        )
     return None
 
 
@@ -157,9 +166,10 @@ async def _post(job: JobContext, slot: datetime) -> bool:
     if await job.store.digests.slot_posted(slot):
         return True
     period = scheduled_period(job.settings.digest_period, slot, job.env)
+    viewer = Viewer(await job.audience_of(room))
     data = await build(
         job.store, period, env=job.env, settings=job.settings,
-        committee=job.settings.committee_name, now=job.now,
+        committee=job.settings.committee_name, now=job.now, viewer=viewer,
     )  # fmt: skip
     data["late"] = job.now - slot > timedelta(minutes=2)
     await job.store.digests.record(
@@ -170,6 +180,7 @@ async def _post(job: JobContext, slot: datetime) -> bool:
         room_id=room,
         files=attachments(data),
         ref=Ref(RefKind.DIGEST, 0),
+        needs=viewer.needs,
     )
     await job.store.audit.record(
         actor="rcc-bot", action="digest", outcome="late" if data["late"] else "sent",

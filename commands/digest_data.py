@@ -1,9 +1,12 @@
 """The digest builder: everything the Steering Committee's report says about one period.
 
-It reads only what the period needs (indexed by time), applies the TLP rules of the steering
-digest (CLEAR/GREEN in full, AMBER as counts and titles, AMBER+STRICT and RED as counts only)
-and returns plain JSON-ready data: the chat message, the HTML file and the heatmap are all
-rendered from it, also later and elsewhere (the outbox keeps it until the files are sent).
+It reads only what the period needs (indexed by time) and is built for one audience, under
+the one need-to-know rule (commands.audience): items it may see in full are listed, counted
+and summed by sector and severity; the others appear with their title or their ID and label
+where the rule allows, and otherwise add to one bare total. The result is plain JSON-ready
+data: the chat message, the HTML file and the heatmap are all rendered from it, also later
+and elsewhere (the outbox keeps it until the files are sent). It carries the most
+restrictive label of what it shows.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from commands.audience import Show, Viewer
 from commands.calendar import around, occurrence, period_start
 from commands.deadlines import schedule_of
 from commands.framework import ArgumentError, ParseEnv, Settings
 from commands.reference import Reference
 from commands.scorecard import SYMBOLS, UNKNOWN, counts
-from commands.tlp import label
+from commands.tlp import label, most_restrictive
 from commands.values import ShortId
 from storage.lists import unpack
 from storage.stores import Stores
@@ -27,7 +31,7 @@ from storage.stores import Stores
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 QUARTER = re.compile(r"^(\d{4})-q([1-4])$", re.IGNORECASE)
 ROLLING = re.compile(r"^last-(\d{1,3})d$", re.IGNORECASE)
-FULL = ("clear", "green")
+NOTES = "green"  # the label status data and narrative updates are shared under
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
@@ -98,18 +102,24 @@ async def build(
     settings: Settings,
     committee: str,
     now: datetime,
+    viewer: Viewer,
 ) -> dict[str, Any]:
-    """The digest of one period, as plain data."""
+    """The digest of one period, as plain data, for the audience `viewer` stands for."""
     ref, zone = env.reference, env.zone
     ncpocs = await store.roster.ncpocs()
     expected = sorted({e.country for e in ncpocs if e.country})
-    incidents = await _incidents(store, period)
-    lessons = await _shared(store.lessons.created_between(period.start, period.end), "lesson")
-    resources = await _shared(
-        store.resources.created_between(period.start, period.end), "resource"
+    # The labels of what the digest shows; the status of the countries, the reporting and the
+    # narrative updates carry none of their own: the committee shares them as GREEN.
+    shown: list[str] = [NOTES]
+    incidents = await _incidents(store, period, viewer, shown)
+    lessons = await _shared(
+        store.lessons.created_between(period.start, period.end), "lesson", viewer, shown
     )
-    amber_titles = bool(incidents["amber"])
-    level = "amber" if amber_titles else "green"
+    resources = await _shared(
+        store.resources.created_between(period.start, period.end), "resource", viewer, shown
+    )
+    notes = await _notes(store, period, zone, viewer, shown)
+    level = most_restrictive(shown)
     data: dict[str, Any] = {
         "committee": committee,
         "period": {"key": period.key, "label": period.label},
@@ -119,22 +129,30 @@ async def build(
         "compliance": await _compliance(store, period, expected, ref, settings, zone, now),
         "matrix": await _matrix(store, period, ref),
         "changes": await _changes(store, period, ref, zone),
-        "notes": [
-            {"country": n.country, "text": n.text, "by": n.author, "when": _when(n.at, zone)}
-            for n in reversed(
-                await store.status.notes(since=period.start, until=period.end, limit=200)
-            )
-        ],
+        "notes": notes,
         "incidents": incidents,
         "lessons": lessons,
         "resources": resources,
         "deadlines": await _upcoming(store, settings, zone, now),
     }
     data["empty"] = not (
-        data["changes"] or data["notes"] or incidents["total"] or lessons["total"]
-        or resources["total"] or data["compliance"]["filed"]
+        data["changes"] or data["notes"] or incidents["total"] or incidents["titled"]
+        or incidents["labelled"] or incidents["withheld"] or lessons["total"]
+        or lessons["withheld"] or resources["total"] or resources["withheld"]
+        or data["compliance"]["filed"]
     )  # fmt: skip
     return data
+
+
+async def _notes(store, period, zone, viewer: Viewer, shown: list[str]) -> list[dict]:
+    """Narrative updates, where the audience may see GREEN in full."""
+    if viewer.sees(NOTES) != Show.FULL:
+        return []
+    found = await store.status.notes(since=period.start, until=period.end, limit=200)
+    return [
+        {"country": n.country, "text": n.text, "by": n.author, "when": _when(n.at, zone)}
+        for n in reversed(found)
+    ]
 
 
 def _when(moment: datetime, zone) -> str:
@@ -252,56 +270,57 @@ async def _changes(store, period, ref, zone) -> list[dict[str, Any]]:
     return changes
 
 
-async def _incidents(store, period) -> dict[str, Any]:
-    found = await store.incidents.created_between(period.start, period.end)
-    full = [
-        {"id": ShortId.INC.of(i.number), "severity": i.severity, "status": i.status,
-         "title": i.title, "tlp": i.tlp, "label": label(i.tlp), "sectors": unpack(i.sectors),
-         "countries": unpack(i.countries)}
-        for i in found if i.tlp in FULL
-    ]  # fmt: skip
-    amber = [
-        {
-            "id": ShortId.INC.of(i.number),
-            "severity": i.severity,
-            "title": i.title,
-            "tlp": i.tlp,
-            "label": label(i.tlp),
-        }
-        for i in found
-        if i.tlp == "amber"
-    ]
-    sectors = Counter(s for i in found for s in unpack(i.sectors))
-    severity = Counter(i.severity for i in found)
+async def _incidents(store, period, viewer: Viewer, shown: list[str]) -> dict[str, Any]:
+    """Listed, counted and summed by sector and severity only where seen in full."""
+    full, titled, labelled, withheld = [], [], [], 0
+    for i in await store.incidents.created_between(period.start, period.end):
+        seen = viewer.sees(i.tlp, i.origin_room)
+        brief = {"id": ShortId.INC.of(i.number), "severity": i.severity, "tlp": i.tlp,
+                 "label": label(i.tlp)}  # fmt: skip
+        if seen == Show.FULL:
+            details = {"status": i.status, "title": i.title, "sectors": unpack(i.sectors),
+                       "countries": unpack(i.countries)}  # fmt: skip
+            full.append(brief | details)
+        elif seen == Show.TITLE:
+            titled.append(brief | {"title": i.title})
+        elif seen == Show.LABEL:
+            labelled.append(brief)
+        else:
+            withheld += 1
+    shown.extend(i["tlp"] for i in full + titled)
+    sectors = Counter(s for i in full for s in i["sectors"])
+    severity = Counter(i["severity"] for i in full)
     return {
-        "total": len(found),
+        "total": len(full),
         "by_severity": [{"name": s, "count": severity[s]} for s in SEVERITIES if severity[s]],
         "by_sector": [{"name": s, "count": n} for s, n in sorted(sectors.items())],
         "full": full,
-        "amber": amber,
-        "amber_strict": sum(1 for i in found if i.tlp == "amber+strict"),
-        "red": sum(1 for i in found if i.tlp == "red"),
-        "open": sum(1 for i in found if i.status != "closed"),
+        "titled": titled,
+        "labelled": labelled,
+        "withheld": withheld,
+        "open": sum(1 for i in full if i["status"] != "closed"),
     }
 
 
-async def _shared(rows_coro, kind: str) -> dict[str, Any]:
+async def _shared(rows_coro, kind: str, viewer: Viewer, shown: list[str]) -> dict[str, Any]:
+    """Lessons or resources: in full where the audience may see them, else only counted."""
     rows = await rows_coro
-    shown = []
+    full = []
     for row in rows:
-        if row.tlp not in FULL:
+        if viewer.sees(row.tlp, row.origin_room) != Show.FULL:
             continue
+        shown.append(row.tlp)
         if kind == "lesson":
-            shown.append(
+            full.append(
                 {"id": ShortId.LL.of(row.number), "text": row.text, "area": row.area,
                  "tags": unpack(row.tags), "tlp": row.tlp, "label": label(row.tlp)}
             )  # fmt: skip
         else:
-            shown.append(
+            full.append(
                 {"id": ShortId.RS.of(row.number), "text": row.description, "kind": row.kind,
-                 "country": row.country or "regional", "label": label(row.tlp)}
+                 "country": row.country or "regional", "tlp": row.tlp, "label": label(row.tlp)}
             )  # fmt: skip
-    return {"total": len(rows), "shown": shown, "withheld": len(rows) - len(shown)}
+    return {"total": len(full), "shown": full, "withheld": len(rows) - len(full)}
 
 
 async def _upcoming(store, settings, zone, now) -> list[dict[str, str]]:

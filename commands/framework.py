@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from commands.values import Ref, RoomKind
+from commands.values import Clearance, Ref, RoomKind
 
 if TYPE_CHECKING:
     from commands.context import Context, JobContext
@@ -165,6 +165,9 @@ class Reply:
     ref: Ref | None = None  # the record the message belongs to
     to_user: str | None = None
     report_to: tuple[str, ...] = ()
+    # The room must still be this readable when the message is sent (it shows labelled
+    # content to the audience it was written for); None: as the handler's audience.
+    needs: Clearance | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
 from commands.framework import (
@@ -15,7 +16,7 @@ from commands.framework import (
     View,
 )
 from commands.reference import Country
-from commands.tlp import check_postable, label, may_show, tlp
+from commands.tlp import check_postable, label, tlp
 from commands.types import choice, country, csv, typed_id, word
 from commands.values import ShortId
 from storage.lists import unpack
@@ -83,7 +84,7 @@ async def incident_new(
     if severity in NOTIFY or named:
         entries = await ctx.store.roster.ncpocs_in(concerned)
         mentions = [e.user_id for e in entries if e.user_id != ctx.sender]
-    data = _summary(ctx, incident, shown=True)
+    data = _summary(ctx, incident)
     data["mentions"] = mentions
     await ctx.reply(View("incidents/created", data), mentions=mentions)
 
@@ -95,12 +96,14 @@ async def _incident(ctx: Context, number: int) -> Incident:
     return incident
 
 
-def _check_red_room(ctx: Context, incident: Incident) -> None:
+def _check_room(ctx: Context, incident: Incident) -> None:
+    """An incident is updated or closed only where it may be posted (RED: where it was)."""
     if incident.tlp == "red" and ctx.room_id != incident.origin_room:
         raise CommandError(
             f"{ShortId.INC.of(incident.number)} is TLP:RED: update it in the room where it was "
             "reported"
         )
+    check_postable(incident.tlp, ctx)
 
 
 @router.command(
@@ -120,7 +123,7 @@ async def incident_update(
     ctx: Context, id: int, status: str | None, severity: str | None, note: str
 ) -> str:
     incident = await _incident(ctx, id)
-    _check_red_room(ctx, incident)
+    _check_room(ctx, incident)
     if incident.status == "closed" and status != "open":
         raise CommandError(f"{ShortId.INC.of(id)} is closed; reopen it with status=open")
     if len(note) > MAX_NOTE:
@@ -153,7 +156,7 @@ async def incident_update(
 )
 async def incident_close(ctx: Context, id: int, summary: str) -> str:
     incident = await _incident(ctx, id)
-    _check_red_room(ctx, incident)
+    _check_room(ctx, incident)
     if incident.status == "closed":
         closed = (incident.closed_at or incident.updated_at).astimezone(ctx.env.zone)
         raise CommandError(
@@ -186,15 +189,28 @@ async def incident_close(ctx: Context, id: int, summary: str) -> str:
         Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>"),
     ],
     example="!incident list all country=JM",
+    details="Filters match only incidents this room may see in full; the others are listed "
+    "with their ID and label (by `!incident list all`) or counted.",
 )
 async def incident_list(
     ctx: Context, which: str | None, country: Country | None, severity: str | None
 ) -> View:
+    full = ctx.viewer.audience.in_full()
     found = await ctx.store.incidents.find(
-        open_only=which != "all", country=country.code if country else None, severity=severity
+        in_full=full,
+        open_only=which != "all",
+        country=country.code if country else None,
+        severity=severity,
     )
-    rows = [_summary(ctx, i, shown=may_show(i.tlp, i.origin_room, ctx)) for i in found]
-    return View("incidents/list", {"rows": rows, "which": which or "open"})
+    filtered = which != "all" or country is not None or severity is not None
+    withheld = [] if filtered else await ctx.store.incidents.withheld(in_full=full)
+    partial = [r for r in (_summary(ctx, i) for i in withheld) if r["shown"] != "nothing"]
+    hidden = await ctx.store.incidents.count_withheld(in_full=full) - len(partial)
+    rows = [_summary(ctx, i) for i in found]
+    return View(
+        "incidents/list",
+        {"rows": rows, "partial": partial, "hidden": hidden, "which": which or "open"},
+    )
 
 
 @router.command(
@@ -204,11 +220,12 @@ async def incident_list(
     params=[Pos("id", INCIDENT_ID, "<INC-n>")],
     example="!incident show INC-12",
 )
-async def incident_show(ctx: Context, id: int) -> View:
+async def incident_show(ctx: Context, id: int) -> View | str:
     incident = await _incident(ctx, id)
-    shown = may_show(incident.tlp, incident.origin_room, ctx)
-    data = _summary(ctx, incident, shown=shown)
-    history = await ctx.store.incidents.history(incident) if shown else []
+    data = _summary(ctx, incident)
+    if data["shown"] == "nothing":
+        return f"{data['id']} cannot be shown here: people who may not see it can read this room."
+    history = await ctx.store.incidents.history(incident) if data["shown"] == "full" else []
     data["history"] = [
         {
             "kind": h.kind,
@@ -223,19 +240,21 @@ async def incident_show(ctx: Context, id: int) -> View:
     return View("incidents/show", data)
 
 
-def _summary(ctx: Context, incident: Incident, *, shown: bool) -> dict:
-    """What a rendering may show: everything, or only ID, severity and label."""
+def _summary(ctx: Context, incident: Incident) -> dict:
+    """What this room may see of an incident: all, its title, or its ID, severity and label."""
+    shown = ctx.viewer.sees(incident.tlp, incident.origin_room)
     data = {
         "id": ShortId.INC.of(incident.number),
-        "severity": incident.severity,
-        "tlp": incident.tlp,
         "label": label(incident.tlp),
-        "shown": shown,
+        "shown": shown.name.lower(),
         "now": ctx.now,
     }
-    if shown:
+    if shown >= Show.LABEL:
+        data.update(severity=incident.severity, tlp=incident.tlp)
+    if shown >= Show.TITLE:
+        data.update(title=incident.title)
+    if shown == Show.FULL:
         data.update(
-            title=incident.title,
             status=incident.status,
             sectors=unpack(incident.sectors),
             countries=unpack(incident.countries),

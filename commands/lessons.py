@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
 from commands.framework import (
@@ -16,7 +17,7 @@ from commands.framework import (
 )
 from commands.reference import Area
 from commands.status import area
-from commands.tlp import check_postable, label, may_show, stricter, tlp
+from commands.tlp import check_postable, label, stricter, tlp
 from commands.types import csv, typed_id, word, yes_no
 from commands.values import ShortId
 from storage.lists import unpack
@@ -46,8 +47,8 @@ def _tag(text: str, env) -> str:
     ],
     example="!lesson add area=coop tags=phishing,banking incident=INC-12 Pre-agreed takedown "
     "contacts at registrars cut response time from days to hours",
-    details="A lesson is TLP:GREEN unless tlp= says otherwise; one linked to a more "
-    "restricted incident takes the incident's label unless tlp= is given.",
+    details="A lesson is TLP:GREEN unless tlp= says otherwise; one linked to an incident "
+    "takes the stricter of its own and the incident's label (a lower tlp= is refused).",
 )
 async def lesson_add(
     ctx: Context,
@@ -66,7 +67,12 @@ async def lesson_add(
         linked = await ctx.store.incidents.get(incident)
         if linked is None:
             raise CommandError(f"there is no {ShortId.INC.of(incident)} to link")
-        if tlp is None and stricter(linked.tlp, level) != level:
+        if stricter(linked.tlp, level) != level:
+            if tlp is not None:
+                raise CommandError(
+                    f"{ShortId.INC.of(incident)} is {label(linked.tlp)}: a lesson linked to it "
+                    f"cannot be {label(tlp)}; give tlp={linked.tlp} or a stricter label"
+                )
             level, inherited = linked.tlp, f" (from {ShortId.INC.of(incident)})"
     check_postable(level, ctx)
     home = own_country(ctx)
@@ -97,8 +103,9 @@ async def lesson_add(
     example="!lesson list area=coop",
 )
 async def lesson_list(ctx: Context, area: Area | None, tag: str | None) -> View:
-    found = await ctx.store.lessons.find(area=area.id if area else None, tag=tag)
-    return View("lessons/list", {"rows": [_row(ctx, x) for x in found], "searched": None})
+    full = ctx.viewer.audience.in_full()
+    found = await ctx.store.lessons.find(in_full=full, area=area.id if area else None, tag=tag)
+    return await _listing(ctx, found, None)
 
 
 @router.command(
@@ -109,8 +116,15 @@ async def lesson_list(ctx: Context, area: Area | None, tag: str | None) -> View:
     example="!lesson search registrar takedown",
 )
 async def lesson_search(ctx: Context, words: str) -> View:
-    found = await ctx.store.lessons.search(words)
-    return View("lessons/list", {"rows": [_row(ctx, x) for x in found], "searched": words})
+    found = await ctx.store.lessons.search(words, in_full=ctx.viewer.audience.in_full())
+    return await _listing(ctx, found, words)
+
+
+async def _listing(ctx: Context, found: list[Lesson], searched: str | None) -> View:
+    """Lessons shown in full; the others only counted, whatever was asked."""
+    hidden = await ctx.store.lessons.withheld(in_full=ctx.viewer.audience.in_full())
+    rows = [_row(ctx, x) for x in found]
+    return View("lessons/list", {"rows": rows, "searched": searched, "hidden": hidden})
 
 
 @router.command(
@@ -120,20 +134,26 @@ async def lesson_search(ctx: Context, words: str) -> View:
     params=[Pos("id", typed_id(ShortId.LL), "<LL-n>")],
     example="!lesson show LL-4",
 )
-async def lesson_show(ctx: Context, id: int) -> View:
+async def lesson_show(ctx: Context, id: int) -> View | str:
     lesson = await ctx.store.lessons.get(id)
     if lesson is None:
         raise CommandError(f"there is no {ShortId.LL.of(id)}")
-    return View("lessons/show", _row(ctx, lesson, full=True))
+    data = _row(ctx, lesson, full=True)
+    if not data["labelled"]:
+        return f"{data['id']} cannot be shown here: people who may not see it can read this room."
+    return View("lessons/show", data)
 
 
 def _row(ctx: Context, lesson: Lesson, *, full: bool = False) -> dict:
-    shown = may_show(lesson.tlp, lesson.origin_room, ctx)
+    """What this room may see of a lesson: all of it, or its ID and label."""
+    seen = ctx.viewer.sees(lesson.tlp, lesson.origin_room)
+    shown = seen == Show.FULL
     data = {
         "id": ShortId.LL.of(lesson.number),
         "tlp": lesson.tlp,
         "label": label(lesson.tlp),
         "shown": shown,
+        "labelled": seen >= Show.LABEL,
         "now": ctx.now,
     }
     if shown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands.audience import Show
 from commands.common import acting_country, own_country
 from commands.context import Context
 from commands.framework import (
@@ -14,7 +15,7 @@ from commands.framework import (
     View,
 )
 from commands.reference import Country
-from commands.tlp import check_postable, label, may_show, tlp
+from commands.tlp import check_postable, label, tlp
 from commands.types import choice, country
 from commands.values import ShortId
 from storage.models import Resource
@@ -74,8 +75,12 @@ async def resource_add(
     example="!resource list kind=lab",
 )
 async def resource_list(ctx: Context, kind: str | None, country: Country | None) -> View:
-    found = await ctx.store.resources.find(kind=kind, country=country.code if country else None)
-    return View("resources/list", {"rows": [_row(ctx, r) for r in found], "searched": None})
+    found = await ctx.store.resources.find(
+        in_full=ctx.viewer.audience.in_full(),
+        kind=kind,
+        country=country.code if country else None,
+    )
+    return await _listing(ctx, found, None)
 
 
 @router.command(
@@ -86,21 +91,28 @@ async def resource_list(ctx: Context, kind: str | None, country: Country | None)
     example="!resource search forensics phones",
 )
 async def resource_search(ctx: Context, words: str) -> View:
-    found = await ctx.store.resources.search(words)
-    return View("resources/list", {"rows": [_row(ctx, r) for r in found], "searched": words})
+    found = await ctx.store.resources.search(words, in_full=ctx.viewer.audience.in_full())
+    return await _listing(ctx, found, words)
+
+
+async def _listing(ctx: Context, found: list[Resource], searched: str | None) -> View:
+    """Resources shown in full; the others only counted, whatever was asked."""
+    hidden = await ctx.store.resources.withheld(in_full=ctx.viewer.audience.in_full())
+    rows = [_row(ctx, r) for r in found]
+    return View("resources/list", {"rows": rows, "searched": searched, "hidden": hidden})
 
 
 def _row(ctx: Context, resource: Resource) -> dict:
-    shown = may_show(resource.tlp, resource.origin_room, ctx)
+    shown = ctx.viewer.sees(resource.tlp, resource.origin_room) == Show.FULL
     data = {
         "id": ShortId.RS.of(resource.number),
-        "kind": resource.kind,
         "tlp": resource.tlp,
         "label": label(resource.tlp),
         "shown": shown,
     }
     if shown:
         data.update(
+            kind=resource.kind,
             description=resource.description,
             country=resource.country or "regional",
             author=resource.author,

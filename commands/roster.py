@@ -75,6 +75,12 @@ async def roster_add(ctx: Context, user: str, role: Role, country: Country | Non
         raise CommandError(f"country= applies only to NCPOCs, not to the role {role.value}")
     if await store.find(user, role) is not None:
         raise CommandError(f"{user} already has the role {role.value}; nothing changed")
+    for entry in await store.entries():
+        if entry.user_id != user and skeleton(entry.user_id) == skeleton(user):
+            raise CommandError(
+                f"{user} looks like {entry.user_id}, who is on the roster already; check the "
+                "ID letter by letter"
+            )
     if country is not None:
         await _check_room_for_ncpoc(ctx, country)
     await store.add(
@@ -87,6 +93,18 @@ async def roster_add(ctx: Context, user: str, role: Role, country: Country | Non
     where = f" for {country.name} ({country.code})" if country else ""
     ctx.audit_detail = f"added {user} as {role.value}{where}"
     return f"✅ Added {user} as {ROLE_TITLES[role]}{where}."
+
+
+# Letters that read alike in most fonts: a new member whose ID reads like a member's is
+# refused (user IDs are ASCII already; see commands.types.user_id).
+ALIKE = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"), ("|", "l"), ("5", "s"))
+
+
+def skeleton(user: str) -> str:
+    text = user.casefold()
+    for look, like in ALIKE:
+        text = text.replace(look, like)
+    return text
 
 
 async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:

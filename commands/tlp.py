@@ -1,20 +1,14 @@
-"""TLP 2.0, enforced: where an item's details may be shown and where it may be posted.
-
-- CLEAR, GREEN: shown in full everywhere.
-- AMBER, AMBER+STRICT: only in the RCC room and in direct messages with roster members.
-- RED: only in the room where it was posted; refused in an unencrypted room.
-Anywhere else an item shows its ID, severity and label, and "details withheld".
-"""
+"""TLP 2.0 labels: reading them, naming them, ordering them, and refusing to post content
+where its own label would not let the room see it (the rule is commands.audience)."""
 
 from __future__ import annotations
 
 from commands.context import Context
 from commands.framework import ArgumentError, CommandError, ParseEnv
-from commands.values import RoomKind
+from commands.values import Clearance
 
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")  # least to most restrictive
 ALIASES = {"amber-strict": "amber+strict", "amber_strict": "amber+strict", "white": "clear"}
-RCC_ROOMS = (RoomKind.RCC, RoomKind.DIRECT)  # where AMBER may be shown and posted
 # TLP 2.0 colours, shown on black as the standard asks.
 COLOURS = {
     "clear": "#FFFFFF",
@@ -49,23 +43,23 @@ def most_restrictive(levels) -> str:
     return result
 
 
-def may_show(level: str, origin_room: str, ctx: Context) -> bool:
-    """Whether an item's details may appear in the room the command came from."""
-    if level in ("clear", "green"):
-        return True
-    if level == "red":
-        return ctx.room_id == origin_room
-    return ctx.room_kind in RCC_ROOMS and ctx.member is not None
+WHY = {
+    Clearance.PUBLIC: "this room is public (anyone may join it or read its history)",
+    Clearance.OUTSIDER: "someone who is not on the roster can read this room (a member or an "
+    "invited person), or it is not encrypted",
+    Clearance.STEERING: "people outside the RCC (Steering Committee members or admins) can "
+    "read this room",
+}
 
 
 def check_postable(level: str, ctx: Context) -> None:
-    """Refuse content in a room its label does not allow (nothing is stored then)."""
-    if level == "red" and not ctx.encrypted:
-        raise CommandError(
-            "TLP:RED is refused in an unencrypted room; post it in an encrypted room"
-        )
-    if level in ("amber", "amber+strict") and ctx.room_kind not in RCC_ROOMS:
-        raise CommandError(
-            f"{label(level)} stays within the RCC: post it in the RCC room or in a direct "
-            "message with the bot"
-        )
+    """Refuse content this room may not see in full; nothing is stored then. Posting,
+    updating and closing an item are allowed only where it may be posted."""
+    if ctx.viewer.may_post(level):
+        return
+    why = WHY.get(ctx.viewer.audience.clearance, "it is not the room where it was posted")
+    if level == "red":
+        where = "its own encrypted room with roster members only (the room it was posted in)"
+    else:
+        where = "an encrypted room where only NCPOCs and the chair can read, or a DM"
+    raise CommandError(f"{label(level)} cannot be posted here: {why}. Use {where}.")

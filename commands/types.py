@@ -14,7 +14,9 @@ from commands.values import ShortId
 
 T = TypeVar("T")
 
-USER_ID = re.compile(r"^@[^\s:@]+:[A-Za-z0-9.\-\[\]:]+$")
+# The user ID grammar of the Matrix spec (historical localparts included): printable ASCII
+# only, so no look-alike letters from other scripts and no invisible characters.
+USER_ID = re.compile(r"^@[\x21-\x39\x3b-\x7e]+:[A-Za-z0-9.\-\[\]:]+$")
 DURATION_PART = re.compile(r"(\d+)\s*(s|m|h|d|w)", re.IGNORECASE)
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -91,6 +93,11 @@ def country(text: str, env: ParseEnv) -> Country:
 def user_id(text: str, _env: ParseEnv) -> str:
     value = text.strip()
     if not USER_ID.match(value):
+        if not value.isascii() or not value.isprintable():
+            raise ArgumentError(
+                f"{value!a} is not a Matrix user ID: it holds characters outside printable "
+                "ASCII (a look-alike letter or an invisible character)"
+            )
         raise ArgumentError(f"{text!r} is not a Matrix user ID like @name:example.org")
     return value
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class RoomKind(StrEnum):
@@ -16,6 +16,15 @@ class RoomKind(StrEnum):
     STEERING = "steering"
     DIRECT = "direct"
     OTHER = "other"
+
+
+class Clearance(IntEnum):
+    """Who can read a room, by its least trusted reader (see commands.audience)."""
+
+    PUBLIC = 0  # anyone at all: a public room, world-readable history
+    OUTSIDER = 1  # someone not on the roster, or the homeserver (an unencrypted room)
+    STEERING = 2  # roster members only, some outside the RCC (steering, admins)
+    RCC = 3  # NCPOCs and the chair only, in an encrypted room
 
 
 class ShortId(StrEnum):
@@ -59,3 +68,13 @@ class Ref:
         if kind not in RefKind.__members__.values() or not key.isdigit():
             return None
         return cls(RefKind(kind), int(key))
+
+
+@dataclass(frozen=True)
+class RoomFacts:
+    """What the Matrix side knows of a room, in neutral terms."""
+
+    room_id: str
+    members: frozenset[str]  # joined and invited, the bot left out
+    encrypted: bool
+    public: bool  # anyone may join, or its history is world-readable

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.counters import next_number
 from storage.lists import member, pack
 from storage.models import Incident, IncidentUpdate
+from storage.visibility import InFull
 
 CLOSED = "closed"
 
@@ -111,13 +112,20 @@ class IncidentStore:
     async def find(
         self,
         *,
+        in_full: InFull,
         open_only: bool = True,
         country: str | None = None,
         severity: str | None = None,
         limit: int = 50,
     ) -> list[Incident]:
-        """Newest first; `country` matches incidents naming it or reported from it."""
-        query = select(Incident).order_by(Incident.number.desc()).limit(limit)
+        """Incidents the reader sees in full, newest first; `country` matches incidents
+        naming it or reported from it."""
+        query = (
+            select(Incident)
+            .where(in_full.clause(Incident))
+            .order_by(Incident.number.desc())
+            .limit(limit)
+        )
         if open_only:
             query = query.where(Incident.status != CLOSED)
         if country is not None:
@@ -129,6 +137,20 @@ class IncidentStore:
             )
         if severity is not None:
             query = query.where(Incident.severity == severity)
+        return list(await self._s.scalars(query))
+
+    async def count_withheld(self, *, in_full: InFull) -> int:
+        query = select(func.count()).select_from(Incident).where(in_full.withheld(Incident))
+        return await self._s.scalar(query) or 0
+
+    async def withheld(self, *, in_full: InFull, limit: int = 50) -> list[Incident]:
+        """Incidents the reader does not see in full, newest first."""
+        query = (
+            select(Incident)
+            .where(in_full.withheld(Incident))
+            .order_by(Incident.number.desc())
+            .limit(limit)
+        )
         return list(await self._s.scalars(query))
 
     async def created_between(self, start: datetime, end: datetime) -> list[Incident]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.counters import next_number
 from storage.lists import member, pack
 from storage.models import Lesson
 from storage.search import search
+from storage.visibility import InFull
 
 
 class LessonStore:
@@ -53,17 +54,34 @@ class LessonStore:
         return await self._s.scalar(select(Lesson).where(Lesson.number == number))
 
     async def find(
-        self, *, area: str | None = None, tag: str | None = None, limit: int = 30
+        self,
+        *,
+        in_full: InFull,
+        area: str | None = None,
+        tag: str | None = None,
+        limit: int = 30,
     ) -> list[Lesson]:
-        query = select(Lesson).order_by(Lesson.number.desc()).limit(limit)
+        """Lessons the reader sees in full, newest first."""
+        query = (
+            select(Lesson)
+            .where(in_full.clause(Lesson))
+            .order_by(Lesson.number.desc())
+            .limit(limit)
+        )
         if area is not None:
             query = query.where(Lesson.area == area)
         if tag is not None:
             query = query.where(Lesson.tags.like(member(tag), escape="\\"))
         return list(await self._s.scalars(query))
 
-    async def search(self, words: str, *, limit: int = 20) -> list[Lesson]:
-        return await search(self._s, Lesson, ("text", "tags"), words, limit=limit)
+    async def search(self, words: str, *, in_full: InFull, limit: int = 20) -> list[Lesson]:
+        """Lessons the reader sees in full that match every word, best first."""
+        return await search(self._s, Lesson, ("text", "tags"), words, in_full, limit=limit)
+
+    async def withheld(self, *, in_full: InFull) -> int:
+        """How many lessons the reader does not see in full."""
+        query = select(func.count()).select_from(Lesson).where(in_full.withheld(Lesson))
+        return await self._s.scalar(query) or 0
 
     async def created_between(self, start: datetime, end: datetime) -> list[Lesson]:
         query = (

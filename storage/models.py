@@ -131,6 +131,9 @@ class OutboxMessage(Keyed, SQLModel, table=True):
     # Who is told, in words, if the message is refused for good (a packed list), and when.
     report_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     reported_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # The least a room's readers must be cleared for when it is sent (0: anyone), because
+    # it shows labelled content (see commands.audience).
+    needs: int = 0
 
 
 class BotState(SQLModel, table=True):
@@ -141,6 +144,19 @@ class BotState(SQLModel, table=True):
     key: str = Field(max_length=64, primary_key=True)
     value: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(sa_column=utc_column())
+
+
+class Notice(SQLModel, table=True):
+    """Something the chair must hear about the committee's rooms (an alias that now points
+    elsewhere, a room upgraded): written by the Matrix side, told once by a job."""
+
+    __tablename__ = "notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    data: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    created_at: datetime = Field(sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class UndecryptedEvent(SQLModel, table=True):

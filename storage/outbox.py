@@ -38,6 +38,7 @@ class OutboxStore:
         ref: str | None = None,
         to_user: str | None = None,
         report_to: Iterable[str] = (),
+        needs: int = 0,
         flush: bool = True,
     ) -> OutboxMessage:
         """Queue one message to a room, or (room_id None) to a person's DM with the bot; its
@@ -56,6 +57,7 @@ class OutboxStore:
             content=json.dumps(content, ensure_ascii=False),
             created_at=now,
             report_to=pack(report_to) if report_to else None,
+            needs=needs,
         )
         self._s.add(message)
         if flush:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.counters import next_number
 from storage.models import Resource
 from storage.search import search
+from storage.visibility import InFull
 
 
 class ResourceStore:
@@ -44,17 +45,35 @@ class ResourceStore:
         return resource
 
     async def find(
-        self, *, kind: str | None = None, country: str | None = None, limit: int = 50
+        self,
+        *,
+        in_full: InFull,
+        kind: str | None = None,
+        country: str | None = None,
+        limit: int = 50,
     ) -> list[Resource]:
-        query = select(Resource).order_by(Resource.number.desc()).limit(limit)
+        """Resources the reader sees in full, newest first."""
+        query = (
+            select(Resource)
+            .where(in_full.clause(Resource))
+            .order_by(Resource.number.desc())
+            .limit(limit)
+        )
         if kind is not None:
             query = query.where(Resource.kind == kind)
         if country is not None:
             query = query.where(Resource.country == country)
         return list(await self._s.scalars(query))
 
-    async def search(self, words: str, *, limit: int = 20) -> list[Resource]:
-        return await search(self._s, Resource, ("description", "kind"), words, limit=limit)
+    async def search(self, words: str, *, in_full: InFull, limit: int = 20) -> list[Resource]:
+        """Resources the reader sees in full that match every word, best first."""
+        columns = ("description", "kind")
+        return await search(self._s, Resource, columns, words, in_full, limit=limit)
+
+    async def withheld(self, *, in_full: InFull) -> int:
+        """How many resources the reader does not see in full."""
+        query = select(func.count()).select_from(Resource).where(in_full.withheld(Resource))
+        return await self._s.scalar(query) or 0
 
     async def created_between(self, start: datetime, end: datetime) -> list[Resource]:
         query = (

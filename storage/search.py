@@ -9,10 +9,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Column, Integer, MetaData, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.visibility import InFull
+
 WORD = re.compile(r"\w+", re.UNICODE)
+
+
+_FTS = MetaData()
+
+
+def table_fts(table: str) -> Table:
+    """The FTS5 shadow table of one table (SQLite), for joining on its rowid."""
+    name = f"{table}_fts"
+    if name not in _FTS.tables:
+        Table(name, _FTS, Column("rowid", Integer, primary_key=True))
+    return _FTS.tables[name]
 
 
 def words_of(query: str) -> list[str]:
@@ -20,32 +33,41 @@ def words_of(query: str) -> list[str]:
 
 
 async def search(
-    session: AsyncSession, model: Any, columns: tuple[str, ...], query: str, *, limit: int
+    session: AsyncSession,
+    model: Any,
+    columns: tuple[str, ...],
+    query: str,
+    in_full: InFull,
+    *,
+    limit: int,
 ) -> list[Any]:
-    """Rows of `model` matching every word of `query`, best match first."""
+    """Rows of `model` the reader sees in full matching every word of `query`, best first.
+
+    What the reader may not see is left out inside the query, before ranking and the limit:
+    a withheld row never takes a place among the results, nor tells that it matched.
+    """
     words = words_of(query)
     if not words:
         return []
     table = model.__tablename__
     if session.get_bind().dialect.name == "sqlite":
         match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        ids = list(
-            await session.scalars(
-                text(
-                    f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH :q ORDER BY rank "
-                    "LIMIT :n"
-                ),
-                {"q": match, "n": limit},
-            )
+        fts = table_fts(table)
+        ranked = (
+            select(model)
+            .join(fts, fts.c.rowid == model.id)
+            .where(text(f"{table}_fts MATCH :q"), in_full.clause(model))
+            .order_by(text(f"{table}_fts.rank"))
+            .limit(limit)
+            .params(q=match)
         )
-        rows = {r.id: r for r in await session.scalars(select(model).where(model.id.in_(ids)))}
-        return [rows[i] for i in ids if i in rows]
+        return list(await session.scalars(ranked))
     document = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
     vector = f"to_tsvector('english', {document})"
     tsquery = "plainto_tsquery('english', :q)"
     statement = (
         select(model)
-        .where(text(f"{vector} @@ {tsquery}"))
+        .where(text(f"{vector} @@ {tsquery}"), in_full.clause(model))
         .order_by(text(f"ts_rank({vector}, {tsquery}) DESC"))
         .limit(limit)
         .params(q=" ".join(words))

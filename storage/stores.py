@@ -13,6 +13,7 @@ from storage.digests import DigestStore
 from storage.events import EventStore
 from storage.incidents import IncidentStore
 from storage.lessons import LessonStore
+from storage.notices import NoticeStore
 from storage.outbox import OutboxStore
 from storage.resources import ResourceStore
 from storage.rooms import RoomStore
@@ -88,3 +89,7 @@ class Stores:
     @cached_property
     def broadcasts(self) -> BroadcastStore:
         return BroadcastStore(self._session)
+
+    @cached_property
+    def notices(self) -> NoticeStore:
+        return NoticeStore(self._session)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FakeClock, write_config
+from tests.helpers import FakeClock, Rooms, write_config
 
 PG_URL = os.environ.get("RCC_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -87,15 +87,19 @@ async def make_app(backend: Backend, tmp_path: Path, clock: FakeClock):
         db = Database(backend.url, connect_args=backend.connect_args)
         made.append(db)
         await prepare(db, config, clock)
-        return App(
+        rooms = Rooms()
+        app = App(
             config,
             db=db,
             clock=clock,
             rooms={},
+            facts=rooms.facts,
             identity=BotIdentity("@rccbot:test.org", "RCCBOTTEST"),
             submit=lambda rows: None,
             faults=CrashPoints(),
         )
+        app.test_rooms = rooms  # type: ignore[attr-defined]  # the test's hand on the rooms
+        return app
 
     yield make
     for db in made:

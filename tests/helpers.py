@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from commands.values import RoomFacts
+
 CHAIR = "@chair:test.org"
 STEERING = "@steer:test.org"
 ADMIN = "@admin:test.org"
@@ -106,6 +108,41 @@ def write_config(tmp_path: Path, url: str, **kwargs) -> Path:
 
 _event_ids = itertools.count(1)
 
+RCC_MEMBERS = frozenset({CHAIR, JM1, TT1, TT2})
+STEERING_MEMBERS = frozenset({STEERING, CHAIR})
+
+
+class Rooms:
+    """Who is in which room, as the Matrix side would say: the app's view of rooms in tests.
+
+    `say` fills in a room it has not heard of from the kind of room it is told: the RCC room
+    holds the chair and the NCPOCs, the Steering room the steering member and the chair, a
+    DM the sender alone, any other room the sender and a stranger.
+    """
+
+    def __init__(self) -> None:
+        self.known: dict[str, RoomFacts] = {}
+
+    def facts(self, room_id: str) -> RoomFacts | None:
+        return self.known.get(room_id)
+
+    def set(self, room_id: str, members, *, encrypted: bool = True, public: bool = False):
+        self.known[room_id] = RoomFacts(room_id, frozenset(members), encrypted, public)
+
+    def meet(self, room_id: str, kind: str, sender: str, encrypted: bool) -> None:
+        """The sender is in the room they speak in; the rest as the kind of room says."""
+        facts = self.known.get(room_id)
+        if facts is None:
+            others = {
+                "rcc": RCC_MEMBERS,
+                "steering": STEERING_MEMBERS,
+                "direct": set(),
+                "other": {OUTSIDER},
+            }[kind]
+            self.set(room_id, {sender, *others}, encrypted=encrypted)
+        elif sender not in facts.members:
+            self.set(room_id, {sender, *facts.members}, encrypted=facts.encrypted)
+
 
 async def say(
     app,
@@ -123,6 +160,7 @@ async def say(
     from commands.framework import Input
     from commands.values import RoomKind
 
+    app.test_rooms.meet(room, kind, sender, encrypted)
     said = Input(
         event_id=event_id or f"$ev{next(_event_ids)}",
         room_id=room,

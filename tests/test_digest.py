@@ -10,12 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.files import render_file
+from commands.audience import FILE_AUDIENCES, Viewer
 from commands.digest_data import build, digest_period
 from commands.values import RoomKind
 from storage.models import OutboxMessage
-from tests.helpers import CHAIR, JM1, STEERING, TT1, TT2, body_of, say, text_of
+from tests.helpers import CHAIR, JM1, STEERING, STEERING_MEMBERS, TT1, TT2, body_of, say, text_of
 
 RED_TITLE = "Kestrel cabinet mailbox compromise"
+STEERING_FILE = FILE_AUDIENCES["steering"]
 VOID = {"meta", "br", "hr", "img", "input", "link"}
 
 
@@ -63,11 +65,12 @@ async def seed(app, clock) -> None:
     await say(app, TT2, "!status submit")  # 1d 17h after 20 Nov 17:00 local
 
 
-async def digest_of(app, clock, period="2026-11"):
+async def digest_of(app, clock, period="2026-11", audience=STEERING_FILE):
+    """The digest as the Steering Committee (by default) may read it."""
     async with app.db.unit(write=False) as store:
         return await build(
             store, digest_period(period, app.env), env=app.env, settings=app.settings,
-            committee="RCC", now=clock(),
+            committee="RCC", now=clock(), viewer=Viewer(audience),
         )  # fmt: skip
 
 
@@ -91,11 +94,13 @@ async def test_builder_compliance_changes_and_tlp(app, clock):
         ("TT", "coop.cert", "unreported", "met"),
     }
     incidents = data["incidents"]
-    assert incidents["total"] == 4 and incidents["red"] == 1 and incidents["amber_strict"] == 1
+    assert incidents["total"] == 1 and incidents["withheld"] == 1  # AMBER+STRICT: a count
     assert [i["title"] for i in incidents["full"]] == ["Phishing wave"]
-    assert [i["title"] for i in incidents["amber"]] == ["Grid probing"]
+    assert [i["title"] for i in incidents["titled"]] == ["Grid probing"]
+    assert [(i["id"], i["severity"]) for i in incidents["labelled"]] == [("INC-4", "critical")]
+    assert incidents["by_sector"] == [{"name": "finance", "count": 1}]  # only what is shown
     assert data["label"] == "TLP:AMBER"  # the most restrictive content it carries
-    assert data["lessons"]["total"] == 2 and data["lessons"]["withheld"] == 1
+    assert data["lessons"]["total"] == 1 and data["lessons"]["withheld"] == 1
     outputs = all_outputs(app, data)
     assert RED_TITLE not in outputs and "Strict matter" not in outputs
     assert "Restricted lesson text" not in outputs
@@ -157,11 +162,12 @@ async def test_bad_periods(app, text, error):
 async def test_digest_command_posts_message_and_files(app, clock):
     await seed(app, clock)
     app.rooms[RoomKind.STEERING] = "!steering:test.org"
+    app.test_rooms.set("!steering:test.org", STEERING_MEMBERS)
     here = await say(app, STEERING, "!digest period=2026-Q4", room="!st", kind="steering")
     assert "📊 Regional Cyber Committee — digest for 2026-Q4" in text_of(here)
     assert [f.renderer for f in here.replies[0].files] == ["digest-html", "digest-png"]
     away = await say(app, CHAIR, "!digest period=2026-11 to=steering")
-    assert "posted in the Steering Committee room" in text_of(away)
+    assert "on its way to the Steering Committee room" in text_of(away)
     assert away.replies[0].room_id == "!steering:test.org"
     assert (await say(app, JM1, "!digest")).outcome == "refused"
     other = await say(app, CHAIR, "!digest", room="!x", kind="other")

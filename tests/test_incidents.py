@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from commands.tlp import LEVELS
+from storage.visibility import InFull
 from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, TT1, TT2, say, text_of
 
 RCC, OTHER = "!rcc:test.org", "!other:test.org"
+EVERYTHING = InFull(frozenset(LEVELS))  # every row: what the tests look at behind the rule
 
 
 async def incidents(app):
     async with app.db.unit(write=False) as store:
-        return await store.incidents.find(open_only=False)
+        return await store.incidents.find(open_only=False, in_full=EVERYTHING)
 
 
 async def test_incident_lifecycle_with_history(app):
@@ -94,18 +97,21 @@ async def test_red_stays_in_its_room(app):
     here = text_of(await say(app, TT1, "!incident list"))
     assert "Minister account hijacked" in here
     for room, kind in ((OTHER, "rcc"), ("!dm:test.org", "direct"), ("!st:test.org", "steering")):
-        listed = text_of(await say(app, STEERING, "!incident list", room=room, kind=kind))
+        listed = text_of(await say(app, STEERING, "!incident list all", room=room, kind=kind))
         shown = text_of(await say(app, STEERING, "!incident show INC-1", room=room, kind=kind))
         for body in (listed, shown):
             assert "Minister" not in body and "hijacked" not in body
             assert "INC-1 [TLP:RED] critical · TLP:RED — details withheld" in body
+        filtered = text_of(await say(app, STEERING, "!incident list", room=room, kind=kind))
+        assert "INC-1" not in filtered and "1 more incident is not shown" in filtered
     update = await say(app, JM1, "!incident update INC-1 leak", room=OTHER)
     assert "is TLP:RED: update it in the room where it was reported" in text_of(update)
 
 
 async def test_red_is_refused_in_an_unencrypted_room(app):
     outcome = await say(app, JM1, "!incident new severity=high tlp=red X", encrypted=False)
-    assert outcome.outcome == "invalid" and "refused in an unencrypted room" in text_of(outcome)
+    assert outcome.outcome == "invalid" and "TLP:RED cannot be posted here" in text_of(outcome)
+    assert "not encrypted" in text_of(outcome)
     assert await incidents(app) == []
 
 
@@ -115,11 +121,12 @@ async def test_amber_stays_within_the_rcc(app):
     dm = text_of(await say(app, TT1, "!incident list", room="!dm:t", kind="direct"))
     assert "Bank probe" in dm
     steering = text_of(await say(app, STEERING, "!incident list", room="!st:t", kind="steering"))
-    assert "Bank probe" not in steering and "details withheld" in steering
+    assert "Bank probe" not in steering and "INC-1" not in steering  # AMBER+STRICT: counted
+    assert "1 more incident is not shown in this room" in steering
     refused = await say(
         app, CHAIR, "!incident new severity=low tlp=amber Y", room="!st:t", kind="steering"
     )
-    assert "TLP:AMBER stays within the RCC" in text_of(refused)
+    assert "TLP:AMBER cannot be posted here: people outside the RCC" in text_of(refused)
 
 
 async def test_incident_list_filters(app):
@@ -152,9 +159,15 @@ async def test_lessons_search_anonymity_and_link(app, backend):
     assert "LL-1 shared by @jm1:test.org [TLP:AMBER (from INC-1)]" in text_of(one)
     two = await say(app, TT1, "!lesson add anonymous=yes tlp=clear Phished staff reported late")
     assert "LL-2 shared anonymously [TLP:CLEAR]" in text_of(two)
-    found = text_of(await say(app, STEERING, "!lesson search takedown registrar"))
+    found = text_of(await say(app, CHAIR, "!lesson search takedown registrar"))
     assert "LL-1" in found and "LL-2" not in found
-    stemmed = text_of(await say(app, STEERING, "!lesson search phishing"))
+    steering = text_of(
+        await say(app, STEERING, "!lesson search takedown", room="!s", kind="steering")
+    )
+    assert "LL-1" not in steering and "1 lesson is not shown in this room" in steering
+    stemmed = text_of(
+        await say(app, STEERING, "!lesson search phishing", room="!s", kind="steering")
+    )
     assert "LL-2" in stemmed  # "phished" matches "phishing": stemming on both backends
     assert "anonymous" in stemmed and TT1 not in stemmed
     shown = text_of(await say(app, CHAIR, "!lesson show LL-2"))
@@ -170,7 +183,7 @@ async def test_lessons_search_anonymity_and_link(app, backend):
     withheld = text_of(await say(app, STEERING, "!lesson show LL-1", room="!s", kind="steering"))
     assert "details withheld" in withheld and "registrars" not in withheld
     none = text_of(await say(app, CHAIR, "!lesson search zebra"))
-    assert "No lesson matches “zebra”" in none
+    assert "No lesson this room may see matches “zebra”" in none
     bad = await say(app, JM1, "!lesson add incident=INC-7 Text")
     assert "there is no INC-7 to link" in text_of(bad)
 

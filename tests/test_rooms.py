@@ -8,12 +8,20 @@ from types import SimpleNamespace
 
 from nio import RoomCreateResponse
 
-from bot.matrix.rooms import RoomDirectory
+from bot.matrix.committee import CommitteeRooms
+from bot.matrix.rooms import DM_TOPIC, RoomDirectory
 from devkit.synapse import wait_for
 
 DM = "!dm:test.org"
 JM = "@jm:test.org"
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def directory(client, db) -> RoomDirectory:
+    committee = CommitteeRooms(
+        client, db, {}, configured={}, clock=lambda: NOW, on_notice=lambda: None
+    )
+    return RoomDirectory(client, db, committee, clock=lambda: NOW)
 
 
 class Members(dict):
@@ -36,15 +44,13 @@ class SlowStateHomeserver:
         self.rooms: dict = {}
 
     async def room_create(self, **_):
-        self.rooms[DM] = SimpleNamespace(room_id=DM, users=self.members)
+        self.rooms[DM] = SimpleNamespace(room_id=DM, users=self.members, topic=DM_TOPIC)
         return RoomCreateResponse(DM)
 
 
 async def test_a_new_dm_is_handed_out_once_its_invite_is_seen(db):
     client = SlowStateHomeserver()
-    rooms = RoomDirectory(
-        client, db, rcc_room="!rcc:test.org", steering_room="!st:test.org", clock=lambda: NOW
-    )
+    rooms = directory(client, db)
     opening = asyncio.create_task(rooms.direct_room(JM))
     await wait_for(lambda: client.members.looked >= 3 or opening.done(), interval=0.01)
     assert not opening.done(), "a message sent now would be encrypted for the bot alone"
@@ -58,16 +64,18 @@ class OneRoomHomeserver:
     def __init__(self) -> None:
         self.user_id = "@bot:test.org"
         members = {self.user_id: None, JM: None}
-        self.rooms = {DM: SimpleNamespace(room_id=DM, users=members, encrypted=True)}
+        self.rooms = {
+            DM: SimpleNamespace(room_id=DM, users=members, encrypted=True, topic=DM_TOPIC),
+            "!rcc:t.org": SimpleNamespace(room_id="!rcc:t.org", users=members, encrypted=True,
+                                          topic=None),  # two people in a room: not a DM
+        }  # fmt: skip
 
     async def room_create(self, **_):
         raise AssertionError("a second DM with the same person")
 
 
 async def test_a_dm_opened_before_a_crash_is_used_not_opened_again(db):
-    rooms = RoomDirectory(
-        OneRoomHomeserver(), db, rcc_room="!r:t.org", steering_room="!s:t.org", clock=lambda: NOW
-    )
+    rooms = directory(OneRoomHomeserver(), db)
     assert await rooms.direct_room(JM) == DM
     async with db.unit(write=False) as store:
         assert await store.rooms.direct_room(JM) == DM  # and recorded now

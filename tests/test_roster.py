@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import ADMIN, CHAIR, JM1, JM2, OUTSIDER, STEERING, TT1, say, text_of
 
 
@@ -85,3 +87,23 @@ async def test_whoami_bot_shows_the_device_and_whether_it_is_cross_signed(app):
     shown = text_of(await say(app, JM1, "!whoami bot"))
     assert "@rccbot:test.org, device RCCBOTTEST" in shown
     assert "not cross-signed" in shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "why"),
+    [
+        ("@\u0441hair:test.org", "outside printable ASCII"),  # a Cyrillic es for the c
+        ("@tt\u200b1:test.org", "outside printable ASCII"),  # a zero-width space
+        ("@tt1\u202e:test.org", "outside printable ASCII"),  # a right-to-left override
+        ("@chalr:test.org", "looks like @chair:test.org"),  # l for i
+        ("@TT1:test.org", "looks like @tt1:test.org"),
+        ("@jrn1:test.org", "looks like @jm1:test.org"),  # rn for m
+        ("@kx9:test.org", None),  # no member reads like it
+    ],
+)
+async def test_look_alike_user_ids_are_refused(app, typed, why):
+    outcome = await say(app, CHAIR, f"!roster add {typed} role=steering")
+    if why is None:
+        assert outcome.outcome == "accepted", text_of(outcome)
+    else:
+        assert outcome.outcome == "invalid" and why in text_of(outcome)

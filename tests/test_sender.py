@@ -39,12 +39,16 @@ def sender_for(client, db, **options) -> Sender:
     async def no_room(user: str) -> None:
         return None
 
+    async def anyone(room_id: str) -> int:
+        return 0
+
     return Sender(
         client,
         db,
         DeviceTracker(client),
         Handoff(),
         direct_room=no_room,
+        clearance_of=anyone,
         on_refused=lambda: None,
         clock=lambda: datetime.now(UTC),
         faults=CrashPoints(),

@@ -100,6 +100,7 @@ class MatrixBot:
         """Sync until cancelled; the outbox sender and the jobs run beside it."""
         self.started_at = self.clock()
         await self.inbox.load()
+        await self.rooms.committee.load()
         sender = asyncio.create_task(self.sender.run(), name="outbox-sender")
         try:
             await self._loop()
@@ -194,6 +195,7 @@ class MatrixBot:
                 for event in await self._timeline(room_id, info.timeline, since):
                     await self.inbox.handle(room, event)
             await self.inbox.retry_undecrypted()
+        await self.rooms.committee.check_upgrades()
         self.sender.ready.set()
         await self._save_token(response.next_batch, now=first_ever)
 
@@ -211,7 +213,7 @@ class MatrixBot:
     async def _start_jobs(self) -> None:
         """After the first sync, before anything in it is handled: the rooms are known, and
         every job resumes from the database whatever was due or left unfinished."""
-        await self.rooms.refresh()
+        await self.rooms.committee.check_aliases()
         await self.jobs.start(self.started_at)
         if self.open_dms_at_start:
             self._background.append(asyncio.create_task(self._open_directs(), name="open-dms"))

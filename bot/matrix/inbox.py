@@ -32,6 +32,7 @@ from bot.matrix.rooms import RoomDirectory
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter
 from commands.framework import Input, Reply, View
+from commands.values import RoomKind
 from storage.db import Database
 from storage.models import OutboxMessage, UndecryptedEvent
 
@@ -108,13 +109,14 @@ class Inbox:
         await self._input(room, event, reaction=event.key, reply_to=event.reacts_to)
 
     async def _input(self, room: MatrixRoom, event, **what) -> None:
+        kind = self.rooms.kind(room, event.sender)
         said = Input(
             event_id=event.event_id,
             room_id=room.room_id,
             sender=event.sender,
-            is_direct=room.joined_count <= 2,
+            is_direct=kind == RoomKind.DIRECT,
             encrypted=room.encrypted,
-            room_kind=await self.rooms.kind(room),
+            room_kind=kind,
             **what,
         )
         outcome = await self.dispatcher.handle(said)

@@ -1,32 +1,31 @@
-"""Which rooms the bot belongs in: the configured rooms, invites from roster members, DMs."""
+"""Which rooms the bot belongs in (the committee's pinned rooms, rooms a roster member invited
+it to), what each is to the committee, and the bot's DMs."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
 import aiohttp
 from nio import (
     AsyncClient,
-    InviteAliasEvent,
     InviteInfo,
     InviteMemberEvent,
     JoinResponse,
     MatrixRoom,
     RoomCreateResponse,
-    RoomResolveAliasResponse,
 )
 
 from bot.matrix.backoff import Backoff, is_transient, retry_after
-from commands.values import RoomKind
+from bot.matrix.committee import CommitteeRooms
+from commands.values import RoomFacts, RoomKind
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-RETRY_ALIAS = 60.0
 CREATE_ATTEMPTS = 8
+DM_TOPIC = "Direct messages from the RCC bot"  # how the bot knows a DM it opened
 INVITE_WAIT = 30.0  # seconds; a new room and its invite reach the bot with its next syncs
 
 ENCRYPTION = {
@@ -36,91 +35,74 @@ ENCRYPTION = {
 }
 
 
+def members(client: AsyncClient, room: MatrixRoom) -> frozenset[str]:
+    """Everyone who can read the room but the bot: joined and invited."""
+    return frozenset(room.users) - {client.user_id}
+
+
+def room_facts(client: AsyncClient, room_id: str) -> RoomFacts | None:
+    """What the rules of need-to-know must know of a room, now."""
+    room = client.rooms.get(room_id)
+    if room is None:
+        return None
+    public = room.join_rule == "public" or room.history_visibility == "world_readable"
+    return RoomFacts(room_id, members(client, room), bool(room.encrypted), public)
+
+
 class RoomDirectory:
+    """The rooms the bot is in: which it joins, what each is to the committee, the DMs."""
+
     def __init__(
         self,
         client: AsyncClient,
         db: Database,
+        committee: CommitteeRooms,
         *,
-        rcc_room: str,
-        steering_room: str,
         clock: Callable,
     ) -> None:
-        self.client, self.db, self.clock = client, db, clock
-        self.rcc_room, self.steering_room = rcc_room, steering_room
-        self._configured = (rcc_room, steering_room)  # room IDs or aliases, as configured
-        self._ids: dict[str, str] = {r: r for r in self._configured if r.startswith("!")}
-        self._unresolved: dict[str, float] = {}  # alias -> when resolving last failed
-        self.known: dict[RoomKind, str] = {}  # the committee's rooms, shared with commands
+        self.client, self.db, self.committee, self.clock = client, db, committee, clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._directs: dict[str, str] = {}  # user ID -> DM room ID, as stored (read once)
 
-    async def named(self, name: RoomKind) -> str | None:
-        """The room ID of the RCC or the Steering Committee room."""
-        configured = {RoomKind.RCC: self.rcc_room, RoomKind.STEERING: self.steering_room}[name]
-        room_id = await self.room_id(configured)
-        if room_id is not None:
-            self.known[name] = room_id
-        return room_id
+    def kind(self, room: MatrixRoom, sender: str) -> RoomKind:
+        """What the room is to the committee. A DM is the bot and the sender alone, invited
+        people counted: keys are shared with them too."""
+        pinned = self.committee.kind_of(room.room_id)
+        if pinned is not None:
+            return pinned
+        return RoomKind.DIRECT if self.members(room) == {sender} else RoomKind.OTHER
 
-    async def room_id(self, configured: str) -> str | None:
-        """The room ID of a configured room (an alias is resolved once, when first needed)."""
-        if configured in self._ids:
-            return self._ids[configured]
-        if time.monotonic() - self._unresolved.get(configured, -RETRY_ALIAS) < RETRY_ALIAS:
-            return None  # not on every message: an alias that does not exist yet is retried
-        response = await self.client.room_resolve_alias(configured)
-        if not isinstance(response, RoomResolveAliasResponse):
-            self._unresolved[configured] = time.monotonic()
-            return None
-        self._ids[configured] = response.room_id
-        return response.room_id
+    def members(self, room: MatrixRoom) -> frozenset[str]:
+        return members(self.client, room)
 
-    async def refresh(self) -> None:
-        """Resolve the configured rooms again now (a room the bot just joined may be one)."""
-        self._unresolved.clear()
-        for name in (RoomKind.RCC, RoomKind.STEERING):
-            await self.named(name)
-
-    async def kind(self, room: MatrixRoom) -> RoomKind:
-        """What the room is to the committee: what TLP and the commands need to know."""
-        for kind in (RoomKind.RCC, RoomKind.STEERING):
-            if room.room_id == await self.named(kind):
-                return kind
-        return RoomKind.DIRECT if room.joined_count <= 2 else RoomKind.OTHER
-
-    async def is_configured(self, room_id: str, aliases: set[str]) -> bool:
-        if aliases & set(self._configured):
-            return True
-        for entry in self._configured:
-            if await self.room_id(entry) == room_id:
-                return True
-        return False
+    def facts(self, room_id: str) -> RoomFacts | None:
+        return room_facts(self.client, room_id)
 
     async def handle_invite(self, room_id: str, info: InviteInfo) -> tuple[str | None, bool]:
-        """Join when the room is configured or the inviter is on the roster, else decline.
-
-        Returns the inviter and whether the bot joined.
-        """
+        """Join a pinned committee room (or its announced successor) on anyone's invite, any
+        other room only on a roster member's; decline the rest. Returns the inviter and
+        whether the bot joined."""
         me = self.client.user_id
-        inviter, aliases = None, set()
-        for event in info.invite_state:
-            if isinstance(event, InviteMemberEvent) and event.state_key == me:
-                inviter = event.sender
-            elif isinstance(event, InviteAliasEvent) and event.canonical_alias:
-                aliases.add(event.canonical_alias)
+        inviter = next(
+            (
+                e.sender
+                for e in info.invite_state
+                if isinstance(e, InviteMemberEvent) and e.state_key == me
+            ),
+            None,
+        )
         async with self.db.unit(write=False) as store:
             on_roster = inviter is not None and await store.roster.member(inviter) is not None
-        if on_roster or await self.is_configured(room_id, aliases):
-            response = await self.client.join(room_id)
-            joined = isinstance(response, JoinResponse)
-            if not joined:
-                log.warning("joining %s failed: %s", room_id, getattr(response, "status_code", ""))
-            else:
-                await self.refresh()
-            return inviter, joined
-        await self.client.room_leave(room_id)
-        return inviter, False
+        if not (on_roster or self.committee.joins_on_any_invite(room_id)):
+            await self.client.room_leave(room_id)
+            return inviter, False
+        response = await self.client.join(room_id)
+        joined = isinstance(response, JoinResponse)
+        if joined:
+            await self.committee.joined(room_id, by_roster_member=on_roster)
+        else:
+            log.warning("joining %s failed: %s", room_id, getattr(response, "status_code", ""))
+        return inviter, joined
 
     async def direct_room(self, user_id: str) -> str | None:
         """The encrypted DM with a user, created (and remembered) when there is none yet.
@@ -150,11 +132,11 @@ class RoomDirectory:
             return known
 
     def _unrecorded_direct(self, user_id: str) -> str | None:
-        """An encrypted room of the bot and this person alone (joined or invited), if any:
-        one the bot opened without getting to record it, or one the person opened."""
+        """A DM the bot opened with this person but did not get to record (it stopped in
+        between): its topic says so, and the bot and the person alone are in it."""
         me = self.client.user_id
         for room in self.client.rooms.values():
-            if room.encrypted and set(room.users) == {me, user_id}:
+            if room.topic == DM_TOPIC and room.encrypted and set(room.users) == {me, user_id}:
                 return room.room_id
         return None
 
@@ -179,7 +161,7 @@ class RoomDirectory:
         for _ in range(CREATE_ATTEMPTS):
             try:
                 response = await self.client.room_create(
-                    is_direct=True, invite=[user_id], initial_state=[ENCRYPTION]
+                    is_direct=True, invite=[user_id], initial_state=[ENCRYPTION], topic=DM_TOPIC
                 )
             except (aiohttp.ClientError, TimeoutError, OSError):
                 response = None

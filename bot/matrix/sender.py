@@ -95,6 +95,7 @@ class Sender:
         handoff: Handoff,
         *,
         direct_room: Callable[[str], Awaitable[str | None]],
+        clearance_of: Callable[[str], Awaitable[int]],
         on_refused: Callable[[], None],
         clock: Callable,
         faults: CrashPoints,
@@ -104,6 +105,7 @@ class Sender:
     ) -> None:
         self.client, self.db, self.devices, self.handoff = client, db, devices, handoff
         self.direct_room, self.on_refused = direct_room, on_refused
+        self.clearance_of = clearance_of
         self.render_file = render_file
         self.metrics = metrics
         self.clock, self.faults = clock, faults
@@ -174,6 +176,11 @@ class Sender:
         if message.room_id is None and not await self._open_direct(message):
             return
         assert message.room_id is not None
+        if message.needs and await self.clearance_of(message.room_id) < message.needs:
+            # Written for readers this room no longer has only (someone joined or was
+            # invited, it became public or unencrypted): it is not sent, and it is said.
+            await self._fail(message, "the room's readers changed since it was written")
+            return
         while True:
             room = await self._room(message.room_id)
             if room is None:

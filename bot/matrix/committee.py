@@ -1,0 +1,131 @@
+"""The RCC and Steering Committee rooms, pinned by room ID.
+
+A room configured by alias is pinned the first time the bot joins the room the alias names,
+invited there by a roster member; after that the alias is only checked: if it comes to name
+another room (a squatter, a mistake), the bot stays where it is, logs it and the chair is
+told. A configured room ID is pinned from the start. When a pinned room is upgraded (a
+tombstone), the bot follows into the successor it names only once invited there, and the
+chair is told both times. Notices are written to the database and told by a job, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from nio import AsyncClient, RoomResolveAliasResponse
+
+from commands.values import RoomKind
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+PIN = "room:{kind}"  # bot_state key of a pinned room
+SUCCESSOR = "successor:{kind}"  # a pinned room's announced successor, not joined yet
+MOVED = "alias-moved:{kind}"  # the room an alias was last seen naming, told already
+
+
+class CommitteeRooms:
+    def __init__(
+        self,
+        client: AsyncClient,
+        db: Database,
+        known: dict[RoomKind, str],
+        *,
+        configured: dict[RoomKind, str],
+        clock: Callable[[], datetime],
+        on_notice: Callable[[], None],
+    ) -> None:
+        self.client, self.db, self.clock, self.on_notice = client, db, clock, on_notice
+        self.configured = configured  # room ID or alias, by kind
+        self.known = known  # pinned room IDs, filled here, read by the commands
+        self.successors: dict[RoomKind, str] = {}
+
+    async def load(self) -> None:
+        """The pins kept from earlier runs; configured room IDs are pinned as they are."""
+        async with self.db.unit() as store:
+            for kind, configured in self.configured.items():
+                pinned = await store.state.get(PIN.format(kind=kind))
+                if pinned is None and configured.startswith("!"):
+                    pinned = configured
+                    await store.state.set(PIN.format(kind=kind), pinned, now=self.clock())
+                if pinned is not None:
+                    self.known[kind] = pinned
+                successor = await store.state.get(SUCCESSOR.format(kind=kind))
+                if successor:  # "" once followed
+                    self.successors[kind] = successor
+
+    def kind_of(self, room_id: str) -> RoomKind | None:
+        return next((kind for kind, pinned in self.known.items() if pinned == room_id), None)
+
+    def joins_on_any_invite(self, room_id: str) -> bool:
+        """A pinned room, or the announced successor of one."""
+        return room_id in self.known.values() or room_id in self.successors.values()
+
+    async def joined(self, room_id: str, *, by_roster_member: bool) -> None:
+        """After the bot joined a room: follow an upgrade, or pin an alias that names it."""
+        for kind, successor in list(self.successors.items()):
+            if successor == room_id:
+                await self._pin(kind, room_id, notice="room_followed", old=self.known.get(kind))
+                del self.successors[kind]
+                return
+        if not by_roster_member:
+            return
+        for kind, configured in self.configured.items():
+            if kind not in self.known and await self._resolve(configured) == room_id:
+                await self._pin(kind, room_id)
+
+    async def check_aliases(self) -> None:
+        """Compare each pinned alias with what it names now; a change is never followed."""
+        for kind, pinned in list(self.known.items()):
+            configured = self.configured[kind]
+            if configured.startswith("!"):
+                continue
+            now = await self._resolve(configured)
+            if now is None or now == pinned:
+                continue
+            async with self.db.unit() as store:
+                if await store.state.get(MOVED.format(kind=kind)) == now:
+                    continue  # told already
+                await store.state.set(MOVED.format(kind=kind), now, now=self.clock())
+                data = {"kind": str(kind), "alias": configured, "pinned": pinned, "names": now}
+                await store.notices.add("alias_moved", data, now=self.clock())
+            log.error("%s now names %s; the bot stays in %s", configured, now, pinned)
+            self.on_notice()
+
+    async def check_upgrades(self) -> None:
+        """A tombstone in a pinned room: note its successor and tell the chair, once."""
+        for kind, pinned in list(self.known.items()):
+            room = self.client.rooms.get(pinned)
+            successor = room.replacement_room if room is not None else None
+            if not successor or self.successors.get(kind) == successor:
+                continue
+            self.successors[kind] = successor
+            async with self.db.unit() as store:
+                await store.state.set(SUCCESSOR.format(kind=kind), successor, now=self.clock())
+                data = {"kind": str(kind), "old": pinned, "new": successor}
+                await store.notices.add("room_upgraded", data, now=self.clock())
+            log.warning("%s was upgraded to %s; waiting for an invite there", pinned, successor)
+            self.on_notice()
+
+    async def _pin(
+        self, kind: RoomKind, room_id: str, *, notice: str | None = None, old: str | None = None
+    ) -> None:
+        async with self.db.unit() as store:
+            await store.state.set(PIN.format(kind=kind), room_id, now=self.clock())
+            if kind in self.successors:
+                await store.state.set(SUCCESSOR.format(kind=kind), "", now=self.clock())
+            if notice is not None:
+                data = {"kind": str(kind), "old": old, "new": room_id}
+                await store.notices.add(notice, data, now=self.clock())
+        self.known[kind] = room_id
+        log.info("the %s room is %s", kind, room_id)
+        if notice is not None:
+            self.on_notice()
+
+    async def _resolve(self, configured: str) -> str | None:
+        if configured.startswith("!"):
+            return configured
+        response = await self.client.room_resolve_alias(configured)
+        return response.room_id if isinstance(response, RoomResolveAliasResponse) else None
