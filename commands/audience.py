@@ -19,7 +19,7 @@ come only from items it sees in full; the rest add to one bare total at most.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -139,11 +139,19 @@ class Viewer:
 
     audience: Audience
     needs: Clearance = Clearance.PUBLIC
+    shown: set[str] = field(default_factory=set)  # labels of content shown (title or full)
 
     def sees(self, level: str, origin_room: str | None = None) -> Show:
         shown = self.audience.show(level, origin_room)
         self.needs = max(self.needs, needs(level, shown))
+        if shown >= Show.TITLE:
+            self.shown.add(level)
         return shown
+
+    def label(self) -> str | None:
+        """The most restrictive label of what was shown, for an output to carry."""
+        order = list(RULE)
+        return max(self.shown, key=order.index) if self.shown else None
 
     def may_post(self, level: str) -> bool:
         """Content labelled `level` may be posted here: the room may see it in full."""

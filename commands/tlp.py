@@ -52,6 +52,12 @@ WHY = {
 }
 
 
+def carried(ctx: Context) -> dict[str, str | None]:
+    """The label a listing carries: the most restrictive of what it shows."""
+    level = ctx.viewer.label()
+    return {"carried": label(level) if level else None}
+
+
 def check_postable(level: str, ctx: Context) -> None:
     """Refuse content this room may not see in full; nothing is stored then. Posting,
     updating and closing an item are allowed only where it may be posted."""

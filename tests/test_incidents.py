@@ -134,10 +134,9 @@ async def test_incident_list_filters(app):
     await say(app, TT1, "!incident new severity=high tlp=green countries=JM B")
     await say(app, TT1, "!incident new severity=high tlp=green C")
     await say(app, TT1, "!incident close INC-3 done")
-    assert [
-        line.split()[0]
-        for line in text_of(await say(app, CHAIR, "!incident list country=JM")).splitlines()[1:]
-    ] == ["INC-2", "INC-1"]
+    listed = text_of(await say(app, CHAIR, "!incident list country=JM")).splitlines()
+    assert [line.split()[0] for line in listed[1:-1]] == ["INC-2", "INC-1"]
+    assert listed[-1] == "[TLP:GREEN]"  # the label the list carries
     everything = text_of(await say(app, CHAIR, "!incident list all severity=high"))
     assert "INC-3" in everything and "INC-2" in everything and "INC-1" not in everything
     assert "INC-3" not in text_of(await say(app, CHAIR, "!incident list"))
