@@ -16,7 +16,7 @@ from commands.framework import (
     View,
 )
 from commands.reference import Country
-from commands.tlp import carried, check_postable, label, tlp
+from commands.tlp import check_postable, label, listing, tlp
 from commands.types import choice, country, csv, typed_id, word
 from commands.values import ShortId
 from storage.lists import unpack
@@ -207,8 +207,9 @@ async def incident_list(
     partial = [r for r in (_summary(ctx, i) for i in withheld) if r["shown"] != "nothing"]
     hidden = await ctx.store.incidents.count_withheld(in_full=full) - len(partial)
     rows = [_summary(ctx, i) for i in found]
-    data = {"rows": rows, "partial": partial, "hidden": hidden, "which": which or "open"}
-    return View("incidents/list", data | carried(ctx))
+    return listing(
+        ctx, "incidents/list", rows, hidden=hidden, partial=partial, which=which or "open"
+    )
 
 
 @router.command(

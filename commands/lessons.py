@@ -17,7 +17,7 @@ from commands.framework import (
 )
 from commands.reference import Area
 from commands.status import area
-from commands.tlp import carried, check_postable, label, stricter, tlp
+from commands.tlp import check_postable, label, listing, stricter, tlp
 from commands.types import csv, typed_id, word, yes_no
 from commands.values import ShortId
 from storage.lists import unpack
@@ -124,8 +124,7 @@ async def _listing(ctx: Context, found: list[Lesson], searched: str | None) -> V
     """Lessons shown in full; the others only counted, whatever was asked."""
     hidden = await ctx.store.lessons.withheld(in_full=ctx.viewer.audience.in_full())
     rows = [_row(ctx, x) for x in found]
-    data = {"rows": rows, "searched": searched, "hidden": hidden}
-    return View("lessons/list", data | carried(ctx))
+    return listing(ctx, "lessons/list", rows, hidden=hidden, searched=searched)
 
 
 @router.command(

@@ -15,7 +15,7 @@ from commands.framework import (
     View,
 )
 from commands.reference import Country
-from commands.tlp import carried, check_postable, label, tlp
+from commands.tlp import check_postable, label, listing, tlp
 from commands.types import choice, country
 from commands.values import ShortId
 from storage.models import Resource
@@ -99,8 +99,7 @@ async def _listing(ctx: Context, found: list[Resource], searched: str | None) ->
     """Resources shown in full; the others only counted, whatever was asked."""
     hidden = await ctx.store.resources.withheld(in_full=ctx.viewer.audience.in_full())
     rows = [_row(ctx, r) for r in found]
-    data = {"rows": rows, "searched": searched, "hidden": hidden}
-    return View("resources/list", data | carried(ctx))
+    return listing(ctx, "resources/list", rows, hidden=hidden, searched=searched)
 
 
 def _row(ctx: Context, resource: Resource) -> dict:

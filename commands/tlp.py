@@ -4,7 +4,7 @@ where its own label would not let the room see it (the rule is commands.audience
 from __future__ import annotations
 
 from commands.context import Context
-from commands.framework import ArgumentError, CommandError, ParseEnv
+from commands.framework import ArgumentError, CommandError, ParseEnv, View
 from commands.values import Clearance
 
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")  # least to most restrictive
@@ -50,6 +50,11 @@ WHY = {
     Clearance.STEERING: "people outside the RCC (Steering Committee members or admins) can "
     "read this room",
 }
+
+
+def listing(ctx: Context, template: str, rows: list[dict], *, hidden: int, **more) -> View:
+    """Rows shown in full, a bare count of the rest, and the label the listing carries."""
+    return View(template, {"rows": rows, "hidden": hidden, **more} | carried(ctx))
 
 
 def carried(ctx: Context) -> dict[str, str | None]:
