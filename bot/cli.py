@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where the digest and the bot's database go (default: demo-output)",
     )
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    check = audit_sub.add_parser("verify", help="walk the audit log's hash chain")
+    check.add_argument("--config", required=True, type=Path, metavar="PATH", help="config file")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply pending schema migrations")
@@ -87,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(config.bot.log_level)
     if args.command == "db":
         return asyncio.run(_db_upgrade(config))
+    if args.command == "audit":
+        return asyncio.run(_audit_verify(config))
     if args.command == "digest":
         return asyncio.run(_digest(config, args.period, args.out, args.audience))
     from bot.runner import run  # the Matrix stack is imported only when the bot runs
@@ -103,6 +109,28 @@ async def _db_upgrade(config: Config) -> int:
     finally:
         await db.close()
     print(f"database at the newest schema ({', '.join(applied) or 'nothing to apply'})")
+    return 0
+
+
+async def _audit_verify(config: Config) -> int:
+    """Exit 0 when every entry matches its hash and the chain's recorded head."""
+    from storage.db import Database
+
+    db = Database(config.storage.url)
+    try:
+        async with db.unit(write=False) as store:
+            checked, broken = await store.audit.verify()
+            head_id, head_hash = await store.audit.head()
+    finally:
+        await db.close()
+    if broken is not None:
+        print(
+            f"audit log BROKEN at entry #{broken}: it or what follows was changed, removed or "
+            f"inserted behind the bot's back ({checked} entries before it match)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"audit log intact: {checked} entries, head #{head_id} {head_hash}")
     return 0
 
 

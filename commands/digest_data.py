@@ -134,6 +134,7 @@ async def build(
         "lessons": lessons,
         "resources": resources,
         "deadlines": await _upcoming(store, settings, zone, now),
+        "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
     }
     data["empty"] = not (
         data["changes"] or data["notes"] or incidents["total"] or incidents["titled"]

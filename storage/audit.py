@@ -1,16 +1,25 @@
-"""The audit log: append-only (the store has no update or delete, the database refuses them)."""
+"""The audit log: append-only (the store has no update or delete, the database refuses them)
+and hash-chained (storage.chain), so that what was changed behind the bot's back shows."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry
+from storage.chain import FIELDS, GENESIS, entry_hash
+from storage.models import AuditChain, AuditEntry
 
 DETAIL_LIMIT = 1000
 _INSERT = AuditEntry.__table__.insert()
+_CHAIN = AuditChain.__table__
+_HEAD = select(_CHAIN.c.head_id, _CHAIN.c.head_hash).where(_CHAIN.c.id == 1).with_for_update()
+_MOVE_HEAD = (
+    _CHAIN.update()
+    .where(_CHAIN.c.id == 1)
+    .values(head_id=bindparam("head"), head_hash=bindparam("hash"))
+)
 
 
 class AuditStore:
@@ -29,19 +38,53 @@ class AuditStore:
         detail: str = "",
     ) -> None:
         """Append one entry; `detail` must never carry TLP:RED text or secrets."""
-        # A plain INSERT, built once: every command writes one, and needs no ORM object.
-        await self._s.execute(
-            _INSERT,
-            {
-                "at": now,
-                "actor": actor,
-                "action": action,
-                "outcome": outcome,
-                "room_id": room_id,
-                "event_id": event_id,
-                "detail": detail[:DETAIL_LIMIT],
-            },
-        )
+        # The chain's head row is locked first (PostgreSQL; SQLite writers are serialised
+        # anyway), so entries are chained one after another.
+        head = (await self._s.execute(_HEAD)).one()
+        row = {
+            "id": head.head_id + 1,
+            "at": now,
+            "actor": actor,
+            "action": action,
+            "outcome": outcome,
+            "room_id": room_id,
+            "event_id": event_id,
+            "detail": detail[:DETAIL_LIMIT],
+        }
+        digest = entry_hash(head.head_hash, row)
+        # Plain statements, built once: every command writes one, and needs no ORM object.
+        await self._s.execute(_INSERT, row | {"prev_hash": head.head_hash, "hash": digest})
+        await self._s.execute(_MOVE_HEAD, {"head": row["id"], "hash": digest})
+
+    async def head(self) -> tuple[int, str]:
+        """The newest entry's number and hash: what an outside copy anchors."""
+        head = (await self._s.execute(select(AuditChain))).scalar_one()
+        return head.head_id, head.head_hash
+
+    async def verify(self, *, batch: int = 5000) -> tuple[int, int | None]:
+        """Walk the chain; returns how many entries were checked and the first that does
+        not match (None: all do, up to the recorded head)."""
+        previous, checked, last = GENESIS, 0, 0
+        while True:
+            query = (
+                select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch)
+            )
+            rows = list(await self._s.scalars(query))
+            for entry in rows:
+                fields = {name: getattr(entry, name) for name in FIELDS}
+                if (
+                    entry.id != last + 1
+                    or entry.prev_hash != previous
+                    or entry.hash != entry_hash(previous, fields)
+                ):
+                    return checked, entry.id
+                previous, last, checked = entry.hash, entry.id, checked + 1
+            if len(rows) < batch:
+                break
+        head_id, head_hash = await self.head()
+        if (head_id, head_hash) != (last, previous):
+            return checked, last + 1  # entries after `last` were removed
+        return checked, None
 
     async def recent(self, *, limit: int = 50, actor: str | None = None) -> list[AuditEntry]:
         """Newest first."""

@@ -97,6 +97,33 @@ class AuditEntry(SQLModel, table=True):
     room_id: str | None = Field(default=None, max_length=255)
     event_id: str | None = Field(default=None, max_length=255)
     detail: str = Field(default="", max_length=1000)
+    prev_hash: str | None = Field(default=None, max_length=64)  # see storage.chain
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """The head of the audit log's hash chain: one row, locked by each writer in turn."""
+
+    __tablename__ = "audit_chain"
+
+    id: int = Field(primary_key=True)
+    head_id: int
+    head_hash: str = Field(max_length=64)
+
+
+class Identity(SQLModel, table=True):
+    """A member's cross-signing master key, pinned on first sight; a new one waits for the
+    chair to confirm it (`!roster trust`)."""
+
+    __tablename__ = "identity"
+
+    user_id: str = Field(max_length=255, primary_key=True)
+    master_key: str = Field(max_length=64)
+    pinned_at: datetime = Field(sa_column=utc_column())
+    event_id: str | None = Field(default=None, max_length=255)
+    pending_key: str | None = Field(default=None, max_length=64)
+    pending_since: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    pending_event: str | None = Field(default=None, max_length=255)
 
 
 class OutboxMessage(Keyed, SQLModel, table=True):

@@ -222,3 +222,22 @@ async def test_outbox_keeps_files_to_render_at_send_time(app, clock):
     spec = json.loads(rows[1].content)
     assert spec["renderer"] == "digest-html" and spec["mimetype"] == "text/html"
     assert spec["filename"] == "rcc-digest-2026-Q4.html"
+
+
+def test_audit_verify_cli_names_the_first_entry_changed(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    from bot.cli import main
+    from tests.helpers import write_config
+
+    monkeypatch.setattr("bot.cli.configure_logging", lambda level: None)
+    path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+    out = str(tmp_path / "d.html")
+    assert main(["digest", "--config", str(path), "--out", out]) == 0  # seeds, audits the roster
+    assert main(["audit", "verify", "--config", str(path)]) == 0
+    assert "audit log intact: 6 entries, head #6" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "rcc.db") as db:
+        db.execute("DROP TRIGGER audit_log_no_update")
+        db.execute("UPDATE audit_log SET actor = 'someone else' WHERE id = 2")
+    assert main(["audit", "verify", "--config", str(path)]) == 1
+    assert "BROKEN at entry #2" in capsys.readouterr().err

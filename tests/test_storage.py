@@ -153,6 +153,40 @@ async def test_audit_log_is_append_only(db: Database):
                 await store._session.execute(text(statement))
     async with db.unit(write=False) as store:
         assert len(await store.audit.recent()) == 3
+    # The bot's own account cannot replace an entry, nor (PostgreSQL) empty the table.
+    sneaky = (
+        ["INSERT OR REPLACE INTO audit_log (id, at, actor, action, outcome, detail) "
+         "VALUES (2, '2026-01-01 00:00:00', 'x', 'x', 'x', '')"]
+        if db.is_sqlite
+        else ["TRUNCATE audit_log"]
+    )  # fmt: skip
+    for statement in sneaky:
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with db.unit() as store:
+                await store._session.execute(text(statement))
+
+
+async def test_the_audit_chain_shows_an_entry_edited_behind_the_bots_back(db: Database):
+    async with db.unit() as store:
+        for n in range(5):
+            await store.audit.record(
+                actor="@a:x", action="roster add", outcome="accepted", now=NOW, detail=f"#{n}"
+            )
+    async with db.unit(write=False) as store:
+        assert await store.audit.verify() == (5, None)
+        head = await store.audit.head()
+    assert head[0] == 5
+    # Someone with the database owner's rights lifts the guard and edits entry 3.
+    async with db.unit() as store:
+        if db.is_sqlite:
+            await store._session.execute(text("DROP TRIGGER audit_log_no_update"))
+        else:
+            await store._session.execute(
+                text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+            )
+        await store._session.execute(text("UPDATE audit_log SET detail = 'x' WHERE id = 3"))
+    async with db.unit(write=False) as store:
+        assert await store.audit.verify() == (2, 3)
 
 
 async def test_naive_datetimes_are_refused(db: Database):
