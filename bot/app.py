@@ -61,6 +61,10 @@ async def prepare(db: Database, config: Config, clock: Clock, *, isolated: bool 
     applied = await db.upgrade(isolated=isolated)
     if applied:
         log.info("database migrated: %s", ", ".join(applied))
+    for folder in db.make_private():
+        log.warning(
+            "%s can be listed by other users; keep the database in a private folder", folder
+        )
     now = clock()
     async with db.unit() as store:
         result = await store.roster.apply_seed(config.roster_seed, now=now)

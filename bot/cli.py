@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Everything the bot writes (database, store, exports, logs) is for its own user alone.
+    os.umask(0o077)
     args = _parser().parse_args(argv)
     if args.command == "demo":
         try:

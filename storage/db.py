@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -146,6 +148,18 @@ class Database:
             except Exception:  # no table yet: a new database
                 return None
             return result.scalar()
+
+    def make_private(self) -> list[str]:
+        """A SQLite database's files readable by the bot's user alone, also files made
+        before (a umask only covers new ones). Returns directories others can still list."""
+        if not self.is_sqlite or not self.engine.url.database:
+            return []
+        path = Path(self.engine.url.database)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError, PermissionError):
+                os.chmod(f"{path}{suffix}", 0o600)
+        folder = path.parent.resolve()
+        return [str(folder)] if folder.stat().st_mode & 0o077 else []
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""

@@ -141,3 +141,12 @@ async def _dump_tasks_after(seconds: float) -> None:
     for task in asyncio.all_tasks():
         print(f"--- task {task.get_name()}", file=sys.stderr)
         task.print_stack(file=sys.stderr)
+
+
+@pytest.fixture(autouse=True)
+def _umask_restored():
+    """`rcc-bot` sets umask 077 for its own process; a test calling its main() gets it back."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield
+    os.umask(before)

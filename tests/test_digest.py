@@ -241,3 +241,16 @@ def test_audit_verify_cli_names_the_first_entry_changed(tmp_path, monkeypatch, c
         db.execute("UPDATE audit_log SET actor = 'someone else' WHERE id = 2")
     assert main(["audit", "verify", "--config", str(path)]) == 1
     assert "BROKEN at entry #2" in capsys.readouterr().err
+
+
+def test_files_are_for_the_bots_user_alone(tmp_path, monkeypatch):
+    from bot.cli import main
+    from tests.helpers import write_config
+
+    monkeypatch.setattr("bot.cli.configure_logging", lambda level: None)
+    path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+    (tmp_path / "rcc.db").touch(mode=0o644)  # made earlier, world-readable
+    out = tmp_path / "d.html"
+    assert main(["digest", "--config", str(path), "--out", str(out)]) == 0
+    for made in (tmp_path / "rcc.db", out, out.with_suffix(".png")):
+        assert made.stat().st_mode & 0o777 == 0o600, made

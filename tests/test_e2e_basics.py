@@ -95,6 +95,8 @@ async def test_logs_carry_no_bodies_tokens_or_passwords(world):
     modes = {p.name: p.stat().st_mode & 0o777 for p in (world.tmp / "store").iterdir()}
     assert modes and set(modes.values()) == {0o600}, modes
     assert (world.tmp / "store").stat().st_mode & 0o777 == 0o700
+    databases = {p.name: p.stat().st_mode & 0o777 for p in world.tmp.glob("rcc.db*")}
+    assert "rcc.db" in databases and set(databases.values()) == {0o600}, databases
 
 
 async def test_wrong_password_stops_with_one_clear_line(world):
