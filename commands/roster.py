@@ -10,12 +10,15 @@ from commands.framework import (
     CommandError,
     Opt,
     Pos,
+    Refused,
     Role,
     Router,
     View,
+    role_titles,
 )
 from commands.reference import Country
 from commands.types import country, role, user_id
+from commands.values import RoomKind
 
 router = Router("roster")
 
@@ -69,6 +72,11 @@ async def roster_list(ctx: Context) -> View:
 )
 async def roster_add(ctx: Context, user: str, role: Role, country: Country | None) -> str:
     store = ctx.store.roster
+    if role in CHAIR_GRANTS and not ctx.has_role(Role.CHAIR):
+        raise Refused(
+            f"only the chair gives the role {role.value} (a hand-over), or the bot's "
+            "configuration; admins manage NCPOC and steering entries"
+        )
     if role is Role.NCPOC and country is None:
         raise CommandError("an NCPOC needs a country: add country=XX")
     if role is not Role.NCPOC and country is not None:
@@ -92,7 +100,7 @@ async def roster_add(ctx: Context, user: str, role: Role, country: Country | Non
     )
     where = f" for {country.name} ({country.code})" if country else ""
     ctx.audit_detail = f"added {user} as {role.value}{where}"
-    return f"✅ Added {user} as {ROLE_TITLES[role]}{where}."
+    return await _announced(ctx, f"✅ Added {user} as {ROLE_TITLES[role]}{where}.")
 
 
 # Letters that read alike in most fonts: a new member whose ID reads like a member's is
@@ -105,6 +113,10 @@ def skeleton(user: str) -> str:
     for look, like in ALIKE:
         text = text.replace(look, like)
     return text
+
+
+# Roles only the chair hands on (or the config sets): never an admin's to give or take.
+CHAIR_GRANTS = frozenset({Role.CHAIR, Role.ADMIN})
 
 
 async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:
@@ -132,6 +144,11 @@ async def roster_remove(ctx: Context, user: str, role: Role | None) -> str:
     if member is None or (role is not None and role not in member.roles):
         held = f" with the role {role.value}" if role else ""
         raise CommandError(f"{user} is not on the roster{held}; nothing changed")
+    if member.roles & CHAIR_GRANTS and not ctx.has_role(Role.CHAIR):
+        raise Refused(
+            f"{user} is {role_titles(member.roles)}: only the chair changes that entry, or "
+            "the bot's configuration; admins manage NCPOC and steering entries"
+        )
     if Role.CHAIR in member.roles and role in (None, Role.CHAIR):
         chairs = [e for e in await store.entries() if e.role == Role.CHAIR]
         if len(chairs) == 1:
@@ -141,4 +158,12 @@ async def roster_remove(ctx: Context, user: str, role: Role | None) -> str:
     removed = await store.remove(user, role.value if role else None)
     roles = ", ".join(e.role for e in removed)
     ctx.audit_detail = f"removed {user} ({roles})"
-    return f"✅ Removed {user} from the roster ({roles})."
+    return await _announced(ctx, f"✅ Removed {user} from the roster ({roles}).")
+
+
+async def _announced(ctx: Context, text: str) -> str:
+    """Every roster change is said in the RCC room, whoever made it and wherever."""
+    rcc = ctx.rooms.get(RoomKind.RCC)
+    if rcc is not None and rcc != ctx.room_id:
+        await ctx.reply(f"📋 Roster: {text.removeprefix('✅ ')} (by {ctx.sender})", room_id=rcc)
+    return text

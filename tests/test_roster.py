@@ -56,7 +56,7 @@ async def test_remove_member_and_last_chair_is_kept(app):
     assert removed.outcome == "accepted" and await member(app, TT1) is None
     missing = await say(app, CHAIR, f"!roster remove {TT1}")
     assert "is not on the roster" in text_of(missing)
-    last = await say(app, ADMIN, f"!roster remove {CHAIR}")
+    last = await say(app, CHAIR, f"!roster remove {CHAIR}")
     assert "without a chair" in text_of(last) and await member(app, CHAIR)
 
 
@@ -107,3 +107,31 @@ async def test_look_alike_user_ids_are_refused(app, typed, why):
         assert outcome.outcome == "accepted", text_of(outcome)
     else:
         assert outcome.outcome == "invalid" and why in text_of(outcome)
+
+
+async def test_admins_manage_ncpocs_and_steering_never_the_chair_or_admins(app):
+    assert (await say(app, ADMIN, "!roster add @new:test.org role=steering")).outcome == "accepted"
+    for command in (
+        "!roster add @admin:test.org role=chair",  # an admin taking the chair
+        "!roster add @other:test.org role=admin",
+        f"!roster remove {CHAIR}",
+        f"!roster remove {ADMIN}",
+    ):
+        outcome = await say(app, ADMIN, command)
+        assert outcome.outcome == "refused", command
+        assert "only the chair" in text_of(outcome)
+    handed = await say(app, CHAIR, "!roster add @next:test.org role=chair")  # a hand-over
+    assert handed.outcome == "accepted"
+    assert (await say(app, CHAIR, f"!roster remove {CHAIR}")).outcome == "accepted"
+
+
+async def test_roster_changes_are_announced_in_the_rcc_room(app):
+    from commands.values import RoomKind
+
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    outcome = await say(
+        app, ADMIN, "!roster add @x:test.org role=steering", room="!dm", kind="direct"
+    )
+    rooms = [r.room_id for r in outcome.replies]
+    assert rooms == ["!rcc:test.org", "!dm"]
+    assert "📋 Roster: Added @x:test.org" in outcome.replies[0].message.body
