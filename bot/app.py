@@ -19,6 +19,7 @@ from bot.jobs import JobRunner
 from bot.metrics import make_metrics
 from bot.outbox import OutboxWriter
 from bot.rendering import Renderer
+from bot.senders import Senders
 from commands import all_routers
 from commands.audience import audience_for
 from commands.deadlines import apply_config_deadlines
@@ -125,6 +126,12 @@ class App:
             submit=submit,
             faults=faults,
         )
+        self.senders = Senders(
+            db,
+            exclude_insecure=config.security.exclude_insecure_devices,
+            wake=self.jobs.wake,
+            vouched=config.pinned_identities,
+        )
         self.dispatcher = Dispatcher(
             routers=routers,
             db=db,
@@ -136,6 +143,7 @@ class App:
             rooms=rooms,
             facts=facts,
             identity=identity,
+            senders=self.senders,
             metrics=self.metrics,
             faults=faults,
         )

@@ -234,10 +234,26 @@ class HealthConfig(Section):
         return v
 
 
+class SecurityConfig(Section):
+    exclude_insecure_devices: bool = Field(
+        True, description="true or false (commands only from cross-signed devices)"
+    )
+
+
 class RosterEntryConfig(Section):
     user_id: str = Field(description='a Matrix user ID, e.g. "@jm1:example.org"')
     role: Role = Field(description="one of ncpoc, chair, steering, admin")
     country: str | None = Field(None, description='a country code, e.g. "JM" (NCPOCs only)')
+    master_key: str | None = Field(
+        None, description="the member's cross-signing master key (unpadded base64), or none"
+    )
+
+    @field_validator("master_key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9+/]{43}", v.replace(" ", "")):
+            raise ValueError(f"{v!r} is not a cross-signing master key (43 base64 characters)")
+        return v.replace(" ", "") if v else v
 
     @field_validator("user_id")
     @classmethod
@@ -258,6 +274,7 @@ class Config(Section):
     digest: DigestConfig = Field(DigestConfig(), description="a [digest] section")
     broadcast: BroadcastConfig = Field(BroadcastConfig(), description="a [broadcast] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
+    security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
     _reference: Reference | None = PrivateAttr(None)
     _seed: list[SeedEntry] = PrivateAttr(default_factory=list)
@@ -266,6 +283,11 @@ class Config(Section):
     def reference(self) -> Reference:
         assert self._reference is not None, "load the config with load_config()"
         return self._reference
+
+    @property
+    def pinned_identities(self) -> dict[str, str]:
+        """Master keys the config vouches for (how the chair's new identity is confirmed)."""
+        return {e.user_id: e.master_key for e in self.roster if e.master_key}
 
     @property
     def roster_seed(self) -> list[SeedEntry]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.faults import CrashPoints
 from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter, Outgoing
+from bot.senders import Senders
 from commands.audience import Audience, Viewer, audience_for
 from commands.context import Context
 from commands.framework import (
@@ -36,6 +37,7 @@ from commands.framework import (
     role_titles,
 )
 from commands.parsing import Found, Registry, UnknownCommand, find
+from commands.tlp import IDENTITY_WAITS
 from commands.values import RoomFacts, RoomKind
 from storage.db import Database
 from storage.events import AlreadyHandled
@@ -75,10 +77,12 @@ class Dispatcher:
         rooms: Mapping[RoomKind, str],
         facts: Facts,
         identity: BotIdentity,
+        senders: Senders,
         metrics: Metrics,
         faults: CrashPoints,
     ) -> None:
         self.registry = Registry(routers)
+        self.senders = senders
         self.db, self.env, self.settings = db, env, settings
         self.outbox, self.submit, self.wake = outbox, submit, wake
         self.rooms, self.facts, self.identity = rooms, facts, identity
@@ -117,6 +121,11 @@ class Dispatcher:
         if found is None:
             return await self._listen(said, now)
         command = found.command
+        said = await _proven(said)
+        if self.senders.device_refused(said, command.name):
+            return await self._reject(
+                said, now, command, _Unverified(said.encrypted), REFUSED
+            ), None
         try:
             return await self._run(said, now, found)
         except Refused as exc:
@@ -131,6 +140,11 @@ class Dispatcher:
 
     async def _run(self, said: Input, now: datetime, found: Found) -> tuple[Outcome, Context]:
         command = found.command
+        async with self.db.unit(write=False) as store:
+            member = await store.roster.member(said.sender)
+        trusted = await self.senders.trusted(said, member, now)
+        if command.privileged and not trusted:
+            raise Refused(IDENTITY_WAITS.format(prefix=self.settings.prefix))
         async with self.db.unit() as store:
             # Claimed first: a duplicate stops here, and every rollback below un-claims it.
             try:
@@ -143,8 +157,7 @@ class Dispatcher:
                 )
             except AlreadyHandled:
                 raise _Duplicate(command.name) from None
-            member = await store.roster.member(said.sender)
-            ctx = await self._context(said, now, store, member, command)
+            ctx = await self._context(said, now, store, member, command, trusted=trusted)
             # The role is checked before the arguments are read: a stranger learns nothing.
             if not command.allows(ctx.roles):
                 raise _refusal_detail(command, ctx.member)
@@ -158,6 +171,7 @@ class Dispatcher:
         """The first listener that takes the input; everyday chatter costs one read."""
         for listener in self.registry.listeners:
             if listener.accepts(said):
+                said = await _proven(said)
                 handled = await self._listener(listener, said, now)
                 if handled[0] is not None:
                     return handled
@@ -166,8 +180,10 @@ class Dispatcher:
     async def _listener(
         self, listener: Listener, said: Input, now: datetime
     ) -> tuple[Outcome | None, Context | None]:
-        # Only roster members' events count; when the handler returns None nothing is
-        # recorded at all.
+        # Only roster members' events count, from devices that count; when the handler
+        # returns None nothing is recorded at all.
+        if self.senders.device_refused(said, listener.name):
+            return None, None
         async with self.db.unit() as store:
             if await store.events.seen(said.event_id):
                 return None, None
@@ -195,6 +211,11 @@ class Dispatcher:
                 return Outcome(outcome, name, duplicate=True)
             member = await store.roster.member(said.sender) if outcome == REFUSED else None
             ctx = await self._context(said, now, store, member, command)
+            if isinstance(exc, _Unverified) and not await self.senders.first_refusal(
+                store, said, now
+            ):
+                ctx.audit_detail = exc.message  # told once already: only audited now
+                return await self._finish(store, said, now, name, outcome, ctx)
             await ctx.reply(self._error(command, member, exc, outcome))
             # A refusal names only the command and roles; an argument error can quote what
             # was typed (possibly TLP:RED text), so only its kind is kept.
@@ -252,6 +273,8 @@ class Dispatcher:
         store: Stores,
         member: Member | None,
         command: Command | None,
+        *,
+        trusted: bool = True,
     ) -> Context:
         async def audience_of(room_id: str) -> Audience:
             return await audience_for(store, self.facts(room_id), room_id)
@@ -267,13 +290,17 @@ class Dispatcher:
             now=now,
             identity=self.identity,
             rooms=self.rooms,
-            viewer=Viewer(await audience_of(said.room_id)),
+            viewer=Viewer(await audience_of(said.room_id), red_ok=trusted),
             audience_of=audience_of,
             command=command,
             commands=self.registry,
             is_direct=said.is_direct,
             encrypted=said.encrypted,
             room_kind=said.room_kind,
+            device_id=said.device_id,
+            master_key=said.master_key,
+            identity_trusted=trusted,
+            device_counts=not self.senders.device_refused(said, ""),
         )
 
     def _error(
@@ -284,6 +311,9 @@ class Dispatcher:
             return View("errors/failed")
         message = getattr(exc, "message", str(exc))
         if outcome == REFUSED:
+            if isinstance(exc, _Unverified):
+                data = {"prefix": prefix, "encrypted": exc.encrypted}
+                return View("errors/unverified_device", data)
             if isinstance(exc, _RoleRefused) and command is not None:
                 return View("errors/refused", _refusal(command, member, prefix))
             return View("errors/refused", {"message": message})
@@ -300,12 +330,28 @@ class Dispatcher:
         )
 
 
+async def _proven(said: Input) -> Input:
+    """The input with its device and the owner's master key, checked now if not yet."""
+    if said.prove is None:
+        return said
+    device_id, master_key = await said.prove()
+    return replace(said, device_id=device_id, master_key=master_key, prove=None)
+
+
 class _Duplicate(Exception):
     """The event was already handled by a committed unit."""
 
     def __init__(self, command: str) -> None:
         super().__init__(command)
         self.command = command
+
+
+class _Unverified(Refused):
+    """The command came from a device its owner has not cross-signed."""
+
+    def __init__(self, encrypted: bool) -> None:
+        super().__init__("from a device its owner has not cross-signed")
+        self.encrypted = encrypted
 
 
 class _RoleRefused(Refused):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import traceback
+from collections import OrderedDict
 
 OWN = ("bot", "commands", "storage")
 
@@ -24,6 +26,33 @@ def configure(level: str) -> None:
     )
     for name in OWN:
         logging.getLogger(name).setLevel(level)
+
+
+class Quota:
+    """At most `most` times per `window` seconds for each key (of at most `keys` kept):
+    what a flooder can make the bot do or log. `held(key)` tells how many were held back
+    since the last time one was allowed, and starts that count again."""
+
+    def __init__(self, most: int, window: float, *, keys: int = 1000) -> None:
+        self.most, self.window, self.keys = most, window, keys
+        self._used: OrderedDict[str, tuple[float, int, int]] = OrderedDict()
+
+    def allow(self, key: str = "") -> bool:
+        now = time.monotonic()
+        began, used, held = self._used.pop(key, (now, 0, 0))
+        if now - began >= self.window:
+            began, used = now, 0
+        allowed = used < self.most
+        self._used[key] = (began, used + allowed, held + (not allowed))
+        while len(self._used) > self.keys:
+            self._used.popitem(last=False)
+        return allowed
+
+    def held(self, key: str = "") -> int:
+        began, used, held = self._used.get(key, (0.0, 0, 0))
+        if held:
+            self._used[key] = (began, used, 0)
+        return held
 
 
 def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:

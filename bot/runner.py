@@ -23,6 +23,7 @@ from bot.matrix.inbox import Inbox
 from bot.matrix.rooms import RoomDirectory, room_facts
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError, open_client
+from bot.matrix.trust import CrossSigningTrust
 from bot.outbox import Handoff
 from commands import failures, notices
 from commands.framework import BotIdentity
@@ -124,7 +125,9 @@ def _build(
         on_notice=partial(app.jobs.wake, notices.JOB, 0),
     )
     rooms = RoomDirectory(client, db, committee, clock=clock)
-    devices = DeviceTracker(client)
+    trust = CrossSigningTrust(client)
+    exclude = config.security.exclude_insecure_devices
+    devices = DeviceTracker(client, trust if exclude else None)
     sender = Sender(
         client,
         db,
@@ -143,6 +146,7 @@ def _build(
         app.dispatcher,
         devices,
         rooms,
+        trust,
         db=db,
         outbox=app.outbox,
         submit=handoff.submit,
@@ -158,6 +162,7 @@ def _build(
         sender=sender,
         rooms=rooms,
         devices=devices,
+        trust=trust,
         jobs=app.jobs,
         metrics=app.metrics,
         clock=clock,

@@ -67,6 +67,7 @@ def announcement(broadcast: Broadcast, recipients: list[str], **extra) -> View:
 
 @router.command(
     "broadcast",
+    privileged=True,
     summary="an emergency message to every NCPOC: the RCC room and a DM to each",
     roles=CHAIR_ONLY,
     params=[

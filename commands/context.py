@@ -54,6 +54,10 @@ class Context:
     is_direct: bool = False
     encrypted: bool = True
     room_kind: RoomKind = RoomKind.RCC
+    device_id: str | None = None  # the device the command came from
+    master_key: str | None = None  # its owner's master key, when they cross-signed it
+    identity_trusted: bool = True  # False while a changed identity awaits the chair
+    device_counts: bool = True  # commands from this device are obeyed
     replies: list[Reply] = field(default_factory=list)
     audit_detail: str = ""
     wakes: list[Wake] = field(default_factory=list)  # jobs to run once this unit commits

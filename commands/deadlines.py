@@ -149,6 +149,7 @@ def when(moment: datetime, tz: ZoneInfo) -> str:
 
 @router.command(
     "deadline add",
+    privileged=True,
     summary="set a reporting deadline; countries that have not reported are reminded",
     roles=CHAIR_ONLY,
     params=[
@@ -248,6 +249,7 @@ async def deadline_list(ctx: Context) -> View:
 
 @router.command(
     "deadline cancel",
+    privileged=True,
     summary="cancel a deadline: no more reminders or follow-ups for it",
     roles=CHAIR_ONLY,
     params=[Pos("id", typed_id(ShortId.DL), "<DL-n>")],

@@ -27,10 +27,12 @@ from commands.framework import (
     FileSpec,
     Opt,
     ParseEnv,
+    Refused,
     Router,
     Settings,
     View,
 )
+from commands.tlp import IDENTITY_WAITS
 from commands.types import choice
 from commands.values import Ref, RefKind, RoomKind
 from storage.stores import Stores
@@ -77,6 +79,8 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
         steering = ctx.rooms.get(RoomKind.STEERING)
         if steering is None:
             raise CommandError("the Steering Committee room is not known yet; invite the bot")
+        if not ctx.identity_trusted:
+            raise Refused(IDENTITY_WAITS.format(prefix=ctx.settings.prefix))
         target = steering
     elif ctx.room_kind == RoomKind.OTHER:
         raise CommandError(

@@ -170,6 +170,10 @@ class Reply:
     needs: Clearance | None = None
 
 
+# The sending device's ID and its owner's master key (None when not cross-signed).
+Prove = Callable[[], Awaitable[tuple[str | None, str | None]]]
+
+
 @dataclass(frozen=True)
 class Input:
     """What someone did in a room, as the Matrix layer hands it over (decrypted, in neutral
@@ -184,6 +188,11 @@ class Input:
     room_kind: RoomKind = RoomKind.RCC
     reply_to: str | None = None  # the event this message answers
     reaction: str | None = None  # the key of a reaction (then `reply_to` is what it reacts to)
+    device_id: str | None = None  # the sending device, when it is known
+    master_key: str | None = None  # its owner's master key, when they cross-signed it
+    # Finds device_id and master_key when they matter (a command, a listener's input): the
+    # Matrix layer's check, so that everyday chatter costs no key lookup.
+    prove: Prove | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -241,6 +250,8 @@ class Command:
     example: str
     aliases: tuple[str, ...] = ()
     details: str = ""
+    # Waits for a member whose cross-signing identity changed until the chair confirms it.
+    privileged: bool = False
 
     @property
     def family(self) -> str:
@@ -300,6 +311,7 @@ class Router:
         params: Iterable[Param] = (),
         aliases: Iterable[str] = (),
         details: str = "",
+        privileged: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare a command; returns the handler unchanged so tests can call it directly."""
 
@@ -314,6 +326,7 @@ class Router:
                     example=example,
                     aliases=tuple(aliases),
                     details=details,
+                    privileged=privileged,
                 )
             )
             return handler

@@ -14,6 +14,7 @@ from commands.framework import (
     role_titles,
 )
 from commands.types import choice
+from commands.values import fingerprint
 
 router = Router("help")
 
@@ -68,12 +69,15 @@ async def help_(ctx: Context, command: str) -> View:
 
 @router.command(
     "whoami",
-    summary="your role(s) and country as the bot sees them (`!whoami bot`: the bot's keys)",
+    summary="your role(s), country and session as the bot sees them (`!whoami bot`: its keys)",
     roles=ANYONE,
     params=[Pos("who", choice("bot"), "bot", optional=True)],
     example="!whoami",
-    details="`!whoami bot` shows the bot's device and the fingerprint of its cross-signing "
-    "master key, to compare out of band before trusting it.",
+    details="It says whether the session (device) you use counts: the bot obeys commands only "
+    "from sessions you have verified (cross-signed), and shows your master key's fingerprint "
+    "to compare when the chair confirms a new identity. `!whoami bot` shows the bot's device "
+    "and the fingerprint of its cross-signing master key, to compare out of band before "
+    "trusting it.",
 )
 async def whoami(ctx: Context, who: str | None) -> View:
     if who == "bot":
@@ -89,5 +93,9 @@ async def whoami(ctx: Context, who: str | None) -> View:
             "roles": role_titles(ctx.roles),
             "country": country,
             "prefix": ctx.settings.prefix,
+            "device": ctx.device_id,
+            "counts": ctx.device_counts,
+            "key": fingerprint(ctx.master_key) if ctx.master_key else None,
+            "trusted": ctx.identity_trusted,
         },
     )

@@ -1,5 +1,6 @@
-"""Notices for the chair about the committee's rooms: an alias that now names another room
-(never followed), a room upgraded (followed only once the bot is invited there)."""
+"""Notices about the committee's rooms and members: for the chair, an alias that now names
+another room (never followed), a room upgraded (followed only once the bot is invited there);
+for the whole RCC room, a member whose cross-signing identity changed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 
 from commands.context import JobContext
 from commands.framework import Router, Settings, View
+from commands.values import RoomKind, fingerprint
 from storage.stores import Stores
 
 router = Router("notices")
@@ -20,12 +22,22 @@ async def unsent(store: Stores, settings: Settings, now: datetime) -> list[int]:
     return [0] if await store.notices.unsent() else []
 
 
-@router.job(JOB, pending=unsent, summary="tell the chair about changes to the committee's rooms")
+@router.job(
+    JOB,
+    pending=unsent,
+    summary="tell the chair (or the RCC room) about changes to rooms and identities",
+)
 async def tell_the_chair(job: JobContext, _key: int = 0) -> None:
     notices = await job.store.notices.unsent()
     for notice in notices:
         data = json.loads(notice.data)
         data.update(room=ROOMS.get(data["kind"], data["kind"]), at=notice.created_at)
+        if data.get("to") == "rcc":  # the whole committee is told
+            rcc = job.rooms.get(RoomKind.RCC)
+            if rcc is not None:
+                data.update(fingerprint=fingerprint(data["key"]), prefix=job.settings.prefix)
+                await job.post(View(f"rooms/{notice.kind}", data), room_id=rcc)
+            continue
         for chair in await job.chairs():
             view = View(f"rooms/{notice.kind}", data | {"user": chair})
             await job.post(view, to_user=chair, mentions=[chair])

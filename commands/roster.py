@@ -18,7 +18,7 @@ from commands.framework import (
 )
 from commands.reference import Country
 from commands.types import country, role, user_id
-from commands.values import RoomKind
+from commands.values import RoomKind, fingerprint
 
 router = Router("roster")
 
@@ -59,6 +59,7 @@ async def roster_list(ctx: Context) -> View:
 
 @router.command(
     "roster add",
+    privileged=True,
     summary="add a member, or a role to a member",
     roles=ROSTER_KEEPERS,
     params=[
@@ -132,6 +133,7 @@ async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:
 
 @router.command(
     "roster remove",
+    privileged=True,
     summary="remove a member from the roster (all roles, or one with role=)",
     roles=ROSTER_KEEPERS,
     params=[Pos("user", user_id, "<@user:server>"), Opt("role", role, ROLE_METAVAR)],
@@ -159,6 +161,38 @@ async def roster_remove(ctx: Context, user: str, role: Role | None) -> str:
     roles = ", ".join(e.role for e in removed)
     ctx.audit_detail = f"removed {user} ({roles})"
     return await _announced(ctx, f"✅ Removed {user} from the roster ({roles}).")
+
+
+@router.command(
+    "roster trust",
+    privileged=True,
+    summary="accept a member's new cross-signing identity (admins: the chair's)",
+    roles=ROSTER_KEEPERS,
+    params=[Pos("user", user_id, "<@user:server>")],
+    example="!roster trust @jm1:example.org",
+    details="When a member's master key changes (a reset, a new account key) their privileged "
+    "commands wait until this is run. Compare the new key with the member out of band first: "
+    "`!whoami` shows it to them. The chair confirms members' identities; an admin confirms the "
+    "chair's (or the config does, with master_key in its [[roster]] entry).",
+)
+async def roster_trust(ctx: Context, user: str) -> str:
+    member = await ctx.store.roster.member(user)
+    if member is None:
+        raise CommandError(f"{user} is not on the roster")
+    chair = Role.CHAIR in member.roles
+    if chair and not ctx.has_role(Role.ADMIN):
+        raise Refused("a chair's new identity is confirmed by an admin, or through the config")
+    if not chair and not ctx.has_role(Role.CHAIR):
+        raise Refused("members' identities are confirmed by the chair")
+    if user == ctx.sender:
+        raise Refused("nobody confirms their own identity")
+    key = await ctx.store.identities.confirm(user, now=ctx.now)
+    if key is None:
+        raise CommandError(f"{user} has no new identity waiting; nothing changed")
+    ctx.audit_detail = f"trusted {user} {key}"
+    return await _announced(
+        ctx, f"✅ {user}'s cross-signing identity is confirmed: {fingerprint(key)}."
+    )
 
 
 async def _announced(ctx: Context, text: str) -> str:

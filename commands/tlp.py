@@ -4,7 +4,7 @@ where its own label would not let the room see it (the rule is commands.audience
 from __future__ import annotations
 
 from commands.context import Context
-from commands.framework import ArgumentError, CommandError, ParseEnv, View
+from commands.framework import ArgumentError, CommandError, ParseEnv, Refused, View
 from commands.values import Clearance
 
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")  # least to most restrictive
@@ -63,11 +63,20 @@ def carried(ctx: Context) -> dict[str, str | None]:
     return {"carried": label(level) if level else None}
 
 
+IDENTITY_WAITS = (
+    "your cross-signing identity changed: until the chair confirms it ({prefix}roster trust, "
+    "after comparing your new key with you; {prefix}whoami shows it), roster changes, "
+    "deadlines, broadcasts, digests for the Steering Committee and TLP:RED wait"
+)
+
+
 def check_postable(level: str, ctx: Context) -> None:
     """Refuse content this room may not see in full; nothing is stored then. Posting,
     updating and closing an item are allowed only where it may be posted."""
     if ctx.viewer.may_post(level):
         return
+    if not ctx.viewer.red_ok and level == "red":
+        raise Refused(IDENTITY_WAITS.format(prefix=ctx.settings.prefix))
     why = WHY.get(ctx.viewer.audience.clearance, "it is not the room where it was posted")
     if level == "red":
         where = "its own encrypted room with roster members only (the room it was posted in)"

@@ -78,3 +78,8 @@ class RoomFacts:
     members: frozenset[str]  # joined and invited, the bot left out
     encrypted: bool
     public: bool  # anyone may join, or its history is world-readable
+
+
+def fingerprint(key: str) -> str:
+    """A key as people compare it out of band: groups of four characters."""
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))

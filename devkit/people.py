@@ -1,5 +1,10 @@
 """Real Matrix users for the demo and the end-to-end tests: nio clients with their own E2EE
-stores, as a person in Element would be (encrypted messages, replies, reactions, files)."""
+stores, as a person in Element would be (encrypted messages, replies, reactions, files).
+
+Like an Element user, a person cross-signs: their first device creates a master, a
+self-signing and a user-signing key and signs itself; a further device (`another_device`) is
+signed with the same keys, or left unsigned as someone with only the password would leave it;
+`reset_identity` makes new keys, as "reset cryptographic identity" does."""
 
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from nio import (
 from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 
+from bot.matrix.crosssign import KEYS_FILE, CrossSigner
 from devkit.synapse import Account, Synapse, wait_for
 
 ENCRYPTION = {
@@ -41,14 +47,24 @@ ENCRYPTION = {
 class Person:
     """A user with a real, encrypting client that records every message it can read."""
 
-    def __init__(self, hs: Synapse, account: Account, store: Path) -> None:
+    def __init__(
+        self,
+        hs: Synapse,
+        account: Account,
+        store: Path,
+        *,
+        device_id: str = "PERSON",
+        cross_sign: bool = True,
+    ) -> None:
         store.mkdir(parents=True, exist_ok=True)
-        self.hs, self.account = hs, account
+        self.hs, self.account, self.store = hs, account, store
         self.user_id = account.user_id
+        self.cross_sign = cross_sign
+        self.master_key: str | None = None  # fingerprint, once cross-signed
         config = AsyncClientConfig(
             encryption_enabled=True, store_sync_tokens=False, max_timeout_retry_wait_time=2
         )
-        self.client = AsyncClient(hs.url, account.user_id, "PERSON", str(store), config)
+        self.client = AsyncClient(hs.url, account.user_id, device_id, str(store), config)
         self.messages: list = []  # (room_id, event): notices and texts, decrypted
         self.undecryptable: list = []
         self.files: list = []  # (room_id, event): attachments
@@ -62,6 +78,8 @@ class Person:
         assert isinstance(response, LoginResponse), response
         if self.client.should_upload_keys:
             await self.client.keys_upload()
+        if self.cross_sign:
+            await self._sign()
         self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
         self.client.add_event_callback(self._on_megolm, MegolmEvent)
         self.client.add_event_callback(self._on_any, Event)
@@ -71,6 +89,29 @@ class Person:
         )
         await self.client.sync(timeout=0, full_state=True)
         self._task = asyncio.create_task(self.client.sync_forever(timeout=1000))
+
+    async def _sign(self) -> None:
+        signer = CrossSigner(self.client, self.store, self.account.password)
+        self.master_key = await signer.ensure()
+
+    async def another_device(self, name: str, *, cross_signed: bool) -> Person:
+        """The same account logged in on a new device: signed with this person's keys (as
+        after "verify this session" in Element), or not (someone with only the password)."""
+        store = self.store.parent / f"{self.store.name}-{name}"
+        store.mkdir(parents=True, exist_ok=True)
+        if cross_signed:
+            (store / KEYS_FILE).write_bytes((self.store / KEYS_FILE).read_bytes())
+        other = Person(self.hs, self.account, store, device_id=name, cross_sign=cross_signed)
+        await other.start()
+        return other
+
+    async def reset_identity(self) -> str:
+        """New cross-signing keys for the account, this device signed with them (as Element's
+        "reset cryptographic identity"); returns the new master key's fingerprint."""
+        (self.store / KEYS_FILE).unlink()
+        await self._sign()
+        assert self.master_key is not None
+        return self.master_key
 
     async def _on_message(self, room, event) -> None:
         self.messages.append((room.room_id, event))

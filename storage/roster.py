@@ -33,6 +33,9 @@ class SeedResult:
     removed: list[SeedEntry]
 
 
+MOST_CACHED = 1000  # users whose roster standing is remembered at once
+
+
 class RosterStore:
     """`cache`, shared by the units of one Database, answers `member()` without a query; any
     change clears it (and the Database clears it again once the change is committed)."""
@@ -63,6 +66,8 @@ class RosterStore:
         country = next((r.country for r in rows if r.country), None)
         found = Member(user_id, frozenset(r.role for r in rows), country) if rows else None
         if not self.changed:
+            if len(self._cache) >= MOST_CACHED:  # strangers' IDs must not grow it for ever
+                self._cache.clear()
             self._cache[user_id] = found
         return found
 

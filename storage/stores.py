@@ -11,6 +11,7 @@ from storage.broadcasts import BroadcastStore
 from storage.deadlines import DeadlineStore
 from storage.digests import DigestStore
 from storage.events import EventStore
+from storage.identities import IdentityStore
 from storage.incidents import IncidentStore
 from storage.lessons import LessonStore
 from storage.notices import NoticeStore
@@ -93,3 +94,7 @@ class Stores:
     @cached_property
     def notices(self) -> NoticeStore:
         return NoticeStore(self._session)
+
+    @cached_property
+    def identities(self) -> IdentityStore:
+        return IdentityStore(self._session)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import UndecryptedEvent
@@ -37,6 +37,10 @@ class UndecryptedStore:
                 )
             )
             await self._s.flush()
+
+    async def count_from(self, sender: str) -> int:
+        query = select(func.count()).where(UndecryptedEvent.sender == sender)
+        return int(await self._s.scalar(query) or 0)
 
     async def all(self) -> list[UndecryptedEvent]:
         query = select(UndecryptedEvent).order_by(UndecryptedEvent.first_seen)

@@ -82,8 +82,8 @@ async def make_app(backend: Backend, tmp_path: Path, clock: FakeClock):
 
     made = []
 
-    async def make(extra: str = ""):
-        config = load_config(write_config(tmp_path, backend.url, extra=extra))
+    async def make(extra: str = "", **kwargs):
+        config = load_config(write_config(tmp_path, backend.url, extra=extra, **kwargs))
         db = Database(backend.url, connect_args=backend.connect_args)
         made.append(db)
         await prepare(db, config, clock)

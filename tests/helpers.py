@@ -155,8 +155,12 @@ async def say(
     event_id=None,
     reply_to: str | None = None,
     reaction: str | None = None,
+    master_key: str | None = "",
 ):
-    """One message (or, with `reaction`, a reaction) through the dispatcher; its Outcome."""
+    """One message (or, with `reaction`, a reaction) through the dispatcher; its Outcome.
+
+    It comes from a device its owner cross-signed with `master_key` (by default one key per
+    person; None: a device that is not cross-signed)."""
     from commands.framework import Input
     from commands.values import RoomKind
 
@@ -171,8 +175,18 @@ async def say(
         room_kind=RoomKind(kind),
         reply_to=reply_to,
         reaction=reaction,
+        device_id="TESTDEVICE",
+        master_key=master_key_of(sender) if master_key == "" else master_key,
     )
     return await app.dispatcher.handle(said)
+
+
+def master_key_of(user: str) -> str:
+    """A person's (made-up) cross-signing master key in the tests."""
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha256(user.encode()).digest()).decode().rstrip("=")
 
 
 def text_of(outcome) -> str:

@@ -208,3 +208,53 @@ async def test_roster_cache_follows_committed_changes(db: Database):
             raise RuntimeError("rolled back")
     async with db.unit(write=False) as store:
         assert (await store.roster.member("@new:x")).roles == {"chair"}
+
+
+# The grants the README gives for the bot's runtime role on PostgreSQL (after the owner ran
+# the migrations): everything it needs, and on the audit log only reading and appending.
+RUNTIME_GRANTS = """
+GRANT USAGE ON SCHEMA {schema} TO {role};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
+REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_log FROM {role};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};
+"""
+
+
+async def test_the_runtime_role_can_only_append_to_the_audit_log(backend, db: Database):
+    if backend.name != "postgres":
+        pytest.skip("roles and grants are PostgreSQL's")
+    import uuid
+
+    import asyncpg
+
+    schema = backend.connect_args["server_settings"]["search_path"]
+    role = f"rcc_runtime_{uuid.uuid4().hex[:8]}"
+    owner = await asyncpg.connect(backend.url.replace("postgresql+asyncpg://", "postgresql://"))
+    await owner.execute(f"CREATE ROLE {role} LOGIN")
+    await owner.execute(RUNTIME_GRANTS.format(schema=schema, role=role))
+    url = backend.url.replace("postgres@", f"{role}@", 1)
+    runtime = Database(url, connect_args=backend.connect_args)
+    try:
+        await runtime.upgrade()  # up to date: the bot starts with this role
+        async with runtime.unit() as store:
+            await store.audit.record(actor="@a:x", action="roster add", outcome="ok", now=NOW)
+            await store.roster.add(
+                user_id="@jm1:x", role="ncpoc", country="JM", added_by="@c:x", now=NOW
+            )
+        for statement in (
+            "TRUNCATE audit_log",
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+            "UPDATE audit_log SET detail = 'x'",
+            "DELETE FROM audit_log",
+            "DROP TRIGGER audit_log_no_truncate ON audit_log",
+        ):
+            with pytest.raises(DBAPIError, match=r"permission denied|must be owner"):
+                async with runtime.unit() as store:
+                    await store._session.execute(text(statement))
+        async with runtime.unit(write=False) as store:
+            assert await store.audit.verify() == (1, None)
+    finally:
+        await runtime.close()
+        await owner.execute(f"DROP OWNED BY {role}")
+        await owner.execute(f"DROP ROLE {role}")
+        await owner.close()

@@ -57,6 +57,12 @@ class World:
             self.roster.append((account.user_id, role, country))
         return someone
 
+    async def device(self, person: Person, name: str, *, cross_signed: bool) -> Person:
+        """`person` signed in on another device, cross-signed by them or not."""
+        other = await person.another_device(name, cross_signed=cross_signed)
+        self.people.append(other)
+        return other
+
     def config_path(self) -> Path:
         roster = "".join(
             f'[[roster]]\nuser_id = "{user}"\nrole = "{role}"\n'

@@ -20,12 +20,14 @@ import aiohttp
 from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResponse, SyncResponse
 
 from bot.jobs import JobRunner
+from bot.logs import Quota
 from bot.matrix.backoff import Backoff, retry_after
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.inbox import Inbox
 from bot.matrix.rooms import RoomDirectory
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError
+from bot.matrix.trust import CrossSigningTrust
 from bot.metrics import Metrics
 from commands.framework import NEVER
 from storage.db import Database
@@ -56,6 +58,7 @@ SYNC_FILTER = {
     "presence": {"types": []},
     "account_data": {"types": []},
 }
+DECLINES_LOGGED = 20  # declined invites logged and audited an hour; the rest only counted
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
@@ -71,6 +74,7 @@ class MatrixBot:
         sender: Sender,
         rooms: RoomDirectory,
         devices: DeviceTracker,
+        trust: CrossSigningTrust,
         jobs: JobRunner,
         metrics: Metrics,
         clock: Callable[[], datetime],
@@ -84,6 +88,8 @@ class MatrixBot:
             devices,
             jobs,
         )
+        self.trust = trust
+        self._declines = Quota(DECLINES_LOGGED, 3600)
         self.metrics, self.clock = metrics, clock
         self.open_dms_at_start = open_dms_at_start
         self.started_at = clock()
@@ -174,6 +180,9 @@ class MatrixBot:
         return delay
 
     async def _after_sync(self, response: SyncResponse, since: str | None, first_ever: bool):
+        self.trust.forget(response.device_list.changed)  # new devices, signatures or keys
+        if response.to_device_events:
+            self.inbox.keys_arrived()
         await self._keys()
         for room_id, info in response.rooms.invite.items():
             inviter, joined = await self.rooms.handle_invite(room_id, info)
@@ -293,6 +302,11 @@ class MatrixBot:
         return None
 
     async def _audit_invite(self, room_id: str, inviter: str | None, joined: bool) -> None:
+        # Invites from outsiders are declined all the same; only a few an hour are logged and
+        # audited, so that a flood of invites does not flood the log and the audit table.
+        if not joined and not self._declines.allow():
+            return
+        held = 0 if joined else self._declines.held()
         async with self.db.unit() as store:
             await store.audit.record(
                 actor=inviter or "unknown",
@@ -302,3 +316,5 @@ class MatrixBot:
                 room_id=room_id,
             )
         log.info("invite to %s from %s: %s", room_id, inviter, "joined" if joined else "declined")
+        if held:
+            log.info("%d more invites were declined without a log line", held)

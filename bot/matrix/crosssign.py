@@ -23,6 +23,8 @@ from Crypto.PublicKey import ECC
 from Crypto.Signature import eddsa
 from nio import AsyncClient
 
+from commands.values import fingerprint
+
 log = logging.getLogger(__name__)
 
 KEYS_FILE = "cross_signing.json"
@@ -74,11 +76,6 @@ def verify(obj: dict[str, Any], public: str, signature: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def fingerprint(public: str) -> str:
-    """A master key as people compare it out of band: groups of four characters."""
-    return " ".join(public[i : i + 4] for i in range(0, len(public), 4))
 
 
 def load_keys(store: Path) -> dict[str, SigningKey] | None:

@@ -3,13 +3,19 @@
 A message or a reaction becomes a neutral `Input` (its text, what it replies or reacts to)
 for the dispatcher, which decides what it means and commits its effect, processed-event mark,
 audit entry and replies in one transaction. Encrypted events that cannot be read yet are kept
-and retried after every sync (a late room key often arrives a moment later); if one stays
-unreadable, its sender is told once, in plain words.
+and retried whenever room keys arrive (a late room key often comes a moment later); if one
+stays unreadable, its sender is told, in plain words: once per key session and at most once
+an hour, and only when they are on the roster.
+
+Floods cost the flooder: someone not on the roster gets no notice, no key request and no log
+line per event, and only a few of their events are kept (OUTSIDER_KEPT each, while fewer
+than MOST_KEPT are kept in all).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -29,6 +35,7 @@ from nio.exceptions import EncryptionError, LocalProtocolError
 from bot.dispatcher import Dispatcher
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.rooms import RoomDirectory
+from bot.matrix.trust import UNKNOWN, CrossSigningTrust
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter
 from commands.framework import Input, Reply, View
@@ -39,6 +46,10 @@ from storage.models import OutboxMessage, UndecryptedEvent
 log = logging.getLogger(__name__)
 
 GIVE_UP_AFTER = timedelta(hours=24)
+OUTSIDER_KEPT = 3  # undecryptable events kept per sender not on the roster
+MOST_KEPT = 500  # no outsider's event is kept while this many wait
+NOTICE_EVERY = timedelta(hours=1)  # at most one "could not read" notice per sender
+TOLD = "told-undecryptable:{digest}"
 
 
 class Inbox:
@@ -48,6 +59,7 @@ class Inbox:
         dispatcher: Dispatcher,
         devices: DeviceTracker,
         rooms: RoomDirectory,
+        trust: CrossSigningTrust,
         *,
         db: Database,
         outbox: OutboxWriter,
@@ -58,6 +70,7 @@ class Inbox:
         notice_after: timedelta,
     ) -> None:
         self.client, self.dispatcher, self.devices, self.rooms = client, dispatcher, devices, rooms
+        self.trust = trust
         self.db, self.outbox, self.submit = db, outbox, submit
         self.metrics, self.clock, self.zone = metrics, clock, zone
         self.notice_after = notice_after
@@ -65,6 +78,7 @@ class Inbox:
         self.handled = 0
         self.horizon: datetime | None = None  # events from before the first start are history
         self.next_notice: datetime | None = None  # when a kept event's notice falls due
+        self._keys_arrived = True  # try the kept events again (at start: keys came meanwhile)
 
     async def load(self) -> None:
         async with self.db.unit(write=False) as store:
@@ -110,6 +124,12 @@ class Inbox:
 
     async def _input(self, room: MatrixRoom, event, **what) -> None:
         kind = self.rooms.kind(room, event.sender)
+
+        async def prove() -> tuple[str | None, str | None]:
+            # Only an encrypted event names its device (and only by its keys).
+            found = await self.trust.sender(event, room.room_id) if room.encrypted else UNKNOWN
+            return found.device_id, found.master_key
+
         said = Input(
             event_id=event.event_id,
             room_id=room.room_id,
@@ -117,15 +137,27 @@ class Inbox:
             is_direct=kind == RoomKind.DIRECT,
             encrypted=room.encrypted,
             room_kind=kind,
+            prove=prove,
             **what,
         )
         outcome = await self.dispatcher.handle(said)
         if outcome is not None and not outcome.duplicate:
             self.handled += 1
 
+    def keys_arrived(self) -> None:
+        """Room keys came in (to-device messages): the kept events are worth another try."""
+        self._keys_arrived = True
+
     async def _keep_undecrypted(self, room: MatrixRoom, event: MegolmEvent) -> None:
-        log.info("event %s in %s cannot be decrypted yet", event.event_id, room.room_id)
+        self.metrics.undecryptable.inc()
         async with self.db.unit() as store:
+            member = await store.roster.member(event.sender)
+            if member is None and (
+                self.pending_undecrypted >= MOST_KEPT
+                or await store.undecrypted.count_from(event.sender) >= OUTSIDER_KEPT
+            ):
+                return  # not stored, not logged, no key asked for: a flood costs nothing
+            log.info("event %s in %s cannot be decrypted yet", event.event_id, room.room_id)
             await store.undecrypted.add(
                 event_id=event.event_id,
                 room_id=room.room_id,
@@ -135,23 +167,25 @@ class Inbox:
                 now=self.clock(),
             )
         self.pending_undecrypted += 1
-        self.metrics.undecryptable.inc()
         due = self.clock() + self.notice_after
         self.next_notice = min(self.next_notice or due, due)
-        with contextlib.suppress(LocalProtocolError):  # raised when already requested
-            await self.client.request_room_key(event)
+        if member is not None:
+            with contextlib.suppress(LocalProtocolError):  # raised when already requested
+                await self.client.request_room_key(event)
 
     async def retry_undecrypted(self) -> None:
-        """Try the kept events again; tell senders once about those that stay unreadable."""
+        """Try the kept events again when keys arrived; tell senders about those that stay
+        unreadable."""
         if not self.pending_undecrypted:
             return
+        retry, self._keys_arrived = self._keys_arrived, False
         async with self.db.unit(write=False) as store:
             kept = await store.undecrypted.all()
         now = self.clock()
         told = {(r.sender, r.session_id) for r in kept if r.notified_at is not None}
         done, overdue, covered = [], [], []
         for row in kept:
-            event = self._decrypt(row)
+            event = self._decrypt(row) if retry else None
             room = self.client.rooms.get(row.room_id)
             if event is not None and room is not None:
                 await self.handle(room, event)
@@ -180,6 +214,16 @@ class Inbox:
         ]
         self.next_notice = min(waiting, default=None)
 
+    async def _may_tell(self, store, sender: str, now: datetime) -> bool:
+        if await store.roster.member(sender) is None:
+            return False
+        key = TOLD.format(digest=hashlib.sha256(sender.encode()).hexdigest()[:40])
+        last = await store.state.get(key)
+        if last is not None and now - datetime.fromisoformat(last) < NOTICE_EVERY:
+            return False
+        await store.state.set(key, now.isoformat(), now=now)
+        return True
+
     def _decrypt(self, row):
         event = MegolmEvent.from_dict(json.loads(row.source))
         if not isinstance(event, MegolmEvent):
@@ -191,13 +235,16 @@ class Inbox:
             return None
 
     async def _tell_senders(self, rows, now: datetime) -> None:
-        # One notice per sender and key session: a missing key usually hides several events.
+        # One notice per sender and key session (a missing key usually hides several events),
+        # and at most one an hour per sender; none to someone not on the roster.
         first: dict[tuple[str, str], UndecryptedEvent] = {}
         for row in rows:
             first.setdefault((row.sender, row.session_id), row)
         written: list[OutboxMessage] = []
         async with self.db.unit() as store:
             for row in first.values():
+                if not await self._may_tell(store, row.sender, now):
+                    continue
                 data = {"sent": row.first_seen, "zone": self.zone.key}
                 reply = Reply(View("errors/undecryptable", data), (row.sender,), row.room_id)
                 out = self.outbox.render(reply, here=row.room_id, event=row.event_id)

@@ -1,0 +1,110 @@
+"""Trusting the sender: commands only from cross-signed devices, identities pinned on first
+sight, a changed one waiting for the chair (`!roster trust`). Through the dispatcher; the
+cross-signing chain itself is checked against Synapse in test_e2e_trust."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands.values import RoomKind
+from tests.helpers import ADMIN, CHAIR, JM1, TT1, Postman, body_of, say, text_of
+
+NEW_KEY = "N" * 43  # a member's identity after a reset (or in someone else's hands)
+
+
+@pytest.fixture
+def hs(app):
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    return Postman(app)
+
+
+async def audit(app, action):
+    async with app.db.unit(write=False) as store:
+        return [e for e in await store.audit.recent(limit=100) if e.action == action]
+
+
+async def test_a_device_not_cross_signed_is_told_once_then_only_audited(app):
+    first = await say(app, CHAIR, "!deadline list", master_key=None)
+    assert first.outcome == "refused"
+    assert "Verify this session" in text_of(first) and "Settings → Sessions" in text_of(first)
+    again = await say(app, CHAIR, "!deadline list", master_key=None)
+    assert again.outcome == "refused" and again.replies == []
+    assert len(await audit(app, "deadline list")) == 2  # both are in the audit log
+    signed = await say(app, CHAIR, "!deadline list")  # the same person, a verified session
+    assert signed.outcome == "accepted"
+
+
+async def test_help_and_whoami_answer_any_device_and_whoami_says_if_it_counts(app):
+    assert (await say(app, JM1, "!help", master_key=None)).outcome == "accepted"
+    unsigned = text_of(await say(app, JM1, "!whoami", master_key=None))
+    assert "session TESTDEVICE is not verified, so the bot does not act" in unsigned
+    signed = text_of(await say(app, JM1, "!whoami"))
+    assert "session TESTDEVICE is verified" in signed
+    assert "Your cross-signing master key: " in signed
+
+
+async def test_unsigned_devices_count_when_the_config_says_so(make_app):
+    app = await make_app("[security]\nexclude_insecure_devices = false\n")
+    assert (await say(app, CHAIR, "!deadline list", master_key=None)).outcome == "accepted"
+
+
+async def test_a_changed_identity_waits_for_the_chair_and_the_room_is_told(app, hs):
+    assert (await say(app, JM1, "!status")).outcome == "accepted"  # pinned on first sight
+    changed = await say(app, JM1, "!incident new severity=high tlp=red Breach", master_key=NEW_KEY)
+    assert changed.outcome == "refused"
+    assert "identity changed" in text_of(changed)
+    ordinary = await say(app, JM1, "!status", master_key=NEW_KEY)
+    assert ordinary.outcome == "accepted"  # everyday commands go on
+    await app.jobs.run("room notices", 0)
+    told = [r for r in await hs.deliver_all() if "@jm1:test.org's cross-signing" in body_of(r)]
+    assert [r.room_id for r in told] == ["!rcc:test.org"]
+    assert "@jm1:test.org's cross-signing identity changed" in body_of(told[0])
+    assert "NNNN NNNN" in body_of(told[0]) and "the chair confirms it" in body_of(told[0])
+
+    own = await say(app, JM1, f"!roster trust {JM1}", master_key=NEW_KEY)
+    assert own.outcome == "refused"
+    by_admin = await say(app, ADMIN, f"!roster trust {JM1}", room="!dm:t", kind="direct")
+    assert by_admin.outcome == "refused" and "confirmed by the chair" in text_of(by_admin)
+    confirmed = await say(app, CHAIR, f"!roster trust {JM1}")
+    assert confirmed.outcome == "accepted", text_of(confirmed)
+    assert "NNNN NNNN" in text_of(confirmed)
+    assert confirmed.replies[0].room_id == "!rcc:test.org"  # announced like roster changes
+    again = await say(app, JM1, "!incident new severity=high tlp=red Breach", master_key=NEW_KEY)
+    assert again.outcome == "accepted", text_of(again)
+    nothing = await say(app, CHAIR, f"!roster trust {JM1}")
+    assert "no new identity waiting" in text_of(nothing)
+
+
+async def test_the_chairs_new_identity_is_confirmed_by_an_admin_not_the_chair(app):
+    assert (await say(app, CHAIR, "!deadline list")).outcome == "accepted"
+    refused = await say(app, CHAIR, "!broadcast Patch now", master_key=NEW_KEY)
+    assert refused.outcome == "refused" and "identity changed" in text_of(refused)
+    assert "chair confirms" in text_of(refused) or "confirm" in text_of(refused)
+    confirmed = await say(app, ADMIN, f"!roster trust {CHAIR}")
+    assert confirmed.outcome == "accepted", text_of(confirmed)
+    assert (await say(app, CHAIR, "!broadcast Patch now", master_key=NEW_KEY)).outcome == (
+        "accepted"
+    )
+
+
+async def test_the_config_vouches_for_a_chairs_new_identity(make_app):
+    from tests.helpers import DEFAULT_ROSTER, master_key_of
+
+    app = await make_app()
+    await say(app, CHAIR, "!deadline list", master_key=master_key_of(CHAIR))  # pinned
+    chair = f'role = "chair"\nmaster_key = "{NEW_KEY}"'
+    vouched = await make_app(roster=DEFAULT_ROSTER.replace('role = "chair"', chair))
+    outcome = await say(vouched, CHAIR, "!broadcast Patch now", master_key=NEW_KEY)
+    assert outcome.outcome == "accepted", text_of(outcome)
+    async with vouched.db.unit(write=False) as store:
+        assert (await store.identities.get(CHAIR)).master_key == NEW_KEY
+
+
+async def test_a_changed_identity_sees_red_only_as_a_label(app):
+    made = await say(app, JM1, "!incident new severity=high tlp=red Secret breach")
+    assert made.outcome == "accepted", text_of(made)
+    shown = text_of(await say(app, JM1, "!incident show INC-1", master_key=NEW_KEY))
+    assert "Secret breach" not in shown and "INC-1" in shown
+    listed = text_of(await say(app, JM1, "!incident list", master_key=NEW_KEY))
+    assert "Secret breach" not in listed
+    assert "Secret breach" in text_of(await say(app, TT1, "!incident show INC-1"))
