@@ -3,8 +3,11 @@
 #   docker run -d --name rcc-bot -v rcc-data:/data -v "$PWD/config.toml:/config/config.toml:ro" rcc-bot
 # The test and demo machinery (devkit/) is left out unless the image is for the demo:
 #   docker build --build-arg DEMO=yes -t rcc-bot-demo .   then   docker run -it rcc-bot-demo demo
+# The base image is an exact release; every package comes from a lock file with hashes
+# (requirements/runtime.txt, or test.txt with Synapse for the demo; `make lock` refreshes them).
 ARG DEMO=no
-FROM python:3.11-slim AS build
+ARG BASE=python:3.11.14-slim-bookworm
+FROM ${BASE} AS build
 ARG DEMO
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -15,14 +18,18 @@ COPY devkit ./devkit
 RUN if [ "$DEMO" != "yes" ]; then rm -rf devkit; fi \
     && pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
-FROM python:3.11-slim
+FROM ${BASE}
 ARG DEMO
 RUN useradd --create-home --uid 10001 rcc \
     && mkdir -p /data /config && chown rcc:rcc /data
 COPY --from=build /wheels /wheels
-# The same install the test suite checks (tests/test_package.py): the wheel and its extras.
-RUN extras=postgres; if [ "$DEMO" = "yes" ]; then extras=postgres,demo; fi \
-    && pip install --no-cache-dir "$(ls /wheels/rcc_bot-*.whl)[$extras]" && rm -rf /wheels
+COPY requirements /requirements
+# The same install the test suite checks (tests/test_package.py): the locked packages, then
+# the wheel alone.
+RUN lock=runtime; if [ "$DEMO" = "yes" ]; then lock=test; fi \
+    && pip install --no-cache-dir --require-hashes --no-deps -r "/requirements/$lock.txt" \
+    && pip install --no-cache-dir --no-deps /wheels/rcc_bot-*.whl && pip check \
+    && rm -rf /wheels /requirements
 USER rcc
 WORKDIR /data
 # The store (session, encryption keys) and a SQLite database live here: keep the volume.

@@ -2,36 +2,42 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-
-DEMO_STAMP := $(VENV)/.demo-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Every package comes from a lock file with hashes (requirements/, made by `make lock`): the
+# same versions on every machine, and nothing altered on the way. The project itself is then
+# installed without dependencies.
+LOCK := requirements/test.txt
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
+INSTALL_LOCKED = $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 
 # Two workers, each with its own Synapse: most of the suite waits on the homeserver (a rate
 # limit, a 30 s outage), so the other worker runs meanwhile. `worksteal` evens out the tail.
 PYTEST := $(BIN)/pytest -q -n 2 --dist worksteal
 
-.PHONY: install lint format test test-fast test-faults bench demo clean
+.PHONY: install lint format test test-fast test-faults bench demo lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	$(INSTALL_LOCKED)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 install: $(STAMP)
 
-$(DEMO_STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[demo]'
-	rm -f $(VENV)/.demo-*
-	touch $@
-
 # A throwaway Synapse, the bot on embedded defaults, a scripted scenario; then it keeps
-# running for anyone to log in until Ctrl-C.
-demo: $(DEMO_STAMP)
+# running for anyone to log in until Ctrl-C. (The demo needs Synapse: the test lock has it.)
+demo: $(STAMP)
 	$(BIN)/rcc-bot demo
+
+# Refresh the lock files after changing dependencies in pyproject.toml (pins that still fit
+# are kept); `make lock UPGRADE=--upgrade` moves every package to its newest allowed release.
+COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links $(UPGRADE)
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(COMPILE) --extra postgres -o requirements/runtime.txt pyproject.toml
+	$(COMPILE) --extra postgres --extra test -o requirements/test.txt pyproject.toml
 
 # ruff, then mypy over bot/, commands/ and storage/ (the settings are in pyproject.toml).
 lint: install
@@ -57,7 +63,6 @@ test-faults: install
 # Each benchmark starts its own Synapse, prints a table and writes bench/results/NAME.json;
 # the plot for the README is drawn from those. Under ten minutes on a 2-core machine.
 bench: install
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.roundtrip
 	$(BIN)/python -m bench.rush

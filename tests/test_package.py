@@ -1,5 +1,6 @@
-"""The wheel, installed into a clean virtualenv as the Dockerfile installs it, works alone:
-a missing dependency or data file (templates, reference data, migrations) shows up here."""
+"""The wheel, installed into a clean virtualenv as the Dockerfile installs it (the runtime
+lock file, hashes checked, then the wheel) works alone: a missing dependency or data file
+(templates, reference data, migrations) shows up here."""
 
 from __future__ import annotations
 
@@ -37,7 +38,12 @@ def test_wheel_in_a_clean_virtualenv(tmp_path):
     env = tmp_path / "venv"
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
-    run(python, "-m", "pip", "install", "--quiet", f"{wheel}[postgres]", cwd=tmp_path)
+    # The packages from the lock file, checked against its hashes, then the wheel alone.
+    lock = ROOT / "requirements" / "runtime.txt"
+    pip = (python, "-m", "pip", "install", "--quiet", "--no-deps")
+    run(*pip, "--require-hashes", "-r", lock, cwd=tmp_path)
+    run(*pip, wheel, cwd=tmp_path)
+    run(python, "-m", "pip", "check", cwd=tmp_path)  # the lock has all the wheel needs
     script = env / "bin" / "rcc-bot"
     usage = run(script, "--help", cwd=tmp_path)
     assert "run" in usage and "check-config" in usage and "demo" in usage
