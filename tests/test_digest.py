@@ -254,3 +254,16 @@ def test_files_are_for_the_bots_user_alone(tmp_path, monkeypatch):
     assert main(["digest", "--config", str(path), "--out", str(out)]) == 0
     for made in (tmp_path / "rcc.db", out, out.with_suffix(".png")):
         assert made.stat().st_mode & 0o777 == 0o600, made
+
+
+async def test_each_digest_carries_the_audit_chain_head(app):
+    """An outside copy of a digest anchors the audit log: rewriting history changes the head."""
+    await say(app, JM1, "!status set 1.1 met")
+    outcome = await say(app, CHAIR, "!digest")
+    async with app.db.unit(write=False) as store:
+        head_id, _ = await store.audit.head()
+    # The digest's own audit entry is written with it: the head it shows is the one before.
+    assert f"Audit log at #{head_id - 1} " in text_of(outcome)
+    async with app.db.unit(write=False) as store:
+        entries = {e.id: e for e in await store.audit.recent(limit=10)}
+    assert entries[head_id - 1].hash[:16] in text_of(outcome)

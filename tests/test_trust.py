@@ -108,3 +108,26 @@ async def test_a_changed_identity_sees_red_only_as_a_label(app):
     listed = text_of(await say(app, JM1, "!incident list", master_key=NEW_KEY))
     assert "Secret breach" not in listed
     assert "Secret breach" in text_of(await say(app, TT1, "!incident show INC-1"))
+
+
+def test_a_quota_holds_back_what_is_over_it_per_key():
+    from bot.logs import Quota
+
+    quota = Quota(2, 3600, keys=3)
+    assert [quota.allow("a") for _ in range(5)] == [True, True, False, False, False]
+    assert quota.held("a") == 3 and quota.held("a") == 0
+    assert quota.allow("b")  # another key has its own
+    for key in "cdefg":  # at most `keys` are remembered
+        quota.allow(key)
+    assert len(quota._used) == 3
+
+
+async def test_the_roster_cache_does_not_grow_with_every_stranger(app):
+    from storage.roster import MOST_CACHED
+
+    for n in range(MOST_CACHED + 50):
+        async with app.db.unit(write=False) as store:
+            assert await store.roster.member(f"@stranger{n}:evil.org") is None
+    assert len(app.db._roster_cache) <= MOST_CACHED
+    async with app.db.unit(write=False) as store:
+        assert await store.roster.member(CHAIR) is not None
