@@ -26,7 +26,14 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     with_config("run", "run the bot")
-    with_config("check-config", "validate a config file and exit 0 (valid) or 1")
+    check = with_config(
+        "check-config",
+        "validate a config file and what it names (database, store, homeserver, rooms); "
+        "exit 0 (all good) or 1",
+    )
+    check.add_argument(
+        "--offline", action="store_true", help="skip the homeserver and room checks"
+    )
     offline = with_config("digest", "write the digest of a period as HTML (and a PNG beside it)")
     offline.add_argument("--period", default="last-30d", help="YYYY-MM, YYYY-Qn or last-30d")
     offline.add_argument("--out", required=True, type=Path, metavar="FILE", help="HTML file")
@@ -49,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit = sub.add_parser("audit", help="the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    check = audit_sub.add_parser("verify", help="walk the audit log's hash chain")
-    check.add_argument("--config", required=True, type=Path, metavar="PATH", help="config file")
+    verify = audit_sub.add_parser("verify", help="walk the audit log's hash chain")
+    verify.add_argument("--config", required=True, type=Path, metavar="PATH", help="config file")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply pending schema migrations")
@@ -83,13 +90,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    try:
+        return _command(args, config)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # what a user can hit ends in one line, never a traceback
+        from bot.preflight import reason, safe_url
+
+        if isinstance(exc, OSError) and exc.filename:
+            print(f"error: {exc.filename}: {exc.strerror or reason(exc)}", file=sys.stderr)
+        elif isinstance(exc, OSError) or type(exc).__module__.startswith(
+            ("sqlalchemy", "asyncpg", "sqlite3")
+        ):  # the homeserver is waited for; what cannot be reached here is the database
+            url = safe_url(config.storage.url)
+            print(f"error: [storage] url {url}: {reason(exc)}", file=sys.stderr)
+        else:
+            raise
+        return 1
+
+
+def _command(args: argparse.Namespace, config: Config) -> int:
     if args.command == "check-config":
-        ref = config.reference
-        print(
-            f"ok: {args.config} is valid ({len(config.roster)} roster entries, "
-            f"{len(ref.countries)} countries, {len(ref.catalogue.items)} catalogue items)"
-        )
-        return 0
+        return asyncio.run(_check_config(args.config, config, offline=args.offline))
     configure_logging(config.bot.log_level)
     if args.command == "db":
         return asyncio.run(_db_upgrade(config))
@@ -100,6 +122,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.runner import run  # the Matrix stack is imported only when the bot runs
 
     return asyncio.run(run(config, crash_at=os.environ.get("RCC_CRASH_AT")))
+
+
+async def _check_config(path: Path, config: Config, *, offline: bool) -> int:
+    from bot.preflight import checks
+
+    ref = config.reference
+    print(
+        f"ok: {path} is valid ({len(config.roster)} roster entries, "
+        f"{len(ref.countries)} countries, {len(ref.catalogue.items)} catalogue items)"
+    )
+    found = await checks(config, offline=offline)
+    for check in found:
+        print(check.line, file=sys.stdout if check.ok else sys.stderr)
+    return 0 if all(c.ok for c in found) else 1
 
 
 async def _db_upgrade(config: Config) -> int:
@@ -167,6 +203,7 @@ async def _digest(config: Config, period_text: str, out: Path, audience: str) ->
     finally:
         await db.close()
     picture = out.with_suffix(".png")
+    out.parent.mkdir(parents=True, exist_ok=True)  # private, by the umask
     renderer = Renderer(config.committee.zone)
     await asyncio.to_thread(_write_files, renderer, data, out, picture)
     print(f"wrote {out} and {picture} ({data['label']})")

@@ -77,6 +77,10 @@ def create_engine(url: str, *, connect_args: dict[str, Any] | None = None) -> As
         hide_parameters=True,
         **pool,
     )
+    if sqlite and parsed.database and parsed.database != ":memory:":
+        # The example config's data/rcc.db: its directory is made (for the bot's user alone)
+        # rather than failing with "unable to open database file".
+        Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
