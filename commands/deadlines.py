@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.calendar import STEP_MONTHS, Schedule, around, occurrence, period_start
 from commands.context import Context
+from commands.dates import natural
 from commands.framework import (
     CHAIR_ONLY,
     READERS,
@@ -49,9 +50,19 @@ class DueInput:
     offset: timedelta | None
 
 
-def due(text: str, _env: ParseEnv) -> DueInput:
-    """`YYYY-MM-DD`, optionally `HH:MM`, optionally an offset (`-04:00`, `Z`)."""
-    return parse_due(text)
+def due(text: str, env: ParseEnv) -> DueInput:
+    """`YYYY-MM-DD`, optionally `HH:MM`, optionally an offset (`-04:00`, `Z`); or a date as
+    people type it (`tomorrow 17:00`, `next Friday`, `15 Dec 1:43pm`), in the committee's zone."""
+    try:
+        return parse_due(text)
+    except ArgumentError as strict:
+        if strict.specific:
+            raise
+        try:
+            local, has_time = natural(text, env)
+        except ArgumentError:
+            raise strict from None
+        return DueInput(local, has_time, None)
 
 
 def parse_due(text: str) -> DueInput:
@@ -153,7 +164,7 @@ def when(moment: datetime, tz: ZoneInfo) -> str:
     summary="set a reporting deadline; countries that have not reported are reminded",
     roles=CHAIR_ONLY,
     params=[
-        Pos("due", due, "<YYYY-MM-DD[ HH:MM]>", words=2),
+        Pos("due", due, "<YYYY-MM-DD[ HH:MM]>", words=4),
         Opt("remind", csv(duration), "14d,7d,1d"),
         Opt("every", choice(*STEP_MONTHS), "month|quarter|year"),
         Opt("zone", zone, "<IANA zone>"),

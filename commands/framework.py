@@ -113,6 +113,7 @@ class Opt:
     parse: Parser
     metavar: str
     required: bool = False
+    words: int = 1  # up to this many words may form the value (area=Legal environment)
 
     @property
     def name(self) -> str:

@@ -106,13 +106,19 @@ def _check_room(ctx: Context, incident: Incident) -> None:
     check_postable(incident.tlp, ctx)
 
 
+CLOSING = dict.fromkeys(
+    ("closed", "close", "done", "finished"),
+    "to close an incident with its summary: !incident close INC-n <summary>",
+)
+
+
 @router.command(
     "incident update",
     summary="add to an incident's history; optionally change its status or severity",
     roles=CONTRIBUTORS,
     params=[
         Pos("id", INCIDENT_ID, "<INC-n>"),
-        Opt("status", choice(*STATUSES), "<open|contained|resolved>"),
+        Opt("status", choice(*STATUSES, hints=CLOSING), "<open|contained|resolved>"),
         Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>"),
         Text("note", "note"),
     ],

@@ -38,7 +38,7 @@ def _tag(text: str, env) -> str:
     summary="share a lesson learnt (anonymous=yes hides who shared it)",
     roles=CONTRIBUTORS,
     params=[
-        Opt("area", area, "<priority-area>"),
+        Opt("area", area, "<priority-area>", words=4),
         Opt("tags", csv(_tag), "a,b"),
         Opt("incident", typed_id(ShortId.INC), "INC-n"),
         Opt("anonymous", yes_no, "yes"),

@@ -3,6 +3,11 @@
 `parse(body)` strips reply fallbacks and the prefix, finds the command (names case-insensitive,
 aliases and unambiguous prefixes work), then binds positionals, `key=value` options (recognised
 anywhere) and the trailing free text. Every failure is an `ArgumentError` naming what was wrong.
+
+It meets people halfway: `key="a quoted value"` works for every option and for the free text
+by its name (`title="Tax portal down"`); an option declared with `words` takes the following
+words while they still make a valid value (`area=Legal environment`); two positionals typed
+in the wrong order are swapped when only that reading fits (`!status set met legal.privacy`).
 """
 
 from __future__ import annotations
@@ -233,7 +238,7 @@ def parse(body: str, registry: Registry, env: ParseEnv, prefix: str = "!") -> In
 
 def bind(command: Command, text: str, tokens: list[Token], env: ParseEnv) -> dict[str, Any]:
     """Typed arguments for `command` from the tokens after its name."""
-    options, rest = _split_options(command, tokens)
+    options, tails, rest, named_text = _split_options(command, tokens)
     arguments: dict[str, Any] = {}
     for opt in command.options.values():
         raw = options.get(opt.key)
@@ -242,28 +247,65 @@ def bind(command: Command, text: str, tokens: list[Token], env: ParseEnv) -> dic
                 raise ArgumentError(f"missing {opt.key}={opt.metavar}")
             arguments[opt.name] = None
         else:
-            arguments[opt.name] = _parse_value(opt, raw, env)
-    for pos in command.positionals:
-        if not rest:
-            if not pos.optional:
-                raise ArgumentError(f"missing {pos.metavar}")
-            arguments[pos.name] = None
-            continue
-        try:
-            arguments[pos.name], used = _parse_words(pos, rest, env)
-            rest = rest[used:]
-        except ArgumentError:
-            if not pos.optional or command.text is None:
-                raise
-            arguments[pos.name] = None  # an optional word that does not fit starts the text
+            arguments[opt.name], unused = _parse_option(opt, raw, tails.get(opt.key, []), env)
+            rest = sorted(rest + unused, key=lambda t: t.start)  # words the value did not take
+    rest = _bind_positionals(command, rest, env, arguments)
     free = command.text
     if free is not None:
-        arguments[free.name] = _free_text(text, rest, tokens)
+        typed = _free_text(text, rest, tokens)
+        arguments[free.name] = " ".join(p for p in (named_text, typed) if p)
         if free.required and not arguments[free.name]:
             raise ArgumentError(f"missing {free.metavar}")
     elif rest:
         raise _unexpected(command, rest)
     return arguments
+
+
+def _bind_positionals(
+    command: Command, rest: list[Token], env: ParseEnv, arguments: dict[str, Any]
+) -> list[Token]:
+    """Positionals in order; two adjacent ones typed the other way round are swapped when
+    only that reading fits. Returns the words left for the free text."""
+    positionals = command.positionals
+    i = 0
+    while i < len(positionals):
+        pos = positionals[i]
+        if not rest:
+            if not pos.optional:
+                raise ArgumentError(f"missing {pos.metavar}")
+            arguments[pos.name] = None
+            i += 1
+            continue
+        try:
+            arguments[pos.name], used = _parse_words(pos, rest, env)
+            rest = rest[used:]
+        except ArgumentError as exc:
+            swapped = _swapped(positionals, i, rest, env)
+            if swapped is not None:
+                (first, second), used = swapped
+                arguments[pos.name], arguments[positionals[i + 1].name] = first, second
+                rest = rest[used:]
+                i += 2
+                continue
+            if not pos.optional or command.text is None:
+                raise exc from None
+            arguments[pos.name] = None  # an optional word that does not fit starts the text
+        i += 1
+    return rest
+
+
+def _swapped(
+    positionals: tuple[Pos, ...], i: int, rest: list[Token], env: ParseEnv
+) -> tuple[tuple[Any, Any], int] | None:
+    if i + 1 >= len(positionals) or positionals[i].optional or positionals[i + 1].optional:
+        return None
+    this, following = positionals[i], positionals[i + 1]
+    try:
+        second, used = _parse_words(following, rest, env)
+        first, more = _parse_words(this, rest[used:], env)
+    except ArgumentError:
+        return None
+    return (first, second), used + more
 
 
 def _parse_words(pos: Pos, rest: list[Token], env: ParseEnv) -> tuple[Any, int]:
@@ -277,13 +319,31 @@ def _parse_words(pos: Pos, rest: list[Token], env: ParseEnv) -> tuple[Any, int]:
     raise next((e for e in errors if e.specific), errors[0])
 
 
-def _split_options(command: Command, tokens: list[Token]) -> tuple[dict[str, str], list[Token]]:
+def _split_options(
+    command: Command, tokens: list[Token]
+) -> tuple[dict[str, str], dict[str, list[Token]], list[Token], str]:
+    """The options' values, the words after each that may continue it, the other words, and
+    the free text when it was given by name (`title="..."`)."""
     known = command.options
+    free = command.text.name.casefold() if command.text else None
     options: dict[str, str] = {}
+    tails: dict[str, list[Token]] = {}
     rest: list[Token] = []
+    named_text = ""
+    taking: tuple[str, int] | None = None  # an option still taking words, and how many more
     for token in tokens:
         match = OPTION.match(token.raw)
         key = match.group(1).casefold() if match else None
+        if taking is not None and key is None and taking[1] > 0:
+            tails[taking[0]].append(token)
+            taking = (taking[0], taking[1] - 1)
+            continue
+        taking = None
+        if key is not None and key == free and key not in known:
+            if named_text:
+                raise ArgumentError(f"{key}= is given twice")
+            named_text = token.value.split("=", 1)[1].strip()
+            continue
         if key is None or key not in known:
             rest.append(token)
             continue
@@ -293,14 +353,25 @@ def _split_options(command: Command, tokens: list[Token]) -> tuple[dict[str, str
         if not value:
             raise ArgumentError(f"{key}= needs a value: {key}={known[key].metavar}")
         options[key] = value
-    return options, rest
+        tails[key] = []
+        if known[key].words > 1 and token.raw.split("=", 1)[1][:1] not in OPENING:
+            taking = (key, known[key].words - 1)
+    return options, tails, rest, named_text
 
 
-def _parse_value(opt: Opt, raw: str, env: ParseEnv) -> Any:
-    try:
-        return opt.parse(raw, env)
-    except ArgumentError as exc:
-        raise ArgumentError(f"{opt.key}=: {exc.message}") from None
+def _parse_option(opt: Opt, raw: str, tail: list[Token], env: ParseEnv) -> tuple[Any, list[Token]]:
+    """The value of an option, with as many of the following words as still make a valid
+    value (the longest first); returns the words it did not take."""
+    error: ArgumentError | None = None
+    for n in range(len(tail), -1, -1):
+        try:
+            value = opt.parse(" ".join([raw, *(t.value for t in tail[:n])]), env)
+        except ArgumentError as exc:
+            error = exc  # the shortest reading's error is the one to show
+            continue
+        return value, tail[n:]
+    assert error is not None
+    raise ArgumentError(f"{opt.key}=: {error.message}") from None
 
 
 def _free_text(text: str, rest: list[Token], tokens: list[Token]) -> str:

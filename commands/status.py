@@ -55,7 +55,13 @@ def item(text: str, env: ParseEnv) -> Item:
 
 
 def state(text: str, _env: ParseEnv) -> str:
-    found = STATE_ALIASES.get(text.strip().casefold())
+    """A state as people type it: `not started`, `In Progress`, `done`, or a prefix only one
+    state starts with (`in`)."""
+    key = "-".join(text.strip().casefold().replace("_", " ").split())
+    found = STATE_ALIASES.get(key)
+    if found is None and len(key) >= 2:
+        starting = {v for k, v in STATE_ALIASES.items() if k.startswith(key)}
+        found = starting.pop() if len(starting) == 1 else None
     if found is None:
         raise ArgumentError(f"{text!r} is not a state; use one of: {', '.join(STATES)}")
     return found
@@ -147,7 +153,7 @@ async def _region(ctx: Context) -> View:
     roles=CONTRIBUTORS,
     params=[
         Pos("item", item, "<item>"),
-        Pos("state", state, "<not-started|in-progress|met|n/a>"),
+        Pos("state", state, "<not-started|in-progress|met|n/a>", words=2),
         COUNTRY_OPT,
         Text("note", "note", required=False),
     ],

@@ -46,14 +46,22 @@ def word(text: str, _env: ParseEnv) -> str:
     return text.strip()
 
 
-def choice(*values: str) -> Parser:
-    """One of fixed words, case-insensitive; returns the canonical spelling."""
+def choice(*values: str, hints: dict[str, str] | None = None) -> Parser:
+    """One of fixed words, case-insensitive, or a prefix only one of them starts with
+    (`expert` for `expertise`); returns the canonical spelling. `hints` answer words people
+    type for something else (`closed` -> "close it with !incident close")."""
     canonical = {v.casefold(): v for v in values}
 
     def parse(text: str, _env: ParseEnv) -> str:
-        found = canonical.get(text.strip().casefold())
+        key = text.strip().casefold()
+        found = canonical.get(key)
+        if found is None and key:
+            starting = [v for k, v in canonical.items() if k.startswith(key)]
+            found = starting[0] if len(starting) == 1 else None
         if found is None:
-            raise ArgumentError(f"{text!r} is not one of: {', '.join(values)}")
+            hint = (hints or {}).get(key)
+            tail = f" ({hint})" if hint else ""
+            raise ArgumentError(f"{text!r} is not one of: {', '.join(values)}{tail}")
         return found
 
     return parse
@@ -103,8 +111,8 @@ def user_id(text: str, _env: ParseEnv) -> str:
 
 
 def typed_id(kind: ShortId) -> Parser:
-    """`INC-12` style IDs (prefix case-insensitive); returns the number."""
-    pattern = re.compile(rf"^{kind.value}-?(\d{{1,9}})$", re.IGNORECASE)
+    """`INC-12` style IDs (prefix case-insensitive, or a bare 12); returns the number."""
+    pattern = re.compile(rf"^(?:{kind.value}-?)?(\d{{1,9}})$", re.IGNORECASE)
 
     def parse(text: str, _env: ParseEnv) -> int:
         match = pattern.match(text.strip())

@@ -26,14 +26,19 @@ def check(tmp_path: Path, text: str, capsys) -> tuple[int, str]:
     return code, (captured.err + captured.out).strip()
 
 
-def test_example_config_is_valid(capsys):
-    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
+def test_example_config_is_valid(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # its data/ directory is made where the bot runs
+    assert main(["check-config", "--config", str(EXAMPLE), "--offline"]) == 0
     assert "is valid" in capsys.readouterr().out
 
 
-def test_console_script_checks_config():
+def test_console_script_checks_config(tmp_path):
     script = Path(sys.executable).with_name("rcc-bot")
-    ok = subprocess.run([script, "check-config", "--config", EXAMPLE], capture_output=True)
+    ok = subprocess.run(
+        [script, "check-config", "--config", EXAMPLE, "--offline"],
+        capture_output=True,
+        cwd=tmp_path,
+    )
     assert ok.returncode == 0, ok.stderr
     bad = subprocess.run(
         [script, "check-config", "--config", "/nonexistent.toml"], capture_output=True, text=True
