@@ -48,7 +48,8 @@ def _tag(text: str, env) -> str:
     example="!lesson add area=coop tags=phishing,banking incident=INC-12 Pre-agreed takedown "
     "contacts at registrars cut response time from days to hours",
     details="A lesson is TLP:GREEN unless tlp= says otherwise; one linked to an incident "
-    "takes the stricter of its own and the incident's label (a lower tlp= is refused).",
+    "takes the stricter of its own and the incident's label (a lower tlp= is refused). "
+    "anonymous=yes is taken only in a direct chat with the bot, where nobody sees who typed it.",
 )
 async def lesson_add(
     ctx: Context,
@@ -61,6 +62,11 @@ async def lesson_add(
 ) -> str:
     if len(text) > MAX_TEXT:
         raise CommandError(f"the lesson is too long ({len(text)} characters; at most {MAX_TEXT})")
+    if anonymous and not ctx.is_direct:
+        raise CommandError(
+            "anonymous=yes works only in your direct chat with the bot: here everyone sees "
+            "who sent the message. Send the same command to the bot in a DM"
+        )
     level = tlp or DEFAULT_TLP
     inherited = ""
     if incident is not None:

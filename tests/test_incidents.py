@@ -156,7 +156,10 @@ async def test_lessons_search_anonymity_and_link(app, backend):
         "contacts at registrars cut our response time from days to hours",
     )
     assert "LL-1 shared by @jm1:test.org [TLP:AMBER (from INC-1)]" in text_of(one)
-    two = await say(app, TT1, "!lesson add anonymous=yes tlp=clear Phished staff reported late")
+    typed = "!lesson add anonymous=yes tlp=clear Phished staff reported late"
+    in_room = await say(app, TT1, typed)  # everyone in the room sees who typed it
+    assert in_room.outcome == "invalid" and "only in your direct chat" in text_of(in_room)
+    two = await say(app, TT1, typed, room="!dm-tt1:test.org", kind="direct")
     assert "LL-2 shared anonymously [TLP:CLEAR]" in text_of(two)
     found = text_of(await say(app, CHAIR, "!lesson search takedown registrar"))
     assert "LL-1" in found and "LL-2" not in found
