@@ -9,11 +9,12 @@ sender and the jobs it woke are run.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.faults import CrashPoints
 from bot.logs import log_failure
@@ -48,6 +49,8 @@ from storage.stores import Stores
 log = logging.getLogger(__name__)
 
 ACCEPTED, REFUSED, INVALID, FAILED = "accepted", "refused", "invalid", "failed"
+IGNORED = "ignored"  # an edit of a command: answered, never run
+EDIT_WINDOW = timedelta(hours=1)  # edits later than this after the command get no answer
 Facts = Callable[[str], RoomFacts | None]  # what the Matrix side knows of a room, now
 
 
@@ -112,6 +115,8 @@ class Dispatcher:
 
     async def _handle(self, said: Input) -> tuple[Outcome | None, Context | None]:
         now = self.env.now()
+        if said.replaces is not None:
+            return await self._edited(said, now), None
         if said.reaction is not None:
             return await self._listen(said, now)
         try:
@@ -166,6 +171,34 @@ class Dispatcher:
                 await ctx.reply(result)
             outcome = await self._finish(store, said, now, command.name, ACCEPTED, ctx, True)
         return outcome, ctx
+
+    async def _edited(self, said: Input, now: datetime) -> Outcome | None:
+        """An edit never runs a command. A member who edits one soon after sending it is told
+        so once, lest they think the corrected command ran."""
+        try:
+            found = find(said.body, self.registry, self.settings.prefix)
+        except ArgumentError:
+            found = None
+        replaced = said.replaces
+        if found is None or replaced is None:
+            return None
+        said = await _proven(said)
+        if self.senders.device_refused(said, "edit"):
+            return None
+        told = f"told-edit:{hashlib.sha256(replaced.encode()).hexdigest()[:40]}"
+        async with self.db.unit() as store:
+            member = await store.roster.member(said.sender)
+            original = await store.events.get(replaced)
+            late = original is not None and now - original.processed_at > EDIT_WINDOW
+            if member is None or late or await store.state.get(told) is not None:
+                return None
+            if await store.events.seen(said.event_id):
+                return None
+            await store.state.set(told, now.isoformat(), now=now)
+            ctx = await self._context(said, now, store, member, None)
+            await ctx.reply(View("errors/edited", {"prefix": self.settings.prefix}))
+            ctx.audit_detail = f"edit of {replaced}"
+            return await self._finish(store, said, now, "edit", IGNORED, ctx)
 
     async def _listen(self, said: Input, now: datetime) -> tuple[Outcome | None, Context | None]:
         """The first listener that takes the input; everyday chatter costs one read."""

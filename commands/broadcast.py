@@ -206,6 +206,28 @@ async def ack_by_event(ctx: Context, said: Input) -> str | None:
     return await acknowledge(ctx, found, recipient, "reaction" if said.reaction else "reply")
 
 
+def _is_other_reply(said: Input) -> bool:
+    return said.reaction is None and said.reply_to is not None
+
+
+@router.listener("broadcast reply", accepts=_is_other_reply)
+async def reply_not_an_ack(ctx: Context, said: Input) -> str | None:
+    """A recipient's reply to a broadcast that is not an acknowledgement ("Received,
+    thanks"): they are told, in one line, how to acknowledge, rather than left believing."""
+    tag = Ref.parse(await ctx.store.outbox.ref_of(said.reply_to or ""))
+    if tag is None or tag.kind != RefKind.BROADCAST:
+        return None
+    found = await ctx.store.broadcasts.by_id(tag.key)
+    recipient = await ctx.store.broadcasts.recipient(found.key, ctx.sender) if found else None
+    if found is None or recipient is None or recipient.acked_at is not None:
+        return None
+    number = ShortId.BC.of(found.number)
+    return (
+        f"ℹ️ Your reply was not taken as an acknowledgement of {number}: reply with “ack”, "
+        f"react ✅, or send {ctx.settings.prefix}ack {number}."
+    )
+
+
 @router.command(
     "broadcast status",
     summary="the roll-call of a broadcast: who acknowledged, how fast, who is silent",

@@ -191,6 +191,7 @@ class Input:
     reaction: str | None = None  # the key of a reaction (then `reply_to` is what it reacts to)
     device_id: str | None = None  # the sending device, when it is known
     master_key: str | None = None  # its owner's master key, when they cross-signed it
+    replaces: str | None = None  # an edit (m.replace) of this event; `body` is the new text
     # Finds device_id and master_key when they matter (a command, a listener's input): the
     # Matrix layer's check, so that everyday chatter costs no key lookup.
     prove: Prove | None = field(default=None, compare=False, repr=False)

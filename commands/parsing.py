@@ -140,6 +140,10 @@ class Registry:
             raise ValueError(f"name {name!r} is used by two command families")
         self._family_names[key] = family
 
+    def names(self, word: str) -> bool:
+        """Whether `word` is the exact name (or alias) of a command family."""
+        return word.casefold() in self._family_names
+
     @property
     def families(self) -> list[str]:
         return list(self._families)
@@ -219,6 +223,12 @@ def find(body: str, registry: Registry, prefix: str = "!") -> Found | None:
     """The command a message body names, or None when the body is not a command."""
     text = strip_reply_fallback(body).lstrip()
     if not text.startswith(prefix) or not text[len(prefix) : len(prefix) + 1].isalpha():
+        spaced = text[len(prefix) :].split(maxsplit=1) if text.startswith(prefix) else []
+        if spaced and text[len(prefix) : len(prefix) + 1].isspace() and registry.names(spaced[0]):
+            # "! status": meant as a command, so say what is wrong rather than stay silent
+            raise ArgumentError(
+                f"write commands without a space after {prefix}: {prefix}{spaced[0].casefold()}"
+            )
         return None
     if len(text) > MAX_BODY:
         raise ArgumentError(f"the message is too long for a command (over {MAX_BODY} characters)")

@@ -156,6 +156,7 @@ async def say(
     reply_to: str | None = None,
     reaction: str | None = None,
     master_key: str | None = "",
+    replaces: str | None = None,
 ):
     """One message (or, with `reaction`, a reaction) through the dispatcher; its Outcome.
 
@@ -175,6 +176,7 @@ async def say(
         room_kind=RoomKind(kind),
         reply_to=reply_to,
         reaction=reaction,
+        replaces=replaces,
         device_id="TESTDEVICE",
         master_key=master_key_of(sender) if master_key == "" else master_key,
     )

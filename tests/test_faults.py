@@ -292,7 +292,7 @@ async def test_hostile_input_through_synapse(world):
         reply = await jm.ask(room, body)
         html = reply.source["content"].get("formatted_body", "")
         assert html_problems(html) == [], (body, html)
-    # An edit of an old command is not a new command.
+    # An edit of a command is not a new command; its sender is told so, once.
     old = await chair.say(room, "!whoami")
     await chair.reply_to(old)
     edit = {
@@ -305,8 +305,11 @@ async def test_hostile_input_through_synapse(world):
         "m.relates_to": {"rel_type": "m.replace", "event_id": old},
     }
     edited = await chair.say(room, "", content=edit)
+    told = await chair.reply_to(edited)
+    assert "Edits are not run" in told.body and "send it again" in told.body
+    again = await chair.say(room, "", content=edit)  # edited once more: no second word
     await world.barrier(chair, room)
-    assert chair.replies_to(edited) == []
+    assert chair.replies_to(again) == []
     assert len(chair.replies_to(old)) == 1
     assert await world.rows(RosterEntry, RosterEntry.user_id.like("@edited-%")) == []
 

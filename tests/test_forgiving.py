@@ -100,3 +100,40 @@ async def test_a_date_that_is_not_one_is_answered_with_the_forms(app):
     outcome = await say(app, CHAIR, "!deadline add someday Q4 report")
     assert outcome.outcome == "invalid"
     assert "not a date like 2026-12-15" in text_of(outcome)
+
+
+async def test_an_edited_command_is_answered_once_and_never_run(app):
+    original = "$original"
+    first = await say(app, CHAIR, "!roster add @x:test.org role=steering", replaces=original)
+    assert first.outcome == "ignored" and "Edits are not run" in text_of(first)
+    again = await say(app, CHAIR, "!roster add @x:test.org role=steering", replaces=original)
+    assert again is None  # told once per message
+    chat = await say(app, CHAIR, "fixed a typo", replaces="$chat")
+    assert chat is None  # an edit that is no command is nobody's business
+    async with app.db.unit(write=False) as store:
+        assert await store.roster.member("@x:test.org") is None
+
+
+async def test_a_space_after_the_prefix_gets_the_fix(app):
+    outcome = await say(app, JM1, "! status")
+    assert outcome.outcome == "invalid"
+    assert "write commands without a space after !: !status" in text_of(outcome)
+    assert await say(app, JM1, "! wow, great work") is None  # chatter stays chatter
+
+
+async def test_a_reply_to_a_broadcast_that_is_no_ack_gets_a_hint(app):
+    from commands.values import RoomKind
+    from tests.helpers import Postman
+
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    hs = Postman(app)
+    await say(app, CHAIR, "!broadcast severity=high Patch the VPN")
+    await app.jobs.run("broadcast", 1)
+    sent = await hs.deliver_all()
+    announcement = next(r for r in sent if r.room_id == "!rcc:test.org")
+    thanks = await say(app, JM1, "Received, thanks", reply_to=announcement.event_id)
+    assert "not taken as an acknowledgement of BC-1" in text_of(thanks)
+    assert "!ack BC-1" in text_of(thanks)
+    acked = await say(app, JM1, "ack", reply_to=announcement.event_id)
+    assert "BC-1 acknowledged" in text_of(acked)
+    assert await say(app, JM1, "thanks again", reply_to=announcement.event_id) is None

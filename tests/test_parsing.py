@@ -185,7 +185,6 @@ GOOD = [
     ),
     ("hello !roster", None),
     ("!", None),
-    ("! roster", None),
     ("!!!", None),
     ("", None),
 ]
@@ -202,6 +201,7 @@ def test_not_commands(body):
 
 
 BAD = [
+    ("! roster", ArgumentError, "write commands without a space after !: !roster"),
     ("!nosuch", UnknownCommand, "unknown command !nosuch"),
     ("!rostr", UnknownCommand, "Did you mean !roster"),
     ("!incident", IncompleteCommand, "needs one of: list, new, show"),

@@ -106,13 +106,17 @@ class Inbox:
             await self._reaction(room, event)
 
     async def _message(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        relation = event.source.get("content", {}).get("m.relates_to") or {}
-        if relation.get("rel_type") == "m.replace":
-            return  # an edit never runs (or re-runs) a command
+        content = event.source.get("content", {})
+        relation = content.get("m.relates_to") or {}
         if room.encrypted and not event.decrypted:
             log.warning(
                 "ignored a plaintext event %s in encrypted room %s", event.event_id, room.room_id
             )
+            return
+        if relation.get("rel_type") == "m.replace":  # an edit never runs (or re-runs) a command
+            new = content.get("m.new_content") or {}
+            body = new.get("body") if isinstance(new.get("body"), str) else ""
+            await self._input(room, event, body=body, replaces=relation.get("event_id"))
             return
         reply_to = (relation.get("m.in_reply_to") or {}).get("event_id")
         await self._input(room, event, body=event.body, reply_to=reply_to)
