@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from commands.audience import Show
 from commands.common import acting_country, label, own_country
 from commands.context import Context
 from commands.deadlines import open_period
+from commands.digest_data import NOTES
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
@@ -129,6 +131,13 @@ async def status(ctx: Context, country: Country | None) -> View:
     card = scorecard(ctx, chosen, latest)
     card["period"] = period.label
     card["report"] = reports[-1] if reports else None
+    # The whole story: the latest narrative update and, when none is filed for this period,
+    # the latest report before it. Shared as status data is, where GREEN may be seen in full.
+    story = ctx.viewer.sees(NOTES) == Show.FULL
+    notes = await ctx.store.status.notes(country=chosen.code, limit=1) if story else []
+    card["narrative"] = notes[0] if notes else None
+    earlier = None if reports or not story else await ctx.store.status.last_report(chosen.code)
+    card["earlier_report"] = earlier
     return View("status/scorecard", card)
 
 

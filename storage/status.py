@@ -146,6 +146,10 @@ class StatusStore:
         await self._s.flush()
         return report
 
+    async def last_report(self, country: str) -> Report | None:
+        query = select(Report).where(Report.country == country).order_by(Report.id.desc())
+        return await self._s.scalar(query.limit(1))
+
     async def reports(
         self, *, start: datetime, end: datetime, country: str | None = None
     ) -> list[Report]:

@@ -151,3 +151,18 @@ def test_quarter_in_the_committee_zone(moment, key, start):
     period = quarter(moment, ZoneInfo("America/Port_of_Spain"))
     assert (period.key, period.start) == (key, start)
     assert period.end > moment >= period.start
+
+
+async def test_the_scorecard_tells_the_whole_story(app, clock):
+    empty = text_of(await say(app, JM1, "!status"))
+    assert "No narrative update yet (!status note <text>)" in empty
+    await say(app, JM1, "!status submit Reviewed with the ministry")
+    await say(app, JM1, "!status note CIRT staffing approved by Cabinet")
+    now = text_of(await say(app, STEERING, "!status JM", room="!st", kind="steering"))
+    assert "Latest narrative update (@jm1:test.org, just now): “CIRT staffing approved" in now
+    assert "Report note: “Reviewed with the ministry”" in now
+    clock.advance(timedelta(days=92))  # into the next quarter: nothing filed for it yet
+    later = text_of(await say(app, JM1, "!status"))
+    assert "not filed yet" in later
+    assert "The latest report: 2026-Q4, filed by @jm1:test.org" in later
+    assert "“Reviewed with the ministry”" in later
