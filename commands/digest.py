@@ -90,7 +90,7 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
     viewer = ctx.viewer if here else Viewer(await ctx.audience_of(target))
     data = await build(
         ctx.store, period, env=ctx.env, settings=ctx.settings,
-        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer,
+        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer, room_id=target,
     )  # fmt: skip
     await ctx.store.digests.record(
         period=period.key, room_id=target, requested_by=ctx.sender, now=ctx.now
@@ -173,7 +173,7 @@ async def _post(job: JobContext, slot: datetime) -> bool:
     viewer = Viewer(await job.audience_of(room))
     data = await build(
         job.store, period, env=job.env, settings=job.settings,
-        committee=job.settings.committee_name, now=job.now, viewer=viewer,
+        committee=job.settings.committee_name, now=job.now, viewer=viewer, room_id=room,
     )  # fmt: skip
     data["late"] = job.now - slot > timedelta(minutes=2)
     await job.store.digests.record(

@@ -103,8 +103,10 @@ async def build(
     committee: str,
     now: datetime,
     viewer: Viewer,
+    room_id: str | None = None,
 ) -> dict[str, Any]:
-    """The digest of one period, as plain data, for the audience `viewer` stands for."""
+    """The digest of one period, as plain data, for the audience `viewer` stands for (in
+    `room_id`, whose previous digest is the baseline for what changed)."""
     ref, zone = env.reference, env.zone
     ncpocs = await store.roster.ncpocs()
     expected = sorted({e.country for e in ncpocs if e.country})
@@ -128,7 +130,7 @@ async def build(
         "label": label(level),
         "compliance": await _compliance(store, period, expected, ref, settings, zone, now),
         "matrix": await _matrix(store, period, ref),
-        "changes": await _changes(store, period, ref, zone),
+        "changes": await _changes(store, period, ref, zone, room_id),
         "notes": notes,
         "incidents": incidents,
         "lessons": lessons,
@@ -250,8 +252,10 @@ async def _matrix(store, period, ref: Reference) -> dict[str, Any]:
     }
 
 
-async def _changes(store, period, ref, zone) -> list[dict[str, Any]]:
-    previous = await store.digests.previous(period.end)
+async def _changes(store, period, ref, zone, room_id: str | None) -> list[dict[str, Any]]:
+    # Measured against the previous digest that reached the same room; without a room (a
+    # file written by the CLI) against the start of the period.
+    previous = await store.digests.previous(period.end, room_id=room_id) if room_id else None
     baseline = previous.posted_at if previous and previous.posted_at > period.start else None
     since = baseline or period.start
     before = {

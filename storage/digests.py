@@ -30,11 +30,12 @@ class DigestStore:
         await self._s.flush()
         return entry
 
-    async def previous(self, before: datetime) -> DigestLog | None:
-        """The last digest posted before a moment: the baseline for "what changed"."""
+    async def previous(self, before: datetime, *, room_id: str) -> DigestLog | None:
+        """The last digest posted in `room_id` before a moment: the baseline for "what
+        changed" for that room's readers (a preview elsewhere does not move it)."""
         query = (
             select(DigestLog)
-            .where(DigestLog.posted_at < before)
+            .where(DigestLog.posted_at < before, DigestLog.room_id == room_id)
             .order_by(DigestLog.posted_at.desc())
             .limit(1)
         )

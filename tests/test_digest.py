@@ -65,12 +65,12 @@ async def seed(app, clock) -> None:
     await say(app, TT2, "!status submit")  # 1d 17h after 20 Nov 17:00 local
 
 
-async def digest_of(app, clock, period="2026-11", audience=STEERING_FILE):
+async def digest_of(app, clock, period="2026-11", audience=STEERING_FILE, room_id=None):
     """The digest as the Steering Committee (by default) may read it."""
     async with app.db.unit(write=False) as store:
         return await build(
             store, digest_period(period, app.env), env=app.env, settings=app.settings,
-            committee="RCC", now=clock(), viewer=Viewer(audience),
+            committee="RCC", now=clock(), viewer=Viewer(audience), room_id=room_id,
         )  # fmt: skip
 
 
@@ -108,19 +108,24 @@ async def test_builder_compliance_changes_and_tlp(app, clock):
     assert "Awareness week held in schools" in outputs
 
 
-async def test_changes_are_counted_from_the_previous_digest(app, clock):
+async def test_changes_are_counted_from_the_previous_digest_in_the_same_room(app, clock):
     await seed(app, clock)
     async with app.db.unit() as store:
-        await store.digests.record(period="x", room_id="!r", requested_by=CHAIR, now=clock())
+        await store.digests.record(period="x", room_id="!st", requested_by=CHAIR, now=clock())
     clock.advance(timedelta(hours=1))
     await say(app, JM1, "!status set legal.strategy met")
     await say(app, JM1, "!status set coop.cert met")
     await say(app, JM1, "!status set coop.cert met")  # no change of state: not a change
-    data = await digest_of(app, clock)
+    clock.advance(timedelta(minutes=1))
+    async with app.db.unit() as store:  # a preview in the RCC room does not move the baseline
+        await store.digests.record(period="x", room_id="!rcc", requested_by=CHAIR, now=clock())
+    clock.advance(timedelta(minutes=5))
+    data = await digest_of(app, clock, room_id="!st")
     assert [(c["item"], c["from"], c["to"]) for c in data["changes"]] == [
         ("coop.cert", "unreported", "met"),
         ("legal.strategy", "in-progress", "met"),
     ]
+    assert (await digest_of(app, clock, room_id="!rcc"))["changes"] == []  # nothing since
 
 
 async def test_empty_period_says_nothing_was_reported(app, clock):
