@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
+from commands.corrections import apply, check_label, check_may_correct
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
@@ -19,7 +20,7 @@ from commands.reference import Country
 from commands.tlp import check_postable, label, listing, tlp
 from commands.types import choice, country, csv, typed_id, word
 from commands.values import ShortId
-from storage.lists import unpack
+from storage.lists import pack, unpack
 from storage.models import Incident
 
 router = Router("incidents")
@@ -154,6 +155,56 @@ async def incident_update(
 
 
 @router.command(
+    "incident edit",
+    summary="correct an incident's title, sectors, countries, severity or label (kept as history)",
+    roles=CONTRIBUTORS,
+    params=[
+        Pos("id", INCIDENT_ID, "<INC-n>"),
+        Opt("title", word, "<new title>", words=60),
+        Opt("sectors", csv(_sector), "a,b"),
+        Opt("countries", csv(country), "JM,TT"),
+        Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>"),
+        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+    ],
+    example="!incident edit INC-12 title=Phishing wave against two banks countries=JM,TT",
+    details="By its reporter or the chair, where it may be posted. Each change is kept with "
+    "its value before (`!incident show` lists them). The label may only go up, unless the "
+    "original poster lowers it. A multi-word title ends at the next option.",
+)
+async def incident_edit(
+    ctx: Context,
+    id: int,
+    title: str | None,
+    sectors: list[str] | None,
+    countries: list[Country] | None,
+    severity: str | None,
+    tlp: str | None,
+) -> str:
+    incident = await _incident(ctx, id)
+    name = ShortId.INC.of(id)
+    check_may_correct(ctx, incident.reporter, name)
+    _check_room(ctx, incident)
+    if title is not None and len(title) > MAX_TITLE:
+        raise CommandError(f"the title is too long (at most {MAX_TITLE} characters)")
+    if tlp is not None:
+        check_label(ctx, incident.reporter, incident.tlp, tlp, name)
+    changed = await apply(
+        ctx, "incident", id, incident,
+        {
+            "title": title,
+            "sectors": pack(sectors) if sectors else None,
+            "countries": pack(c.code for c in countries) if countries else None,
+            "severity": severity,
+            "tlp": tlp,
+        },
+    )  # fmt: skip
+    incident.updated_at = ctx.now
+    ctx.audit_detail = f"{name} edit {','.join(changed)}"
+    kept = "the earlier values are kept"
+    return f"✅ {name} corrected ({', '.join(changed)}); {kept}. [{label(incident.tlp)}]"
+
+
+@router.command(
     "incident close",
     summary="close an incident with a summary",
     roles=CONTRIBUTORS,
@@ -242,6 +293,8 @@ async def incident_show(ctx: Context, id: int) -> View | str:
         }
         for h in history
     ]
+    full = data["shown"] == "full"
+    data["corrections"] = await ctx.store.corrections.of("incident", id) if full else []
     return View("incidents/show", data)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
+from commands.corrections import apply, check_label, check_may_correct
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
@@ -20,7 +21,7 @@ from commands.status import area
 from commands.tlp import check_postable, label, listing, stricter, tlp
 from commands.types import csv, typed_id, word, yes_no
 from commands.values import ShortId
-from storage.lists import unpack
+from storage.lists import pack, unpack
 from storage.models import Lesson
 
 router = Router("lessons")
@@ -133,6 +134,75 @@ async def _listing(ctx: Context, found: list[Lesson], searched: str | None) -> V
     return listing(ctx, "lessons/list", rows, hidden=hidden, searched=searched)
 
 
+async def _live(ctx: Context, number: int) -> Lesson:
+    lesson = await ctx.store.lessons.get(number)
+    if lesson is None:
+        raise CommandError(f"there is no {ShortId.LL.of(number)}")
+    if lesson.withdrawn_at is not None:
+        raise CommandError(f"{ShortId.LL.of(number)} was withdrawn; it cannot change any more")
+    check_may_correct(ctx, lesson.author, ShortId.LL.of(number))
+    check_postable(lesson.tlp, ctx)
+    if lesson.tlp == "red" and ctx.room_id != lesson.origin_room:
+        raise CommandError(f"{ShortId.LL.of(number)} is TLP:RED: correct it where it was shared")
+    return lesson
+
+
+@router.command(
+    "lesson edit",
+    summary="correct a lesson's text, area, tags or label (kept as history)",
+    roles=CONTRIBUTORS,
+    params=[
+        Pos("id", typed_id(ShortId.LL), "<LL-n>"),
+        Opt("area", area, "<priority-area>", words=4),
+        Opt("tags", csv(_tag), "a,b"),
+        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Text("text", "new text", required=False),
+    ],
+    example="!lesson edit LL-4 area=coop Takedown contacts cut response from days to hours",
+    details="By its author or the chair (an anonymous lesson: the chair), where it may be "
+    "posted. Each change is kept with its value before. The label may only go up, unless the "
+    "original poster lowers it.",
+)
+async def lesson_edit(
+    ctx: Context, id: int, area: Area | None, tags: list[str] | None, tlp: str | None, text: str
+) -> str:
+    lesson = await _live(ctx, id)
+    if len(text) > MAX_TEXT:
+        raise CommandError(f"the lesson is too long ({len(text)} characters; at most {MAX_TEXT})")
+    if tlp is not None:
+        check_label(ctx, lesson.author, lesson.tlp, tlp, ShortId.LL.of(id))
+    changes = {
+        "text": text or None,
+        "area": area.id if area else None,
+        "tags": pack(tags) if tags else None,
+        "tlp": tlp,
+    }
+    changed = await apply(ctx, "lesson", id, lesson, changes)
+    ctx.audit_detail = f"{ShortId.LL.of(id)} edit {','.join(changed)}"
+    kept = "the earlier values are kept"
+    return (
+        f"✅ {ShortId.LL.of(id)} corrected ({', '.join(changed)}); {kept}. [{label(lesson.tlp)}]"
+    )
+
+
+@router.command(
+    "lesson withdraw",
+    summary="withdraw a lesson: it leaves listings, searches and digests (kept as history)",
+    roles=CONTRIBUTORS,
+    params=[Pos("id", typed_id(ShortId.LL), "<LL-n>"), Text("reason", "reason")],
+    example="!lesson withdraw LL-4 posted twice, see LL-5",
+)
+async def lesson_withdraw(ctx: Context, id: int, reason: str) -> str:
+    lesson = await _live(ctx, id)
+    await ctx.store.corrections.record(
+        kind="lesson", number=id, field="withdrawn", before="", after="withdrawn",
+        by=ctx.sender, event_id=ctx.event_id, now=ctx.now, reason=reason[:MAX_TEXT],
+    )  # fmt: skip
+    lesson.withdrawn_at = ctx.now
+    ctx.audit_detail = f"{ShortId.LL.of(id)} withdrawn"
+    return f"✅ {ShortId.LL.of(id)} withdrawn: it no longer appears in lists, searches or digests."
+
+
 @router.command(
     "lesson show",
     summary="one lesson in full",
@@ -147,6 +217,10 @@ async def lesson_show(ctx: Context, id: int) -> View | str:
     data = _row(ctx, lesson, full=True)
     if not data["labelled"]:
         return f"{data['id']} cannot be shown here: people who may not see it can read this room."
+    if lesson.withdrawn_at is not None:
+        when = lesson.withdrawn_at.astimezone(ctx.env.zone)
+        return f"{data['id']} [{data['label']}] was withdrawn on {when:%-d %b %Y}."
+    data["corrections"] = await ctx.store.corrections.of("lesson", id) if data["shown"] else []
     return View("lessons/show", data)
 
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 from commands.audience import Show
 from commands.common import acting_country, own_country
 from commands.context import Context
+from commands.corrections import apply, check_label, check_may_correct
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
     CommandError,
     Opt,
+    Pos,
     Router,
     Text,
     View,
 )
 from commands.reference import Country
 from commands.tlp import check_postable, label, listing, tlp
-from commands.types import choice, country
+from commands.types import choice, country, typed_id
 from commands.values import ShortId
 from storage.models import Resource
 
@@ -62,6 +64,68 @@ async def resource_add(
     ctx.audit_detail = f"{ShortId.RS.of(resource.number)} {kind} {label(level)}"
     where = f" for {country.name}" if country else " (regional)"
     return f"✅ {ShortId.RS.of(resource.number)} recorded{where}: {kind} [{label(level)}]."
+
+
+async def _live(ctx: Context, number: int) -> Resource:
+    resource = await ctx.store.resources.get(number)
+    if resource is None:
+        raise CommandError(f"there is no {ShortId.RS.of(number)}")
+    if resource.withdrawn_at is not None:
+        raise CommandError(f"{ShortId.RS.of(number)} was withdrawn; it cannot change any more")
+    check_may_correct(ctx, resource.author, ShortId.RS.of(number))
+    check_postable(resource.tlp, ctx)
+    if resource.tlp == "red" and ctx.room_id != resource.origin_room:
+        raise CommandError(f"{ShortId.RS.of(number)} is TLP:RED: correct it where it was recorded")
+    return resource
+
+
+@router.command(
+    "resource edit",
+    summary="correct a resource's description, kind or label (kept as history)",
+    roles=CONTRIBUTORS,
+    params=[
+        Pos("id", typed_id(ShortId.RS), "<RS-n>"),
+        Opt("kind", choice(*KINDS), "<expertise|tool|lab|training>"),
+        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Text("description", "new description", required=False),
+    ],
+    example="!resource edit RS-3 kind=lab Forensics lab at police HQ, phones and laptops",
+    details="By its author or the chair, where it may be posted. Each change is kept with its "
+    "value before. The label may only go up, unless the original poster lowers it.",
+)
+async def resource_edit(
+    ctx: Context, id: int, kind: str | None, tlp: str | None, description: str
+) -> str:
+    resource = await _live(ctx, id)
+    if len(description) > MAX_TEXT:
+        raise CommandError(f"the description is too long (at most {MAX_TEXT} characters)")
+    if tlp is not None:
+        check_label(ctx, resource.author, resource.tlp, tlp, ShortId.RS.of(id))
+    changes = {"description": description or None, "kind": kind, "tlp": tlp}
+    changed = await apply(ctx, "resource", id, resource, changes)
+    ctx.audit_detail = f"{ShortId.RS.of(id)} edit {','.join(changed)}"
+    kept = "the earlier values are kept"
+    return (
+        f"✅ {ShortId.RS.of(id)} corrected ({', '.join(changed)}); {kept}. [{label(resource.tlp)}]"
+    )
+
+
+@router.command(
+    "resource withdraw",
+    summary="withdraw a resource: it leaves listings, searches and digests (kept as history)",
+    roles=CONTRIBUTORS,
+    params=[Pos("id", typed_id(ShortId.RS), "<RS-n>"), Text("reason", "reason")],
+    example="!resource withdraw RS-3 the lab closed in October",
+)
+async def resource_withdraw(ctx: Context, id: int, reason: str) -> str:
+    resource = await _live(ctx, id)
+    await ctx.store.corrections.record(
+        kind="resource", number=id, field="withdrawn", before="", after="withdrawn",
+        by=ctx.sender, event_id=ctx.event_id, now=ctx.now, reason=reason[:MAX_TEXT],
+    )  # fmt: skip
+    resource.withdrawn_at = ctx.now
+    ctx.audit_detail = f"{ShortId.RS.of(id)} withdrawn"
+    return f"✅ {ShortId.RS.of(id)} withdrawn: it no longer appears in lists, searches or digests."
 
 
 @router.command(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from commands.audience import Show
 from commands.common import acting_country, label, own_country
 from commands.context import Context
@@ -190,6 +192,42 @@ async def status_set(
     return (
         f"✅ {label(chosen)}: {item.id} is now {state}{was}. "
         f"{met} of {len(ctx.env.reference.catalogue.items)} items at minimum standard."
+    )
+
+
+UNDO_WITHIN = timedelta(days=1)
+
+
+@router.command(
+    "status undo",
+    summary="take back your last status update (within a day); it is kept as history",
+    roles=CONTRIBUTORS,
+    params=[COUNTRY_OPT],
+    example="!status undo",
+    details="For an update typed against the wrong item or with the wrong state. The item "
+    "shows its state before that update again; the update stays in the history, marked undone.",
+)
+async def status_undo(ctx: Context, country: Country | None) -> str:
+    chosen = acting_country(ctx, country)
+    update = await ctx.store.status.last_by(ctx.sender, chosen.code)
+    if update is None:
+        raise CommandError(f"you have no status update for {label(chosen)} to undo")
+    if ctx.now - update.at > UNDO_WITHIN:
+        raise CommandError(
+            f"your last update for {label(chosen)} ({update.item_id} {update.state}) is more "
+            "than a day old: set the right state with !status set instead"
+        )
+    await ctx.store.status.undo(update, now=ctx.now)
+    await ctx.store.corrections.record(
+        kind="status", number=update.id or 0, field="undone", before=update.state,
+        after="", by=ctx.sender, event_id=ctx.event_id, now=ctx.now,
+    )  # fmt: skip
+    ctx.audit_detail = f"{chosen.code} {update.item_id} undo"
+    now = {u.item_id: u for u in await ctx.store.status.latest(chosen.code)}.get(update.item_id)
+    state = now.state if now else "not reported"
+    return (
+        f"✅ Undone: {update.item_id} {update.state} for {label(chosen)}. "
+        f"{update.item_id} is {state} again."
     )
 
 

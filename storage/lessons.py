@@ -64,7 +64,7 @@ class LessonStore:
         """Lessons the reader sees in full, newest first."""
         query = (
             select(Lesson)
-            .where(in_full.clause(Lesson))
+            .where(in_full.clause(Lesson), Lesson.withdrawn_at.is_(None))
             .order_by(Lesson.number.desc())
             .limit(limit)
         )
@@ -80,13 +80,21 @@ class LessonStore:
 
     async def withheld(self, *, in_full: InFull) -> int:
         """How many lessons the reader does not see in full."""
-        query = select(func.count()).select_from(Lesson).where(in_full.withheld(Lesson))
+        query = (
+            select(func.count())
+            .select_from(Lesson)
+            .where(in_full.withheld(Lesson), Lesson.withdrawn_at.is_(None))
+        )
         return await self._s.scalar(query) or 0
 
     async def created_between(self, start: datetime, end: datetime) -> list[Lesson]:
         query = (
             select(Lesson)
-            .where(Lesson.created_at >= start, Lesson.created_at < end)
+            .where(
+                Lesson.created_at >= start,
+                Lesson.created_at < end,
+                Lesson.withdrawn_at.is_(None),
+            )
             .order_by(Lesson.number)
         )
         return list(await self._s.scalars(query))

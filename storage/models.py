@@ -228,6 +228,7 @@ class StatusUpdate(SQLModel, table=True):
     author: str = Field(max_length=255)
     event_id: str | None = Field(default=None, max_length=255)
     at: datetime = Field(sa_column=utc_column(index=True))
+    undone_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class StatusNote(SQLModel, table=True):
@@ -322,6 +323,7 @@ class Lesson(SQLModel, table=True):
     origin_room: str = Field(max_length=255)
     event_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_column=utc_column(index=True))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Resource(SQLModel, table=True):
@@ -339,6 +341,26 @@ class Resource(SQLModel, table=True):
     origin_room: str = Field(max_length=255)
     event_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_column=utc_column(index=True))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class Correction(SQLModel, table=True):
+    """One change to a record after it was made: a field's value before and after, or a
+    withdrawal; who made it, when and from which event (the record keeps its history)."""
+
+    __tablename__ = "correction"
+    __table_args__ = (Index("ix_correction_record", "kind", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # incident, lesson, resource, status
+    number: int
+    field: str = Field(max_length=32)
+    before: str = Field(sa_column=Column(Text, nullable=False))
+    after: str = Field(sa_column=Column(Text, nullable=False))
+    by: str = Field(max_length=255)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column())
 
 
 class Deadline(Keyed, SQLModel, table=True):

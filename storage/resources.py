@@ -44,6 +44,9 @@ class ResourceStore:
         await self._s.flush()
         return resource
 
+    async def get(self, number: int) -> Resource | None:
+        return await self._s.scalar(select(Resource).where(Resource.number == number))
+
     async def find(
         self,
         *,
@@ -55,7 +58,7 @@ class ResourceStore:
         """Resources the reader sees in full, newest first."""
         query = (
             select(Resource)
-            .where(in_full.clause(Resource))
+            .where(in_full.clause(Resource), Resource.withdrawn_at.is_(None))
             .order_by(Resource.number.desc())
             .limit(limit)
         )
@@ -72,13 +75,21 @@ class ResourceStore:
 
     async def withheld(self, *, in_full: InFull) -> int:
         """How many resources the reader does not see in full."""
-        query = select(func.count()).select_from(Resource).where(in_full.withheld(Resource))
+        query = (
+            select(func.count())
+            .select_from(Resource)
+            .where(in_full.withheld(Resource), Resource.withdrawn_at.is_(None))
+        )
         return await self._s.scalar(query) or 0
 
     async def created_between(self, start: datetime, end: datetime) -> list[Resource]:
         query = (
             select(Resource)
-            .where(Resource.created_at >= start, Resource.created_at < end)
+            .where(
+                Resource.created_at >= start,
+                Resource.created_at < end,
+                Resource.withdrawn_at.is_(None),
+            )
             .order_by(Resource.number)
         )
         return list(await self._s.scalars(query))

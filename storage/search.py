@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Table, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.visibility import InFull
@@ -50,13 +50,15 @@ async def search(
     if not words:
         return []
     table = model.__tablename__
+    # A withdrawn record is found by nobody.
+    live = model.withdrawn_at.is_(None) if hasattr(model, "withdrawn_at") else true()
     if session.get_bind().dialect.name == "sqlite":
         match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         fts = table_fts(table)
         ranked = (
             select(model)
             .join(fts, fts.c.rowid == model.id)
-            .where(text(f"{table}_fts MATCH :q"), in_full.clause(model))
+            .where(text(f"{table}_fts MATCH :q"), in_full.clause(model), live)
             .order_by(text(f"{table}_fts.rank"))
             .limit(limit)
             .params(q=match)
@@ -67,7 +69,7 @@ async def search(
     tsquery = "plainto_tsquery('english', :q)"
     statement = (
         select(model)
-        .where(text(f"{vector} @@ {tsquery}"), in_full.clause(model))
+        .where(text(f"{vector} @@ {tsquery}"), in_full.clause(model), live)
         .order_by(text(f"ts_rank({vector}, {tsquery}) DESC"))
         .limit(limit)
         .params(q=" ".join(words))

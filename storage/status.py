@@ -46,8 +46,10 @@ class StatusStore:
         self, country: str | None = None, *, before: datetime | None = None
     ) -> list[StatusUpdate]:
         """The newest update per (country, item), as of now or as of `before`; one query."""
-        newest = select(func.max(StatusUpdate.id)).group_by(
-            StatusUpdate.country, StatusUpdate.item_id
+        newest = (
+            select(func.max(StatusUpdate.id))
+            .where(StatusUpdate.undone_at.is_(None))
+            .group_by(StatusUpdate.country, StatusUpdate.item_id)
         )
         if country is not None:
             newest = newest.where(StatusUpdate.country == country)
@@ -78,6 +80,7 @@ class StatusStore:
                 StatusUpdate.country == wanted.c.country,
                 StatusUpdate.item_id == wanted.c.item_id,
                 StatusUpdate.at < before,
+                StatusUpdate.undone_at.is_(None),
             )
             .order_by(StatusUpdate.at.desc(), StatusUpdate.id.desc())
             .limit(1)
@@ -85,6 +88,24 @@ class StatusStore:
         )
         ids = select(newest).select_from(wanted)
         return list(await self._s.scalars(select(StatusUpdate).where(StatusUpdate.id.in_(ids))))
+
+    async def last_by(self, author: str, country: str) -> StatusUpdate | None:
+        """The author's newest update for a country that still counts (for `!status undo`)."""
+        query = (
+            select(StatusUpdate)
+            .where(
+                StatusUpdate.author == author,
+                StatusUpdate.country == country,
+                StatusUpdate.undone_at.is_(None),
+            )
+            .order_by(StatusUpdate.id.desc())
+            .limit(1)
+        )
+        return await self._s.scalar(query)
+
+    async def undo(self, update: StatusUpdate, *, now: datetime) -> None:
+        update.undone_at = now
+        await self._s.flush()
 
     async def history(self, country: str, item_id: str) -> list[StatusUpdate]:
         query = (
@@ -95,10 +116,12 @@ class StatusStore:
         return list(await self._s.scalars(query))
 
     async def changed_between(self, start: datetime, end: datetime) -> list[StatusUpdate]:
-        """Every update in [start, end), oldest first."""
+        """Every update in [start, end) that was not undone, oldest first."""
         query = (
             select(StatusUpdate)
-            .where(StatusUpdate.at >= start, StatusUpdate.at < end)
+            .where(
+                StatusUpdate.at >= start, StatusUpdate.at < end, StatusUpdate.undone_at.is_(None)
+            )
             .order_by(StatusUpdate.id)
         )
         return list(await self._s.scalars(query))

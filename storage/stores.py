@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import AuditStore
 from storage.broadcasts import BroadcastStore
+from storage.corrections import CorrectionStore
 from storage.deadlines import DeadlineStore
 from storage.digests import DigestStore
 from storage.events import EventStore
@@ -98,3 +99,7 @@ class Stores:
     @cached_property
     def identities(self) -> IdentityStore:
         return IdentityStore(self._session)
+
+    @cached_property
+    def corrections(self) -> CorrectionStore:
+        return CorrectionStore(self._session)

@@ -1,0 +1,55 @@
+"""Correcting a record, with its history kept: who may, which labels may move, and one
+`correction` row per field changed (plus the audit entry every command writes).
+
+The author of a record or the chair may correct it, only where it may be posted (TLP:RED in
+its own room). A TLP label may only go up through an edit, unless the original poster lowers
+it: someone else cannot make a record more widely readable than its author chose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands.context import Context
+from commands.framework import CommandError, Refused, Role
+from commands.tlp import check_postable, label, stricter
+
+
+def check_may_correct(ctx: Context, author: str | None, what: str) -> None:
+    if ctx.has_role(Role.CHAIR) or (author is not None and author == ctx.sender):
+        return
+    raise Refused(f"only its author or the chair may correct {what}")
+
+
+def check_label(ctx: Context, author: str | None, current: str, new: str, what: str) -> None:
+    if new == current:
+        return
+    if stricter(current, new) == current and author != ctx.sender:
+        raise Refused(
+            f"{what} is {label(current)}: only its original poster may lower the label "
+            f"(to {label(new)}); anyone who may correct it may raise it"
+        )
+    check_postable(new, ctx)  # the new label must be one this room may hold
+
+
+async def apply(
+    ctx: Context, kind: str, number: int, record: Any, changes: dict[str, Any]
+) -> list[str]:
+    """Set the fields that change, record each with its value before and after; returns the
+    names of those that changed (an error when none did)."""
+    changed = []
+    for field, value in changes.items():
+        if value is None:
+            continue
+        before = getattr(record, field)
+        if before == value:
+            continue
+        await ctx.store.corrections.record(
+            kind=kind, number=number, field=field, before=str(before or ""),
+            after=str(value), by=ctx.sender, event_id=ctx.event_id, now=ctx.now,
+        )  # fmt: skip
+        setattr(record, field, value)
+        changed.append(field)
+    if not changed:
+        raise CommandError("nothing to change: give the new values (see !help for the fields)")
+    return changed
