@@ -24,7 +24,7 @@ from commands import all_routers
 from commands.audience import audience_for
 from commands.deadlines import apply_config_deadlines
 from commands.framework import BotIdentity, ParseEnv, Settings
-from commands.values import RoomKind
+from commands.values import Exists, RoomKind, unknown_existence
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -107,6 +107,7 @@ class App:
         identity: BotIdentity,
         submit: Callable[[list[OutboxMessage]], None],
         faults: CrashPoints,
+        exists: Exists = unknown_existence,
     ) -> None:
         self.config, self.db, self.clock, self.rooms, self.facts = config, db, clock, rooms, facts
         self.env = ParseEnv(config.reference, config.committee.zone, clock)
@@ -144,6 +145,7 @@ class App:
             facts=facts,
             identity=identity,
             senders=self.senders,
+            exists=exists,
             metrics=self.metrics,
             faults=faults,
         )

@@ -39,7 +39,7 @@ from commands.framework import (
 )
 from commands.parsing import Found, Registry, UnknownCommand, find
 from commands.tlp import IDENTITY_WAITS
-from commands.values import RoomFacts, RoomKind
+from commands.values import Exists, RoomFacts, RoomKind
 from storage.db import Database
 from storage.events import AlreadyHandled
 from storage.models import OutboxMessage
@@ -81,11 +81,12 @@ class Dispatcher:
         facts: Facts,
         identity: BotIdentity,
         senders: Senders,
+        exists: Exists,
         metrics: Metrics,
         faults: CrashPoints,
     ) -> None:
         self.registry = Registry(routers)
-        self.senders = senders
+        self.senders, self.exists = senders, exists
         self.db, self.env, self.settings = db, env, settings
         self.outbox, self.submit, self.wake = outbox, submit, wake
         self.rooms, self.facts, self.identity = rooms, facts, identity
@@ -334,6 +335,7 @@ class Dispatcher:
             master_key=said.master_key,
             identity_trusted=trusted,
             device_counts=not self.senders.device_refused(said, ""),
+            exists=self.exists,
         )
 
     def _error(

@@ -22,7 +22,7 @@ from commands.framework import (
     Settings,
     View,
 )
-from commands.values import Clearance, Ref, RoomKind
+from commands.values import Clearance, Exists, Ref, RoomKind, unknown_existence
 
 if TYPE_CHECKING:
     from storage.roster import Member
@@ -58,6 +58,7 @@ class Context:
     master_key: str | None = None  # its owner's master key, when they cross-signed it
     identity_trusted: bool = True  # False while a changed identity awaits the chair
     device_counts: bool = True  # commands from this device are obeyed
+    exists: Exists = unknown_existence  # asks the homeserver whether a user exists
     replies: list[Reply] = field(default_factory=list)
     audit_detail: str = ""
     wakes: list[Wake] = field(default_factory=list)  # jobs to run once this unit commits

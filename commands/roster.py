@@ -17,7 +17,7 @@ from commands.framework import (
     role_titles,
 )
 from commands.reference import Country
-from commands.types import country, role, user_id
+from commands.types import country, role, user_id, yes_no
 from commands.values import RoomKind, fingerprint
 
 router = Router("roster")
@@ -66,12 +66,16 @@ async def roster_list(ctx: Context) -> View:
         Pos("user", user_id, "<@user:server>"),
         Opt("role", role, ROLE_METAVAR, required=True),
         Opt("country", country, "XX"),
+        Opt("force", yes_no, "yes"),
     ],
     example="!roster add @jm1:example.org role=ncpoc country=JM",
     details="An NCPOC needs a country; other roles take none. A country has at most "
-    "two NCPOCs unless the config says otherwise.",
+    "two NCPOCs unless the config says otherwise. The user must exist on their homeserver "
+    "(force=yes adds an account about to be created, or one that cannot be checked now).",
 )
-async def roster_add(ctx: Context, user: str, role: Role, country: Country | None) -> str:
+async def roster_add(
+    ctx: Context, user: str, role: Role, country: Country | None, force: bool | None
+) -> str:
     store = ctx.store.roster
     if role in CHAIR_GRANTS and not ctx.has_role(Role.CHAIR):
         raise Refused(
@@ -92,6 +96,8 @@ async def roster_add(ctx: Context, user: str, role: Role, country: Country | Non
             )
     if country is not None:
         await _check_room_for_ncpoc(ctx, country)
+    if not force:
+        await _check_exists(ctx, user)
     await store.add(
         user_id=user,
         role=role.value,
@@ -192,6 +198,22 @@ async def roster_trust(ctx: Context, user: str) -> str:
     ctx.audit_detail = f"trusted {user} {key}"
     return await _announced(
         ctx, f"✅ {user}'s cross-signing identity is confirmed: {fingerprint(key)}."
+    )
+
+
+async def _check_exists(ctx: Context, user: str) -> None:
+    """Nobody is added who does not exist: reminders and broadcasts would go to an empty DM."""
+    found = await ctx.exists(user)
+    if found is True:
+        return
+    if found is False:
+        raise CommandError(
+            f"{user} does not exist on its homeserver: check the ID letter by letter, or add "
+            "force=yes for an account about to be created"
+        )
+    raise CommandError(
+        f"{user} could not be checked on its homeserver just now; try again, or add force=yes "
+        "if you are sure of the ID"
     )
 
 

@@ -5,6 +5,7 @@ the short IDs people type (`INC-12`) and the references that tie a message to it
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -78,6 +79,15 @@ class RoomFacts:
     members: frozenset[str]  # joined and invited, the bot left out
     encrypted: bool
     public: bool  # anyone may join, or its history is world-readable
+
+
+# Whether a Matrix user exists (their homeserver knows their profile): True, False, or None
+# when it cannot be told (the homeserver is unreachable or will not say).
+Exists = Callable[[str], Awaitable[bool | None]]
+
+
+async def unknown_existence(_user_id: str) -> bool | None:
+    return None
 
 
 def fingerprint(key: str) -> str:

@@ -97,6 +97,7 @@ async def make_app(backend: Backend, tmp_path: Path, clock: FakeClock):
             identity=BotIdentity("@rccbot:test.org", "RCCBOTTEST"),
             submit=lambda rows: None,
             faults=CrashPoints(),
+            exists=rooms.exists,
         )
         app.test_rooms = rooms  # type: ignore[attr-defined]  # the test's hand on the rooms
         return app

@@ -126,6 +126,12 @@ class Rooms:
     def facts(self, room_id: str) -> RoomFacts | None:
         return self.known.get(room_id)
 
+    async def exists(self, user_id: str) -> bool | None:
+        """The homeserver's answer: "@ghost…" users do not exist, "@unsure…" cannot be told."""
+        if user_id.startswith("@ghost"):
+            return False
+        return None if user_id.startswith("@unsure") else True
+
     def set(self, room_id: str, members, *, encrypted: bool = True, public: bool = False):
         self.known[room_id] = RoomFacts(room_id, frozenset(members), encrypted, public)
 

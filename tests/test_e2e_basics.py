@@ -117,3 +117,14 @@ async def test_waits_for_a_homeserver_that_is_not_up_yet(world):
     world.spawn_bot()
     await wait_for(lambda: "homeserver unreachable" in (world.tmp / "bot.log").read_text())
     assert world.process.poll() is None, "the bot keeps waiting instead of exiting"
+
+
+async def test_the_roster_asks_the_homeserver_who_exists(world):
+    chair = await world.person("chair", "chair")
+    steering = await world.person("steering")  # registered, not yet on the roster
+    await world.start_bot()
+    room = await world.rcc_room(chair, [])
+    ghost = await chair.ask(room, f"!roster add @ghost-{world.tag}:rcc.test role=steering")
+    assert "does not exist on its homeserver" in ghost.body and "force=yes" in ghost.body
+    real = await chair.ask(room, f"!roster add {steering.user_id} role=steering")
+    assert "Added" in real.body, real.body

@@ -16,7 +16,7 @@ async def test_command_sent_while_stopped_is_answered_once_after_start(world):
     room = await world.rcc_room(chair, [])
     await chair.ask(room, "!whoami")
     await world.stop_bot()
-    offline = await chair.say(room, "!roster add @late:rcc.test role=steering")
+    offline = await chair.say(room, "!roster add @late:rcc.test role=steering force=yes")
     await world.start_bot()
     reply = await chair.reply_to(offline)
     assert "Added @late:rcc.test" in reply.body
@@ -51,7 +51,7 @@ async def test_sigkill_between_command_and_reply(world, point):
     await chair.ask(room, "!whoami")
     world.kill_bot()
     world.spawn_bot(crash_at=point)
-    command = await chair.say(room, "!roster add @crash:rcc.test role=steering")
+    command = await chair.say(room, "!roster add @crash:rcc.test role=steering force=yes")
     assert await world.wait_exit() == -9, "the bot must have been killed at the crash point"
     world.spawn_bot()
     reply = await chair.reply_to(command)

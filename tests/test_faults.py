@@ -130,7 +130,7 @@ async def test_sigkill_at_random_points_during_a_command_stream(world):
         while streaming:
             user = f"@kill{len(users)}-{world.tag}:rcc.test"
             users.append(user)
-            commands.append(await chair.say(room, f"!roster add {user} role=steering"))
+            commands.append(await chair.say(room, f"!roster add {user} role=steering force=yes"))
             await asyncio.sleep(rng.uniform(0.05, 0.8))  # pacing only: nothing waits on it
 
     streamer = asyncio.create_task(stream())
@@ -162,7 +162,7 @@ async def test_homeserver_stopped_for_30s(world):
     requests = count_requests(runtime.client)
     delays = record_retry_delays(runtime.bot)
     user = f"@stopped-{world.tag}:rcc.test"
-    command = await chair.say(room, f"!roster add {user} role=steering")
+    command = await chair.say(room, f"!roster add {user} role=steering force=yes")
     await asyncio.to_thread(world.hs.stop)
     down = time.monotonic()
     await asyncio.sleep(OUTAGE)  # the length of the outage, not a wait for anything
@@ -200,7 +200,9 @@ async def test_homeserver_answering_502_for_30s(world):
         commands, users = [], []
         for n in range(3):  # sent meanwhile, straight to Synapse, spread over the outage
             users.append(f"@gateway{n}-{world.tag}:rcc.test")
-            commands.append(await chair.say(room, f"!roster add {users[-1]} role=steering"))
+            commands.append(
+                await chair.say(room, f"!roster add {users[-1]} role=steering force=yes")
+            )
             await asyncio.sleep(5)
         await asyncio.sleep(OUTAGE - (time.monotonic() - down))
         proxy.fail(False)
@@ -227,7 +229,9 @@ async def test_offline_gap_of_200_messages_with_5_commands(world):
     for n in range(200):
         if n in (0, 41, 99, 150, 199):
             users.append(f"@gap{n}-{world.tag}:rcc.test")
-            commands.append(await chair.say(room, f"!roster add {users[-1]} role=steering"))
+            commands.append(
+                await chair.say(room, f"!roster add {users[-1]} role=steering force=yes")
+            )
         else:
             await chair.say(room, f"chatter {n}")
     runtime = await world.start_bot()
@@ -256,7 +260,7 @@ async def test_command_runs_once_when_its_key_arrives_late(world):
         "session_key": session.session_key,
     }
     user = f"@latekey-{world.tag}:rcc.test"
-    command = await chair.say(room, f"!roster add {user} role=steering")
+    command = await chair.say(room, f"!roster add {user} role=steering force=yes")
     await wait_for(lambda: runtime.bot.inbox.pending_undecrypted == 1)
     # Three more syncs, each followed by a retry that still fails (jm's answers prove them).
     for _ in range(3):

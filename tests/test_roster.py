@@ -135,3 +135,14 @@ async def test_roster_changes_are_announced_in_the_rcc_room(app):
     rooms = [r.room_id for r in outcome.replies]
     assert rooms == ["!rcc:test.org", "!dm"]
     assert "📋 Roster: Added @x:test.org" in outcome.replies[0].message.body
+
+
+async def test_the_roster_takes_only_people_who_exist(app):
+    ghost = await say(app, CHAIR, "!roster add @ghost:nowhere.example role=ncpoc country=BB")
+    assert ghost.outcome == "invalid"
+    assert "does not exist on its homeserver" in text_of(ghost) and "force=yes" in text_of(ghost)
+    unsure = await say(app, CHAIR, "!roster add @unsure:test.org role=steering")
+    assert unsure.outcome == "invalid" and "could not be checked" in text_of(unsure)
+    forced = await say(app, CHAIR, "!roster add @ghost:nowhere.example role=steering force=yes")
+    assert forced.outcome == "accepted", text_of(forced)
+    assert (await member(app, "@ghost:nowhere.example")).roles == {"steering"}

@@ -14,6 +14,7 @@ from nio import (
     InviteMemberEvent,
     JoinResponse,
     MatrixRoom,
+    ProfileGetResponse,
     RoomCreateResponse,
 )
 
@@ -23,6 +24,8 @@ from commands.values import RoomFacts, RoomKind
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+PROFILE_WITHIN = 5.0  # seconds to tell whether a user exists
 
 CREATE_ATTEMPTS = 8
 DM_TOPIC = "Direct messages from the RCC bot"  # how the bot knows a DM it opened
@@ -47,6 +50,21 @@ def room_facts(client: AsyncClient, room_id: str) -> RoomFacts | None:
         return None
     public = room.join_rule == "public" or room.history_visibility == "world_readable"
     return RoomFacts(room_id, members(client, room), bool(room.encrypted), public)
+
+
+async def user_exists(client: AsyncClient, user_id: str) -> bool | None:
+    """Whether the user's homeserver knows them (their profile), within a few seconds; None
+    when it cannot be told (unreachable, or profiles are not shown to the bot)."""
+    try:
+        async with asyncio.timeout(PROFILE_WITHIN):
+            response = await client.get_profile(user_id)
+    except (TimeoutError, aiohttp.ClientError, OSError):
+        return None
+    if isinstance(response, ProfileGetResponse):
+        return True
+    transport = getattr(response, "transport_response", None)
+    missing = getattr(response, "status_code", None) == "M_NOT_FOUND"
+    return False if missing or getattr(transport, "status", None) == 404 else None
 
 
 class RoomDirectory:
