@@ -6,14 +6,30 @@ and nothing on the command path needs it.
 
 from __future__ import annotations
 
+import textwrap
 from io import BytesIO
 from typing import Any
 
 from bot.rendering import Renderer
 
 STATES = ("unreported", "not-started", "in-progress", "met", "n/a")
-COLOURS = ("#e0e0e0", "#d9534f", "#f0ad4e", "#5cb85c", "#9fb6cd")
-LABELS = ("not reported", "not started", "in progress", "met", "n/a")
+# Okabe-Ito, safe for the common colour-vision deficiencies; the symbol is a second cue.
+COLOURS = {
+    "unreported": "#e6e6e6",
+    "not-started": "#d55e00",
+    "in-progress": "#e69f00",
+    "met": "#009e73",
+    "n/a": "#56b4e9",
+}
+INK = {s: "#000000" if s in ("unreported", "in-progress", "n/a") else "#ffffff" for s in STATES}
+LABELS = {
+    "unreported": "not reported",
+    "not-started": "not started",
+    "in-progress": "in progress",
+    "met": "met",
+    "n/a": "not applicable",
+}
+SYMBOLS = {"met": "●", "in-progress": "◐", "not-started": "○", "n/a": "–", "unreported": "·"}
 
 
 def render_file(renderer: Renderer, name: str, data: dict[str, Any]) -> bytes:
@@ -25,45 +41,99 @@ def render_file(renderer: Renderer, name: str, data: dict[str, Any]) -> bytes:
 
 
 def heatmap(data: dict[str, Any]) -> bytes:
-    """The countries x items status matrix as a PNG picture."""
+    """The countries x items status matrix as a PNG picture a minister can read: country
+    names, numbered items with their names printed in a key, bordered cells, a colour-blind
+    safe palette (Okabe-Ito) with a symbol in every cell as a second cue, countries without
+    an NCPOC hatched and said so, and a legend."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch, Rectangle
 
     matrix = data["matrix"]
-    rows, items = matrix["rows"], matrix["items"]
-    grid = [[STATES.index(cell) for cell in row["cells"]] for row in rows]
-    figure = Figure(figsize=(max(8, 0.32 * len(items) + 3), max(4, 0.3 * len(rows) + 3)), dpi=110)
+    rows, items, names = matrix["rows"], matrix["items"], matrix.get("names", matrix["items"])
+    labels = [
+        f"{r['name']} ({r['code']})  {r['met']}/{r['applicable']}"
+        + ("" if r.get("ncpoc", True) else "  · no NCPOC")
+        for r in rows
+    ]
+    left = 0.3 + 0.07 * max((len(label) for label in labels), default=10)  # inches, 8 pt
+    width = max(11.0, 0.42 * len(items) + left + 0.4)
+    key_lines = (len(items) + 1) // 2
+    line = 0.13  # inches per line of the key
+    below = line * key_lines + 1.0  # inches under the grid: the legend, then the key
+    above = 1.35  # inches over it: the title, the areas' names, the items' numbers
+    height = 0.34 * len(rows) + below + above
+    figure = Figure(figsize=(width, height), dpi=120)
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.imshow(grid, cmap=ListedColormap(COLOURS), vmin=0, vmax=len(STATES) - 1, aspect="auto")
-    short = [item.split(".", 1)[-1] for item in items]  # the area is written above
-    axes.set_xticks(range(len(items)), labels=short, rotation=90, fontsize=7)
+    axes = figure.add_axes(
+        (left / width, below / height, 1 - (left + 0.3) / width, 1 - (below + above) / height)
+    )
+    for y, row in enumerate(rows):
+        for x, cell in enumerate(row["cells"]):
+            staffed = row.get("ncpoc", True)
+            colour = COLOURS[cell] if staffed or cell != "unreported" else "#ffffff"
+            axes.add_patch(
+                Rectangle(
+                    (x, y), 1, 1, facecolor=colour, edgecolor="#555555", linewidth=0.6,
+                    hatch=None if staffed or cell != "unreported" else "///",
+                )
+            )  # fmt: skip
+            axes.text(
+                x + 0.5, y + 0.5, SYMBOLS[cell], ha="center", va="center", fontsize=8,
+                color=INK[cell],
+            )  # fmt: skip
+    axes.set_xlim(0, len(items))
+    axes.set_ylim(len(rows), 0)
+    axes.set_xticks(
+        [x + 0.5 for x in range(len(items))],
+        labels=[str(n + 1) for n in range(len(items))],
+        fontsize=7,
+    )
+    axes.xaxis.tick_top()
     axes.set_yticks(
-        range(len(rows)),
-        labels=[f"{r['code']}  {r['met']}/{r['applicable']}" for r in rows],
+        [y + 0.5 for y in range(len(rows))],
+        labels=labels,
         fontsize=8,
     )
-    edge = -0.5
+    axes.tick_params(length=0)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    edge = 0
     for area in matrix["areas"]:
-        axes.text(edge + area["size"] / 2, -0.9, area["id"], ha="center", fontsize=8)
+        name = "\n".join(
+            textwrap.wrap(area["name"], max(8, int(area["size"] * 4.2)), break_long_words=False)
+        )
+        axes.text(
+            edge + area["size"] / 2, -0.85, name, ha="center", va="bottom",
+            fontsize=7.5, fontweight="bold",
+        )  # fmt: skip
         edge += area["size"]
-        axes.axvline(edge, color="white", linewidth=2)
-    axes.set_title(
-        f"{data['committee']} — status against the minimum standards\n"
+        if edge < len(items):
+            axes.axvline(edge, color="#000000", linewidth=1.6)
+    figure.suptitle(
+        f"{data['committee']} — status against the minimum standards · "
         f"{data['period']['label']} · {data['label']}",
-        fontsize=10,
-        pad=24,
+        fontsize=11,
+        y=1 - 0.12 / height,
+        va="top",
     )
-    axes.legend(
-        handles=[Patch(color=c, label=lab) for c, lab in zip(COLOURS, LABELS, strict=True)],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.28),
-        ncol=5,
-        fontsize=8,
-        frameon=False,
-    )
+    legend = [
+        Patch(facecolor=COLOURS[s], edgecolor="#555555", label=f"{SYMBOLS[s]}  {LABELS[s]}")
+        for s in STATES
+    ]
+    legend.append(Patch(facecolor="#ffffff", edgecolor="#555555", hatch="///",
+                        label="no NCPOC on the roster"))  # fmt: skip
+    figure.legend(
+        handles=legend, loc="lower center", ncol=len(legend), fontsize=8, frameon=False,
+        bbox_to_anchor=(0.5, (line * key_lines + 0.45) / height),
+    )  # fmt: skip
+    half = (len(items) + 1) // 2
+    for column, start in enumerate((0, half)):
+        lines = [f"{n + 1:>2}  {names[n]}" for n in range(start, min(start + half, len(items)))]
+        figure.text(
+            0.03 + column * 0.49, (line * key_lines + 0.3) / height, "\n".join(lines),
+            va="top", fontsize=7, family="DejaVu Sans",
+        )  # fmt: skip
     buffer = BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
+    figure.savefig(buffer, format="png", facecolor="white")
     return buffer.getvalue()

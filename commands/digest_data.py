@@ -129,7 +129,7 @@ async def build(
         "tlp": level,
         "label": label(level),
         "compliance": await _compliance(store, period, expected, ref, settings, zone, now),
-        "matrix": await _matrix(store, period, ref),
+        "matrix": await _matrix(store, period, ref, set(expected)),
         "changes": await _changes(store, period, ref, zone, room_id),
         "notes": notes,
         "incidents": incidents,
@@ -159,12 +159,20 @@ async def _notes(store, period, zone, viewer: Viewer, shown: list[str]) -> list[
 
 
 def _when(moment: datetime, zone) -> str:
-    return moment.astimezone(zone).strftime("%-d %b %Y %H:%M")
+    """A time with its zone's abbreviation (AST), so nobody reads it in their own."""
+    return moment.astimezone(zone).strftime("%-d %b %Y %H:%M %Z")
 
 
 def _late(delta: timedelta) -> str:
+    """A duration in plain words: "under an hour", "5 hours", "1 day 17 hours"."""
     hours = int(delta.total_seconds() // 3600)
-    return f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{max(hours, 0)}h"
+    if hours < 1:
+        return "under an hour"
+    days, hours = divmod(hours, 24)
+    parts = [f"{days} day{'s' * (days != 1)}"] if days else []
+    if hours:
+        parts.append(f"{hours} hour{'s' * (hours != 1)}")
+    return " ".join(parts)
 
 
 async def _compliance(store, period, expected, ref, settings, zone, now) -> dict[str, Any]:
@@ -222,7 +230,7 @@ def _pairs(ref: Reference) -> list[tuple[str, str]]:
     return [(c.code, i.id) for c in ref.countries for i in ref.catalogue.items]
 
 
-async def _matrix(store, period, ref: Reference) -> dict[str, Any]:
+async def _matrix(store, period, ref: Reference, staffed: set[str]) -> dict[str, Any]:
     latest = await store.status.states_at(_pairs(ref), period.end)
     state = {(u.country, u.item_id): u.state for u in latest}
     catalogue = ref.catalogue
@@ -239,10 +247,12 @@ async def _matrix(store, period, ref: Reference) -> dict[str, Any]:
                 "cells": [state.get((country.code, i.id), UNKNOWN) for i in catalogue.items],
                 "met": tally["met"],
                 "applicable": tally["applicable"],
+                "ncpoc": country.code in staffed,  # no NCPOC: nobody could report
             }
         )
     return {
         "items": [i.id for i in catalogue.items],
+        "names": [i.name for i in catalogue.items],
         "areas": [
             {"id": a.id, "name": a.name, "size": len(catalogue.items_in(a.id))}
             for a in catalogue.areas

@@ -87,7 +87,7 @@ async def test_builder_compliance_changes_and_tlp(app, clock):
     data = await digest_of(app, clock)
     (deadline,) = data["compliance"]["deadlines"]
     assert [c["code"] for c in deadline["on_time"]] == ["JM"]
-    assert [(c["code"], c["late"]) for c in deadline["late"]] == [("TT", "1d 17h")]
+    assert [(c["code"], c["late"]) for c in deadline["late"]] == [("TT", "1 day 17 hours")]
     assert deadline["missing"] == []
     assert {(c["country"], c["item"], c["from"], c["to"]) for c in data["changes"]} == {
         ("JM", "legal.strategy", "unreported", "in-progress"),
@@ -272,3 +272,18 @@ async def test_each_digest_carries_the_audit_chain_head(app):
     async with app.db.unit(write=False) as store:
         entries = {e.id: e for e in await store.audit.recent(limit=10)}
     assert entries[head_id - 1].hash[:16] in text_of(outcome)
+
+
+async def test_the_matrix_names_countries_items_and_who_has_no_ncpoc(app, clock):
+    await seed(app, clock)
+    matrix = (await digest_of(app, clock))["matrix"]
+    by_code = {r["code"]: r for r in matrix["rows"]}
+    assert by_code["JM"]["name"] == "Jamaica" and by_code["JM"]["ncpoc"]
+    assert not by_code["BB"]["ncpoc"]  # nobody could report for Barbados
+    assert len(matrix["names"]) == len(matrix["items"])
+    assert "Government ministers" in matrix["names"]
+    html = render_file(app.renderer, "digest-html", await digest_of(app, clock)).decode()
+    assert "Jamaica (JM)" in html and "no NCPOC on the roster" in html and "Legend:" in html
+    assert "1 day 17 hours" in html and "AST" in html  # plain durations, times with a zone
+    picture = render_file(app.renderer, "digest-png", await digest_of(app, clock))
+    assert picture.startswith(b"\x89PNG")
