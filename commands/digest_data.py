@@ -138,6 +138,7 @@ async def build(
         "deadlines": await _upcoming(store, settings, zone, now),
         "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
     }
+    data["summary"] = await _summary(store, period, ref, data, set(expected))
     data["empty"] = not (
         data["changes"] or data["notes"] or incidents["total"] or incidents["titled"]
         or incidents["labelled"] or incidents["withheld"] or lessons["total"]
@@ -156,6 +157,51 @@ async def _notes(store, period, zone, viewer: Viewer, shown: list[str]) -> list[
         {"country": n.country, "text": n.text, "by": n.author, "when": _when(n.at, zone)}
         for n in reversed(found)
     ]
+
+
+async def _summary(
+    store, period, ref: Reference, data: dict[str, Any], staffed: set[str]
+) -> dict[str, Any]:
+    """The page a minister reads first: compliance and its trend against the start of the
+    period, the period's most important changes (items that reached the standard, then those
+    that fell back), open high and critical incidents this audience may see (and a count of
+    critical ones it may not), and the next
+    deadline. Only from what the digest itself shows."""
+    rows = [r for r in data["matrix"]["rows"] if r["code"] in staffed]
+    met = sum(r["met"] for r in rows)
+    applicable = sum(r["applicable"] for r in rows)
+    before = await store.status.states_at(
+        [(r["code"], item) for r in rows for item in data["matrix"]["items"]], period.start
+    )
+    met_before = sum(1 for u in before if u.state == "met")
+    rank = {"met": 0, "in-progress": 2, "not-started": 3, "n/a": 4}
+    changes = data["changes"]
+    reached = [c for c in changes if c["to"] == "met"]
+    fell = [c for c in changes if c["from"] == "met" and c["to"] != "met"]
+    others = sorted(
+        (c for c in changes if c not in reached and c not in fell),
+        key=lambda c: rank.get(c["to"], 5),
+    )
+    incidents = data["incidents"]
+    urgent = [
+        i for i in incidents["full"]
+        if i["severity"] in ("high", "critical") and i["status"] != "closed"
+    ]  # fmt: skip
+    # Critical ones this room may not see in full are counted, their status unsaid.
+    veiled = incidents["titled"] + incidents["labelled"]
+    critical_veiled = sum(1 for i in veiled if i["severity"] == "critical")
+    return {
+        "met": met,
+        "applicable": applicable,
+        "percent": round(100 * met / applicable) if applicable else 0,
+        "countries": len(rows),
+        "trend": met - met_before,
+        "highlights": (reached + fell + others)[:5],
+        "fell": len(fell),
+        "urgent": urgent[:5],
+        "critical_veiled": critical_veiled,
+        "next_deadline": data["deadlines"][0] if data["deadlines"] else None,
+    }
 
 
 def _when(moment: datetime, zone) -> str:

@@ -287,3 +287,18 @@ async def test_the_matrix_names_countries_items_and_who_has_no_ncpoc(app, clock)
     assert "1 day 17 hours" in html and "AST" in html  # plain durations, times with a zone
     picture = render_file(app.renderer, "digest-png", await digest_of(app, clock))
     assert picture.startswith(b"\x89PNG")
+
+
+async def test_the_summary_leads_with_compliance_its_trend_and_what_matters(app, clock):
+    await seed(app, clock)
+    data = await digest_of(app, clock)
+    summary = data["summary"]
+    assert summary["countries"] == 2 and summary["met"] == 1  # JM and TT have NCPOCs
+    assert summary["trend"] == 1  # coop.cert reached the standard during November
+    first = summary["highlights"][0]
+    assert (first["country"], first["item"], first["to"]) == ("TT", "coop.cert", "met")
+    assert all(i["title"] != RED_TITLE for i in summary["urgent"])
+    assert summary["critical_veiled"] == 1  # INC-4, RED: counted, its status unsaid
+    text = all_outputs(app, data)
+    assert "In summary" in text and "Compliance: 1 of 56 applicable items" in text
+    assert "up 1 since the period began" in text
