@@ -10,7 +10,7 @@ import pytest
 from bot.matrix.content import notice
 from bot.rendering import plain
 from devkit.synapse import wait_for
-from storage.models import UndecryptedEvent
+from storage.models import OutboxMessage, UndecryptedEvent
 
 pytestmark = pytest.mark.synapse
 
@@ -68,3 +68,31 @@ async def test_bot_opens_an_encrypted_dm(world):
     # A command in the DM is answered there.
     reply = await jm.ask(dm, "!whoami")
     assert "NCPOC for Jamaica" in reply.body
+
+
+async def test_a_message_to_someone_who_left_the_dm_is_reported_not_sent(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    runtime = await world.start_bot()
+    await world.rcc_room(chair, [jm])
+    chair.accept_invites()  # the report comes in a DM
+    dm = await runtime.bot.rooms.direct_room(jm.user_id)
+    await wait_for(lambda: dm in jm.client.invited_rooms)
+    await jm.join(dm)
+    await jm.client.room_leave(dm)  # an empty DM: nobody would read what is sent there
+    await wait_for(lambda: jm.user_id not in runtime.client.rooms[dm].users)
+    async with runtime.app.db.unit() as store:
+        row = await store.outbox.enqueue(
+            room_id=None, to_user=jm.user_id, report_to=[chair.user_id],
+            content=notice(plain("reminder")), now=runtime.app.clock(),
+        )  # fmt: skip
+    runtime.bot.sender.handoff.submit([row])
+
+    async def failed():
+        (found,) = await world.rows(OutboxMessage, OutboxMessage.id == row.id)
+        return found if found.state == "failed" else None
+
+    found = await wait_for(failed, 120, interval=0.2)
+    assert "has left the direct chat" in found.error and found.sent_at is None
+    told = await wait_for(lambda: [e.body for _, e in chair.messages if "Not delivered" in e.body])
+    assert jm.user_id in told[0] and "has left the direct chat" in told[0]

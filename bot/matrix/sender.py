@@ -186,6 +186,10 @@ class Sender:
             if room is None:
                 await self._fail(message, "the bot is not in that room")
                 return
+            if message.to_user is not None and message.to_user not in room.users:
+                # They left (or refused) the direct chat: sent there, it would reach nobody.
+                await self._fail(message, f"{message.to_user} has left the direct chat")
+                return
             try:
                 if message.kind == "file" and upload is None:
                     upload = await self._upload(content, room.encrypted)
