@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
@@ -237,7 +239,7 @@ def _row(ctx: Context, lesson: Lesson, *, full: bool = False) -> dict:
         "now": ctx.now,
     }
     if shown:
-        text = lesson.text if full else " ".join(lesson.text.split())[:140]
+        text = lesson.text if full else textwrap.shorten(lesson.text, 140, placeholder=" …")
         data.update(
             text=text,
             area=lesson.area,

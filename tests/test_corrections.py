@@ -110,3 +110,10 @@ async def test_status_undo_takes_back_the_authors_last_update_within_a_day(app, 
     async with app.db.unit(write=False) as store:
         history = await store.status.history("JM", "legal.strategy")
     assert len(history) == 1 and history[0].undone_at is not None  # kept, marked undone
+
+
+async def test_a_long_lesson_is_shortened_in_lists_at_a_word(app):
+    words = " ".join(["takedown"] * 40)  # 359 characters
+    await say(app, JM1, f"!lesson add {words}")
+    listed = text_of(await say(app, TT1, "!lesson list"))
+    assert "takedown …" in listed and "takedow …" not in listed and "takedo…" not in listed
