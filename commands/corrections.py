@@ -14,6 +14,8 @@ from commands.context import Context
 from commands.framework import CommandError, Refused, Role
 from commands.tlp import check_postable, label, stricter
 
+MAX_REASON = 2000
+
 
 def check_may_correct(ctx: Context, author: str | None, what: str) -> None:
     if ctx.has_role(Role.CHAIR) or (author is not None and author == ctx.sender):
@@ -30,6 +32,39 @@ def check_label(ctx: Context, author: str | None, current: str, new: str, what: 
             f"(to {label(new)}); anyone who may correct it may raise it"
         )
     check_postable(new, ctx)  # the new label must be one this room may hold
+
+
+def check_live(ctx: Context, record: Any, name: str, author: str | None) -> None:
+    """A record may be corrected or withdrawn here, by this sender, and still can be."""
+    if getattr(record, "withdrawn_at", None) is not None:
+        raise CommandError(f"{name} was withdrawn; it cannot change any more")
+    check_may_correct(ctx, author, name)
+    check_postable(record.tlp, ctx)
+    if record.tlp == "red" and ctx.room_id != record.origin_room:
+        raise CommandError(f"{name} is TLP:RED: correct it in the room where it was posted")
+
+
+async def corrected(
+    ctx: Context, kind: str, name: str, number: int, record: Any, changes: dict[str, Any]
+) -> str:
+    """Apply an edit and say what changed (the audit entry names the fields)."""
+    changed = await apply(ctx, kind, number, record, changes)
+    ctx.audit_detail = f"{name} edit {','.join(changed)}"
+    kept = "the earlier values are kept"
+    return f"✅ {name} corrected ({', '.join(changed)}); {kept}. [{label(record.tlp)}]"
+
+
+async def withdraw(
+    ctx: Context, kind: str, name: str, number: int, record: Any, reason: str
+) -> str:
+    """Withdraw a lesson or a resource: kept, with the reason, out of every listing."""
+    await ctx.store.corrections.record(
+        kind=kind, number=number, field="withdrawn", before="", after="withdrawn",
+        by=ctx.sender, event_id=ctx.event_id, now=ctx.now, reason=reason[:MAX_REASON],
+    )  # fmt: skip
+    record.withdrawn_at = ctx.now
+    ctx.audit_detail = f"{name} withdrawn"
+    return f"✅ {name} withdrawn: it no longer appears in lists, searches or digests."
 
 
 async def apply(

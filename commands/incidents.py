@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
-from commands.corrections import apply, check_label, check_may_correct
+from commands.corrections import check_label, check_may_correct, corrected
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
@@ -188,8 +188,9 @@ async def incident_edit(
         raise CommandError(f"the title is too long (at most {MAX_TITLE} characters)")
     if tlp is not None:
         check_label(ctx, incident.reporter, incident.tlp, tlp, name)
-    changed = await apply(
-        ctx, "incident", id, incident,
+    incident.updated_at = ctx.now
+    return await corrected(
+        ctx, "incident", name, id, incident,
         {
             "title": title,
             "sectors": pack(sectors) if sectors else None,
@@ -198,10 +199,6 @@ async def incident_edit(
             "tlp": tlp,
         },
     )  # fmt: skip
-    incident.updated_at = ctx.now
-    ctx.audit_detail = f"{name} edit {','.join(changed)}"
-    kept = "the earlier values are kept"
-    return f"✅ {name} corrected ({', '.join(changed)}); {kept}. [{label(incident.tlp)}]"
 
 
 @router.command(

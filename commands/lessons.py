@@ -7,7 +7,7 @@ import textwrap
 from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
-from commands.corrections import apply, check_label, check_may_correct
+from commands.corrections import check_label, check_live, corrected, withdraw
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
@@ -140,12 +140,7 @@ async def _live(ctx: Context, number: int) -> Lesson:
     lesson = await ctx.store.lessons.get(number)
     if lesson is None:
         raise CommandError(f"there is no {ShortId.LL.of(number)}")
-    if lesson.withdrawn_at is not None:
-        raise CommandError(f"{ShortId.LL.of(number)} was withdrawn; it cannot change any more")
-    check_may_correct(ctx, lesson.author, ShortId.LL.of(number))
-    check_postable(lesson.tlp, ctx)
-    if lesson.tlp == "red" and ctx.room_id != lesson.origin_room:
-        raise CommandError(f"{ShortId.LL.of(number)} is TLP:RED: correct it where it was shared")
+    check_live(ctx, lesson, ShortId.LL.of(number), lesson.author)
     return lesson
 
 
@@ -179,12 +174,7 @@ async def lesson_edit(
         "tags": pack(tags) if tags else None,
         "tlp": tlp,
     }
-    changed = await apply(ctx, "lesson", id, lesson, changes)
-    ctx.audit_detail = f"{ShortId.LL.of(id)} edit {','.join(changed)}"
-    kept = "the earlier values are kept"
-    return (
-        f"✅ {ShortId.LL.of(id)} corrected ({', '.join(changed)}); {kept}. [{label(lesson.tlp)}]"
-    )
+    return await corrected(ctx, "lesson", ShortId.LL.of(id), id, lesson, changes)
 
 
 @router.command(
@@ -196,13 +186,7 @@ async def lesson_edit(
 )
 async def lesson_withdraw(ctx: Context, id: int, reason: str) -> str:
     lesson = await _live(ctx, id)
-    await ctx.store.corrections.record(
-        kind="lesson", number=id, field="withdrawn", before="", after="withdrawn",
-        by=ctx.sender, event_id=ctx.event_id, now=ctx.now, reason=reason[:MAX_TEXT],
-    )  # fmt: skip
-    lesson.withdrawn_at = ctx.now
-    ctx.audit_detail = f"{ShortId.LL.of(id)} withdrawn"
-    return f"✅ {ShortId.LL.of(id)} withdrawn: it no longer appears in lists, searches or digests."
+    return await withdraw(ctx, "lesson", ShortId.LL.of(id), id, lesson, reason)
 
 
 @router.command(

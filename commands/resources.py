@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.audience import Show
 from commands.common import acting_country, own_country
 from commands.context import Context
-from commands.corrections import apply, check_label, check_may_correct
+from commands.corrections import check_label, check_live, corrected, withdraw
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
@@ -70,12 +70,7 @@ async def _live(ctx: Context, number: int) -> Resource:
     resource = await ctx.store.resources.get(number)
     if resource is None:
         raise CommandError(f"there is no {ShortId.RS.of(number)}")
-    if resource.withdrawn_at is not None:
-        raise CommandError(f"{ShortId.RS.of(number)} was withdrawn; it cannot change any more")
-    check_may_correct(ctx, resource.author, ShortId.RS.of(number))
-    check_postable(resource.tlp, ctx)
-    if resource.tlp == "red" and ctx.room_id != resource.origin_room:
-        raise CommandError(f"{ShortId.RS.of(number)} is TLP:RED: correct it where it was recorded")
+    check_live(ctx, resource, ShortId.RS.of(number), resource.author)
     return resource
 
 
@@ -102,12 +97,7 @@ async def resource_edit(
     if tlp is not None:
         check_label(ctx, resource.author, resource.tlp, tlp, ShortId.RS.of(id))
     changes = {"description": description or None, "kind": kind, "tlp": tlp}
-    changed = await apply(ctx, "resource", id, resource, changes)
-    ctx.audit_detail = f"{ShortId.RS.of(id)} edit {','.join(changed)}"
-    kept = "the earlier values are kept"
-    return (
-        f"✅ {ShortId.RS.of(id)} corrected ({', '.join(changed)}); {kept}. [{label(resource.tlp)}]"
-    )
+    return await corrected(ctx, "resource", ShortId.RS.of(id), id, resource, changes)
 
 
 @router.command(
@@ -119,13 +109,7 @@ async def resource_edit(
 )
 async def resource_withdraw(ctx: Context, id: int, reason: str) -> str:
     resource = await _live(ctx, id)
-    await ctx.store.corrections.record(
-        kind="resource", number=id, field="withdrawn", before="", after="withdrawn",
-        by=ctx.sender, event_id=ctx.event_id, now=ctx.now, reason=reason[:MAX_TEXT],
-    )  # fmt: skip
-    resource.withdrawn_at = ctx.now
-    ctx.audit_detail = f"{ShortId.RS.of(id)} withdrawn"
-    return f"✅ {ShortId.RS.of(id)} withdrawn: it no longer appears in lists, searches or digests."
+    return await withdraw(ctx, "resource", ShortId.RS.of(id), id, resource, reason)
 
 
 @router.command(
