@@ -30,6 +30,7 @@ class Outgoing:
     to_user: str | None = None
     report_to: tuple[str, ...] = ()
     needs: int = 0
+    alert: bool = False
 
 
 class OutboxWriter:
@@ -57,6 +58,7 @@ class OutboxWriter:
             to_user=reply.to_user,
             report_to=reply.report_to,
             needs=int(reply.needs if reply.needs is not None else needs),
+            alert=reply.alert,
         )
 
     async def write(
@@ -73,7 +75,10 @@ class OutboxWriter:
         together (a broadcast's DMs) are inserted in one statement.
         """
         content = notice(
-            out.message, in_reply_to=out.in_reply_to, mentions=[*out.mentions, *also_mention]
+            out.message,
+            in_reply_to=out.in_reply_to,
+            mentions=[*out.mentions, *also_mention],
+            alert=out.alert,
         )
         now = self.clock()
         parts: list[tuple[str, dict, str | None]] = [("message", content, out.ref)]

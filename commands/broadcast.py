@@ -111,6 +111,7 @@ async def broadcast(
         mentions=users,
         room_id=None if here else rcc,
         ref=ref(sent),
+        alert=True,
     )
     if not here:
         return (

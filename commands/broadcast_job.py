@@ -46,7 +46,9 @@ async def _deliver(job: JobContext, target: Broadcast, recipients: list[Broadcas
     deliveries = []
     for r in recipients:
         view = announcement(target, [r.user_id], personal=r.user_id)
-        row = await job.post(view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target))
+        row = await job.post(
+            view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True
+        )
         deliveries.append((r, row))
     await job.store.broadcasts.delivered(deliveries)
 
@@ -60,7 +62,7 @@ async def _renotify(
     silent = [r.user_id for r in recipients if r.acked_at is None]
     for user in silent:
         view = announcement(target, [user], personal=user, round=round_)
-        await job.post(view, to_user=user, mentions=[user], ref=ref(target))
+        await job.post(view, to_user=user, mentions=[user], ref=ref(target), alert=True)
     summary = roll_call(job.env.reference, target, recipients)
     summary.update(round=round_, user=target.sender)
     await job.post(
@@ -68,6 +70,7 @@ async def _renotify(
         to_user=target.sender,
         mentions=[target.sender],
         ref=ref(target),
+        alert=True,
     )
     await job.store.broadcasts.log_round(
         target.key, round_, silent=silent, sender=target.sender, at=job.now

@@ -80,6 +80,7 @@ class Context:
         files: Iterable[FileSpec] = (),
         ref: Ref | None = None,
         needs: Clearance | None = None,
+        alert: bool = False,
     ) -> None:
         """Queue a message; it is sent after this command's changes are committed.
 
@@ -96,6 +97,7 @@ class Context:
                 ref,
                 report_to=report,
                 needs=needs,
+                alert=alert,
             )
         )
 
@@ -139,6 +141,7 @@ class JobContext:
         ref: Ref | None = None,
         report: bool = True,
         needs: Clearance = Clearance.PUBLIC,
+        alert: bool = False,
     ) -> Any:
         """Say something in a room or to a person (in the bot's DM with them). Returns the
         outbox row; should the homeserver refuse it for good, the chair is told (unless
@@ -154,6 +157,7 @@ class JobContext:
             to_user=to_user,
             report_to=await self.chairs() if report else (),
             needs=needs,
+            alert=alert,
         )
         return await self.write(self.store, reply)
 

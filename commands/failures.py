@@ -34,7 +34,7 @@ async def report_failures(job: JobContext, _key: int = 0) -> None:
         }
         for person in unpack(row.report_to):
             view = View("errors/undelivered", data | {"user": person})
-            await job.post(view, to_user=person, mentions=[person], report=False)
+            await job.post(view, to_user=person, mentions=[person], report=False, alert=True)
     await job.store.outbox.mark_reported([row.id for row in failed if row.id], now=job.now)
     return None  # woken again by the next refusal
 

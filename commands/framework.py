@@ -169,6 +169,10 @@ class Reply:
     # The room must still be this readable when the message is sent (it shows labelled
     # content to the audience it was written for); None: as the handler's audience.
     needs: Clearance | None = None
+    # Must reach the people it mentions now (a broadcast, a reminder, an escalation): sent
+    # as m.text, which notifies them; everything else is an m.notice, which by default does
+    # not (and which no bot answers).
+    alert: bool = False
 
 
 # The sending device's ID and its owner's master key (None when not cross-signed).

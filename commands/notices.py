@@ -40,6 +40,6 @@ async def tell_the_chair(job: JobContext, _key: int = 0) -> None:
             continue
         for chair in await job.chairs():
             view = View(f"rooms/{notice.kind}", data | {"user": chair})
-            await job.post(view, to_user=chair, mentions=[chair])
+            await job.post(view, to_user=chair, mentions=[chair], alert=True)
     await job.store.notices.mark_sent([n.id for n in notices if n.id], now=job.now)
     return None

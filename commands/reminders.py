@@ -134,7 +134,9 @@ async def _deliver(job: JobContext, deadline: Deadline, decisions, period, ncpoc
         if not d.send:
             continue
         view = _message(job, deadline, d, late, period, ncpocs)
-        await job.post(view, to_user=d.recipient, mentions=[d.recipient], ref=ref(deadline))
+        await job.post(
+            view, to_user=d.recipient, mentions=[d.recipient], ref=ref(deadline), alert=True
+        )
         await job.store.audit.record(
             actor="rcc-bot",
             action="reminder",

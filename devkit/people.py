@@ -113,6 +113,32 @@ class Person:
         assert self.master_key is not None
         return self.master_key
 
+    async def push_rules(self) -> dict:
+        """This person's push rules as their homeserver holds them (the defaults, here)."""
+        response = await self.client.send(
+            "GET",
+            "/_matrix/client/v3/pushrules/",
+            headers={"Authorization": f"Bearer {self.client.access_token}"},
+        )
+        return await response.json()
+
+    async def would_notify(self, room_id: str, event) -> bool:
+        """Whether this person's client would notify them of a (decrypted) event."""
+        from devkit.push import actions_for, notifies
+
+        room = self.client.rooms[room_id]
+        as_seen = {
+            "type": "m.room.message",
+            "content": event.source["content"],
+            "sender": event.sender,
+            "room_id": room_id,
+        }
+        actions = actions_for(
+            await self.push_rules(), as_seen, user_id=self.user_id,
+            display_name=room.user_name(self.user_id), member_count=room.joined_count,
+        )  # fmt: skip
+        return notifies(actions)
+
     async def _on_message(self, room, event) -> None:
         self.messages.append((room.room_id, event))
         self._arrived.set()

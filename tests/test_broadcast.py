@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -51,8 +52,12 @@ async def test_broadcast_reaches_the_room_and_each_ncpoc_once(app, hs):
     ]
     people = await recipients(app)
     assert set(people) == {JM1, TT1, TT2} and all(r.dm_outbox_id for r in people.values())
+    # Alerts ring: m.text (an m.notice is silenced by the default push rules); replies don't.
+    assert {json.loads(row.content)["msgtype"] for row in sent} == {"m.text"}
     await app.jobs.run("broadcast", 1)  # run again: nothing twice
     assert await hs.deliver_all() == []
+    quiet = await say(app, JM1, "!broadcast status")
+    assert json.loads(quiet.outbox[0].content)["msgtype"] == "m.notice"
 
 
 async def test_ack_by_command(app, hs):

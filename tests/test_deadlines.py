@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -188,6 +189,7 @@ async def test_reminders_reach_only_countries_that_have_not_reported(app, clock,
         (TT1, "remind", 1209600),
         (TT2, "remind", 1209600),
     ]
+    assert {json.loads(r.content)["msgtype"] for r in mailbox.rows} == {"m.text"}  # they ring
     await run(app, deadline)  # the same moment again: nothing twice
     assert await mailbox.take() == []
     await say(app, JM1, "!status submit")  # Jamaica reports: its reminders stop

@@ -1,4 +1,10 @@
-"""Event content for the bot's messages: `m.notice`, a reply, explicit mentions, plain + HTML."""
+"""Event content for the bot's messages: `m.notice` (or `m.text` for an alert), a reply,
+explicit mentions, plain + HTML.
+
+Matrix's default push rule `.m.rule.suppress_notices` silences every m.notice, mentions and
+all: an emergency broadcast sent as a notice arrives without a sound. Alerts (broadcasts,
+reminders, escalations) are therefore m.text with `m.mentions`, which `.m.rule.is_user_mention`
+makes notify and highlight; replies to commands stay notices, which bots never answer."""
 
 from __future__ import annotations
 
@@ -9,11 +15,15 @@ from bot.rendering import Message
 
 
 def notice(
-    message: Message, *, in_reply_to: str | None = None, mentions: Iterable[str] = ()
+    message: Message,
+    *,
+    in_reply_to: str | None = None,
+    mentions: Iterable[str] = (),
+    alert: bool = False,
 ) -> dict[str, Any]:
-    """An m.notice (bots never answer notices, so two bots cannot loop)."""
+    """An m.notice (bots never answer notices, so two bots cannot loop); an alert is m.text."""
     content: dict[str, Any] = {
-        "msgtype": "m.notice",
+        "msgtype": "m.text" if alert else "m.notice",
         "body": message.body,
         "format": "org.matrix.custom.html",
         "formatted_body": message.html,

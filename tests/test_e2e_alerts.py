@@ -1,0 +1,41 @@
+"""Alerts that wake people: evaluated with the recipients' own push rules (Synapse's
+defaults) on the decrypted events, as their clients do. A broadcast in the RCC room and in
+each DM notifies its recipients; an ordinary reply to a command (an m.notice) does not, as
+`.m.rule.suppress_notices` wants."""
+
+from __future__ import annotations
+
+import pytest
+
+from devkit.synapse import wait_for
+
+pytestmark = pytest.mark.synapse
+
+
+async def test_a_broadcast_rings_and_a_reply_stays_quiet(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    tt = await world.person("tt", "ncpoc", "TT")
+    await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm, tt])
+    for person in (jm, tt):
+        person.accept_invites()  # the DMs the broadcast opens
+    quiet = await chair.ask(rcc, "!whoami")
+    assert quiet.source["content"]["msgtype"] == "m.notice"
+    assert not await chair.would_notify(rcc, quiet)
+
+    await chair.say(rcc, "!broadcast severity=critical Patch the VPN appliances now")
+    for person in (jm, tt):
+
+        def copies(person=person):
+            found = [
+                (room, e) for room, e in person.messages
+                if e.sender == world.bot_id and "BC-1" in e.body and "Patch the VPN" in e.body
+            ]  # fmt: skip
+            rooms = {room for room, _ in found}
+            return found if rcc in rooms and len(rooms) == 2 else None
+
+        received = await wait_for(copies, 120, interval=0.2)
+        for room, event in received:
+            assert event.source["content"]["msgtype"] == "m.text", event.source["content"]
+            assert await person.would_notify(room, event), (person.user_id, room)
