@@ -60,7 +60,7 @@ def _holds(condition: dict[str, Any], event: dict[str, Any], user: dict[str, Any
         return isinstance(value, list) and condition.get("value") in value
     if kind == "contains_display_name":
         body, name = _value(event, "content.body"), user.get("display_name")
-        return isinstance(body, str) and bool(name) and _glob(name, body, words=True)
+        return isinstance(body, str) and isinstance(name, str) and _glob(name, body, words=True)
     if kind == "room_member_count":
         match = re.fullmatch(r"(==|<=|>=|<|>)?(\d+)", condition.get("is", ""))
         if not match:
