@@ -16,11 +16,12 @@ from bot.config import Config
 from bot.dispatcher import Dispatcher, Facts
 from bot.faults import CrashPoints
 from bot.jobs import JobRunner
+from bot.logs import Quota
 from bot.metrics import make_metrics
 from bot.outbox import OutboxWriter
 from bot.rendering import Renderer
 from bot.senders import Senders
-from commands import all_routers
+from commands import all_routers, notices
 from commands.audience import audience_for
 from commands.deadlines import apply_config_deadlines
 from commands.framework import BotIdentity, ParseEnv, Settings
@@ -110,6 +111,7 @@ class App:
         exists: Exists = unknown_existence,
     ) -> None:
         self.config, self.db, self.clock, self.rooms, self.facts = config, db, clock, rooms, facts
+        self._rate_limits = Quota(1, 3600)
         self.env = ParseEnv(config.reference, config.committee.zone, clock)
         self.settings = committee_settings(config)
         self.renderer = Renderer(config.committee.zone)
@@ -149,6 +151,25 @@ class App:
             metrics=self.metrics,
             faults=faults,
         )
+
+    async def rate_limited(self, wait: float) -> None:
+        """The homeserver rate-limits the bot's messages: at most once an hour, the log and
+        the chair are told, with the Synapse admin call that exempts the bot."""
+        if not self._rate_limits.allow():
+            return
+        user, homeserver = self.config.matrix.user_id, self.config.matrix.homeserver
+        call = (
+            f"curl -X POST -H 'Authorization: Bearer <admin access token>' "
+            f'-d \'{{"messages_per_second": 0, "burst_count": 0}}\' '
+            f"{homeserver.rstrip('/')}/_synapse/admin/v1/users/{user}/override_ratelimit"
+        )
+        log.warning(
+            "the homeserver rate-limits the bot (waiting %.1fs); to exempt it: %s", wait, call
+        )
+        async with self.db.unit() as store:
+            data = {"kind": "bot", "user": user, "wait": round(wait, 1), "call": call}
+            await store.notices.add("rate_limited", data, now=self.clock())
+        self.jobs.wake(notices.JOB, 0)
 
     async def clearance_of(self, room_id: str) -> int:
         """How readable a room is now: the sender's last check before a labelled message."""

@@ -137,6 +137,7 @@ def _build(
         direct_room=rooms.direct_room,
         clearance_of=app.clearance_of,
         on_refused=partial(app.jobs.wake, failures.JOB, 0),
+        on_rate_limited=app.rate_limited,
         clock=clock,
         faults=faults,
         render_file=partial(render_file, app.renderer),

@@ -41,10 +41,23 @@ async def deliver_broadcast(job: JobContext, broadcast_id: int) -> datetime | No
     return next_round(target.created_at, every, limit, job.now)
 
 
-async def _deliver(job: JobContext, target: Broadcast, recipients: list[BroadcastRecipient]):
-    """A DM for each recipient without one, all written in one statement."""
-    deliveries = []
+def breadth_first(recipients: list[BroadcastRecipient]) -> list[BroadcastRecipient]:
+    """One recipient of every country before a second of any: under the homeserver's rate
+    limit every country is reached as early as the limit allows."""
+    by_country: dict[str | None, list[BroadcastRecipient]] = {}
     for r in recipients:
+        by_country.setdefault(r.country, []).append(r)
+    ordered = []
+    for rank in range(max((len(group) for group in by_country.values()), default=0)):
+        ordered += [group[rank] for group in by_country.values() if rank < len(group)]
+    return ordered
+
+
+async def _deliver(job: JobContext, target: Broadcast, recipients: list[BroadcastRecipient]):
+    """A DM for each recipient without one, all written in one statement, breadth first
+    (the outbox sends in the order written)."""
+    deliveries = []
+    for r in breadth_first(recipients):
         view = announcement(target, [r.user_id], personal=r.user_id)
         row = await job.post(
             view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True

@@ -177,3 +177,28 @@ async def test_a_refused_delivery_is_reported_to_the_chair_once(app, hs):
     await app.jobs.run("delivery failures", 0)  # once only
     async with app.db.unit(write=False) as store:
         assert len([r for r in await store.outbox.pending() if r.to_user == CHAIR]) == 1
+
+
+async def test_every_country_is_reached_before_a_second_contact_of_any(app, hs):
+    for user in ("@bb1:test.org", "@bb2:test.org"):
+        added = await say(app, CHAIR, f"!roster add {user} role=ncpoc country=BB")
+        assert added.outcome == "accepted", text_of(added)
+    await start(app, hs)
+    people = await recipients(app)
+    order = sorted(people.values(), key=lambda r: r.dm_outbox_id)
+    countries = [r.country for r in order]
+    assert sorted(countries[:3]) == ["BB", "JM", "TT"], countries  # one of each first
+    assert sorted(countries[3:]) == ["BB", "TT"]
+
+
+async def test_a_rate_limited_bot_tells_the_chair_once_with_the_call_that_exempts_it(app, hs):
+    await app.rate_limited(4.2)
+    await app.rate_limited(3.0)  # within the hour: not again
+    await app.jobs.run("room notices", 0)
+    told = [r for r in await hs.deliver_all() if r.to_user == CHAIR]
+    assert len(told) == 1
+    body = body_of(told[0])
+    assert "rate-limiting the bot's messages (it had to wait 4.2 s)" in body
+    assert "/_synapse/admin/v1/users/@rccbot:test.org/override_ratelimit" in body
+    assert '"messages_per_second": 0, "burst_count": 0' in body
+    assert '"msgtype": "m.text"' in told[0].content  # it rings

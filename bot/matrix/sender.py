@@ -102,8 +102,10 @@ class Sender:
         render_file: Callable[[str, dict], bytes],
         metrics: Metrics,
         concurrency: int = 8,
+        on_rate_limited: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.client, self.db, self.devices, self.handoff = client, db, devices, handoff
+        self.on_rate_limited = on_rate_limited
         self.direct_room, self.on_refused = direct_room, on_refused
         self.clearance_of = clearance_of
         self.render_file = render_file
@@ -223,6 +225,8 @@ class Sender:
             wait = retry_after(response)
             if wait is not None:
                 self.gate.limited(wait)
+                if self.on_rate_limited is not None:
+                    await self.on_rate_limited(wait)
                 await self._retry(message, str(response.status_code), wait, wait=False)
                 continue
             if is_transient(response):
