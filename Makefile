@@ -9,9 +9,10 @@ LOCK := requirements/test.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 INSTALL_LOCKED = $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 
-# Two workers, each with its own Synapse: most of the suite waits on the homeserver (a rate
-# limit, a 30 s outage), so the other worker runs meanwhile. `worksteal` evens out the tail.
-PYTEST := $(BIN)/pytest -q -n 2 --dist worksteal
+# Three workers, each with its own Synapse: most of the suite waits on the homeserver (a rate
+# limit, a 30 s outage, a kill), so the others run meanwhile; on two cores three finished in
+# 8m05s where two took 9m50s. `worksteal` evens out the tail; the slowest tests are listed.
+PYTEST := $(BIN)/pytest -q -n 3 --dist worksteal --durations=15
 
 .PHONY: install lint format test test-fast test-faults bench demo lock clean
 
