@@ -52,8 +52,9 @@ async def test_a_device_the_chair_did_not_sign_is_refused_and_cannot_read(world)
 
     signed = await world.device(chair, "PHONE", cross_signed=True)  # verified in Element
     await wait_for(lambda: rcc in signed.client.rooms)
-    reply = await signed.ask(rcc, "!whoami")
-    assert "is verified (cross-signed by you)" in reply.body
+    asked = await signed.say(rcc, "!whoami")
+    reply = await chair.reply_to(asked)  # read on the chair's first session
+    assert "session PHONE is verified (cross-signed by you)" in reply.body
 
 
 async def test_a_reset_identity_waits_for_the_chair(world):
