@@ -58,17 +58,6 @@ class DeviceTracker:
         users = [u for u in room.users if u != self.client.user_id]
         known = await self.trust.keys_of(users)
         client, store = self.client, self.client.device_store
-        # A device nio knows but the kept keys do not (new since they were fetched): ask the
-        # homeserver again before judging it, rather than withhold keys on an old answer.
-        stale = [
-            u for u in users if u in known and any(
-                d.id not in known[u].get("device_keys", {}).get(u, {})
-                for d in store.active_user_devices(u)
-            ) and self.trust.may_ask_again(u)
-        ]  # fmt: skip
-        if stale:
-            self.trust.forget(stale)
-            known = await self.trust.keys_of(users)
         for user_id in users:
             if user_id not in known:
                 continue  # not fetched: nothing changes until it is

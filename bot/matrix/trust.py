@@ -99,7 +99,7 @@ class CrossSigningTrust:
         user, curve, ed25519 = event.sender, event.sender_key, session.ed25519
         keys = await self.keys_of([user])
         device_id = _device(keys.get(user, {}), user, curve, ed25519)
-        if device_id is None and self.may_ask_again(user):
+        if device_id is None and self._may_ask_again(user):
             self.forget([user])  # a device newer than what was kept
             keys = await self.keys_of([user])
             device_id = _device(keys.get(user, {}), user, curve, ed25519)
@@ -107,7 +107,7 @@ class CrossSigningTrust:
             return UNKNOWN
         return Sender(device_id, self.master_of(keys.get(user, {}), user, device_id, ed25519))
 
-    def may_ask_again(self, user: str) -> bool:
+    def _may_ask_again(self, user: str) -> bool:
         """At most one extra key query per user every ASK_AGAIN_AFTER seconds: a flood of
         messages from unknown devices does not become a flood of queries."""
         now = time.monotonic()
