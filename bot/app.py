@@ -54,6 +54,10 @@ def committee_settings(config: Config) -> Settings:
         digest_period=config.digest.period,
         renotify_after=config.broadcast.renotify_after,
         max_renotify=config.broadcast.max_renotify,
+        escalation=config.broadcast.chain(),
+        default_tlp=config.broadcast.default_tlp,
+        email_after=config.broadcast.email_after if config.smtp.enabled else None,
+        relay_within=config.broadcast.relay_within,
     )
 
 

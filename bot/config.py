@@ -7,6 +7,7 @@ import os
 import re
 import tomllib
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,7 +23,9 @@ from pydantic import (
     field_validator,
 )
 
-from commands.framework import Role
+from commands.directory import check_kind, valid_email, valid_phone, valid_text
+from commands.escalation import Step, check_targets, default_chain
+from commands.framework import NATIONAL, Role
 from commands.reference import Reference, ReferenceDataError, load_reference
 from commands.types import USER_ID, parse_duration
 from storage.db import SUPPORTED_DRIVERS
@@ -32,6 +35,7 @@ from storage.roster import SeedEntry
 ENV_OVERRIDES = {
     "RCC_MATRIX_PASSWORD": ("matrix", "password"),
     "RCC_STORAGE_URL": ("storage", "url"),
+    "RCC_SMTP_PASSWORD": ("smtp", "password"),
 }
 ROOM = re.compile(r"^(![^\s:]+(:\S+)?|#[^\s:]+:\S+)$")
 
@@ -213,12 +217,69 @@ class DigestConfig(Section):
         return v.strip()
 
 
+class EscalationStepConfig(Section):
+    after: Duration = Field(description='a duration after the broadcast, e.g. "30m"')
+    notify: list[str] = Field(
+        description='tiers to alert, e.g. ["alternate"] or ["cirt", "le-24x7", "chair"]'
+    )
+
+    @field_validator("notify")
+    @classmethod
+    def _targets(cls, v: list[str]) -> list[str]:
+        return list(check_targets(v))
+
+
 class BroadcastConfig(Section):
     renotify_after: Duration = Field(timedelta(minutes=15), description='a duration such as "15m"')
     max_renotify: int = Field(3, ge=0, le=20, description="a number from 0 to 20")
     open_dms_at_start: bool = Field(
         True, description="true or false: open a DM with every NCPOC ahead of any emergency"
     )
+    default_tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = Field(
+        "amber", description="clear, green, amber, amber+strict or red"
+    )
+    email_after: Duration = Field(
+        timedelta(minutes=30), description='a duration such as "30m" (needs [smtp] host)'
+    )
+    relay_within: Duration = Field(timedelta(hours=2), description='a duration such as "2h"')
+    escalation: list[EscalationStepConfig] = Field(
+        [], description="[[broadcast.escalation]] steps, each with after= and notify="
+    )
+
+    @field_validator("escalation")
+    @classmethod
+    def _ordered(cls, v: list[EscalationStepConfig]) -> list[EscalationStepConfig]:
+        if any(a.after >= b.after for a, b in pairwise(v)):
+            raise ValueError("steps must come in order of after=, each later than the one before")
+        return v
+
+    def chain(self) -> tuple[Step, ...]:
+        """The escalation chain: the configured steps, or one built from renotify_after."""
+        if self.escalation:
+            return tuple(Step(s.after, tuple(s.notify)) for s in self.escalation)
+        return default_chain(self.renotify_after, self.max_renotify)
+
+
+class SmtpConfig(Section):
+    host: str = Field("", description='the SMTP server, e.g. "smtp.example.org" ("" : no email)')
+    port: int = Field(587, ge=1, le=65535, description="a port number, e.g. 587")
+    starttls: bool = Field(True, description="true or false: upgrade with STARTTLS (not with tls)")
+    tls: bool = Field(False, description="true or false: TLS from the start (port 465)")
+    from_: str = Field(
+        "", alias="from", description='the sender\'s address, e.g. "rcc-bot@example.org"'
+    )
+    user: str = Field("", description="the login name, or empty for none")
+    password: SecretStr | None = Field(None, description="set RCC_SMTP_PASSWORD instead")
+    timeout: Duration = Field(timedelta(seconds=30), description='a duration such as "30s"')
+
+    @field_validator("from_")
+    @classmethod
+    def _from(cls, v: str) -> str:
+        return valid_email(v) if v else v
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
 
 
 class HealthConfig(Section):
@@ -242,8 +303,20 @@ class SecurityConfig(Section):
 
 class RosterEntryConfig(Section):
     user_id: str = Field(description='a Matrix user ID, e.g. "@jm1:example.org"')
-    role: Role = Field(description="one of ncpoc, chair, steering, admin")
-    country: str | None = Field(None, description='a country code, e.g. "JM" (NCPOCs only)')
+    role: Role = Field(description="one of ncpoc, chair, steering, admin, contact")
+    country: str | None = Field(
+        None, description='a country code, e.g. "JM" (NCPOCs and contacts only)'
+    )
+    kind: str | None = Field(
+        None,
+        description="a contact's kind (cirt, le-24x7, oas-cicte, other) or an NCPOC's "
+        "(primary, alternate)",
+    )
+    agency: str | None = Field(None, description="the agency's name, up to 200 characters")
+    title: str | None = Field(None, description="the person's title, up to 200 characters")
+    email: str | None = Field(None, description='an email address, e.g. "cert@example.gov"')
+    phone: str | None = Field(None, description='a phone number in E.164, e.g. "+18685550100"')
+    lang: Literal["en", "fr", "nl", "es"] | None = Field(None, description="en, fr, nl or es")
     master_key: str | None = Field(
         None, description="the member's cross-signing master key (unpadded base64), or none"
     )
@@ -262,6 +335,35 @@ class RosterEntryConfig(Section):
             raise ValueError(f"{v!r} is not a Matrix user ID")
         return v
 
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        return valid_phone(v) if v is not None else None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        return valid_email(v) if v is not None else None
+
+    @field_validator("agency", "title")
+    @classmethod
+    def _text(cls, v: str | None) -> str | None:
+        return valid_text(v) if v is not None else None
+
+    @property
+    def details(self) -> tuple[tuple[str, str], ...]:
+        """The contact details given, as the roster stores them (an NCPOC's kind is its rank)."""
+        found = {
+            "agency": self.agency,
+            "title": self.title,
+            "email": self.email,
+            "phone": self.phone,
+            "lang": self.lang,
+        }
+        if self.kind is not None:
+            found["rank" if self.role is Role.NCPOC else "kind"] = self.kind
+        return tuple(sorted((k, v) for k, v in found.items() if v is not None))
+
 
 class Config(Section):
     matrix: MatrixConfig = Field(description="a [matrix] section")
@@ -273,6 +375,7 @@ class Config(Section):
     deadline: list[DeadlineEntryConfig] = Field([], description="[[deadline]] entries")
     digest: DigestConfig = Field(DigestConfig(), description="a [digest] section")
     broadcast: BroadcastConfig = Field(BroadcastConfig(), description="a [broadcast] section")
+    smtp: SmtpConfig = Field(SmtpConfig(), description="an [smtp] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
@@ -316,6 +419,10 @@ def load_config(path: Path | str) -> Config:
     except ReferenceDataError as exc:
         raise ConfigError(f"{path}: [committee] reference data: {exc}") from None
     _check_roster(path, config)
+    if config.smtp.enabled and not config.smtp.from_:
+        raise ConfigError(
+            f'{path}: [smtp] from: missing — expected an address, e.g. "rcc@example.org"'
+        )
     return config
 
 
@@ -394,9 +501,15 @@ def _check_roster(path: Path, config: Config) -> None:
         if (entry.user_id, entry.role) in seen:
             raise ConfigError(f"{where}: {entry.user_id} is listed twice as {entry.role.value}")
         seen.add((entry.user_id, entry.role))
-        if entry.role is not Role.NCPOC:
+        try:
+            check_kind(entry.role.value, entry.kind)
+        except ValueError as exc:
+            raise ConfigError(f"{where} kind: {exc}") from None
+        if entry.role not in NATIONAL:
             if entry.country is not None:
-                raise ConfigError(f"{where} country: only NCPOCs have a country")
+                raise ConfigError(f"{where} country: only NCPOCs and contacts have a country")
+            if entry.details:
+                raise ConfigError(f"{where}: contact details are for NCPOCs and contacts only")
             continue
         if entry.country is None:
             raise ConfigError(f'{where} country: missing — expected a country code, e.g. "JM"')
@@ -404,11 +517,13 @@ def _check_roster(path: Path, config: Config) -> None:
         if found is None:
             raise ConfigError(f"{where} country: unknown country {entry.country!r}")
         codes[n - 1] = found.code
+        if entry.role is Role.CONTACT:
+            continue
         per_country[found.code] = per_country.get(found.code, 0) + 1
         limit = config.committee.max_ncpocs_per_country
         if per_country[found.code] > limit:
             raise ConfigError(f"{where}: more than {limit} NCPOCs for {found.code}")
     config._seed = [
-        SeedEntry(e.user_id, e.role.value, code)
+        SeedEntry(e.user_id, e.role.value, code, e.details)
         for e, code in zip(config.roster, codes, strict=True)
     ]

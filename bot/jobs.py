@@ -20,7 +20,7 @@ from bot.logs import log_failure
 from bot.outbox import OutboxWriter
 from commands.audience import Audience, audience_for
 from commands.context import JobContext
-from commands.framework import NEVER, Job, ParseEnv, Reply, Settings
+from commands.framework import NEVER, Job, ParseEnv, Reply, Settings, View
 from commands.values import RoomFacts, RoomKind
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -100,6 +100,20 @@ class JobRunner:
             written.extend(rows)
             return rows[0]
 
+        async def write_email(
+            store: Stores,
+            to: str,
+            subject: str,
+            body: View,
+            ref: str | None,
+            report_to: tuple[str, ...],
+        ) -> OutboxMessage:
+            row = await self.outbox.email(
+                store, to=to, subject=subject, view=body, ref=ref, report_to=report_to
+            )
+            written.append(row)
+            return row
+
         self.runs += 1
         async with self.db.unit() as store:
 
@@ -115,6 +129,7 @@ class JobRunner:
                 started_at=self.started_at,
                 write=write,
                 audience_of=audience_of,
+                write_email=write_email,
             )
             following = await job.handler(ctx, key)
             self.faults.hit("before-job-commit")

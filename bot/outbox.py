@@ -12,8 +12,9 @@ from datetime import datetime
 
 from bot.matrix.content import notice
 from bot.rendering import Message, Renderer
-from commands.framework import FileSpec, Reply
+from commands.framework import FileSpec, Reply, View
 from storage.models import OutboxMessage
+from storage.outbox import EMAIL
 from storage.stores import Stores
 
 
@@ -102,6 +103,31 @@ class OutboxWriter:
         """A job's message (no reply relation); returns its row, whose ID comes at flush."""
         return (await self.write(store, self.render(reply), flush=False))[0]
 
+    async def email(
+        self,
+        store: Stores,
+        *,
+        to: str,
+        subject: str,
+        view: View,
+        ref: str | None,
+        report_to: Iterable[str] = (),
+    ) -> OutboxMessage:
+        """An email in plain text, sent by `bot.mail` once the unit commits; a failure is
+        reported to the chair like a Matrix message's."""
+        text = self.renderer.text(view.template, view.data)
+        return await store.outbox.enqueue(
+            room_id=None,
+            to_user=to,
+            kind=EMAIL,
+            event_type=EMAIL,
+            content={"subject": subject, "text": text},
+            ref=ref,
+            now=self.clock(),
+            report_to=report_to,
+            flush=False,
+        )
+
 
 class Handoff:
     """Committed outbox rows on their way to the sender: the dispatcher and the jobs put them
@@ -109,13 +135,25 @@ class Handoff:
 
     def __init__(self) -> None:
         self._rows: list[OutboxMessage] = []
+        self._mail: list[OutboxMessage] = []
         self.ready = asyncio.Event()
+        self.mail_ready = asyncio.Event()
 
     def submit(self, rows: Iterable[OutboxMessage]) -> None:
-        self._rows.extend(rows)
-        self.ready.set()
+        for row in rows:
+            if row.kind == EMAIL:
+                self._mail.append(row)
+                self.mail_ready.set()
+            else:
+                self._rows.append(row)
+                self.ready.set()
 
     def take(self) -> list[OutboxMessage]:
         rows, self._rows = self._rows, []
         self.ready.clear()
+        return rows
+
+    def take_mail(self) -> list[OutboxMessage]:
+        rows, self._mail = self._mail, []
+        self.mail_ready.clear()
         return rows

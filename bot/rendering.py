@@ -124,6 +124,10 @@ class Renderer:
         """A standalone HTML document (a file, not a message): escaped, not Matrix-sanitised."""
         return self._html.get_template(f"{template}.html.j2").render(data)
 
+    def text(self, template: str, data: dict[str, Any]) -> str:
+        """Plain text only (an email's body)."""
+        return unbidi(self._text.get_template(f"{template}.txt.j2").render(data).strip())
+
     def render(self, content: str | View) -> Message:
         if isinstance(content, str):
             return plain(content)

@@ -65,7 +65,19 @@ class Runtime:
             client = await open_client(config.matrix)
             stack.push_async_callback(_close, client)
             identity = await _cross_sign(config, client)
-            app, bot = _build(config, db, client, identity, clock, faults)
+            app, bot, handoff = _build(config, db, client, identity, clock, faults)
+            if config.smtp.enabled:
+                from bot.mail import Mailer
+
+                mailer = Mailer(
+                    config.smtp,
+                    db,
+                    handoff,
+                    clock=clock,
+                    on_refused=partial(app.jobs.wake, failures.JOB, 0),
+                )
+                mailing = asyncio.create_task(mailer.run(), name="mail")
+                stack.push_async_callback(_cancel, mailing)
             if config.health.listen:
                 from bot.health import HealthServer
 
@@ -99,7 +111,7 @@ def _build(
     identity: BotIdentity,
     clock: Clock,
     faults: CrashPoints,
-) -> tuple[App, MatrixBot]:
+) -> tuple[App, MatrixBot, Handoff]:
     """Every part, once, in order; each gets what it needs at construction."""
     handoff = Handoff()
     pinned: dict[RoomKind, str] = {}  # the committee's rooms, filled as they are pinned
@@ -170,7 +182,7 @@ def _build(
         clock=clock,
         open_dms_at_start=config.broadcast.open_dms_at_start,
     )
-    return app, bot
+    return app, bot, handoff
 
 
 async def _cross_sign(config: Config, client: AsyncClient) -> BotIdentity:
@@ -186,6 +198,12 @@ async def _cross_sign(config: Config, client: AsyncClient) -> BotIdentity:
     except CrossSigningError as exc:
         log.warning("the bot's device is not cross-signed: %s", exc)
     return BotIdentity(client.user_id, client.device_id, master)
+
+
+async def _cancel(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 async def _close(client: AsyncClient) -> None:

@@ -10,6 +10,7 @@ def all_routers() -> list[Router]:
     from commands import (
         broadcast,
         broadcast_job,
+        contacts,
         deadlines,
         digest,
         failures,
@@ -35,6 +36,7 @@ def all_routers() -> list[Router]:
         digest.router,
         broadcast.router,
         roster.router,
+        contacts.router,
         # Families of jobs only.
         reminders.router,
         broadcast_job.router,

@@ -77,6 +77,8 @@ def reader(roles: Iterable[str] | None) -> Clearance:
     held = set(roles)
     if held & {Role.NCPOC, Role.CHAIR}:
         return Clearance.RCC
+    if held <= {Role.CONTACT}:  # a national contact is not on the committee: an outsider
+        return Clearance.OUTSIDER  # to its records (a broadcast is sent to them by name)
     return Clearance.STEERING
 
 

@@ -10,23 +10,31 @@ and never sends a copy twice.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from commands.audience import Show, needs
 from commands.context import Context
+from commands.directory import ranked
+from commands.escalation import AUDIENCES, check_targets, tiers
 from commands.framework import (
     CHAIR_ONLY,
     READERS,
+    ArgumentError,
     CommandError,
     Input,
     Opt,
     Pos,
+    Refused,
+    Role,
     Router,
     Text,
     View,
 )
 from commands.parsing import strip_reply_fallback
-from commands.types import choice, typed_id, yes_no
+from commands.tlp import WHY, label, tlp
+from commands.types import choice, typed_id, user_id, yes_no
 from commands.values import Ref, RefKind, RoomKind, ShortId
+from storage.broadcasts import Recipient
 from storage.models import Broadcast, BroadcastRecipient
 
 router = Router("broadcast")
@@ -55,54 +63,141 @@ def announcement(broadcast: Broadcast, recipients: list[str], **extra) -> View:
         "id": ShortId.BC.of(broadcast.number),
         "severity": broadcast.severity,
         "exercise": broadcast.exercise,
+        "tlp": label(broadcast.tlp),
         "message": broadcast.message,
         "sender": broadcast.sender,
         "recipients": recipients,
+        "audience": audience_words(broadcast.audience),
         "personal": None,
         "round": 0,
+        "country": None,
     }
     data.update(extra)
     return View("broadcast/message", data)
 
 
+def audience_words(audience: str) -> str:
+    """`all` -> "every national contact"; `cirt,le-24x7` -> "national CIRTs, ..."."""
+    names = audience.split(",")
+    if "all" in names:
+        return "every national contact"
+    return ", ".join(AUDIENCE_TITLES.get(n, n) for n in names)
+
+
+AUDIENCE_TITLES = {
+    "ncpocs": "every NCPOC",
+    "contacts": "every national contact beside the NCPOCs",
+    "primary": "primary NCPOCs",
+    "alternate": "alternate NCPOCs",
+    "cirt": "national CIRTs",
+    "le-24x7": "24/7 law-enforcement contacts",
+    "oas-cicte": "OAS/CICTE points of contact",
+    "other": "other national contacts",
+}
+
+
+def _audience(text: str, _env) -> list[str]:
+    try:
+        return list(check_targets(text.split(","), AUDIENCES))
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+
+
+BROADCAST_PARAMS = [
+    Opt("to", _audience, "<all|ncpocs|contacts|cirt,le-24x7,..>"),
+    Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+    Opt("severity", choice(*SEVERITIES), "<info|high|critical>"),
+]
+
+
 @router.command(
     "broadcast",
     privileged=True,
-    summary="an emergency message to every NCPOC: the RCC room and a DM to each",
+    summary="an emergency message to every national contact: the RCC room and a DM to each",
     roles=CHAIR_ONLY,
-    params=[
-        Opt("severity", choice(*SEVERITIES), "<info|high|critical>"),
-        Opt("exercise", yes_no, "yes"),
-        Text("message", "message"),
-    ],
+    params=[*BROADCAST_PARAMS, Opt("exercise", yes_no, "yes"), Text("message", "message")],
     example="!broadcast severity=critical Ransomware spreading via VPN appliances; patch now",
-    details="Acknowledge with !ack BC-n, a reply containing 'ack', or a ✅/👍 reaction. The "
-    "silent are reminded at the configured interval and the chair told who is still silent. "
-    "exercise=yes marks every message of a drill EXERCISE.",
+    details="to= chooses who (default all: NCPOCs and national contacts); tlp= labels every "
+    "copy (default from the config). Acknowledge with !ack BC-n, a reply containing 'ack', or "
+    "a ✅/👍 reaction; a country counts as acknowledged when any of its recipients does. "
+    "Countries still dark are escalated along the configured chain; the chair can record an "
+    "acknowledgement obtained by phone (!ack BC-n for=@user via=phone), and each country "
+    "confirms onward dissemination with !relayed BC-n. exercise=yes (or !drill) marks every "
+    "message of a drill EXERCISE.",
 )
 async def broadcast(
-    ctx: Context, severity: str | None, exercise: bool | None, message: str
+    ctx: Context,
+    to: list[str] | None,
+    tlp: str | None,
+    severity: str | None,
+    exercise: bool | None,
+    message: str,
+) -> str | None:
+    return await send(ctx, message, to=to, level=tlp, severity=severity, exercise=bool(exercise))
+
+
+@router.command(
+    "drill",
+    privileged=True,
+    summary="a broadcast marked EXERCISE, with a per-country report",
+    roles=CHAIR_ONLY,
+    params=[*BROADCAST_PARAMS, Text("message", "message")],
+    example="!drill Quarterly communications check: acknowledge and relay as for a real alert",
+    details="The same as !broadcast exercise=yes. `!broadcast status BC-n` reports, per "
+    "country: reached, time to the first acknowledgement, relayed, and the change since the "
+    "previous drill.",
+)
+async def drill(
+    ctx: Context, to: list[str] | None, tlp: str | None, severity: str | None, message: str
+) -> str | None:
+    return await send(ctx, message, to=to, level=tlp, severity=severity or "info", exercise=True)
+
+
+async def send(
+    ctx: Context,
+    message: str,
+    *,
+    to: list[str] | None,
+    level: str | None,
+    severity: str | None,
+    exercise: bool,
 ) -> str | None:
     if len(message) > MAX_MESSAGE:
         raise CommandError(f"the message is too long (at most {MAX_MESSAGE} characters)")
     rcc = ctx.rooms.get(RoomKind.RCC) or (ctx.room_id if ctx.room_kind == RoomKind.RCC else None)
     if rcc is None:
         raise CommandError("the RCC room is not known yet; send the broadcast from the RCC room")
-    ncpocs = await ctx.store.roster.ncpocs()
-    if not ncpocs:
-        raise CommandError("there is no NCPOC on the roster to reach")
+    level = level or ctx.settings.default_tlp
+    audience = to or ["all"]
+    wanted = tiers(audience)
+    entries = await ctx.store.roster.national()
+    rank = ranked(entries)
+    chosen = [e for e in entries if rank[e.id] in wanted]
+    if not chosen:
+        raise CommandError(
+            f"there is nobody on the roster to reach ({audience_words(','.join(audience))})"
+        )
+    room = await ctx.audience_of(rcc)
+    if room.show(level, rcc) != Show.FULL:
+        raise Refused(
+            f"the RCC room may not show {label(level)}: {WHY.get(room.clearance, 'its readers')}"
+        )
     sent = await ctx.store.broadcasts.create(
         message=message,
         severity=severity or "high",
-        exercise=bool(exercise),
+        exercise=exercise,
+        tlp=level,
+        audience=",".join(audience),
         sender=ctx.sender,
         room_id=rcc,
-        recipients=[(e.user_id, e.country) for e in ncpocs],
+        recipients=[Recipient(e.user_id, e.country, rank[e.id], e.email) for e in chosen],
         now=ctx.now,
     )
-    users = [e.user_id for e in ncpocs]
-    ctx.audit_detail = f"{ShortId.BC.of(sent.number)} {sent.severity} to {len(users)}" + (
-        " exercise" if sent.exercise else ""
+    users = list(dict.fromkeys(e.user_id for e in chosen))
+    countries = {e.country for e in chosen}
+    ctx.audit_detail = (
+        f"{ShortId.BC.of(sent.number)} {sent.severity} {label(level)} to {len(users)} in "
+        f"{len(countries)} countries ({sent.audience})" + (" exercise" if sent.exercise else "")
     )
     ctx.wake(JOB, sent.key)
     here = rcc == ctx.room_id
@@ -112,12 +207,14 @@ async def broadcast(
         room_id=None if here else rcc,
         ref=ref(sent),
         alert=True,
+        needs=needs(level, Show.FULL),
     )
     if not here:
         return (
-            f"✅ {ShortId.BC.of(sent.number)} is on its way to the RCC room and to "
-            f"{len(users)} NCPOCs by DM; you will be told of any message that cannot be "
-            "delivered, and `!broadcast status` shows who acknowledged."
+            f"✅ {ShortId.BC.of(sent.number)} ({label(level)}) is on its way to the RCC room and "
+            f"by DM to {len(users)} contacts in {len(countries)} countries; you will be told of "
+            "any message that cannot be delivered, and `!broadcast status` shows who "
+            "acknowledged."
         )
     return None
 
@@ -134,41 +231,83 @@ async def _target(ctx: Context, number: int | None) -> Broadcast:
     return found
 
 
+OUTSIDE = ("phone", "sms", "email", "in-person", "other")  # how an ack may reach the chair
+
+
 @router.command(
     "ack",
     summary="acknowledge a broadcast (the newest one you have not, by default)",
-    roles=READERS,
-    params=[Pos("id", BROADCAST_ID, "BC-n", optional=True), Text("rest", "words", False)],
+    roles=READERS | {Role.CONTACT},
+    params=[
+        Pos("id", BROADCAST_ID, "BC-n", optional=True),
+        Opt("for", user_id, "@user"),
+        Opt("via", choice(*OUTSIDE), "<phone|sms|email|in-person|other>"),
+        Text("rest", "words", False),
+    ],
     example="!ack BC-3",
+    details="The chair records an acknowledgement obtained outside Matrix with "
+    "`!ack BC-n for=@user via=phone`.",
 )
-async def ack(ctx: Context, id: int | None, rest: str) -> str:
+async def ack(ctx: Context, id: int | None, for_: str | None, via: str | None, rest: str) -> str:
+    if for_ is None:
+        if via is not None:
+            raise CommandError("via= goes with for=@user: the chair recording someone's ack")
+        target = await _target(ctx, id)
+        recipient = await ctx.store.broadcasts.recipient(target.key, ctx.sender)
+        if recipient is None:
+            raise CommandError(
+                f"{ShortId.BC.of(target.number)} was not sent to you; there is nothing to ack"
+            )
+        return await acknowledge(ctx, target, recipient, "command")
+    if not ctx.has_role(Role.CHAIR):
+        raise Refused("only the chair records an acknowledgement on someone's behalf")
+    if id is None:
+        raise CommandError("name the broadcast: !ack BC-n for=@user via=phone")
     target = await _target(ctx, id)
-    recipient = await ctx.store.broadcasts.recipient(target.key, ctx.sender)
+    recipient = await ctx.store.broadcasts.recipient(target.key, for_)
     if recipient is None:
-        raise CommandError(
-            f"{ShortId.BC.of(target.number)} was not sent to you; there is nothing to ack"
-        )
-    return await acknowledge(ctx, target, recipient, "command")
+        raise CommandError(f"{ShortId.BC.of(target.number)} was not sent to {for_}")
+    return await acknowledge(ctx, target, recipient, via or "phone", recorded=True)
 
 
 async def acknowledge(
-    ctx: Context, target: Broadcast, recipient: BroadcastRecipient, via: str
+    ctx: Context,
+    target: Broadcast,
+    recipient: BroadcastRecipient,
+    via: str,
+    *,
+    recorded: bool = False,
 ) -> str:
-    label = "EXERCISE " if target.exercise else ""
+    label_ = "EXERCISE " if target.exercise else ""
+    number = ShortId.BC.of(target.number)
+    who = f"{recipient.user_id} " if recorded else "you "
     if recipient.acked_at is not None:
         when = recipient.acked_at.astimezone(ctx.env.zone)
-        return (
-            f"{label}{ShortId.BC.of(target.number)}: you acknowledged it already ({when:%H:%M})."
-        )
-    await ctx.store.broadcasts.acknowledge(recipient, via=via, event_id=ctx.event_id, now=ctx.now)
-    ctx.audit_detail = f"{ShortId.BC.of(target.number)} ack by {via}"
+        return f"{label_}{number}: {who}acknowledged it already ({when:%H:%M})."
+    await ctx.store.broadcasts.acknowledge(
+        recipient,
+        via=via,
+        event_id=ctx.event_id,
+        now=ctx.now,
+        recorded_by=ctx.sender if recorded else None,
+    )
+    ctx.audit_detail = f"{number} ack by {via}" + (f" for {recipient.user_id}" if recorded else "")
     ctx.tally("acks", via)
+    ctx.wake(JOB, target.key)  # the country's escalation stops; its relay is awaited
     everyone = await ctx.store.broadcasts.recipients(target.key)
-    done = sum(1 for r in everyone if r.acked_at is not None)
+    countries = {r.country for r in everyone}
+    answered = {r.country for r in everyone if r.acked_at is not None}
     took = _duration(ctx.now - target.created_at)
+    whose = f" for {recipient.user_id} ({via})" if recorded else ""
     return (
-        f"✅ {label}{ShortId.BC.of(target.number)} acknowledged ({took} after it was sent); "
-        f"{done}/{len(everyone)} so far."
+        f"✅ {label_}{number} acknowledged{whose} ({took} after it was sent); "
+        f"{len(answered)}/{len(countries)} countries so far."
+        + (
+            ""
+            if recorded or recipient.relayed_at
+            else f" Once you have passed it on in your country: {ctx.settings.prefix}relayed "
+            f"{number}"
+        )
     )
 
 
@@ -230,8 +369,50 @@ async def reply_not_an_ack(ctx: Context, said: Input) -> str | None:
 
 
 @router.command(
+    "relayed",
+    summary="confirm that a broadcast was passed on within your country",
+    roles=READERS | {Role.CONTACT},
+    params=[Pos("id", BROADCAST_ID, "BC-n"), Text("note", "note", False)],
+    example="!relayed BC-3 sent to the sector CSIRTs and the telecoms regulator",
+    details="Section 4 of the Action Plan: NCPOCs disseminate to the other points of contact "
+    "in their jurisdiction. Any recipient of the broadcast in your country may confirm it; the "
+    "roll-call shows it per country.",
+)
+async def relayed(ctx: Context, id: int, note: str) -> str:
+    target = await _target(ctx, id)
+    number = ShortId.BC.of(target.number)
+    mine = await ctx.store.broadcasts.recipient(target.key, ctx.sender)
+    if mine is None:
+        raise CommandError(f"{number} was not sent to you; a recipient in your country confirms")
+    country = [
+        r for r in await ctx.store.broadcasts.recipients(target.key) if r.country == mine.country
+    ]
+    done = next((r for r in country if r.relayed_at is not None), None)
+    if done is not None:
+        when = done.relayed_at.astimezone(ctx.env.zone) if done.relayed_at else None
+        return (
+            f"{number}: {done.user_id} confirmed the relay in your country already ({when:%H:%M})."
+        )
+    await ctx.store.broadcasts.relayed(mine, note=note.strip() or None, now=ctx.now)
+    ctx.audit_detail = f"{number} relayed in {mine.country}"
+    answer = f"✅ {number}: onward dissemination in {_country_name(ctx, mine.country)} recorded."
+    if all(r.acked_at is None for r in country):
+        await ctx.store.broadcasts.acknowledge(
+            mine, via="relayed", event_id=ctx.event_id, now=ctx.now, recorded_by=None
+        )
+        ctx.wake(JOB, target.key)
+        answer += " It counts as your acknowledgement too."
+    return answer
+
+
+def _country_name(ctx: Context, code: str | None) -> str:
+    found = ctx.env.reference.countries.by_code.get(code or "")
+    return found.name if found else (code or "—")
+
+
+@router.command(
     "broadcast status",
-    summary="the roll-call of a broadcast: who acknowledged, how fast, who is silent",
+    summary="the roll-call of a broadcast: countries dark or answered, then each person",
     roles=READERS,
     params=[Pos("id", BROADCAST_ID, "BC-n", optional=True)],
     example="!broadcast status BC-3",
@@ -242,13 +423,14 @@ async def broadcast_status(ctx: Context, id: int | None) -> View:
         raise CommandError(
             f"there is no {ShortId.BC.of(id)}" if id else "no broadcast has been sent yet"
         )
-    return View(
-        "broadcast/status",
-        roll_call(ctx.env.reference, target, await ctx.store.broadcasts.recipients(target.key)),
-    )
+    data = roll_call(ctx.env.reference, target, await ctx.store.broadcasts.recipients(target.key))
+    if target.exercise:
+        data["drill"] = await drill_report(ctx.store, ctx.env.reference, target, data)
+    return View("broadcast/status", data)
 
 
 def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]) -> dict:
+    """By country first (dark countries on top, then by time to answer), then by person."""
     names = reference.countries.by_code
     countries: dict[str, dict] = {}
     for r in recipients:
@@ -258,26 +440,96 @@ def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]
                 "code": r.country,
                 "name": names[r.country].name if r.country in names else (r.country or "—"),
                 "people": [],
+                "acked_at": None,
+                "by": None,
+                "via": None,
+                "relayed": False,
+                "relay_note": None,
             },
         )
         entry["people"].append(
             {
                 "user": r.user_id,
+                "tier": r.tier,
                 "acked": r.acked_at is not None,
                 "via": r.ack_via,
+                "recorded_by": r.ack_recorded_by,
                 "took": _duration(r.acked_at - target.created_at) if r.acked_at else None,
+                "emailed": r.email_outbox_id is not None,
             }
         )
+        if r.acked_at is not None and (
+            entry["acked_at"] is None or r.acked_at < entry["acked_at"]
+        ):
+            entry["acked_at"], entry["by"], entry["via"] = r.acked_at, r.user_id, r.ack_via
+        if r.relayed_at is not None:
+            entry["relayed"], entry["relay_note"] = True, r.relay_note
+    for entry in countries.values():
+        entry["acked"] = entry["acked_at"] is not None
+        entry["took"] = (
+            _duration(entry["acked_at"] - target.created_at) if entry["acked"] else None
+        )
+        entry["seconds"] = (
+            (entry["acked_at"] - target.created_at).total_seconds() if entry["acked"] else None
+        )
+    ordered = sorted(
+        countries.values(),
+        key=lambda c: (c["acked"], c["seconds"] or 0.0, c["name"]),
+    )
     done = sum(1 for r in recipients if r.acked_at is not None)
     return {
         "id": ShortId.BC.of(target.number),
         "exercise": target.exercise,
         "severity": target.severity,
+        "tlp": label(target.tlp),
+        "audience": audience_words(target.audience),
         "done": done,
         "total": len(recipients),
-        "countries": list(countries.values()),
+        "answered": sum(1 for c in ordered if c["acked"]),
+        "relayed": sum(1 for c in ordered if c["relayed"]),
+        "country_total": len(ordered),
+        "countries": ordered,
+        "dark": [c for c in ordered if not c["acked"]],
         "silent": [r.user_id for r in recipients if r.acked_at is None],
     }
+
+
+async def drill_report(store, reference, target: Broadcast, now: dict) -> list[dict]:
+    """Per country: reached, time to the first acknowledgement, relayed, and the change
+    since the previous drill."""
+    before = await store.broadcasts.previous_drill(target.number)
+    then = {}
+    if before is not None:
+        then = {
+            c["code"]: c
+            for c in roll_call(reference, before, await store.broadcasts.recipients(before.key))[
+                "countries"
+            ]
+        }
+    rows = []
+    for c in now["countries"]:
+        old = then.get(c["code"])
+        change = None
+        if old is not None and old["seconds"] is not None and c["seconds"] is not None:
+            change = c["seconds"] - old["seconds"]
+        rows.append(
+            {
+                "name": c["name"],
+                "code": c["code"],
+                "took": c["took"],
+                "seconds": c["seconds"],
+                "relayed": c["relayed"],
+                "previous": old["took"] if old else None,
+                "was_dark": old is not None and not old["acked"],
+                "change": _signed(change) if change is not None else None,
+            }
+        )
+    return rows
+
+
+def _signed(seconds: float) -> str:
+    text = _duration(timedelta(seconds=abs(seconds)))
+    return ("−" if seconds < 0 else "+") + text
 
 
 def _duration(delta: timedelta) -> str:
@@ -287,13 +539,3 @@ def _duration(delta: timedelta) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m {seconds % 60:02d}s"
     return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
-
-
-def rounds_due(created: datetime, every: timedelta, limit: int, now: datetime) -> list[int]:
-    """Re-notification rounds that have fallen due by `now` (1-based)."""
-    return [k for k in range(1, limit + 1) if created + every * k <= now]
-
-
-def next_round(created: datetime, every: timedelta, limit: int, now: datetime):
-    future = [created + every * k for k in range(1, limit + 1) if created + every * k > now]
-    return min(future, default=None)

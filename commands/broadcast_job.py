@@ -1,32 +1,49 @@
-"""The broadcast job: a DM to every recipient, then re-notifications to the silent.
+"""The broadcast job: a DM to every recipient, then escalation, email and the relay chase.
 
 Delivery is idempotent: a recipient's DM is written to the outbox in the same unit of work
 that records it on the recipient row, so a run that comes again (after a crash, or woken
-twice) skips whoever already has one. A re-notification round is logged with its messages,
-once per round.
+twice) skips whoever already has one. A country counts as answered when any of its recipients
+acknowledged. For the countries still dark, each step of the escalation chain
+(`commands.escalation`) alerts its tiers once, logged with its messages; steps missed while
+the bot was down go out together, once. After `email_after`, recipients of dark countries who
+have an email address are emailed once (the text itself only up to TLP:GREEN). A country that
+answered but has not confirmed onward dissemination within `relay_within` is asked once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from datetime import datetime, timedelta
 
-from commands.broadcast import JOB, announcement, next_round, ref, roll_call, rounds_due
+from commands.broadcast import JOB, announcement, ref, roll_call
 from commands.context import JobContext
+from commands.directory import KIND_TITLES, ranked
+from commands.escalation import Step, next_step, steps_due
 from commands.framework import Router, Settings, View
+from commands.tlp import label
 from commands.values import ShortId
 from storage.models import Broadcast, BroadcastRecipient
 from storage.stores import Stores
 
 router = Router("broadcast delivery")
 
+STEP_DONE = ""  # the recipient of a step's marker row in broadcast_notice
+CHASE = 0  # the round of the relay chase (steps are 1-based)
+EMAIL_TEXT_UP_TO = ("clear", "green")  # labels whose text an email may carry
+
+
+def horizon(settings: Settings) -> timedelta:
+    """How long after it was sent a broadcast may still have something to do."""
+    last = max((s.after for s in settings.escalation), default=timedelta(0))
+    return max(last, settings.email_after or timedelta(0)) + settings.relay_within
+
 
 async def unfinished(store: Stores, settings: Settings, now: datetime) -> list[int]:
-    """Broadcasts with a DM still to write, or recent enough for rounds still to come."""
-    since = now - settings.renotify_after * settings.max_renotify
-    return await store.broadcasts.unfinished(since=since)
+    """Broadcasts with a DM still to write, or recent enough for steps still to come."""
+    return await store.broadcasts.unfinished(since=now - horizon(settings))
 
 
-@router.job(JOB, pending=unfinished, summary="a DM to every recipient; reminders to the silent")
+@router.job(JOB, pending=unfinished, summary="a DM to every recipient; escalation of the dark")
 async def deliver_broadcast(job: JobContext, broadcast_id: int) -> datetime | None:
     """Write what is missing for one broadcast; returns when to look again (None: done)."""
     target = await job.store.broadcasts.by_id(broadcast_id)
@@ -34,23 +51,39 @@ async def deliver_broadcast(job: JobContext, broadcast_id: int) -> datetime | No
         return None
     recipients = await job.store.broadcasts.recipients(broadcast_id)
     await _deliver(job, target, [r for r in recipients if r.dm_outbox_id is None])
-    every, limit = job.settings.renotify_after, job.settings.max_renotify
-    due = rounds_due(target.created_at, every, limit, job.now)
-    if due and any(r.acked_at is None for r in recipients):
-        await _renotify(job, target, due[-1], recipients)
-    return next_round(target.created_at, every, limit, job.now)
+    by_country: dict[str | None, list[BroadcastRecipient]] = defaultdict(list)
+    for r in recipients:
+        by_country[r.country].append(r)
+    dark = {c for c, people in by_country.items() if all(r.acked_at is None for r in people)}
+    noticed = await job.store.broadcasts.noticed(target.key)
+    chain: tuple[Step, ...] = job.settings.escalation
+    done = {k for k, who in noticed if who == STEP_DONE}
+    due = [k for k in steps_due(chain, target.created_at, job.now) if k not in done]
+    if due and dark:
+        await _escalate(job, target, due, recipients, dark)
+    emails_due = await _email(job, target, recipients, dark)
+    chases = await _chase(job, target, by_country, {who for k, who in noticed if k == CHASE})
+    following: list[datetime | None] = [*chases, emails_due]
+    if dark:
+        following.append(next_step(chain, target.created_at, job.now))
+    return min((t for t in following if t is not None), default=None)
 
 
 def breadth_first(recipients: list[BroadcastRecipient]) -> list[BroadcastRecipient]:
     """One recipient of every country before a second of any: under the homeserver's rate
     limit every country is reached as early as the limit allows."""
     by_country: dict[str | None, list[BroadcastRecipient]] = {}
-    for r in recipients:
+    for r in sorted(recipients, key=_tier_order):
         by_country.setdefault(r.country, []).append(r)
     ordered = []
     for rank in range(max((len(group) for group in by_country.values()), default=0)):
         ordered += [group[rank] for group in by_country.values() if rank < len(group)]
     return ordered
+
+
+def _tier_order(r: BroadcastRecipient) -> int:
+    order = list(KIND_TITLES)  # primary, alternate, then the contacts' kinds
+    return order.index(r.tier) if r.tier in order else len(order)
 
 
 async def _deliver(job: JobContext, target: Broadcast, recipients: list[BroadcastRecipient]):
@@ -66,32 +99,150 @@ async def _deliver(job: JobContext, target: Broadcast, recipients: list[Broadcas
     await job.store.broadcasts.delivered(deliveries)
 
 
-async def _renotify(
-    job: JobContext, target: Broadcast, round_: int, recipients: list[BroadcastRecipient]
+async def _escalate(
+    job: JobContext,
+    target: Broadcast,
+    due: list[int],
+    recipients: list[BroadcastRecipient],
+    dark: set[str | None],
 ) -> None:
-    """Remind the silent, and tell the sender who they are, once per round."""
-    if (round_, target.sender) in await job.store.broadcasts.noticed(target.key):
-        return  # this round is done
-    silent = [r.user_id for r in recipients if r.acked_at is None]
-    for user in silent:
-        view = announcement(target, [user], personal=user, round=round_)
-        await job.post(view, to_user=user, mentions=[user], ref=ref(target), alert=True)
-    summary = roll_call(job.env.reference, target, recipients)
-    summary.update(round=round_, user=target.sender)
-    await job.post(
-        View("broadcast/summary", summary),
-        to_user=target.sender,
-        mentions=[target.sender],
-        ref=ref(target),
-        alert=True,
-    )
-    await job.store.broadcasts.log_round(
-        target.key, round_, silent=silent, sender=target.sender, at=job.now
-    )
+    """The due steps at once (several only after downtime): each tier they name is alerted
+    in every dark country, and the chair told who is dark, with their phone numbers."""
+    chain = job.settings.escalation
+    steps = [chain[k - 1] for k in due]
+    wanted = frozenset().union(*(s.tiers for s in steps))
+    round_ = due[-1]
+    names = job.env.reference.countries.by_code
+    alerted = []
+    for r in recipients:
+        if r.country in dark and r.tier in wanted:
+            country = names[r.country].name if r.country in names else r.country
+            view = announcement(
+                target, [r.user_id], personal=r.user_id, round=round_, country=country
+            )
+            await job.post(
+                view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True
+            )
+            alerted.append(r.user_id)
+    if any(s.tells_chair for s in steps):
+        summary = roll_call(job.env.reference, target, recipients)
+        summary.update(
+            round=round_, user=target.sender, alerted=alerted, phones=await _phones(job, dark)
+        )
+        await job.post(
+            View("broadcast/summary", summary),
+            to_user=target.sender,
+            mentions=[target.sender],
+            ref=ref(target),
+            alert=True,
+        )
+    await job.store.broadcasts.log_steps(target.key, due, alerted=alerted, at=job.now)
     await job.store.audit.record(
         actor="rcc-bot",
-        action="broadcast renotify",
+        action="broadcast escalate",
         outcome="sent",
         now=job.now,
-        detail=f"{ShortId.BC.of(target.number)} round {round_} to {len(silent)} silent",
+        detail=f"{ShortId.BC.of(target.number)} step {round_}: {len(dark)} dark countries, "
+        f"{len(alerted)} alerted",
     )
+
+
+async def _phones(job: JobContext, dark: set[str | None]) -> list[dict]:
+    """The dark countries' contacts with a phone number, for the chair's call-outs."""
+    entries = await job.store.roster.national()
+    tiers = ranked(entries)
+    names = job.env.reference.countries.by_code
+    return [
+        {
+            "country": names[e.country].name if e.country in names else e.country,
+            "user": e.user_id,
+            "kind": KIND_TITLES.get(tiers[e.id], tiers[e.id]),
+            "phone": e.phone,
+        }
+        for e in entries
+        if e.country in dark and e.phone
+    ]
+
+
+async def _email(
+    job: JobContext,
+    target: Broadcast,
+    recipients: list[BroadcastRecipient],
+    dark: set[str | None],
+) -> datetime | None:
+    """Email the dark countries' recipients who have an address, once; returns when that
+    falls due if it has not yet."""
+    after = job.settings.email_after
+    waiting = [
+        r for r in recipients if r.email and r.email_outbox_id is None and r.country in dark
+    ]
+    if after is None or not waiting:
+        return None
+    when = target.created_at + after
+    if job.now < when:
+        return when
+    number = ShortId.BC.of(target.number)
+    tag = "EXERCISE " if target.exercise else ""
+    subject = (
+        f"[{label(target.tlp)}] {tag}{target.severity.upper()} broadcast {number} "
+        f"from the {job.settings.committee_name}"
+    )
+    data = {
+        "id": number,
+        "tlp": label(target.tlp),
+        "severity": target.severity,
+        "exercise": target.exercise,
+        "sender": target.sender,
+        "committee": job.settings.committee_name,
+        "message": target.message if target.tlp in EMAIL_TEXT_UP_TO else None,
+        "prefix": job.settings.prefix,
+    }
+    sent = []
+    for r in waiting:
+        row = await job.email(
+            r.email or "", subject, View("broadcast/email", data), ref=ref(target)
+        )
+        sent.append((r, row))
+    await job.store.broadcasts.emailed(sent)
+    await job.store.audit.record(
+        actor="rcc-bot",
+        action="broadcast email",
+        outcome="sent",
+        now=job.now,
+        detail=f"{number} emailed to {len(sent)} in {len({r.country for r, _ in sent})} countries",
+    )
+    return None
+
+
+async def _chase(
+    job: JobContext,
+    target: Broadcast,
+    by_country: dict[str | None, list[BroadcastRecipient]],
+    chased: set[str],
+) -> list[datetime]:
+    """Ask once, in each country that answered but has not confirmed onward dissemination,
+    those who acknowledged; returns when the next chases fall due."""
+    later = []
+    within = job.settings.relay_within
+    number = ShortId.BC.of(target.number)
+    for people in by_country.values():
+        answered = [r for r in people if r.acked_at is not None]
+        if not answered or any(r.relayed_at for r in people):
+            continue
+        first = min(r.acked_at for r in answered if r.acked_at is not None)
+        if job.now < first + within:
+            later.append(first + within)
+            continue
+        for r in answered:
+            if r.user_id in chased:
+                continue
+            text = (
+                f"{'🧪 EXERCISE — ' if target.exercise else ''}📣 {number}: has it been passed on "
+                "to the other points of contact in your country? When it has, send "
+                f"{job.settings.prefix}relayed {number} (and a note of who, if you like)."
+            )
+            await job.post(
+                text, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True
+            )
+            await job.store.broadcasts.log_chase(target.key, r.user_id, at=job.now)
+    return later

@@ -112,6 +112,12 @@ class Context:
 
 # Writes one message to the outbox in the job's unit; returns the first row written.
 Write = Callable[["Stores", Reply], Awaitable[Any]]
+# Writes one email (to, subject, body view, ref, who to tell of a refusal) to the outbox.
+WriteEmail = Callable[["Stores", str, str, View, "str | None", tuple[str, ...]], Awaitable[Any]]
+
+
+async def _no_email(*_args: Any) -> Any:
+    raise RuntimeError("this job runner sends no email")
 
 
 @dataclass
@@ -127,8 +133,15 @@ class JobContext:
     started_at: datetime  # when this run of the bot began: what fell due before was missed
     write: Write
     audience_of: AudienceOf
+    write_email: WriteEmail = _no_email
     wakes: list[Wake] = field(default_factory=list)
     _chairs: tuple[str, ...] | None = None
+
+    async def email(self, to: str, subject: str, body: View, *, ref: Ref | None = None) -> Any:
+        """Send an email (plain text from `body`) once this unit commits; returns its outbox
+        row. Only where the config has an SMTP server (`settings.email_after` is set)."""
+        tag = str(ref) if ref else None
+        return await self.write_email(self.store, to, subject, body, tag, await self.chairs())
 
     async def post(
         self,

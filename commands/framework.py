@@ -7,6 +7,7 @@ Matrix client. A job is declared the same way and runs with a `JobContext` (comm
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ class Role(StrEnum):
     CHAIR = "chair"
     STEERING = "steering"
     ADMIN = "admin"
+    CONTACT = "contact"  # a national contact outside the committee (commands.contacts)
 
 
 ROLE_TITLES = {
@@ -37,6 +39,7 @@ ROLE_TITLES = {
     Role.CHAIR: "RCC chair",
     Role.STEERING: "Steering Committee member",
     Role.ADMIN: "bot admin",
+    Role.CONTACT: "national contact",
 }
 
 
@@ -51,6 +54,8 @@ CONTRIBUTORS = frozenset({Role.NCPOC, Role.CHAIR})
 CHAIR_ONLY = frozenset({Role.CHAIR})
 ROSTER_KEEPERS = frozenset({Role.CHAIR, Role.ADMIN})
 DIGEST_READERS = frozenset({Role.CHAIR, Role.STEERING})
+# Everyone a broadcast can reach: NCPOCs and the national contacts beside them.
+NATIONAL = frozenset({Role.NCPOC, Role.CONTACT})
 
 
 class CommandError(Exception):
@@ -117,7 +122,8 @@ class Opt:
 
     @property
     def name(self) -> str:
-        return self.key.replace("+", "_").replace("-", "_")
+        name = self.key.replace("+", "_").replace("-", "_")
+        return f"{name}_" if keyword.iskeyword(name) else name  # for= is the handler's for_
 
 
 @dataclass(frozen=True)
@@ -383,3 +389,7 @@ class Settings:
     default_time: str = "17:00"
     renotify_after: timedelta = timedelta(minutes=15)
     max_renotify: int = 3
+    escalation: tuple[Any, ...] = ()  # commands.escalation.Step, from the config
+    default_tlp: str = "amber"
+    email_after: timedelta | None = None  # None: no email fallback ([smtp] not set up)
+    relay_within: timedelta = timedelta(hours=2)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from commands import directory
 from commands.context import Context
 from commands.framework import (
+    NATIONAL,
     READERS,
     ROLE_TITLES,
     ROSTER_KEEPERS,
@@ -23,7 +25,16 @@ from commands.values import RoomKind, fingerprint
 router = Router("roster")
 
 ROSTER_READERS = READERS | {Role.ADMIN}
-ROLE_METAVAR = "<ncpoc|chair|steering|admin>"
+ROLE_METAVAR = "<ncpoc|contact|chair|steering|admin>"
+# The options that describe a national contact (commands.directory), for !roster add.
+DETAIL_OPTS = [
+    Opt("kind", directory.kind, "<cirt|le-24x7|oas-cicte|other|primary|alternate>"),
+    Opt("agency", directory.text, "..", words=6),
+    Opt("title", directory.text, "..", words=6),
+    Opt("email", directory.email, "address"),
+    Opt("phone", directory.phone, "+E164"),
+    Opt("lang", directory.lang, "<en|fr|nl|es>"),
+]
 
 
 @router.command(
@@ -36,13 +47,21 @@ async def roster_list(ctx: Context) -> View:
     entries = await ctx.store.roster.entries()
     by_country: dict[str, list[str]] = {}
     others: dict[Role, list[str]] = {r: [] for r in (Role.CHAIR, Role.STEERING, Role.ADMIN)}
+    contacts: dict[str, int] = {}
     for entry in entries:
         if entry.role == Role.NCPOC:
             by_country.setdefault(entry.country or "", []).append(entry.user_id)
+        elif entry.role == Role.CONTACT:
+            contacts[entry.country or ""] = contacts.get(entry.country or "", 0) + 1
         else:
             others[Role(entry.role)].append(entry.user_id)
     countries = [
-        {"code": c.code, "name": c.name, "members": by_country.get(c.code, [])}
+        {
+            "code": c.code,
+            "name": c.name,
+            "members": by_country.get(c.code, []),
+            "contacts": contacts.get(c.code, 0),
+        }
         for c in ctx.env.reference.countries
     ]
     return View(
@@ -66,15 +85,30 @@ async def roster_list(ctx: Context) -> View:
         Pos("user", user_id, "<@user:server>"),
         Opt("role", role, ROLE_METAVAR, required=True),
         Opt("country", country, "XX"),
+        *DETAIL_OPTS,
         Opt("force", yes_no, "yes"),
     ],
-    example="!roster add @jm1:example.org role=ncpoc country=JM",
-    details="An NCPOC needs a country; other roles take none. A country has at most "
-    "two NCPOCs unless the config says otherwise. The user must exist on their homeserver "
-    "(force=yes adds an account about to be created, or one that cannot be checked now).",
+    example="!roster add @tt-cirt:example.org role=contact kind=cirt country=TT "
+    'agency="TT-CSIRT" phone=+18685550100',
+    details="NCPOCs and national contacts need a country; other roles take none. A country "
+    "has at most two NCPOCs unless the config says otherwise (kind=primary|alternate; the "
+    "first is primary). A contact needs a kind: cirt, le-24x7 (24/7 law enforcement), "
+    "oas-cicte or other. agency=, title=, email=, phone= (E.164) and lang= describe both. "
+    "The user must exist on their homeserver (force=yes adds an account about to be "
+    "created, or one that cannot be checked now).",
 )
 async def roster_add(
-    ctx: Context, user: str, role: Role, country: Country | None, force: bool | None
+    ctx: Context,
+    user: str,
+    role: Role,
+    country: Country | None,
+    force: bool | None,
+    kind: str | None = None,
+    agency: str | None = None,
+    title: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    lang: str | None = None,
 ) -> str:
     store = ctx.store.roster
     if role in CHAIR_GRANTS and not ctx.has_role(Role.CHAIR):
@@ -82,10 +116,24 @@ async def roster_add(
             f"only the chair gives the role {role.value} (a hand-over), or the bot's "
             "configuration; admins manage NCPOC and steering entries"
         )
-    if role is Role.NCPOC and country is None:
-        raise CommandError("an NCPOC needs a country: add country=XX")
-    if role is not Role.NCPOC and country is not None:
-        raise CommandError(f"country= applies only to NCPOCs, not to the role {role.value}")
+    details = {"kind": kind, "agency": agency, "title": title, "email": email}
+    details.update(phone=phone, lang=lang)
+    given = {k: v for k, v in details.items() if v is not None}
+    if role in NATIONAL and country is None:
+        raise CommandError(f"{_article(ROLE_TITLES[role])} needs a country: add country=XX")
+    if role not in NATIONAL and country is not None:
+        raise CommandError(
+            f"country= applies to NCPOCs and contacts, not to the role {role.value}"
+        )
+    if role not in NATIONAL and given:
+        raise CommandError(
+            f"{', '.join(k + '=' for k in given)} describe NCPOCs and contacts, not the role "
+            f"{role.value}"
+        )
+    try:
+        directory.check_kind(role.value, given.get("kind"))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     if await store.find(user, role) is not None:
         raise CommandError(f"{user} already has the role {role.value}; nothing changed")
     for entry in await store.entries():
@@ -94,8 +142,13 @@ async def roster_add(
                 f"{user} looks like {entry.user_id}, who is on the roster already; check the "
                 "ID letter by letter"
             )
-    if country is not None:
+    if country is not None and role is Role.NCPOC:
         await _check_room_for_ncpoc(ctx, country)
+        if "kind" not in given:
+            taken = {e.rank or "primary" for e in await store.ncpocs(country.code)}
+            given["kind"] = "alternate" if "primary" in taken else "primary"
+    if role is Role.NCPOC and "kind" in given:
+        given["rank"] = given.pop("kind")
     if not force:
         await _check_exists(ctx, user)
     await store.add(
@@ -104,6 +157,7 @@ async def roster_add(
         country=country.code if country else None,
         added_by=ctx.sender,
         now=ctx.now,
+        details=given,
     )
     where = f" for {country.name} ({country.code})" if country else ""
     ctx.audit_detail = f"added {user} as {role.value}{where}"
@@ -223,3 +277,7 @@ async def _announced(ctx: Context, text: str) -> str:
     if rcc is not None and rcc != ctx.room_id:
         await ctx.reply(f"📋 Roster: {text.removeprefix('✅ ')} (by {ctx.sender})", room_id=rcc)
     return text
+
+
+def _article(title: str) -> str:
+    return f"{'an' if title[0] in 'AEINOaeio' else 'a'} {title}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, or_, select
@@ -9,6 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.counters import next_number
 from storage.models import Broadcast, BroadcastNotice, BroadcastRecipient, OutboxMessage
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a broadcast is for: their country, their tier in the escalation chain, and the
+    email address their fallback goes to (taken when the broadcast is sent)."""
+
+    user_id: str
+    country: str | None
+    tier: str = "primary"
+    email: str | None = None
 
 
 class BroadcastStore:
@@ -23,8 +35,10 @@ class BroadcastStore:
         exercise: bool,
         sender: str,
         room_id: str,
-        recipients: list[tuple[str, str | None]],
+        recipients: list[Recipient],
         now: datetime,
+        tlp: str = "amber",
+        audience: str = "all",
     ) -> Broadcast:
         """The broadcast and every recipient, persisted before anything is sent."""
         broadcast = Broadcast(
@@ -35,6 +49,8 @@ class BroadcastStore:
             sender=sender,
             room_id=room_id,
             created_at=now,
+            tlp=tlp,
+            audience=audience,
         )
         self._s.add(broadcast)
         await self._s.flush()
@@ -42,8 +58,14 @@ class BroadcastStore:
             await self._s.execute(
                 insert(BroadcastRecipient),
                 [
-                    {"broadcast_id": broadcast.id, "user_id": user, "country": country}
-                    for user, country in recipients
+                    {
+                        "broadcast_id": broadcast.id,
+                        "user_id": r.user_id,
+                        "country": r.country,
+                        "tier": r.tier,
+                        "email": r.email,
+                    }
+                    for r in recipients
                 ],
             )
         return broadcast
@@ -110,10 +132,43 @@ class BroadcastStore:
         return {user: room for user, room in await self._s.execute(query)}
 
     async def acknowledge(
-        self, recipient: BroadcastRecipient, *, via: str, event_id: str, now: datetime
+        self,
+        recipient: BroadcastRecipient,
+        *,
+        via: str,
+        event_id: str,
+        now: datetime,
+        recorded_by: str | None = None,
     ) -> None:
         recipient.acked_at, recipient.ack_via, recipient.ack_event_id = now, via, event_id
+        recipient.ack_recorded_by = recorded_by
         await self._s.flush()
+
+    async def relayed(self, recipient: BroadcastRecipient, *, note: str | None, now: datetime):
+        recipient.relayed_at, recipient.relay_note = now, note
+        await self._s.flush()
+
+    async def emailed(self, deliveries: list[tuple[BroadcastRecipient, OutboxMessage]]) -> None:
+        """Link recipients to the email written for them: (recipient, outbox row)."""
+        await self._s.flush()
+        for recipient, message in deliveries:
+            recipient.email_outbox_id = message.id
+        await self._s.flush()
+
+    async def previous_drill(self, number: int) -> Broadcast | None:
+        """The exercise sent before broadcast `number`, if any."""
+        query = (
+            select(Broadcast)
+            .where(Broadcast.exercise.is_(True), Broadcast.number < number)
+            .order_by(Broadcast.number.desc())
+            .limit(1)
+        )
+        return await self._s.scalar(query)
+
+    async def since(self, start: datetime, end: datetime) -> list[Broadcast]:
+        """Broadcasts sent in [start, end), oldest first."""
+        query = select(Broadcast).where(Broadcast.created_at >= start, Broadcast.created_at < end)
+        return list(await self._s.scalars(query.order_by(Broadcast.number)))
 
     async def noticed(self, broadcast_id: int) -> set[tuple[int, str]]:
         query = select(BroadcastNotice.round, BroadcastNotice.recipient).where(
@@ -121,16 +176,25 @@ class BroadcastStore:
         )
         return {(r, who) for r, who in await self._s.execute(query)}
 
-    async def log_round(
-        self, broadcast_id: int, round_: int, *, silent: list[str], sender: str, at: datetime
+    async def log_steps(
+        self, broadcast_id: int, steps: list[int], *, alerted: list[str], at: datetime
     ) -> None:
-        """One re-notification round: who was reminded, and the sender's summary."""
-        rows = [(user, "renotify") for user in silent] + [(sender, "summary")]
+        """Escalation steps done: a marker for each (recipient ""), and who was alerted
+        (under the last of them)."""
+        rows = [(k, "", "step") for k in steps]
+        rows += [(steps[-1], user, "escalate") for user in dict.fromkeys(alerted)]
         self._s.add_all(
+            BroadcastNotice(broadcast_id=broadcast_id, round=k, recipient=who, kind=kind, at=at)
+            for k, who, kind in rows
+        )
+        await self._s.flush()
+
+    async def log_chase(self, broadcast_id: int, user: str, *, at: datetime) -> None:
+        """The one reminder to confirm onward dissemination (round 0)."""
+        self._s.add(
             BroadcastNotice(
-                broadcast_id=broadcast_id, round=round_, recipient=who, kind=kind, at=at
+                broadcast_id=broadcast_id, round=0, recipient=user, kind="chase", at=at
             )
-            for who, kind in rows
         )
         await self._s.flush()
 

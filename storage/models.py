@@ -60,6 +60,17 @@ class RosterEntry(SQLModel, table=True):
     country: str | None = Field(default=None, max_length=2, index=True)
     added_by: str = Field(max_length=255)
     added_at: datetime = Field(sa_column=utc_column())
+    # A national contact's details (NCPOCs have them too): see commands.contacts.
+    kind: str | None = Field(default=None, max_length=16)  # cirt | le-24x7 | oas-cicte | other
+    rank: str | None = Field(default=None, max_length=16)  # an NCPOC's: primary | alternate
+    agency: str | None = Field(default=None, max_length=200)
+    title: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)  # E.164
+    lang: str | None = Field(default=None, max_length=8)
+    confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    away_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    away_to: str | None = Field(default=None, max_length=255)
 
 
 class RosterSeed(SQLModel, table=True):
@@ -70,6 +81,9 @@ class RosterSeed(SQLModel, table=True):
     user_id: str = Field(max_length=255, primary_key=True)
     role: str = Field(max_length=16, primary_key=True)
     country: str | None = Field(default=None, max_length=2)
+    details: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, server_default="{}")
+    )  # JSON: the contact details the config gave
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -434,6 +448,8 @@ class Broadcast(Keyed, SQLModel, table=True):
     sender: str = Field(max_length=255)
     room_id: str = Field(max_length=255)  # where the RCC-wide message went
     created_at: datetime = Field(sa_column=utc_column(index=True))
+    tlp: str = Field(default="amber", max_length=16)
+    audience: str = Field(default="ncpocs", max_length=100)  # all | ncpocs | cirt,le-24x7,..
 
 
 class BroadcastRecipient(Keyed, SQLModel, table=True):
@@ -448,8 +464,14 @@ class BroadcastRecipient(Keyed, SQLModel, table=True):
     country: str | None = Field(default=None, max_length=2)
     dm_outbox_id: int | None = Field(default=None)
     acked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    ack_via: str | None = Field(default=None, max_length=16)  # command | reply | reaction
+    ack_via: str | None = Field(default=None, max_length=16)  # command|reply|reaction|phone..
     ack_event_id: str | None = Field(default=None, max_length=255)
+    tier: str = Field(default="primary", max_length=16)  # primary | alternate | a contact kind
+    email: str | None = Field(default=None, max_length=254)
+    email_outbox_id: int | None = Field(default=None)
+    ack_recorded_by: str | None = Field(default=None, max_length=255)  # the chair, for=
+    relayed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    relay_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class BroadcastNotice(SQLModel, table=True):

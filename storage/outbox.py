@@ -15,6 +15,7 @@ from storage.lists import pack
 from storage.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+EMAIL = "email"  # the kind of an email (bot.mail sends those; the Matrix sender the rest)
 _TABLE = OutboxMessage.__table__
 _MARK_SENT = (
     _TABLE.update()
@@ -64,11 +65,12 @@ class OutboxStore:
             await self._s.flush()
         return message
 
-    async def pending(self, *, limit: int = 100) -> list[OutboxMessage]:
-        """Unsent messages, oldest first."""
+    async def pending(self, *, limit: int = 100, email: bool = False) -> list[OutboxMessage]:
+        """Unsent messages, oldest first: Matrix messages, or (email=True) emails."""
+        kind = OutboxMessage.kind == EMAIL if email else OutboxMessage.kind != EMAIL
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.state == PENDING)
+            .where(OutboxMessage.state == PENDING, kind)
             .order_by(OutboxMessage.id)
             .limit(limit)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,11 +21,17 @@ class Member:
     country: str | None
 
 
+# A national contact's details, as columns of the entry (see commands.contacts).
+DETAIL_FIELDS = ("kind", "rank", "agency", "title", "email", "phone", "lang")
+NATIONAL_ROLES = ("ncpoc", "contact")
+
+
 @dataclass(frozen=True)
 class SeedEntry:
     user_id: str
     role: str
     country: str | None
+    details: tuple[tuple[str, str], ...] = ()  # (field, value) pairs, sorted
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,16 @@ class RosterStore:
             await self._s.scalars(query.order_by(RosterEntry.country, RosterEntry.user_id))
         )
 
+    async def national(self, country: str | None = None) -> list[RosterEntry]:
+        """NCPOCs and national contacts, of one country or of all, NCPOCs first."""
+        query = select(RosterEntry).where(RosterEntry.role.in_(NATIONAL_ROLES))
+        if country is not None:
+            query = query.where(RosterEntry.country == country)
+        query = query.order_by(
+            RosterEntry.country, RosterEntry.role.desc(), RosterEntry.rank, RosterEntry.user_id
+        )
+        return list(await self._s.scalars(query))
+
     async def count_ncpocs(self, country: str) -> int:
         query = select(func.count()).where(
             RosterEntry.role == "ncpoc", RosterEntry.country == country
@@ -102,13 +119,22 @@ class RosterStore:
         return await self._s.scalar(query)
 
     async def add(
-        self, *, user_id: str, role: str, country: str | None, added_by: str, now: datetime
+        self,
+        *,
+        user_id: str,
+        role: str,
+        country: str | None,
+        added_by: str,
+        now: datetime,
+        details: dict[str, str] | None = None,
     ) -> RosterEntry:
         """Add one role to a user; the caller checks the domain rules first."""
         self._changing()
         entry = RosterEntry(
             user_id=user_id, role=role, country=country, added_by=added_by, added_at=now
         )
+        for name, value in (details or {}).items():
+            setattr(entry, _column(name), value)
         self._s.add(entry)
         await self._s.flush()
         return entry
@@ -134,21 +160,30 @@ class RosterStore:
         """
         self._changing()
         previous = {
-            SeedEntry(r.user_id, r.role, r.country)
+            SeedEntry(r.user_id, r.role, r.country, _pairs(json.loads(r.details or "{}")))
             for r in await self._s.scalars(select(RosterSeed))
         }
         current = set(seed)
         added = sorted(current - previous, key=_seed_key)
         removed = sorted(previous - current, key=_seed_key)
+        kept = {_seed_key(e) for e in added}  # only their details or country changed
         for entry in removed:
             existing = await self.find(entry.user_id, entry.role)
-            if existing is not None and existing.country == entry.country:
+            if (
+                existing is not None
+                and existing.country == entry.country
+                and _seed_key(entry) not in kept
+            ):
                 await self._s.delete(existing)
         await self._s.flush()
         for entry in added:
             existing = await self.find(entry.user_id, entry.role)
             if existing is not None:
                 existing.country = entry.country
+                for name in DETAIL_FIELDS:
+                    setattr(existing, name, None)
+                for name, value in entry.details:
+                    setattr(existing, _column(name), value)
             else:
                 await self.add(
                     user_id=entry.user_id,
@@ -156,10 +191,17 @@ class RosterStore:
                     country=entry.country,
                     added_by="config",
                     now=now,
+                    details=dict(entry.details),
                 )
         await self._s.execute(delete(RosterSeed))
         self._s.add_all(
-            RosterSeed(user_id=e.user_id, role=e.role, country=e.country) for e in seed
+            RosterSeed(
+                user_id=e.user_id,
+                role=e.role,
+                country=e.country,
+                details=json.dumps(dict(e.details), sort_keys=True),
+            )
+            for e in seed
         )
         await self._s.flush()
         return SeedResult(added, removed)
@@ -167,3 +209,13 @@ class RosterStore:
 
 def _seed_key(entry: SeedEntry) -> tuple[str, str]:
     return entry.user_id, entry.role
+
+
+def _pairs(details: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in details.items() if v is not None))
+
+
+def _column(name: str) -> str:
+    if name not in DETAIL_FIELDS:
+        raise ValueError(f"no contact detail named {name!r}")
+    return name

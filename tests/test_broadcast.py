@@ -40,7 +40,7 @@ async def test_only_the_chair_broadcasts(app, hs):
 async def test_broadcast_reaches_the_room_and_each_ncpoc_once(app, hs):
     outcome, sent = await start(app, hs)
     body = text_of(outcome)
-    assert "🚨 CRITICAL broadcast BC-1 from @chair:test.org" in body
+    assert "🚨 CRITICAL broadcast BC-1 [TLP:AMBER] from @chair:test.org" in body
     assert "Patch VPN appliances now" in body and "!ack BC-1" in body
     assert set(outcome.replies[0].mentions) == {JM1, TT1, TT2}
     rooms = sorted(row.room_id for row in sent)
@@ -63,7 +63,7 @@ async def test_broadcast_reaches_the_room_and_each_ncpoc_once(app, hs):
 async def test_ack_by_command(app, hs):
     await start(app, hs)
     first = await say(app, JM1, "!ack")
-    assert "BC-1 acknowledged" in text_of(first) and "1/3 so far" in text_of(first)
+    assert "BC-1 acknowledged" in text_of(first) and "1/2 countries so far" in text_of(first)
     again = await say(app, JM1, "!ack BC-1")
     assert "you acknowledged it already" in text_of(again)
     stranger = await say(app, CHAIR, "!ack BC-1")
@@ -96,11 +96,11 @@ async def test_ack_by_reply_and_reaction(app, hs):
     assert "BC-1 acknowledged" in text_of(by_reply)
     room_event = {row.room_id: row.event_id for row in sent}["!rcc:test.org"]
     by_reaction = await acted(app, TT2, body="", target=room_event, via="reaction", event="$r2")
-    assert "2/3 so far" in text_of(by_reaction)
+    assert "1/2 countries so far" in text_of(by_reaction)  # TT again
     # A reply that names BC-1 in its quoted fallback works when its target is not known.
     quoted = "> <@chair:test.org> 🚨 CRITICAL broadcast BC-1\n\nack"
     by_text = await acted(app, JM1, body=quoted, target="$elsewhere", via="reply", event="$r3")
-    assert "3/3 so far" in text_of(by_text)
+    assert "2/2 countries so far" in text_of(by_text)
     people = await recipients(app)
     assert {u: r.ack_via for u, r in people.items()} == {
         TT1: "reply",
@@ -123,28 +123,39 @@ def test_ack_reactions(key, counts):
     assert is_ack_reaction(key) is counts
 
 
-async def test_renotification_reaches_only_the_silent(app, hs, clock):
+async def test_the_default_chain_escalates_only_dark_countries_tier_by_tier(app, hs, clock):
     await start(app, hs)
     await say(app, JM1, "!ack")
     await hs.deliver_all()  # the bot's answer to the ack
     clock.advance(timedelta(minutes=15))
     following = await app.jobs.run("broadcast", 1)
     sent = await hs.deliver_all()
-    assert sorted(r.room_id for r in sent) == [
-        "!dm-@chair:test.org",
-        "!dm-@tt1:test.org",
-        "!dm-@tt2:test.org",
-    ]
+    # Step 1: the primary NCPOC of each dark country (TT; Jamaica answered), and the chair.
+    assert sorted(r.room_id for r in sent) == ["!dm-@chair:test.org", "!dm-@tt1:test.org"]
     bodies = {r.room_id: body_of(r) for r in sent}
-    assert "Reminder 1: not yet acknowledged" in bodies["!dm-@tt1:test.org"]
-    assert "1/3 acknowledged" in bodies["!dm-@chair:test.org"]
+    assert (
+        "Reminder 1: nobody in Trinidad and Tobago has acknowledged yet"
+        in bodies["!dm-@tt1:test.org"]
+    )
+    assert "1/2 countries acknowledged" in bodies["!dm-@chair:test.org"]
     assert "Trinidad and Tobago: @tt1:test.org, @tt2:test.org" in bodies["!dm-@chair:test.org"]
     assert following == clock() + timedelta(minutes=15)
     await app.jobs.run("broadcast", 1)
-    assert await hs.deliver_all() == []  # the same round again: nothing
-    clock.advance(timedelta(hours=2))  # rounds 2 and 3 were due: only the latest goes
+    assert await hs.deliver_all() == []  # the same step again: nothing
+    clock.advance(timedelta(minutes=15))  # step 2: the alternate
+    await app.jobs.run("broadcast", 1)
+    assert sorted(r.room_id for r in await hs.deliver_all()) == [
+        "!dm-@chair:test.org",
+        "!dm-@tt2:test.org",
+    ]
+    clock.advance(timedelta(hours=2))  # step 3 (contacts: none here); the chair is told;
+    assert await app.jobs.run("broadcast", 1) is None  # and Jamaica, which answered but
+    sent = await hs.deliver_all()  # has not confirmed its relay, is asked once
+    assert sorted(r.room_id for r in sent) == ["!dm-@chair:test.org", "!dm-@jm1:test.org"]
+    assert "has it been passed on" in {r.room_id: body_of(r) for r in sent}["!dm-@jm1:test.org"]
+    clock.advance(timedelta(hours=1))
     assert await app.jobs.run("broadcast", 1) is None
-    assert len(await hs.deliver_all()) == 3
+    assert await hs.deliver_all() == []
 
 
 async def test_exercise_is_marked_everywhere_and_status_shows_the_roll_call(app, hs, clock):
@@ -156,9 +167,17 @@ async def test_exercise_is_marked_everywhere_and_status_shows_the_roll_call(app,
         await say(app, TT1, "!ack")
     )
     status = text_of(await say(app, STEERING, "!broadcast status"))
-    assert "🧪 EXERCISE — BC-1 (info): 1/3 acknowledged." in status
-    assert "@tt1:test.org ✅ 1m 35s (command)" in status and "@tt2:test.org — silent" in status
-    assert "Jamaica: @jm1:test.org — silent" in status
+    assert (
+        "🧪 EXERCISE — BC-1 (info, TLP:AMBER, to every national contact): 1/2 countries "
+        "acknowledged, 0 relayed; 1/3 people." in status
+    )
+    assert "Dark: Jamaica" in status
+    # Countries first, the dark ones on top; then each person.
+    assert status.index("🔴 Jamaica: no acknowledgement") < status.index(
+        "✅ Trinidad and Tobago: @tt1:test.org after 1m 35s (command), not relayed yet"
+    )
+    assert "@tt1:test.org (primary) ✅ 1m 35s (command)" in status
+    assert "@tt2:test.org (alternate) — silent" in status
 
 
 async def test_a_refused_delivery_is_reported_to_the_chair_once(app, hs):

@@ -48,8 +48,8 @@ async def test_argument_error_shows_usage_and_example(app):
     body = text_of(outcome)
     assert outcome.outcome == "invalid"
     assert "role=: 'boss' is not one of: ncpoc, chair, steering, admin" in body
-    assert "Usage: !roster add <@user:server> role=<ncpoc|chair|steering|admin>" in body
-    assert "Example: !roster add @jm1:example.org role=ncpoc country=JM" in body
+    assert "Usage: !roster add <@user:server> role=<ncpoc|contact|chair|steering|admin>" in body
+    assert "Example: !roster add @tt-cirt:example.org role=contact kind=cirt" in body
     assert (await audit(app))[-1].outcome == "invalid"
 
 

@@ -45,7 +45,7 @@ async def test_add_checks_country_rules(app):
     no_country = await say(app, CHAIR, "!roster add @x:test.org role=ncpoc")
     assert "an NCPOC needs a country" in text_of(no_country)
     stray = await say(app, CHAIR, "!roster add @x:test.org role=chair country=JM")
-    assert "country= applies only to NCPOCs" in text_of(stray)
+    assert "country= applies to NCPOCs and contacts, not to the role chair" in text_of(stray)
     twice = await say(app, CHAIR, f"!roster add {JM1} role=ncpoc country=TT")
     assert "already has the role ncpoc" in text_of(twice)
     assert await member(app, "@x:test.org") is None
@@ -76,7 +76,7 @@ async def test_help_lists_only_what_you_may_use(app):
 async def test_help_for_one_command_and_a_family(app):
     one = text_of(await say(app, JM1, "!help roster add"))
     assert "Who: RCC chair, bot admin (not you)" in one
-    assert "Example: !roster add @jm1:example.org role=ncpoc country=JM" in one
+    assert "Example: !roster add @tt-cirt:example.org role=contact kind=cirt" in one
     family = text_of(await say(app, JM1, "!help roster"))
     assert "!roster remove" in family and "!roster add" in family
     unknown = await say(app, JM1, "!help nosuch")

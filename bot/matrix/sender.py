@@ -144,7 +144,7 @@ class Sender:
         try:
             while True:
                 async with self.db.unit(write=False) as store:
-                    self.submit(await store.outbox.pending(limit=1000))
+                    self.submit(await store.outbox.pending(limit=1000))  # no emails
                 deadline = loop.time() + IDLE_POLL
                 while (left := deadline - loop.time()) > 0:
                     with contextlib.suppress(TimeoutError):

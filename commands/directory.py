@@ -1,0 +1,103 @@
+"""The contact directory's vocabulary and checks: kinds, ranks, languages, phone numbers
+and email addresses. Pure: the config and the commands both use it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from commands.framework import ArgumentError, ParseEnv, Role
+from commands.types import choice
+
+KINDS = ("cirt", "le-24x7", "oas-cicte", "other")
+KIND_TITLES = {
+    "primary": "primary",
+    "alternate": "alternate",
+    "cirt": "national CIRT",
+    "le-24x7": "24/7 law-enforcement contact",
+    "oas-cicte": "OAS/CICTE national point of contact",
+    "other": "other national contact",
+}
+RANKS = ("primary", "alternate")
+LANGUAGES = ("en", "fr", "nl", "es")
+DETAILS = ("kind", "agency", "title", "email", "phone", "lang")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
+MAX_TEXT = 200
+
+
+def valid_phone(text: str) -> str:
+    """A phone number in E.164 (`+1 868 555 0100` becomes `+18685550100`)."""
+    number = PHONE_PUNCTUATION.sub("", text.strip())
+    if not E164.match(number):
+        raise ValueError(f"{text!r} is not a phone number in E.164, like +18685550100")
+    return number
+
+
+def valid_email(text: str) -> str:
+    address = text.strip()
+    if len(address) > 254 or not EMAIL.match(address):
+        raise ValueError(f"{text!r} is not an email address like cert@example.gov")
+    return address
+
+
+def valid_text(text: str) -> str:
+    value = " ".join(text.split())
+    if not value or len(value) > MAX_TEXT or not value.isprintable():
+        raise ValueError(f"expected printable text of 1 to {MAX_TEXT} characters")
+    return value
+
+
+def _parser(check):
+    def parse(text: str, _env: ParseEnv) -> str:
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise ArgumentError(str(exc)) from None
+
+    return parse
+
+
+phone = _parser(valid_phone)
+email = _parser(valid_email)
+text = _parser(valid_text)
+lang = choice(*LANGUAGES)
+kind = choice(*KINDS, *RANKS)
+
+
+def check_kind(role: str, value: str | None) -> str | None:
+    """A contact's kind, an NCPOC's rank; other roles have neither. Raises ValueError."""
+    if role == Role.CONTACT:
+        if value is None:
+            raise ValueError(f"a contact needs a kind: kind={'|'.join(KINDS)}")
+        if value not in KINDS:
+            raise ValueError(f"a contact's kind is one of {', '.join(KINDS)}")
+    elif role == Role.NCPOC:
+        if value is not None and value not in RANKS:
+            raise ValueError("an NCPOC is kind=primary or kind=alternate")
+    elif value is not None:
+        raise ValueError(f"kind= applies to NCPOCs and contacts, not to the role {role}")
+    return value
+
+
+def tier(entry: Any) -> str:
+    """Where an entry stands in a broadcast's escalation chain: an NCPOC's rank (primary
+    unless said otherwise), else the contact's kind."""
+    if entry.role == Role.NCPOC:
+        return entry.rank or "primary"
+    return entry.kind or "other"
+
+
+def ranked(entries: list[Any]) -> dict[Any, str]:
+    """Each national entry's tier, by its ID: an NCPOC without a rank is its country's
+    primary when the country has none yet (in the order given), else an alternate."""
+    primaries = {e.country for e in entries if e.role == Role.NCPOC and e.rank == "primary"}
+    found = {}
+    for e in entries:
+        if e.role == Role.NCPOC and e.rank is None:
+            found[e.id] = "alternate" if e.country in primaries else "primary"
+            primaries.add(e.country)
+        else:
+            found[e.id] = tier(e)
+    return found

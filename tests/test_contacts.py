@@ -1,0 +1,330 @@
+"""The contact directory, and broadcasts by audience, acknowledged and escalated by country,
+with email as the fallback: in-process (the end-to-end path is tests/test_e2e_contacts.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from commands.values import RoomKind
+from tests.helpers import (
+    ADMIN,
+    CHAIR,
+    DEFAULT_ROSTER,
+    JM1,
+    STEERING,
+    TT1,
+    TT2,
+    Postman,
+    body_of,
+    say,
+    text_of,
+)
+
+TT_CIRT, TT_LE, JM_CIRT = "@tt-cirt:test.org", "@tt-police:test.org", "@jm-cirt:test.org"
+CONTACTS = f'''
+[[roster]]
+user_id = "{TT_CIRT}"
+role = "contact"
+country = "TT"
+kind = "cirt"
+agency = "TT-CSIRT"
+email = "duty@ttcsirt.example"
+phone = "+1 868 555 0100"
+lang = "en"
+
+[[roster]]
+user_id = "{TT_LE}"
+role = "contact"
+country = "TT"
+kind = "le-24x7"
+agency = "TTPS Cyber Crime Unit"
+phone = "+18685550199"
+
+[[roster]]
+user_id = "{JM_CIRT}"
+role = "contact"
+country = "JM"
+kind = "cirt"
+email = "soc@jamaicacirt.example"
+'''
+SMTP = """
+[smtp]
+host = "127.0.0.1"
+port = 2525
+starttls = false
+from = "rcc-bot@rcc.example"
+
+[broadcast]
+email_after = "30m"
+relay_within = "1h"
+escalation = [
+  { after = "10m", notify = ["primary"] },
+  { after = "20m", notify = ["alternate"] },
+  { after = "30m", notify = ["cirt", "le-24x7"] },
+  { after = "40m", notify = ["chair"] },
+]
+"""
+
+
+@pytest.fixture
+async def app(make_app):
+    made = await make_app(extra=SMTP, roster=DEFAULT_ROSTER + CONTACTS)
+    made.rooms[RoomKind.RCC] = "!rcc:test.org"
+    return made
+
+
+@pytest.fixture
+def hs(app):
+    return Postman(app)
+
+
+async def entry(app, user, role="contact"):
+    async with app.db.unit(write=False) as store:
+        return await store.roster.find(user, role)
+
+
+async def emails(app) -> list:
+    async with app.db.unit(write=False) as store:
+        return await store.outbox.pending(email=True)
+
+
+async def recipients(app, number=1):
+    async with app.db.unit(write=False) as store:
+        found = await store.broadcasts.get(number)
+        return {r.user_id: r for r in await store.broadcasts.recipients(found.id)}
+
+
+# The directory
+
+
+async def test_the_config_seeds_contacts_with_their_details(app):
+    cirt = await entry(app, TT_CIRT)
+    assert (cirt.country, cirt.kind, cirt.agency) == ("TT", "cirt", "TT-CSIRT")
+    assert cirt.phone == "+18685550100"  # E.164, punctuation dropped
+    assert (await entry(app, TT1, "ncpoc")).rank is None  # primary by order (commands)
+
+
+async def test_a_changed_config_changes_details_and_keeps_the_entry(make_app):
+    first = await make_app(roster=DEFAULT_ROSTER + CONTACTS)
+    before = await entry(first, TT_CIRT)
+    again = await make_app(roster=DEFAULT_ROSTER + CONTACTS.replace("TT-CSIRT", "TTCSIRT"))
+    after = await entry(again, TT_CIRT)
+    assert after.agency == "TTCSIRT" and after.id == before.id
+
+
+async def test_roster_add_takes_a_contact_with_details_and_checks_them(app):
+    added = await say(
+        app,
+        ADMIN,
+        "!roster add @bb-cirt:test.org role=contact kind=cirt country=BB "
+        'agency="CIRT Barbados" title="Duty officer" phone=+12465550101 lang=en',
+    )
+    assert added.outcome == "accepted", text_of(added)
+    assert "national contact for Barbados (BB)" in text_of(added)
+    made = await entry(app, "@bb-cirt:test.org")
+    assert (made.agency, made.title) == ("CIRT Barbados", "Duty officer")
+    assert made.phone == "+12465550101"
+    for line, why in [
+        ("role=contact country=BB", "a contact needs a kind"),
+        ("role=contact kind=cirt", "needs a country"),
+        ("role=contact kind=cirt country=BB phone=555-0101", "not a phone number in E.164"),
+        ("role=contact kind=cirt country=BB email=nobody", "not an email address"),
+        ("role=ncpoc kind=cirt country=BB", "an NCPOC is kind=primary or kind=alternate"),
+        ("role=steering agency=IMPACS", "describe NCPOCs and contacts"),
+    ]:
+        refused = await say(app, CHAIR, f"!roster add @new:test.org {line}")
+        assert refused.outcome == "invalid" and why in text_of(refused), line
+    # The roster rules extend to contacts: an NCPOC does not add one.
+    denied = await say(app, JM1, "!roster add @x:test.org role=contact kind=other country=JM")
+    assert denied.outcome == "refused"
+
+
+async def test_the_second_ncpoc_of_a_country_is_its_alternate(app):
+    await say(app, CHAIR, "!roster add @bb1:test.org role=ncpoc country=BB")
+    await say(app, CHAIR, "!roster add @bb2:test.org role=ncpoc country=BB")
+    ranks = [(await entry(app, f"@bb{n}:test.org", "ncpoc")).rank for n in (1, 2)]
+    assert ranks == ["primary", "alternate"]
+
+
+async def test_contacts_lists_them_and_shows_numbers_only_to_the_chair_in_a_dm(app):
+    public = text_of(await say(app, JM1, "!contacts TT"))
+    assert "Trinidad and Tobago (TT):" in public
+    assert f"{TT_CIRT} — contact, national CIRT, TT-CSIRT [en] · ☎ on file · ✉ on file" in public
+    assert f"{TT1} — NCPOC, primary" in public and f"{TT2} — NCPOC, alternate" in public
+    assert "never confirmed" in public and "+18685550100" not in public
+    assert "duty@ttcsirt.example" not in public
+    private = text_of(await say(app, CHAIR, "!contacts", room="!dm-chair", kind="direct"))
+    assert "☎ +18685550100" in private and "✉ duty@ttcsirt.example" in private
+    assert "Jamaica (JM):" in private and "Barbados" not in private  # nobody there
+    # Contacts are not committee members: their roster entry gives no reading rights.
+    assert (await say(app, TT_CIRT, "!contacts")).outcome == "refused"
+    assert "(+2 contacts)" in text_of(await say(app, STEERING, "!roster"))
+
+
+# Broadcasts by audience
+
+
+async def start(app, hs, text):
+    outcome = await say(app, CHAIR, text)
+    assert outcome.outcome == "accepted", text_of(outcome)
+    await app.jobs.run("broadcast", 1)
+    return outcome, await hs.deliver_all()
+
+
+async def test_a_broadcast_reaches_every_national_contact_by_default_with_its_label(app, hs):
+    outcome, sent = await start(app, hs, "!broadcast Patch VPN appliances now")
+    people = await recipients(app)
+    assert set(people) == {JM1, TT1, TT2, TT_CIRT, TT_LE, JM_CIRT}
+    assert {u: r.tier for u, r in people.items()} == {
+        JM1: "primary",
+        TT1: "primary",
+        TT2: "alternate",
+        TT_CIRT: "cirt",
+        TT_LE: "le-24x7",
+        JM_CIRT: "cirt",
+    }
+    assert all("[TLP:AMBER]" in body_of(row) for row in sent)  # the config's default
+    assert "To every national contact:" in text_of(outcome)
+    # Breadth first: one of each country, primaries first, before a second of any.
+    order = [r.room_id for r in sorted(sent, key=lambda r: r.id) if r.room_id != "!rcc:test.org"]
+    assert sorted(order[:2]) == ["!dm-@jm1:test.org", "!dm-@tt1:test.org"]
+
+
+async def test_to_and_tlp_choose_the_audience_and_the_label(app, hs):
+    _, sent = await start(app, hs, "!broadcast to=cirt,le-24x7 tlp=green Check your VPNs")
+    assert set(await recipients(app)) == {TT_CIRT, TT_LE, JM_CIRT}
+    assert all("[TLP:GREEN]" in body_of(row) for row in sent)
+    bad = await say(app, CHAIR, "!broadcast to=police Hello")
+    assert bad.outcome == "invalid" and "police: not one of" in text_of(bad)
+
+
+async def test_a_label_the_rcc_room_may_not_show_is_refused(app, hs):
+    app.test_rooms.meet("!rcc:test.org", "rcc", STEERING, True)  # a Steering member joins
+    refused = await say(app, CHAIR, "!broadcast tlp=amber+strict Details follow")
+    assert refused.outcome == "refused"
+    assert "the RCC room may not show TLP:AMBER+STRICT" in text_of(refused)
+
+
+# Acknowledged by country, escalated by country
+
+
+async def test_one_acknowledgement_answers_for_the_country_and_stops_its_chain(app, hs, clock):
+    await start(app, hs, "!broadcast severity=critical Ransomware via VPN")
+    answered = await say(app, TT_LE, "!ack", room="!dm-tt-le", kind="direct")
+    assert "1/2 countries so far" in text_of(answered), text_of(answered)
+    await hs.deliver_all()
+    clock.advance(timedelta(minutes=10))  # step 1: primaries of dark countries: Jamaica only
+    await app.jobs.run("broadcast", 1)
+    assert [r.room_id for r in await hs.deliver_all()] == ["!dm-@jm1:test.org"]
+    clock.advance(timedelta(minutes=10))  # step 2: alternates: Jamaica has none
+    await app.jobs.run("broadcast", 1)
+    assert await hs.deliver_all() == []
+    clock.advance(timedelta(minutes=10))  # step 3: CIRTs and 24/7 contacts of Jamaica
+    await app.jobs.run("broadcast", 1)
+    assert [r.room_id for r in await hs.deliver_all()] == [f"!dm-{JM_CIRT}"]
+    clock.advance(timedelta(minutes=10))  # step 4: the chair, with numbers to call
+    await app.jobs.run("broadcast", 1)
+    (chair,) = await hs.deliver_all()
+    body = body_of(chair)
+    assert chair.room_id == "!dm-@chair:test.org" and "1/2 countries acknowledged" in body
+    assert "Dark:\n- Jamaica" in body
+    assert "+1868" not in body  # Trinidad and Tobago answered: its numbers are not listed
+    status = text_of(await say(app, STEERING, "!broadcast status"))
+    assert status.index("🔴 Jamaica") < status.index("✅ Trinidad and Tobago")
+
+
+async def test_the_chair_records_an_acknowledgement_obtained_by_phone(app, hs):
+    await start(app, hs, "!broadcast Patch now")
+    recorded = await say(app, CHAIR, f"!ack BC-1 for={JM1} via=phone")
+    assert f"acknowledged for {JM1} (phone)" in text_of(recorded)
+    person = (await recipients(app))[JM1]
+    assert (person.ack_via, person.ack_recorded_by) == ("phone", CHAIR)
+    assert (await say(app, TT1, f"!ack BC-1 for={JM1} via=phone")).outcome == "refused"
+    again = await say(app, CHAIR, f"!ack BC-1 for={JM1}")
+    assert f"{JM1} acknowledged it already" in text_of(again)
+    stranger = await say(app, CHAIR, f"!ack BC-1 for={STEERING}")
+    assert f"BC-1 was not sent to {STEERING}" in text_of(stranger)
+
+
+async def test_relayed_is_recorded_per_country_and_the_unrelayed_chased_once(app, hs, clock):
+    await start(app, hs, "!broadcast Patch now")
+    await say(app, JM1, "!ack")
+    relayed = await say(app, TT_CIRT, "!relayed BC-1 passed to the sector CSIRTs")
+    assert "onward dissemination in Trinidad and Tobago recorded" in text_of(relayed)
+    assert "counts as your acknowledgement too" in text_of(relayed)
+    twice = await say(app, TT1, "!relayed BC-1")
+    assert f"{TT_CIRT} confirmed the relay in your country already" in text_of(twice)
+    assert "BC-1 was not sent to you" in text_of(await say(app, STEERING, "!relayed BC-1"))
+    status = text_of(await say(app, STEERING, "!broadcast status BC-1"))
+    assert "relayed (passed to the sector CSIRTs)" in status
+    assert "2/2 countries acknowledged, 1 relayed" in status
+    await hs.deliver_all()
+    clock.advance(timedelta(hours=1))  # Jamaica answered an hour ago and has not relayed
+    await app.jobs.run("broadcast", 1)
+    chased = [r for r in await hs.deliver_all() if "has it been passed on" in body_of(r)]
+    assert [r.room_id for r in chased] == ["!dm-@jm1:test.org"]
+    clock.advance(timedelta(hours=1))
+    await app.jobs.run("broadcast", 1)
+    assert not [r for r in await hs.deliver_all() if "has it been passed on" in body_of(r)]
+
+
+# Email as a fallback
+
+
+async def test_email_goes_once_to_dark_countries_only_and_never_with_amber_text(app, hs, clock):
+    await start(app, hs, "!broadcast severity=critical Secret indicators: 203.0.113.7")
+    await say(app, TT2, "!ack")
+    clock.advance(timedelta(minutes=29))
+    await app.jobs.run("broadcast", 1)
+    assert await emails(app) == []  # not yet
+    clock.advance(timedelta(minutes=1))
+    await app.jobs.run("broadcast", 1)
+    (mail,) = await emails(app)  # Jamaica's CIRT; Trinidad and Tobago answered
+    assert mail.to_user == "soc@jamaicacirt.example" and mail.kind == "email"
+    content = json.loads(mail.content)
+    assert content["subject"].startswith("[TLP:AMBER] CRITICAL broadcast BC-1")
+    assert "203.0.113.7" not in content["text"] + content["subject"]
+    assert "its text is not sent by email" in content["text"]
+    assert (await recipients(app))[JM_CIRT].email_outbox_id == mail.id
+    clock.advance(timedelta(minutes=30))
+    await app.jobs.run("broadcast", 1)
+    assert len(await emails(app)) == 1  # once
+
+
+async def test_a_green_broadcast_emails_its_text(app, hs, clock):
+    await start(app, hs, "!broadcast tlp=green to=cirt Patch the VPN appliances")
+    clock.advance(timedelta(minutes=30))
+    await app.jobs.run("broadcast", 1)
+    texts = {m.to_user: json.loads(m.content)["text"] for m in await emails(app)}
+    assert set(texts) == {"duty@ttcsirt.example", "soc@jamaicacirt.example"}
+    assert all("Patch the VPN appliances" in t for t in texts.values())
+
+
+async def test_without_smtp_no_email_is_written(make_app, clock):
+    plain = await make_app(roster=DEFAULT_ROSTER + CONTACTS)
+    plain.rooms[RoomKind.RCC] = "!rcc:test.org"
+    await say(plain, CHAIR, "!broadcast Patch now")
+    clock.advance(timedelta(hours=3))
+    await plain.jobs.run("broadcast", 1)
+    assert await emails(plain) == []
+
+
+# Drills
+
+
+async def test_a_drill_reports_per_country_and_the_change_since_the_last(app, hs, clock):
+    await start(app, hs, "!drill Communications check")
+    clock.advance(timedelta(minutes=4))
+    await say(app, TT1, "!ack")
+    outcome = await say(app, CHAIR, "!drill Communications check two")
+    assert "EXERCISE" in text_of(outcome)
+    clock.advance(timedelta(minutes=2))
+    await say(app, TT2, "!ack")
+    await say(app, JM_CIRT, "!ack")
+    report = text_of(await say(app, CHAIR, "!broadcast status BC-2"))
+    assert "Drill report" in report
+    assert "- Trinidad and Tobago: 2m 00s (−2m 00s)" in report
+    assert "- Jamaica: 2m 00s (was dark)" in report

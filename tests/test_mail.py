@@ -1,0 +1,234 @@
+"""The email fallback through a real SMTP server on loopback (aiosmtpd): what arrives, once,
+with no text above TLP:GREEN; refusals reported; an outage waited out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import socket
+from datetime import timedelta
+from email.policy import default
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from bot.mail import Mailer
+from bot.outbox import Handoff
+from commands.values import RoomKind
+from devkit.synapse import wait_for
+from tests.helpers import CHAIR, DEFAULT_ROSTER, TT2, body_of, say, text_of
+from tests.test_contacts import CONTACTS
+
+WAIT = 60  # seconds: generous, for a busy machine
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An SMTP server's handler that keeps what it accepts and refuses chosen addresses."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, refuse=()) -> None:
+        self.loop, self.refuse = loop, set(refuse)
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.arrived = asyncio.Event()
+        self.logins: list[tuple[str, str]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.content, policy=default)
+        self.messages.append((list(envelope.rcpt_tos), parsed))
+        self.loop.call_soon_threadsafe(self.arrived.set)
+        return "250 Message accepted"
+
+    def authenticate(self, server, session, envelope, mechanism, data):
+        user, password = data.login.decode(), data.password.decode()
+        self.logins.append((user, password))
+        return AuthResult(success=password == "s3cret")
+
+
+@contextlib.contextmanager
+def smtp_server(inbox: Inbox, port: int):
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=inbox.authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+def smtp_section(port: int, user: str = "") -> str:
+    return f"""
+[smtp]
+host = "127.0.0.1"
+port = {port}
+starttls = false
+from = "rcc-bot@rcc.example"
+user = "{user}"
+
+[broadcast]
+email_after = "30m"
+"""
+
+
+async def broadcast_and_email(app, clock, text: str) -> None:
+    """A broadcast; Trinidad and Tobago answers; half an hour on, Jamaica's CIRT is due."""
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    outcome = await say(app, CHAIR, text)
+    assert outcome.outcome == "accepted", text_of(outcome)
+    await app.jobs.run("broadcast", 1)
+    await say(app, TT2, "!ack")
+    clock.advance(timedelta(minutes=30))
+    await app.jobs.run("broadcast", 1)
+
+
+async def pending_emails(app) -> list:
+    async with app.db.unit(write=False) as store:
+        return await store.outbox.pending(email=True)
+
+
+async def run_mailer(app, config, refused: list | None = None) -> asyncio.Task:
+    mailer = Mailer(
+        config.smtp,
+        app.db,
+        Handoff(),
+        clock=app.clock,
+        on_refused=lambda: refused.append(1) if refused is not None else None,
+    )
+    return asyncio.create_task(mailer.run())
+
+
+async def stop(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def until(predicate, what: str) -> None:
+    try:
+        await wait_for(predicate, within=WAIT)
+    except TimeoutError:
+        raise AssertionError(f"waited {WAIT}s for {what}") from None
+
+
+async def test_an_amber_broadcast_emails_only_its_id_once(make_app, clock, monkeypatch):
+    monkeypatch.setenv("RCC_SMTP_PASSWORD", "s3cret")
+    port = free_port()
+    app = await make_app(extra=smtp_section(port, user="rccbot"), roster=DEFAULT_ROSTER + CONTACTS)
+    inbox = Inbox(asyncio.get_running_loop())
+    with smtp_server(inbox, port):
+        text = "!broadcast Indicators: 203.0.113.7 and evil.example"
+        await broadcast_and_email(app, clock, text)
+        task = await run_mailer(app, app.config)
+        try:
+            async with asyncio.timeout(WAIT):
+                await inbox.arrived.wait()
+            await until(lambda: _none_pending(app), "the email marked sent")
+        finally:
+            await stop(task)
+        # A new mailer (a restart) finds nothing left to send.
+        task = await run_mailer(app, app.config)
+        try:
+            await until(lambda: _none_pending(app), "nothing pending")
+            await asyncio.sleep(0)  # let it read the outbox once
+        finally:
+            await stop(task)
+    assert inbox.logins == [("rccbot", "s3cret")]  # the password came from the environment
+    ((to, message),) = inbox.messages  # once: Trinidad and Tobago answered, Jamaica did not
+    assert to == ["soc@jamaicacirt.example"]
+    assert message["From"] == "rcc-bot@rcc.example" and message["Auto-Submitted"]
+    assert message["Subject"].startswith("[TLP:AMBER] HIGH broadcast BC-1")
+    body = message.get_content()
+    assert "203.0.113.7" not in body and "evil.example" not in body
+    assert "its text is not sent by email" in body and "!ack BC-1" in body
+    async with app.db.unit(write=False) as store:
+        jamaica = await _recipient(store, "@jm-cirt:test.org")
+        row = await store.outbox.get(jamaica.email_outbox_id)
+    assert row.state == "sent" and row.event_id == message["Message-ID"]
+
+
+async def _none_pending(app) -> bool:
+    return await pending_emails(app) == []
+
+
+async def _recipient(store, user):
+    found = await store.broadcasts.get(1)
+    return await store.broadcasts.recipient(found.id, user)
+
+
+async def test_a_green_broadcast_carries_its_text(make_app, clock):
+    port = free_port()
+    app = await make_app(extra=smtp_section(port), roster=DEFAULT_ROSTER + CONTACTS)
+    inbox = Inbox(asyncio.get_running_loop())
+    with smtp_server(inbox, port):
+        await broadcast_and_email(app, clock, "!broadcast tlp=green Patch the VPN appliances")
+        task = await run_mailer(app, app.config)
+        try:
+            async with asyncio.timeout(WAIT):
+                await inbox.arrived.wait()
+        finally:
+            await stop(task)
+    ((_, message),) = inbox.messages
+    assert "Patch the VPN appliances" in message.get_content()
+    assert message["Subject"].startswith("[TLP:GREEN]")
+
+
+async def test_a_refused_address_is_failed_and_reported(make_app, clock):
+    port = free_port()
+    app = await make_app(extra=smtp_section(port), roster=DEFAULT_ROSTER + CONTACTS)
+    inbox = Inbox(asyncio.get_running_loop(), refuse={"soc@jamaicacirt.example"})
+    refused: list = []
+    with smtp_server(inbox, port):
+        await broadcast_and_email(app, clock, "!broadcast Patch now")
+        task = await run_mailer(app, app.config, refused)
+        try:
+            await until(lambda: _none_pending(app), "the email given up on")
+        finally:
+            await stop(task)
+    assert inbox.messages == [] and refused == [1]
+    async with app.db.unit(write=False) as store:
+        (failed,) = await store.outbox.failed_unreported()
+    assert failed.kind == "email" and "550" in (failed.error or "")
+    await app.jobs.run("delivery failures", 0)  # the chair is told, by Matrix
+    async with app.db.unit(write=False) as store:
+        mine = [r for r in await store.outbox.pending() if r.to_user == CHAIR]
+    (told,) = [r for r in mine if "Not delivered" in body_of(r)]
+    assert "the broadcast BC-1 to soc@jamaicacirt.example" in body_of(told)
+    assert "550" in body_of(told)
+
+
+async def test_an_unreachable_server_is_waited_out(make_app, clock):
+    port = free_port()
+    app = await make_app(extra=smtp_section(port), roster=DEFAULT_ROSTER + CONTACTS)
+    await broadcast_and_email(app, clock, "!broadcast Patch now")
+    task = await run_mailer(app, app.config)
+    try:
+
+        async def attempted() -> bool:
+            rows = await pending_emails(app)
+            return bool(rows) and rows[0].attempts >= 1
+
+        await until(attempted, "a failed attempt")  # nobody listens yet
+        inbox = Inbox(asyncio.get_running_loop())
+        with smtp_server(inbox, port):
+            async with asyncio.timeout(WAIT):
+                await inbox.arrived.wait()
+            await until(lambda: _none_pending(app), "marked sent")
+    finally:
+        await stop(task)
+    assert len(inbox.messages) == 1
