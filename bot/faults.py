@@ -1,5 +1,6 @@
 """Named crash points for the fault tests: `RCC_CRASH_AT=after-commit` kills the process
-with SIGKILL the first time that point is reached (`after-commit:3` on the third time).
+with SIGKILL the first time that point is reached (`after-commit:3` on the third time). A job's
+points may name the job: `after-job-commit@broadcast:2` is the second run of that job only.
 
 Read once in `main`; with the variable unset every `hit` is a dictionary lookup and nothing else.
 """
@@ -24,11 +25,13 @@ class CrashPoints:
         for part in (spec or "").split(","):
             name, _, count = part.strip().partition(":")
             if name:
-                if name not in POINTS:
+                if name.partition("@")[0] not in POINTS:
                     raise ValueError(f"unknown crash point {name!r}; known: {', '.join(POINTS)}")
                 self._armed[name] = int(count or 1)
 
-    def hit(self, name: str) -> None:
+    def hit(self, name: str, job: str | None = None) -> None:
+        if job is not None and self._armed:
+            self.hit(f"{name}@{job}")
         left = self._armed.get(name)
         if left is None:
             return

@@ -132,8 +132,8 @@ class JobRunner:
                 write_email=write_email,
             )
             following = await job.handler(ctx, key)
-            self.faults.hit("before-job-commit")
-        self.faults.hit("after-job-commit")
+            self.faults.hit("before-job-commit", name)
+        self.faults.hit("after-job-commit", name)
         if written:
             self.submit(written)
         for wake in ctx.wakes:

@@ -205,7 +205,7 @@ async def scenario(c: Cast, bot: str, folder: Path, out: Transcript) -> None:
     await c.tt.reply(dm[0], dm[1], "ack — on it")
     out.line("bb (reaction)", "✅")
     await c.bb.react(rcc, announced.event_id, "✅")
-    await wait_for(lambda: _said(c.bb, "3/3 so far"), 120)
+    await wait_for(lambda: _said(c.bb, "3/3 countries so far"), 120)
     await ask(c.chair, "chair", rcc, "!broadcast status")
 
     out.note("The digest for the Steering Committee")

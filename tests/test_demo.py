@@ -32,7 +32,7 @@ def test_demo_once(tmp_path):
         "is filed",
         "INC-1 [TLP:AMBER] high: Phishing wave",
         "LL-1 shared by",
-        "BC-1 (critical): 3/3 acknowledged",
+        "BC-1 (critical, TLP:AMBER, to every national contact): 3/3 countries acknowledged",
         "(reaction)",
         "(reply)",
         "(command)",

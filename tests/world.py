@@ -29,6 +29,7 @@ class World:
         self.tag = uuid.uuid4().hex[:6]
         self.people: list[Person] = []
         self.roster: list[tuple[str, str, str | None]] = []
+        self.details: dict[str, dict[str, str]] = {}  # a contact's kind, email, phone...
         self.bot_account = hs.register(f"rccbot-{self.tag}", "bot-password")
         hs.unlimit(self.bot_account.user_id)
         self.rcc_alias = f"rcc-{self.tag}"
@@ -39,6 +40,7 @@ class World:
         self.extra_config = ""
         self.open_dms = False  # most scenes do not want DM invites at start
         self.renotify_after = "15m"
+        self.broadcast_config = ""  # more lines for the [broadcast] section
         self.password = "bot-password"
         self.homeserver = hs.url
         self.clock: Clock = system_clock  # a test may move it (tests.helpers.ShiftedClock)
@@ -47,7 +49,9 @@ class World:
     def bot_id(self) -> str:
         return self.bot_account.user_id
 
-    async def person(self, name: str, role: str | None = None, country: str | None = None):
+    async def person(
+        self, name: str, role: str | None = None, country: str | None = None, **details: str
+    ):
         account = self.hs.register(f"{name}-{self.tag}")
         self.hs.unlimit(account.user_id)
         someone = Person(self.hs, account, self.tmp / f"person-{name}")
@@ -55,6 +59,8 @@ class World:
         self.people.append(someone)
         if role:
             self.roster.append((account.user_id, role, country))
+            if details:
+                self.details[account.user_id] = details
         return someone
 
     async def device(self, person: Person, name: str, *, cross_signed: bool) -> Person:
@@ -67,6 +73,7 @@ class World:
         roster = "".join(
             f'[[roster]]\nuser_id = "{user}"\nrole = "{role}"\n'
             + (f'country = "{country}"\n' if country else "")
+            + "".join(f'{k} = "{v}"\n' for k, v in self.details.get(user, {}).items())
             for user, role, country in self.roster
         )
         path = self.tmp / "config.toml"
@@ -89,6 +96,7 @@ steering_room = "#{self.steering_alias}:{self.hs.server_name}"
 [broadcast]
 open_dms_at_start = {"true" if self.open_dms else "false"}
 renotify_after = "{self.renotify_after}"
+{self.broadcast_config}
 
 [bot]
 log_level = "DEBUG"
