@@ -58,6 +58,8 @@ def committee_settings(config: Config) -> Settings:
         default_tlp=config.broadcast.default_tlp,
         email_after=config.broadcast.email_after if config.smtp.enabled else None,
         relay_within=config.broadcast.relay_within,
+        confirm_every=config.contacts.confirm_every,
+        confirm_grace=config.contacts.confirm_grace,
     )
 
 

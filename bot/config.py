@@ -260,6 +260,13 @@ class BroadcastConfig(Section):
         return default_chain(self.renotify_after, self.max_renotify)
 
 
+class ContactsConfig(Section):
+    confirm_every: Duration = Field(
+        timedelta(days=122), description='a duration such as "17w" or "122d" (four months)'
+    )
+    confirm_grace: Duration = Field(timedelta(days=14), description='a duration such as "14d"')
+
+
 class SmtpConfig(Section):
     host: str = Field("", description='the SMTP server, e.g. "smtp.example.org" ("" : no email)')
     port: int = Field(587, ge=1, le=65535, description="a port number, e.g. 587")
@@ -376,6 +383,7 @@ class Config(Section):
     digest: DigestConfig = Field(DigestConfig(), description="a [digest] section")
     broadcast: BroadcastConfig = Field(BroadcastConfig(), description="a [broadcast] section")
     smtp: SmtpConfig = Field(SmtpConfig(), description="an [smtp] section")
+    contacts: ContactsConfig = Field(ContactsConfig(), description="a [contacts] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from commands.audience import Show, needs
 from commands.context import Context
-from commands.directory import ranked
+from commands.directory import TIER_ORDER, ranked, stand_in
 from commands.escalation import AUDIENCES, check_targets, tiers
 from commands.framework import (
     CHAIR_ONLY,
@@ -177,6 +177,13 @@ async def send(
         raise CommandError(
             f"there is nobody on the roster to reach ({audience_words(','.join(audience))})"
         )
+    # Whoever is away is stood in for by the colleague they named, in their place in the
+    # chain; a person reached twice that way is reached once.
+    present: dict[str, Recipient] = {}
+    for e in sorted(chosen, key=lambda e: TIER_ORDER.index(rank[e.id])):
+        user = stand_in(e, ctx.now)
+        email = e.email if user == e.user_id else None
+        present.setdefault(user, Recipient(user, e.country, rank[e.id], email))
     room = await ctx.audience_of(rcc)
     if room.show(level, rcc) != Show.FULL:
         raise Refused(
@@ -190,10 +197,10 @@ async def send(
         audience=",".join(audience),
         sender=ctx.sender,
         room_id=rcc,
-        recipients=[Recipient(e.user_id, e.country, rank[e.id], e.email) for e in chosen],
+        recipients=list(present.values()),
         now=ctx.now,
     )
-    users = list(dict.fromkeys(e.user_id for e in chosen))
+    users = list(present)
     countries = {e.country for e in chosen}
     ctx.audit_detail = (
         f"{ShortId.BC.of(sent.number)} {sent.severity} {label(level)} to {len(users)} in "

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from commands.broadcast import JOB, announcement, ref, roll_call
 from commands.context import JobContext
-from commands.directory import KIND_TITLES, ranked
+from commands.directory import KIND_TITLES, TIER_ORDER, ranked
 from commands.escalation import Step, next_step, steps_due
 from commands.framework import Router, Settings, View
 from commands.tlp import label
@@ -82,8 +82,7 @@ def breadth_first(recipients: list[BroadcastRecipient]) -> list[BroadcastRecipie
 
 
 def _tier_order(r: BroadcastRecipient) -> int:
-    order = list(KIND_TITLES)  # primary, alternate, then the contacts' kinds
-    return order.index(r.tier) if r.tier in order else len(order)
+    return TIER_ORDER.index(r.tier) if r.tier in TIER_ORDER else len(TIER_ORDER)
 
 
 async def _deliver(job: JobContext, target: Broadcast, recipients: list[BroadcastRecipient]):

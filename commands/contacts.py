@@ -11,13 +11,31 @@ in a direct message.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from commands.context import Context
-from commands.directory import KIND_TITLES, ranked
-from commands.framework import READERS, CommandError, Pos, Role, Router, View
+from commands import directory
+from commands.context import Context, JobContext
+from commands.deadlines import DueInput, due, resolve_due, when
+from commands.directory import KIND_TITLES, ranked, tier
+from commands.framework import (
+    NATIONAL,
+    READERS,
+    CommandError,
+    Opt,
+    ParseEnv,
+    Pos,
+    Refused,
+    Role,
+    Router,
+    Settings,
+    View,
+)
 from commands.reference import Country
-from commands.types import country
+from commands.types import choice, country, user_id
+from storage.models import RosterEntry
+from storage.stores import Stores
 
 router = Router("contacts")
 
@@ -80,3 +98,260 @@ async def contacts(ctx: Context, country: Country | None) -> View:
             "unreachable": sum(1 for c in countries for p in c["people"] if not p["reachable"]),
         },
     )
+
+
+# Absence
+
+
+@router.command(
+    "away",
+    summary="send your reminders and broadcasts to a colleague until a date (or: away off)",
+    roles=NATIONAL,
+    params=[
+        Pos("word", choice("until", "off"), "until|off"),
+        Pos("date", due, "<date>", optional=True, words=4),
+        Opt("to", user_id, "@user"),
+    ],
+    example="!away until 2026-12-28 to=@tt2:example.org",
+    details="By default your country's other NCPOC stands in (for a contact: the primary "
+    "NCPOC). A date without a time means from the start of that day you are back. The "
+    "escalation chain skips you meanwhile.",
+)
+async def away(ctx: Context, word: str, date: DueInput | None, to: str | None) -> str:
+    mine = await ctx.store.roster.national_of(ctx.sender)
+    if not mine:
+        raise CommandError("only NCPOCs and national contacts have reminders to hand over")
+    if word == "off":
+        if date is not None or to is not None:
+            raise CommandError("!away off takes nothing more")
+        await ctx.store.roster.set_away(ctx.sender, None, None)
+        ctx.audit_detail = "back"
+        return "✅ Welcome back: your reminders and broadcasts come to you again."
+    if date is None:
+        raise CommandError("say until when: !away until 2026-12-28")
+    until = resolve_due(date, ctx.env.zone, replace(ctx.settings, default_time="00:00"))
+    if until <= ctx.now:
+        raise CommandError(f"{when(until, ctx.env.zone)} has already passed")
+    country = mine[0].country
+    colleagues = [e for e in await ctx.store.roster.national(country) if e.user_id != ctx.sender]
+    if to is None:
+        ranks = ranked(await ctx.store.roster.national(country))
+        ncpocs = [e for e in colleagues if e.role == Role.NCPOC]
+        ncpocs.sort(key=lambda e: ranks[e.id] != "primary")
+        if not ncpocs:
+            raise CommandError(f"{_name(ctx, country)} has no other NCPOC: name one with to=@user")
+        to = ncpocs[0].user_id
+    elif to == ctx.sender:
+        raise CommandError("name a colleague, not yourself")
+    elif to not in {e.user_id for e in colleagues}:
+        raise CommandError(f"{to} is not a national contact of {_name(ctx, country)}")
+    standing = next(e for e in colleagues if e.user_id == to)
+    if standing.away_until is not None and standing.away_until > ctx.now:
+        raise CommandError(f"{to} is away too, until {when(standing.away_until, ctx.env.zone)}")
+    await ctx.store.roster.set_away(ctx.sender, until, to)
+    ctx.audit_detail = f"away until {until:%Y-%m-%d %H:%M}Z, to {to}"
+    return (
+        f"✅ Until {when(until, ctx.env.zone)} your reminders and broadcasts go to {to}. "
+        f"Back earlier? {ctx.settings.prefix}away off"
+    )
+
+
+def _name(ctx: Context, code: str | None) -> str:
+    found = ctx.env.reference.countries.by_code.get(code or "")
+    return found.name if found else (code or "your country")
+
+
+# Keeping the directory true
+
+
+UPDATABLE = ("agency", "title", "email", "phone", "lang")
+CLEARED = ("none", "-")
+
+
+def _or_none(parse):
+    """A detail, or "" for `none` (cleared)."""
+
+    def parse_or_clear(text: str, env: ParseEnv) -> str:
+        return "" if text.strip().casefold() in CLEARED else parse(text, env)
+
+    return parse_or_clear
+
+
+@router.command(
+    "confirm",
+    summary="confirm that your contact details are still right",
+    roles=NATIONAL,
+    example="!confirm",
+    details="The bot asks every national contact to do this periodically; correct anything "
+    "that changed with !contact update first.",
+)
+async def confirm(ctx: Context) -> View:
+    entries = await ctx.store.roster.update_details(ctx.sender, {}, confirmed=ctx.now)
+    if not entries:
+        raise CommandError("you are not in the contact directory")
+    ctx.audit_detail = "confirmed contact details"
+    return _own(ctx, entries, "✅ Thank you: your details are confirmed as they stand.")
+
+
+@router.command(
+    "contact update",
+    summary="correct contact details: your own, or (chair, admins) anyone's",
+    roles=NATIONAL | {Role.CHAIR, Role.ADMIN},
+    params=[
+        Pos("user", user_id, "@user", optional=True),
+        Opt("agency", _or_none(directory.text), "..", words=6),
+        Opt("title", _or_none(directory.text), "..", words=6),
+        Opt("email", _or_none(directory.email), "address|none"),
+        Opt("phone", _or_none(directory.phone), "+E164|none", words=5),
+        Opt("lang", directory.lang, "<en|fr|nl|es>"),
+    ],
+    example="!contact update phone=+18685550123 email=duty@example.gov",
+    details="`none` clears a field. Your own update also confirms your details.",
+)
+async def contact_update(
+    ctx: Context,
+    user: str | None,
+    agency: str | None,
+    title: str | None,
+    email: str | None,
+    phone: str | None,
+    lang: str | None,
+) -> View:
+    typed = {"agency": agency, "title": title, "email": email, "phone": phone, "lang": lang}
+    given = {k: v or None for k, v in typed.items() if v is not None}
+    if not given:
+        raise CommandError("say what changes: " + ", ".join(f"{k}=.." for k in UPDATABLE))
+    target = user or ctx.sender
+    if target != ctx.sender and not ctx.has_role(Role.CHAIR, Role.ADMIN):
+        raise Refused("you may change your own details only; the chair and admins change others'")
+    own = target == ctx.sender
+    entries = await ctx.store.roster.update_details(
+        target, given, confirmed=ctx.now if own else None
+    )
+    if not entries:
+        raise CommandError(f"{target} is not in the contact directory")
+    ctx.audit_detail = f"{target}: " + ", ".join(sorted(given))
+    head = "✅ Updated and confirmed." if own else f"✅ Updated {target}'s details."
+    return _own(ctx, entries, head)
+
+
+def _own(ctx: Context, entries: list, head: str) -> View:
+    e = entries[0]
+    return View(
+        "roster/details",
+        {
+            "head": head,
+            "user": e.user_id,
+            "kind": KIND_TITLES.get(tier(e), tier(e)),
+            "agency": e.agency,
+            "title": e.title,
+            "email": e.email,
+            "phone": e.phone,
+            "lang": e.lang,
+            "private": ctx.is_direct,
+        },
+    )
+
+
+# Re-confirmation, as trusted CSIRT directories ask of their teams
+
+CONFIRM_JOB = "contact confirmation"
+ASKED, NCPOC_TOLD, CHAIR_TOLD = "asked", "ncpoc", "chair"
+LOOK_AGAIN = timedelta(days=1)  # entries added meanwhile are picked up within a day
+
+
+async def _always(_store: Stores, _settings: Settings, _now: datetime) -> list[int]:
+    return [0]
+
+
+@router.job(CONFIRM_JOB, pending=_always, summary="contacts asked to re-confirm their details")
+async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
+    """Every `confirm_every` each national contact is asked to confirm or correct their
+    details; no answer within `confirm_grace` goes to their country's NCPOC, and after
+    another to the chair. Each step once per cycle (a cycle is named by when it fell due)."""
+    entries = await job.store.roster.national()
+    logged = await job.store.roster.checks()
+    every, grace = job.settings.confirm_every, job.settings.confirm_grace
+    ranks = ranked(entries)
+    people: dict[str, RosterEntry] = {}
+    for e in entries:
+        people.setdefault(e.user_id, e)
+    later = [job.now + LOOK_AGAIN]
+    for_chair: list[dict] = []
+    for user, e in people.items():
+        due_at = (e.confirmed_at or e.added_at) + every
+        for stage, at in (
+            (ASKED, due_at),
+            (NCPOC_TOLD, due_at + grace),
+            (CHAIR_TOLD, due_at + grace * 2),
+        ):
+            if (user, due_at, stage) in logged:
+                continue
+            if job.now < at:
+                later.append(at)
+                break
+            if stage == ASKED:
+                await job.post(_asking(job, e, ranks[e.id]), to_user=user, mentions=[user])
+            elif stage == NCPOC_TOLD:
+                told = _ncpoc_of(entries, ranks, e)
+                if told is not None:
+                    await job.post(
+                        f"📇 {user} ({KIND_TITLES.get(ranks[e.id], ranks[e.id])}) has not "
+                        f"confirmed their contact details since {_date(job, due_at - every)} "
+                        "and did not answer the bot's request. Please check with them: they "
+                        f"confirm with {job.settings.prefix}confirm, or correct with "
+                        f"{job.settings.prefix}contact update.",
+                        to_user=told,
+                        mentions=[told],
+                    )
+            else:
+                for_chair.append(
+                    {"user": user, "country": e.country, "since": _date(job, due_at - every)}
+                )
+            await job.store.roster.log_check(user, due_at, stage, at=job.now)
+    if for_chair:
+        listed = "\n".join(
+            f"- {p['user']} ({p['country']}), confirmed last {p['since']}" for p in for_chair
+        )
+        for chair in await job.chairs():
+            await job.post(
+                "📇 National contacts who have not confirmed their details after two "
+                f"requests:\n{listed}\nThe full list: {job.settings.prefix}contacts",
+                to_user=chair,
+                mentions=[chair],
+            )
+    return min(later)
+
+
+def _asking(job: JobContext, e: RosterEntry, kind: str) -> View:
+    return View(
+        "roster/confirm",
+        {
+            "user": e.user_id,
+            "kind": KIND_TITLES.get(kind, kind),
+            "agency": e.agency,
+            "title": e.title,
+            "email": e.email,
+            "phone": e.phone,
+            "lang": e.lang,
+            "committee": job.settings.committee_name,
+            "prefix": job.settings.prefix,
+            "grace": job.settings.confirm_grace.days,
+        },
+    )
+
+
+def _ncpoc_of(entries: list[RosterEntry], ranks: dict, e: RosterEntry) -> str | None:
+    """Who hears of an unconfirmed contact: the country's primary NCPOC (another one, for an
+    NCPOC), or nobody (the chair hears next)."""
+    ncpocs = [
+        x
+        for x in entries
+        if x.role == Role.NCPOC and x.country == e.country and x.user_id != e.user_id
+    ]
+    ncpocs.sort(key=lambda x: ranks[x.id] != "primary")
+    return ncpocs[0].user_id if ncpocs else None
+
+
+def _date(job: JobContext, moment: datetime) -> str:
+    return moment.astimezone(job.env.zone).date().isoformat()

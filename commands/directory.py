@@ -19,6 +19,7 @@ KIND_TITLES = {
     "other": "other national contact",
 }
 RANKS = ("primary", "alternate")
+TIER_ORDER = (*RANKS, *KINDS)  # who comes first in a fan-out and in the chain
 LANGUAGES = ("en", "fr", "nl", "es")
 DETAILS = ("kind", "agency", "title", "email", "phone", "lang")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -101,3 +102,10 @@ def ranked(entries: list[Any]) -> dict[Any, str]:
         else:
             found[e.id] = tier(e)
     return found
+
+
+def stand_in(entry: Any, now: Any) -> str:
+    """Who gets this entry's reminders and broadcasts now: its colleague while it is away."""
+    if entry.away_until is not None and entry.away_until > now and entry.away_to:
+        return str(entry.away_to)
+    return str(entry.user_id)

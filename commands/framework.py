@@ -393,3 +393,5 @@ class Settings:
     default_tlp: str = "amber"
     email_after: timedelta | None = None  # None: no email fallback ([smtp] not set up)
     relay_within: timedelta = timedelta(hours=2)
+    confirm_every: timedelta = timedelta(days=122)  # about four months
+    confirm_grace: timedelta = timedelta(days=14)

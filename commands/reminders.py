@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from commands.calendar import Planned, next_round, period_start, plan, relevant
 from commands.context import JobContext
 from commands.deadlines import JOB, schedule_of, when
+from commands.directory import stand_in
 from commands.framework import Router, Settings, View
 from commands.values import Ref, RefKind, ShortId
 from storage.deadlines import Logged
@@ -94,9 +95,12 @@ async def send_due_reminders(job: JobContext, deadline_id: int) -> datetime | No
         period = Period(start, expected, [c for c in expected if c not in reported])
         logged = await store.deadlines.logged(deadline_id, rounds[0].occurrence)
         decisions = []
-        for entry in ncpocs:
+        standing: dict[str, str | None] = {}  # recipient -> country; an absent NCPOC's
+        for entry in ncpocs:  # reminders go to the colleague they named (!away), once
             if entry.country in period.missing:
-                decisions += decide(rounds, entry.user_id, NCPOC_KINDS, logged, entry.country)
+                standing.setdefault(stand_in(entry, now), entry.country)
+        for user, country in standing.items():
+            decisions += decide(rounds, user, NCPOC_KINDS, logged, country)
         # The chair hears at the deadline either way, and at follow-ups only while someone
         # is still missing.
         chair_kinds = CHAIR_KINDS if period.missing else {"overdue": "escalation"}

@@ -32,7 +32,7 @@ DETAIL_OPTS = [
     Opt("agency", directory.text, "..", words=6),
     Opt("title", directory.text, "..", words=6),
     Opt("email", directory.email, "address"),
-    Opt("phone", directory.phone, "+E164"),
+    Opt("phone", directory.phone, "+E164", words=5),
     Opt("lang", directory.lang, "<en|fr|nl|es>"),
 ]
 

@@ -86,6 +86,20 @@ class RosterSeed(SQLModel, table=True):
     )  # JSON: the contact details the config gave
 
 
+class ContactCheck(SQLModel, table=True):
+    """One step of a contact's re-confirmation cycle (asked, then their NCPOC, then the
+    chair), once per cycle: the cycle is named by when the confirmation fell due."""
+
+    __tablename__ = "contact_check"
+    __table_args__ = (UniqueConstraint("user_id", "due_at", "stage", name="uq_contact_check"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=255)
+    due_at: datetime = Field(sa_column=utc_column())
+    stage: str = Field(max_length=16)  # asked | ncpoc | chair
+    at: datetime = Field(sa_column=utc_column())
+
+
 class ProcessedEvent(SQLModel, table=True):
     """A Matrix event the bot has handled; the key that makes handling exactly-once."""
 

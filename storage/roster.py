@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import RosterEntry, RosterSeed
+from storage.models import ContactCheck, RosterEntry, RosterSeed
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,43 @@ class RosterStore:
             RosterEntry.country, RosterEntry.role.desc(), RosterEntry.rank, RosterEntry.user_id
         )
         return list(await self._s.scalars(query))
+
+    async def national_of(self, user_id: str) -> list[RosterEntry]:
+        """One person's NCPOC and contact entries."""
+        query = select(RosterEntry).where(
+            RosterEntry.user_id == user_id, RosterEntry.role.in_(NATIONAL_ROLES)
+        )
+        return list(await self._s.scalars(query.order_by(RosterEntry.role.desc())))
+
+    async def update_details(
+        self, user_id: str, fields: dict[str, str | None], *, confirmed: datetime | None
+    ) -> list[RosterEntry]:
+        """Change a person's contact details (None clears one); `confirmed` also marks them
+        confirmed. Returns the entries changed."""
+        entries = await self.national_of(user_id)
+        for entry in entries:
+            for name, value in fields.items():
+                setattr(entry, _column(name), value)
+            if confirmed is not None:
+                entry.confirmed_at = confirmed
+        await self._s.flush()
+        return entries
+
+    async def set_away(self, user_id: str, until: datetime | None, to: str | None) -> None:
+        for entry in await self.national_of(user_id):
+            entry.away_until, entry.away_to = until, to
+        await self._s.flush()
+
+    async def checks(self) -> set[tuple[str, datetime, str]]:
+        """Every logged step of re-confirmation: (user, due_at, stage)."""
+        rows = await self._s.execute(
+            select(ContactCheck.user_id, ContactCheck.due_at, ContactCheck.stage)
+        )
+        return {(u, d, s) for u, d, s in rows}
+
+    async def log_check(self, user_id: str, due_at: datetime, stage: str, *, at: datetime):
+        self._s.add(ContactCheck(user_id=user_id, due_at=due_at, stage=stage, at=at))
+        await self._s.flush()
 
     async def count_ncpocs(self, country: str) -> int:
         query = select(func.count()).where(

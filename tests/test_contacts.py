@@ -328,3 +328,99 @@ async def test_a_drill_reports_per_country_and_the_change_since_the_last(app, hs
     assert "Drill report" in report
     assert "- Trinidad and Tobago: 2m 00s (−2m 00s)" in report
     assert "- Jamaica: 2m 00s (was dark)" in report
+
+
+# Absence
+
+
+async def test_away_sends_broadcasts_to_the_colleague_who_takes_their_place(app, hs, clock):
+    away = await say(app, TT1, "!away until 2026-11-20", room="!dm-tt1", kind="direct")
+    assert f"your reminders and broadcasts go to {TT2}" in text_of(away), text_of(away)
+    assert "Fri 20 Nov 2026 00:00" in text_of(away)
+    _, sent = await start(app, hs, "!broadcast Patch now")
+    people = await recipients(app)
+    assert TT1 not in people and people[TT2].tier == "primary"  # in TT1's place in the chain
+    assert len([r for r in sent if r.room_id == f"!dm-{TT2}"]) == 1  # reached once
+    clock.advance(timedelta(minutes=10))  # step 1: the primary of Trinidad and Tobago
+    await app.jobs.run("broadcast", 1)
+    rooms = sorted(r.room_id for r in await hs.deliver_all())
+    assert f"!dm-{TT2}" in rooms and f"!dm-{TT1}" not in rooms
+    back = await say(app, TT1, "!away off", room="!dm-tt1", kind="direct")
+    assert "Welcome back" in text_of(back)
+
+
+async def test_away_checks_the_date_and_the_colleague(app):
+    for line, why in [
+        ("!away until 2026-01-01", "has already passed"),
+        (f"!away until 2026-12-01 to={TT1}", "not yourself"),
+        (f"!away until 2026-12-01 to={JM1}", "is not a national contact of Trinidad"),
+        ("!away until", "say until when"),
+    ]:
+        answer = await say(app, TT1, line)
+        assert answer.outcome == "invalid" and why in text_of(answer), (line, text_of(answer))
+    await say(app, TT2, "!away until 2026-12-01")
+    busy = await say(app, TT1, "!away until 2026-12-01")
+    assert f"{TT1.split(':')[0]}" and "is away too" in text_of(busy)
+    assert (await say(app, STEERING, "!away until 2026-12-01")).outcome == "refused"
+
+
+async def test_an_absent_ncpocs_reminders_go_to_the_colleague(app, hs, clock):
+    await say(app, CHAIR, "!deadline add 2026-11-10 remind=7d Quarterly status report")
+    await say(app, TT1, "!away until 2026-11-30")
+    await hs.deliver_all()
+    clock.advance(timedelta(days=1, hours=8))  # the 7-day reminder falls due
+    await app.jobs.run("deadline", 1)
+    to = sorted(r.to_user for r in await hs.deliver_all() if r.to_user)
+    assert to == [JM1, TT2]  # TT2 once, for both of Trinidad and Tobago's NCPOCs
+
+
+# Keeping the directory true
+
+
+async def test_confirm_and_update_keep_details_current(app):
+    done = await say(app, TT_CIRT, "!confirm", room="!dm-cirt", kind="direct")
+    assert "details are confirmed" in text_of(done) and "+18685550100" in text_of(done)
+    assert (await entry(app, TT_CIRT)).confirmed_at is not None
+    changed = await say(app, TT_LE, "!contact update phone=+1 868 555 0123 email=none")
+    assert "Updated and confirmed" in text_of(changed)
+    assert "+18685550123" not in text_of(changed)  # not in a shared room
+    made = await entry(app, TT_LE)
+    assert made.phone == "+18685550123" and made.email is None and made.confirmed_at
+    others = await say(app, TT_LE, f"!contact update {TT_CIRT} title=Boss")
+    assert others.outcome == "refused"
+    by_chair = await say(app, CHAIR, f'!contact update {TT_CIRT} title="Duty manager"')
+    assert by_chair.outcome == "accepted" and (await entry(app, TT_CIRT)).title == "Duty manager"
+    assert "say what changes" in text_of(await say(app, TT_LE, "!contact update"))
+    listed = text_of(await say(app, JM1, "!contacts TT"))
+    assert f"{TT_LE} — contact, 24/7 law-enforcement contact" in listed
+    assert "2 never confirmed" in listed  # TT1 and TT2; the two contacts confirmed
+    assert (
+        f"{TT_LE} — contact, 24/7 law-enforcement contact, TTPS Cyber Crime Unit · "
+        "☎ on file · confirmed" in listed
+    )
+
+
+async def test_contacts_are_asked_to_reconfirm_then_their_ncpoc_then_the_chair(app, hs, clock):
+    await say(app, TT_CIRT, "!confirm")
+    await hs.deliver_all()
+    await app.jobs.run("contact confirmation", 0)
+    assert await hs.deliver_all() == []  # nothing due yet
+    clock.advance(timedelta(days=122))
+    await app.jobs.run("contact confirmation", 0)
+    asked = {r.to_user for r in await hs.deliver_all()}
+    assert asked == {JM1, TT1, TT2, TT_CIRT, TT_LE, JM_CIRT}  # everyone's cycle is due
+    await say(app, TT_LE, "!confirm")  # answers; the others do not
+    await hs.deliver_all()
+    clock.advance(timedelta(days=14))
+    await app.jobs.run("contact confirmation", 0)
+    told = await hs.deliver_all()
+    about_cirt = [r for r in told if TT_CIRT in body_of(r)]
+    assert [r.to_user for r in about_cirt] == [TT1]  # the country's primary NCPOC
+    assert not [r for r in told if TT_LE in body_of(r)]
+    assert {r.to_user for r in told if TT1 in body_of(r)} == {TT2}  # an NCPOC: the other one
+    await app.jobs.run("contact confirmation", 0)
+    assert await hs.deliver_all() == []  # once
+    clock.advance(timedelta(days=14))
+    await app.jobs.run("contact confirmation", 0)
+    (chair,) = await hs.deliver_all()
+    assert chair.to_user == CHAIR and TT_CIRT in body_of(chair) and TT_LE not in body_of(chair)

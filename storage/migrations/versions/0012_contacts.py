@@ -2,7 +2,8 @@
 
 Roster entries carry a contact's details (kind, agency, title, email, phone, language, rank
 of an NCPOC, when last confirmed, absence); the config roster's copy keeps them too, so a
-change in the config is a change of details, not a new member. A broadcast has an audience
+change in the config is a change of details, not a new member. Each request to re-confirm
+one's details, and its escalation, is logged once per cycle. A broadcast has an audience
 and a TLP label; each recipient row records its tier in the escalation chain, the email sent
 in fallback, who recorded an acknowledgement obtained outside Matrix, and onward relay.
 
@@ -65,9 +66,19 @@ def upgrade() -> None:
                 batch.add_column(column)
     with op.batch_alter_table("roster_seed") as batch:
         batch.add_column(sa.Column("details", sa.Text, nullable=False, server_default="{}"))
+    op.create_table(
+        "contact_check",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("user_id", sa.String(255), nullable=False),
+        sa.Column("due_at", UTC_TS, nullable=False),
+        sa.Column("stage", sa.String(16), nullable=False),
+        sa.Column("at", UTC_TS, nullable=False),
+        sa.UniqueConstraint("user_id", "due_at", "stage", name="uq_contact_check"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("contact_check")
     with op.batch_alter_table("roster_seed") as batch:
         batch.drop_column("details")
     for table, columns in (
