@@ -1,4 +1,5 @@
-"""Files the bot attaches, rendered from data at send time: the digest report and heatmap.
+"""Files the bot attaches, rendered from data at send time: the digest report and heatmap,
+and a drill's chart.
 
 matplotlib is imported here only, when a heatmap is drawn (in a worker thread): it is heavy,
 and nothing on the command path needs it.
@@ -37,6 +38,8 @@ def render_file(renderer: Renderer, name: str, data: dict[str, Any]) -> bytes:
         return renderer.document("digest/report", data).encode("utf-8")
     if name == "digest-png":
         return heatmap(data)
+    if name == "drill-png":
+        return drill_chart(data)
     raise ValueError(f"no file renderer named {name!r}")
 
 
@@ -134,6 +137,66 @@ def heatmap(data: dict[str, Any]) -> bytes:
             0.03 + column * 0.49, (line * key_lines + 0.3) / height, "\n".join(lines),
             va="top", fontsize=7, family="DejaVu Sans",
         )  # fmt: skip
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def drill_chart(data: dict[str, Any]) -> bytes:
+    """A drill's result as a PNG: minutes to each country's first acknowledgement, green when
+    the country also confirmed onward dissemination, orange when not, a hatched grey bar for
+    a country that stayed dark; a black tick at the previous drill's time."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Rectangle
+
+    rows = list(reversed(data["drill"]))  # the first country on top
+    minutes = [r["seconds"] / 60 for r in rows if r["seconds"] is not None]
+    minutes += [r["previous_seconds"] / 60 for r in rows if r.get("previous_seconds") is not None]
+    longest = max(minutes, default=1.0) * 1.15 or 1.0
+    height = 0.42 * len(rows) + 1.9
+    figure = Figure(figsize=(9.0, height), dpi=120)
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes((0.27, 1.25 / height, 0.68, 1 - 1.75 / height))
+    for y, row in enumerate(rows):
+        if row["seconds"] is None:
+            axes.add_patch(
+                Rectangle((0, y - 0.35), longest, 0.7, facecolor="#e6e6e6", edgecolor="#555555",
+                          hatch="///", linewidth=0.6)
+            )  # fmt: skip
+            axes.text(
+                longest * 0.02,
+                y,
+                "dark: no acknowledgement",
+                va="center",
+                fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
+        else:
+            value = row["seconds"] / 60
+            colour = COLOURS["met"] if row["relayed"] else COLOURS["in-progress"]
+            axes.barh(y, value, height=0.7, color=colour, edgecolor="#555555", linewidth=0.6)
+            beyond = max(value, (row.get("previous_seconds") or 0) / 60)  # clear of the tick
+            axes.text(beyond + longest * 0.01, y, row["took"], va="center", fontsize=8)
+        if row.get("previous_seconds") is not None:
+            axes.plot([row["previous_seconds"] / 60] * 2, [y - 0.45, y + 0.45], color="black",
+                      linewidth=2)  # fmt: skip
+    axes.set_yticks(range(len(rows)), [f"{r['name']} ({r['code']})" for r in rows], fontsize=9)
+    axes.set_ylim(-0.6, len(rows) - 0.4)
+    axes.set_xlim(0, longest)
+    axes.set_xlabel("minutes to the country's first acknowledgement", fontsize=9)
+    axes.set_title(f"{data['id']} — EXERCISE: time to answer, by country", fontsize=11)
+    figure.legend(
+        handles=[
+            Patch(facecolor=COLOURS["met"], edgecolor="#555555", label="answered and relayed"),
+            Patch(facecolor=COLOURS["in-progress"], edgecolor="#555555",
+                  label="answered, not relayed"),
+            Patch(facecolor="#e6e6e6", edgecolor="#555555", hatch="///", label="dark"),
+            Line2D([0], [0], color="black", linewidth=2, label="previous drill"),
+        ],
+        loc="lower center", ncol=4, fontsize=8, frameon=False,
+    )  # fmt: skip
     buffer = BytesIO()
     figure.savefig(buffer, format="png", facecolor="white")
     return buffer.getvalue()

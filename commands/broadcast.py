@@ -479,6 +479,7 @@ def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]
         entry["seconds"] = (
             (entry["acked_at"] - target.created_at).total_seconds() if entry["acked"] else None
         )
+        del entry["acked_at"]  # the data goes into files' JSON: plain values only
     ordered = sorted(
         countries.values(),
         key=lambda c: (c["acked"], c["seconds"] or 0.0, c["name"]),
@@ -527,6 +528,7 @@ async def drill_report(store, reference, target: Broadcast, now: dict) -> list[d
                 "seconds": c["seconds"],
                 "relayed": c["relayed"],
                 "previous": old["took"] if old else None,
+                "previous_seconds": old["seconds"] if old else None,
                 "was_dark": old is not None and not old["acked"],
                 "change": _signed(change) if change is not None else None,
             }

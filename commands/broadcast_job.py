@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from commands.broadcast import JOB, announcement, ref, roll_call
+from commands.broadcast import JOB, announcement, drill_report, ref, roll_call
 from commands.context import JobContext
 from commands.directory import KIND_TITLES, TIER_ORDER, ranked
 from commands.escalation import Step, next_step, steps_due
-from commands.framework import Router, Settings, View
+from commands.framework import FileSpec, Router, Settings, View
 from commands.tlp import label
 from commands.values import ShortId
 from storage.models import Broadcast, BroadcastRecipient
@@ -29,6 +29,7 @@ router = Router("broadcast delivery")
 
 STEP_DONE = ""  # the recipient of a step's marker row in broadcast_notice
 CHASE = 0  # the round of the relay chase (steps are 1-based)
+REPORT = -1  # the round of a drill's report to the chair
 EMAIL_TEXT_UP_TO = ("clear", "green")  # labels whose text an email may carry
 
 
@@ -64,6 +65,8 @@ async def deliver_broadcast(job: JobContext, broadcast_id: int) -> datetime | No
     emails_due = await _email(job, target, recipients, dark)
     chases = await _chase(job, target, by_country, {who for k, who in noticed if k == CHASE})
     following: list[datetime | None] = [*chases, emails_due]
+    if target.exercise and (REPORT, target.sender) not in noticed:
+        following.append(await _drill_report(job, target, recipients, by_country, chain))
     if dark:
         following.append(next_step(chain, target.created_at, job.now))
     return min((t for t in following if t is not None), default=None)
@@ -144,6 +147,43 @@ async def _escalate(
         detail=f"{ShortId.BC.of(target.number)} step {round_}: {len(dark)} dark countries, "
         f"{len(alerted)} alerted",
     )
+
+
+async def _drill_report(
+    job: JobContext,
+    target: Broadcast,
+    recipients: list[BroadcastRecipient],
+    by_country: dict[str | None, list[BroadcastRecipient]],
+    chain: tuple[Step, ...],
+) -> datetime | None:
+    """Once every country has answered and relayed, or the chain has run its course: the
+    drill's report to the chair who sent it, as text and as a chart. Returns when it falls
+    due if not yet."""
+    ends = target.created_at + max((s.after for s in chain), default=job.settings.renotify_after)
+    done = all(
+        any(r.acked_at for r in people) and any(r.relayed_at for r in people)
+        for people in by_country.values()
+    )
+    if not done and job.now < ends:
+        return ends
+    data = roll_call(job.env.reference, target, recipients)
+    data["drill"] = await drill_report(job.store, job.env.reference, target, data)
+    chart = FileSpec(
+        f"rcc-drill-{data['id']}.png",
+        "drill-png",
+        "image/png",
+        data,
+        f"{data['id']} — drill: time to answer, by country",
+    )
+    await job.post(
+        View("broadcast/status", data),
+        to_user=target.sender,
+        mentions=[target.sender],
+        files=[chart],
+        ref=ref(target),
+    )
+    await job.store.broadcasts.log_report(target.key, target.sender, at=job.now)
+    return None
 
 
 async def _phones(job: JobContext, dark: set[str | None]) -> list[dict]:

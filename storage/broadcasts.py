@@ -189,6 +189,15 @@ class BroadcastStore:
         )
         await self._s.flush()
 
+    async def log_report(self, broadcast_id: int, user: str, *, at: datetime) -> None:
+        """A drill's report, sent to the chair once (round -1)."""
+        self._s.add(
+            BroadcastNotice(
+                broadcast_id=broadcast_id, round=-1, recipient=user, kind="report", at=at
+            )
+        )
+        await self._s.flush()
+
     async def log_chase(self, broadcast_id: int, user: str, *, at: datetime) -> None:
         """The one reminder to confirm onward dissemination (round 0)."""
         self._s.add(

@@ -424,3 +424,27 @@ async def test_contacts_are_asked_to_reconfirm_then_their_ncpoc_then_the_chair(a
     await app.jobs.run("contact confirmation", 0)
     (chair,) = await hs.deliver_all()
     assert chair.to_user == CHAIR and TT_CIRT in body_of(chair) and TT_LE not in body_of(chair)
+
+
+async def test_a_drill_report_with_its_chart_goes_to_the_chair_once(app, hs, clock, tmp_path):
+    from bot.files import render_file
+
+    await start(app, hs, "!drill Communications check")
+    clock.advance(timedelta(minutes=3))
+    await say(app, JM1, "!ack")
+    await say(app, JM1, "!relayed BC-1")
+    await hs.deliver_all()
+    clock.advance(timedelta(minutes=40))  # the chain has run its course; TT stayed dark
+    await app.jobs.run("broadcast", 1)
+    sent = [r for r in await hs.deliver_all() if r.to_user == CHAIR]
+    report = [r for r in sent if "Drill report" in body_of(r)]
+    assert len(report) == 1 and "- Trinidad and Tobago: dark" in body_of(report[0])
+    (chart,) = [r for r in sent if r.kind == "file"]
+    spec = json.loads(chart.content)
+    assert spec["renderer"] == "drill-png" and spec["filename"] == "rcc-drill-BC-1.png"
+    png = render_file(app.renderer, "drill-png", spec["data"])
+    assert png.startswith(b"\x89PNG")
+    (tmp_path / "drill.png").write_bytes(png)
+    clock.advance(timedelta(hours=3))
+    await app.jobs.run("broadcast", 1)
+    assert not [r for r in await hs.deliver_all() if "Drill report" in body_of(r)]  # once
