@@ -304,7 +304,7 @@ async def acknowledge(
     everyone = await ctx.store.broadcasts.recipients(target.key)
     countries = {r.country for r in everyone}
     answered = {r.country for r in everyone if r.acked_at is not None}
-    took = _duration(ctx.now - target.created_at)
+    took = elapsed(ctx.now - target.created_at)
     whose = f" for {recipient.user_id} ({via})" if recorded else ""
     return (
         f"✅ {label_}{number} acknowledged{whose} ({took} after it was sent); "
@@ -461,7 +461,7 @@ def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]
                 "acked": r.acked_at is not None,
                 "via": r.ack_via,
                 "recorded_by": r.ack_recorded_by,
-                "took": _duration(r.acked_at - target.created_at) if r.acked_at else None,
+                "took": elapsed(r.acked_at - target.created_at) if r.acked_at else None,
                 "emailed": r.email_outbox_id is not None,
             }
         )
@@ -473,9 +473,7 @@ def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]
             entry["relayed"], entry["relay_note"] = True, r.relay_note
     for entry in countries.values():
         entry["acked"] = entry["acked_at"] is not None
-        entry["took"] = (
-            _duration(entry["acked_at"] - target.created_at) if entry["acked"] else None
-        )
+        entry["took"] = elapsed(entry["acked_at"] - target.created_at) if entry["acked"] else None
         entry["seconds"] = (
             (entry["acked_at"] - target.created_at).total_seconds() if entry["acked"] else None
         )
@@ -537,11 +535,11 @@ async def drill_report(store, reference, target: Broadcast, now: dict) -> list[d
 
 
 def _signed(seconds: float) -> str:
-    text = _duration(timedelta(seconds=abs(seconds)))
+    text = elapsed(timedelta(seconds=abs(seconds)))
     return ("−" if seconds < 0 else "+") + text
 
 
-def _duration(delta: timedelta) -> str:
+def elapsed(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 60:
         return f"{seconds}s"

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from commands.audience import Show, Viewer
+from commands.broadcast import elapsed, roll_call
 from commands.calendar import around, occurrence, period_start
 from commands.deadlines import schedule_of
 from commands.framework import ArgumentError, ParseEnv, Settings
@@ -136,16 +137,81 @@ async def build(
         "lessons": lessons,
         "resources": resources,
         "deadlines": await _upcoming(store, settings, zone, now),
+        "broadcasts": await _broadcasts(store, period, env.reference, zone),
+        "directory": await _directory(store, settings, ref, now),
         "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
     }
     data["summary"] = await _summary(store, period, ref, data, set(expected))
     data["empty"] = not (
-        data["changes"] or data["notes"] or incidents["total"] or incidents["titled"]
-        or incidents["labelled"] or incidents["withheld"] or lessons["total"]
-        or lessons["withheld"] or resources["total"] or resources["withheld"]
+        data["changes"]
+        or data["notes"]
+        or incidents["total"]
+        or incidents["titled"]
+        or incidents["labelled"]
+        or incidents["withheld"]
+        or lessons["total"]
+        or lessons["withheld"]
+        or resources["total"]
+        or resources["withheld"]
         or data["compliance"]["filed"]
-    )  # fmt: skip
+        or data["broadcasts"]
+    )
     return data
+
+
+async def _broadcasts(store, period, ref: Reference, zone) -> list[dict[str, Any]]:
+    """The period's broadcasts and drills with their results by country: never their text
+    (it carries its own label), only the ID, severity, label and who answered."""
+    found = []
+    for b in await store.broadcasts.since(period.start, period.end):
+        roll = roll_call(ref, b, await store.broadcasts.recipients(b.key))
+        times = sorted(c["seconds"] for c in roll["countries"] if c["seconds"] is not None)
+        found.append(
+            {
+                "id": roll["id"],
+                "severity": b.severity,
+                "exercise": b.exercise,
+                "label": roll["tlp"],
+                "sent": _when(b.created_at, zone),
+                "answered": roll["answered"],
+                "countries": roll["country_total"],
+                "relayed": roll["relayed"],
+                "median": elapsed(timedelta(seconds=times[len(times) // 2])) if times else None,
+                "dark": [c["name"] for c in roll["dark"]],
+            }
+        )
+    return found
+
+
+async def _directory(store, settings: Settings, ref: Reference, now) -> dict[str, Any]:
+    """How current the contact directory is, by country: contacts not confirmed within
+    the cycle, and those the bot cannot reach (no direct chat, no email). Counts only."""
+    entries = await store.roster.national()
+    direct = await store.rooms.direct_users()
+    names = ref.countries.by_code
+    rows: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        row = rows.setdefault(
+            e.country or "",
+            {
+                "country": names[e.country].name if e.country in names else e.country,
+                "total": 0,
+                "unconfirmed": 0,
+                "unreachable": 0,
+            },
+        )
+        row["total"] += 1
+        if e.confirmed_at is None or e.confirmed_at + settings.confirm_every < now:
+            row["unconfirmed"] += 1
+        if e.user_id not in direct and not e.email:
+            row["unreachable"] += 1
+    listed = sorted(rows.values(), key=lambda r: r["country"] or "")
+    return {
+        "total": sum(r["total"] for r in listed),
+        "unconfirmed": sum(r["unconfirmed"] for r in listed),
+        "unreachable": sum(r["unreachable"] for r in listed),
+        "attention": [r for r in listed if r["unconfirmed"] or r["unreachable"]],
+    }
 
 
 async def _notes(store, period, zone, viewer: Viewer, shown: list[str]) -> list[dict]:
@@ -184,9 +250,10 @@ async def _summary(
     )
     incidents = data["incidents"]
     urgent = [
-        i for i in incidents["full"]
+        i
+        for i in incidents["full"]
         if i["severity"] in ("high", "critical") and i["status"] != "closed"
-    ]  # fmt: skip
+    ]
     # Critical ones this room may not see in full are counted, their status unsaid.
     veiled = incidents["titled"] + incidents["labelled"]
     critical_veiled = sum(1 for i in veiled if i["severity"] == "critical")
@@ -247,10 +314,16 @@ async def _compliance(store, period, expected, ref, settings, zone, now) -> dict
                 else:
                     late.append({"code": code, "name": name, "late": _late(report.at - due)})
             rounds.append(
-                {"id": ShortId.DL.of(deadline.number), "title": deadline.title,
-                 "due": _when(due, zone), "expected": len(expected), "on_time": on_time,
-                 "late": late, "missing": missing}
-            )  # fmt: skip
+                {
+                    "id": ShortId.DL.of(deadline.number),
+                    "title": deadline.title,
+                    "due": _when(due, zone),
+                    "expected": len(expected),
+                    "on_time": on_time,
+                    "late": late,
+                    "missing": missing,
+                }
+            )
     return {
         "deadlines": rounds,
         "filed": sorted({r.country for r in filed}),
@@ -325,9 +398,15 @@ async def _changes(store, period, ref, zone, room_id: str | None) -> list[dict[s
         was = before.get((country, item), UNKNOWN)
         if was != update.state:
             changes.append(
-                {"country": country, "item": item, "from": was, "to": update.state,
-                 "by": update.author, "when": _when(update.at, zone)}
-            )  # fmt: skip
+                {
+                    "country": country,
+                    "item": item,
+                    "from": was,
+                    "to": update.state,
+                    "by": update.author,
+                    "when": _when(update.at, zone),
+                }
+            )
     return changes
 
 
@@ -336,11 +415,19 @@ async def _incidents(store, period, viewer: Viewer, shown: list[str]) -> dict[st
     full, titled, labelled, withheld = [], [], [], 0
     for i in await store.incidents.created_between(period.start, period.end):
         seen = viewer.sees(i.tlp, i.origin_room)
-        brief = {"id": ShortId.INC.of(i.number), "severity": i.severity, "tlp": i.tlp,
-                 "label": label(i.tlp)}  # fmt: skip
+        brief = {
+            "id": ShortId.INC.of(i.number),
+            "severity": i.severity,
+            "tlp": i.tlp,
+            "label": label(i.tlp),
+        }
         if seen == Show.FULL:
-            details = {"status": i.status, "title": i.title, "sectors": unpack(i.sectors),
-                       "countries": unpack(i.countries)}  # fmt: skip
+            details = {
+                "status": i.status,
+                "title": i.title,
+                "sectors": unpack(i.sectors),
+                "countries": unpack(i.countries),
+            }
             full.append(brief | details)
         elif seen == Show.TITLE:
             titled.append(brief | {"title": i.title})
@@ -373,14 +460,26 @@ async def _shared(rows_coro, kind: str, viewer: Viewer, shown: list[str]) -> dic
         shown.append(row.tlp)
         if kind == "lesson":
             full.append(
-                {"id": ShortId.LL.of(row.number), "text": row.text, "area": row.area,
-                 "tags": unpack(row.tags), "tlp": row.tlp, "label": label(row.tlp)}
-            )  # fmt: skip
+                {
+                    "id": ShortId.LL.of(row.number),
+                    "text": row.text,
+                    "area": row.area,
+                    "tags": unpack(row.tags),
+                    "tlp": row.tlp,
+                    "label": label(row.tlp),
+                }
+            )
         else:
             full.append(
-                {"id": ShortId.RS.of(row.number), "text": row.description, "kind": row.kind,
-                 "country": row.country or "regional", "tlp": row.tlp, "label": label(row.tlp)}
-            )  # fmt: skip
+                {
+                    "id": ShortId.RS.of(row.number),
+                    "text": row.description,
+                    "kind": row.kind,
+                    "country": row.country or "regional",
+                    "tlp": row.tlp,
+                    "label": label(row.tlp),
+                }
+            )
     return {"total": len(full), "shown": full, "withheld": len(rows) - len(full)}
 
 
@@ -391,6 +490,12 @@ async def _upcoming(store, settings, zone, now) -> list[dict[str, str]]:
         _, following = around(schedule, now, zone)
         if following is not None:
             due = occurrence(schedule, following, zone)
-            upcoming.append({"id": ShortId.DL.of(deadline.number), "title": deadline.title,
-                             "due": _when(due, zone), "at": due.isoformat()})  # fmt: skip
+            upcoming.append(
+                {
+                    "id": ShortId.DL.of(deadline.number),
+                    "title": deadline.title,
+                    "due": _when(due, zone),
+                    "at": due.isoformat(),
+                }
+            )
     return sorted(upcoming, key=lambda d: d["at"])[:10]

@@ -448,3 +448,37 @@ async def test_a_drill_report_with_its_chart_goes_to_the_chair_once(app, hs, clo
     clock.advance(timedelta(hours=3))
     await app.jobs.run("broadcast", 1)
     assert not [r for r in await hs.deliver_all() if "Drill report" in body_of(r)]  # once
+
+
+async def test_the_digest_shows_drills_and_the_directory_but_never_a_broadcasts_text(
+    app, hs, clock
+):
+    from tests.test_digest import all_outputs, digest_of
+
+    await start(app, hs, "!broadcast tlp=amber+strict Secret: 203.0.113.7")
+    await start_again(app, hs, "!drill Communications check")
+    clock.advance(timedelta(minutes=2))
+    await say(app, TT2, "!ack")
+    await say(app, TT_CIRT, "!confirm")
+    clock.advance(timedelta(days=3))
+    data = await digest_of(app, clock)
+    (first, drill) = data["broadcasts"]
+    assert (first["id"], first["label"], first["exercise"]) == ("BC-1", "TLP:AMBER+STRICT", False)
+    assert (drill["answered"], drill["countries"], drill["median"]) == (1, 2, "2m 00s")
+    assert drill["dark"] == ["Jamaica"]
+    assert data["directory"] == {
+        "total": 6,
+        "unconfirmed": 5,
+        "unreachable": 4,  # TT1, TT2, JM1 and the police: no direct chat yet, no email
+        "attention": data["directory"]["attention"],
+    }
+    text = all_outputs(app, data)
+    assert "BC-2 EXERCISE" in text and "2/2 countries answered" not in text
+    assert "203.0.113.7" not in text and "Communications check" not in text
+
+
+async def start_again(app, hs, text):
+    outcome = await say(app, CHAIR, text)
+    assert outcome.outcome == "accepted", text_of(outcome)
+    await app.jobs.run("broadcast", 2)
+    await hs.deliver_all()
