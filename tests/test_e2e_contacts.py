@@ -144,3 +144,54 @@ async def test_a_kill_during_an_escalation_step_loses_and_doubles_nothing(world)
     assert len(from_bot(world, chair, having="escalation step 1")) == 1
     steps = await world.rows(BroadcastNotice, BroadcastNotice.kind == "step")
     assert [s.round for s in steps] == [1]
+
+
+async def test_a_drill_reports_to_the_chair_and_contacts_keep_their_details_true(world):
+    world.clock = clock = ShiftedClock()
+    world.broadcast_config = 'escalation = [{ after = "10m", notify = ["all", "chair"] }]'
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    jm_cirt = await world.person("jmcirt", "contact", "JM", kind="cirt", phone="+18765550100")
+    tt = await world.person("tt", "ncpoc", "TT")
+    for person in (chair, jm, jm_cirt, tt):
+        person.accept_invites()
+    runtime = await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm, tt])
+
+    # A drill: Jamaica answers and relays, Trinidad and Tobago stays dark.
+    await chair.say(rcc, "!drill Communications check")
+    await wait_for(lambda: from_bot(world, jm_cirt, excluding=rcc, having="EXERCISE"), WAIT)
+    await jm.ask(rcc, "!ack BC-1")
+    relayed = await jm.ask(rcc, "!relayed BC-1 to the sector CSIRTs")
+    assert "onward dissemination in Jamaica recorded" in relayed.body
+    clock.advance(timedelta(minutes=11))  # the chain has run its course
+    runtime.app.jobs.wake("broadcast", 1)
+    ((_, report),) = await wait_for(lambda: from_bot(world, chair, having="Drill report"), WAIT)
+    assert "Trinidad and Tobago: dark" in report.body and "Jamaica:" in report.body
+    (chart,) = await wait_for(lambda: chair.files, WAIT)
+    assert (await chair.download(chart[1])).startswith(b"\x89PNG")
+
+    # Four months on, everyone is asked to confirm their details; the CIRT does not answer.
+    clock.advance(timedelta(days=122))
+    runtime.app.jobs.wake("contact confirmation", 0)
+    for person in (jm, jm_cirt, tt):
+        await wait_for(
+            lambda p=person: from_bot(world, p, tag="directory", having="still right"), WAIT
+        )
+    ((dm, _),) = from_bot(world, jm, tag="directory", having="still right")
+    confirmed = await jm.ask(dm, "!confirm")
+    assert "details are confirmed" in confirmed.body
+    clock.advance(timedelta(days=14))  # no answer from the CIRT: its NCPOC hears
+    runtime.app.jobs.wake("contact confirmation", 0)
+    ((_, told),) = await wait_for(
+        lambda: from_bot(world, jm, tag=jm_cirt.user_id, having="has not confirmed"), WAIT
+    )
+    clock.advance(timedelta(days=14))  # then the chair, once, with both who did not answer
+    runtime.app.jobs.wake("contact confirmation", 0)
+    ((_, listed),) = await wait_for(
+        lambda: from_bot(world, chair, tag="National contacts who have not confirmed"), WAIT
+    )
+    assert jm_cirt.user_id in listed.body and tt.user_id in listed.body
+    assert jm.user_id not in listed.body
+    await world.quiet(chair, jm)
+    assert len(from_bot(world, chair, tag="have not confirmed")) == 1
