@@ -37,7 +37,18 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Scene:
-    def __init__(self, *, ncpocs: int = 1, open_dms: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        ncpocs: int = 1,
+        open_dms: bool = False,
+        layout: list[tuple[str, str, str | None]] | None = None,
+    ) -> None:
+        """`ncpocs` NCPOCs spread over the countries; or, with `layout`, one account per
+        (country, role, kind): NCPOCs and national contacts as a committee has them."""
+        self.layout = layout or []
+        if layout:
+            ncpocs = len(layout)
         self.tmp = Path(tempfile.mkdtemp(prefix="rcc-bench-"))
         self.hs = Synapse(self.tmp / "synapse", server_name="bench.test")
         self.ncpocs, self.open_dms = ncpocs, open_dms
@@ -79,9 +90,11 @@ class Scene:
         codes = [c.code for c in load_countries()]
         roster = f'[[roster]]\nuser_id = "{self.chair_account.user_id}"\nrole = "chair"\n'
         for n, account in enumerate(self.ncpoc_accounts):
-            code = codes[n % len(codes)]
-            roster += f'[[roster]]\nuser_id = "{account.user_id}"\nrole = "ncpoc"\n'
-            roster += f'country = "{code}"\n'
+            code, role, kind = (
+                self.layout[n] if self.layout else (codes[n % len(codes)], "ncpoc", None)
+            )
+            roster += f'[[roster]]\nuser_id = "{account.user_id}"\nrole = "{role}"\n'
+            roster += f'country = "{code}"\n' + (f'kind = "{kind}"\n' if kind else "")
         limit = max(2, (self.ncpocs + len(codes) - 1) // len(codes))
         self.config = self.tmp / "config.toml"
         self.config.write_text(f"""

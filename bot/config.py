@@ -467,10 +467,12 @@ def _describe(path: Path, exc: ValidationError) -> str:
 def _locate(loc: tuple[Any, ...]) -> tuple[str, str]:
     """`[matrix] homeserver` and the expected-value text of the key at `loc`."""
     model: Any = Config
-    section, parts, expected = "", [], ""
+    section, expected = "", ""
+    parts: list[str] = []
     for step in loc:
-        if isinstance(step, int):
-            section = f"[[{section.strip('[]')}]] #{step + 1}"
+        if isinstance(step, int):  # an array of tables: [[roster]], [[broadcast.escalation]]
+            table = ".".join([section.strip("[]"), *parts])
+            section, parts = f"[[{table}]] #{step + 1}", []
             continue
         field = getattr(model, "model_fields", {}).get(step)
         if not section:

@@ -309,6 +309,7 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
                     {"user": user, "country": e.country, "since": _date(job, due_at - every)}
                 )
             await job.store.roster.log_check(user, due_at, stage, at=job.now)
+    await _weekly(job, entries, ranks)
     if for_chair:
         listed = "\n".join(
             f"- {p['user']} ({p['country']}), confirmed last {p['since']}" for p in for_chair
@@ -321,6 +322,45 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
                 mentions=[chair],
             )
     return min(later)
+
+
+WEEKLY = "contacts weekly summary"  # bot state: the ISO week last summarised
+
+
+async def _weekly(job: JobContext, entries: list[RosterEntry], ranks: dict) -> None:
+    """Once a week, the chair's summary of contacts not confirmed within the cycle and of
+    those the bot cannot reach (no direct chat, no email), when there are any. The first
+    comes in the week after the bot first ran: a new deployment is given time to open DMs."""
+    year, week, _ = job.now.astimezone(job.env.zone).isocalendar()
+    this_week = f"{year}-W{week:02d}"
+    last = await job.store.state.get(WEEKLY)
+    if last == this_week:
+        return
+    await job.store.state.set(WEEKLY, this_week, now=job.now)
+    if last is None:
+        return
+    direct = await job.store.rooms.direct_users()
+    every = job.settings.confirm_every
+    stale, unreachable = [], []
+    for e in entries:
+        who = f"{e.user_id} ({e.country}, {KIND_TITLES.get(ranks[e.id], ranks[e.id])})"
+        if e.confirmed_at is None or e.confirmed_at + every < job.now:
+            stale.append(who)
+        if e.user_id not in direct and not e.email:
+            unreachable.append(who)
+    if not stale and not unreachable:
+        return
+    lines = [f"📇 The contact directory this week ({this_week}):"]
+    if stale:
+        lines.append(f"Not confirmed within the cycle ({len(stale)}): " + "; ".join(stale))
+    if unreachable:
+        lines.append(
+            f"Unreachable — no direct chat with the bot and no email ({len(unreachable)}): "
+            + "; ".join(unreachable)
+        )
+    lines.append(f"Details: {job.settings.prefix}contacts")
+    for chair in await job.chairs():
+        await job.post("\n".join(lines), to_user=chair, mentions=[chair])
 
 
 def _asking(job: JobContext, e: RosterEntry, kind: str) -> View:

@@ -76,7 +76,50 @@ BROKEN = [
         ("# countries_file =", 'countries_file = "/nonexistent/countries.toml"\n#'),
         "[committee] reference data: /nonexistent/countries.toml: cannot read",
     ),
+    (('default_tlp = "amber"', 'default_tlp = "purple"'), "[broadcast] default_tlp: 'purple'"),
+    (('kind = "cirt"', 'kind = "police"'), "[[roster]] #5 kind: a contact's kind is one of"),
+    (('kind = "primary"', 'kind = "cirt"'), "#4 kind: an NCPOC is kind=primary or kind=alternate"),
+    (('phone = "+18685550111"', 'phone = "555-0111"'), "#5 phone: '555-0111' is not a phone"),
+    (('email = "duty@', 'email = "duty-at-'), "[[roster]] #5 email: 'duty-at-ttcsirt"),
+    (('role = "contact"\ncountry = "TT"', 'role = "contact"'), "#5 country: missing"),
+    (
+        ('role = "steering"', 'role = "steering"\nphone = "+18685550100"'),
+        "for NCPOCs and contacts",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        ('{ after = "10m", notify = ["primary", "police"] }', "police: not one of"),
+        ('{ after = "20m", notify = ["primary"] }, { after = "10m", notify = ["chair"] }',
+         "steps must come in order"),
+    ],
+)  # fmt: skip
+def test_a_broken_escalation_chain_is_named(tmp_path, capsys, steps, expected):
+    text = EXAMPLE.read_text().replace('default_tlp = "amber"', f"escalation = [{steps}]", 1)
+    code, output = check(tmp_path, text, capsys)
+    assert code == 1 and "escalation" in output and expected in output, output
+
+
+def test_the_escalation_chain_is_read_or_built(tmp_path):
+    from commands.escalation import Step
+
+    steps = '[{ after = "5m", notify = ["primary"] }, { after = "1h", notify = ["all", "chair"] }]'
+    path = tmp_path / "c.toml"
+    path.write_text(EXAMPLE.read_text().replace('default_tlp = "amber"', f"escalation = {steps}"))
+    assert load_config(path).broadcast.chain() == (
+        Step(timedelta(minutes=5), ("primary",)),
+        Step(timedelta(hours=1), ("all", "chair")),
+    )
+    default = load_config(EXAMPLE).broadcast.chain()  # every renotify_after, the next tier
+    assert [s.after for s in default] == [timedelta(minutes=15 * k) for k in (1, 2, 3)]
+    assert [s.notify for s in default] == [
+        ("primary", "chair"),
+        ("alternate", "chair"),
+        ("contacts", "chair"),
+    ]
 
 
 @pytest.mark.parametrize(("change", "expected"), BROKEN)
@@ -150,3 +193,10 @@ def test_db_upgrade_command(tmp_path, capsys, monkeypatch):
     assert "0001" in capsys.readouterr().out
     assert main(["db", "upgrade", "--config", str(tmp_path / "c.toml")]) == 0
     assert "nothing to apply" in capsys.readouterr().out
+
+
+def test_an_smtp_server_needs_a_from_address(tmp_path, capsys):
+    text = EXAMPLE.read_text().replace('\nhost = ""', '\nhost = "smtp.example.org"', 1)
+    text = text.replace('from = "rcc-bot@example.org"', 'from = ""')
+    code, output = check(tmp_path, text, capsys)
+    assert code == 1 and "[smtp] from: missing" in output, output

@@ -129,6 +129,7 @@ async def test_forty_ncpocs_under_the_default_message_rate_limit(world):
         done = len(events) == 41 and all(events.values())
         return (events, rooms) if done else None
 
+    chair.accept_invites()  # the chair is told of the limit, by DM
     events, rooms = await wait_for(all_sent, 900, interval=1)
     assert len(set(events.values())) == 41  # 40 DMs and the RCC room, each its own event
     assert len(rooms) == 40
@@ -138,6 +139,13 @@ async def test_forty_ncpocs_under_the_default_message_rate_limit(world):
             e for e in held if e["sender"] == world.bot_id and e["type"] == "m.room.encrypted"
         ]
         assert len(from_bot) == 1, user
+    # The chair was told, once, with the admin call that exempts the bot.
+    told = await wait_for(
+        lambda: [e for _, e in chair.messages if "rate-limiting the bot" in e.body], 120
+    )
+    assert f"/_synapse/admin/v1/users/{world.bot_id}/override_ratelimit" in told[0].body
+    await world.quiet(chair)
+    assert len([e for _, e in chair.messages if "rate-limiting the bot" in e.body]) == 1
 
 
 async def test_a_broadcast_typed_while_the_bot_is_down_is_delivered_after_start(world):

@@ -183,7 +183,7 @@ async def test_a_drill_reports_to_the_chair_and_contacts_keep_their_details_true
     assert "details are confirmed" in confirmed.body
     clock.advance(timedelta(days=14))  # no answer from the CIRT: its NCPOC hears
     runtime.app.jobs.wake("contact confirmation", 0)
-    ((_, told),) = await wait_for(
+    ((_, _told),) = await wait_for(
         lambda: from_bot(world, jm, tag=jm_cirt.user_id, having="has not confirmed"), WAIT
     )
     clock.advance(timedelta(days=14))  # then the chair, once, with both who did not answer

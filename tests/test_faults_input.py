@@ -164,3 +164,30 @@ async def test_a_failing_homeserver_holds_every_send_at_the_gate():
     gate.passed()
     assert gate.failed() <= 1.3, "a success resets the backoff"
     await asyncio.sleep(0)
+
+
+async def test_a_held_gate_lets_the_oldest_message_through_first():
+    """Under a rate limit, sends pass in the order they were written (a broadcast's
+    breadth-first order), whatever order they reach the gate in."""
+    gate = RateGate()
+    gate.limited(0.01)
+    holding, release = asyncio.Event(), asyncio.Event()
+    passed: list[int] = []
+
+    async def send(priority: int) -> None:
+        async with gate.passage(priority):
+            passed.append(priority)
+            if priority == 0:
+                holding.set()
+                await release.wait()
+
+    first = asyncio.create_task(send(0))
+    await holding.wait()
+    others = [asyncio.create_task(send(p)) for p in (5, 3, 9, 1)]
+    await asyncio.sleep(0)  # all four wait at the gate
+    cancelled = asyncio.create_task(send(2))
+    await asyncio.sleep(0)
+    cancelled.cancel()  # one gives up while waiting: the others still pass
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, *others), 30)
+    assert passed == [0, 1, 3, 5, 9]

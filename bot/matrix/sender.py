@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import io
+import itertools
 import json
 import logging
 import time
@@ -44,32 +46,58 @@ class _Rejected(Exception):
 
 class RateGate:
     """Shared by all sends: after a 429 or a failing homeserver, sends go one at a time
-    until the trouble is behind us.
+    until the trouble is behind us, the oldest message first.
 
     Without it every concurrent send waits out its own Retry-After and they all retry
     together, so each round one gets through and the others are refused again; and while
     the homeserver is down, every pending message would knock on its own schedule. With it,
     the whole sender backs off as one: about one request a second at first, then fewer.
+    While it holds sends, they pass in the order they were written (`priority`: the outbox
+    ID), a refused one first again: under a rate limit a broadcast's breadth-first order
+    (one contact of every country before a second of any) is the order of delivery.
     """
 
     CALM_AFTER = 5  # consecutive successes before sends run in parallel again
 
     def __init__(self) -> None:
-        self._lock = asyncio.Lock()
         self._open_at = 0.0
         self._calm = self.CALM_AFTER
         self._backoff = Backoff()
+        self._waiting: list[tuple[int, int, asyncio.Future]] = []  # a heap, by priority
+        self._order = itertools.count()
+        self._busy = False
 
     @contextlib.asynccontextmanager
-    async def passage(self):
-        if self._calm >= self.CALM_AFTER:
+    async def passage(self, priority: int = 0):
+        if self._calm >= self.CALM_AFTER and not self._busy and not self._waiting:
             yield
             return
-        async with self._lock:
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), turn))
+        self._next()
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # it was our turn: give it on
+                self._busy = False
+                self._next()
+            raise
+        try:
             delay = self._open_at - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             yield
+        finally:
+            self._busy = False
+            self._next()
+
+    def _next(self) -> None:
+        """Let the first waiter through, unless a send is passing."""
+        while not self._busy and self._waiting:
+            _, _, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                self._busy = True
+                turn.set_result(None)
 
     def limited(self, seconds: float) -> None:
         self._calm = 0
@@ -196,7 +224,7 @@ class Sender:
                 if message.kind == "file" and upload is None:
                     upload = await self._upload(content, room.encrypted)
                 await self.devices.prepare(room)
-                async with self.gate.passage():
+                async with self.gate.passage(message.key):
                     response = await self.client.room_send(
                         message.room_id,
                         message.event_type,
