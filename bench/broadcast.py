@@ -115,7 +115,9 @@ async def bare_floor(scene: Scene, devices: Recipients) -> tuple[float, float]:
     return took, cpu
 
 
-async def bot_fan_out(scene: Scene, size: int, devices: Recipients) -> tuple[float, float]:
+async def ready(scene: Scene, size: int, devices: Recipients):
+    """The bot running with a DM open to every recipient, joined: (process, chair, RCC
+    room, the bot's database)."""
     bot = scene.start_bot()
     chair = await scene.person(scene.chair_account)
     rcc = await scene.room_with(chair, scene.bot_account.user_id, alias="rcc")
@@ -128,19 +130,29 @@ async def bot_fan_out(scene: Scene, size: int, devices: Recipients) -> tuple[flo
     await wait_for(dms_ready, 600, interval=0.5)
     await devices.accept_invites()
     await asyncio.sleep(SETTLE)  # the bot syncs the joins and queries the new devices' keys
+    return bot, chair, rcc, db
+
+
+async def delivered(db: Database, size: int):
+    """Once all of BC-1 is sent (the room's copy and a DM each): its outbox rows and its
+    recipients; else None."""
+    async with db.unit(write=False) as store:
+        target = await store.broadcasts.get(1)
+        if target is None:
+            return None
+        rows = await store.outbox.sent_for(f"broadcast:{target.id}")
+        if len(rows) < size + 1:
+            return None
+        return rows, await store.broadcasts.recipients(target.key)
+
+
+async def bot_fan_out(scene: Scene, size: int, devices: Recipients) -> tuple[float, float]:
+    bot, chair, rcc, db = await ready(scene, size, devices)
     # Measured on the wall clock: the end is the bot's own record of its last delivery.
     started, cpu = datetime.now(UTC), cpu_seconds(bot.pid)
     await chair.say(rcc, "!broadcast severity=high Fan-out benchmark")
 
-    async def delivered():
-        async with db.unit(write=False) as store:
-            target = await store.broadcasts.get(1)
-            if target is None:
-                return None
-            rows = await store.outbox.sent_for(f"broadcast:{target.id}")
-        return rows if len(rows) == size + 1 else None
-
-    rows = await wait_for(delivered, 600, interval=0.2)
+    rows, _ = await wait_for(lambda: delivered(db, size), 600, interval=0.2)
     cpu = cpu_seconds(bot.pid) - cpu  # to a poll after the last delivery: a little over
     await db.close()
     return (max(r.sent_at for r in rows) - started).total_seconds(), cpu
@@ -179,41 +191,22 @@ async def rate_limited(countries: int, per_country: int) -> dict:
     from commands.reference import load_countries
 
     codes = [c.code for c in load_countries()][:countries]
-    layout = [(code, role, kind) for code in codes for role, kind in TIERS[:per_country]]
+    layout: list[tuple[str, str, str | None]] = [
+        (code, role, kind) for code in codes for role, kind in TIERS[:per_country]
+    ]
     size = len(layout)
     async with Scene(layout=layout, open_dms=True) as scene:
         devices = Recipients(scene)
         await devices.start()
         try:
-            bot = scene.start_bot()
-            chair = await scene.person(scene.chair_account)
-            rcc = await scene.room_with(chair, scene.bot_account.user_id, alias="rcc")
-            db = Database(f"sqlite+aiosqlite:///{scene.tmp / 'rcc.db'}")
-
-            async def dms_ready():
-                async with db.unit(write=False) as store:
-                    return len(await store.rooms.direct_users()) >= size + 1
-
-            await wait_for(dms_ready, 600, interval=0.5)
-            await devices.accept_invites()
-            await asyncio.sleep(SETTLE)
+            bot, chair, rcc, db = await ready(scene, size, devices)
             await asyncio.to_thread(scene.hs.limit, scene.bot_account.user_id)
             started = datetime.now(UTC)
             await chair.say(rcc, "!broadcast severity=high Rate-limited roll-call")
 
-            async def delivered():
-                async with db.unit(write=False) as store:
-                    target = await store.broadcasts.get(1)
-                    if target is None:
-                        return None
-                    rows = await store.outbox.sent_for(f"broadcast:{target.id}")
-                    if len(rows) < size + 1:
-                        return None
-                    people = await store.broadcasts.recipients(target.id)
-                    sent = {r.id: r.sent_at for r in rows}
-                    return [(p.country, sent[p.dm_outbox_id]) for p in people], rows
-
-            (by_person, rows) = await wait_for(delivered, 1800, interval=1)
+            rows, people = await wait_for(lambda: delivered(db, size), 1800, interval=1)
+            sent = {r.id: r.sent_at for r in rows}
+            by_person = [(p.country, sent[p.dm_outbox_id]) for p in people]
             await db.close()
             assert bot.poll() is None, "the bot stopped"
         finally:
