@@ -156,9 +156,12 @@ log_level = "DEBUG"
         """A room created by `owner` with the bot and `members` joined, all seeing each other."""
         invite = [m.user_id for m in members] + ([self.bot_id] if bot else [])
         room_id = await owner.create_room(invite=invite, alias=alias, encrypted=encrypted)
-        for member in members:
-            await wait_for(lambda m=member: room_id in m.client.invited_rooms)
-            await member.join(room_id)
+        for member in members:  # (someone who accepts every invite may have joined already)
+            await wait_for(
+                lambda m=member: room_id in m.client.invited_rooms or room_id in m.client.rooms
+            )
+            if room_id not in member.client.rooms:
+                await member.join(room_id)
         everyone = [owner, *members]
         for viewer in everyone:
             for other in everyone + ([] if not bot else [None]):
