@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from commands.directory import check_kind, valid_email, valid_phone, valid_text
+from commands.directory import EMAIL_ONLY, check_kind, valid_email, valid_phone, valid_text
 from commands.escalation import Step, check_targets, default_chain
 from commands.framework import NATIONAL, Role
 from commands.reference import Reference, ReferenceDataError, load_reference
@@ -309,7 +309,9 @@ class SecurityConfig(Section):
 
 
 class RosterEntryConfig(Section):
-    user_id: str = Field(description='a Matrix user ID, e.g. "@jm1:example.org"')
+    user_id: str | None = Field(
+        None, description='a Matrix user ID, e.g. "@jm1:example.org" (a contact: or none)'
+    )
     role: Role = Field(description="one of ncpoc, chair, steering, admin, contact")
     country: str | None = Field(
         None, description='a country code, e.g. "JM" (NCPOCs and contacts only)'
@@ -337,10 +339,15 @@ class RosterEntryConfig(Section):
 
     @field_validator("user_id")
     @classmethod
-    def _user(cls, v: str) -> str:
-        if not USER_ID.match(v):
+    def _user(cls, v: str | None) -> str | None:
+        if v is not None and not USER_ID.match(v):
             raise ValueError(f"{v!r} is not a Matrix user ID")
         return v
+
+    @property
+    def key(self) -> str:
+        """The roster's key: the Matrix ID, or for an email-only contact its address."""
+        return self.user_id or f"{EMAIL_ONLY}{self.email}"
 
     @field_validator("phone")
     @classmethod
@@ -398,7 +405,7 @@ class Config(Section):
     @property
     def pinned_identities(self) -> dict[str, str]:
         """Master keys the config vouches for (how the chair's new identity is confirmed)."""
-        return {e.user_id: e.master_key for e in self.roster if e.master_key}
+        return {e.user_id: e.master_key for e in self.roster if e.master_key and e.user_id}
 
     @property
     def roster_seed(self) -> list[SeedEntry]:
@@ -508,9 +515,14 @@ def _check_roster(path: Path, config: Config) -> None:
     codes: list[str | None] = [None] * len(config.roster)
     for n, entry in enumerate(config.roster, start=1):
         where = f"{path}: [[roster]] #{n}"
-        if (entry.user_id, entry.role) in seen:
-            raise ConfigError(f"{where}: {entry.user_id} is listed twice as {entry.role.value}")
-        seen.add((entry.user_id, entry.role))
+        if entry.user_id is None and (entry.role is not Role.CONTACT or entry.email is None):
+            raise ConfigError(
+                f"{where} user_id: missing — expected a Matrix user ID (only a contact with an "
+                "email address may have none: it is then reached by email)"
+            )
+        if (entry.key, entry.role) in seen:
+            raise ConfigError(f"{where}: {entry.key} is listed twice as {entry.role.value}")
+        seen.add((entry.key, entry.role))
         try:
             check_kind(entry.role.value, entry.kind)
         except ValueError as exc:
@@ -534,6 +546,6 @@ def _check_roster(path: Path, config: Config) -> None:
         if per_country[found.code] > limit:
             raise ConfigError(f"{where}: more than {limit} NCPOCs for {found.code}")
     config._seed = [
-        SeedEntry(e.user_id, e.role.value, code, e.details)
+        SeedEntry(e.key, e.role.value, code, e.details)
         for e, code in zip(config.roster, codes, strict=True)
     ]

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from commands.audience import Show, needs
 from commands.context import Context
-from commands.directory import TIER_ORDER, ranked, stand_in
+from commands.directory import TIER_ORDER, contact_id, email_only, ranked, shown, stand_in
 from commands.escalation import AUDIENCES, check_targets, tiers
 from commands.framework import (
     CHAIR_ONLY,
@@ -32,7 +32,7 @@ from commands.framework import (
 )
 from commands.parsing import strip_reply_fallback
 from commands.tlp import WHY, label, tlp
-from commands.types import choice, typed_id, user_id, yes_no
+from commands.types import choice, typed_id, yes_no
 from commands.values import Ref, RefKind, RoomKind, ShortId
 from storage.broadcasts import Recipient
 from storage.models import Broadcast, BroadcastRecipient
@@ -71,6 +71,7 @@ def announcement(broadcast: Broadcast, recipients: list[str], **extra) -> View:
         "personal": None,
         "round": 0,
         "country": None,
+        "by_email": 0,
     }
     data.update(extra)
     return View("broadcast/message", data)
@@ -184,6 +185,12 @@ async def send(
         user = stand_in(e, ctx.now)
         email = e.email if user == e.user_id else None
         present.setdefault(user, Recipient(user, e.country, rank[e.id], email))
+    # Contacts without a Matrix account are emailed at once; without an SMTP server, not at all.
+    unreachable = [u for u in present if email_only(u)] if ctx.settings.email_after is None else []
+    for user in unreachable:
+        del present[user]
+    if not present:
+        raise CommandError("nobody on the roster can be reached: the only ones are by email")
     room = await ctx.audience_of(rcc)
     if room.show(level, rcc) != Show.FULL:
         raise Refused(
@@ -200,30 +207,36 @@ async def send(
         recipients=list(present.values()),
         now=ctx.now,
     )
-    users = list(present)
-    countries = {e.country for e in chosen}
+    users = [u for u in present if not email_only(u)]  # the rest are emailed
+    countries = {r.country for r in present.values()}
     ctx.audit_detail = (
-        f"{ShortId.BC.of(sent.number)} {sent.severity} {label(level)} to {len(users)} in "
+        f"{ShortId.BC.of(sent.number)} {sent.severity} {label(level)} to {len(present)} in "
         f"{len(countries)} countries ({sent.audience})" + (" exercise" if sent.exercise else "")
     )
     ctx.wake(JOB, sent.key)
     here = rcc == ctx.room_id
     await ctx.reply(
-        announcement(sent, users),
+        announcement(sent, users, by_email=len(present) - len(users)),
         mentions=users,
         room_id=None if here else rcc,
         ref=ref(sent),
         alert=True,
         needs=needs(level, Show.FULL),
     )
+    warning = (
+        f" ⚠️ {len(unreachable)} email-only contact(s) were not reached: the bot has no [smtp] "
+        "server configured."
+        if unreachable
+        else ""
+    )
     if not here:
         return (
             f"✅ {ShortId.BC.of(sent.number)} ({label(level)}) is on its way to the RCC room and "
-            f"by DM to {len(users)} contacts in {len(countries)} countries; you will be told of "
+            f"to {len(present)} contacts in {len(countries)} countries; you will be told of "
             "any message that cannot be delivered, and `!broadcast status` shows who "
-            "acknowledged."
+            "acknowledged." + warning
         )
-    return None
+    return warning.strip() or None
 
 
 async def _target(ctx: Context, number: int | None) -> Broadcast:
@@ -247,7 +260,7 @@ OUTSIDE = ("phone", "sms", "email", "in-person", "other")  # how an ack may reac
     roles=READERS | {Role.CONTACT},
     params=[
         Pos("id", BROADCAST_ID, "BC-n", optional=True),
-        Opt("for", user_id, "@user"),
+        Opt("for", contact_id, "@user|email"),
         Opt("via", choice(*OUTSIDE), "<phone|sms|email|in-person|other>"),
         Text("rest", "words", False),
     ],
@@ -273,7 +286,7 @@ async def ack(ctx: Context, id: int | None, for_: str | None, via: str | None, r
     target = await _target(ctx, id)
     recipient = await ctx.store.broadcasts.recipient(target.key, for_)
     if recipient is None:
-        raise CommandError(f"{ShortId.BC.of(target.number)} was not sent to {for_}")
+        raise CommandError(f"{ShortId.BC.of(target.number)} was not sent to {shown(for_)}")
     return await acknowledge(ctx, target, recipient, via or "phone", recorded=True)
 
 
@@ -287,7 +300,7 @@ async def acknowledge(
 ) -> str:
     label_ = "EXERCISE " if target.exercise else ""
     number = ShortId.BC.of(target.number)
-    who = f"{recipient.user_id} " if recorded else "you "
+    who = f"{shown(recipient.user_id)} " if recorded else "you "
     if recipient.acked_at is not None:
         when = recipient.acked_at.astimezone(ctx.env.zone)
         return f"{label_}{number}: {who}acknowledged it already ({when:%H:%M})."
@@ -305,7 +318,7 @@ async def acknowledge(
     countries = {r.country for r in everyone}
     answered = {r.country for r in everyone if r.acked_at is not None}
     took = elapsed(ctx.now - target.created_at)
-    whose = f" for {recipient.user_id} ({via})" if recorded else ""
+    whose = f" for {shown(recipient.user_id)} ({via})" if recorded else ""
     return (
         f"✅ {label_}{number} acknowledged{whose} ({took} after it was sent); "
         f"{len(answered)}/{len(countries)} countries so far."
@@ -456,7 +469,7 @@ def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]
         )
         entry["people"].append(
             {
-                "user": r.user_id,
+                "user": shown(r.user_id),
                 "tier": r.tier,
                 "acked": r.acked_at is not None,
                 "via": r.ack_via,
@@ -468,7 +481,7 @@ def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]
         if r.acked_at is not None and (
             entry["acked_at"] is None or r.acked_at < entry["acked_at"]
         ):
-            entry["acked_at"], entry["by"], entry["via"] = r.acked_at, r.user_id, r.ack_via
+            entry["acked_at"], entry["by"], entry["via"] = r.acked_at, shown(r.user_id), r.ack_via
         if r.relayed_at is not None:
             entry["relayed"], entry["relay_note"] = True, r.relay_note
     for entry in countries.values():
@@ -496,7 +509,7 @@ def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]
         "country_total": len(ordered),
         "countries": ordered,
         "dark": [c for c in ordered if not c["acked"]],
-        "silent": [r.user_id for r in recipients if r.acked_at is None],
+        "silent": [shown(r.user_id) for r in recipients if r.acked_at is None],
     }
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from commands.broadcast import JOB, announcement, drill_report, ref, roll_call
 from commands.context import JobContext
-from commands.directory import KIND_TITLES, TIER_ORDER, ranked
+from commands.directory import KIND_TITLES, TIER_ORDER, email_only, ranked
 from commands.escalation import Step, next_step, steps_due
 from commands.framework import FileSpec, Router, Settings, View
 from commands.tlp import label
@@ -92,7 +92,10 @@ async def _deliver(job: JobContext, target: Broadcast, recipients: list[Broadcas
     """A DM for each recipient without one, all written in one statement, breadth first
     (the outbox sends in the order written)."""
     deliveries = []
-    for r in breadth_first(recipients):
+    by_email = [r for r in recipients if email_only(r.user_id)]
+    if by_email:  # contacts without a Matrix account: their email is their delivery
+        await _send_emails(job, target, by_email, at_once=True)
+    for r in breadth_first([r for r in recipients if not email_only(r.user_id)]):
         view = announcement(target, [r.user_id], personal=r.user_id)
         row = await job.post(
             view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True
@@ -117,7 +120,7 @@ async def _escalate(
     names = job.env.reference.countries.by_code
     alerted = []
     for r in recipients:
-        if r.country in dark and r.tier in wanted:
+        if r.country in dark and r.tier in wanted and not email_only(r.user_id):
             country = names[r.country].name if r.country in names else r.country
             view = announcement(
                 target, [r.user_id], personal=r.user_id, round=round_, country=country
@@ -220,6 +223,15 @@ async def _email(
     when = target.created_at + after
     if job.now < when:
         return when
+    await _send_emails(job, target, waiting, at_once=False)
+    return None
+
+
+async def _send_emails(
+    job: JobContext, target: Broadcast, recipients: list[BroadcastRecipient], *, at_once: bool
+) -> None:
+    """One email to each, its text only up to TLP:GREEN; linked to the recipient (and, for
+    someone reached by email only, as their delivery)."""
     number = ShortId.BC.of(target.number)
     tag = "EXERCISE " if target.exercise else ""
     subject = (
@@ -235,22 +247,23 @@ async def _email(
         "committee": job.settings.committee_name,
         "message": target.message if target.tlp in EMAIL_TEXT_UP_TO else None,
         "prefix": job.settings.prefix,
+        "at_once": at_once,
     }
     sent = []
-    for r in waiting:
+    for r in recipients:
         row = await job.email(
             r.email or "", subject, View("broadcast/email", data), ref=ref(target)
         )
         sent.append((r, row))
-    await job.store.broadcasts.emailed(sent)
+    await job.store.broadcasts.emailed(sent, delivered=at_once)
     await job.store.audit.record(
         actor="rcc-bot",
         action="broadcast email",
         outcome="sent",
         now=job.now,
-        detail=f"{number} emailed to {len(sent)} in {len({r.country for r, _ in sent})} countries",
+        detail=f"{number} emailed to {len(sent)} in {len({r.country for r, _ in sent})} countries"
+        + (" (no Matrix account)" if at_once else ""),
     )
-    return None
 
 
 async def _chase(
@@ -273,7 +286,7 @@ async def _chase(
             later.append(first + within)
             continue
         for r in answered:
-            if r.user_id in chased:
+            if r.user_id in chased or email_only(r.user_id):
                 continue
             text = (
                 f"{'🧪 EXERCISE — ' if target.exercise else ''}📣 {number}: has it been passed on "

@@ -18,7 +18,7 @@ from typing import Any
 from commands import directory
 from commands.context import Context, JobContext
 from commands.deadlines import DueInput, due, resolve_due, when
-from commands.directory import KIND_TITLES, ranked, tier
+from commands.directory import KIND_TITLES, email_only, ranked, shown, tier
 from commands.framework import (
     NATIONAL,
     READERS,
@@ -59,7 +59,7 @@ async def contacts(ctx: Context, country: Country | None) -> View:
     for e in entries:
         by_code.setdefault(e.country or "", []).append(
             {
-                "user": e.user_id,
+                "user": shown(e.user_id, private),
                 "role": "NCPOC" if e.role == Role.NCPOC else "contact",
                 "kind": tiers[e.id],
                 "kind_title": KIND_TITLES.get(tiers[e.id], tiers[e.id]),
@@ -76,6 +76,7 @@ async def contacts(ctx: Context, country: Country | None) -> View:
                     else None
                 ),
                 "reachable": e.user_id in direct or bool(e.email),
+                "email_only": email_only(e.user_id),
                 "away": e.away_until.astimezone(ctx.env.zone).date().isoformat()
                 if e.away_until and e.away_until > ctx.now
                 else None,
@@ -198,7 +199,7 @@ async def confirm(ctx: Context) -> View:
     summary="correct contact details: your own, or (chair, admins) anyone's",
     roles=NATIONAL | {Role.CHAIR, Role.ADMIN},
     params=[
-        Pos("user", user_id, "@user", optional=True),
+        Pos("user", directory.contact_id, "@user|email", optional=True),
         Opt("agency", _or_none(directory.text), "..", words=6),
         Opt("title", _or_none(directory.text), "..", words=6),
         Opt("email", _or_none(directory.email), "address|none"),
@@ -224,14 +225,20 @@ async def contact_update(
     target = user or ctx.sender
     if target != ctx.sender and not ctx.has_role(Role.CHAIR, Role.ADMIN):
         raise Refused("you may change your own details only; the chair and admins change others'")
-    own = target == ctx.sender
+    # A contact without a Matrix account confirms through whoever updates their entry.
+    confirms = target == ctx.sender or email_only(target)
     entries = await ctx.store.roster.update_details(
-        target, given, confirmed=ctx.now if own else None
+        target, given, confirmed=ctx.now if confirms else None
     )
     if not entries:
-        raise CommandError(f"{target} is not in the contact directory")
+        raise CommandError(f"{shown(target)} is not in the contact directory")
     ctx.audit_detail = f"{target}: " + ", ".join(sorted(given))
-    head = "✅ Updated and confirmed." if own else f"✅ Updated {target}'s details."
+    head = (
+        "✅ Updated and confirmed."
+        if target == ctx.sender
+        else f"✅ Updated {shown(target, ctx.is_direct)}'s details"
+        + (" (and confirmed)." if confirms else ".")
+    )
     return _own(ctx, entries, head)
 
 
@@ -241,7 +248,7 @@ def _own(ctx: Context, entries: list, head: str) -> View:
         "roster/details",
         {
             "head": head,
-            "user": e.user_id,
+            "user": shown(e.user_id, ctx.is_direct),
             "kind": KIND_TITLES.get(tier(e), tier(e)),
             "agency": e.agency,
             "title": e.title,
@@ -290,7 +297,7 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
             if job.now < at:
                 later.append(at)
                 break
-            if stage == ASKED:
+            if stage == ASKED and not email_only(user):  # else: their NCPOC hears next
                 await job.post(_asking(job, e, ranks[e.id]), to_user=user, mentions=[user])
             elif stage == NCPOC_TOLD:
                 told = _ncpoc_of(entries, ranks, e)

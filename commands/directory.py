@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from commands.framework import ArgumentError, ParseEnv, Role
-from commands.types import choice
+from commands.types import choice, user_id
 
 KINDS = ("cirt", "le-24x7", "oas-cicte", "other")
 KIND_TITLES = {
@@ -109,3 +109,31 @@ def stand_in(entry: Any, now: Any) -> str:
     if entry.away_until is not None and entry.away_until > now and entry.away_to:
         return str(entry.away_to)
     return str(entry.user_id)
+
+
+# A national contact without a Matrix account is reached by email only; the roster keys it
+# by its address. Such a key is never shown where the address itself may not be.
+EMAIL_ONLY = "mailto:"
+
+
+def email_only(user_id: str) -> bool:
+    return user_id.startswith(EMAIL_ONLY)
+
+
+def shown(user_id: str, private: bool = False) -> str:
+    """How a roster key is printed: an email-only contact's address only where phones and
+    addresses may be shown (`private`)."""
+    if email_only(user_id) and not private:
+        return "an email-only contact"
+    return user_id
+
+
+def contact_id(text: str, env: ParseEnv) -> str:
+    """A Matrix user ID, or an email address for a contact without a Matrix account."""
+    value = text.strip().removeprefix(EMAIL_ONLY)
+    if "@" in value and not value.startswith("@"):
+        address = email(value, env)
+        if len(EMAIL_ONLY + address) > 255:
+            raise ArgumentError("that email address is too long")
+        return EMAIL_ONLY + address
+    return user_id(text, env)

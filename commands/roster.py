@@ -82,7 +82,7 @@ async def roster_list(ctx: Context) -> View:
     summary="add a member, or a role to a member",
     roles=ROSTER_KEEPERS,
     params=[
-        Pos("user", user_id, "<@user:server>"),
+        Pos("user", directory.contact_id, "<@user:server|email>"),
         Opt("role", role, ROLE_METAVAR, required=True),
         Opt("country", country, "XX"),
         *DETAIL_OPTS,
@@ -134,6 +134,11 @@ async def roster_add(
         directory.check_kind(role.value, given.get("kind"))
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    by_email = directory.email_only(user)
+    if by_email and role is not Role.CONTACT:
+        raise CommandError("only a contact may be added by email address (role=contact)")
+    if by_email:
+        given.setdefault("email", user.removeprefix(directory.EMAIL_ONLY))
     if await store.find(user, role) is not None:
         raise CommandError(f"{user} already has the role {role.value}; nothing changed")
     for entry in await store.entries():
@@ -149,7 +154,7 @@ async def roster_add(
             given["kind"] = "alternate" if "primary" in taken else "primary"
     if role is Role.NCPOC and "kind" in given:
         given["rank"] = given.pop("kind")
-    if not force:
+    if not force and not by_email:
         await _check_exists(ctx, user)
     await store.add(
         user_id=user,
@@ -161,7 +166,8 @@ async def roster_add(
     )
     where = f" for {country.name} ({country.code})" if country else ""
     ctx.audit_detail = f"added {user} as {role.value}{where}"
-    return await _announced(ctx, f"✅ Added {user} as {ROLE_TITLES[role]}{where}.")
+    said = directory.shown(user)
+    return await _announced(ctx, f"✅ Added {said} as {ROLE_TITLES[role]}{where}.")
 
 
 # Letters that read alike in most fonts: a new member whose ID reads like a member's is
@@ -196,7 +202,10 @@ async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:
     privileged=True,
     summary="remove a member from the roster (all roles, or one with role=)",
     roles=ROSTER_KEEPERS,
-    params=[Pos("user", user_id, "<@user:server>"), Opt("role", role, ROLE_METAVAR)],
+    params=[
+        Pos("user", directory.contact_id, "<@user:server|email>"),
+        Opt("role", role, ROLE_METAVAR),
+    ],
     example="!roster remove @jm1:example.org",
     aliases=["rm", "delete"],
 )
@@ -220,7 +229,7 @@ async def roster_remove(ctx: Context, user: str, role: Role | None) -> str:
     removed = await store.remove(user, role.value if role else None)
     roles = ", ".join(e.role for e in removed)
     ctx.audit_detail = f"removed {user} ({roles})"
-    return await _announced(ctx, f"✅ Removed {user} from the roster ({roles}).")
+    return await _announced(ctx, f"✅ Removed {directory.shown(user)} from the roster ({roles}).")
 
 
 @router.command(

@@ -148,11 +148,16 @@ class BroadcastStore:
         recipient.relayed_at, recipient.relay_note = now, note
         await self._s.flush()
 
-    async def emailed(self, deliveries: list[tuple[BroadcastRecipient, OutboxMessage]]) -> None:
-        """Link recipients to the email written for them: (recipient, outbox row)."""
+    async def emailed(
+        self, deliveries: list[tuple[BroadcastRecipient, OutboxMessage]], *, delivered: bool
+    ) -> None:
+        """Link recipients to the email written for them: (recipient, outbox row); with
+        `delivered`, the email is their delivery too (no Matrix account)."""
         await self._s.flush()
         for recipient, message in deliveries:
             recipient.email_outbox_id = message.id
+            if delivered:
+                recipient.dm_outbox_id = message.id
         await self._s.flush()
 
     async def previous_drill(self, number: int) -> Broadcast | None:

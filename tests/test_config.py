@@ -200,3 +200,22 @@ def test_an_smtp_server_needs_a_from_address(tmp_path, capsys):
     text = text.replace('from = "rcc-bot@example.org"', 'from = ""')
     code, output = check(tmp_path, text, capsys)
     assert code == 1 and "[smtp] from: missing" in output, output
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ('role = "contact"\ncountry = "BB"\nkind = "cirt"\n', "#1 user_id: missing"),
+        ('role = "ncpoc"\ncountry = "BB"\nemail = "a@b.example"\n', "#1 user_id: missing"),
+    ],
+)
+def test_only_a_contact_with_an_email_address_may_have_no_matrix_id(tmp_path, entry, expected):
+    (tmp_path / "c.toml").write_text(config_text(URL, roster=f"[[roster]]\n{entry}"))
+    with pytest.raises(ConfigError, match=expected):
+        load_config(tmp_path / "c.toml")
+    by_email = (
+        '[[roster]]\nrole = "contact"\ncountry = "BB"\nkind = "cirt"\nemail = "a@b.example"\n'
+    )
+    (tmp_path / "ok.toml").write_text(config_text(URL, roster=by_email))
+    (seeded,) = load_config(tmp_path / "ok.toml").roster_seed
+    assert seeded.user_id == "mailto:a@b.example"

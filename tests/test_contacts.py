@@ -490,3 +490,68 @@ async def start_again(app, hs, text):
     assert outcome.outcome == "accepted", text_of(outcome)
     await app.jobs.run("broadcast", 2)
     await hs.deliver_all()
+
+
+# Contacts without a Matrix account
+
+BB_BY_EMAIL = """
+[[roster]]
+role = "contact"
+country = "BB"
+kind = "cirt"
+agency = "CIRT Barbados"
+email = "ops@cirt.bb.example"
+"""
+BB = "mailto:ops@cirt.bb.example"
+
+
+async def test_an_email_only_contact_is_emailed_at_once_and_its_address_kept(make_app, clock):
+    app = await make_app(extra=SMTP, roster=DEFAULT_ROSTER + CONTACTS + BB_BY_EMAIL)
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    hs = Postman(app)
+    outcome, sent = await start(app, hs, "!broadcast Patch now")
+    assert "(and 1 by email)" in text_of(outcome)
+    assert "ops@cirt.bb.example" not in text_of(outcome) + "".join(body_of(r) for r in sent)
+    (mail,) = await emails(app)  # at once, not after email_after
+    assert mail.to_user == "ops@cirt.bb.example"
+    assert "without a Matrix account" in json.loads(mail.content)["text"]
+    barbados = (await recipients(app))[BB]
+    assert barbados.dm_outbox_id == barbados.email_outbox_id == mail.id
+    status = text_of(await say(app, STEERING, "!broadcast status"))
+    assert "an email-only contact (cirt) — silent" in status and "ops@" not in status
+    recorded = await say(app, CHAIR, "!ack BC-1 for=ops@cirt.bb.example via=email")
+    assert "acknowledged for an email-only contact (email)" in text_of(recorded)
+    clock.advance(timedelta(minutes=45))  # every step of the chain: never a DM to an address
+    await app.jobs.run("broadcast", 1)
+    assert not [r for r in await hs.deliver_all() if (r.to_user or "").startswith("mailto:")]
+    listed = text_of(await say(app, JM1, "!contacts BB"))
+    assert "an email-only contact — contact, national CIRT, CIRT Barbados" in listed
+    private = text_of(await say(app, CHAIR, "!contacts BB", room="!dm-chair", kind="direct"))
+    assert f"{BB} — contact" in private and "✉ ops@cirt.bb.example" in private
+
+
+async def test_without_smtp_an_email_only_contact_is_not_reached_and_the_chair_told(make_app):
+    app = await make_app(roster=DEFAULT_ROSTER + BB_BY_EMAIL)
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    outcome = await say(app, CHAIR, "!broadcast Patch now")
+    assert "1 email-only contact(s) were not reached: the bot has no [smtp] server" in "".join(
+        r.message.body for r in outcome.replies
+    )
+    assert BB not in await recipients(app)
+
+
+async def test_a_contact_is_added_by_email_address(app):
+    added = await say(
+        app, ADMIN, "!roster add desk@oas.example role=contact kind=oas-cicte country=BB"
+    )
+    assert added.outcome == "accepted", text_of(added)
+    assert "desk@oas.example" not in text_of(added)
+    made = await entry(app, "mailto:desk@oas.example")
+    assert made.email == "desk@oas.example" and made.kind == "oas-cicte"
+    refused = await say(app, ADMIN, "!roster add desk2@oas.example role=ncpoc country=BB")
+    assert "only a contact may be added by email address" in text_of(refused)
+    fixed = await say(
+        app, CHAIR, "!contact update desk@oas.example title=Desk", room="!dm-c", kind="direct"
+    )
+    assert "(and confirmed)" in text_of(fixed)  # they cannot confirm themselves
+    assert (await entry(app, "mailto:desk@oas.example")).confirmed_at is not None

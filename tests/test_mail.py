@@ -232,3 +232,25 @@ async def test_an_unreachable_server_is_waited_out(make_app, clock):
     finally:
         await stop(task)
     assert len(inbox.messages) == 1
+
+
+async def test_a_contact_without_matrix_is_emailed_at_once(make_app, clock):
+    from tests.test_contacts import BB_BY_EMAIL
+
+    port = free_port()
+    app = await make_app(extra=smtp_section(port), roster=DEFAULT_ROSTER + BB_BY_EMAIL)
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    inbox = Inbox(asyncio.get_running_loop())
+    with smtp_server(inbox, port):
+        await say(app, CHAIR, "!broadcast tlp=green Patch the VPN appliances")
+        await app.jobs.run("broadcast", 1)  # no time passes: it is their only channel
+        task = await run_mailer(app, app.config)
+        try:
+            async with asyncio.timeout(WAIT):
+                await inbox.arrived.wait()
+        finally:
+            await stop(task)
+    ((to, message),) = inbox.messages
+    assert to == ["ops@cirt.bb.example"]
+    body = message.get_content()
+    assert "Patch the VPN appliances" in body and "without a Matrix account" in body

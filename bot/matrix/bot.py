@@ -229,8 +229,9 @@ class MatrixBot:
 
     async def _open_directs(self) -> None:
         async with self.db.unit(write=False) as store:
-            users = sorted(
-                {e.user_id for e in await store.roster.entries()} - {self.client.user_id}
+            users = sorted(  # Matrix users only (a roster key may be an email address)
+                {e.user_id for e in await store.roster.entries() if e.user_id.startswith("@")}
+                - {self.client.user_id}
             )
         opened = await self.rooms.open_directs(users)
         log.info("direct rooms ready with %d of %d roster members", opened, len(users))
