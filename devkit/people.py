@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +37,8 @@ from nio.crypto.attachments import decrypt_attachment
 
 from bot.matrix.crosssign import KEYS_FILE, CrossSigner
 from devkit.synapse import Account, Synapse, wait_for
+
+log = logging.getLogger(__name__)
 
 ENCRYPTION = {
     "type": "m.room.encryption",
@@ -72,6 +75,7 @@ class Person:
         self._helpers: list[asyncio.Task] = []
         self._arrived = asyncio.Event()  # set whenever a message comes in (no polling delay)
         self._task: asyncio.Task | None = None
+        self.sync_errors: list[str] = []  # what stopped a sync (it then starts again)
 
     async def start(self) -> None:
         response = await self.client.login(self.account.password, "test device")
@@ -88,7 +92,25 @@ class Person:
             (RoomEncryptedFile, RoomEncryptedImage, RoomMessageFile, RoomMessageImage),
         )
         await self.client.sync(timeout=0, full_state=True)
-        self._task = asyncio.create_task(self.client.sync_forever(timeout=1000))
+        self._task = asyncio.create_task(self._sync())
+
+    async def _sync(self) -> None:
+        """Sync for good, as Element does: an error (a refused key query on a busy
+        homeserver, say) ends nio's sync_forever, and would leave this person deaf."""
+        while True:
+            try:
+                await self.client.sync_forever(timeout=1000)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.sync_errors.append(repr(exc))
+                log.warning(
+                    "%s %s: sync failed (%r); syncing again",
+                    self.user_id,
+                    self.client.device_id,
+                    exc,
+                )
+                await asyncio.sleep(0.5)
 
     async def _sign(self) -> None:
         signer = CrossSigner(self.client, self.store, self.account.password)
@@ -134,9 +156,12 @@ class Person:
             "room_id": room_id,
         }
         actions = actions_for(
-            await self.push_rules(), as_seen, user_id=self.user_id,
-            display_name=room.user_name(self.user_id), member_count=room.joined_count,
-        )  # fmt: skip
+            await self.push_rules(),
+            as_seen,
+            user_id=self.user_id,
+            display_name=room.user_name(self.user_id),
+            member_count=room.joined_count,
+        )
         return notifies(actions)
 
     async def _on_message(self, room, event) -> None:

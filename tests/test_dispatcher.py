@@ -48,7 +48,8 @@ async def test_argument_error_shows_usage_and_example(app):
     body = text_of(outcome)
     assert outcome.outcome == "invalid"
     assert "role=: 'boss' is not one of: ncpoc, chair, steering, admin" in body
-    assert "Usage: !roster add <@user:server> role=<ncpoc|contact|chair|steering|admin>" in body
+    usage = "Usage: !roster add <@user:server|email> role=<ncpoc|contact|chair|steering|admin>"
+    assert usage in body
     assert "Example: !roster add @tt-cirt:example.org role=contact kind=cirt" in body
     assert (await audit(app))[-1].outcome == "invalid"
 

@@ -198,7 +198,8 @@ log_level = "DEBUG"
                 if row.state == "pending"
             ]
             missing.extend(
-                f"{person.user_id} lacks {row.event_id} in {row.room_id}"
+                f"{person.user_id} {person.client.device_id} lacks {row.event_id} in "
+                f"{row.room_id} (sync errors: {person.sync_errors[-2:]})"
                 for person in people
                 for row in queued
                 if row.state == "sent"
