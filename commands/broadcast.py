@@ -10,7 +10,6 @@ and never sends a copy twice.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from commands.audience import Show, needs
 from commands.context import Context
@@ -31,6 +30,7 @@ from commands.framework import (
     View,
 )
 from commands.parsing import strip_reply_fallback
+from commands.rollcall import audience_words, drill_report, elapsed, roll_call
 from commands.tlp import WHY, label, tlp
 from commands.types import choice, typed_id, yes_no
 from commands.values import Ref, RefKind, RoomKind, ShortId
@@ -75,26 +75,6 @@ def announcement(broadcast: Broadcast, recipients: list[str], **extra) -> View:
     }
     data.update(extra)
     return View("broadcast/message", data)
-
-
-def audience_words(audience: str) -> str:
-    """`all` -> "every national contact"; `cirt,le-24x7` -> "national CIRTs, ..."."""
-    names = audience.split(",")
-    if "all" in names:
-        return "every national contact"
-    return ", ".join(AUDIENCE_TITLES.get(n, n) for n in names)
-
-
-AUDIENCE_TITLES = {
-    "ncpocs": "every NCPOC",
-    "contacts": "every national contact beside the NCPOCs",
-    "primary": "primary NCPOCs",
-    "alternate": "alternate NCPOCs",
-    "cirt": "national CIRTs",
-    "le-24x7": "24/7 law-enforcement contacts",
-    "oas-cicte": "OAS/CICTE points of contact",
-    "other": "other national contacts",
-}
 
 
 def _audience(text: str, _env) -> list[str]:
@@ -447,115 +427,3 @@ async def broadcast_status(ctx: Context, id: int | None) -> View:
     if target.exercise:
         data["drill"] = await drill_report(ctx.store, ctx.env.reference, target, data)
     return View("broadcast/status", data)
-
-
-def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]) -> dict:
-    """By country first (dark countries on top, then by time to answer), then by person."""
-    names = reference.countries.by_code
-    countries: dict[str, dict] = {}
-    for r in recipients:
-        entry = countries.setdefault(
-            r.country or "",
-            {
-                "code": r.country,
-                "name": names[r.country].name if r.country in names else (r.country or "—"),
-                "people": [],
-                "acked_at": None,
-                "by": None,
-                "via": None,
-                "relayed": False,
-                "relay_note": None,
-            },
-        )
-        entry["people"].append(
-            {
-                "user": shown(r.user_id),
-                "tier": r.tier,
-                "acked": r.acked_at is not None,
-                "via": r.ack_via,
-                "recorded_by": r.ack_recorded_by,
-                "took": elapsed(r.acked_at - target.created_at) if r.acked_at else None,
-                "emailed": r.email_outbox_id is not None,
-            }
-        )
-        if r.acked_at is not None and (
-            entry["acked_at"] is None or r.acked_at < entry["acked_at"]
-        ):
-            entry["acked_at"], entry["by"], entry["via"] = r.acked_at, shown(r.user_id), r.ack_via
-        if r.relayed_at is not None:
-            entry["relayed"], entry["relay_note"] = True, r.relay_note
-    for entry in countries.values():
-        entry["acked"] = entry["acked_at"] is not None
-        entry["took"] = elapsed(entry["acked_at"] - target.created_at) if entry["acked"] else None
-        entry["seconds"] = (
-            (entry["acked_at"] - target.created_at).total_seconds() if entry["acked"] else None
-        )
-        del entry["acked_at"]  # the data goes into files' JSON: plain values only
-    ordered = sorted(
-        countries.values(),
-        key=lambda c: (c["acked"], c["seconds"] or 0.0, c["name"]),
-    )
-    done = sum(1 for r in recipients if r.acked_at is not None)
-    return {
-        "id": ShortId.BC.of(target.number),
-        "exercise": target.exercise,
-        "severity": target.severity,
-        "tlp": label(target.tlp),
-        "audience": audience_words(target.audience),
-        "done": done,
-        "total": len(recipients),
-        "answered": sum(1 for c in ordered if c["acked"]),
-        "relayed": sum(1 for c in ordered if c["relayed"]),
-        "country_total": len(ordered),
-        "countries": ordered,
-        "dark": [c for c in ordered if not c["acked"]],
-        "silent": [shown(r.user_id) for r in recipients if r.acked_at is None],
-    }
-
-
-async def drill_report(store, reference, target: Broadcast, now: dict) -> list[dict]:
-    """Per country: reached, time to the first acknowledgement, relayed, and the change
-    since the previous drill."""
-    before = await store.broadcasts.previous_drill(target.number)
-    then = {}
-    if before is not None:
-        then = {
-            c["code"]: c
-            for c in roll_call(reference, before, await store.broadcasts.recipients(before.key))[
-                "countries"
-            ]
-        }
-    rows = []
-    for c in now["countries"]:
-        old = then.get(c["code"])
-        change = None
-        if old is not None and old["seconds"] is not None and c["seconds"] is not None:
-            change = c["seconds"] - old["seconds"]
-        rows.append(
-            {
-                "name": c["name"],
-                "code": c["code"],
-                "took": c["took"],
-                "seconds": c["seconds"],
-                "relayed": c["relayed"],
-                "previous": old["took"] if old else None,
-                "previous_seconds": old["seconds"] if old else None,
-                "was_dark": old is not None and not old["acked"],
-                "change": _signed(change) if change is not None else None,
-            }
-        )
-    return rows
-
-
-def _signed(seconds: float) -> str:
-    text = elapsed(timedelta(seconds=abs(seconds)))
-    return ("−" if seconds < 0 else "+") + text
-
-
-def elapsed(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"

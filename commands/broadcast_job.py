@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from commands.broadcast import JOB, announcement, drill_report, ref, roll_call
+from commands.broadcast import JOB, announcement, ref
 from commands.context import JobContext
 from commands.directory import KIND_TITLES, TIER_ORDER, email_only, ranked
 from commands.escalation import Step, next_step, steps_due
 from commands.framework import FileSpec, Router, Settings, View
+from commands.rollcall import drill_report, roll_call
 from commands.tlp import label
 from commands.values import ShortId
 from storage.models import Broadcast, BroadcastRecipient

@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from commands.audience import Show, Viewer
-from commands.broadcast import elapsed, roll_call
 from commands.calendar import around, occurrence, period_start
 from commands.deadlines import schedule_of
 from commands.framework import ArgumentError, ParseEnv, Settings
 from commands.reference import Reference
+from commands.rollcall import elapsed, roll_call
 from commands.scorecard import SYMBOLS, UNKNOWN, counts
 from commands.tlp import label, most_restrictive
 from commands.values import ShortId
