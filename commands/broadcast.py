@@ -395,7 +395,8 @@ async def relayed(ctx: Context, id: int, note: str) -> str:
         )
     await ctx.store.broadcasts.relayed(mine, note=note.strip() or None, now=ctx.now)
     ctx.audit_detail = f"{number} relayed in {mine.country}"
-    answer = f"✅ {number}: onward dissemination in {_country_name(ctx, mine.country)} recorded."
+    where = ctx.env.reference.countries.name_of(mine.country)
+    answer = f"✅ {number}: onward dissemination in {where} recorded."
     if all(r.acked_at is None for r in country):
         await ctx.store.broadcasts.acknowledge(
             mine, via="relayed", event_id=ctx.event_id, now=ctx.now, recorded_by=None
@@ -403,11 +404,6 @@ async def relayed(ctx: Context, id: int, note: str) -> str:
         ctx.wake(JOB, target.key)
         answer += " It counts as your acknowledgement too."
     return answer
-
-
-def _country_name(ctx: Context, code: str | None) -> str:
-    found = ctx.env.reference.countries.by_code.get(code or "")
-    return found.name if found else (code or "—")
 
 
 @router.command(

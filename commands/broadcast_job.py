@@ -118,11 +118,11 @@ async def _escalate(
     steps = [chain[k - 1] for k in due]
     wanted = frozenset().union(*(s.tiers for s in steps))
     round_ = due[-1]
-    names = job.env.reference.countries.by_code
+    countries = job.env.reference.countries
     alerted = []
     for r in recipients:
         if r.country in dark and r.tier in wanted and not email_only(r.user_id):
-            country = names[r.country].name if r.country in names else r.country
+            country = countries.name_of(r.country)
             view = announcement(
                 target, [r.user_id], personal=r.user_id, round=round_, country=country
             )
@@ -194,10 +194,10 @@ async def _phones(job: JobContext, dark: set[str | None]) -> list[dict]:
     """The dark countries' contacts with a phone number, for the chair's call-outs."""
     entries = await job.store.roster.national()
     tiers = ranked(entries)
-    names = job.env.reference.countries.by_code
+    countries = job.env.reference.countries
     return [
         {
-            "country": names[e.country].name if e.country in names else e.country,
+            "country": countries.name_of(e.country),
             "user": e.user_id,
             "kind": KIND_TITLES.get(tiers[e.id], tiers[e.id]),
             "phone": e.phone,

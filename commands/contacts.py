@@ -134,18 +134,20 @@ async def away(ctx: Context, word: str, date: DueInput | None, to: str | None) -
     if until <= ctx.now:
         raise CommandError(f"{when(until, ctx.env.zone)} has already passed")
     country = mine[0].country
-    colleagues = [e for e in await ctx.store.roster.national(country) if e.user_id != ctx.sender]
+    name = ctx.env.reference.countries.name_of(country, "your country")
+    national = await ctx.store.roster.national(country)
+    colleagues = [e for e in national if e.user_id != ctx.sender]
     if to is None:
-        ranks = ranked(await ctx.store.roster.national(country))
+        ranks = ranked(national)
         ncpocs = [e for e in colleagues if e.role == Role.NCPOC]
         ncpocs.sort(key=lambda e: ranks[e.id] != "primary")
         if not ncpocs:
-            raise CommandError(f"{_name(ctx, country)} has no other NCPOC: name one with to=@user")
+            raise CommandError(f"{name} has no other NCPOC: name one with to=@user")
         to = ncpocs[0].user_id
     elif to == ctx.sender:
         raise CommandError("name a colleague, not yourself")
     elif to not in {e.user_id for e in colleagues}:
-        raise CommandError(f"{to} is not a national contact of {_name(ctx, country)}")
+        raise CommandError(f"{to} is not a national contact of {name}")
     standing = next(e for e in colleagues if e.user_id == to)
     if standing.away_until is not None and standing.away_until > ctx.now:
         raise CommandError(f"{to} is away too, until {when(standing.away_until, ctx.env.zone)}")
@@ -155,11 +157,6 @@ async def away(ctx: Context, word: str, date: DueInput | None, to: str | None) -
         f"✅ Until {when(until, ctx.env.zone)} your reminders and broadcasts go to {to}. "
         f"Back earlier? {ctx.settings.prefix}away off"
     )
-
-
-def _name(ctx: Context, code: str | None) -> str:
-    found = ctx.env.reference.countries.by_code.get(code or "")
-    return found.name if found else (code or "your country")
 
 
 # Keeping the directory true

@@ -188,13 +188,12 @@ async def _directory(store, settings: Settings, ref: Reference, now) -> dict[str
     the cycle, and those the bot cannot reach (no direct chat, no email). Counts only."""
     entries = await store.roster.national()
     direct = await store.rooms.direct_users()
-    names = ref.countries.by_code
     rows: dict[str, dict[str, Any]] = {}
     for e in entries:
         row = rows.setdefault(
             e.country or "",
             {
-                "country": names[e.country].name if e.country in names else e.country,
+                "country": ref.countries.name_of(e.country),
                 "total": 0,
                 "unconfirmed": 0,
                 "unreachable": 0,

@@ -62,6 +62,11 @@ class Countries:
     def __len__(self) -> int:
         return len(self.by_code)
 
+    def name_of(self, code: str | None, unknown: str = "—") -> str:
+        """A country's name by its code; the code itself if it is not known."""
+        found = self.by_code.get(code or "")
+        return found.name if found else (code or unknown)
+
     def resolve(self, text: str) -> Country | None:
         """The country a user means by a code or a name, or None."""
         return self._by_key.get(_fold(text))

@@ -34,14 +34,13 @@ AUDIENCE_TITLES = {
 
 def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]) -> dict:
     """By country first (dark countries on top, then by time to answer), then by person."""
-    names = reference.countries.by_code
     countries: dict[str, dict] = {}
     for r in recipients:
         entry = countries.setdefault(
             r.country or "",
             {
                 "code": r.country,
-                "name": names[r.country].name if r.country in names else (r.country or "—"),
+                "name": reference.countries.name_of(r.country),
                 "people": [],
                 "acked_at": None,
                 "by": None,
