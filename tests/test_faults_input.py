@@ -191,3 +191,44 @@ async def test_a_held_gate_lets_the_oldest_message_through_first():
     release.set()
     await asyncio.wait_for(asyncio.gather(first, *others), 30)
     assert passed == [0, 1, 3, 5, 9]
+
+
+async def test_a_refused_send_keeps_its_turn_and_a_forgotten_one_frees_the_gate():
+    """Refused by a 429, a send notes the attempt (an await) and comes back: it must not
+    lose the one slot the limit allows to the next in line, round after round."""
+    gate = RateGate()
+    gate.limited(0.01)
+    passed: list[str] = []
+    b_waiting = asyncio.Event()
+
+    async def refused_then_sent() -> None:
+        async with gate.passage(5) as turn:
+            passed.append("A refused")
+            await b_waiting.wait()  # B is at the gate now
+            turn.again()
+        await asyncio.sleep(0.05)  # notes the attempt
+        async with gate.passage(5):
+            passed.append("A sent")
+
+    async def later() -> None:
+        b_waiting.set()
+        async with gate.passage(7):
+            passed.append("B sent")
+
+    first = asyncio.create_task(refused_then_sent())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(asyncio.gather(first, later()), 30)
+    assert passed == ["A refused", "A sent", "B sent"]
+
+    passed.clear()
+
+    async def refused_then_gone() -> None:
+        async with gate.passage(1) as turn:
+            turn.again()
+        gate.forget(1)  # it failed for good instead of coming back
+
+    await refused_then_gone()
+    async with asyncio.timeout(30):
+        async with gate.passage(9):
+            passed.append("C sent")
+    assert passed == ["C sent"]

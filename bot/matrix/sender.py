@@ -44,6 +44,17 @@ class _Rejected(Exception):
     """A message that cannot be sent, ever (not worth retrying)."""
 
 
+class Turn:
+    """A send's passage through the gate; `again()` when the homeserver refused it for now
+    keeps its place: the gate waits for it before letting anyone else through."""
+
+    def __init__(self) -> None:
+        self.kept = False
+
+    def again(self) -> None:
+        self.kept = True
+
+
 class RateGate:
     """Shared by all sends: after a 429 or a failing homeserver, sends go one at a time
     until the trouble is behind us, the oldest message first.
@@ -53,8 +64,11 @@ class RateGate:
     the homeserver is down, every pending message would knock on its own schedule. With it,
     the whole sender backs off as one: about one request a second at first, then fewer.
     While it holds sends, they pass in the order they were written (`priority`: the outbox
-    ID), a refused one first again: under a rate limit a broadcast's breadth-first order
-    (one contact of every country before a second of any) is the order of delivery.
+    ID), a refused one first again (it keeps its turn while it notes the attempt; without
+    that, the next in line took the one slot the limit had and the refused message lost every
+    round): under a rate limit a broadcast's breadth-first order (one contact of every
+    country before a second of any) is the order of delivery. A send that keeps its turn and
+    then gives up must say so (`forget`).
     """
 
     CALM_AFTER = 5  # consecutive successes before sends run in parallel again
@@ -66,15 +80,19 @@ class RateGate:
         self._waiting: list[tuple[int, int, asyncio.Future]] = []  # a heap, by priority
         self._order = itertools.count()
         self._busy = False
+        self._kept: dict[int, asyncio.Future] = {}  # turns kept for refused sends
 
     @contextlib.asynccontextmanager
     async def passage(self, priority: int = 0):
-        if self._calm >= self.CALM_AFTER and not self._busy and not self._waiting:
-            yield
+        calm = self._calm >= self.CALM_AFTER and not self._busy and not self._waiting
+        if calm and priority not in self._kept:
+            yield Turn()
             return
-        turn = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._order), turn))
-        self._next()
+        turn = self._kept.pop(priority, None)
+        if turn is None:
+            turn = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiting, (priority, next(self._order), turn))
+            self._next()
         try:
             await turn
         except asyncio.CancelledError:
@@ -82,14 +100,31 @@ class RateGate:
                 self._busy = False
                 self._next()
             raise
+        passing = Turn()
         try:
             delay = self._open_at - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            yield
+            yield passing
         finally:
+            if passing.kept:  # first in line again, before anyone else is let through
+                again = asyncio.get_running_loop().create_future()
+                self._kept[priority] = again
+                heapq.heappush(self._waiting, (priority, -1, again))
             self._busy = False
             self._next()
+
+    def forget(self, priority: int) -> None:
+        """A send that kept its turn will not come back (it failed, or was sent): the
+        gate lets the next one through."""
+        turn = self._kept.pop(priority, None)
+        if turn is None:
+            return
+        if turn.done():  # the gate is waiting for it
+            self._busy = False
+            self._next()
+        else:
+            turn.cancel()
 
     def _next(self) -> None:
         """Let the first waiter through, unless a send is passing."""
@@ -200,6 +235,12 @@ class Sender:
                 self.backlog -= 1
 
     async def _send(self, message: OutboxMessage) -> None:
+        try:
+            await self._send_one(message)
+        finally:
+            self.gate.forget(message.key)  # a turn kept for it is not held for ever
+
+    async def _send_one(self, message: OutboxMessage) -> None:
         content = json.loads(message.content)
         backoff = Backoff()
         upload: dict | None = None
@@ -224,7 +265,7 @@ class Sender:
                 if message.kind == "file" and upload is None:
                     upload = await self._upload(content, room.encrypted)
                 await self.devices.prepare(room)
-                async with self.gate.passage(message.key):
+                async with self.gate.passage(message.key) as turn:
                     response = await self.client.room_send(
                         message.room_id,
                         message.event_type,
@@ -232,6 +273,8 @@ class Sender:
                         tx_id=message.txn_id,
                         ignore_unverified_devices=True,
                     )
+                    if retry_after(response) is not None:
+                        turn.again()  # first in line when the limit allows the next
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 delay = self.gate.failed()  # the gate holds every send, this one included
                 await self._retry(message, type(exc).__name__, delay, wait=False)
