@@ -113,6 +113,16 @@ async def run_mailer(app, config, refused: list | None = None) -> asyncio.Task:
     return asyncio.create_task(mailer.run())
 
 
+async def mailed(app, inbox: Inbox) -> None:
+    """Run the mailer until the SMTP server has accepted a message."""
+    task = await run_mailer(app, app.config)
+    try:
+        async with asyncio.timeout(WAIT):
+            await inbox.arrived.wait()
+    finally:
+        await stop(task)
+
+
 async def stop(task: asyncio.Task) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -177,12 +187,7 @@ async def test_a_green_broadcast_carries_its_text(make_app, clock):
     inbox = Inbox(asyncio.get_running_loop())
     with smtp_server(inbox, port):
         await broadcast_and_email(app, clock, "!broadcast tlp=green Patch the VPN appliances")
-        task = await run_mailer(app, app.config)
-        try:
-            async with asyncio.timeout(WAIT):
-                await inbox.arrived.wait()
-        finally:
-            await stop(task)
+        await mailed(app, inbox)
     ((_, message),) = inbox.messages
     assert "Patch the VPN appliances" in message.get_content()
     assert message["Subject"].startswith("[TLP:GREEN]")
@@ -244,12 +249,7 @@ async def test_a_contact_without_matrix_is_emailed_at_once(make_app, clock):
     with smtp_server(inbox, port):
         await say(app, CHAIR, "!broadcast tlp=green Patch the VPN appliances")
         await app.jobs.run("broadcast", 1)  # no time passes: it is their only channel
-        task = await run_mailer(app, app.config)
-        try:
-            async with asyncio.timeout(WAIT):
-                await inbox.arrived.wait()
-        finally:
-            await stop(task)
+        await mailed(app, inbox)
     ((to, message),) = inbox.messages
     assert to == ["ops@cirt.bb.example"]
     body = message.get_content()
