@@ -25,7 +25,7 @@ from commands import all_routers, notices
 from commands.audience import audience_for
 from commands.deadlines import apply_config_deadlines
 from commands.framework import BotIdentity, ParseEnv, Settings
-from commands.values import Exists, RoomKind, unknown_existence
+from commands.values import Exists, Joined, RoomKind, unknown_existence, unknown_membership
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -115,6 +115,7 @@ class App:
         submit: Callable[[list[OutboxMessage]], None],
         faults: CrashPoints,
         exists: Exists = unknown_existence,
+        joined: Joined = unknown_membership,
     ) -> None:
         self.config, self.db, self.clock, self.rooms, self.facts = config, db, clock, rooms, facts
         self._rate_limits = Quota(1, 3600)
@@ -134,6 +135,7 @@ class App:
             facts=facts,
             submit=submit,
             faults=faults,
+            joined=joined,
         )
         self.senders = Senders(
             db,
@@ -154,6 +156,7 @@ class App:
             identity=identity,
             senders=self.senders,
             exists=exists,
+            joined=joined,
             metrics=self.metrics,
             faults=faults,
         )

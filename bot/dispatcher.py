@@ -39,7 +39,7 @@ from commands.framework import (
 )
 from commands.parsing import Found, Registry, UnknownCommand, find
 from commands.tlp import IDENTITY_WAITS
-from commands.values import Exists, RoomFacts, RoomKind
+from commands.values import Exists, Joined, RoomFacts, RoomKind
 from storage.db import Database
 from storage.events import AlreadyHandled
 from storage.models import OutboxMessage
@@ -82,11 +82,12 @@ class Dispatcher:
         identity: BotIdentity,
         senders: Senders,
         exists: Exists,
+        joined: Joined,
         metrics: Metrics,
         faults: CrashPoints,
     ) -> None:
         self.registry = Registry(routers)
-        self.senders, self.exists = senders, exists
+        self.senders, self.exists, self.joined = senders, exists, joined
         self.db, self.env, self.settings = db, env, settings
         self.outbox, self.submit, self.wake = outbox, submit, wake
         self.rooms, self.facts, self.identity = rooms, facts, identity
@@ -336,6 +337,7 @@ class Dispatcher:
             identity_trusted=trusted,
             device_counts=not self.senders.device_refused(said, ""),
             exists=self.exists,
+            joined=self.joined,
         )
 
     def _error(

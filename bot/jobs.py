@@ -21,7 +21,7 @@ from bot.outbox import OutboxWriter
 from commands.audience import Audience, audience_for
 from commands.context import JobContext
 from commands.framework import NEVER, Job, ParseEnv, Reply, Settings, View
-from commands.values import RoomFacts, RoomKind
+from commands.values import Joined, RoomFacts, RoomKind, unknown_membership
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.stores import Stores
@@ -45,6 +45,7 @@ class JobRunner:
         facts: Callable[[str], RoomFacts | None],
         submit: Callable[[list[OutboxMessage]], None],
         faults: CrashPoints,
+        joined: Joined = unknown_membership,
     ) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler  # where jobs run only
 
@@ -55,7 +56,7 @@ class JobRunner:
             self.jobs[job.name] = job
         self.db, self.env, self.settings = db, env, settings
         self.outbox, self.rooms, self.submit, self.faults = outbox, rooms, submit, faults
-        self.facts = facts
+        self.facts, self.joined = facts, joined
         self._timer = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True}
         )
@@ -130,6 +131,7 @@ class JobRunner:
                 write=write,
                 audience_of=audience_of,
                 write_email=write_email,
+                joined=self.joined,
             )
             following = await job.handler(ctx, key)
             self.faults.hit("before-job-commit", name)

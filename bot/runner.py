@@ -20,7 +20,7 @@ from bot.matrix.bot import MatrixBot
 from bot.matrix.committee import CommitteeRooms
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.inbox import Inbox
-from bot.matrix.rooms import RoomDirectory, room_facts, user_exists
+from bot.matrix.rooms import RoomDirectory, joined, room_facts, user_exists
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError, open_client
 from bot.matrix.trust import CrossSigningTrust
@@ -125,6 +125,7 @@ def _build(
         submit=handoff.submit,
         faults=faults,
         exists=partial(user_exists, client),
+        joined=partial(joined, client),
     )
     committee = CommitteeRooms(
         client,

@@ -34,6 +34,7 @@ from commands.framework import (
 )
 from commands.reference import Country
 from commands.types import choice, country, user_id
+from commands.values import Joined
 from storage.models import RosterEntry
 from storage.stores import Stores
 
@@ -53,7 +54,7 @@ router = Router("contacts")
 async def contacts(ctx: Context, country: Country | None) -> View:
     entries = await ctx.store.roster.national(country.code if country else None)
     private = ctx.is_direct and ctx.has_role(Role.CHAIR, Role.ADMIN)
-    direct = await ctx.store.rooms.direct_users()
+    direct = await ctx.store.rooms.direct_rooms()
     tiers = ranked(entries)
     by_code: dict[str, list[dict]] = {}
     for e in entries:
@@ -75,7 +76,10 @@ async def contacts(ctx: Context, country: Country | None) -> View:
                     if e.confirmed_at
                     else None
                 ),
-                "reachable": e.user_id in direct or bool(e.email),
+                "reachable": reachable(e, direct, ctx.joined),
+                "unjoined": ctx.joined(e.user_id, direct[e.user_id]) is False
+                if e.user_id in direct
+                else False,
                 "email_only": email_only(e.user_id),
                 "away": e.away_until.astimezone(ctx.env.zone).date().isoformat()
                 if e.away_until and e.away_until > ctx.now
@@ -343,14 +347,14 @@ async def _weekly(job: JobContext, entries: list[RosterEntry], ranks: dict) -> N
     await job.store.state.set(WEEKLY, this_week, now=job.now)
     if last is None:
         return
-    direct = await job.store.rooms.direct_users()
+    direct = await job.store.rooms.direct_rooms()
     every = job.settings.confirm_every
     stale, unreachable = [], []
     for e in entries:
         who = f"{e.user_id} ({e.country}, {KIND_TITLES.get(ranks[e.id], ranks[e.id])})"
         if e.confirmed_at is None or e.confirmed_at + every < job.now:
             stale.append(who)
-        if e.user_id not in direct and not e.email:
+        if not reachable(e, direct, job.joined):
             unreachable.append(who)
     if not stale and not unreachable:
         return
@@ -365,6 +369,15 @@ async def _weekly(job: JobContext, entries: list[RosterEntry], ranks: dict) -> N
     lines.append(f"Details: {job.settings.prefix}contacts")
     for chair in await job.chairs():
         await job.post("\n".join(lines), to_user=chair, mentions=[chair])
+
+
+def reachable(entry: RosterEntry, direct: dict[str, str], joined: Joined) -> bool:
+    """The bot can reach this contact: by email, or in a direct chat they have joined (or
+    may have: a chat the bot cannot see counts)."""
+    if entry.email:
+        return True
+    room = direct.get(entry.user_id)
+    return room is not None and joined(entry.user_id, room) is not False
 
 
 def _asking(job: JobContext, e: RosterEntry, kind: str) -> View:

@@ -22,7 +22,15 @@ from commands.framework import (
     Settings,
     View,
 )
-from commands.values import Clearance, Exists, Ref, RoomKind, unknown_existence
+from commands.values import (
+    Clearance,
+    Exists,
+    Joined,
+    Ref,
+    RoomKind,
+    unknown_existence,
+    unknown_membership,
+)
 
 if TYPE_CHECKING:
     from storage.roster import Member
@@ -59,6 +67,7 @@ class Context:
     identity_trusted: bool = True  # False while a changed identity awaits the chair
     device_counts: bool = True  # commands from this device are obeyed
     exists: Exists = unknown_existence  # asks the homeserver whether a user exists
+    joined: Joined = unknown_membership  # whether a user joined a room (their DM, say)
     replies: list[Reply] = field(default_factory=list)
     audit_detail: str = ""
     wakes: list[Wake] = field(default_factory=list)  # jobs to run once this unit commits
@@ -134,6 +143,7 @@ class JobContext:
     write: Write
     audience_of: AudienceOf
     write_email: WriteEmail = _no_email
+    joined: Joined = unknown_membership  # whether a user joined a room (their DM, say)
     wakes: list[Wake] = field(default_factory=list)
     _chairs: tuple[str, ...] | None = None
 

@@ -187,7 +187,7 @@ async def _directory(store, settings: Settings, ref: Reference, now) -> dict[str
     """How current the contact directory is, by country: contacts not confirmed within
     the cycle, and those the bot cannot reach (no direct chat, no email). Counts only."""
     entries = await store.roster.national()
-    direct = await store.rooms.direct_users()
+    direct = await store.rooms.direct_rooms()
     rows: dict[str, dict[str, Any]] = {}
     for e in entries:
         row = rows.setdefault(

@@ -90,6 +90,15 @@ async def unknown_existence(_user_id: str) -> bool | None:
     return None
 
 
+# Whether a user has joined a room (not only been invited): True, False, or None when the bot
+# does not know the room.
+Joined = Callable[[str, str], bool | None]
+
+
+def unknown_membership(_user_id: str, _room_id: str) -> bool | None:
+    return None
+
+
 def fingerprint(key: str) -> str:
     """A key as people compare it out of band: groups of four characters."""
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))

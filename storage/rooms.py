@@ -30,3 +30,7 @@ class RoomStore:
         """Room ID to user ID, for every known direct room."""
         rows = await self._s.scalars(select(DirectRoom))
         return {r.room_id: r.user_id for r in rows}
+
+    async def direct_rooms(self) -> dict[str, str]:
+        """User ID to their direct room's ID, for every known direct room."""
+        return {user: room for room, user in (await self.direct_users()).items()}

@@ -98,6 +98,7 @@ async def make_app(backend: Backend, tmp_path: Path, clock: FakeClock):
             submit=lambda rows: None,
             faults=CrashPoints(),
             exists=rooms.exists,
+            joined=rooms.joined,
         )
         app.test_rooms = rooms  # type: ignore[attr-defined]  # the test's hand on the rooms
         return app

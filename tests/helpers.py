@@ -122,6 +122,13 @@ class Rooms:
 
     def __init__(self) -> None:
         self.known: dict[str, RoomFacts] = {}
+        self.invited: set[tuple[str, str]] = set()  # (user, room): invited, not joined
+
+    def joined(self, user_id: str, room_id: str) -> bool | None:
+        """A room the test has not set up is one the bot does not know."""
+        if (user_id, room_id) in self.invited:
+            return False
+        return True if room_id in self.known else None
 
     def facts(self, room_id: str) -> RoomFacts | None:
         return self.known.get(room_id)

@@ -555,3 +555,26 @@ async def test_a_contact_is_added_by_email_address(app):
     )
     assert "(and confirmed)" in text_of(fixed)  # they cannot confirm themselves
     assert (await entry(app, "mailto:desk@oas.example")).confirmed_at is not None
+
+
+async def test_a_contact_who_never_joined_the_direct_chat_is_unreachable(app, hs, clock):
+    async with app.db.unit() as store:  # the bot opened both DMs; one was never joined
+        await store.rooms.set_direct_room(TT1, "!dm-tt1", now=clock())
+        await store.rooms.set_direct_room(TT2, "!dm-tt2", now=clock())
+    app.test_rooms.set("!dm-tt1", [TT1])
+    app.test_rooms.set("!dm-tt2", [TT2])
+    app.test_rooms.invited.add((TT2, "!dm-tt2"))
+    listed = text_of(await say(app, CHAIR, "!contacts TT", room="!dm-chair", kind="direct"))
+    line = {ln.split(" — ")[0].lstrip("- "): ln for ln in listed.splitlines() if " — " in ln}
+    assert "unreachable" not in line[TT1]
+    assert "⚠️ unreachable (has not joined the direct chat, no email)" in line[TT2]
+    await app.jobs.run("contact confirmation", 0)  # the first week is skipped
+    clock.advance(timedelta(days=7))
+    await app.jobs.run("contact confirmation", 0)
+    (weekly,) = [r for r in await hs.deliver_all() if "this week" in body_of(r)]
+    unreachable = body_of(weekly).split("Unreachable")[1]
+    assert TT2 in unreachable and TT1 not in unreachable
+    from tests.test_digest import digest_of
+
+    # The digest (which may be written offline) counts the direct chats the bot opened.
+    assert (await digest_of(app, clock))["directory"]["unreachable"] == 2  # JM1, the police

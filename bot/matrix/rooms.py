@@ -52,6 +52,15 @@ def room_facts(client: AsyncClient, room_id: str) -> RoomFacts | None:
     return RoomFacts(room_id, members(client, room), bool(room.encrypted), public)
 
 
+def joined(client: AsyncClient, user_id: str, room_id: str) -> bool | None:
+    """Whether the user has joined the room (invited only: False), as the bot's sync knows
+    it; None for a room the bot is not in."""
+    room = client.rooms.get(room_id)
+    if room is None:
+        return None
+    return user_id in room.users and user_id not in room.invited_users
+
+
 async def user_exists(client: AsyncClient, user_id: str) -> bool | None:
     """Whether the user's homeserver knows them (their profile), within a few seconds; None
     when it cannot be told (unreachable, or profiles are not shown to the bot)."""
