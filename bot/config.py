@@ -23,7 +23,14 @@ from pydantic import (
     field_validator,
 )
 
-from commands.directory import EMAIL_ONLY, check_kind, valid_email, valid_phone, valid_text
+from commands.directory import (
+    EMAIL_ONLY,
+    LANGUAGES,
+    check_kind,
+    valid_email,
+    valid_phone,
+    valid_text,
+)
 from commands.escalation import Step, check_targets, default_chain
 from commands.framework import NATIONAL, Role
 from commands.reference import Reference, ReferenceDataError, load_reference
@@ -325,7 +332,7 @@ class RosterEntryConfig(Section):
     title: str | None = Field(None, description="the person's title, up to 200 characters")
     email: str | None = Field(None, description='an email address, e.g. "cert@example.gov"')
     phone: str | None = Field(None, description='a phone number in E.164, e.g. "+18685550100"')
-    lang: Literal["en", "fr", "nl", "es"] | None = Field(None, description="en, fr, nl or es")
+    lang: str | None = Field(None, description=f"one of {', '.join(LANGUAGES)}")
     master_key: str | None = Field(
         None, description="the member's cross-signing master key (unpadded base64), or none"
     )
@@ -358,6 +365,13 @@ class RosterEntryConfig(Section):
     @classmethod
     def _email(cls, v: str | None) -> str | None:
         return valid_email(v) if v is not None else None
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, v: str | None) -> str | None:
+        if v is not None and v not in LANGUAGES:
+            raise ValueError(f"{v!r} is not one of {', '.join(LANGUAGES)}")
+        return v
 
     @field_validator("agency", "title")
     @classmethod

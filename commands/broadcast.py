@@ -387,22 +387,21 @@ async def relayed(ctx: Context, id: int, note: str) -> str:
     country = [
         r for r in await ctx.store.broadcasts.recipients(target.key) if r.country == mine.country
     ]
-    done = next((r for r in country if r.relayed_at is not None), None)
-    if done is not None:
-        when = done.relayed_at.astimezone(ctx.env.zone) if done.relayed_at else None
-        return (
-            f"{number}: {done.user_id} confirmed the relay in your country already ({when:%H:%M})."
-        )
+    for r in country:
+        if r.relayed_at is not None:
+            when = r.relayed_at.astimezone(ctx.env.zone)
+            return (
+                f"{number}: {shown(r.user_id)} confirmed the relay in your country already "
+                f"({when:%H:%M})."
+            )
     await ctx.store.broadcasts.relayed(mine, note=note.strip() or None, now=ctx.now)
-    ctx.audit_detail = f"{number} relayed in {mine.country}"
     where = ctx.env.reference.countries.name_of(mine.country)
     answer = f"✅ {number}: onward dissemination in {where} recorded."
-    if all(r.acked_at is None for r in country):
-        await ctx.store.broadcasts.acknowledge(
-            mine, via="relayed", event_id=ctx.event_id, now=ctx.now, recorded_by=None
-        )
-        ctx.wake(JOB, target.key)
-        answer += " It counts as your acknowledgement too."
+    first = all(r.acked_at is None for r in country)
+    if first:  # an acknowledgement as well, counted like any other
+        acked = await acknowledge(ctx, target, mine, "relayed")
+        answer += f" It counts as your acknowledgement too: {acked.removeprefix('✅ ')}"
+    ctx.audit_detail = f"{number} relayed in {mine.country}" + (" and acked" if first else "")
     return answer
 
 

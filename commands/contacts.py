@@ -18,7 +18,14 @@ from typing import Any
 from commands import directory
 from commands.context import Context, JobContext
 from commands.deadlines import DueInput, due, resolve_due, when
-from commands.directory import KIND_TITLES, email_only, ranked, shown, tier
+from commands.directory import (
+    KIND_TITLES,
+    email_only,
+    ranked,
+    shown,
+    unconfirmed,
+    unreachable,
+)
 from commands.framework import (
     NATIONAL,
     READERS,
@@ -34,7 +41,6 @@ from commands.framework import (
 )
 from commands.reference import Country
 from commands.types import choice, country, user_id
-from commands.values import Joined
 from storage.models import RosterEntry
 from storage.stores import Stores
 
@@ -76,11 +82,8 @@ async def contacts(ctx: Context, country: Country | None) -> View:
                     if e.confirmed_at
                     else None
                 ),
-                "reachable": reachable(e, direct, ctx.joined),
-                "unjoined": ctx.joined(e.user_id, direct[e.user_id]) is False
-                if e.user_id in direct
-                else False,
-                "email_only": email_only(e.user_id),
+                "stale": unconfirmed(e, ctx.settings.confirm_every, ctx.now),
+                "unreachable": unreachable(e, direct, ctx.joined),
                 "away": e.away_until.astimezone(ctx.env.zone).date().isoformat()
                 if e.away_until and e.away_until > ctx.now
                 else None,
@@ -99,8 +102,8 @@ async def contacts(ctx: Context, country: Country | None) -> View:
         {
             "countries": countries,
             "private": private,
-            "unconfirmed": sum(1 for c in countries for p in c["people"] if not p["confirmed"]),
-            "unreachable": sum(1 for c in countries for p in c["people"] if not p["reachable"]),
+            "unconfirmed": sum(1 for c in countries for p in c["people"] if p["stale"]),
+            "unreachable": sum(1 for c in countries for p in c["people"] if p["unreachable"]),
         },
     )
 
@@ -192,7 +195,7 @@ async def confirm(ctx: Context) -> View:
     if not entries:
         raise CommandError("you are not in the contact directory")
     ctx.audit_detail = "confirmed contact details"
-    return _own(ctx, entries, "✅ Thank you: your details are confirmed as they stand.")
+    return await _own(ctx, entries, "✅ Thank you: your details are confirmed as they stand.")
 
 
 @router.command(
@@ -240,17 +243,18 @@ async def contact_update(
         else f"✅ Updated {shown(target, ctx.is_direct)}'s details"
         + (" (and confirmed)." if confirms else ".")
     )
-    return _own(ctx, entries, head)
+    return await _own(ctx, entries, head)
 
 
-def _own(ctx: Context, entries: list, head: str) -> View:
+async def _own(ctx: Context, entries: list, head: str) -> View:
     e = entries[0]
+    kind = ranked(await ctx.store.roster.national(e.country))[e.id]
     return View(
         "roster/details",
         {
             "head": head,
             "user": shown(e.user_id, ctx.is_direct),
-            "kind": KIND_TITLES.get(tier(e), tier(e)),
+            "kind": KIND_TITLES[kind],
             "agency": e.agency,
             "title": e.title,
             "email": e.email,
@@ -349,35 +353,26 @@ async def _weekly(job: JobContext, entries: list[RosterEntry], ranks: dict) -> N
         return
     direct = await job.store.rooms.direct_rooms()
     every = job.settings.confirm_every
-    stale, unreachable = [], []
+    stale, cut_off = [], []
     for e in entries:
         who = f"{e.user_id} ({e.country}, {KIND_TITLES.get(ranks[e.id], ranks[e.id])})"
-        if e.confirmed_at is None or e.confirmed_at + every < job.now:
+        if unconfirmed(e, every, job.now):
             stale.append(who)
-        if not reachable(e, direct, job.joined):
-            unreachable.append(who)
-    if not stale and not unreachable:
+        if unreachable(e, direct, job.joined):
+            cut_off.append(who)
+    if not stale and not cut_off:
         return
     lines = [f"📇 The contact directory this week ({this_week}):"]
     if stale:
         lines.append(f"Not confirmed within the cycle ({len(stale)}): " + "; ".join(stale))
-    if unreachable:
+    if cut_off:
         lines.append(
-            f"Unreachable — no direct chat with the bot and no email ({len(unreachable)}): "
-            + "; ".join(unreachable)
+            f"Unreachable — no email, and no direct chat with the bot they joined "
+            f"({len(cut_off)}): " + "; ".join(cut_off)
         )
     lines.append(f"Details: {job.settings.prefix}contacts")
     for chair in await job.chairs():
         await job.post("\n".join(lines), to_user=chair, mentions=[chair])
-
-
-def reachable(entry: RosterEntry, direct: dict[str, str], joined: Joined) -> bool:
-    """The bot can reach this contact: by email, or in a direct chat they have joined (or
-    may have: a chat the bot cannot see counts)."""
-    if entry.email:
-        return True
-    room = direct.get(entry.user_id)
-    return room is not None and joined(entry.user_id, room) is not False
 
 
 def _asking(job: JobContext, e: RosterEntry, kind: str) -> View:

@@ -20,6 +20,7 @@ from typing import Any
 from commands.audience import Show, Viewer
 from commands.calendar import around, occurrence, period_start
 from commands.deadlines import schedule_of
+from commands.directory import unconfirmed, unreachable
 from commands.framework import ArgumentError, ParseEnv, Settings
 from commands.reference import Reference
 from commands.rollcall import elapsed, roll_call
@@ -200,10 +201,8 @@ async def _directory(store, settings: Settings, ref: Reference, now) -> dict[str
             },
         )
         row["total"] += 1
-        if e.confirmed_at is None or e.confirmed_at + settings.confirm_every < now:
-            row["unconfirmed"] += 1
-        if e.user_id not in direct and not e.email:
-            row["unreachable"] += 1
+        row["unconfirmed"] += unconfirmed(e, settings.confirm_every, now)
+        row["unreachable"] += unreachable(e, direct) is not None  # offline: opened DMs count
     listed = sorted(rows.values(), key=lambda r: r["country"] or "")
     return {
         "total": sum(r["total"] for r in listed),

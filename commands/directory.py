@@ -4,10 +4,12 @@ and email addresses. Pure: the config and the commands both use it."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from commands.framework import ArgumentError, ParseEnv, Role
 from commands.types import choice, user_id
+from commands.values import Joined, unknown_membership
 
 KINDS = ("cirt", "le-24x7", "oas-cicte", "other")
 KIND_TITLES = {
@@ -21,7 +23,6 @@ KIND_TITLES = {
 RANKS = ("primary", "alternate")
 TIER_ORDER = (*RANKS, *KINDS)  # who comes first in a fan-out and in the chain
 LANGUAGES = ("en", "fr", "nl", "es")
-DETAILS = ("kind", "agency", "title", "email", "phone", "lang")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
@@ -82,17 +83,10 @@ def check_kind(role: str, value: str | None) -> str | None:
     return value
 
 
-def tier(entry: Any) -> str:
-    """Where an entry stands in a broadcast's escalation chain: an NCPOC's rank (primary
-    unless said otherwise), else the contact's kind."""
-    if entry.role == Role.NCPOC:
-        return entry.rank or "primary"
-    return entry.kind or "other"
-
-
 def ranked(entries: list[Any]) -> dict[Any, str]:
-    """Each national entry's tier, by its ID: an NCPOC without a rank is its country's
-    primary when the country has none yet (in the order given), else an alternate."""
+    """Each national entry's tier (its place in a broadcast's escalation chain), by its ID:
+    a contact's kind; an NCPOC's rank, or without one its country's primary when the country
+    has none yet (in the order given), else an alternate."""
     primaries = {e.country for e in entries if e.role == Role.NCPOC and e.rank == "primary"}
     found = {}
     for e in entries:
@@ -100,7 +94,7 @@ def ranked(entries: list[Any]) -> dict[Any, str]:
             found[e.id] = "alternate" if e.country in primaries else "primary"
             primaries.add(e.country)
         else:
-            found[e.id] = tier(e)
+            found[e.id] = e.rank if e.role == Role.NCPOC else (e.kind or "other")
     return found
 
 
@@ -137,3 +131,21 @@ def contact_id(text: str, env: ParseEnv) -> str:
             raise ArgumentError("that email address is too long")
         return EMAIL_ONLY + address
     return user_id(text, env)
+
+
+def unconfirmed(entry: Any, every: timedelta, now: datetime) -> bool:
+    """Not confirmed within the re-confirmation cycle (or never)."""
+    return entry.confirmed_at is None or entry.confirmed_at + every < now
+
+
+def unreachable(
+    entry: Any, direct: dict[str, str], joined: Joined = unknown_membership
+) -> str | None:
+    """Why the bot cannot reach this contact (None: it can): no email, and no direct chat
+    or one they never joined. A chat the bot cannot see (`joined` says None) counts."""
+    if entry.email:
+        return None
+    room = direct.get(entry.user_id)
+    if room is None:
+        return "no direct chat"
+    return "has not joined the direct chat" if joined(entry.user_id, room) is False else None
