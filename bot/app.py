@@ -23,6 +23,7 @@ from bot.rendering import Renderer
 from bot.senders import Senders
 from commands import all_routers, notices
 from commands.audience import audience_for
+from commands.catalogue import in_force
 from commands.deadlines import apply_config_deadlines
 from commands.framework import BotIdentity, ParseEnv, Settings
 from commands.values import Exists, Joined, RoomKind, unknown_existence, unknown_membership
@@ -60,6 +61,11 @@ def committee_settings(config: Config) -> Settings:
         relay_within=config.broadcast.relay_within,
         confirm_every=config.contacts.confirm_every,
         confirm_grace=config.contacts.confirm_grace,
+        vote_window=config.motions.window,
+        vote_quorum=config.motions.quorum,
+        vote_majority=config.motions.majority,
+        associates_vote=config.motions.associates_vote,
+        vote_remind=tuple(config.motions.remind),
     )
 
 
@@ -86,6 +92,8 @@ async def prepare(db: Database, config: Config, clock: Clock, *, isolated: bool 
                     now=now,
                     detail=f"{verb} {e.user_id} as {e.role}{where}",
                 )
+        reference = config.reference
+        reference.catalogue = await in_force(store, reference.catalogue, now)
         deadlines = await apply_config_deadlines(
             store,
             config.deadline,

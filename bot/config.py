@@ -7,6 +7,7 @@ import os
 import re
 import tomllib
 from datetime import timedelta
+from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -274,6 +275,38 @@ class ContactsConfig(Section):
     confirm_grace: Duration = Field(timedelta(days=14), description='a duration such as "14d"')
 
 
+class MotionsConfig(Section):
+    window: Duration = Field(timedelta(days=14), description='a duration such as "14d"')
+    quorum: Fraction = Field(
+        Fraction(2, 3), description='a share of the eligible countries, e.g. "2/3" or "0.5"'
+    )
+    majority: Fraction = Field(
+        Fraction(1, 2), description='a share of the yes and no votes to exceed, e.g. "1/2"'
+    )
+    associates_vote: bool = Field(False, description="true or false: associate members vote")
+    remind: list[Duration] = Field(
+        [timedelta(days=3)], description='durations before the window closes, e.g. ["3d"]'
+    )
+
+    @field_validator("quorum", "majority", mode="before")
+    @classmethod
+    def _share(cls, value: Any) -> Fraction:
+        try:
+            share = Fraction(str(value).strip())
+        except (ValueError, ZeroDivisionError):
+            raise ValueError("not a share such as 2/3 or 0.5") from None
+        if not 0 < share <= 1:
+            raise ValueError("a share from 0 (excluded) to 1")
+        return share
+
+    @field_validator("majority")
+    @classmethod
+    def _half_or_more(cls, value: Fraction) -> Fraction:
+        if not Fraction(1, 2) <= value < 1:
+            raise ValueError("a majority is at least 1/2 and below 1")
+        return value
+
+
 class SmtpConfig(Section):
     host: str = Field("", description='the SMTP server, e.g. "smtp.example.org" ("" : no email)')
     port: int = Field(587, ge=1, le=65535, description="a port number, e.g. 587")
@@ -405,6 +438,7 @@ class Config(Section):
     broadcast: BroadcastConfig = Field(BroadcastConfig(), description="a [broadcast] section")
     smtp: SmtpConfig = Field(SmtpConfig(), description="an [smtp] section")
     contacts: ContactsConfig = Field(ContactsConfig(), description="a [contacts] section")
+    motions: MotionsConfig = Field(MotionsConfig(), description="a [motions] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")

@@ -109,6 +109,8 @@ class Dispatcher:
         self.faults.hit("after-commit")
         self.submit(outcome.outbox)
         if ctx is not None:
+            for action in ctx.committed:
+                action()
             for job, key in ctx.wakes:
                 self.wake(job, key)
             for metric, label in ctx.tallies:

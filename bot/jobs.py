@@ -136,6 +136,8 @@ class JobRunner:
             following = await job.handler(ctx, key)
             self.faults.hit("before-job-commit", name)
         self.faults.hit("after-job-commit", name)
+        for action in ctx.committed:
+            action()
         if written:
             self.submit(written)
         for wake in ctx.wakes:

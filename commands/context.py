@@ -72,6 +72,7 @@ class Context:
     audit_detail: str = ""
     wakes: list[Wake] = field(default_factory=list)  # jobs to run once this unit commits
     tallies: list[tuple[str, str]] = field(default_factory=list)  # (metric, label) to count
+    committed: list[Callable[[], None]] = field(default_factory=list)  # once it commits
 
     @property
     def roles(self) -> frozenset[str]:
@@ -118,6 +119,10 @@ class Context:
         """Count something in the bot's metrics once this unit commits."""
         self.tallies.append((metric, label))
 
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Do something in memory once this unit commits (never if it rolls back)."""
+        self.committed.append(action)
+
 
 # Writes one message to the outbox in the job's unit; returns the first row written.
 Write = Callable[["Stores", Reply], Awaitable[Any]]
@@ -145,7 +150,12 @@ class JobContext:
     write_email: WriteEmail = _no_email
     joined: Joined = unknown_membership  # whether a user joined a room (their DM, say)
     wakes: list[Wake] = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)  # once it commits
     _chairs: tuple[str, ...] | None = None
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Do something in memory once this unit commits (never if it rolls back)."""
+        self.committed.append(action)
 
     async def email(self, to: str, subject: str, body: View, *, ref: Ref | None = None) -> Any:
         """Send an email (plain text from `body`) once this unit commits; returns its outbox

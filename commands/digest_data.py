@@ -344,7 +344,7 @@ def _occurrences_in(schedule, period: DigestPeriod, zone) -> list[int]:
 
 
 def _pairs(ref: Reference) -> list[tuple[str, str]]:
-    return [(c.code, i.id) for c in ref.countries for i in ref.catalogue.items]
+    return [(c.code, i.id) for c in ref.countries for i in ref.catalogue.scored]
 
 
 async def _matrix(store, period, ref: Reference, staffed: set[str]) -> dict[str, Any]:
@@ -356,26 +356,27 @@ async def _matrix(store, period, ref: Reference, staffed: set[str]) -> dict[str,
         by_country.setdefault(update.country, []).append(update)
     rows = []
     for country in ref.countries:
-        tally = counts(by_country.get(country.code, []), len(catalogue.items))
+        tally = counts(by_country.get(country.code, []), catalogue.scored)
         rows.append(
             {
                 "code": country.code,
                 "name": country.name,
-                "cells": [state.get((country.code, i.id), UNKNOWN) for i in catalogue.items],
+                "cells": [state.get((country.code, i.id), UNKNOWN) for i in catalogue.scored],
                 "met": tally["met"],
                 "applicable": tally["applicable"],
                 "ncpoc": country.code in staffed,  # no NCPOC: nobody could report
             }
         )
     return {
-        "items": [i.id for i in catalogue.items],
-        "names": [i.name for i in catalogue.items],
+        "items": [i.id for i in catalogue.scored],
+        "names": [i.name for i in catalogue.scored],
         "areas": [
-            {"id": a.id, "name": a.name, "size": len(catalogue.items_in(a.id))}
+            {"id": a.id, "name": a.name, "size": len(catalogue.scored_in(a.id))}
             for a in catalogue.areas
         ],
         "rows": rows,
         "symbols": SYMBOLS,
+        "catalogue": catalogue.label,
     }
 
 

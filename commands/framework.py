@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -395,3 +396,8 @@ class Settings:
     relay_within: timedelta = timedelta(hours=2)
     confirm_every: timedelta = timedelta(days=122)  # about four months
     confirm_grace: timedelta = timedelta(days=14)
+    vote_window: timedelta = timedelta(days=14)
+    vote_quorum: Fraction = Fraction(2, 3)  # of the eligible countries voting (abstaining too)
+    vote_majority: Fraction = Fraction(1, 2)  # of the yes and no votes, to exceed
+    associates_vote: bool = False
+    vote_remind: tuple[timedelta, ...] = (timedelta(days=3),)  # before the window closes

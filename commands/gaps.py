@@ -35,7 +35,7 @@ async def gaps(ctx: Context, country: Country | None) -> View:
     areas = []
     for area in catalogue.areas:
         missing = []
-        for entry in catalogue.items_in(area.id):
+        for entry in catalogue.scored_in(area.id):
             update = latest.get(entry.id)
             current = update.state if update else UNKNOWN
             if current in ("met", "n/a"):
@@ -45,13 +45,14 @@ async def gaps(ctx: Context, country: Country | None) -> View:
                     "id": entry.id,
                     "name": entry.name,
                     "standard": entry.standard,
+                    "status": entry.status,
                     "state": current,
                     "symbol": SYMBOLS[current],
                 }
             )
         if missing:
             areas.append({"name": area.name, "items": missing})
-    tally = counts(latest.values(), len(catalogue.items))
+    tally = counts(latest.values(), catalogue.scored)
     own = own_country(ctx)
     return View(
         "status/gaps",
@@ -61,5 +62,6 @@ async def gaps(ctx: Context, country: Country | None) -> View:
             "met": tally["met"],
             "applicable": tally["applicable"],
             "mine": own is not None and own.code == country.code,
+            "catalogue": catalogue.label,
         },
     )

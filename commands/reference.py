@@ -6,6 +6,7 @@ Both ship as editable TOML files in `commands/data/`; the config can point at th
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MEMBERSHIPS = ("member", "associate")
+SCOPES = ("national", "regional")
+ITEM_STATUSES = ("illustrative", "proposed", "adopted", "retired")
 
 
 class ReferenceDataError(ValueError):
@@ -37,11 +40,43 @@ class Area:
 
 @dataclass(frozen=True)
 class Item:
+    """One specific area of the plan. `standard` is empty where the plan names a need only
+    (its tables) and the committee has not adopted one."""
+
     id: str
     area: str
     name: str
-    standard: str
-    source: str = ""
+    standard: str = ""
+    source: str = ""  # where in the plan: "section 5", "Table 2, need 3"
+    need: str = ""
+    solution: tuple[str, ...] = ()
+    partners: tuple[str, ...] = ()
+    scope: str = "national"
+    status: str = "illustrative"
+    target: str | None = None  # YYYY-MM
+    related: str = ""  # the table row a section 5 example belongs to
+
+    @property
+    def table_ref(self) -> tuple[int, int] | None:
+        """(table, need) when the item is a row of a section 7 table."""
+        found = re.search(r"Table (\d+), need (\d+)", self.source)
+        return (int(found.group(1)), int(found.group(2))) if found else None
+
+    @property
+    def scored(self) -> bool:
+        """Counted per country: a national item in force."""
+        return self.scope == "national" and self.status != "retired"
+
+    def to_data(self) -> dict:
+        data = {k: getattr(self, k) for k in ITEM_KEYS}
+        data["solution"], data["partners"] = list(self.solution), list(self.partners)
+        return {k: v for k, v in data.items() if v not in ("", None, [])}
+
+
+ITEM_KEYS = (
+    "id", "name", "standard", "source", "need", "solution", "partners", "scope", "status",
+    "target", "related",
+)  # fmt: skip
 
 
 def _fold(text: str) -> str:
@@ -81,6 +116,40 @@ class Countries:
 class Catalogue:
     areas: tuple[Area, ...]
     items: tuple[Item, ...]
+    version: int = 1
+
+    @property
+    def scored(self) -> tuple[Item, ...]:
+        """The items each country is assessed against: national, not retired."""
+        return tuple(i for i in self.items if i.scored)
+
+    @property
+    def regional(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.scope == "regional" and i.status != "retired")
+
+    @property
+    def label(self) -> str:
+        """`version 2 (5 adopted, 21 illustrative)`: what a count is measured against."""
+        counts: dict[str, int] = {}
+        for i in self.scored:
+            counts[i.status] = counts.get(i.status, 0) + 1
+        order = ("adopted", "proposed", "illustrative")
+        parts = ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s))
+        return f"version {self.version}: {parts}"
+
+    def scored_in(self, area_id: str) -> tuple[Item, ...]:
+        return tuple(i for i in self.scored if i.area == area_id)
+
+    def to_data(self) -> dict:
+        """The catalogue as stored in a database version (JSON)."""
+        return {
+            "area": [{"id": a.id, "name": a.name} for a in self.areas],
+            "item": [i.to_data() for i in self.items],
+        }
+
+    @classmethod
+    def from_data(cls, data: dict, version: int, origin: str = "catalogue") -> Catalogue:
+        return _catalogue(data, origin, version)
 
     def item(self, item_id: str) -> Item | None:
         return next((i for i in self.items if i.id == item_id.casefold()), None)
@@ -101,8 +170,10 @@ class Catalogue:
         return list(dict.fromkeys(close + by_tail))[:3]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Reference:
+    """The countries, and the catalogue in force (replaced when a new version is adopted)."""
+
     countries: Countries
     catalogue: Catalogue
 
@@ -157,6 +228,26 @@ def load_countries(path: Path | None = None) -> Countries:
 def load_catalogue(path: Path | None = None) -> Catalogue:
     """Load and check the Action Plan catalogue (the built-in one when `path` is None)."""
     data, origin = _read_toml(path, "catalogue.toml")
+    return _catalogue(data, origin, 1)
+
+
+def _strings(entry: dict, key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ReferenceDataError(f"{where}: `{key}` must be a list of texts")
+    return tuple(v.strip() for v in value)
+
+
+def _choice(entry: dict, key: str, choices: tuple[str, ...], where: str) -> str:
+    value = entry.get(key, choices[0])
+    if value not in choices:
+        raise ReferenceDataError(f"{where}: `{key}` must be one of {', '.join(choices)}")
+    return value
+
+
+def _catalogue(data: dict, origin: str, version: int) -> Catalogue:
     areas = tuple(
         Area(
             _require(a, "id", f"{origin}: area #{n}"), _require(a, "name", f"{origin}: area #{n}")
@@ -173,11 +264,33 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
             raise ReferenceDataError(f"{where}: id {item_id!r} must be <area>.<name>, area known")
         if any(i.id == item_id for i in items):
             raise ReferenceDataError(f"{where}: id {item_id!r} appears twice")
-        name, standard = _require(entry, "name", where), _require(entry, "standard", where)
-        items.append(Item(item_id, area, name, standard, entry.get("source", "")))
+        standard, need = entry.get("standard", ""), entry.get("need", "")
+        if not (isinstance(standard, str) and standard.strip()) and not (
+            isinstance(need, str) and need.strip()
+        ):
+            raise ReferenceDataError(f"{where}: an item needs a `standard` or a `need`")
+        target = entry.get("target")
+        if target is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(target)):
+            raise ReferenceDataError(f"{where}: `target` must be YYYY-MM")
+        items.append(
+            Item(
+                item_id,
+                area,
+                _require(entry, "name", where),
+                standard=str(standard).strip(),
+                source=str(entry.get("source", "")),
+                need=str(need).strip(),
+                solution=_strings(entry, "solution", where),
+                partners=_strings(entry, "partners", where),
+                scope=_choice(entry, "scope", SCOPES, where),
+                status=_choice(entry, "status", ITEM_STATUSES, where),
+                target=target,
+                related=str(entry.get("related", "")),
+            )
+        )
     if not areas or not items:
         raise ReferenceDataError(f"{origin}: needs [[area]] and [[item]] entries")
-    return Catalogue(areas, tuple(items))
+    return Catalogue(areas, tuple(items), version)
 
 
 def load_reference(countries: Path | None = None, catalogue: Path | None = None) -> Reference:

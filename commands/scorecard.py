@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from commands.context import Context
-from commands.reference import Country
+from commands.reference import Country, Item
 from storage.models import StatusUpdate
 
 STATES = ("not-started", "in-progress", "met", "n/a")
@@ -15,13 +15,17 @@ SYMBOLS = {"met": "●", "in-progress": "◐", "not-started": "○", "n/a": "–
 LEGEND = "● met  ◐ in progress  ○ not started  – n/a  · not reported"
 
 
-def counts(updates: Iterable[StatusUpdate], total: int) -> dict[str, int]:
-    """How many items are in each state; items never reported count as unreported."""
+def counts(updates: Iterable[StatusUpdate], scored: Iterable[Item]) -> dict[str, int]:
+    """How many of the scored items (the catalogue in force's) are in each state; items
+    never reported count as unreported, updates on other items not at all."""
+    ids = {i.id for i in scored}
     tally = dict.fromkeys((*STATES, UNKNOWN), 0)
     seen = 0
     for update in updates:
-        tally[update.state] += 1
-        seen += 1
+        if update.item_id in ids:
+            tally[update.state] += 1
+            seen += 1
+    total = len(ids)
     tally[UNKNOWN] = total - seen
     tally["applicable"] = total - tally["n/a"]
     return tally
@@ -35,7 +39,7 @@ def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dic
     areas: list[dict[str, Any]] = []
     for area in catalogue.areas:
         rows: list[dict[str, Any]] = []
-        for entry in catalogue.items_in(area.id):
+        for entry in catalogue.scored_in(area.id):
             update = by_item.get(entry.id)
             state = update.state if update else UNKNOWN
             rows.append(
@@ -51,7 +55,7 @@ def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dic
                 }
             )
         areas.append({"name": area.name, "rows": rows})
-    tally = counts(latest, len(catalogue.items))
+    tally = counts(latest, catalogue.scored)
     return {
         "country": f"{country.name} ({country.code})",
         "areas": areas,
@@ -60,6 +64,7 @@ def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dic
         "stale_after_days": ctx.settings.stale_after.days,
         "now": ctx.now,
         "legend": LEGEND,
+        "catalogue": catalogue.label,
     }
 
 
@@ -67,7 +72,7 @@ def summary_row(
     ctx: Context, country: Country, latest: list[StatusUpdate], reported: bool
 ) -> dict[str, Any]:
     """One line of the regional overview."""
-    tally = counts(latest, len(ctx.env.reference.catalogue.items))
+    tally = counts(latest, ctx.env.reference.catalogue.scored)
     last = max((u.at for u in latest), default=None)
     return {
         "code": country.code,
@@ -92,11 +97,12 @@ def matrix(ctx: Context, latest: list[StatusUpdate]) -> dict[str, Any]:
     for country in ctx.env.reference.countries:
         cells = [
             "".join(
-                SYMBOLS[state.get((country.code, i.id), UNKNOWN)] for i in catalogue.items_in(a.id)
+                SYMBOLS[state.get((country.code, i.id), UNKNOWN)]
+                for i in catalogue.scored_in(a.id)
             )
             for a in catalogue.areas
         ]
-        tally = counts(by_country.get(country.code, []), len(catalogue.items))
+        tally = counts(by_country.get(country.code, []), catalogue.scored)
         rows.append(
             {
                 "code": country.code,
@@ -106,10 +112,10 @@ def matrix(ctx: Context, latest: list[StatusUpdate]) -> dict[str, Any]:
             }
         )
     areas = [
-        {"id": a.id, "name": a.name, "items": [i.id for i in catalogue.items_in(a.id)]}
+        {"id": a.id, "name": a.name, "items": [i.id for i in catalogue.scored_in(a.id)]}
         for a in catalogue.areas
     ]
-    return {"areas": areas, "rows": rows, "legend": LEGEND}
+    return {"areas": areas, "rows": rows, "legend": LEGEND, "catalogue": catalogue.label}
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -21,9 +21,11 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.motions import motion_words
 from commands.reference import Area, Country, Item
-from commands.scorecard import STATES, scorecard, summary_row
+from commands.scorecard import STATES, counts, scorecard, summary_row
 from commands.types import country
+from commands.values import ShortId
 
 router = Router("status")
 
@@ -93,7 +95,8 @@ COUNTRY_OPT = Opt("country", country, "XX")
 
 @router.command(
     "standards",
-    summary="the Action Plan catalogue: priority areas, items and their minimum standard",
+    summary="the catalogue in force: priority areas, items, their minimum standard, status "
+    "and scope; an area in full with the plan's needs, solutions and partners",
     roles=READERS,
     params=[Pos("area", area, "area", optional=True)],
     example="!standards legal",
@@ -101,6 +104,11 @@ COUNTRY_OPT = Opt("country", country, "XX")
 async def standards(ctx: Context, area: Area | None) -> View:
     catalogue = ctx.env.reference.catalogue
     areas = [area] if area else list(catalogue.areas)
+    pending = [
+        m
+        for m in await ctx.store.motions.pending()
+        if area is None or m.target.startswith(area.id + ".")
+    ]
     return View(
         "status/standards",
         {
@@ -108,6 +116,8 @@ async def standards(ctx: Context, area: Area | None) -> View:
                 {"id": a.id, "name": a.name, "items": catalogue.items_in(a.id)} for a in areas
             ],
             "full": area is not None,
+            "catalogue": catalogue.label,
+            "pending": [(ShortId.MO.of(m.number), motion_words(m), m.state) for m in pending],
         },
     )
 
@@ -188,10 +198,13 @@ async def status_set(
     )
     ctx.audit_detail = f"{chosen.code} {item.id} -> {state}"
     was = f" (was {previous.state})" if previous else ""
-    met = sum(1 for i, u in latest.items() if u.state == "met" and i != item.id) + (state == "met")
+    states = {i: u.state for i, u in latest.items()} | {item.id: state}
+    catalogue = ctx.env.reference.catalogue
+    met = sum(1 for i in catalogue.scored if states.get(i.id) == "met")
     return (
         f"✅ {label(chosen)}: {item.id} is now {state}{was}. "
-        f"{met} of {len(ctx.env.reference.catalogue.items)} items at minimum standard."
+        f"{met} of {len(catalogue.scored)} items at minimum standard "
+        f"(catalogue version {catalogue.version})."
     )
 
 
@@ -274,8 +287,9 @@ async def status_submit(ctx: Context, country: Country | None, note: str) -> str
     )
     ctx.audit_detail = f"{chosen.code} report {period.key}"
     latest = await ctx.store.status.latest(chosen.code)
-    met = sum(1 for u in latest if u.state == "met")
-    total = len(ctx.env.reference.catalogue.items)
+    scored = ctx.env.reference.catalogue.scored
+    met = counts(latest, scored)["met"]
+    total = len(scored)
     again = ""
     if earlier:
         first = earlier[0]

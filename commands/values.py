@@ -36,6 +36,8 @@ class ShortId(StrEnum):
     RS = "RS"  # resource
     DL = "DL"  # deadline
     BC = "BC"  # broadcast
+    MO = "MO"  # motion to change the catalogue
+    PR = "PR"  # project or activity
 
     def of(self, number: int) -> str:
         return f"{self.value}-{number}"
@@ -50,6 +52,7 @@ class RefKind(StrEnum):
     DEADLINE = "deadline"
     DIGEST = "digest"
     FAILURE = "failure"  # the report of a message that could not be delivered
+    MOTION = "motion"
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,9 @@ class StatusUpdate(SQLModel, table=True):
     event_id: str | None = Field(default=None, max_length=255)
     at: datetime = Field(sa_column=utc_column(index=True))
     undone_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    version: int | None = Field(default=None)  # the catalogue version in force
+    evidence: str | None = Field(default=None, max_length=2000)  # a link behind the state
+    source: str | None = Field(default=None, max_length=16)  # desk-review | ncpoc | import
 
 
 class StatusNote(SQLModel, table=True):
@@ -502,3 +505,93 @@ class BroadcastNotice(SQLModel, table=True):
     recipient: str = Field(max_length=255)
     kind: str = Field(max_length=16)  # renotify | summary
     at: datetime = Field(sa_column=utc_column())
+
+
+class CatalogueVersion(SQLModel, table=True):
+    """A numbered version of the catalogue (JSON: areas and items); the highest is in force.
+    Version 1 is seeded from the catalogue file; each adopted motion writes the next."""
+
+    __tablename__ = "catalogue_version"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    motion: int | None = Field(default=None)  # the motion's number that made it
+    note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Motion(SQLModel, table=True):
+    """A proposal to change the catalogue, decided by one vote per member state."""
+
+    __tablename__ = "motion"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    kind: str = Field(max_length=16)  # propose | amend | retire
+    target: str = Field(max_length=64)  # an item ID, or an area ID for a new item
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    proposer: str = Field(max_length=255)
+    country: str | None = Field(default=None, max_length=2)
+    seconder: str | None = Field(default=None, max_length=255)
+    state: str = Field(max_length=16, index=True)  # seconding | open | adopted | rejected | failed
+    base_version: int
+    due: str | None = Field(default=None, max_length=7)  # YYYY-MM: the item's target date
+    version: int | None = Field(default=None)  # the catalogue version it created
+    opened_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    closes_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    result: str = Field(default="", max_length=500)  # the tally as announced
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Vote(SQLModel, table=True):
+    """A member state's vote on a motion; a later vote of the same country replaces it."""
+
+    __tablename__ = "vote"
+    __table_args__ = (UniqueConstraint("motion", "country", name="uq_vote_country"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    motion: int  # the motion's number
+    country: str = Field(max_length=2)
+    voter: str = Field(max_length=255)
+    choice: str = Field(max_length=8)  # yes | no | abstain
+    note: str = Field(default="", max_length=500)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column())
+
+
+class Project(SQLModel, table=True):
+    """A project or activity that closes gaps: who leads it, with whom, where, on what."""
+
+    __tablename__ = "project"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    title: str = Field(max_length=300)
+    lead: str = Field(max_length=200)
+    partners: str = Field(default=",", max_length=1000)  # storage.lists
+    funding: str = Field(default="", max_length=300)
+    countries: str = Field(default=",", max_length=200)  # codes, or `,regional,`
+    items: str = Field(default=",", max_length=1000)  # catalogue item IDs
+    target: str | None = Field(default=None, max_length=7)  # YYYY-MM
+    status: str = Field(default="planned", max_length=16)
+    version: int  # the catalogue version its items are from
+    created_by: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class ProjectUpdate(SQLModel, table=True):
+    """Progress on a project: its status then, and a note."""
+
+    __tablename__ = "project_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project: int = Field(index=True)  # the project's number
+    status: str = Field(max_length=16)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column(index=True))

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import AuditStore
 from storage.broadcasts import BroadcastStore
+from storage.catalogue import CatalogueStore
 from storage.corrections import CorrectionStore
 from storage.deadlines import DeadlineStore
 from storage.digests import DigestStore
@@ -15,8 +16,10 @@ from storage.events import EventStore
 from storage.identities import IdentityStore
 from storage.incidents import IncidentStore
 from storage.lessons import LessonStore
+from storage.motions import MotionStore
 from storage.notices import NoticeStore
 from storage.outbox import OutboxStore
+from storage.projects import ProjectStore
 from storage.resources import ResourceStore
 from storage.rooms import RoomStore
 from storage.roster import RosterStore
@@ -103,3 +106,15 @@ class Stores:
     @cached_property
     def corrections(self) -> CorrectionStore:
         return CorrectionStore(self._session)
+
+    @cached_property
+    def catalogue(self) -> CatalogueStore:
+        return CatalogueStore(self._session)
+
+    @cached_property
+    def motions(self) -> MotionStore:
+        return MotionStore(self._session)
+
+    @cached_property
+    def projects(self) -> ProjectStore:
+        return ProjectStore(self._session)

@@ -281,7 +281,8 @@ async def test_the_matrix_names_countries_items_and_who_has_no_ncpoc(app, clock)
     assert by_code["JM"]["name"] == "Jamaica" and by_code["JM"]["ncpoc"]
     assert not by_code["BB"]["ncpoc"]  # nobody could report for Barbados
     assert len(matrix["names"]) == len(matrix["items"])
-    assert "Government ministers" in matrix["names"]
+    assert "Government Ministers" in matrix["names"]
+    assert "coop.capacity-centre" not in matrix["items"]  # regional: not per country
     html = render_file(app.renderer, "digest-html", await digest_of(app, clock)).decode()
     assert "Jamaica (JM)" in html and "no NCPOC on the roster" in html and "Legend:" in html
     assert "1 day 17 hours" in html and "AST" in html  # plain durations, times with a zone
@@ -300,5 +301,5 @@ async def test_the_summary_leads_with_compliance_its_trend_and_what_matters(app,
     assert all(i["title"] != RED_TITLE for i in summary["urgent"])
     assert summary["critical_veiled"] == 1  # INC-4, RED: counted, its status unsaid
     text = all_outputs(app, data)
-    assert "In summary" in text and "Compliance: 1 of 56 applicable items" in text
+    assert "In summary" in text and "Compliance: 1 of 52 applicable items" in text
     assert "up 1 since the period began" in text

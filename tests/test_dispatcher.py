@@ -56,7 +56,7 @@ async def test_argument_error_shows_usage_and_example(app):
 
 async def test_unknown_command_suggests_the_closest(app):
     outcome = await say(app, JM1, "!rostre")
-    assert "unknown command !rostre. Did you mean !roster?" in text_of(outcome)
+    assert "unknown command !rostre. Did you mean !roster" in text_of(outcome)
     assert (await audit(app))[-1].action == "unknown"
 
 

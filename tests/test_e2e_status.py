@@ -42,8 +42,8 @@ async def test_status_commands_through_synapse(world):
     assert "● legal.strategy — met" in card.body and "“Approved by Cabinet”" in card.body
     assert "<table>" in card.source["content"]["formatted_body"]
     gaps = await steer.ask(room, "!gaps")
-    assert "JM ·······   ·····     ···       ·●·····   ······    1/28" in gaps.body
-    assert "TT ·······   ·····     ···       ·······   ●·····    1/28" in gaps.body
+    assert "JM ········  ·····     ···       ·●·····   ···       1/26" in gaps.body
+    assert "TT ········  ·····     ···       ·······   ●··       1/26" in gaps.body
     assert "coop.cert (" not in (await tt.ask(room, "!gaps TT")).body
 
     async with runtime.app.db.unit(write=False) as store:

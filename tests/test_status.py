@@ -80,8 +80,14 @@ async def test_state_aliases_and_area_prefix(app):
     assert (await say(app, JM1, "!status set coop.cert DONE")).outcome == "accepted"
     assert (await latest(app, "JM"))["coop.cert"].state == "met"
     body = text_of(await say(app, STEERING, "!standards leg"))
-    assert "legal.strategy — National cyber security strategy: Approved" in body
+    assert "The Action Plan catalogue, version 1: 26 illustrative." in body
+    assert "legal.strategy — National Cyber Security Strategy: Approved [illustrative]" in body
+    assert "legal.cybercrime — Enactment of appropriate Cyber legislation: no minimum " in body
+    assert "Partners: Cybercrime (T-CY) Committee of the Council of Europe; OAS/REMJA" in body
     assert "coop.cert" not in body
+    overview = text_of(await say(app, STEERING, "!standards"))
+    assert "coop.capacity-centre — Regional Capacity Centre" in overview
+    assert "[illustrative, regional]" in overview and "Partners:" not in overview
 
 
 async def test_scorecard_shows_latest_who_when_and_stale(app, clock):
@@ -89,7 +95,7 @@ async def test_scorecard_shows_latest_who_when_and_stale(app, clock):
     clock.advance(timedelta(days=200))
     await say(app, JM1, "!status set coop.cert in-progress")
     body = text_of(await say(app, JM1, "!status"))
-    assert "Scorecard — Jamaica (JM): 1/28 items at minimum standard, 1 in progress" in body
+    assert "Scorecard — Jamaica (JM): 1/26 items at minimum standard, 1 in progress" in body
     assert "● legal.strategy — met ⚠ stale · @jm1:test.org · 28w ago · “Approved in March”" in body
     assert "◐ coop.cert — in-progress · @jm1:test.org · just now" in body
     assert "1 stale (unchanged > 180 days)" in body
@@ -103,9 +109,9 @@ async def test_submit_records_the_report_for_the_quarter(app, clock):
     again = await say(app, JM1, "!status submit")
     assert "an update: @jm1:test.org first filed on 2 Nov" in text_of(again)
     region = text_of(await say(app, CHAIR, "!status"))
-    assert "JM Jamaica: 0/28 met, 28 not reported · no updates · report filed" in region
+    assert "JM Jamaica: 0/26 met, 26 not reported · no updates · report filed" in region
     assert (
-        "TT Trinidad and Tobago: 0/28 met, 28 not reported · no updates · no report yet" in region
+        "TT Trinidad and Tobago: 0/26 met, 26 not reported · no updates · no report yet" in region
     )
     async with app.db.unit(write=False) as store:
         reports = await store.status.reports(
@@ -122,15 +128,18 @@ async def test_gaps_for_a_country_and_the_region(app):
     await say(app, JM1, "!status set legal.policy n/a")
     await say(app, TT1, "!status set coop.cert in-progress")
     gaps = text_of(await say(app, JM1, "!gaps jm"))
-    assert "Gaps — Jamaica (JM): 1/27 items at minimum standard." in gaps
+    assert (
+        "Gaps — Jamaica (JM): 1/25 items at minimum standard "
+        "(catalogue version 1: 26 illustrative)." in gaps
+    )
     assert "legal.strategy" not in gaps and "legal.policy" not in gaps
-    assert "· legal.authority (unreported) — needs: Established" in gaps
+    assert "· legal.authority (unreported) — needs: Established [illustrative]" in gaps
     matrix = await say(app, STEERING, "!gaps")
     body = text_of(matrix)
-    assert "JM ·······   ·····     ···       –●·····   ······    1/27" in body
-    assert "TT ·······   ·····     ···       ·······   ◐·····    0/28" in body
+    assert "JM ········  ·····     ···       –●·····   ···       1/25" in body
+    assert "TT ········  ·····     ···       ·······   ◐··       0/26" in body
     html = matrix.replies[0].message.html
-    assert "<table>" in html and "<td><code>◐·····</code></td>" in html
+    assert "<table>" in html and "<td><code>◐··</code></td>" in html
 
 
 async def test_outsider_cannot_read_status(app):

@@ -1,0 +1,497 @@
+"""Decisions by country: `!motion`, `!vote`, `!decisions`, and the job that closes a vote.
+
+The RCC's first task (section 5 of the Action Plan) is to turn the plan's examples into the
+minimum standards it adopts. A motion proposes, amends or retires an item of the catalogue; the
+chair's opens at once, an NCPOC's once an NCPOC of another country seconds it. Each member state
+has one vote, cast by either of its NCPOCs (its later vote replaces the earlier). The motion is
+decided as soon as the votes still to come cannot change the outcome, else when its window
+closes; an adopted motion makes the next catalogue version, in force at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from commands.catalogue import changed, install
+from commands.common import own_country
+from commands.context import Context, JobContext
+from commands.directory import stand_in
+from commands.framework import (
+    CONTRIBUTORS,
+    READERS,
+    ArgumentError,
+    CommandError,
+    Opt,
+    ParseEnv,
+    Pos,
+    Refused,
+    Role,
+    Router,
+    Settings,
+    Text,
+    View,
+)
+from commands.reference import Catalogue
+from commands.types import choice, typed_id
+from commands.values import Ref, RefKind, RoomKind, ShortId
+from storage.models import Motion, Vote
+from storage.stores import Stores
+
+router = Router("motions")
+JOB = "motion"
+CHOICES = ("yes", "no", "abstain")
+KINDS = ("propose", "amend", "retire")
+MOTION_ID = typed_id(ShortId.MO)
+MAX_TEXT = 1000
+MONTH = r"\d{4}-(0[1-9]|1[0-2])"
+
+
+def target(text: str, env: ParseEnv) -> str:
+    """An item ID, or `<area>.<new-name>` for an item the catalogue does not have yet."""
+    key = text.strip().casefold()
+    catalogue = env.reference.catalogue
+    if catalogue.item(key) is not None:
+        return key
+    area, dot, name = key.partition(".")
+    if dot and name and area in {a.id for a in catalogue.areas}:
+        if not all(c.isalnum() or c == "-" for c in name):
+            raise ArgumentError(f"{text!r}: a new item's name is letters, digits and dashes")
+        return key
+    close = catalogue.suggest(key)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    areas = ", ".join(a.id for a in catalogue.areas)
+    raise ArgumentError(
+        f"unknown item {text!r}{hint} (a new item is <area>.<name>, the areas: {areas})"
+    )
+
+
+def month(text: str, _env: ParseEnv) -> str:
+    if not re.fullmatch(MONTH, text.strip()):
+        raise ArgumentError(f"{text!r} is not a month like 2027-06")
+    return text.strip()
+
+
+# --- counting -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    eligible: int
+    yes: int = 0
+    no: int = 0
+    abstain: int = 0
+
+    @property
+    def voted(self) -> int:
+        return self.yes + self.no + self.abstain
+
+    def words(self, settings: Settings) -> str:
+        return (
+            f"{self.yes} yes, {self.no} no, {self.abstain} abstaining; {self.voted} of "
+            f"{self.eligible} countries voted (quorum {quorum(self.eligible, settings)})"
+        )
+
+
+def quorum(eligible: int, settings: Settings) -> int:
+    return math.ceil(settings.vote_quorum * eligible)
+
+
+def outcome(t: Tally, settings: Settings) -> str:
+    """adopted | rejected | failed (short of quorum), were the vote to end now."""
+    if t.voted < quorum(t.eligible, settings) or t.eligible == 0:
+        return "failed"
+    cast = t.yes + t.no
+    return "adopted" if cast and t.yes > settings.vote_majority * cast else "rejected"
+
+
+def settled(t: Tally, settings: Settings) -> str | None:
+    """The outcome once no combination of the votes still to come can change it."""
+    left = t.eligible - t.voted
+    seen = set()
+    for yes in range(left + 1):
+        for no in range(left - yes + 1):
+            for abstain in range(left - yes - no + 1):
+                more = Tally(t.eligible, t.yes + yes, t.no + no, t.abstain + abstain)
+                seen.add(outcome(more, settings))
+                if len(seen) > 1:
+                    return None
+    return seen.pop()
+
+
+async def eligible(store: Stores, env: ParseEnv, settings: Settings) -> list[str]:
+    """The countries that vote: member states with an NCPOC (associates where configured)."""
+    codes = {e.country for e in await store.roster.ncpocs() if e.country}
+    countries = env.reference.countries.by_code
+    return sorted(
+        c
+        for c in codes
+        if c in countries and (countries[c].membership == "member" or settings.associates_vote)
+    )
+
+
+def tally_of(votes: list[Vote], voters: list[str]) -> Tally:
+    counted = [v for v in votes if v.country in voters]
+    return Tally(
+        len(voters),
+        sum(v.choice == "yes" for v in counted),
+        sum(v.choice == "no" for v in counted),
+        sum(v.choice == "abstain" for v in counted),
+    )
+
+
+# --- deciding ---------------------------------------------------------------------------------
+
+Say = Callable[[str], Awaitable[None]]
+
+
+async def decide(
+    store: Stores,
+    motion: Motion,
+    result: str,
+    t: Tally,
+    *,
+    env: ParseEnv,
+    settings: Settings,
+    now: datetime,
+    on_commit: Callable[[Callable[[], None]], None],
+    say: Say,
+) -> None:
+    """Close a motion with its result; an adopted one makes the next catalogue version."""
+    motion.state, motion.decided_at = result, now
+    motion.result = t.words(settings)
+    name = ShortId.MO.of(motion.number)
+    line = f"🗳️ {name} {result}: {motion_words(motion)} — {motion.result}."
+    if result == "adopted":
+        row = await store.catalogue.in_force()
+        current = Catalogue.from_data(json.loads(row.data), row.version) if row else None
+        if current is None:
+            raise RuntimeError("no catalogue version in force")
+        try:
+            made = changed(current, motion)
+        except ValueError as exc:  # the item went away under it (another motion retired it)
+            motion.state = "failed"
+            motion.result += f"; not applied: {exc}"
+            line = f"🗳️ {name} could not be applied: {exc}."
+        else:
+            stored = await store.catalogue.add(
+                made.to_data(), now=now, motion=motion.number, note=motion_words(motion)
+            )
+            motion.version = stored.version
+            made = Catalogue(made.areas, made.items, stored.version)
+            on_commit(lambda: install(env.reference, made))
+            line += f" The catalogue is now version {stored.version}."
+    await store.audit.record(
+        actor="vote", action="motion decided", outcome="accepted", now=now,
+        detail=f"{name} {motion.state}: {motion.result}"[:1000],
+    )  # fmt: skip
+    await say(line)
+
+
+def motion_words(motion: Motion) -> str:
+    verbs = {"propose": "adopt", "amend": "amend", "retire": "retire"}
+    words = f"{verbs[motion.kind]} {motion.target}"
+    words += f" — {motion.text}" if motion.text else ""
+    return words + (f" (by {motion.due})" if motion.due else "")
+
+
+async def _settle(ctx: Context, motion: Motion) -> str | None:
+    voters = await eligible(ctx.store, ctx.env, ctx.settings)
+    t = tally_of(await ctx.store.motions.votes(motion), voters)
+    result = settled(t, ctx.settings)
+    if result is None:
+        return None
+
+    async def say(line: str) -> None:
+        room = ctx.rooms.get(RoomKind.RCC)
+        await ctx.reply(line, room_id=room if room and room != ctx.room_id else None)
+
+    await decide(
+        ctx.store, motion, result, t, env=ctx.env, settings=ctx.settings, now=ctx.now,
+        on_commit=ctx.on_commit, say=say,
+    )  # fmt: skip
+    return result
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+async def _open(ctx: Context, motion: Motion) -> None:
+    motion.state, motion.opened_at = "open", ctx.now
+    motion.closes_at = ctx.now + ctx.settings.vote_window
+    ctx.wake(JOB, motion.number)
+
+
+def _check(ctx: Context, kind: str, item_id: str, text: str) -> None:
+    found = ctx.env.reference.catalogue.item(item_id)
+    if len(text) > MAX_TEXT:
+        raise CommandError(f"the text is too long ({len(text)} characters; at most {MAX_TEXT})")
+    if kind == "propose":
+        if found is not None and found.status == "adopted":
+            raise CommandError(f"{item_id} is adopted already; to change it: !motion amend")
+        if found is not None and not (text or found.standard):
+            raise CommandError(f"{item_id} has no minimum standard yet: say the one to adopt")
+        if found is None and not text:
+            raise CommandError("a new item needs its text: `Name: minimum standard`")
+    elif found is None:
+        raise CommandError(f"{item_id} is not in the catalogue; a new item is proposed")
+    elif found.status == "retired":
+        raise CommandError(f"{item_id} is retired")
+    elif kind == "amend" and not text:
+        raise CommandError("say the amended minimum standard")
+
+
+async def _motion(ctx: Context, kind: str, item_id: str, by: str | None, text: str) -> str:
+    if not (ctx.has_role(Role.CHAIR) or own_country(ctx)):
+        raise Refused("motions come from the chair or an NCPOC")
+    _check(ctx, kind, item_id, text)
+    for pending in await ctx.store.motions.pending():
+        if pending.target == item_id:
+            raise CommandError(
+                f"{ShortId.MO.of(pending.number)} on {item_id} is still open; vote on it first"
+            )
+    mine = own_country(ctx)
+    motion = await ctx.store.motions.add(
+        kind=kind,
+        target=item_id,
+        text=text,
+        due=by,
+        proposer=ctx.sender,
+        country=None if ctx.has_role(Role.CHAIR) else mine.code if mine else None,
+        base_version=ctx.env.reference.catalogue.version,
+        event_id=ctx.event_id,
+        now=ctx.now,
+    )
+    name = ShortId.MO.of(motion.number)
+    ctx.audit_detail = f"{name} {kind} {item_id}"
+    if ctx.has_role(Role.CHAIR):
+        await _open(ctx, motion)
+        return _opened(ctx, motion)
+    return (
+        f"✅ {name}: {motion_words(motion)}. It opens for voting once an NCPOC of another "
+        f"country seconds it: !motion second {name}"
+    )
+
+
+def _opened(ctx: Context, motion: Motion) -> str:
+    assert motion.closes_at is not None
+    closes = motion.closes_at.astimezone(ctx.env.zone)
+    return (
+        f"🗳️ {ShortId.MO.of(motion.number)} is open: {motion_words(motion)}. One vote per "
+        f"member state, by either NCPOC: !vote {ShortId.MO.of(motion.number)} yes|no|abstain "
+        f"[note] — until {closes:%-d %b %Y %H:%M %Z}."
+    )
+
+
+def _make(kind: str, summary: str, example: str) -> None:
+    params: list[Pos | Opt | Text] = [
+        Pos("item", target, "<item>" if kind != "propose" else "<item|area.new-name>"),
+        Opt("by", month, "YYYY-MM"),
+        Text("text", "text", required=kind != "retire"),
+    ]
+
+    @router.command(f"motion {kind}", summary=summary, roles=CONTRIBUTORS, params=params,
+                    example=example)  # fmt: skip
+    async def handler(ctx: Context, item: str, by: str | None, text: str) -> str:
+        return await _motion(ctx, kind, item, by, text.strip())
+
+
+_make(
+    "propose",
+    "propose a minimum standard for the committee to adopt (a new item: area.name)",
+    "!motion propose legal.policy Law enacted/Approval Obtained",
+)
+_make(
+    "amend",
+    "propose changing an item's minimum standard",
+    "!motion amend legal.privacy Act in force",
+)
+_make("retire", "propose retiring an item", "!motion retire awareness.schools merged into society")
+
+
+@router.command(
+    "motion second",
+    summary="second another country's motion: it opens for voting",
+    roles=CONTRIBUTORS,
+    params=[Pos("id", MOTION_ID, "MO-n")],
+    example="!motion second MO-2",
+)
+async def motion_second(ctx: Context, id: int) -> str:
+    motion = await _get(ctx, id)
+    if motion.state != "seconding":
+        raise CommandError(f"{ShortId.MO.of(id)} is {motion.state}; it needs no second")
+    mine = own_country(ctx)
+    if not ctx.has_role(Role.CHAIR) and (mine is None or mine.code == motion.country):
+        raise Refused("a motion is seconded by an NCPOC of another country, or the chair")
+    motion.seconder = ctx.sender
+    await _open(ctx, motion)
+    ctx.audit_detail = f"{ShortId.MO.of(id)} seconded"
+    room = ctx.rooms.get(RoomKind.RCC)
+    opened = _opened(ctx, motion)
+    if room and room != ctx.room_id:
+        await ctx.reply(opened, room_id=room)
+    return opened
+
+
+async def _get(ctx: Context, number: int) -> Motion:
+    motion = await ctx.store.motions.get(number)
+    if motion is None:
+        raise CommandError(f"there is no {ShortId.MO.of(number)}")
+    return motion
+
+
+@router.command(
+    "vote",
+    summary="your country's vote on a motion (either NCPOC; a later vote replaces it)",
+    roles=frozenset({Role.NCPOC}),
+    params=[
+        Pos("id", MOTION_ID, "MO-n"),
+        Pos("choice", choice(*CHOICES), "yes|no|abstain"),
+        Text("note", "note", required=False),
+    ],
+    example="!vote MO-3 yes adopted by Cabinet in May",
+)
+async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
+    motion = await _get(ctx, id)
+    name = ShortId.MO.of(id)
+    if motion.state == "seconding":
+        raise CommandError(f"{name} is not open yet: it waits for a second")
+    if motion.state != "open":
+        raise CommandError(f"{name} is closed ({motion.state})")
+    mine = own_country(ctx)
+    voters = await eligible(ctx.store, ctx.env, ctx.settings)
+    if mine is None or mine.code not in voters:
+        where = mine.name if mine else "your country"
+        raise Refused(f"{where} does not vote on motions (associate members vote only where "
+                      "the committee's config says so)")  # fmt: skip
+    before = await ctx.store.motions.vote(
+        motion, country=mine.code, voter=ctx.sender, choice=choice, note=note[:500],
+        event_id=ctx.event_id, now=ctx.now,
+    )  # fmt: skip
+    ctx.audit_detail = f"{name} {mine.code} {choice}"
+    again = ""
+    if before is not None:
+        again = f" (replacing {mine.code}'s earlier {before.choice} by {before.voter})"
+    result = await _settle(ctx, motion)
+    tail = f" {name} is decided: {result}." if result else ""
+    return f"✅ {mine.name} votes {choice} on {name}{again}.{tail}"
+
+
+@router.command(
+    "motions",
+    summary="the open motions, with each country's vote so far",
+    roles=READERS,
+    example="!motions",
+)
+async def motions(ctx: Context) -> View:
+    voters = await eligible(ctx.store, ctx.env, ctx.settings)
+    rows = []
+    for motion in await ctx.store.motions.pending():
+        votes = await ctx.store.motions.votes(motion)
+        voted = {v.country: v.choice for v in votes}
+        rows.append(
+            {
+                "id": ShortId.MO.of(motion.number),
+                "words": motion_words(motion),
+                "state": motion.state,
+                "closes": motion.closes_at,
+                "tally": tally_of(votes, voters).words(ctx.settings),
+                "votes": sorted(voted.items()),
+                "waiting": [c for c in voters if c not in voted],
+            }
+        )
+    return View("motions/list", {"rows": rows, "zone": ctx.env.zone})
+
+
+@router.command(
+    "decisions",
+    summary="the log of decided motions: what the committee adopted, rejected or let fail",
+    roles=READERS,
+    example="!decisions",
+)
+async def decisions(ctx: Context) -> View:
+    rows = [decision_row(m) for m in await ctx.store.motions.log()]
+    return View(
+        "motions/decisions", {"rows": rows, "catalogue": ctx.env.reference.catalogue.label}
+    )
+
+
+def decision_row(motion: Motion) -> dict:
+    return {
+        "id": ShortId.MO.of(motion.number),
+        "words": motion_words(motion),
+        "state": motion.state,
+        "result": motion.result,
+        "decided": motion.decided_at,
+        "version": motion.version,
+    }
+
+
+# --- the job: reminders, and the close of the window ------------------------------------------
+
+
+async def open_motions(store: Stores, settings: Settings, now: datetime) -> list[int]:
+    return [m.number for m in await store.motions.pending() if m.state == "open"]
+
+
+@router.job(JOB, pending=open_motions, summary="reminders to vote, and the close of a motion")
+async def close_or_remind(job: JobContext, motion_key: int) -> datetime | None:
+    store, now = job.store, job.now
+    motion = await store.motions.get(motion_key)
+    if motion is None or motion.state != "open" or motion.closes_at is None:
+        return None
+    voters = await eligible(store, job.env, job.settings)
+    votes = await store.motions.votes(motion)
+    t = tally_of(votes, voters)
+    if now >= motion.closes_at or settled(t, job.settings):
+        room = job.rooms.get(RoomKind.RCC)
+
+        async def say(line: str) -> None:
+            if room:
+                await job.post(line, room_id=room, ref=Ref(RefKind.MOTION, motion_key))
+
+        result = settled(t, job.settings) or outcome(t, job.settings)
+        await decide(
+            store, motion, result, t, env=job.env, settings=job.settings, now=now,
+            on_commit=job.on_commit, say=say,
+        )  # fmt: skip
+        return None
+    rounds = sorted((motion.closes_at - r for r in job.settings.vote_remind), reverse=False)
+    due = [n for n, at in enumerate(rounds) if at <= now]
+    if due:
+        await _remind(job, motion, max(due), {v.country for v in votes}, voters)
+    later = [at for at in rounds if at > now]
+    return min([*later, motion.closes_at])
+
+
+async def _remind(
+    job: JobContext, motion: Motion, round_: int, voted: set[str], voters: list[str]
+) -> None:
+    """The latest round due, once: to the NCPOCs of the countries yet to vote."""
+    key = f"motion {motion.number} reminder"
+    done = await job.store.state.get(key)
+    if done is not None and int(done) >= round_:
+        return
+    await job.store.state.set(key, str(round_), now=job.now)
+    name = ShortId.MO.of(motion.number)
+    assert motion.closes_at is not None
+    closes = motion.closes_at.astimezone(job.env.zone)
+    sent: set[str] = set()
+    for entry in await job.store.roster.ncpocs_in([c for c in voters if c not in voted]):
+        user = stand_in(entry, job.now)
+        if user in sent:
+            continue
+        sent.add(user)
+        await job.post(
+            f"🗳️ {job.env.reference.countries.name_of(entry.country)} has not voted on {name} "
+            f"({motion_words(motion)}); voting closes {closes:%-d %b %Y %H:%M %Z}. "
+            f"!vote {name} yes|no|abstain [note]",
+            to_user=user,
+            mentions=[user],
+            ref=Ref(RefKind.MOTION, motion.number),
+            alert=True,
+        )

@@ -1,0 +1,273 @@
+"""The register of projects and activities (`!project`, `!projects`), the duplication view,
+and `!help-with`: who can help a country close a gap.
+
+Section 2 of the Action Plan: initiatives "properly synchronised, duplication is eliminated";
+section 4: the RCC coordinates projects; section 7 names the partners for each need.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+from commands.common import own_country
+from commands.context import Context
+from commands.framework import (
+    CONTRIBUTORS,
+    READERS,
+    ArgumentError,
+    CommandError,
+    Opt,
+    ParseEnv,
+    Pos,
+    Router,
+    Text,
+    View,
+)
+from commands.motions import month
+from commands.reference import Catalogue, Country, Item
+from commands.status import item
+from commands.types import choice, country, typed_id
+from commands.values import ShortId
+from storage.lists import unpack
+from storage.models import Project
+from storage.projects import REGIONAL
+
+router = Router("projects")
+STATUSES = ("planned", "under-way", "completed", "stalled", "cancelled")
+PROJECT_ID = typed_id(ShortId.PR)
+MAX_FIELD = 300
+
+
+def names(text: str, _env: ParseEnv) -> list[str]:
+    """`a; b` or `a, b`: partner names."""
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    if not parts or any(len(p) > 200 for p in parts):
+        raise ArgumentError("list the names separated by commas (each up to 200 characters)")
+    return list(dict.fromkeys(parts))
+
+
+def where(text: str, env: ParseEnv) -> list[str]:
+    """`JM,TT` or `regional`."""
+    if text.strip().casefold() == REGIONAL:
+        return [REGIONAL]
+    return list(dict.fromkeys(country(p, env).code for p in text.split(",") if p.strip()))
+
+
+def items(text: str, env: ParseEnv) -> list[str]:
+    return list(dict.fromkeys(item(p, env).id for p in text.split(",") if p.strip()))
+
+
+def short(text: str, _env: ParseEnv) -> str:
+    if len(text) > MAX_FIELD:
+        raise ArgumentError(f"at most {MAX_FIELD} characters")
+    return text.strip()
+
+
+def row(project: Project, catalogue: Catalogue) -> dict:
+    return {
+        "id": ShortId.PR.of(project.number),
+        "title": project.title,
+        "lead": project.lead,
+        "partners": unpack(project.partners),
+        "funding": project.funding,
+        "countries": unpack(project.countries),
+        "items": unpack(project.items),
+        "target": project.target,
+        "status": project.status,
+        "version": project.version,
+    }
+
+
+@router.command(
+    "project add",
+    summary="register a project or activity: who leads it, with whom, where, on which items",
+    roles=CONTRIBUTORS,
+    params=[
+        Opt("lead", short, "agency", required=True),
+        Opt("partners", names, "a,b"),
+        Opt("funding", short, "source"),
+        Opt("countries", where, "JM,TT|regional"),
+        Opt("items", items, "item,item"),
+        Opt("target", month, "YYYY-MM"),
+        Text("title", "title"),
+    ],
+    example='!project add Cybercrime bill drafting lead="Commonwealth Secretariat" '
+    "countries=JM,TT items=legal.cybercrime target=2027-06",
+    details='Quote a value with spaces: lead="CARICOM IMPACS". Without countries= the '
+    "project is your country's (the chair's: regional).",
+)
+async def project_add(
+    ctx: Context,
+    lead: str,
+    partners: list[str] | None,
+    funding: str | None,
+    countries: list[str] | None,
+    items: list[str] | None,
+    target: str | None,
+    title: str,
+) -> str:
+    title = title.strip()
+    if not title or len(title) > MAX_FIELD:
+        raise CommandError(f"give the project a title (up to {MAX_FIELD} characters)")
+    mine = own_country(ctx)
+    chosen = countries or ([mine.code] if mine else [REGIONAL])
+    catalogue = ctx.env.reference.catalogue
+    project = await ctx.store.projects.add(
+        title=title, lead=lead, partners=partners or [], funding=funding or "",
+        countries=chosen, items=items or [], target=target, version=catalogue.version,
+        author=ctx.sender, event_id=ctx.event_id, now=ctx.now,
+    )  # fmt: skip
+    name = ShortId.PR.of(project.number)
+    ctx.audit_detail = f"{name} added"
+    overlaps = [
+        p for p in await _active(ctx) if p.number != project.number and _overlap(p, project)
+    ]
+    also = ""
+    if overlaps:
+        listed = ", ".join(f"{ShortId.PR.of(p.number)} “{p.title}” ({p.lead})" for p in overlaps)
+        also = f" ⚠️ It overlaps in country and item with {listed}: see !projects overlap."
+    return f"✅ {name} “{title}” registered ({', '.join(chosen)}).{also}"
+
+
+@router.command(
+    "project update",
+    summary="a project's progress: its status and a note",
+    roles=CONTRIBUTORS,
+    params=[
+        Pos("id", PROJECT_ID, "PR-n"),
+        Opt("status", choice(*STATUSES), "|".join(STATUSES), required=True),
+        Text("note", "note", required=False),
+    ],
+    example="!project update PR-2 status=under-way first workshop held in Kingston",
+)
+async def project_update(ctx: Context, id: int, status: str, note: str) -> str:
+    project = await ctx.store.projects.get(id)
+    if project is None:
+        raise CommandError(f"there is no {ShortId.PR.of(id)}")
+    was = project.status
+    await ctx.store.projects.update(
+        project, status=status, note=note.strip()[:2000], author=ctx.sender,
+        event_id=ctx.event_id, now=ctx.now,
+    )  # fmt: skip
+    ctx.audit_detail = f"{ShortId.PR.of(id)} {was} -> {status}"
+    return f"✅ {ShortId.PR.of(id)} “{project.title}” is {status} (was {was})."
+
+
+def _filter(text: str, env: ParseEnv) -> tuple[str, str]:
+    """A country, an item, `overlap`, or a partner's name."""
+    key = text.strip()
+    if key.casefold() == "overlap":
+        return "overlap", ""
+    found = env.reference.countries.resolve(key)
+    if found is not None:
+        return "country", found.code
+    entry = env.reference.catalogue.item(key)
+    if entry is not None:
+        return "item", entry.id
+    return "partner", key
+
+
+@router.command(
+    "projects",
+    summary="the register: all projects, or a country's, an item's, a partner's; `overlap` "
+    "lists those that duplicate each other",
+    roles=READERS,
+    params=[Pos("filter", _filter, "country|item|partner|overlap", optional=True, words=6)],
+    example="!projects overlap",
+)
+async def projects(ctx: Context, filter: tuple[str, str] | None) -> View:
+    catalogue = ctx.env.reference.catalogue
+    kind, value = filter or ("", "")
+    if kind == "overlap":
+        pairs = overlaps(await _active(ctx))
+        return View(
+            "projects/overlap",
+            {"pairs": [(row(a, catalogue), row(b, catalogue), shared) for a, b, shared in pairs]},
+        )
+    found = await ctx.store.projects.find(
+        country=value if kind == "country" else None,
+        item=value if kind == "item" else None,
+        partner=value if kind == "partner" else None,
+    )
+    return View(
+        "projects/list",
+        {"rows": [row(p, catalogue) for p in found], "filter": value},
+    )
+
+
+async def _active(ctx: Context) -> list[Project]:
+    return await ctx.store.projects.find(active_only=True)
+
+
+def _overlap(a: Project, b: Project) -> list[str]:
+    """What two projects share: items, in a country both cover (a regional one covers all)."""
+    where_a, where_b = set(unpack(a.countries)), set(unpack(b.countries))
+    same_place = REGIONAL in where_a or REGIONAL in where_b or bool(where_a & where_b)
+    shared = sorted(set(unpack(a.items)) & set(unpack(b.items)))
+    return shared if same_place else []
+
+
+def overlaps(active: list[Project]) -> list[tuple[Project, Project, list[str]]]:
+    """Pairs of active projects on the same item in the same country."""
+    return [(a, b, s) for a, b in combinations(active, 2) if (s := _overlap(a, b))]
+
+
+# --- who can help -----------------------------------------------------------------------------
+
+
+def partners_of(entry: Item, catalogue: Catalogue) -> list[str]:
+    """The partners the Action Plan names for an item (a section 5 example: its table row's)."""
+    named = list(entry.partners)
+    if entry.related:
+        for other in catalogue.items:
+            if other.table_ref and f"Table {other.table_ref[0]}, need {other.table_ref[1]}" == (
+                entry.related
+            ):
+                named += other.partners
+    return list(dict.fromkeys(named))
+
+
+async def helpers(ctx: Context, entry: Item, country: Country | None) -> dict:
+    """Who can help close a gap on one item: countries that met it, the resources they offered
+    (those this room may read in full), projects under way, the plan's partners."""
+    latest = await ctx.store.status.latest()
+    met = sorted({u.country for u in latest if u.item_id == entry.id and u.state == "met"})
+    met = [c for c in met if country is None or c != country.code]
+    in_full = ctx.viewer.audience.in_full()
+    offered = []
+    for code in met:
+        offered += await ctx.store.resources.find(in_full=in_full, country=code, limit=5)
+    under_way = await ctx.store.projects.find(
+        item=entry.id, country=country.code if country else None, active_only=True
+    )
+    names_ = ctx.env.reference.countries
+    return {
+        "item": entry,
+        "met": [f"{names_.name_of(c)} ({c})" for c in met],
+        "resources": [
+            {
+                "id": ShortId.RS.of(r.number),
+                "kind": r.kind,
+                "country": r.country,
+                "description": r.description,
+            }
+            for r in offered
+        ],
+        "projects": [row(p, ctx.env.reference.catalogue) for p in under_way],
+        "partners": partners_of(entry, ctx.env.reference.catalogue),
+    }
+
+
+@router.command(
+    "help-with",
+    summary="who can help close a gap: countries that met the item, their resources, "
+    "projects under way, the partners the Action Plan names",
+    roles=READERS,
+    params=[Pos("item", item, "<item>"), Pos("country", country, "country", optional=True)],
+    example="!help-with legal.cybercrime DM",
+)
+async def help_with(ctx: Context, item: Item, country: Country | None) -> View:
+    chosen = country or own_country(ctx)
+    data = await helpers(ctx, item, chosen)
+    data["for"] = chosen.name if chosen else None
+    return View("projects/help", data)

@@ -1,0 +1,78 @@
+"""The register of projects, the duplication view and `!help-with` (both backends)."""
+
+from __future__ import annotations
+
+from tests.helpers import CHAIR, JM1, STEERING, TT1, say, text_of
+
+
+async def ok(app, sender, text):
+    outcome = await say(app, sender, text)
+    assert outcome.outcome == "accepted", text_of(outcome)
+    return text_of(outcome)
+
+
+async def test_projects_that_overlap_in_country_and_item_are_shown(app):
+    first = await ok(
+        app,
+        JM1,
+        '!project add Cybercrime bill drafting lead="Commonwealth Secretariat" '
+        "countries=JM,TT items=legal.cybercrime target=2027-06",
+    )
+    assert first == "✅ PR-1 “Cybercrime bill drafting” registered (JM, TT)."
+    second = await ok(
+        app,
+        CHAIR,
+        '!project add Model cybercrime law workshop lead="OAS/REMJA" partners="CoE, UNODC" '
+        "countries=regional items=legal.cybercrime,capacity.judiciary funding=EU",
+    )
+    assert "overlaps in country and item with PR-1 “Cybercrime bill drafting”" in second
+    # The same item elsewhere, or another item in the same country, is no duplication.
+    third = await ok(app, TT1, "!project add Privacy bill lead=AG items=legal.privacy")
+    assert "overlaps" not in third
+    await ok(app, CHAIR, "!project add Bahamas bill lead=X countries=BS items=legal.privacy")
+    view = await ok(app, STEERING, "!projects overlap")
+    assert "PR-1 “Cybercrime bill drafting”" in view and "PR-2 “Model cybercrime law" in view
+    assert "both on legal.cybercrime" in view
+    assert "PR-3" not in view and "PR-4" not in view
+    # A completed project duplicates nothing any more.
+    await ok(app, CHAIR, "!project update PR-1 status=completed bill tabled")
+    assert "PR-1" not in await ok(app, STEERING, "!projects overlap")
+
+
+async def test_the_register_by_country_item_and_partner(app):
+    await ok(app, JM1, "!project add National CSIRT lead=ITU items=coop.cert")
+    await ok(app, CHAIR, '!project add RIFC training lead="CARICOM IMPACS" countries=regional')
+    await ok(app, TT1, '!project add Drill lead=TTCSIRT partners="OAS/CICTE" items=coop.cert')
+    by_country = await ok(app, STEERING, "!projects JM")
+    assert "PR-1" in by_country and "PR-2" in by_country and "PR-3" not in by_country
+    by_item = await ok(app, STEERING, "!projects coop.cert")
+    assert "PR-1" in by_item and "PR-3" in by_item and "PR-2" not in by_item
+    by_partner = await ok(app, STEERING, "!projects cicte")
+    assert "PR-3 “Drill”" in by_partner and "PR-1" not in by_partner
+    updated = await ok(app, JM1, "!project update PR-1 status=under-way analysts hired")
+    assert updated == "✅ PR-1 “National CSIRT” is under-way (was planned)."
+    async with app.db.unit(write=False) as store:
+        project = await store.projects.get(1)
+    assert project.version == 1 and project.status == "under-way"
+    bad = await say(app, JM1, "!project add Nothing lead=X items=legal.nothing")
+    assert bad.outcome == "invalid" and "unknown item" in text_of(bad)
+
+
+async def test_help_with_names_who_met_it_their_resources_projects_and_the_plans_partners(app):
+    await ok(app, TT1, "!status set legal.cybercrime met Act of 2015")
+    await ok(app, TT1, "!resource add kind=expertise tlp=green Legal drafters for cybercrime")
+    await ok(
+        app, CHAIR, '!project add Bill drafting lead="ComSec" countries=JM items=legal.cybercrime'
+    )
+    helped = await ok(app, JM1, "!help-with legal.cybercrime")
+    assert (
+        "Who can help with legal.cybercrime — Enactment of appropriate Cyber legislation "
+        "for Jamaica" in helped
+    )
+    assert "Countries that met it: Trinidad and Tobago (TT)." in helped
+    assert "Legal drafters for cybercrime" in helped
+    assert "PR-1 “Bill drafting” (ComSec, planned)" in helped
+    assert "Partners the Action Plan names (Table 4, need 2): Cybercrime (T-CY)" in helped
+    # A section 5 example takes the partners of the table row it belongs to.
+    ministers = await ok(app, JM1, "!help-with awareness.ministers")
+    assert "(Table 1, need 2): CoE; OAS/CICTE; ComSec; UNODC" in ministers
