@@ -43,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
         default="steering",
         help="who the file is for: the Steering Committee (the default) or the RCC",
     )
+    imports = with_config(
+        "import-status",
+        "load a baseline of status from a CSV file (country,item,state[,note,evidence,source]) "
+        "with the checks of !status set; nothing is stored if any row is bad",
+    )
+    imports.add_argument("--csv", required=True, type=Path, metavar="FILE", help="CSV file")
+    imports.add_argument(
+        "--dry-run", action="store_true", help="check the file and say what would be stored"
+    )
     demo = sub.add_parser(
         "demo", help="the whole mission on a throwaway homeserver (needs the demo extra)"
     )
@@ -119,6 +128,8 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         return asyncio.run(_audit_verify(config))
     if args.command == "digest":
         return asyncio.run(_digest(config, args.period, args.out, args.audience))
+    if args.command == "import-status":
+        return asyncio.run(_import_status(config, args.csv, dry_run=args.dry_run))
     from bot.runner import run  # the Matrix stack is imported only when the bot runs
 
     return asyncio.run(run(config, crash_at=os.environ.get("RCC_CRASH_AT")))
@@ -169,6 +180,38 @@ async def _audit_verify(config: Config) -> int:
         )
         return 1
     print(f"audit log intact: {checked} entries, head #{head_id} {head_hash}")
+    return 0
+
+
+async def _import_status(config: Config, path: Path, *, dry_run: bool) -> int:
+    from bot.app import prepare, system_clock
+    from commands.framework import ParseEnv
+    from commands.status_import import read, store_rows
+    from storage.db import Database
+
+    # A spreadsheet's export may start with a BOM.
+    text = await asyncio.to_thread(path.read_text, "utf-8-sig")
+    db = Database(config.storage.url)
+    try:
+        await prepare(db, config, system_clock)  # the catalogue in force, from the database
+        env = ParseEnv(config.reference, config.committee.zone, system_clock)
+        rows, problems = read(text, env)
+        for problem in problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        if problems:
+            print(f"error: {len(problems)} bad row(s); nothing was stored", file=sys.stderr)
+            return 1
+        version = config.reference.catalogue.version
+        if dry_run:
+            print(f"{len(rows)} row(s) are good (catalogue version {version}); nothing stored")
+            return 0
+        async with db.unit() as store:
+            await store_rows(
+                store, rows, author=f"import:{path.name}", now=system_clock(), version=version
+            )
+    finally:
+        await db.close()
+    print(f"stored {len(rows)} status update(s) against catalogue version {version}")
     return 0
 
 

@@ -121,8 +121,8 @@ class Dispatcher:
         now = self.env.now()
         if said.replaces is not None:
             return await self._edited(said, now), None
-        if said.reaction is not None:
-            return await self._listen(said, now)
+        if said.reaction is not None or said.attachment is not None:
+            return await self._listen(said, now)  # a file's name is never a command
         try:
             found = find(said.body, self.registry, self.settings.prefix)
         except ArgumentError as exc:

@@ -203,6 +203,9 @@ class Input:
     device_id: str | None = None  # the sending device, when it is known
     master_key: str | None = None  # its owner's master key, when they cross-signed it
     replaces: str | None = None  # an edit (m.replace) of this event; `body` is the new text
+    # A file sent (its name is `body`): JSON of what fetches it — its URL and, for an
+    # encrypted file, its key — kept as the record's own data, never logged.
+    attachment: str | None = field(default=None, repr=False)
     # Finds device_id and master_key when they matter (a command, a listener's input): the
     # Matrix layer's check, so that everyday chatter costs no key lookup.
     prove: Prove | None = field(default=None, compare=False, repr=False)

@@ -52,6 +52,9 @@ def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dic
                     "author": update.author if update else "",
                     "when": update.at if update else None,
                     "stale": bool(update and update.at < stale_before),
+                    "evidence": update.evidence if update else None,
+                    "file": bool(update and update.attachment),
+                    "source": update.source if update else None,
                 }
             )
         areas.append({"name": area.name, "rows": rows})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from commands.audience import Show
 from commands.common import acting_country, label, own_country
@@ -14,9 +15,11 @@ from commands.framework import (
     READERS,
     ArgumentError,
     CommandError,
+    Input,
     Opt,
     ParseEnv,
     Pos,
+    Role,
     Router,
     Text,
     View,
@@ -24,8 +27,8 @@ from commands.framework import (
 from commands.motions import motion_words
 from commands.reference import Area, Country, Item
 from commands.scorecard import STATES, counts, scorecard, summary_row
-from commands.types import country
-from commands.values import ShortId
+from commands.types import choice, country
+from commands.values import Ref, RefKind, ShortId
 
 router = Router("status")
 
@@ -91,6 +94,19 @@ def _note(text: str) -> str:
 
 
 COUNTRY_OPT = Opt("country", country, "XX")
+SOURCES = ("desk-review", "ncpoc")
+MAX_URL = 2000
+
+
+def evidence_url(text: str, _env: ParseEnv) -> str:
+    """A web link to the evidence behind a state (a gazette, a published strategy)."""
+    url = text.strip()
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc or len(url) > MAX_URL:
+        raise ArgumentError(f"{text!r} is not a web link like https://gazette.gov.jm/act-12")
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        raise ArgumentError("a link has no spaces or control characters")
+    return url
 
 
 @router.command(
@@ -176,18 +192,34 @@ async def _region(ctx: Context) -> View:
         Pos("item", item, "<item>"),
         Pos("state", state, "<not-started|in-progress|met|n/a>", words=2),
         COUNTRY_OPT,
+        Opt("evidence", evidence_url, "https://…"),
+        Opt("source", choice(*SOURCES), "|".join(SOURCES)),
         Text("note", "note", required=False),
     ],
     example="!status set legal.strategy in-progress Draft with Cabinet since March",
     aliases=["update"],
+    details="evidence= keeps a link with the update; a file sent as a reply to the bot's "
+    "confirmation is kept with it too. source= says where the assessment comes from: the "
+    "desk review of the studies (section 6) or the NCPOC (the default for NCPOCs).",
 )
 async def status_set(
-    ctx: Context, item: Item, state: str, country: Country | None, note: str
-) -> str:
+    ctx: Context,
+    item: Item,
+    state: str,
+    country: Country | None,
+    evidence: str | None,
+    source: str | None,
+    note: str,
+) -> None:
     chosen = acting_country(ctx, country)
+    if item.scope == "regional":
+        raise CommandError(
+            f"{item.id} is a regional deliverable, tracked once for the region: record its "
+            "progress as a project (!project add … items=" + item.id + ")"
+        )
     latest = {u.item_id: u for u in await ctx.store.status.latest(chosen.code)}
     previous = latest.get(item.id)
-    await ctx.store.status.record(
+    update_id = await ctx.store.status.record(
         country=chosen.code,
         item_id=item.id,
         state=state,
@@ -195,17 +227,48 @@ async def status_set(
         author=ctx.sender,
         event_id=ctx.event_id,
         now=ctx.now,
+        version=ctx.env.reference.catalogue.version,
+        evidence=evidence,
+        source=source or ("ncpoc" if own_country(ctx) else None),
     )
     ctx.audit_detail = f"{chosen.code} {item.id} -> {state}"
     was = f" (was {previous.state})" if previous else ""
     states = {i: u.state for i, u in latest.items()} | {item.id: state}
     catalogue = ctx.env.reference.catalogue
     met = sum(1 for i in catalogue.scored if states.get(i.id) == "met")
-    return (
+    kept = " Evidence linked." if evidence else ""
+    await ctx.reply(
         f"✅ {label(chosen)}: {item.id} is now {state}{was}. "
         f"{met} of {len(catalogue.scored)} items at minimum standard "
-        f"(catalogue version {catalogue.version})."
+        f"(catalogue version {catalogue.version}).{kept} Reply to this message with a file to "
+        "keep it as evidence.",
+        ref=Ref(RefKind.STATUS, update_id),
     )
+
+
+def _sends_a_file(said: Input) -> bool:
+    return said.attachment is not None and said.reply_to is not None
+
+
+@router.listener("status evidence", accepts=_sends_a_file)
+async def evidence_file(ctx: Context, said: Input) -> str | None:
+    """A file sent in reply to the confirmation of a status update: kept with the update.
+
+    Only someone who may change that country's status may attach to it; anyone else's file
+    is left alone, as any other chatter."""
+    tag = Ref.parse(await ctx.store.outbox.ref_of(said.reply_to or ""))
+    if tag is None or tag.kind != RefKind.STATUS:
+        return None
+    update = await ctx.store.status.get(tag.key)
+    if update is None or said.attachment is None:
+        return None
+    own = own_country(ctx)
+    if not (ctx.has_role(Role.CHAIR) or (own is not None and own.code == update.country)):
+        return None
+    update.attachment = said.attachment
+    ctx.audit_detail = f"{update.country} {update.item_id} evidence file"
+    name = " ".join(said.body.split())[:100] or "the file"
+    return f"📎 Kept “{name}” as evidence of {update.country} {update.item_id} {update.state}."
 
 
 UNDO_WITHIN = timedelta(days=1)

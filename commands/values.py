@@ -53,6 +53,7 @@ class RefKind(StrEnum):
     DIGEST = "digest"
     FAILURE = "failure"  # the report of a message that could not be delivered
     MOTION = "motion"
+    STATUS = "status"  # the confirmation of a status update: a file in reply is its evidence
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,9 @@ class StatusUpdate(SQLModel, table=True):
     undone_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     version: int | None = Field(default=None)  # the catalogue version in force
     evidence: str | None = Field(default=None, max_length=2000)  # a link behind the state
-    source: str | None = Field(default=None, max_length=16)  # desk-review | ncpoc | import
+    source: str | None = Field(default=None, max_length=16)  # desk-review | ncpoc
+    # A file sent in reply to the confirmation (JSON: name, type, where; its key if encrypted)
+    attachment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class StatusNote(SQLModel, table=True):

@@ -27,9 +27,12 @@ class StatusStore:
         author: str,
         event_id: str | None,
         now: datetime,
-    ) -> None:
-        """Add one update; earlier ones stay as history."""
-        await self._s.execute(
+        version: int | None = None,
+        evidence: str | None = None,
+        source: str | None = None,
+    ) -> int:
+        """Add one update (earlier ones stay as history); returns its ID."""
+        result = await self._s.execute(
             _INSERT_UPDATE,
             {
                 "country": country,
@@ -39,8 +42,15 @@ class StatusStore:
                 "author": author,
                 "event_id": event_id,
                 "at": now,
+                "version": version,
+                "evidence": evidence,
+                "source": source,
             },
         )
+        return int(result.inserted_primary_key[0])
+
+    async def get(self, update_id: int) -> StatusUpdate | None:
+        return await self._s.get(StatusUpdate, update_id)
 
     async def latest(
         self, country: str | None = None, *, before: datetime | None = None

@@ -170,6 +170,7 @@ async def say(
     reaction: str | None = None,
     master_key: str | None = "",
     replaces: str | None = None,
+    attachment: str | None = None,
 ):
     """One message (or, with `reaction`, a reaction) through the dispatcher; its Outcome.
 
@@ -189,6 +190,7 @@ async def say(
         room_kind=RoomKind(kind),
         reply_to=reply_to,
         reaction=reaction,
+        attachment=attachment,
         replaces=replaces,
         device_id="TESTDEVICE",
         master_key=master_key_of(sender) if master_key == "" else master_key,

@@ -102,3 +102,54 @@ async def test_check_config_resolves_the_committee_rooms(world):
     code, out = await check()
     assert code == 0, out
     assert f"rcc_room #{world.rcc_alias}:{world.hs.server_name} is {room}" in out
+
+
+def test_import_status_stores_a_good_file_and_nothing_of_a_bad_one(cli, tmp_path, capsys):
+    import sqlite3
+
+    path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+    good = tmp_path / "baseline.csv"
+    good.write_text(
+        "\ufeffcountry,item,state,note,evidence,source\n"
+        "JM,legal.strategy,met,Approved 2024,https://mstem.gov.jm/strategy,desk-review\n"
+        'Trinidad and Tobago,legal.cybercrime,in progress,"Bill before Parliament",,ncpoc\n'
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "country,item,state\n"
+        "JM,legal.privacy,met\n"  # good, but not stored: another row is bad
+        "XX,legal.strategy,met\n"
+        "JM,legal.stratgy,met\n"
+        "JM,coop.capacity-centre,met\n"
+        "TT,legal.policy,maybe\n"
+        "JM,legal.privacy,n/a\n"
+    )
+    assert cli(["import-status", "--config", str(path), "--csv", str(bad)]) == 1
+    err = capsys.readouterr().err
+    said = {
+        int(e.split(": line ")[1].split(":")[0]): e for e in err.splitlines() if ": line " in e
+    }
+    assert sorted(said) == [3, 4, 5, 6, 7], err  # every bad row, each on its own line
+    for line, words in (
+        (3, "unknown country 'XX'"),
+        (4, "did you mean legal.strategy"),
+        (5, "regional deliverable"),
+        (6, "'maybe' is not a state"),
+        (7, "JM legal.privacy is on line 2 too"),
+    ):
+        assert words in said[line], (line, said[line])
+    assert "5 bad row(s); nothing was stored" in err
+    assert cli(["import-status", "--config", str(path), "--csv", str(good), "--dry-run"]) == 0
+    assert "2 row(s) are good (catalogue version 1); nothing stored" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "rcc.db") as db:
+        assert db.execute("SELECT count(*) FROM status_update").fetchone() == (0,)
+    assert cli(["import-status", "--config", str(path), "--csv", str(good)]) == 0
+    with sqlite3.connect(tmp_path / "rcc.db") as db:
+        rows = db.execute(
+            "SELECT country, item_id, state, source, evidence, version FROM status_update "
+            "ORDER BY id"
+        ).fetchall()
+    assert rows == [
+        ("JM", "legal.strategy", "met", "desk-review", "https://mstem.gov.jm/strategy", 1),
+        ("TT", "legal.cybercrime", "in-progress", "ncpoc", None, 1),
+    ]

@@ -175,3 +175,45 @@ async def test_the_scorecard_tells_the_whole_story(app, clock):
     assert "not filed yet" in later
     assert "The latest report: 2026-Q4, filed by @jm1:test.org" in later
     assert "“Reviewed with the ministry”" in later
+
+
+async def test_evidence_a_link_a_source_and_a_file_sent_in_reply_are_kept(app):
+    from tests.helpers import Postman
+
+    outcome = await say(
+        app,
+        JM1,
+        "!status set legal.strategy met evidence=https://gazette.gov.jm/strategy-2024 "
+        "source=desk-review Approved by Cabinet",
+    )
+    assert "Evidence linked." in text_of(outcome) and "Reply to this message" in text_of(outcome)
+    update = (await latest(app, "JM"))["legal.strategy"]
+    assert (update.evidence, update.source, update.version) == (
+        "https://gazette.gov.jm/strategy-2024",
+        "desk-review",
+        1,
+    )
+    sent = await Postman(app).deliver_all()
+    confirmation = next(r for r in sent if r.ref == f"status:{update.id}")
+    file = (
+        '{"msgtype": "m.file", "body": "strategy.pdf", "file": {"url": "mxc://test.org/abc", '
+        '"key": {"k": "secret-key"}, "iv": "x", "hashes": {"sha256": "y"}}}'
+    )
+    # A file named like a command is never one; from another country's NCPOC it is ignored.
+    ignored = await say(app, TT1, "!status set legal.strategy n/a", reply_to=confirmation.event_id,
+                        attachment=file)  # fmt: skip
+    assert ignored is None
+    kept = await say(app, JM1, "strategy.pdf", reply_to=confirmation.event_id, attachment=file)
+    assert text_of(kept) == "📎 Kept “strategy.pdf” as evidence of JM legal.strategy met."
+    update = (await latest(app, "JM"))["legal.strategy"]
+    assert '"k": "secret-key"' in update.attachment  # the key lives with the row, as the rest
+    assert (await latest(app, "TT")) == {}
+    card = text_of(await say(app, JM1, "!status"))
+    assert "desk review · evidence: https://gazette.gov.jm/strategy-2024 · 📎 file" in card
+    bad = await say(app, JM1, "!status set legal.strategy met evidence=javascript:alert(1)")
+    assert bad.outcome == "invalid" and "is not a web link" in text_of(bad)
+
+
+async def test_a_regional_deliverable_is_not_scored_per_country(app):
+    refused = await say(app, CHAIR, "!status set coop.capacity-centre met country=JM")
+    assert refused.outcome == "invalid" and "tracked once for the region" in text_of(refused)

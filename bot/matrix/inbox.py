@@ -27,7 +27,9 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     ReactionEvent,
+    RoomEncryptedMedia,
     RoomMemberEvent,
+    RoomMessageMedia,
     RoomMessageText,
 )
 from nio.exceptions import EncryptionError, LocalProtocolError
@@ -104,6 +106,8 @@ class Inbox:
             await self._message(room, event)
         elif isinstance(event, ReactionEvent):
             await self._reaction(room, event)
+        elif isinstance(event, RoomMessageMedia | RoomEncryptedMedia):
+            await self._file(room, event)
 
     async def _message(self, room: MatrixRoom, event: RoomMessageText) -> None:
         content = event.source.get("content", {})
@@ -120,6 +124,20 @@ class Inbox:
             return
         reply_to = (relation.get("m.in_reply_to") or {}).get("event_id")
         await self._input(room, event, body=event.body, reply_to=reply_to)
+
+    async def _file(self, room: MatrixRoom, event: RoomMessageMedia | RoomEncryptedMedia) -> None:
+        """A file: handed over with what fetches it (an encrypted file's key included), for a
+        family that keeps files as records (evidence of a status update) to take or leave."""
+        if room.encrypted and not event.decrypted:
+            return
+        content = event.source.get("content", {})
+        relation = content.get("m.relates_to") or {}
+        reply_to = (relation.get("m.in_reply_to") or {}).get("event_id")
+        if not reply_to:
+            return  # only a reply to one of the bot's messages can concern it
+        kept = {k: content[k] for k in ("msgtype", "body", "url", "file", "info") if k in content}
+        name = content.get("body") if isinstance(content.get("body"), str) else ""
+        await self._input(room, event, body=name, reply_to=reply_to, attachment=json.dumps(kept))
 
     async def _reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
         if room.encrypted and not event.decrypted:

@@ -1,9 +1,12 @@
 """The catalogue as numbered versions decided by motion and vote; projects; evidence.
 
-The catalogue lives in the database (`catalogue_version`, the highest in force; the file
-seeds version 1 at the first start). Motions change it by one vote per member state. A
-status update records the version it was made against, a link to its evidence and where the
-assessment came from. Projects and their progress are registered against catalogue items.
+A file sent as a reply to the bot's confirmation of a status update is kept with it
+(`attachment`: its name and where to fetch it, an encrypted file's key included, like the
+rest of the row). The catalogue lives in the database (`catalogue_version`, the highest
+in force; the file seeds version 1 at the first start). Motions change it by one vote per
+member state. A status update records the version it was made against, a link to its
+evidence and where the assessment came from. Projects and their progress are registered
+against catalogue items.
 
 Revision ID: 0013
 Revises: 0012
@@ -25,6 +28,7 @@ def status_columns():
         sa.Column("version", sa.Integer, nullable=True),
         sa.Column("evidence", sa.String(2000), nullable=True),
         sa.Column("source", sa.String(16), nullable=True),
+        sa.Column("attachment", sa.Text, nullable=True),
     ]
 
 
