@@ -43,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
         default="steering",
         help="who the file is for: the Steering Committee (the default) or the RCC",
     )
+    report = with_config("report", "write a report as HTML: country:XX, a country's gap analysis")
+    report.add_argument("--profile", required=True, metavar="country:XX", help="the report")
+    report.add_argument("--out", required=True, type=Path, metavar="FILE", help="HTML file")
+    report.add_argument(
+        "--audience",
+        choices=("steering", "rcc"),
+        default="steering",
+        help="who the file is for: the Steering Committee (the default) or the RCC",
+    )
     imports = with_config(
         "import-status",
         "load a baseline of status from a CSV file (country,item,state[,note,evidence,source]) "
@@ -128,6 +137,8 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         return asyncio.run(_audit_verify(config))
     if args.command == "digest":
         return asyncio.run(_digest(config, args.period, args.out, args.audience))
+    if args.command == "report":
+        return asyncio.run(_report(config, args.profile, args.out, args.audience))
     if args.command == "import-status":
         return asyncio.run(_import_status(config, args.csv, dry_run=args.dry_run))
     from bot.runner import run  # the Matrix stack is imported only when the bot runs
@@ -180,6 +191,38 @@ async def _audit_verify(config: Config) -> int:
         )
         return 1
     print(f"audit log intact: {checked} entries, head #{head_id} {head_hash}")
+    return 0
+
+
+async def _report(config: Config, profile: str, out: Path, audience: str) -> int:
+    from bot.app import prepare, system_clock
+    from bot.files import render_file
+    from bot.rendering import Renderer
+    from commands.audience import FILE_AUDIENCES, Viewer
+    from commands.gaps import gap_report
+    from storage.db import Database
+
+    kind, _, code = profile.partition(":")
+    found = config.reference.countries.resolve(code) if kind == "country" else None
+    if found is None:
+        print(
+            f"error: --profile: {profile!r} is not country:XX (a country's code)", file=sys.stderr
+        )
+        return 1
+    db = Database(config.storage.url)
+    try:
+        await prepare(db, config, system_clock)  # the catalogue in force, from the database
+        async with db.unit(write=False) as store:
+            data = await gap_report(
+                store, config.reference, Viewer(FILE_AUDIENCES[audience]), found,
+                now=system_clock(), zone=config.committee.zone, committee=config.committee.name,
+            )  # fmt: skip
+    finally:
+        await db.close()
+    out.parent.mkdir(parents=True, exist_ok=True)  # private, by the umask
+    page = render_file(Renderer(config.committee.zone), "gaps-html", data)
+    await asyncio.to_thread(out.write_bytes, page)
+    print(f"wrote {out} ({data['label']}): {data['gap_count']} gaps for {data['country']}")
     return 0
 
 

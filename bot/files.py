@@ -40,6 +40,8 @@ def render_file(renderer: Renderer, name: str, data: dict[str, Any]) -> bytes:
         return heatmap(data)
     if name == "drill-png":
         return drill_chart(data)
+    if name == "gaps-html":
+        return renderer.document("reports/gaps", data).encode("utf-8")
     raise ValueError(f"no file renderer named {name!r}")
 
 

@@ -139,6 +139,9 @@ async def build(
         "resources": resources,
         "deadlines": await _upcoming(store, settings, zone, now),
         "broadcasts": await _broadcasts(store, period, env.reference, zone),
+        "catalogue": ref.catalogue.label,
+        "decisions": await _decisions(store, period, zone),
+        "projects": await _projects(store, period, zone),
         "directory": await _directory(store, settings, ref, now),
         "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
     }
@@ -156,6 +159,9 @@ async def build(
         or resources["withheld"]
         or data["compliance"]["filed"]
         or data["broadcasts"]
+        or data["decisions"]
+        or data["projects"]["new"]
+        or data["projects"]["progress"]
     )
     return data
 
@@ -182,6 +188,51 @@ async def _broadcasts(store, period, ref: Reference, zone) -> list[dict[str, Any
             }
         )
     return found
+
+
+async def _decisions(store, period, zone) -> list[dict[str, Any]]:
+    """The motions decided in the period: what the committee adopted, rejected or let fail."""
+    from commands.motions import decision_row
+
+    rows = []
+    for motion in await store.motions.decided_between(period.start, period.end):
+        row = decision_row(motion)
+        row["decided"] = _when(motion.decided_at, zone)
+        rows.append(row)
+    return rows
+
+
+async def _projects(store, period, zone) -> dict[str, Any]:
+    """Projects registered and progress reported in the period (section 8: quick wins and
+    activities in progress), with who funds them (section 9)."""
+    from storage.lists import unpack
+    from storage.projects import ACTIVE
+
+    def brief(p) -> dict[str, Any]:
+        return {
+            "id": f"PR-{p.number}", "title": p.title, "lead": p.lead, "status": p.status,
+            "countries": unpack(p.countries), "items": unpack(p.items), "funding": p.funding,
+            "target": p.target,
+        }  # fmt: skip
+
+    new = [brief(p) for p in await store.projects.added_between(period.start, period.end)]
+    progress = []
+    for update in await store.projects.updates_between(period.start, period.end):
+        project = await store.projects.get(update.project)
+        if project is not None:
+            progress.append(brief(project) | {"to": update.status, "note": update.note,
+                                             "when": _when(update.at, zone)})  # fmt: skip
+    active = await store.projects.find(active_only=True)
+    funded: dict[str, int] = {}
+    for p in active:
+        funded[p.funding or "not stated"] = funded.get(p.funding or "not stated", 0) + 1
+    return {
+        "new": new,
+        "progress": progress,
+        "active": len(active),
+        "funding": sorted(funded.items()),
+        "statuses": ACTIVE,
+    }
 
 
 async def _directory(store, settings: Settings, ref: Reference, now) -> dict[str, Any]:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from commands.audience import Viewer
 from commands.common import own_country
 from commands.context import Context
+from commands.digest_data import NOTES
 from commands.framework import (
     READERS,
+    FileSpec,
+    Opt,
     Pos,
     Router,
     View,
 )
-from commands.reference import Country
+from commands.projects import helpers
+from commands.reference import Country, Reference
 from commands.scorecard import SYMBOLS, UNKNOWN, counts, matrix
-from commands.types import country
+from commands.tlp import label, most_restrictive
+from commands.types import country, yes_no
+from storage.stores import Stores
 
 router = Router("gaps")
 
@@ -21,15 +31,37 @@ router = Router("gaps")
     "gaps",
     summary="items not at their minimum standard; without a country, the region-wide matrix",
     roles=READERS,
-    params=[Pos("country", country, "country", optional=True, words=5)],
-    example="!gaps TT",
+    params=[
+        Pos("country", country, "country", optional=True, words=5),
+        Opt("report", yes_no, "yes"),
+    ],
+    example="!gaps TT report=yes",
     details="The matrix shows one symbol per item, grouped by priority area, and the number "
     "of items each country has at minimum standard. NCPOCs: `!gaps` alone shows the region; "
-    "name your country for its list.",
+    "name your country for its list. report=yes adds the country's gap analysis report "
+    "(HTML): each gap with who can help.",
 )
-async def gaps(ctx: Context, country: Country | None) -> View:
+async def gaps(ctx: Context, country: Country | None, report: bool | None) -> View | None:
+    if country is None and report:
+        country = own_country(ctx)
+    if country is not None and report:
+        data = await gap_report(
+            ctx.store, ctx.env.reference, ctx.viewer, country, now=ctx.now,
+            zone=ctx.env.zone, committee=ctx.settings.committee_name,
+        )  # fmt: skip
+        caption = f"Gap analysis — {data['country']} (HTML, {data['label']})"
+        await ctx.reply(
+            await _list(ctx, country),
+            files=[FileSpec(f"rcc-gaps-{country.code}.html", "gaps-html", "text/html", data,
+                            caption)],
+        )  # fmt: skip
+        return None
     if country is None:
         return View("status/matrix", matrix(ctx, await ctx.store.status.latest()))
+    return await _list(ctx, country)
+
+
+async def _list(ctx: Context, country: Country) -> View:
     latest = {u.item_id: u for u in await ctx.store.status.latest(country.code)}
     catalogue = ctx.env.reference.catalogue
     areas = []
@@ -65,3 +97,56 @@ async def gaps(ctx: Context, country: Country | None) -> View:
             "catalogue": catalogue.label,
         },
     )
+
+
+async def gap_report(
+    store: Stores,
+    reference: Reference,
+    viewer: Viewer,
+    country: Country,
+    *,
+    now: datetime,
+    zone: Any,
+    committee: str,
+) -> dict[str, Any]:
+    """One country's gap analysis (section 6, output 1): each item not at its minimum
+    standard, with who can help close it; labelled by the most restrictive item shown."""
+    catalogue = reference.catalogue
+    everyone = await store.status.latest()
+    mine = {u.item_id: u for u in everyone if u.country == country.code}
+    viewer.sees(NOTES)  # status is shared under the committee's GREEN
+    areas = []
+    for area in catalogue.areas:
+        found = []
+        for entry in catalogue.scored_in(area.id):
+            update = mine.get(entry.id)
+            state = update.state if update else UNKNOWN
+            if state in ("met", "n/a"):
+                continue
+            found.append(
+                {
+                    "id": entry.id, "name": entry.name, "standard": entry.standard,
+                    "need": entry.need, "status": entry.status, "state": state,
+                    "symbol": SYMBOLS[state],
+                    "when": update.at.astimezone(zone).strftime("%-d %b %Y") if update else "",
+                    "help": await helpers(store, reference, viewer, entry, country.code,
+                                          everyone),
+                }
+            )  # fmt: skip
+        if found:
+            areas.append({"name": area.name, "gaps": found})
+    tally = counts(mine.values(), catalogue.scored)
+    level = most_restrictive([NOTES, *viewer.shown])
+    return {
+        "committee": committee,
+        "country": f"{country.name} ({country.code})",
+        "code": country.code,
+        "catalogue": catalogue.label,
+        "areas": areas,
+        "gap_count": sum(len(a["gaps"]) for a in areas),
+        "met": tally["met"],
+        "applicable": tally["applicable"],
+        "tlp": level,
+        "label": label(level),
+        "generated": now.astimezone(zone).strftime("%-d %b %Y %H:%M %Z"),
+    }

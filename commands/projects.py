@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+from commands.audience import Show, Viewer
 from commands.common import own_country
 from commands.context import Context
 from commands.framework import (
@@ -24,13 +25,15 @@ from commands.framework import (
     View,
 )
 from commands.motions import month
-from commands.reference import Catalogue, Country, Item
+from commands.reference import Catalogue, Country, Item, Reference
 from commands.status import item
+from commands.tlp import label
 from commands.types import choice, country, typed_id
 from commands.values import ShortId
 from storage.lists import unpack
-from storage.models import Project
+from storage.models import Project, StatusUpdate
 from storage.projects import REGIONAL
+from storage.stores import Stores
 
 router = Router("projects")
 STATUSES = ("planned", "under-way", "completed", "stalled", "cancelled")
@@ -227,34 +230,42 @@ def partners_of(entry: Item, catalogue: Catalogue) -> list[str]:
     return list(dict.fromkeys(named))
 
 
-async def helpers(ctx: Context, entry: Item, country: Country | None) -> dict:
+async def helpers(
+    store: Stores,
+    reference: Reference,
+    viewer: Viewer,
+    entry: Item,
+    country: str | None,
+    latest: list[StatusUpdate] | None = None,
+) -> dict:
     """Who can help close a gap on one item: countries that met it, the resources they offered
-    (those this room may read in full), projects under way, the plan's partners."""
-    latest = await ctx.store.status.latest()
+    (only those the audience may read in full), projects under way, the plan's partners."""
+    if latest is None:
+        latest = await store.status.latest()
     met = sorted({u.country for u in latest if u.item_id == entry.id and u.state == "met"})
-    met = [c for c in met if country is None or c != country.code]
-    in_full = ctx.viewer.audience.in_full()
+    met = [c for c in met if c != country]
     offered = []
     for code in met:
-        offered += await ctx.store.resources.find(in_full=in_full, country=code, limit=5)
-    under_way = await ctx.store.projects.find(
-        item=entry.id, country=country.code if country else None, active_only=True
-    )
-    names_ = ctx.env.reference.countries
+        found = await store.resources.find(
+            in_full=viewer.audience.in_full(), country=code, limit=5
+        )
+        offered += [r for r in found if viewer.sees(r.tlp, r.origin_room) == Show.FULL]
+    under_way = await store.projects.find(item=entry.id, country=country, active_only=True)
     return {
         "item": entry,
-        "met": [f"{names_.name_of(c)} ({c})" for c in met],
+        "met": [f"{reference.countries.name_of(c)} ({c})" for c in met],
         "resources": [
             {
                 "id": ShortId.RS.of(r.number),
                 "kind": r.kind,
                 "country": r.country,
                 "description": r.description,
+                "label": label(r.tlp),
             }
             for r in offered
         ],
-        "projects": [row(p, ctx.env.reference.catalogue) for p in under_way],
-        "partners": partners_of(entry, ctx.env.reference.catalogue),
+        "projects": [row(p, reference.catalogue) for p in under_way],
+        "partners": partners_of(entry, reference.catalogue),
     }
 
 
@@ -268,6 +279,8 @@ async def helpers(ctx: Context, entry: Item, country: Country | None) -> dict:
 )
 async def help_with(ctx: Context, item: Item, country: Country | None) -> View:
     chosen = country or own_country(ctx)
-    data = await helpers(ctx, item, chosen)
+    data = await helpers(
+        ctx.store, ctx.env.reference, ctx.viewer, item, chosen.code if chosen else None
+    )
     data["for"] = chosen.name if chosen else None
     return View("projects/help", data)

@@ -303,3 +303,26 @@ async def test_the_summary_leads_with_compliance_its_trend_and_what_matters(app,
     text = all_outputs(app, data)
     assert "In summary" in text and "Compliance: 1 of 52 applicable items" in text
     assert "up 1 since the period began" in text
+
+
+async def test_decisions_and_projects_of_the_period_are_in_every_rendering(app, clock):
+    await say(app, CHAIR, "!motion propose legal.authority Established by law")
+    for ncpoc in (JM1, TT1):
+        await say(app, ncpoc, "!vote MO-1 yes")
+    await say(app, JM1, '!project add CSIRT set-up lead=ITU funding="World Bank" items=coop.cert')
+    clock.advance(timedelta(days=1))
+    await say(app, JM1, "!project update PR-1 status=under-way two analysts hired")
+    data = await digest_of(app, clock)
+    (decision,) = data["decisions"]
+    assert (decision["id"], decision["state"], decision["version"]) == ("MO-1", "adopted", 2)
+    assert data["catalogue"] == "version 2: 1 adopted, 25 illustrative"
+    assert [p["id"] for p in data["projects"]["new"]] == ["PR-1"]
+    assert data["projects"]["progress"][0]["to"] == "under-way"
+    assert data["projects"]["funding"] == [("World Bank", 1)]
+    text = all_outputs(app, data)
+    for shown in ("MO-1 adopted", "adopt legal.authority — Established by law", "PR-1",
+                  "CSIRT set-up", "two analysts hired", "World Bank"):  # fmt: skip
+        assert text.count(shown) >= 3, shown  # the message, its HTML and the file
+    # The period before has none of it.
+    later = await digest_of(app, clock, period="2026-10")
+    assert later["decisions"] == [] and later["projects"]["new"] == []

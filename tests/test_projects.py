@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from tests.helpers import CHAIR, JM1, STEERING, TT1, say, text_of
 
 
@@ -76,3 +79,39 @@ async def test_help_with_names_who_met_it_their_resources_projects_and_the_plans
     # A section 5 example takes the partners of the table row it belongs to.
     ministers = await ok(app, JM1, "!help-with awareness.ministers")
     assert "(Table 1, need 2): CoE; OAS/CICTE; ComSec; UNODC" in ministers
+
+
+async def test_a_countrys_gap_report_names_who_can_help_under_the_rooms_label(app):
+    from bot.files import render_file
+
+    def text_of_html(page: str) -> str:
+        inline = re.sub(r"</?(code|b|span)\b[^>]*>", "", page).replace("\u2068", "")
+        inline = inline.replace("\u2069", "")  # the isolation around user text
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", inline)).split())
+
+    await ok(app, TT1, "!status set legal.cybercrime met Act of 2015")
+    await ok(app, TT1, "!resource add kind=expertise tlp=green Legal drafters for cybercrime")
+    await ok(app, TT1, "!resource add kind=lab tlp=amber Forensic lab, by arrangement")
+    await ok(app, JM1, "!status set legal.strategy met")
+    await ok(app, JM1, '!project add Bill drafting lead="ComSec" items=legal.cybercrime')
+    outcome = await say(app, JM1, "!gaps report=yes")
+    assert outcome.outcome == "accepted", text_of(outcome)
+    (reply,) = outcome.replies
+    assert "Gaps — Jamaica (JM): 1/26 items" in reply.message.body
+    (file,) = reply.files
+    assert (file.filename, file.mimetype) == ("rcc-gaps-JM.html", "text/html")
+    page = render_file(app.renderer, "gaps-html", file.data).decode()
+    words = text_of_html(page)
+    assert "Gap analysis — Jamaica (JM)" in words and "TLP:AMBER" in words
+    assert "legal.strategy" not in words  # met: no gap
+    assert "Met by Trinidad and Tobago (TT)." in words
+    assert "Legal drafters for cybercrime" in words and "Forensic lab" in words
+    assert "PR-1 “Bill drafting” (ComSec, planned)" in words
+    assert "Partners named by the plan: Cybercrime (T-CY) Committee" in words
+    # In the Steering room the AMBER resource is left out, and the label follows.
+    steering = await say(app, STEERING, "!gaps JM report=yes", room="!steer:test.org",
+                         kind="steering")  # fmt: skip
+    data = steering.replies[0].files[0].data
+    shown = text_of_html(render_file(app.renderer, "gaps-html", data).decode())
+    assert "Forensic lab" not in shown and "Legal drafters" in shown
+    assert data["label"] == "TLP:GREEN"
