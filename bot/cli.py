@@ -205,9 +205,7 @@ async def _report(config: Config, profile: str, out: Path, audience: str) -> int
     kind, _, code = profile.partition(":")
     found = config.reference.countries.resolve(code) if kind == "country" else None
     if found is None:
-        print(
-            f"error: --profile: {profile!r} is not country:XX (a country's code)", file=sys.stderr
-        )
+        print(f"error: --profile: {profile!r} is not country:XX (a country code)", file=sys.stderr)
         return 1
     db = Database(config.storage.url)
     try:

@@ -169,6 +169,7 @@ def _build(
         clock=clock,
         zone=config.committee.zone,
         notice_after=config.bot.undecryptable_notice_after,
+        record_deliveries=sender.flush_marks,
     )
     bot = MatrixBot(
         client,

@@ -200,21 +200,28 @@ def motion_words(motion: Motion) -> str:
 
 
 async def _settle(ctx: Context, motion: Motion) -> str | None:
+    """Decide the motion if the votes still to come cannot change it; returns what to add
+    to the reply (the announcement itself, when the vote was cast in the RCC room)."""
     voters = await eligible(ctx.store, ctx.env, ctx.settings)
     t = tally_of(await ctx.store.motions.votes(motion), voters)
     result = settled(t, ctx.settings)
     if result is None:
         return None
+    told: list[str] = []
 
     async def say(line: str) -> None:
         room = ctx.rooms.get(RoomKind.RCC)
-        await ctx.reply(line, room_id=room if room and room != ctx.room_id else None)
+        if room and room != ctx.room_id:
+            await ctx.reply(line, room_id=room)
+            told.append(f"{ShortId.MO.of(motion.number)} is decided: {motion.state}.")
+        else:
+            told.append(line)
 
     await decide(
         ctx.store, motion, result, t, env=ctx.env, settings=ctx.settings, now=ctx.now,
         on_commit=ctx.on_commit, say=say,
     )  # fmt: skip
-    return result
+    return " ".join(told)
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -376,9 +383,9 @@ async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
     again = ""
     if before is not None:
         again = f" (replacing {mine.code}'s earlier {before.choice} by {before.voter})"
-    result = await _settle(ctx, motion)
-    tail = f" {name} is decided: {result}." if result else ""
-    return f"✅ {mine.name} votes {choice} on {name}{again}.{tail}"
+    decided = await _settle(ctx, motion)
+    voted = f"✅ {mine.name} votes {choice} on {name}{again}."
+    return f"{voted}\n{decided}" if decided else voted
 
 
 @router.command(

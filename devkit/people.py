@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import uuid
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from nio import (
     RoomMessageNotice,
     RoomMessageText,
     RoomSendResponse,
+    UploadResponse,
 )
 from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
@@ -183,6 +185,38 @@ class Person:
                 response.body, event.key["k"], event.hashes["sha256"], event.iv
             )
         return response.body
+
+    async def fetch(self, stored: dict) -> bytes:
+        """A file from the content of its event as the bot kept it (`url` or an encrypted
+        `file` with its key), decrypted."""
+        encrypted = stored.get("file")
+        response = await self.client.download(mxc=encrypted["url"] if encrypted else stored["url"])
+        assert isinstance(response, DownloadResponse), response
+        if encrypted:
+            return decrypt_attachment(
+                response.body, encrypted["key"]["k"], encrypted["hashes"]["sha256"],
+                encrypted["iv"],
+            )  # fmt: skip
+        return response.body
+
+    async def send_file(
+        self, room_id: str, name: str, data: bytes, *, reply_to: str, mimetype: str
+    ) -> str:
+        """An encrypted attachment, in reply to an event, as Element sends one."""
+        response, keys = await self.client.upload(
+            io.BytesIO(data), content_type=mimetype, filename=name, encrypt=True,
+            filesize=len(data),
+        )  # fmt: skip
+        assert isinstance(response, UploadResponse), response
+        assert keys is not None
+        content = {
+            "msgtype": "m.file",
+            "body": name,
+            "file": {**keys, "url": response.content_uri},
+            "info": {"mimetype": mimetype, "size": len(data)},
+            "m.relates_to": {"m.in_reply_to": {"event_id": reply_to}},
+        }
+        return await self.say(room_id, name, content=content)
 
     async def _on_megolm(self, room, event) -> None:
         self.undecryptable.append((room.room_id, event))

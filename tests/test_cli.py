@@ -153,3 +153,21 @@ def test_import_status_stores_a_good_file_and_nothing_of_a_bad_one(cli, tmp_path
         ("JM", "legal.strategy", "met", "desk-review", "https://mstem.gov.jm/strategy", 1),
         ("TT", "legal.cybercrime", "in-progress", "ncpoc", None, 1),
     ]
+
+
+def test_report_writes_a_countrys_gap_analysis(cli, tmp_path, capsys):
+    path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+    baseline = tmp_path / "baseline.csv"
+    baseline.write_text("country,item,state\nJM,legal.strategy,met\nTT,legal.privacy,met\n")
+    assert cli(["import-status", "--config", str(path), "--csv", str(baseline)]) == 0
+    out = tmp_path / "reports" / "jm.html"
+    assert (
+        cli(["report", "--config", str(path), "--profile", "country:jm", "--out", str(out)]) == 0
+    )
+    assert "(TLP:GREEN): 25 gaps for Jamaica (JM)" in capsys.readouterr().out
+    page = out.read_text()
+    assert "Gap analysis — Jamaica (JM)" in page and "Met by Trinidad and Tobago (TT)." in page
+    assert "<code>legal.strategy</code>" not in page  # met: not a gap
+    assert cli(["report", "--config", str(path), "--profile", "steering", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --profile: 'steering' is not country:XX (a country code)"

@@ -19,7 +19,7 @@ async def test_status_commands_through_synapse(world):
     room = await world.rcc_room(chair, [jm, tt, steer])
 
     standards = await jm.ask(room, "!standards coop")
-    assert "coop.cert — National CERT/CSIRT" in standards.body
+    assert "coop.cert — Computer Emergency/Incident Response Teams (CERTs)" in standards.body
     assert (await jm.ask(room, "!status set legal.strategy in-progress Draft")).body.startswith(
         "✅ Jamaica (JM): legal.strategy is now in-progress"
     )

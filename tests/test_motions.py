@@ -67,7 +67,7 @@ async def test_a_motion_adopted_by_quorum_makes_version_2_and_scorecards_follow(
     assert "decided" not in second  # two of four voted: short of the quorum of three yet
     third = await accepted(app, BB1, "!vote MO-1 yes Cabinet agrees")
     # GD's vote can no longer change it: decided at once, announced in the RCC room.
-    assert "MO-1 is decided: adopted." in third
+    assert "🗳️ MO-1 adopted: adopt legal.cybercrime" in third
     assert (await motion(app)).state == "adopted"
     assert await in_force(app) == 2
     catalogue = app.env.reference.catalogue
@@ -119,7 +119,7 @@ async def test_a_motion_is_rejected_as_soon_as_the_noes_cannot_be_outvoted(four)
     for ncpoc in (JM1, TT1):
         await accepted(app, ncpoc, "!vote MO-1 no")
     decided = await accepted(app, BB1, "!vote MO-1 no")
-    assert "MO-1 is decided: rejected." in decided
+    assert "🗳️ MO-1 rejected: retire awareness.schools" in decided
     assert await in_force(app) == 1
 
 

@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -70,12 +70,16 @@ class Inbox:
         clock: Callable[[], datetime],
         zone: ZoneInfo,
         notice_after: timedelta,
+        record_deliveries: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.client, self.dispatcher, self.devices, self.rooms = client, dispatcher, devices, rooms
         self.trust = trust
         self.db, self.outbox, self.submit = db, outbox, submit
         self.metrics, self.clock, self.zone = metrics, clock, zone
         self.notice_after = notice_after
+        # Writes the deliveries the sender has not recorded yet: a reply or reaction to one of
+        # the bot's messages is traced to its record by the sent event's ID.
+        self.record_deliveries = record_deliveries
         self.pending_undecrypted = 0
         self.handled = 0
         self.horizon: datetime | None = None  # events from before the first start are history
@@ -146,6 +150,8 @@ class Inbox:
 
     async def _input(self, room: MatrixRoom, event, **what) -> None:
         kind = self.rooms.kind(room, event.sender)
+        if what.get("reply_to") and self.record_deliveries is not None:
+            await self.record_deliveries()  # a quick reply may come before they are written
 
         async def prove() -> tuple[str | None, str | None]:
             # Only an encrypted event names its device (and only by its keys).
