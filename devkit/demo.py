@@ -167,12 +167,21 @@ async def scenario(c: Cast, bot: str, folder: Path, out: Transcript) -> None:
         out.line("rcc-bot", reply.body, bot=True)
         return reply.body
 
+    out.note("The committee's first task: a standard adopted by one vote per country")
+    await ask(c.chair, "chair", rcc, "!motion propose legal.strategy National Cyber Security "
+              "Strategy approved by Cabinet and published")  # fmt: skip
+    await ask(c.jm, "jm", rcc, "!vote MO-1 yes")
+    await ask(c.tt, "tt", rcc, "!vote MO-1 yes")
+
     out.note("Status against the minimum standards, and a report")
     await ask(c.jm, "jm", rcc, "!status set legal.strategy met Approved by Cabinet in March")
     await ask(c.jm, "jm", rcc, "!status set coop.cert in-progress CSIRT staffing under way")
     await ask(c.tt, "tt", rcc, "!status set legal.cybercrime met Cybercrime Act in force")
     await ask(c.jm, "jm", rcc, "!status submit Reviewed with the ministry")
     await ask(c.chair, "chair", rcc, "!gaps")
+    await ask(c.jm, "jm", rcc, '!project add CSIRT set-up lead=ITU funding="World Bank" '
+              "items=coop.cert target=2027-06")  # fmt: skip
+    await ask(c.jm, "jm", rcc, "!help-with coop.cert")
 
     out.note("An incident under TLP, and a lesson learnt")
     await ask(

@@ -27,7 +27,11 @@ def test_demo_once(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     transcript = done.stdout
     for expected in (
+        "🗳️ MO-1 adopted: adopt legal.strategy",
+        "The catalogue is now version 2.",
         "💬 jm: !status set legal.strategy met",
+        "PR-1 “CSIRT set-up” registered",
+        "Who can help with coop.cert",
         "🤖 rcc-bot: ✅ Jamaica (JM): legal.strategy is now met",
         "is filed",
         "INC-1 [TLP:AMBER] high: Phishing wave",

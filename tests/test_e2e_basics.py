@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.logs import OWN as OWN_LOGGERS
 from devkit.synapse import wait_for
 
 pytestmark = pytest.mark.synapse
@@ -87,7 +88,8 @@ async def test_logs_carry_no_bodies_tokens_or_passwords(world):
     chatty = [
         line
         for line in log.splitlines()
-        if (" DEBUG " in line or " INFO " in line) and " bot." not in line
+        if (" DEBUG " in line or " INFO " in line)
+        and not any(f" {own}." in line for own in OWN_LOGGERS)
     ]
     assert chatty == [], "libraries log below WARNING (nio logs tokens, its store keys)"
     for forbidden in (secret, token, "bot-password", "!help", "!roster add"):

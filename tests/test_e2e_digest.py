@@ -25,7 +25,7 @@ async def test_steering_member_receives_and_decrypts_the_digest(world):
     message = await wait_for(
         lambda: [e for r, e in steer.messages if r == steering and "digest for" in e.body]
     )
-    assert "Card skimming ring" in message[0].body and "Minister" not in message[0].body
+    assert "Card skimming ring" in message[0].body and "phone implant" not in message[0].body
     files = await wait_for(
         lambda: len([r for r, _ in steer.files if r == steering]) >= 2 and steer.files, 120
     )
@@ -34,7 +34,7 @@ async def test_steering_member_receives_and_decrypts_the_digest(world):
     report = (await steer.download(by_type["RoomEncryptedFile"])).decode()
     assert report.startswith("<!DOCTYPE html>")
     assert "Card skimming ring" in report and "legal.strategy" in report
-    assert "Minister" not in report and "details withheld" in report  # RED: ID and severity
+    assert "phone implant" not in report and "details withheld" in report  # RED: ID, severity
     picture = await steer.download(by_type["RoomEncryptedImage"])
     assert picture.startswith(b"\x89PNG")
     assert by_type["RoomEncryptedFile"].source["content"]["info"]["mimetype"] == "text/html"
