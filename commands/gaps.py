@@ -18,10 +18,11 @@ from commands.framework import (
     View,
 )
 from commands.projects import helpers
-from commands.reference import Country, Reference
+from commands.reference import Area, Catalogue, Country, Item, Reference
 from commands.scorecard import SYMBOLS, UNKNOWN, counts, matrix
 from commands.tlp import label, most_restrictive
 from commands.types import country, yes_no
+from storage.models import StatusUpdate
 from storage.stores import Stores
 
 router = Router("gaps")
@@ -61,29 +62,39 @@ async def gaps(ctx: Context, country: Country | None, report: bool | None) -> Vi
     return await _list(ctx, country)
 
 
-async def _list(ctx: Context, country: Country) -> View:
-    latest = {u.item_id: u for u in await ctx.store.status.latest(country.code)}
-    catalogue = ctx.env.reference.catalogue
+def gaps_by_area(
+    catalogue: Catalogue, latest: dict[str, StatusUpdate]
+) -> list[tuple[Area, list[tuple[Item, StatusUpdate | None, dict[str, Any]]]]]:
+    """The scored items not met (nor n/a) of one country, by area: each with its latest
+    update and what every listing shows of it."""
     areas = []
     for area in catalogue.areas:
         missing = []
         for entry in catalogue.scored_in(area.id):
             update = latest.get(entry.id)
-            current = update.state if update else UNKNOWN
-            if current in ("met", "n/a"):
-                continue
-            missing.append(
-                {
+            state = update.state if update else UNKNOWN
+            if state not in ("met", "n/a"):
+                shown = {
                     "id": entry.id,
                     "name": entry.name,
                     "standard": entry.standard,
                     "status": entry.status,
-                    "state": current,
-                    "symbol": SYMBOLS[current],
+                    "state": state,
+                    "symbol": SYMBOLS[state],
                 }
-            )
+                missing.append((entry, update, shown))
         if missing:
-            areas.append({"name": area.name, "items": missing})
+            areas.append((area, missing))
+    return areas
+
+
+async def _list(ctx: Context, country: Country) -> View:
+    latest = {u.item_id: u for u in await ctx.store.status.latest(country.code)}
+    catalogue = ctx.env.reference.catalogue
+    areas = [
+        {"name": area.name, "items": [shown for _, _, shown in missing]}
+        for area, missing in gaps_by_area(catalogue, latest)
+    ]
     tally = counts(latest.values(), catalogue.scored)
     own = own_country(ctx)
     return View(
@@ -116,25 +127,18 @@ async def gap_report(
     mine = {u.item_id: u for u in everyone if u.country == country.code}
     viewer.sees(NOTES)  # status is shared under the committee's GREEN
     areas = []
-    for area in catalogue.areas:
+    for area, missing in gaps_by_area(catalogue, mine):
         found = []
-        for entry in catalogue.scored_in(area.id):
-            update = mine.get(entry.id)
-            state = update.state if update else UNKNOWN
-            if state in ("met", "n/a"):
-                continue
+        for entry, update, shown in missing:
             found.append(
-                {
-                    "id": entry.id, "name": entry.name, "standard": entry.standard,
-                    "need": entry.need, "status": entry.status, "state": state,
-                    "symbol": SYMBOLS[state],
+                shown | {
+                    "need": entry.need,
                     "when": update.at.astimezone(zone).strftime("%-d %b %Y") if update else "",
                     "help": await helpers(store, reference, viewer, entry, country.code,
                                           everyone),
                 }
             )  # fmt: skip
-        if found:
-            areas.append({"name": area.name, "gaps": found})
+        areas.append({"name": area.name, "gaps": found})
     tally = counts(mine.values(), catalogue.scored)
     level = most_restrictive([NOTES, *viewer.shown])
     return {

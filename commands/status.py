@@ -212,6 +212,8 @@ async def status_set(
     note: str,
 ) -> None:
     chosen = acting_country(ctx, country)
+    if item.status == "retired":
+        raise CommandError(f"{item.id} was retired by the committee; see !decisions")
     if item.scope == "regional":
         raise CommandError(
             f"{item.id} is a regional deliverable, tracked once for the region: record its "

@@ -70,6 +70,8 @@ def _row(line: int, cells: dict[str, str], env: ParseEnv) -> Row:
         if not cells.get(column):
             raise ArgumentError(f"{column} is empty")
     found = item(cells["item"], env)
+    if found.status == "retired":
+        raise ArgumentError(f"{found.id} was retired by the committee")
     if found.scope == "regional":
         raise ArgumentError(f"{found.id} is a regional deliverable, not scored per country")
     note = cells.get("note", "")

@@ -135,6 +135,8 @@ async def test_retiring_an_item_takes_it_out_of_every_count(four):
     assert "JM Jamaica: 0/25 met" in region
     refused = await say(app, CHAIR, "!motion amend awareness.schools anything")
     assert "awareness.schools is retired" in text_of(refused)
+    late = await say(app, JM1, "!status set awareness.schools met")
+    assert "awareness.schools was retired by the committee" in text_of(late)
 
 
 async def test_one_vote_per_country_the_later_replaces_the_earlier(four, make_app):
