@@ -215,7 +215,10 @@ async def _projects(store, period, zone) -> dict[str, Any]:
             "target": p.target,
         }  # fmt: skip
 
-    new = [brief(p) for p in await store.projects.added_between(period.start, period.end)]
+    new = [
+        brief(p) | {"when": _when(p.created_at, zone)}
+        for p in await store.projects.added_between(period.start, period.end)
+    ]
     progress = []
     for update in await store.projects.updates_between(period.start, period.end):
         project = await store.projects.get(update.project)
