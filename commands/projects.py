@@ -7,6 +7,7 @@ section 4: the RCC coordinates projects; section 7 names the partners for each n
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from itertools import combinations
 
 from commands.audience import Show, Viewer
@@ -252,7 +253,7 @@ async def helpers(
         offered += [r for r in found if viewer.sees(r.tlp, r.origin_room) == Show.FULL]
     under_way = await store.projects.find(item=entry.id, country=country, active_only=True)
     return {
-        "item": entry,
+        "item": asdict(entry),  # plain data: it travels in a file spec (JSON)
         "met": [f"{reference.countries.name_of(c)} ({c})" for c in met],
         "resources": [
             {

@@ -85,6 +85,7 @@ class Item:
 class World:
     items: list[Item] = field(default_factory=list)
     checked: int = 0
+    met: bool = False  # JM has met an item: its resources are offered in `!help-with`
     rng: random.Random = field(default_factory=lambda: random.Random(4))
 
     def marker(self, prefix: str) -> str:
@@ -151,6 +152,9 @@ def leaks(world: World, room: Room, text: str) -> list[str]:
 def reads(world: World, rng: random.Random) -> list[str]:
     """Every read command, with filters and searches aimed at the items' markers."""
     commands = ["!incident list", "!incident list all", "!lesson list", "!resource list"]
+    # Who can help names the resources of the countries that met an item, in the list and
+    # in the gap analysis report (a file).
+    commands += ["!help-with legal.strategy TT", "!gaps TT report=yes"]
     for item in rng.sample(world.items, min(4, len(world.items))):
         words = list(item.markers.values())
         if item.kind == "incident":
@@ -187,6 +191,9 @@ async def test_no_output_shows_what_its_audience_may_not_see(app, new, room, see
         app.test_rooms.set(
             spot.room_id, spot.members, encrypted=spot.encrypted, public=spot.public
         )
+    if not world.met:
+        await say(app, JM1, "!status set legal.strategy met")
+        world.met = True
     for kind, level, origin in new:
         await create(app, world, kind, level, origin)
     rng = random.Random(seed)
