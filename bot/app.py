@@ -53,6 +53,8 @@ def committee_settings(config: Config) -> Settings:
         default_time=config.deadlines.default_time,
         digest_schedule=config.digest.schedule,
         digest_period=config.digest.period,
+        digest_approval=config.digest.approval,
+        approve_within=config.digest.approve_within,
         renotify_after=config.broadcast.renotify_after,
         max_renotify=config.broadcast.max_renotify,
         escalation=config.broadcast.chain(),

@@ -211,6 +211,12 @@ class DigestConfig(Section):
     period: Literal["month", "quarter", "last-30d"] = Field(
         "month", description="month, quarter or last-30d (the period before each slot)"
     )
+    approval: Literal["chair", "none"] = Field(
+        "chair", description='"chair" (a draft the chair approves) or "none" (posted at once)'
+    )
+    approve_within: Duration = Field(
+        timedelta(days=2), description='a duration such as "2d": then the draft is re-sent once'
+    )
 
     @field_validator("schedule")
     @classmethod

@@ -91,6 +91,7 @@ class Context:
         ref: Ref | None = None,
         needs: Clearance | None = None,
         alert: bool = False,
+        to_user: str | None = None,
     ) -> None:
         """Queue a message; it is sent after this command's changes are committed.
 
@@ -108,6 +109,7 @@ class Context:
                 report_to=report,
                 needs=needs,
                 alert=alert,
+                to_user=to_user,
             )
         )
 

@@ -1,20 +1,29 @@
 """`!digest` and the scheduled digest: the RCC's periodic report to the Steering Committee.
 
 A digest is a readable message plus two attachments rendered from the same data: a
-standalone HTML report and a heatmap of the status matrix. A scheduled digest is posted once
-per schedule slot, also across restarts (the slot is a unique key in the digest log, written
-with the outbox messages).
+standalone HTML report and a heatmap of the status matrix. A scheduled digest is made once
+per schedule slot, also across restarts (the slot is a unique key, written with the outbox
+messages).
+
+With `[digest] approval = "chair"` (the default) nothing reaches the Steering Committee room
+without the chair: a Steering digest is first a draft `DG-n`, built for the Steering room's
+audience and sent to the chair; `!digest approve` publishes exactly what the chair saw,
+`!digest hold` stops it, `!digest omit` rebuilds it without a record or a section. A draft
+not approved within `approve_within` is sent to the chair once more, never published.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from commands.audience import Viewer
 from commands.context import Context, JobContext
 from commands.digest_data import (
+    SECTIONS,
     DigestPeriod,
     build,
     digest_period,
@@ -22,19 +31,26 @@ from commands.digest_data import (
     previous_quarter,
 )
 from commands.framework import (
+    CHAIR_ONLY,
     DIGEST_READERS,
+    ArgumentError,
     CommandError,
     FileSpec,
     Opt,
     ParseEnv,
+    Pos,
     Refused,
+    Role,
     Router,
     Settings,
+    Text,
     View,
 )
 from commands.tlp import IDENTITY_WAITS
-from commands.types import choice
-from commands.values import Ref, RefKind, RoomKind
+from commands.types import choice, typed_id
+from commands.values import Clearance, Ref, RefKind, RoomKind, ShortId
+from storage.lists import unpack
+from storage.models import DigestDraft
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -42,6 +58,9 @@ log = logging.getLogger(__name__)
 router = Router("digest")
 
 JOB = "digest"
+APPROVAL_JOB = "digest approval"
+DRAFT_ID = typed_id(ShortId.DG)
+OMITTABLE = re.compile(r"^(INC|LL|RS)-?(\d{1,9})$", re.IGNORECASE)
 
 LAST_CHECK = "digest_checked_at"
 MAX_SLOTS = 10_000
@@ -87,6 +106,13 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
             "a digest goes to the RCC room, the Steering Committee room or a DM with the bot"
         )
     here = target == ctx.room_id
+    if to == "steering" and ctx.settings.digest_approval == "chair":
+        draft = await _draft(ctx, period, target)
+        ctx.audit_detail = f"digest {period.key} draft {ShortId.DG.of(draft.number)}"
+        name = ShortId.DG.of(draft.number)
+        if ctx.has_role(Role.CHAIR):
+            return f"📝 {name} is in your direct chat with the bot: approve it to publish it."
+        return f"📝 {name} is with the chair: the Steering Committee room gets it once approved."
     viewer = ctx.viewer if here else Viewer(await ctx.audience_of(target))
     data = await build(
         ctx.store, period, env=ctx.env, settings=ctx.settings,
@@ -107,6 +133,162 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
             f"✅ The digest for {period.label} is on its way to the Steering Committee room; "
             "you will be told if it cannot be delivered."
         )
+    return None
+
+
+# --- drafts for the chair's approval ----------------------------------------------------------
+
+
+async def _draft(ctx: Context, period: DigestPeriod, room: str) -> DigestDraft:
+    """Build the digest for the Steering room's audience and send it to the chair as a draft."""
+    viewer = Viewer(await ctx.audience_of(room))
+    data = await build(
+        ctx.store, period, env=ctx.env, settings=ctx.settings,
+        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer, room_id=room,
+    )  # fmt: skip
+    draft = await ctx.store.digests.draft(
+        period=period.key, period_start=period.start, period_end=period.end,
+        period_label=period.label, room_id=room, requested_by=ctx.sender,
+        data=json.dumps(data), needs=int(viewer.needs), now=ctx.now,
+    )  # fmt: skip
+    for chair in await _chairs(ctx.store):
+        await ctx.reply(**draft_message(draft, data, chair))
+    ctx.wake(APPROVAL_JOB, draft.number)
+    return draft
+
+
+async def _chairs(store: Stores) -> list[str]:
+    return [e.user_id for e in await store.roster.entries() if e.role == Role.CHAIR]
+
+
+def draft_message(draft: DigestDraft, data: dict, chair: str, *, again: bool = False) -> dict:
+    """The draft as the chair receives it: what to do, then the digest as it would be
+    published, with its files (keyword arguments of a reply or a post)."""
+    shown = data | {"draft": ShortId.DG.of(draft.number), "again": again}
+    return {
+        "content": View("digest/draft", shown),
+        "to_user": chair,
+        "files": attachments(data),
+        "ref": Ref(RefKind.DIGEST, draft.number),
+        "needs": Clearance(draft.needs),
+    }
+
+
+def omittable(text: str, _env: ParseEnv) -> str:
+    """`INC-3`, `LL-2`, `RS-4` or a section of the digest."""
+    key = text.strip()
+    if match := OMITTABLE.match(key):
+        return f"{match.group(1).upper()}-{int(match.group(2))}"
+    if key.casefold() in SECTIONS:
+        return key.casefold()
+    raise ArgumentError(
+        f"{text!r} is neither a record (INC-n, LL-n, RS-n) nor a section: {', '.join(SECTIONS)}"
+    )
+
+
+async def _pending(ctx: Context, number: int) -> DigestDraft:
+    draft = await ctx.store.digests.get_draft(number)
+    if draft is None:
+        raise CommandError(f"there is no {ShortId.DG.of(number)}")
+    if draft.state != "draft":
+        raise CommandError(f"{ShortId.DG.of(number)} is {draft.state} already")
+    if not ctx.identity_trusted:
+        raise Refused(IDENTITY_WAITS.format(prefix=ctx.settings.prefix))
+    return draft
+
+
+@router.command(
+    "digest approve",
+    summary="publish a draft digest in the Steering Committee room, as you saw it",
+    roles=CHAIR_ONLY,
+    params=[Pos("id", DRAFT_ID, "DG-n")],
+    example="!digest approve DG-3",
+)
+async def digest_approve(ctx: Context, id: int) -> str:
+    draft = await _pending(ctx, id)
+    data = json.loads(draft.data)
+    draft.state, draft.decided_by, draft.decided_at = "published", ctx.sender, ctx.now
+    await ctx.store.digests.record(
+        period=draft.period, room_id=draft.room_id, requested_by=ctx.sender, now=ctx.now
+    )
+    await ctx.reply(
+        View("digest/message", data),
+        room_id=draft.room_id,
+        files=attachments(data),
+        ref=Ref(RefKind.DIGEST, draft.number),
+        needs=Clearance(draft.needs),
+    )
+    name = ShortId.DG.of(id)
+    ctx.audit_detail = f"{name} approved: digest {draft.period} {data['label']}"
+    return (
+        f"✅ {name} is on its way to the Steering Committee room; you will be told if it "
+        "cannot be delivered."
+    )
+
+
+@router.command(
+    "digest hold",
+    summary="stop a draft digest: it is not published",
+    roles=CHAIR_ONLY,
+    params=[Pos("id", DRAFT_ID, "DG-n"), Text("reason", "reason")],
+    example="!digest hold DG-3 wait for the TT figures",
+)
+async def digest_hold(ctx: Context, id: int, reason: str) -> str:
+    draft = await _pending(ctx, id)
+    draft.state, draft.decided_by, draft.decided_at = "held", ctx.sender, ctx.now
+    draft.reason = reason.strip()[:500]
+    ctx.audit_detail = f"{ShortId.DG.of(id)} held"
+    return f"⏸️ {ShortId.DG.of(id)} is held and will not be published."
+
+
+@router.command(
+    "digest omit",
+    summary="rebuild a draft digest without a record (INC-n, LL-n, RS-n) or a section",
+    roles=CHAIR_ONLY,
+    params=[Pos("id", DRAFT_ID, "DG-n"), Pos("what", omittable, "INC-n|LL-n|RS-n|section")],
+    example="!digest omit DG-3 INC-12",
+    details="The record is left out of every part of the digest — message, report and "
+    "counts — as if it did not exist; the revised draft comes back to you. Sections: "
+    + ", ".join(SECTIONS),
+)
+async def digest_omit(ctx: Context, id: int, what: str) -> None:
+    draft = await _pending(ctx, id)
+    omit = sorted({*unpack(draft.omit), what})
+    period = DigestPeriod(draft.period, draft.period_start, draft.period_end, draft.period_label)
+    viewer = Viewer(await ctx.audience_of(draft.room_id))
+    data = await build(
+        ctx.store, period, env=ctx.env, settings=ctx.settings,
+        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer,
+        room_id=draft.room_id, omit=frozenset(omit),
+    )  # fmt: skip
+    await ctx.store.digests.revise(
+        draft, omit=omit, data=json.dumps(data), needs=int(viewer.needs), now=ctx.now
+    )
+    ctx.audit_detail = f"{ShortId.DG.of(id)} omit {what}"
+    for chair in await _chairs(ctx.store):
+        await ctx.reply(**draft_message(draft, data, chair))
+    if not ctx.is_direct:
+        await ctx.reply(f"✅ {ShortId.DG.of(id)} rebuilt without {what}; the chair has it.")
+
+
+async def waiting_drafts(store: Stores, settings: Settings, now: datetime) -> list[int]:
+    return [d.number for d in await store.digests.drafts() if d.resent_at is None]
+
+
+@router.job(APPROVAL_JOB, pending=waiting_drafts, summary="a draft digest re-sent to the chair")
+async def remind_chair(job: JobContext, draft_key: int) -> datetime | None:
+    """Once, after `approve_within`: the draft again, as it stands. Never published."""
+    draft = await job.store.digests.get_draft(draft_key)
+    if draft is None or draft.state != "draft" or draft.resent_at is not None:
+        return None
+    due = draft.updated_at + job.settings.approve_within
+    if job.now < due:
+        return due
+    draft.resent_at = job.now
+    data = json.loads(draft.data)
+    for chair in await job.chairs():
+        message = draft_message(draft, data, chair, again=True)
+        await job.post(message.pop("content"), **message)
     return None
 
 
@@ -176,6 +358,22 @@ async def _post(job: JobContext, slot: datetime) -> bool:
         committee=job.settings.committee_name, now=job.now, viewer=viewer, room_id=room,
     )  # fmt: skip
     data["late"] = job.now - slot > timedelta(minutes=2)
+    if job.settings.digest_approval == "chair":
+        draft = await job.store.digests.draft(
+            period=period.key, period_start=period.start, period_end=period.end,
+            period_label=period.label, room_id=room, requested_by="schedule",
+            data=json.dumps(data), needs=int(viewer.needs), now=job.now, slot=slot,
+        )  # fmt: skip
+        for chair in await job.chairs():
+            message = draft_message(draft, data, chair)
+            await job.post(message.pop("content"), **message)
+        job.wake(APPROVAL_JOB, draft.number)
+        await job.store.audit.record(
+            actor="rcc-bot", action="digest", outcome="draft", now=job.now, room_id=room,
+            detail=f"digest {period.key} slot {slot.isoformat()} {ShortId.DG.of(draft.number)}",
+        )  # fmt: skip
+        log.info("scheduled digest %s drafted for the chair", period.key)
+        return True
     await job.store.digests.record(
         period=period.key, room_id=room, requested_by="schedule", now=job.now, slot=slot
     )

@@ -33,6 +33,14 @@ from storage.stores import Stores
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 QUARTER = re.compile(r"^(\d{4})-q([1-4])$", re.IGNORECASE)
 ROLLING = re.compile(r"^last-(\d{1,3})d$", re.IGNORECASE)
+# What the chair may leave out of a digest as a whole (`!digest omit DG-n <section>`).
+SECTIONS = (
+    "notes", "changes", "incidents", "lessons", "resources", "broadcasts", "decisions",
+    "projects", "directory", "deadlines",
+)  # fmt: skip
+NO_PROJECTS: dict[str, Any] = {"new": [], "progress": [], "active": 0, "funding": [],
+                               "statuses": ()}  # fmt: skip
+NO_DIRECTORY: dict[str, Any] = {"total": 0, "unconfirmed": 0, "unreachable": 0, "attention": []}
 NOTES = "green"  # the label status data and narrative updates are shared under
 SEVERITIES = ("critical", "high", "medium", "low")
 
@@ -106,23 +114,28 @@ async def build(
     now: datetime,
     viewer: Viewer,
     room_id: str | None = None,
+    omit: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The digest of one period, as plain data, for the audience `viewer` stands for (in
-    `room_id`, whose previous digest is the baseline for what changed)."""
+    `room_id`, whose previous digest is the baseline for what changed).
+
+    `omit` leaves records (`INC-3`, `LL-2`, `RS-4`) or whole sections (`SECTIONS`) out of it
+    altogether, as if they did not exist: not listed, not counted, not summed."""
     ref, zone = env.reference, env.zone
     ncpocs = await store.roster.ncpocs()
     expected = sorted({e.country for e in ncpocs if e.country})
     # The labels of what the digest shows; the status of the countries, the reporting and the
     # narrative updates carry none of their own: the committee shares them as GREEN.
     shown: list[str] = [NOTES]
-    incidents = await _incidents(store, period, viewer, shown)
+    incidents = await _incidents(store, period, viewer, shown, omit)
     lessons = await _shared(
-        store.lessons.created_between(period.start, period.end), "lesson", viewer, shown
+        store.lessons.created_between(period.start, period.end), "lesson", viewer, shown, omit
     )
     resources = await _shared(
-        store.resources.created_between(period.start, period.end), "resource", viewer, shown
-    )
-    notes = await _notes(store, period, zone, viewer, shown)
+        store.resources.created_between(period.start, period.end), "resource", viewer, shown,
+        omit,
+    )  # fmt: skip
+    notes = [] if "notes" in omit else await _notes(store, period, zone, viewer, shown)
     level = most_restrictive(shown)
     data: dict[str, Any] = {
         "committee": committee,
@@ -132,17 +145,22 @@ async def build(
         "label": label(level),
         "compliance": await _compliance(store, period, expected, ref, settings, zone, now),
         "matrix": await _matrix(store, period, ref, set(expected)),
-        "changes": await _changes(store, period, ref, zone, room_id),
+        "changes": [] if "changes" in omit else await _changes(store, period, ref, zone, room_id),
         "notes": notes,
         "incidents": incidents,
         "lessons": lessons,
         "resources": resources,
-        "deadlines": await _upcoming(store, settings, zone, now),
-        "broadcasts": await _broadcasts(store, period, env.reference, zone),
+        "deadlines": [] if "deadlines" in omit else await _upcoming(store, settings, zone, now),
+        "broadcasts": []
+        if "broadcasts" in omit
+        else await _broadcasts(store, period, env.reference, zone),
         "catalogue": ref.catalogue.label,
-        "decisions": await _decisions(store, period, zone),
-        "projects": await _projects(store, period, zone),
-        "directory": await _directory(store, settings, ref, now),
+        "decisions": [] if "decisions" in omit else await _decisions(store, period, zone),
+        "projects": NO_PROJECTS if "projects" in omit else await _projects(store, period, zone),
+        "directory": NO_DIRECTORY
+        if "directory" in omit
+        else await _directory(store, settings, ref, now),
+        "omitted": sorted(omit),
         "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
     }
     data["summary"] = await _summary(store, period, ref, data, set(expected))
@@ -463,10 +481,17 @@ async def _changes(store, period, ref, zone, room_id: str | None) -> list[dict[s
     return changes
 
 
-async def _incidents(store, period, viewer: Viewer, shown: list[str]) -> dict[str, Any]:
+async def _incidents(
+    store, period, viewer: Viewer, shown: list[str], omit: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Listed, counted and summed by sector and severity only where seen in full."""
     full, titled, labelled, withheld = [], [], [], 0
-    for i in await store.incidents.created_between(period.start, period.end):
+    found = (
+        []
+        if "incidents" in omit
+        else await store.incidents.created_between(period.start, period.end)
+    )
+    for i in (i for i in found if ShortId.INC.of(i.number) not in omit):
         seen = viewer.sees(i.tlp, i.origin_room)
         brief = {
             "id": ShortId.INC.of(i.number),
@@ -503,9 +528,17 @@ async def _incidents(store, period, viewer: Viewer, shown: list[str]) -> dict[st
     }
 
 
-async def _shared(rows_coro, kind: str, viewer: Viewer, shown: list[str]) -> dict[str, Any]:
+async def _shared(
+    rows_coro, kind: str, viewer: Viewer, shown: list[str], omit: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Lessons or resources: in full where the audience may see them, else only counted."""
-    rows = await rows_coro
+    prefix = ShortId.LL if kind == "lesson" else ShortId.RS
+    if f"{kind}s" in omit:
+        rows_coro.close()  # never run: the section is left out
+        rows = []
+    else:
+        rows = await rows_coro
+    rows = [r for r in rows if prefix.of(r.number) not in omit]
     full = []
     for row in rows:
         if viewer.sees(row.tlp, row.origin_room) != Show.FULL:

@@ -50,5 +50,5 @@ async def describe(store: Stores, ref: Ref | None) -> str:
         deadline = await store.deadlines.by_id(ref.key)
         return f"a notice about {ShortId.DL.of(deadline.number)}" if deadline else "a notice"
     if ref.kind == RefKind.DIGEST:
-        return "the scheduled digest"
+        return f"the digest {ShortId.DG.of(ref.key)}" if ref.key else "the scheduled digest"
     return "a message"

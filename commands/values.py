@@ -38,6 +38,7 @@ class ShortId(StrEnum):
     BC = "BC"  # broadcast
     MO = "MO"  # motion to change the catalogue
     PR = "PR"  # project or activity
+    DG = "DG"  # a digest drafted for the chair's approval
 
     def of(self, number: int) -> str:
         return f"{self.value}-{number}"

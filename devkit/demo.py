@@ -217,8 +217,12 @@ async def scenario(c: Cast, bot: str, folder: Path, out: Transcript) -> None:
     await wait_for(lambda: _said(c.bb, "3/3 countries so far"), 120)
     await ask(c.chair, "chair", rcc, "!broadcast status")
 
-    out.note("The digest for the Steering Committee")
+    out.note("The digest for the Steering Committee: a draft, published once the chair approves")
     await ask(c.chair, "chair", rcc, "!digest to=steering")
+    drafts = await wait_for(
+        lambda: [r for r, e in c.chair.messages if "draft DG-1" in e.body and r != rcc], 180
+    )
+    await ask(c.chair, "chair", drafts[0], "!digest approve DG-1")
     files = await wait_for(lambda: len(c.steering.files) >= 2 and c.steering.files, 180)
     for _, event in files[:2]:
         data = await c.steering.download(event)

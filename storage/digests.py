@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DigestLog
+from storage.counters import next_number
+from storage.lists import pack
+from storage.models import DigestDraft, DigestLog
 
 
 class DigestStore:
@@ -42,4 +44,47 @@ class DigestStore:
         return await self._s.scalar(query)
 
     async def slot_posted(self, slot: datetime) -> bool:
-        return await self._s.scalar(select(DigestLog.id).where(DigestLog.slot == slot)) is not None
+        """Whether a slot's digest was posted, or drafted for the chair's approval."""
+        posted = select(DigestLog.id).where(DigestLog.slot == slot)
+        drafted = select(DigestDraft.id).where(DigestDraft.slot == slot)
+        return (
+            await self._s.scalar(posted) is not None or await self._s.scalar(drafted) is not None
+        )
+
+    async def draft(
+        self,
+        *,
+        period: str,
+        period_start: datetime,
+        period_end: datetime,
+        period_label: str,
+        room_id: str,
+        requested_by: str,
+        data: str,
+        needs: int,
+        now: datetime,
+        slot: datetime | None = None,
+    ) -> DigestDraft:
+        row = DigestDraft(
+            number=await next_number(self._s, "digest"),
+            period=period, period_start=period_start, period_end=period_end,
+            period_label=period_label, room_id=room_id, slot=slot, requested_by=requested_by,
+            state="draft", data=data, needs=needs, created_at=now, updated_at=now,
+        )  # fmt: skip
+        self._s.add(row)
+        await self._s.flush()
+        return row
+
+    async def get_draft(self, number: int) -> DigestDraft | None:
+        return await self._s.scalar(select(DigestDraft).where(DigestDraft.number == number))
+
+    async def drafts(self) -> list[DigestDraft]:
+        """Drafts awaiting the chair, oldest first."""
+        query = select(DigestDraft).where(DigestDraft.state == "draft")
+        return list(await self._s.scalars(query.order_by(DigestDraft.number)))
+
+    async def revise(
+        self, draft: DigestDraft, *, omit: list[str], data: str, needs: int, now: datetime
+    ) -> None:
+        draft.omit, draft.data, draft.needs, draft.updated_at = pack(omit), data, needs, now
+        await self._s.flush()

@@ -164,7 +164,8 @@ async def test_bad_periods(app, text, error):
     assert outcome.outcome == "invalid" and error in text_of(outcome)
 
 
-async def test_digest_command_posts_message_and_files(app, clock):
+async def test_digest_command_posts_message_and_files(make_app, clock):
+    app = await make_app('[digest]\napproval = "none"\n')  # today's behaviour, kept
     await seed(app, clock)
     app.rooms[RoomKind.STEERING] = "!steering:test.org"
     app.test_rooms.set("!steering:test.org", STEERING_MEMBERS)
@@ -185,7 +186,7 @@ async def scheduled_posts(app) -> list:
 
 
 async def test_scheduled_digest_once_per_slot_and_late_after_downtime(make_app, clock):
-    app = await make_app('[digest]\nschedule = "0 9 1 * *"\n')
+    app = await make_app('[digest]\nschedule = "0 9 1 * *"\napproval = "none"\n')
     app.rooms[RoomKind.STEERING] = "!steering:test.org"
     first = await app.jobs.run("digest", 0)  # first run: nothing from before it
     assert await scheduled_posts(app) == [] and first == datetime(2026, 12, 1, 13, tzinfo=UTC)

@@ -87,6 +87,9 @@ async def test_a_squatted_alias_is_never_followed_and_the_chair_is_told(world):
     # The digest still goes to the real room; the squatter's room gets nothing.
     rcc = runtime.app.rooms["rcc"]
     await chair.ask(rcc, "!digest to=steering")
+    (dm,) = {r for r, e in await wait_for(
+        lambda: [(r, e) for r, e in chair.messages if "draft DG-1" in e.body])}  # fmt: skip
+    await chair.ask(dm, "!digest approve DG-1")
     await wait_for(lambda: [e for r, e in steer.messages if r == steering and "digest" in e.body])
     assert not squatter.client.rooms.get(steering)
     assert all("digest" not in e.body for _, e in squatter.messages)

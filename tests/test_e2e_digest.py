@@ -1,4 +1,5 @@
-"""The digest reaches the Steering Committee room with encrypted attachments, through Synapse."""
+"""The digest reaches the Steering Committee room with encrypted attachments, through Synapse,
+once the chair has approved the draft."""
 
 from __future__ import annotations
 
@@ -20,8 +21,17 @@ async def test_steering_member_receives_and_decrypts_the_digest(world):
     await jm.ask(rcc, "!incident new severity=high tlp=green sectors=finance Card skimming ring")
     await jm.ask(rcc, "!incident new severity=critical tlp=red Minister phone implant")
 
+    chair.accept_invites()  # the draft comes to the chair by DM
     told = await chair.ask(rcc, "!digest to=steering")
-    assert "on its way to the Steering Committee room" in told.body
+    assert "DG-1 is in your direct chat with the bot" in told.body
+    draft = await wait_for(lambda: [(r, e) for r, e in chair.messages if "draft DG-1" in e.body])
+    (dm, shown) = draft[0]
+    assert dm != rcc and "Card skimming ring" in shown.body and "phone implant" not in shown.body
+    await wait_for(lambda: len([r for r, _ in chair.files if r == dm]) >= 2)
+    await world.quiet(steer)  # the draft is delivered everywhere: the Steering room has nothing
+    assert not [e for r, e in steer.messages if r == steering and "digest for" in e.body]
+    approved = await chair.ask(dm, "!digest approve DG-1")
+    assert "DG-1 is on its way to the Steering Committee room" in approved.body
     message = await wait_for(
         lambda: [e for r, e in steer.messages if r == steering and "digest for" in e.body]
     )

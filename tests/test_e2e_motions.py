@@ -58,8 +58,12 @@ async def test_propose_vote_adopt_and_see_it_in_the_standards_and_the_digest(wor
     assert (update.version, update.evidence) == (2, "https://gazette.gov.jm/p1")
     assert await chair.fetch(json.loads(update.attachment)) == document
 
+    chair.accept_invites()
     told = await chair.ask(rcc, "!digest to=steering")
-    assert "on its way to the Steering Committee room" in told.body
+    assert "DG-1 is in your direct chat" in told.body
+    (dm,) = {r for r, e in await wait_for(
+        lambda: [(r, e) for r, e in chair.messages if "draft DG-1" in e.body])}  # fmt: skip
+    await chair.ask(dm, "!digest approve DG-1")
     digest = await wait_for(
         lambda: [e for r, e in steer.messages if r == steering and "digest for" in e.body]
     )

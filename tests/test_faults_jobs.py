@@ -200,7 +200,7 @@ async def test_kills_while_scheduled_digests_are_posted(world):
     async def slot_missed() -> None:
         """A schedule whose latest slot, minutes ago, was missed while the bot was down."""
         slots.append((minute - 2 - len(slots)) % 60)  # a new minute of the hour each time
-        world.extra_config = f'[digest]\nschedule = "{slots[-1]} * * * *"\n'
+        world.extra_config = f'[digest]\nschedule = "{slots[-1]} * * * *"\napproval = "none"\n'
         db = Database(world.db_url)
         async with db.unit() as store:
             last = datetime.now(UTC) - timedelta(hours=2)
