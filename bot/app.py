@@ -68,6 +68,10 @@ def committee_settings(config: Config) -> Settings:
         vote_majority=config.motions.majority,
         associates_vote=config.motions.associates_vote,
         vote_remind=tuple(config.motions.remind),
+        agenda_before=config.meetings.agenda_before,
+        meeting_remind_before=config.meetings.remind_before,
+        action_remind_before=config.meetings.action_remind_before,
+        action_overdue_after=config.meetings.action_overdue_after,
     )
 
 

@@ -313,6 +313,21 @@ class MotionsConfig(Section):
         return value
 
 
+class MeetingsConfig(Section):
+    agenda_before: Duration = Field(
+        timedelta(days=2), description='a duration such as "2d": the agenda goes out this early'
+    )
+    remind_before: Duration = Field(
+        timedelta(hours=1), description='a duration such as "1h": the room is reminded then'
+    )
+    action_remind_before: Duration = Field(
+        timedelta(days=3), description='a duration such as "3d" before an action is due'
+    )
+    action_overdue_after: Duration = Field(
+        timedelta(days=1), description='a duration such as "1d" after an action was due'
+    )
+
+
 class SmtpConfig(Section):
     host: str = Field("", description='the SMTP server, e.g. "smtp.example.org" ("" : no email)')
     port: int = Field(587, ge=1, le=65535, description="a port number, e.g. 587")
@@ -445,6 +460,7 @@ class Config(Section):
     smtp: SmtpConfig = Field(SmtpConfig(), description="an [smtp] section")
     contacts: ContactsConfig = Field(ContactsConfig(), description="a [contacts] section")
     motions: MotionsConfig = Field(MotionsConfig(), description="a [motions] section")
+    meetings: MeetingsConfig = Field(MeetingsConfig(), description="a [meetings] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")

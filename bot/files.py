@@ -42,6 +42,8 @@ def render_file(renderer: Renderer, name: str, data: dict[str, Any]) -> bytes:
         return drill_chart(data)
     if name == "gaps-html":
         return renderer.document("reports/gaps", data).encode("utf-8")
+    if name == "minutes-html":
+        return renderer.document("reports/minutes", data).encode("utf-8")
     raise ValueError(f"no file renderer named {name!r}")
 
 

@@ -36,7 +36,7 @@ ROLLING = re.compile(r"^last-(\d{1,3})d$", re.IGNORECASE)
 # What the chair may leave out of a digest as a whole (`!digest omit DG-n <section>`).
 SECTIONS = (
     "notes", "changes", "incidents", "lessons", "resources", "broadcasts", "decisions",
-    "projects", "directory", "deadlines",
+    "projects", "directory", "deadlines", "actions",
 )  # fmt: skip
 NO_PROJECTS: dict[str, Any] = {"new": [], "progress": [], "active": 0, "funding": [],
                                "statuses": ()}  # fmt: skip
@@ -160,6 +160,7 @@ async def build(
         "directory": NO_DIRECTORY
         if "directory" in omit
         else await _directory(store, settings, ref, now),
+        "actions": [] if "actions" in omit else await _actions(store, env, now, viewer),
         "omitted": sorted(omit),
         "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
     }
@@ -206,6 +207,14 @@ async def _broadcasts(store, period, ref: Reference, zone) -> list[dict[str, Any
             }
         )
     return found
+
+
+async def _actions(store, env, now, viewer: Viewer) -> list[dict[str, Any]]:
+    """Open actions, overdue first: the follow-up of the Steering Committee's meetings."""
+    from commands.meetings import digest_actions
+
+    rows = await digest_actions(store, env, now, viewer)
+    return sorted(rows, key=lambda a: not a["overdue"])
 
 
 async def _decisions(store, period, zone) -> list[dict[str, Any]]:

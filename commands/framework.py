@@ -406,3 +406,7 @@ class Settings:
     vote_majority: Fraction = Fraction(1, 2)  # of the yes and no votes, to exceed
     associates_vote: bool = False
     vote_remind: tuple[timedelta, ...] = (timedelta(days=3),)  # before the window closes
+    agenda_before: timedelta = timedelta(days=2)
+    meeting_remind_before: timedelta = timedelta(hours=1)
+    action_remind_before: timedelta = timedelta(days=3)
+    action_overdue_after: timedelta = timedelta(days=1)

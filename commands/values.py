@@ -39,6 +39,8 @@ class ShortId(StrEnum):
     MO = "MO"  # motion to change the catalogue
     PR = "PR"  # project or activity
     DG = "DG"  # a digest drafted for the chair's approval
+    MT = "MT"  # meeting
+    AC = "AC"  # action, with an owner and a due date
 
     def of(self, number: int) -> str:
         return f"{self.value}-{number}"
@@ -55,6 +57,8 @@ class RefKind(StrEnum):
     FAILURE = "failure"  # the report of a message that could not be delivered
     MOTION = "motion"
     STATUS = "status"  # the confirmation of a status update: a file in reply is its evidence
+    MEETING = "meeting"
+    ACTION = "action"
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,15 @@ class DigestStore:
         await self._s.flush()
         return row
 
+    async def latest_published(self) -> DigestDraft | None:
+        query = (
+            select(DigestDraft)
+            .where(DigestDraft.state == "published")
+            .order_by(DigestDraft.decided_at.desc())
+            .limit(1)
+        )
+        return await self._s.scalar(query)
+
     async def get_draft(self, number: int) -> DigestDraft | None:
         return await self._s.scalar(select(DigestDraft).where(DigestDraft.number == number))
 

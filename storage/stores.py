@@ -16,6 +16,7 @@ from storage.events import EventStore
 from storage.identities import IdentityStore
 from storage.incidents import IncidentStore
 from storage.lessons import LessonStore
+from storage.meetings import MeetingStore
 from storage.motions import MotionStore
 from storage.notices import NoticeStore
 from storage.outbox import OutboxStore
@@ -118,3 +119,7 @@ class Stores:
     @cached_property
     def projects(self) -> ProjectStore:
         return ProjectStore(self._session)
+
+    @cached_property
+    def meetings(self) -> MeetingStore:
+        return MeetingStore(self._session)

@@ -1,0 +1,454 @@
+"""Meetings of the Steering Committee and the RCC, their minutes, and actions with owners.
+
+Section 8 of the Action Plan is a cycle: the Steering Committee meets on an agreed schedule
+and makes recommendations for action by the RIFC. `!meeting add` schedules a meeting; its
+agenda (the latest approved digest, open actions, pending motions, countries overdue) is posted
+in its room ahead, and the room reminded. During it `!minutes start`, `!agreed`, `!action`,
+`!info`, `!minutes stop` keep the minutes (as MeetBot's #agreed/#action do); the minutes are
+posted as a message and an HTML file. Actions are followed up: their owner is reminded before
+and after the due date; a body (the RIFC) is followed up through the chair.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from commands.audience import Show
+from commands.calendar import around, occurrence, period_start
+from commands.context import Context, JobContext
+from commands.deadlines import DueInput, resolve_due, schedule_of, when
+from commands.deadlines import due as date_typed
+from commands.digest_data import NOTES
+from commands.framework import (
+    CHAIR_ONLY,
+    READERS,
+    ArgumentError,
+    CommandError,
+    FileSpec,
+    Opt,
+    ParseEnv,
+    Pos,
+    Refused,
+    Role,
+    Router,
+    Settings,
+    Text,
+    View,
+)
+from commands.motions import motion_words
+from commands.types import choice, typed_id
+from commands.values import Ref, RefKind, RoomKind, ShortId
+from storage.models import Action, Meeting
+from storage.stores import Stores
+
+router = Router("meetings")
+MEETING_JOB = "meeting"
+ACTION_JOB = "action"
+MEETING_ID = typed_id(ShortId.MT)
+ACTION_ID = typed_id(ShortId.AC)
+MAX_TEXT = 2000
+ROOM_ROLES = {"steering": (Role.STEERING, Role.CHAIR), "rcc": (Role.NCPOC, Role.CHAIR)}
+
+
+def owner(text: str, _env: ParseEnv) -> str:
+    """`@user:server`, or the name of a body that owns the action (`RIFC`)."""
+    value = text.strip()
+    if value.startswith("@"):
+        from commands.types import user_id
+
+        return user_id(value, _env)
+    if not value or len(value) > 100 or not value.isprintable():
+        raise ArgumentError(f"{text!r} is neither @user:server nor the name of a body (RIFC)")
+    return value
+
+
+def _text(text: str) -> str:
+    text = text.strip()
+    if not text or len(text) > MAX_TEXT:
+        raise CommandError(f"say what it is (up to {MAX_TEXT} characters)")
+    return text
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+
+@router.command(
+    "meeting add",
+    summary="schedule a meeting: its agenda goes out ahead, its room is reminded",
+    roles=CHAIR_ONLY,
+    params=[
+        Pos("starts", date_typed, "<YYYY-MM-DD HH:MM>", words=4),
+        Opt("room", choice("steering", "rcc"), "steering|rcc"),
+        Text("title", "title"),
+    ],
+    example="!meeting add 2027-01-20 14:00 Steering Committee, first quarter room=steering",
+)
+async def meeting_add(ctx: Context, starts: DueInput, room: str | None, title: str) -> str:
+    starts_at = resolve_due(starts, ctx.env.zone, ctx.settings)
+    if starts_at <= ctx.now:
+        raise CommandError(f"{when(starts_at, ctx.env.zone)} has already passed")
+    kind = room or "steering"
+    meeting = await ctx.store.meetings.add(
+        title=_text(title)[:300], starts_at=starts_at, room_kind=kind, author=ctx.sender,
+        now=ctx.now,
+    )  # fmt: skip
+    ctx.wake(MEETING_JOB, meeting.number)
+    name = ShortId.MT.of(meeting.number)
+    ctx.audit_detail = f"{name} {kind} {starts_at.isoformat()}"
+    ahead = _words(ctx.settings.agenda_before)
+    return (
+        f"📅 {name} “{meeting.title}” on {when(starts_at, ctx.env.zone)} in the {kind} room; "
+        f"its agenda goes out {ahead} ahead."
+    )
+
+
+def _words(span: timedelta) -> str:
+    if span % timedelta(days=1) == timedelta(0):
+        days = span // timedelta(days=1)
+        return f"{days} day{'s' if days != 1 else ''}"
+    hours = span / timedelta(hours=1)
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
+@router.command(
+    "meetings",
+    summary="meetings ahead, and the open actions",
+    roles=READERS,
+    example="!meetings",
+)
+async def meetings(ctx: Context) -> View:
+    rows = [
+        {"id": ShortId.MT.of(m.number), "title": m.title, "when": when(m.starts_at, ctx.env.zone),
+         "room": m.room_kind}
+        for m in await ctx.store.meetings.upcoming()
+    ]  # fmt: skip
+    return View("meetings/list", {"rows": rows})
+
+
+async def agenda(store: Stores, settings: Settings, env: ParseEnv, now: datetime) -> dict:
+    """What a meeting takes up: the latest approved digest, open actions (overdue first),
+    pending motions, and the countries overdue with their report."""
+    digest = await store.digests.latest_published()
+    return {
+        "digest": {
+            "id": ShortId.DG.of(digest.number),
+            "period": digest.period_label,
+            "published": when(digest.decided_at, env.zone) if digest.decided_at else "",
+        }
+        if digest
+        else None,
+        "actions": [action_row(a, env, now) for a in await store.meetings.actions()],
+        "motions": [
+            {"id": ShortId.MO.of(m.number), "words": motion_words(m), "state": m.state}
+            for m in await store.motions.pending()
+        ],
+        "overdue": await overdue_countries(store, settings, env, now),
+    }
+
+
+async def overdue_countries(
+    store: Stores, settings: Settings, env: ParseEnv, now: datetime
+) -> list[dict]:
+    """For each deadline that has passed, the countries with NCPOCs that have not reported."""
+    expected = sorted({e.country for e in await store.roster.ncpocs() if e.country})
+    found = []
+    for deadline in await store.deadlines.active():
+        schedule = schedule_of(deadline, settings)
+        last, _ = around(schedule, now, env.zone)
+        if last is None:
+            continue
+        start = period_start(schedule, last, env.zone)
+        reports = await store.status.reports(start=start, end=now + timedelta(seconds=1))
+        missing = [c for c in expected if c not in {r.country for r in reports}]
+        if missing:
+            due_at = occurrence(schedule, last, env.zone)
+            found.append({"deadline": ShortId.DL.of(deadline.number), "title": deadline.title,
+                          "due": when(due_at, env.zone), "missing": missing})  # fmt: skip
+    return found
+
+
+def action_row(a: Action, env: ParseEnv, now: datetime) -> dict:
+    return {
+        "id": ShortId.AC.of(a.number),
+        "owner": a.owner,
+        "text": a.text,
+        "due": when(a.due_at, env.zone),
+        "overdue": a.state == "open" and a.due_at < now,
+        "state": a.state,
+        "meeting": ShortId.MT.of(a.meeting) if a.meeting else None,
+        "done_note": a.done_note,
+    }
+
+
+async def upcoming_meetings(store: Stores, settings: Settings, now: datetime) -> list[int]:
+    return [m.number for m in await store.meetings.upcoming()]
+
+
+@router.job(MEETING_JOB, pending=upcoming_meetings, summary="a meeting's agenda and reminder")
+async def meeting_notices(job: JobContext, meeting_key: int) -> datetime | None:
+    meeting = await job.store.meetings.get(meeting_key)
+    if meeting is None or meeting.state != "scheduled":
+        return None
+    room = job.rooms.get(RoomKind(meeting.room_kind))
+    if room is None:
+        return job.now + timedelta(minutes=5)  # the room is not known yet: look again
+    name = ShortId.MT.of(meeting.number)
+    agenda_at = meeting.starts_at - job.settings.agenda_before
+    remind_at = meeting.starts_at - job.settings.meeting_remind_before
+    if meeting.agenda_at is None and job.now >= agenda_at and job.now < meeting.starts_at:
+        meeting.agenda_at = job.now
+        data = await agenda(job.store, job.settings, job.env, job.now)
+        data |= {"id": name, "title": meeting.title,
+                 "when": when(meeting.starts_at, job.env.zone)}  # fmt: skip
+        await job.post(View("meetings/agenda", data), room_id=room,
+                       ref=Ref(RefKind.MEETING, meeting.number))  # fmt: skip
+    if meeting.reminded_at is None and job.now >= remind_at and job.now < meeting.starts_at:
+        meeting.reminded_at = job.now
+        members = [e.user_id for e in await job.store.roster.entries()
+                   if e.role in ROOM_ROLES[meeting.room_kind]]  # fmt: skip
+        await job.post(
+            f"⏰ {name} “{meeting.title}” starts {when(meeting.starts_at, job.env.zone)}.",
+            room_id=room, mentions=sorted(set(members)), alert=True,
+            ref=Ref(RefKind.MEETING, meeting.number),
+        )  # fmt: skip
+    later = [t for t in (agenda_at, remind_at) if t > job.now]
+    return min(later) if later and job.now < meeting.starts_at else None
+
+
+# --- minutes ----------------------------------------------------------------------------------
+
+
+@router.command(
+    "minutes start",
+    summary="take the minutes of a meeting in this room",
+    roles=CHAIR_ONLY,
+    params=[Pos("id", MEETING_ID, "MT-n", optional=True)],
+    example="!minutes start MT-2",
+    details="Without MT-n: the next meeting scheduled for this kind of room, or a meeting "
+    "of today's date. Then !agreed, !action, !info; !minutes stop posts the minutes.",
+)
+async def minutes_start(ctx: Context, id: int | None) -> str:
+    if await ctx.store.meetings.minuting_in(ctx.room_id):
+        raise CommandError("minutes are being taken in this room already: !minutes stop first")
+    if ctx.room_kind not in (RoomKind.STEERING, RoomKind.RCC):
+        raise CommandError("minutes are taken in the Steering Committee room or the RCC room")
+    if id is not None:
+        meeting = await ctx.store.meetings.get(id)
+        if meeting is None or meeting.state != "scheduled":
+            raise CommandError(f"{ShortId.MT.of(id)} is not a meeting waiting to be held")
+    else:
+        kind = str(ctx.room_kind)
+        here = [m for m in await ctx.store.meetings.upcoming() if m.room_kind == kind]
+        meeting = here[0] if here else await ctx.store.meetings.add(
+            title=f"Meeting of {ctx.now.astimezone(ctx.env.zone):%-d %B %Y}",
+            starts_at=ctx.now, room_kind=kind, author=ctx.sender, now=ctx.now,
+        )  # fmt: skip
+    meeting.state, meeting.minutes_room, meeting.started_at = "minuting", ctx.room_id, ctx.now
+    name = ShortId.MT.of(meeting.number)
+    ctx.audit_detail = f"{name} minutes start"
+    return (
+        f"📝 Minutes of {name} “{meeting.title}” are being taken here: !agreed <text>, "
+        "!action @owner due=<date> <text>, !info <text>; !minutes stop ends them."
+    )
+
+
+async def _minuting(ctx: Context) -> Meeting:
+    meeting = await ctx.store.meetings.minuting_in(ctx.room_id)
+    if meeting is None:
+        raise CommandError("no minutes are being taken in this room: !minutes start first")
+    return meeting
+
+
+@router.command(
+    "agreed", summary="record what the meeting agreed", roles=CHAIR_ONLY,
+    params=[Text("text", "text")], example="!agreed The Q4 digest goes to CONSLE as it stands",
+)  # fmt: skip
+async def agreed(ctx: Context, text: str) -> str:
+    meeting = await _minuting(ctx)
+    await ctx.store.meetings.note(meeting, kind="agreed", text=_text(text), author=ctx.sender,
+                                  event_id=ctx.event_id, now=ctx.now)  # fmt: skip
+    ctx.audit_detail = f"{ShortId.MT.of(meeting.number)} agreed"
+    return f"✅ Agreed, in the minutes of {ShortId.MT.of(meeting.number)}."
+
+
+@router.command(
+    "info", summary="a point for the record of the meeting", roles=READERS,
+    params=[Text("text", "text")], example="!info CTU reports two new members of its CIRT forum",
+)  # fmt: skip
+async def info(ctx: Context, text: str) -> str:
+    meeting = await _minuting(ctx)
+    await ctx.store.meetings.note(meeting, kind="info", text=_text(text), author=ctx.sender,
+                                  event_id=ctx.event_id, now=ctx.now)  # fmt: skip
+    return f"ℹ️ Noted in the minutes of {ShortId.MT.of(meeting.number)}."
+
+
+@router.command(
+    "action",
+    summary="an action with an owner (@user, or a body such as RIFC) and a due date",
+    roles=CHAIR_ONLY,
+    params=[
+        Pos("owner", owner, "@owner|body"),
+        Opt("due", date_typed, "YYYY-MM-DD", required=True, words=3),
+        Text("text", "text"),
+    ],
+    example="!action RIFC due=2027-03-31 Report on the regional capacity centre's staffing",
+    details="During a meeting it goes into the minutes. Its owner is reminded before it is "
+    "due and once after; a body's actions are followed up through the chair.",
+)
+async def action(ctx: Context, owner: str, due: DueInput, text: str) -> str:
+    due_at = resolve_due(due, ctx.env.zone, ctx.settings)
+    if due_at <= ctx.now:
+        raise CommandError(f"{when(due_at, ctx.env.zone)} has already passed")
+    meeting = await ctx.store.meetings.minuting_in(ctx.room_id)
+    made = await ctx.store.meetings.add_action(
+        owner=owner, text=_text(text), due_at=due_at, author=ctx.sender, now=ctx.now,
+        meeting=meeting.number if meeting else None,
+    )  # fmt: skip
+    if meeting is not None:
+        await ctx.store.meetings.note(
+            meeting, kind="action", text=made.text, author=ctx.sender, event_id=ctx.event_id,
+            now=ctx.now, action=made.number,
+        )  # fmt: skip
+    ctx.wake(ACTION_JOB, made.number)
+    name = ShortId.AC.of(made.number)
+    ctx.audit_detail = f"{name} for {owner}"
+    return f"📌 {name} for {owner}, due {when(due_at, ctx.env.zone)}: {made.text}"
+
+
+@router.command(
+    "minutes stop",
+    summary="close the minutes and post them (message and HTML)",
+    roles=CHAIR_ONLY,
+    example="!minutes stop",
+)
+async def minutes_stop(ctx: Context) -> None:
+    meeting = await _minuting(ctx)
+    meeting.state, meeting.stopped_at = "closed", ctx.now
+    data = await minutes_data(ctx.store, meeting, ctx.env, ctx.settings.committee_name, ctx.now)
+    name = ShortId.MT.of(meeting.number)
+    ctx.audit_detail = f"{name} minutes stop"
+    await ctx.reply(
+        View("meetings/minutes", data),
+        files=[FileSpec(f"rcc-minutes-{name}.html", "minutes-html", "text/html", data,
+                        f"Minutes of {name} (HTML)")],
+    )  # fmt: skip
+
+
+async def minutes_data(
+    store: Stores, meeting: Meeting, env: ParseEnv, committee: str, now: datetime
+) -> dict:
+    entries = await store.meetings.minutes(meeting)
+    actions = {a.number: a for a in await store.meetings.actions(open_only=False)}
+    rows = []
+    for e in entries:
+        row: dict[str, Any] = {"kind": e.kind, "text": e.text, "by": e.author,
+                               "at": when(e.at, env.zone)}  # fmt: skip
+        if e.action and e.action in actions:
+            row["action"] = action_row(actions[e.action], env, now)
+        rows.append(row)
+    return {
+        "committee": committee,
+        "id": ShortId.MT.of(meeting.number),
+        "title": meeting.title,
+        "room": meeting.room_kind,
+        "started": when(meeting.started_at or now, env.zone),
+        "stopped": when(meeting.stopped_at or now, env.zone),
+        "agreed": [r for r in rows if r["kind"] == "agreed"],
+        "actions": [r for r in rows if r["kind"] == "action"],
+        "info": [r for r in rows if r["kind"] == "info"],
+    }
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def _which(text: str, env: ParseEnv) -> str:
+    key = text.strip()
+    if key.casefold() in ("mine", "open", "all"):
+        return key.casefold()
+    return owner(key, env)
+
+
+@router.command(
+    "actions",
+    summary="actions: open ones (the default), yours, all, or an owner's",
+    roles=READERS,
+    params=[Pos("which", _which, "mine|open|all|@user|body", optional=True, words=3)],
+    example="!actions mine",
+)
+async def actions(ctx: Context, which: str | None) -> View:
+    which = which or "open"
+    if which == "mine":
+        found = await ctx.store.meetings.actions(owner=ctx.sender)
+    elif which in ("open", "all"):
+        found = await ctx.store.meetings.actions(open_only=which == "open")
+    else:
+        found = await ctx.store.meetings.actions(owner=which)
+    rows = [action_row(a, ctx.env, ctx.now) for a in found]
+    return View("meetings/actions", {"rows": rows, "which": which})
+
+
+@router.command(
+    "action done",
+    summary="close an action with a note (its owner, or the chair)",
+    roles=READERS,
+    params=[Pos("id", ACTION_ID, "AC-n"), Text("note", "note", required=False)],
+    example="!action done AC-4 report circulated to the Steering Committee",
+)
+async def action_done(ctx: Context, id: int, note: str) -> str:
+    found = await ctx.store.meetings.action(id)
+    if found is None:
+        raise CommandError(f"there is no {ShortId.AC.of(id)}")
+    if found.owner != ctx.sender and not ctx.has_role(Role.CHAIR):
+        raise Refused(f"{ShortId.AC.of(id)} is {found.owner}'s; they or the chair close it")
+    if found.state == "done":
+        raise CommandError(f"{ShortId.AC.of(id)} is done already")
+    found.state, found.done_at, found.done_by = "done", ctx.now, ctx.sender
+    found.done_note = note.strip()[:1000]
+    ctx.audit_detail = f"{ShortId.AC.of(id)} done"
+    return f"✅ {ShortId.AC.of(id)} is done."
+
+
+async def open_actions(store: Stores, settings: Settings, now: datetime) -> list[int]:
+    return [a.number for a in await store.meetings.actions() if a.overdue_at is None]
+
+
+@router.job(ACTION_JOB, pending=open_actions, summary="an action's reminders to its owner")
+async def follow_up(job: JobContext, action_key: int) -> datetime | None:
+    """Once before the due date, once after it: to the owner (a body's: to the chair)."""
+    found = await job.store.meetings.action(action_key)
+    if found is None or found.state != "open":
+        return None
+    name = ShortId.AC.of(found.number)
+    remind_at = found.due_at - job.settings.action_remind_before
+    overdue_at = found.due_at + job.settings.action_overdue_after
+    person = found.owner.startswith("@")
+    chairs = list(await job.chairs())
+    if found.reminded_at is None and remind_at <= job.now < found.due_at:
+        found.reminded_at = job.now
+        for user in [found.owner] if person else chairs:
+            whose = "Your action" if person else f"{found.owner}'s action"
+            await job.post(
+                f"📌 {whose} {name} is due {when(found.due_at, job.env.zone)}: {found.text} — "
+                f"!action done {name} <note> when it is.",
+                to_user=user, mentions=[user], alert=True, ref=Ref(RefKind.ACTION, found.number),
+            )  # fmt: skip
+    if found.overdue_at is None and job.now >= overdue_at:
+        found.overdue_at = job.now
+        for user in sorted({found.owner, *chairs} if person else set(chairs)):
+            await job.post(
+                f"⚠️ {name} ({found.owner}) was due {when(found.due_at, job.env.zone)} and is "
+                f"still open: {found.text}",
+                to_user=user, mentions=[user], alert=True, ref=Ref(RefKind.ACTION, found.number),
+            )  # fmt: skip
+        return None
+    later = [t for t in (remind_at, overdue_at) if t > job.now]
+    return min(later) if later else None
+
+
+async def digest_actions(store: Stores, env: ParseEnv, now: datetime, viewer: Any) -> list[dict]:
+    """Open and overdue actions for the digest, where the committee's GREEN may be read."""
+    if viewer.sees(NOTES) != Show.FULL:
+        return []
+    return [action_row(a, env, now) for a in await store.meetings.actions()]
