@@ -135,7 +135,7 @@ class App:
         self._rate_limits = Quota(1, 3600)
         self.env = ParseEnv(config.reference, config.committee.zone, clock)
         self.settings = committee_settings(config)
-        self.renderer = Renderer(config.committee.zone)
+        self.renderer = Renderer(config.committee.zone, config.reports.templates_dir)
         self.metrics = make_metrics(bool(config.health.listen))
         self.outbox = OutboxWriter(self.renderer, clock)
         routers = all_routers()

@@ -43,15 +43,16 @@ def _parser() -> argparse.ArgumentParser:
         default="steering",
         help="who the file is for: the Steering Committee (the default) or the RCC",
     )
-    report = with_config("report", "write a report as HTML: country:XX, a country's gap analysis")
-    report.add_argument("--profile", required=True, metavar="country:XX", help="the report")
-    report.add_argument("--out", required=True, type=Path, metavar="FILE", help="HTML file")
-    report.add_argument(
-        "--audience",
-        choices=("steering", "rcc"),
-        default="steering",
-        help="who the file is for: the Steering Committee (the default) or the RCC",
+    report = with_config(
+        "report",
+        "write a report for one audience (steering, consle, heads, csm, or country:XX, a "
+        "country's gap analysis); the format follows --out: .html, .csv or .xlsx",
     )
+    report.add_argument(
+        "--profile", required=True, metavar="PROFILE", help="steering|consle|heads|csm|country:XX"
+    )
+    report.add_argument("--period", default="last-30d", help="YYYY, YYYY-Qn, YYYY-MM or last-30d")
+    report.add_argument("--out", required=True, type=Path, metavar="FILE", help="the file")
     imports = with_config(
         "import-status",
         "load a baseline of status from a CSV file (country,item,state[,note,evidence,source]) "
@@ -138,7 +139,7 @@ def _command(args: argparse.Namespace, config: Config) -> int:
     if args.command == "digest":
         return asyncio.run(_digest(config, args.period, args.out, args.audience))
     if args.command == "report":
-        return asyncio.run(_report(config, args.profile, args.out, args.audience))
+        return asyncio.run(_report(config, args.profile, args.period, args.out))
     if args.command == "import-status":
         return asyncio.run(_import_status(config, args.csv, dry_run=args.dry_run))
     from bot.runner import run  # the Matrix stack is imported only when the bot runs
@@ -194,33 +195,48 @@ async def _audit_verify(config: Config) -> int:
     return 0
 
 
-async def _report(config: Config, profile: str, out: Path, audience: str) -> int:
-    from bot.app import prepare, system_clock
+async def _report(config: Config, profile_text: str, period_text: str, out: Path) -> int:
+    from bot.app import committee_settings, prepare, system_clock
     from bot.files import render_file
     from bot.rendering import Renderer
-    from commands.audience import FILE_AUDIENCES, Viewer
-    from commands.gaps import gap_report
+    from commands.audience import Viewer
+    from commands.digest_data import digest_period
+    from commands.framework import ArgumentError, ParseEnv
+    from commands.reports import audience_for, profile, report_data, to_csv
     from storage.db import Database
 
-    kind, _, code = profile.partition(":")
-    found = config.reference.countries.resolve(code) if kind == "country" else None
-    if found is None:
-        print(f"error: --profile: {profile!r} is not country:XX (a country code)", file=sys.stderr)
+    formats = (".html", ".csv", ".xlsx")
+    if out.suffix.lower() not in formats:
+        print(f"error: --out: {out.name} must end in {', '.join(formats)}", file=sys.stderr)
+        return 1
+    env = ParseEnv(config.reference, config.committee.zone, system_clock)
+    try:
+        kind, country = profile(profile_text, env)
+        period = digest_period(period_text, env)
+    except ArgumentError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 1
     db = Database(config.storage.url)
     try:
         await prepare(db, config, system_clock)  # the catalogue in force, from the database
         async with db.unit(write=False) as store:
-            data = await gap_report(
-                store, config.reference, Viewer(FILE_AUDIENCES[audience]), found,
-                now=system_clock(), zone=config.committee.zone, committee=config.committee.name,
+            data = await report_data(
+                store, env, committee_settings(config), kind, country, period,
+                Viewer(audience_for(kind, None)), system_clock(),
             )  # fmt: skip
     finally:
         await db.close()
     out.parent.mkdir(parents=True, exist_ok=True)  # private, by the umask
-    page = render_file(Renderer(config.committee.zone), "gaps-html", data)
-    await asyncio.to_thread(out.write_bytes, page)
-    print(f"wrote {out} ({data['label']}): {data['gap_count']} gaps for {data['country']}")
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        content = to_csv(data)
+    else:
+        renderer = Renderer(config.committee.zone, config.reports.templates_dir)
+        content = render_file(
+            renderer, "report-xlsx" if suffix == ".xlsx" else "report-html", data
+        )
+    await asyncio.to_thread(out.write_bytes, content)
+    print(f"wrote {out}: the {data['profile']} report for {period.label} ({data['label']})")
     return 0
 
 

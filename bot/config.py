@@ -328,6 +328,12 @@ class MeetingsConfig(Section):
     )
 
 
+class ReportsConfig(Section):
+    templates_dir: Path | None = Field(
+        None, description="a folder of templates that replace the shipped ones (reports/…)"
+    )
+
+
 class SmtpConfig(Section):
     host: str = Field("", description='the SMTP server, e.g. "smtp.example.org" ("" : no email)')
     port: int = Field(587, ge=1, le=65535, description="a port number, e.g. 587")
@@ -461,6 +467,7 @@ class Config(Section):
     contacts: ContactsConfig = Field(ContactsConfig(), description="a [contacts] section")
     motions: MotionsConfig = Field(MotionsConfig(), description="a [motions] section")
     meetings: MeetingsConfig = Field(MeetingsConfig(), description="a [meetings] section")
+    reports: ReportsConfig = Field(ReportsConfig(), description="a [reports] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")

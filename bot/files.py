@@ -44,6 +44,12 @@ def render_file(renderer: Renderer, name: str, data: dict[str, Any]) -> bytes:
         return renderer.document("reports/gaps", data).encode("utf-8")
     if name == "minutes-html":
         return renderer.document("reports/minutes", data).encode("utf-8")
+    if name == "report-html":
+        return renderer.document(data["template"], data).encode("utf-8")
+    if name == "report-xlsx":
+        from commands.reports import to_xlsx
+
+        return to_xlsx(data)
     raise ValueError(f"no file renderer named {name!r}")
 
 

@@ -6,11 +6,19 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import nh3
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from commands.framework import View
@@ -99,9 +107,17 @@ def ago(then: datetime | None, now: datetime) -> str:
 class Renderer:
     """Renders `View`s with the templates in `bot/templates`, one environment per format."""
 
-    def __init__(self, zone: ZoneInfo) -> None:
+    def __init__(self, zone: ZoneInfo, templates_dir: Path | None = None) -> None:
+        shipped = PackageLoader("bot", "templates")
+        # The committee's own templates (`[reports] templates_dir`) come first: a copy of
+        # `reports/consle.html.j2` there replaces the shipped one.
+        loader = (
+            ChoiceLoader([FileSystemLoader(str(templates_dir)), shipped])
+            if templates_dir
+            else shipped
+        )
         common: dict[str, Any] = {
-            "loader": PackageLoader("bot", "templates"),
+            "loader": loader,
             "undefined": StrictUndefined,
             "trim_blocks": True,
             "lstrip_blocks": True,

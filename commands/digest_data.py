@@ -33,6 +33,7 @@ from storage.stores import Stores
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 QUARTER = re.compile(r"^(\d{4})-q([1-4])$", re.IGNORECASE)
 ROLLING = re.compile(r"^last-(\d{1,3})d$", re.IGNORECASE)
+YEAR = re.compile(r"^(\d{4})$")
 # What the chair may leave out of a digest as a whole (`!digest omit DG-n <section>`).
 SECTIONS = (
     "notes", "changes", "incidents", "lessons", "resources", "broadcasts", "decisions",
@@ -54,7 +55,7 @@ class DigestPeriod:
 
 
 def digest_period(text: str, env: ParseEnv) -> DigestPeriod:
-    """`2026-11`, `2026-Q4` or `last-30d`, in the committee's time zone."""
+    """`2026-11`, `2026-Q4`, `2026` (a year) or `last-30d`, in the committee's time zone."""
     # The end is exclusive: a hair after now, so what happened this instant is included.
     now, zone = env.now() + timedelta(microseconds=1), env.zone
     value = text.strip()
@@ -81,7 +82,11 @@ def digest_period(text: str, env: ParseEnv) -> DigestPeriod:
         return _bounded(
             f"{year}-Q{q}", first, after, f"{year}-Q{q} ({first:%b}–{last:%b %Y})", now
         )
-    raise ArgumentError(f"{text!r} is not a period; use YYYY-MM, YYYY-Qn or last-30d")
+    if match := YEAR.match(value):
+        year = int(match.group(1))
+        first, after = datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+        return _bounded(f"{year}", first, after, f"the year {year}", now)
+    raise ArgumentError(f"{text!r} is not a period; use YYYY-MM, YYYY-Qn, YYYY or last-30d")
 
 
 def _bounded(key, first, after, text, now) -> DigestPeriod:

@@ -155,19 +155,58 @@ def test_import_status_stores_a_good_file_and_nothing_of_a_bad_one(cli, tmp_path
     ]
 
 
-def test_report_writes_a_countrys_gap_analysis(cli, tmp_path, capsys):
+def test_report_writes_each_audiences_report_as_html_csv_and_xlsx(cli, tmp_path, capsys):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
     path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
     baseline = tmp_path / "baseline.csv"
     baseline.write_text("country,item,state\nJM,legal.strategy,met\nTT,legal.privacy,met\n")
     assert cli(["import-status", "--config", str(path), "--csv", str(baseline)]) == 0
-    out = tmp_path / "reports" / "jm.html"
-    assert (
-        cli(["report", "--config", str(path), "--profile", "country:jm", "--out", str(out)]) == 0
-    )
-    assert "(TLP:GREEN): 25 gaps for Jamaica (JM)" in capsys.readouterr().out
-    page = out.read_text()
+    capsys.readouterr()
+
+    def report(profile: str, out: Path, period: str = "last-30d") -> str:
+        args = ["report", "--config", str(path), "--profile", profile, "--out", str(out)]
+        assert cli([*args, "--period", period]) == 0, capsys.readouterr().err
+        return capsys.readouterr().out
+
+    jm = tmp_path / "reports" / "jm.html"
+    assert "the country:JM report for the last 30 days" in report("country:jm", jm)
+    page = jm.read_text()
     assert "Gap analysis — Jamaica (JM)" in page and "Met by Trinidad and Tobago (TT)." in page
     assert "<code>legal.strategy</code>" not in page  # met: not a gap
-    assert cli(["report", "--config", str(path), "--profile", "steering", "--out", str(out)]) == 1
-    err = capsys.readouterr().err.strip()
-    assert err == "error: --profile: 'steering' is not country:XX (a country code)"
+    consle = tmp_path / "consle.html"
+    said = report("consle", consle, "2026")
+    assert "the consle report for the year 2026 (TLP:GREEN)" in said
+    assert "Report of CARICOM IMPACS to CONSLE" in consle.read_text()
+    book_path = tmp_path / "consle.xlsx"
+    report("consle", book_path, "2026")
+    book = load_workbook(book_path)
+    assert book.sheetnames == [
+        "Status matrix", "Compliance history", "Projects", "Actions", "Decisions",
+    ]  # fmt: skip
+    matrix = book["Status matrix"]
+    assert matrix["A1"].value.endswith("Status matrix — the year 2026") and matrix["B1"].value == (
+        "TLP:GREEN"
+    )
+    header = [c.value for c in matrix[3]]
+    assert header[:3] == ["Country", "Code", "awareness.ministers"] and header[-1] == "Applicable"
+    rows = {r[1]: r for r in matrix.iter_rows(min_row=4, values_only=True)}
+    assert rows["JM"][header.index("legal.strategy")] == "met" and rows["JM"][-2] == 1
+    history = list(book["Compliance history"].iter_rows(min_row=4, values_only=True))
+    assert {(r[1], r[2], r[3]) for r in history} == {
+        ("JM", "legal.strategy", "met"), ("TT", "legal.privacy", "met"),
+    }  # fmt: skip
+    table = tmp_path / "matrix.csv"
+    report("steering", table)
+    parsed = list(csv.reader(io.StringIO(table.read_text("utf-8-sig"))))
+    assert parsed[0][:2] == ["Country", "Code"] and len(parsed) == 21  # a header, 20 countries
+    bad = ["report", "--config", str(path), "--out", str(jm)]
+    assert cli([*bad, "--profile", "ministers"]) == 1
+    assert "'ministers' is not a report: steering, consle, heads, csm or country:XX" in (
+        capsys.readouterr().err
+    )
+    assert cli(["report", "--config", str(path), "--profile", "csm", "--out", "x.pdf"]) == 1
+    assert "x.pdf must end in .html, .csv, .xlsx" in capsys.readouterr().err

@@ -1,0 +1,230 @@
+"""Reports for each audience of the Action Plan (section 8), and spreadsheets of the data.
+
+A profile is a template and an audience: `steering` (the digest), `consle` (IMPACS to the
+Council of Ministers: regional compliance, trends, decisions; incidents only as counts above
+GREEN), `heads` (the Heads of Intelligence and FIUs: the incident picture by sector and country
+under the TLP rule), `csm` (the Caribbean Stakeholders Meeting: a year of progress, decisions,
+projects, proposed amendments) and `country:XX` (a country's gap analysis). Each report follows
+the one need-to-know rule for its audience — in a room, for the stricter of the two — and
+carries the label of what it shows. The templates (`reports/<profile>.html.j2`) can be
+replaced from `[reports] templates_dir`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from commands.audience import Audience, Viewer
+from commands.context import Context
+from commands.deadlines import when
+from commands.digest_data import DigestPeriod, build, digest_period
+from commands.framework import (
+    DIGEST_READERS,
+    ArgumentError,
+    FileSpec,
+    Opt,
+    ParseEnv,
+    Pos,
+    Router,
+    Settings,
+)
+from commands.gaps import gap_report
+from commands.motions import decision_row, motion_words
+from commands.reference import Country
+from commands.values import Clearance, ShortId
+from storage.lists import unpack
+from storage.stores import Stores
+
+router = Router("reports")
+PROFILES = ("steering", "consle", "heads", "csm")
+# The most each profile's readers may see: the Steering Committee and the Heads as the
+# Steering room; CONSLE and the stakeholders of the CSM as outsiders (CLEAR and GREEN only).
+CLEARANCE = {
+    "steering": Clearance.STEERING,
+    "heads": Clearance.STEERING,
+    "consle": Clearance.OUTSIDER,
+    "csm": Clearance.OUTSIDER,
+    "country": Clearance.STEERING,
+}
+TEMPLATES = {"steering": "digest/report", "consle": "reports/consle", "heads": "reports/heads",
+             "csm": "reports/csm", "country": "reports/gaps"}  # fmt: skip
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def profile(text: str, env: ParseEnv) -> tuple[str, Country | None]:
+    """`steering`, `consle`, `heads`, `csm` or `country:XX`."""
+    key = text.strip().casefold()
+    if key in PROFILES:
+        return key, None
+    kind, _, code = key.partition(":")
+    found = env.reference.countries.resolve(code) if kind == "country" else None
+    if found is None:
+        raise ArgumentError(f"{text!r} is not a report: {', '.join(PROFILES)} or country:XX")
+    return "country", found
+
+
+def audience_for(kind: str, room: Audience | None) -> Audience:
+    """The profile's readers, or the room's where it is read by fewer."""
+    nominal = Audience(CLEARANCE[kind])
+    if room is None or room.clearance >= nominal.clearance:
+        return nominal
+    return room
+
+
+async def report_data(
+    store: Stores,
+    env: ParseEnv,
+    settings: Settings,
+    kind: str,
+    country: Country | None,
+    period: DigestPeriod,
+    viewer: Viewer,
+    now: datetime,
+) -> dict[str, Any]:
+    """The data of one report, for its audience, with the tables of its spreadsheet."""
+    if kind == "country":
+        assert country is not None
+        data = await gap_report(
+            store, env.reference, viewer, country, now=now, zone=env.zone,
+            committee=settings.committee_name,
+        )  # fmt: skip
+        data["period"] = {"key": period.key, "label": period.label}
+    else:
+        data = await build(
+            store, period, env=env, settings=settings, committee=settings.committee_name,
+            now=now, viewer=viewer,
+        )  # fmt: skip
+        if kind == "csm":
+            data["amendments"] = [
+                {"id": ShortId.MO.of(m.number), "words": motion_words(m), "state": m.state}
+                for m in await store.motions.pending()
+            ]
+            data["all_decisions"] = [
+                decision_row(m) | {"decided": when(m.decided_at, env.zone)}
+                for m in await store.motions.log(limit=500)
+                if m.decided_at and period.start <= m.decided_at < period.end
+            ]
+    if kind == "heads":  # by country, over the incidents shown in full only
+        named = Counter(c for i in data["incidents"]["full"] for c in i["countries"])
+        data["by_country"] = [
+            (f"{env.reference.countries.name_of(c)} ({c})", n) for c, n in sorted(named.items())
+        ]
+    data["profile"] = kind if kind != "country" else f"country:{country.code if country else ''}"
+    data["template"] = TEMPLATES[kind]
+    data["tables"] = await tables(store, env, data, period)
+    return data
+
+
+async def tables(store: Stores, env: ParseEnv, data: dict, period: DigestPeriod) -> dict:
+    """The sheets of the spreadsheet: status matrix (or a country's gaps), compliance
+    history, projects, actions and decisions — never an incident."""
+    sheets: dict[str, list[list[Any]]] = {}
+    if "matrix" in data:
+        matrix = data["matrix"]
+        sheets["Status matrix"] = [["Country", "Code", *matrix["items"], "Met", "Applicable"]] + [
+            [r["name"], r["code"], *r["cells"], r["met"], r["applicable"]] for r in matrix["rows"]
+        ]
+    else:
+        sheets["Gaps"] = [["Item", "Name", "State", "Minimum standard", "Status"]] + [
+            [g["id"], g["name"], g["state"], g["standard"], g["status"]]
+            for a in data["areas"] for g in a["gaps"]
+        ]  # fmt: skip
+    history = await store.status.changed_between(period.start, period.end)
+    sheets["Compliance history"] = [["When", "Country", "Item", "State", "By", "Source"]] + [
+        [when(u.at, env.zone), u.country, u.item_id, u.state, u.author, u.source or ""]
+        for u in history
+    ]
+    sheets["Projects"] = [["Project", "Title", "Lead", "Partners", "Countries", "Items",
+                           "Status", "Target", "Funding"]] + [
+        [ShortId.PR.of(p.number), p.title, p.lead, ", ".join(unpack(p.partners)),
+         ", ".join(unpack(p.countries)), ", ".join(unpack(p.items)), p.status, p.target or "",
+         p.funding]
+        for p in await store.projects.find()
+    ]  # fmt: skip
+    sheets["Actions"] = [["Action", "Owner", "What", "Due", "State", "Meeting"]] + [
+        [ShortId.AC.of(a.number), a.owner, a.text, when(a.due_at, env.zone), a.state,
+         ShortId.MT.of(a.meeting) if a.meeting else ""]
+        for a in await store.meetings.actions(open_only=False)
+    ]  # fmt: skip
+    sheets["Decisions"] = [["Motion", "What", "Result", "Tally", "Catalogue version"]] + [
+        [ShortId.MO.of(m.number), motion_words(m), m.state, m.result, m.version or ""]
+        for m in await store.motions.log(limit=1000)
+    ]
+    return sheets
+
+
+def to_csv(data: dict) -> bytes:
+    """The report's main table (the status matrix, or a country's gaps) as CSV."""
+    sheet = next(iter(data["tables"].values()))
+    out = io.StringIO()
+    csv.writer(out).writerows(sheet)
+    return out.getvalue().encode("utf-8-sig")  # a spreadsheet opens the accents right
+
+
+def to_xlsx(data: dict) -> bytes:
+    """Every table as a sheet, with the label and the period above each."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in data["tables"].items():
+        sheet = book.create_sheet(title[:31])
+        period = data.get("period", {}).get("label", "")
+        sheet.append([f"{data['committee']} — {title} — {period}", data["label"]])
+        sheet.append([])
+        for row in rows:
+            sheet.append([_cell(v) for v in row])
+        for cell in sheet[3]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A4"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """No cell of user text is read as a formula (CSV/XLSX injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+@router.command(
+    "report",
+    summary="a report for one audience (steering, consle, heads, csm, country:XX), with its "
+    "spreadsheet",
+    roles=DIGEST_READERS,
+    params=[
+        Pos("profile", profile, "steering|consle|heads|csm|country:XX"),
+        Opt("period", digest_period, "<YYYY|YYYY-Qn|YYYY-MM|last-30d>"),
+    ],
+    example="!report consle period=2026-Q4",
+    details="The report shows what its audience may see, and in this room no more than the "
+    "room may; it carries the label of what it shows. Files: HTML and XLSX.",
+)
+async def report(
+    ctx: Context, profile: tuple[str, Country | None], period: DigestPeriod | None
+) -> None:
+    kind, country = profile
+    period = period or digest_period("last-30d", ctx.env)
+    viewer = Viewer(audience_for(kind, ctx.viewer.audience))
+    data = await report_data(
+        ctx.store, ctx.env, ctx.settings, kind, country, period, viewer, ctx.now
+    )
+    name = data["profile"].replace(":", "-")
+    ctx.audit_detail = f"report {data['profile']} {period.key} {data['label']}"
+    await ctx.reply(
+        f"📄 The {data['profile']} report for {period.label} [{data['label']}]: HTML and XLSX.",
+        files=[
+            FileSpec(f"rcc-{name}-{period.key}.html", "report-html", "text/html", data,
+                     f"{data['profile']} report, {period.label} ({data['label']})"),
+            FileSpec(f"rcc-{name}-{period.key}.xlsx", "report-xlsx", XLSX, data,
+                     f"{data['profile']} data, {period.label}"),
+        ],
+        needs=max(ctx.viewer.needs, viewer.needs),
+    )  # fmt: skip

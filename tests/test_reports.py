@@ -1,0 +1,91 @@
+"""Reports for each audience follow the one need-to-know rule and carry its label."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from bot.files import render_file
+from tests.helpers import CHAIR, JM1, STEERING, TT1, say, text_of
+
+GREEN, AMBER, RED = "Skimming ring at ATMs", "Probing of the grid SCADA", "Implant on a phone"
+
+
+@pytest.fixture
+async def seeded(app):
+    for who, text in (
+        (JM1, "!status set legal.strategy met"),
+        (JM1, f"!incident new severity=high tlp=green sectors=finance countries=JM {GREEN}"),
+        (TT1, f"!incident new severity=high tlp=amber sectors=energy countries=TT {AMBER}"),
+        (JM1, f"!incident new severity=critical tlp=red {RED}"),
+        (TT1, "!lesson add tags=ddos Ask upstream for scrubbing early"),
+        (CHAIR, "!motion propose legal.authority Established by law"),
+    ):
+        outcome = await say(app, who, text)
+        assert outcome.outcome == "accepted", text_of(outcome)
+    return app
+
+
+async def report(app, profile: str, *, sender=CHAIR, room="!rcc:test.org", kind="rcc"):
+    outcome = await say(app, sender, f"!report {profile} period=2026-11", room=room, kind=kind)
+    assert outcome.outcome == "accepted", text_of(outcome)
+    (reply,) = outcome.replies
+    html, xlsx = reply.files
+    page = render_file(app.renderer, "report-html", html.data).decode()
+    page = page.replace("\u2068", "").replace("\u2069", "")  # the isolation of user text
+    book = render_file(app.renderer, "report-xlsx", xlsx.data)
+    return reply.message.body, page, book
+
+
+@pytest.mark.parametrize(
+    ("profile", "label", "title", "shown", "hidden"),
+    [
+        ("consle", "TLP:GREEN", "Report of CARICOM IMPACS to CONSLE", [], [AMBER, RED]),
+        ("heads", "TLP:AMBER", "Heads of Intelligence", [GREEN, AMBER], [RED]),
+        ("csm", "TLP:GREEN", "Caribbean Stakeholders Meeting", [], [GREEN, AMBER, RED]),
+        ("steering", "TLP:AMBER", "Digest for the Steering Committee", [GREEN, AMBER], [RED]),
+        ("country:JM", "TLP:GREEN", "Gap analysis — Jamaica (JM)", [], [GREEN, AMBER, RED]),
+    ],
+)
+async def test_each_profile_renders_with_its_label_and_nothing_withheld(
+    seeded, profile, label, title, shown, hidden
+):
+    from openpyxl import load_workbook
+
+    body, page, book = await report(seeded, profile)
+    assert f"[{label}]" in body
+    assert title in page and page.count(label) >= 2  # the header and the footer
+    for text in shown:
+        assert text in page, text
+    for text in hidden:
+        assert text not in page, text
+    sheets = load_workbook(io.BytesIO(book))
+    for sheet in sheets:
+        cells = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row)
+        assert label in cells
+        for text in (GREEN, AMBER, RED):
+            assert text not in cells  # never an incident in a spreadsheet
+
+
+async def test_a_report_in_a_room_shows_no_more_than_the_room_may(seeded):
+    # The Heads' report asked for in the Steering room: AMBER as titles there too; RED never.
+    _, page, _ = await report(seeded, "heads", sender=STEERING, room="!st", kind="steering")
+    assert AMBER in page and RED not in page and "details withheld" in page
+    assert (await say(seeded, JM1, "!report consle")).outcome == "refused"
+
+
+async def test_the_csm_report_carries_the_years_decisions_and_proposed_amendments(seeded):
+    _, page, _ = await report(seeded, "csm")
+    assert "Proposed amendments" in page and "MO-1 adopt legal.authority" in page
+
+
+async def test_a_committees_own_template_replaces_the_shipped_one(make_app, tmp_path):
+    own = tmp_path / "templates" / "reports"
+    own.mkdir(parents=True)
+    (own / "consle.html.j2").write_text(
+        "<html><body>Our own CONSLE page for {{ period.label }} [{{ label }}]</body></html>"
+    )
+    app = await make_app(f'[reports]\ntemplates_dir = "{tmp_path / "templates"}"\n')
+    _, page, _ = await report(app, "consle")
+    assert page == "<html><body>Our own CONSLE page for November 2026 [TLP:GREEN]</body></html>"
