@@ -155,8 +155,9 @@ async def test_templates_render_well_formed_html(app, clock):
     [
         ("2026-13", "there is no month 13"),
         ("2027-Q3", "has not started"),
-        ("yesterday", "use YYYY-MM, YYYY-Qn or last-30d"),
+        ("yesterday", "use YYYY-MM, YYYY-Qn, YYYY or last-30d"),
         ("last-0d", "between 1 and 366"),
+        ("2027", "has not started"),
     ],
 )
 async def test_bad_periods(app, text, error):
