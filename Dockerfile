@@ -4,7 +4,8 @@
 # The test and demo machinery (devkit/) is left out unless the image is for the demo:
 #   docker build --build-arg DEMO=yes -t rcc-bot-demo .   then   docker run -it rcc-bot-demo demo
 # The base image is an exact release; every package comes from a lock file with hashes
-# (requirements/runtime.txt, or test.txt with Synapse for the demo; `make lock` refreshes them).
+# (requirements/pdf.txt: the runtime with the `pdf` extra, or test.txt with Synapse for the
+# demo; `make lock` refreshes them). Reports as PDF need Pango and a font from Debian.
 ARG DEMO=no
 ARG BASE=python:3.11.14-slim-bookworm
 FROM ${BASE} AS build
@@ -20,13 +21,17 @@ RUN if [ "$DEMO" != "yes" ]; then rm -rf devkit; fi \
 
 FROM ${BASE}
 ARG DEMO
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 rcc \
     && mkdir -p /data /config && chown rcc:rcc /data
 COPY --from=build /wheels /wheels
 COPY requirements /requirements
 # The same install the test suite checks (tests/test_package.py): the locked packages, then
 # the wheel alone.
-RUN lock=runtime; if [ "$DEMO" = "yes" ]; then lock=test; fi \
+RUN lock=pdf; if [ "$DEMO" = "yes" ]; then lock=test; fi \
     && pip install --no-cache-dir --require-hashes --no-deps -r "/requirements/$lock.txt" \
     && pip install --no-cache-dir --no-deps /wheels/rcc_bot-*.whl && pip check \
     && rm -rf /wheels /requirements

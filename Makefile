@@ -38,7 +38,8 @@ COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --genera
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(COMPILE) --extra postgres -o requirements/runtime.txt pyproject.toml
-	$(COMPILE) --extra postgres --extra test -o requirements/test.txt pyproject.toml
+	$(COMPILE) --extra postgres --extra pdf -o requirements/pdf.txt pyproject.toml
+	$(COMPILE) --extra postgres --extra pdf --extra test -o requirements/test.txt pyproject.toml
 
 # ruff, then mypy over bot/, commands/ and storage/ (the settings are in pyproject.toml).
 lint: install

@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     report = with_config(
         "report",
         "write a report for one audience (steering, consle, heads, csm, or country:XX, a "
-        "country's gap analysis); the format follows --out: .html, .csv or .xlsx",
+        "country's gap analysis); the format follows --out: .html, .pdf, .csv or .xlsx",
     )
     report.add_argument(
         "--profile", required=True, metavar="PROFILE", help="steering|consle|heads|csm|country:XX"
@@ -205,7 +205,7 @@ async def _report(config: Config, profile_text: str, period_text: str, out: Path
     from commands.reports import audience_for, profile, report_data, to_csv
     from storage.db import Database
 
-    formats = (".html", ".csv", ".xlsx")
+    formats = (".html", ".pdf", ".csv", ".xlsx")
     if out.suffix.lower() not in formats:
         print(f"error: --out: {out.name} must end in {', '.join(formats)}", file=sys.stderr)
         return 1
@@ -233,7 +233,9 @@ async def _report(config: Config, profile_text: str, period_text: str, out: Path
     else:
         renderer = Renderer(config.committee.zone, config.reports.templates_dir)
         content = render_file(
-            renderer, "report-xlsx" if suffix == ".xlsx" else "report-html", data
+            renderer,
+            {".xlsx": "report-xlsx", ".pdf": "report-pdf"}.get(suffix, "report-html"),
+            data,
         )
     await asyncio.to_thread(out.write_bytes, content)
     print(f"wrote {out}: the {data['profile']} report for {period.label} ({data['label']})")

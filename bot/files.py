@@ -50,7 +50,21 @@ def render_file(renderer: Renderer, name: str, data: dict[str, Any]) -> bytes:
         from commands.reports import to_xlsx
 
         return to_xlsx(data)
+    if name == "report-pdf":
+        return pdf(renderer.document(data["template"], data))
     raise ValueError(f"no file renderer named {name!r}")
+
+
+def pdf(html: str) -> bytes:
+    """A report's HTML laid out as a PDF: A4, the committee, the label, the period and the page
+    number in the margins of every page (the `@page` rules of its template)."""
+    try:
+        from weasyprint import HTML
+    except ImportError as exc:  # the extra, or Pango under it, is missing
+        raise RuntimeError(
+            "PDF needs the pdf extra (pip install 'rcc-bot[pdf]') and Pango from the system"
+        ) from exc
+    return HTML(string=html).write_pdf()
 
 
 def heatmap(data: dict[str, Any]) -> bytes:

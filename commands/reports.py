@@ -218,13 +218,23 @@ async def report(
     )
     name = data["profile"].replace(":", "-")
     ctx.audit_detail = f"report {data['profile']} {period.key} {data['label']}"
+    caption = f"{data['profile']} report, {period.label} ({data['label']})"
+    files = [FileSpec(f"rcc-{name}-{period.key}.html", "report-html", "text/html", data, caption)]
+    if pdf_available():
+        files.append(FileSpec(f"rcc-{name}-{period.key}.pdf", "report-pdf", "application/pdf",
+                              data, caption))  # fmt: skip
+    files.append(FileSpec(f"rcc-{name}-{period.key}.xlsx", "report-xlsx", XLSX, data,
+                          f"{data['profile']} data, {period.label}"))  # fmt: skip
+    kinds = ", ".join(f.filename.rsplit(".", 1)[1].upper() for f in files)
     await ctx.reply(
-        f"📄 The {data['profile']} report for {period.label} [{data['label']}]: HTML and XLSX.",
-        files=[
-            FileSpec(f"rcc-{name}-{period.key}.html", "report-html", "text/html", data,
-                     f"{data['profile']} report, {period.label} ({data['label']})"),
-            FileSpec(f"rcc-{name}-{period.key}.xlsx", "report-xlsx", XLSX, data,
-                     f"{data['profile']} data, {period.label}"),
-        ],
+        f"📄 The {data['profile']} report for {period.label} [{data['label']}]: {kinds}.",
+        files=files,
         needs=max(ctx.viewer.needs, viewer.needs),
-    )  # fmt: skip
+    )
+
+
+def pdf_available() -> bool:
+    """Whether reports can be written as PDF here (the `pdf` extra: WeasyPrint, on Pango)."""
+    from importlib.util import find_spec
+
+    return find_spec("weasyprint") is not None

@@ -208,5 +208,5 @@ def test_report_writes_each_audiences_report_as_html_csv_and_xlsx(cli, tmp_path,
     assert "'ministers' is not a report: steering, consle, heads, csm or country:XX" in (
         capsys.readouterr().err
     )
-    assert cli(["report", "--config", str(path), "--profile", "csm", "--out", "x.pdf"]) == 1
-    assert "x.pdf must end in .html, .csv, .xlsx" in capsys.readouterr().err
+    assert cli(["report", "--config", str(path), "--profile", "csm", "--out", "x.docx"]) == 1
+    assert "x.docx must end in .html, .pdf, .csv, .xlsx" in capsys.readouterr().err

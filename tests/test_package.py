@@ -38,8 +38,9 @@ def test_wheel_in_a_clean_virtualenv(tmp_path):
     env = tmp_path / "venv"
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
-    # The packages from the lock file, checked against its hashes, then the wheel alone.
-    lock = ROOT / "requirements" / "runtime.txt"
+    # The packages from the lock file the image installs (the runtime with the `pdf` extra),
+    # checked against its hashes, then the wheel alone.
+    lock = ROOT / "requirements" / "pdf.txt"
     pip = (python, "-m", "pip", "install", "--quiet", "--no-deps")
     run(*pip, "--require-hashes", "-r", lock, cwd=tmp_path)
     run(*pip, wheel, cwd=tmp_path)
@@ -71,6 +72,12 @@ def test_wheel_in_a_clean_virtualenv(tmp_path):
     )
     assert (tmp_path / "d.html").read_text().startswith("<!DOCTYPE html>")
     assert (tmp_path / "d.png").read_bytes().startswith(b"\x89PNG")
+    # The report templates are in the wheel, and the PDF is drawn by the installed WeasyPrint.
+    for out in ("csm.pdf", "csm.xlsx"):
+        args = ("--profile", "csm", "--period", "last-30d", "--out", str(tmp_path / out))
+        run(str(script), "report", "--config", str(config), *args, cwd=tmp_path)
+    assert (tmp_path / "csm.pdf").read_bytes().startswith(b"%PDF-")
+    assert (tmp_path / "csm.xlsx").read_bytes().startswith(b"PK")
     where = run(str(python), "-c", "import bot; print(bot.__file__)", cwd=tmp_path)
     assert str(env) in where  # the installed package, not this checkout
     # Without devkit the demo says what is missing, in one line.

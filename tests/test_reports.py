@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
@@ -31,7 +32,7 @@ async def report(app, profile: str, *, sender=CHAIR, room="!rcc:test.org", kind=
     outcome = await say(app, sender, f"!report {profile} period=2026-11", room=room, kind=kind)
     assert outcome.outcome == "accepted", text_of(outcome)
     (reply,) = outcome.replies
-    html, xlsx = reply.files
+    html, *_, xlsx = reply.files  # HTML, PDF where WeasyPrint is installed, XLSX
     page = render_file(app.renderer, "report-html", html.data).decode()
     page = page.replace("\u2068", "").replace("\u2069", "")  # the isolation of user text
     book = render_file(app.renderer, "report-xlsx", xlsx.data)
@@ -89,3 +90,47 @@ async def test_a_committees_own_template_replaces_the_shipped_one(make_app, tmp_
     app = await make_app(f'[reports]\ntemplates_dir = "{tmp_path / "templates"}"\n')
     _, page, _ = await report(app, "consle")
     assert page == "<html><body>Our own CONSLE page for November 2026 [TLP:GREEN]</body></html>"
+
+
+async def test_every_report_as_pdf_a_label_and_page_number_on_each_page(seeded, tmp_path):
+    """The PDF opens with its reader; every page carries the label and its number; the first
+    page, drawn to PNG by pdftoppm, is a real page with ink on it."""
+    import shutil
+    import subprocess
+
+    from pypdf import PdfReader
+
+    for profile, label, title in (
+        ("country:JM", "TLP:GREEN", "Gap analysis — Jamaica (JM)"),  # many pages
+        ("heads", "TLP:AMBER", "Report to the Heads of Intelligence"),
+        ("csm", "TLP:GREEN", "Report to the Caribbean Stakeholders Meeting"),
+    ):
+        outcome = await say(seeded, CHAIR, f"!report {profile} period=2026-11")
+        spec = next(f for f in outcome.replies[0].files if f.mimetype == "application/pdf")
+        document = render_file(seeded.renderer, "report-pdf", spec.data)
+        reader = PdfReader(io.BytesIO(document))
+        pages = [" ".join(p.extract_text().split()) for p in reader.pages]
+        assert title in pages[0], profile
+        for number, text in enumerate(pages, start=1):
+            assert label in text and f"Page {number} of {len(pages)}" in text, (profile, number)
+            assert "Regional Cyber Committee" in text and "November 2026" in text
+        for secret in (RED,) if profile == "heads" else (GREEN, AMBER, RED):
+            assert all(secret not in text for text in pages), (profile, secret)
+        if profile == "country:JM":
+            assert len(pages) >= 3
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        pytest.skip("pdftoppm (Debian's poppler-utils) is not installed: .ci/run installs it")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(document)
+    await asyncio.to_thread(
+        subprocess.run,
+        [pdftoppm, "-png", "-r", "50", "-f", "1", "-l", "1", path, tmp_path / "p"],
+        check=True,
+    )
+    (png,) = tmp_path.glob("p*.png")
+    from PIL import Image
+
+    with Image.open(png) as page:
+        assert page.size[1] > page.size[0]  # A4, upright
+        assert page.convert("L").getextrema()[0] < 100  # there is dark ink on it
