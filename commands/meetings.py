@@ -265,11 +265,17 @@ async def _minuting(ctx: Context) -> Meeting:
     params=[Text("text", "text")], example="!agreed The Q4 digest goes to CONSLE as it stands",
 )  # fmt: skip
 async def agreed(ctx: Context, text: str) -> str:
+    return f"✅ Agreed, in the minutes of {await _record(ctx, 'agreed', text)}."
+
+
+async def _record(ctx: Context, kind: str, text: str) -> str:
+    """A line of the minutes of the meeting minuted in this room; returns the meeting's ID."""
     meeting = await _minuting(ctx)
-    await ctx.store.meetings.note(meeting, kind="agreed", text=_text(text), author=ctx.sender,
+    await ctx.store.meetings.note(meeting, kind=kind, text=_text(text), author=ctx.sender,
                                   event_id=ctx.event_id, now=ctx.now)  # fmt: skip
-    ctx.audit_detail = f"{ShortId.MT.of(meeting.number)} agreed"
-    return f"✅ Agreed, in the minutes of {ShortId.MT.of(meeting.number)}."
+    name = ShortId.MT.of(meeting.number)
+    ctx.audit_detail = f"{name} {kind}"
+    return name
 
 
 @router.command(
@@ -277,10 +283,7 @@ async def agreed(ctx: Context, text: str) -> str:
     params=[Text("text", "text")], example="!info CTU reports two new members of its CIRT forum",
 )  # fmt: skip
 async def info(ctx: Context, text: str) -> str:
-    meeting = await _minuting(ctx)
-    await ctx.store.meetings.note(meeting, kind="info", text=_text(text), author=ctx.sender,
-                                  event_id=ctx.event_id, now=ctx.now)  # fmt: skip
-    return f"ℹ️ Noted in the minutes of {ShortId.MT.of(meeting.number)}."
+    return f"ℹ️ Noted in the minutes of {await _record(ctx, 'info', text)}."
 
 
 @router.command(
