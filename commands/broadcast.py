@@ -44,7 +44,9 @@ JOB = "broadcast"  # the job that delivers a broadcast's DMs (commands.broadcast
 SEVERITIES = ("info", "high", "critical")
 BROADCAST_ID = typed_id(ShortId.BC)
 MENTIONED = ShortId.BC.pattern()
-ACK_WORD = re.compile(r"\back(?:nowledged?|ed)?\b", re.IGNORECASE)
+# "ack" in the region's languages: French, Dutch, Spanish (an English "received" stays a
+# reply that gets the hint, as before: the committee's word is "ack").
+ACK_WORD = re.compile(r"\b(?:ack(?:nowledged?|ed)?|re[çc]u|ontvangen|recibido)\b", re.IGNORECASE)
 ACK_REACTIONS = ("✅", "👍", "✔", "☑")
 MAX_MESSAGE = 4000
 

@@ -221,3 +221,26 @@ async def test_a_rate_limited_bot_tells_the_chair_once_with_the_call_that_exempt
     assert "/_synapse/admin/v1/users/@rccbot:test.org/override_ratelimit" in body
     assert '"messages_per_second": 0, "burst_count": 0' in body
     assert '"msgtype": "m.text"' in told[0].content  # it rings
+
+
+@pytest.mark.parametrize(
+    ("body", "counts"),
+    [
+        ("ack", True),
+        ("Acknowledged.", True),
+        ("reçu", True),
+        ("Bien reçu, merci", False),  # in a DM a bare word only; in a reply any of them
+        ("Ontvangen!", True),
+        ("recibido", True),
+        ("Received, thanks", False),
+        ("backlog", False),
+    ],
+)
+def test_acknowledgement_words_in_the_regions_languages(body, counts):
+    from commands.broadcast import _is_ack
+    from commands.framework import Input
+
+    bare = Input(event_id="$e", room_id="!dm", sender="@a:b", body=body, is_direct=True)
+    assert _is_ack(bare) is counts
+    replied = Input(event_id="$e", room_id="!r", sender="@a:b", body=body, reply_to="$x")
+    assert _is_ack(replied) is (counts or body == "Bien reçu, merci")
