@@ -239,9 +239,10 @@ async def deadline_list(ctx: Context) -> View:
         if k is None:
             continue
         due_at = occurrence(schedule, k, ctx.env.zone)
-        start = period_start(schedule, k, ctx.env.zone)
-        reports = await ctx.store.status.reports(start=start, end=ctx.now + timedelta(seconds=1))
-        reported = sorted({r.country for r in reports} & set(expected))
+        start, missing = await not_reported(
+            ctx.store, schedule, k, ctx.env.zone, ctx.now, expected
+        )
+        reported = [c for c in expected if c not in missing]
         rows.append(
             {
                 "id": ShortId.DL.of(deadline.number),
@@ -252,10 +253,21 @@ async def deadline_list(ctx: Context) -> View:
                 "remind": ", ".join(_short(o) for o in schedule.remind),
                 "since": start.astimezone(ctx.env.zone),
                 "reported": reported,
-                "missing": [c for c in expected if c not in reported],
+                "missing": missing,
             }
         )
     return View("deadlines/list", {"rows": rows})
+
+
+async def not_reported(
+    store: Stores, schedule: Schedule, k: int, zone: ZoneInfo, now: datetime, expected: list[str]
+) -> tuple[datetime, list[str]]:
+    """When occurrence `k`'s reporting period began, and the expected countries that have
+    not filed a report since."""
+    start = period_start(schedule, k, zone)
+    reports = await store.status.reports(start=start, end=now + timedelta(seconds=1))
+    filed = {r.country for r in reports}
+    return start, [c for c in expected if c not in filed]
 
 
 @router.command(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -146,32 +147,38 @@ async def _draft(ctx: Context, period: DigestPeriod, room: str) -> DigestDraft:
         ctx.store, period, env=ctx.env, settings=ctx.settings,
         committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer, room_id=room,
     )  # fmt: skip
-    draft = await ctx.store.digests.draft(
-        period=period.key, period_start=period.start, period_end=period.end,
-        period_label=period.label, room_id=room, requested_by=ctx.sender,
-        data=json.dumps(data), needs=int(viewer.needs), now=ctx.now,
-    )  # fmt: skip
-    for chair in await _chairs(ctx.store):
-        await ctx.reply(**draft_message(draft, data, chair))
+    draft = await _store_draft(
+        ctx.store, period, room, data, viewer, requested_by=ctx.sender, now=ctx.now
+    )
+    await _to_chairs(ctx.store, draft, data, ctx.reply)
     ctx.wake(APPROVAL_JOB, draft.number)
     return draft
 
 
-async def _chairs(store: Stores) -> list[str]:
-    return [e.user_id for e in await store.roster.entries() if e.role == Role.CHAIR]
+async def _store_draft(
+    store: Stores, period: DigestPeriod, room: str, data: dict, viewer: Viewer, *,
+    requested_by: str, now: datetime, slot: datetime | None = None,
+) -> DigestDraft:  # fmt: skip
+    return await store.digests.draft(
+        period=period.key, period_start=period.start, period_end=period.end,
+        period_label=period.label, room_id=room, requested_by=requested_by,
+        data=json.dumps(data), needs=int(viewer.needs), now=now, slot=slot,
+    )  # fmt: skip
 
 
-def draft_message(draft: DigestDraft, data: dict, chair: str, *, again: bool = False) -> dict:
-    """The draft as the chair receives it: what to do, then the digest as it would be
-    published, with its files (keyword arguments of a reply or a post)."""
+async def _to_chairs(
+    store: Stores, draft: DigestDraft, data: dict, send: Callable[..., Awaitable[Any]],
+    *, again: bool = False,
+) -> None:  # fmt: skip
+    """The draft as each chair receives it in a DM (`send`: a command's reply or a job's
+    post): what to do, then the digest as it would be published, with its files."""
     shown = data | {"draft": ShortId.DG.of(draft.number), "again": again}
-    return {
-        "content": View("digest/draft", shown),
-        "to_user": chair,
-        "files": attachments(data),
-        "ref": Ref(RefKind.DIGEST, draft.number),
-        "needs": Clearance(draft.needs),
-    }
+    for entry in await store.roster.entries():
+        if entry.role == Role.CHAIR:
+            await send(
+                View("digest/draft", shown), to_user=entry.user_id, files=attachments(data),
+                ref=Ref(RefKind.DIGEST, draft.number), needs=Clearance(draft.needs),
+            )  # fmt: skip
 
 
 def omittable(text: str, _env: ParseEnv) -> str:
@@ -265,8 +272,7 @@ async def digest_omit(ctx: Context, id: int, what: str) -> None:
         draft, omit=omit, data=json.dumps(data), needs=int(viewer.needs), now=ctx.now
     )
     ctx.audit_detail = f"{ShortId.DG.of(id)} omit {what}"
-    for chair in await _chairs(ctx.store):
-        await ctx.reply(**draft_message(draft, data, chair))
+    await _to_chairs(ctx.store, draft, data, ctx.reply)
     if not ctx.is_direct:
         await ctx.reply(f"✅ {ShortId.DG.of(id)} rebuilt without {what}; the chair has it.")
 
@@ -285,10 +291,7 @@ async def remind_chair(job: JobContext, draft_key: int) -> datetime | None:
     if job.now < due:
         return due
     draft.resent_at = job.now
-    data = json.loads(draft.data)
-    for chair in await job.chairs():
-        message = draft_message(draft, data, chair, again=True)
-        await job.post(message.pop("content"), **message)
+    await _to_chairs(job.store, draft, json.loads(draft.data), job.post, again=True)
     return None
 
 
@@ -359,14 +362,11 @@ async def _post(job: JobContext, slot: datetime) -> bool:
     )  # fmt: skip
     data["late"] = job.now - slot > timedelta(minutes=2)
     if job.settings.digest_approval == "chair":
-        draft = await job.store.digests.draft(
-            period=period.key, period_start=period.start, period_end=period.end,
-            period_label=period.label, room_id=room, requested_by="schedule",
-            data=json.dumps(data), needs=int(viewer.needs), now=job.now, slot=slot,
+        draft = await _store_draft(
+            job.store, period, room, data, viewer, requested_by="schedule", now=job.now,
+            slot=slot,
         )  # fmt: skip
-        for chair in await job.chairs():
-            message = draft_message(draft, data, chair)
-            await job.post(message.pop("content"), **message)
+        await _to_chairs(job.store, draft, data, job.post)
         job.wake(APPROVAL_JOB, draft.number)
         await job.store.audit.record(
             actor="rcc-bot", action="digest", outcome="draft", now=job.now, room_id=room,

@@ -39,8 +39,7 @@ SECTIONS = (
     "notes", "changes", "incidents", "lessons", "resources", "broadcasts", "decisions",
     "projects", "directory", "deadlines", "actions",
 )  # fmt: skip
-NO_PROJECTS: dict[str, Any] = {"new": [], "progress": [], "active": 0, "funding": [],
-                               "statuses": ()}  # fmt: skip
+NO_PROJECTS: dict[str, Any] = {"new": [], "progress": [], "active": 0, "funding": []}
 NO_DIRECTORY: dict[str, Any] = {"total": 0, "unconfirmed": 0, "unreachable": 0, "attention": []}
 NOTES = "green"  # the label status data and narrative updates are shared under
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -238,7 +237,6 @@ async def _projects(store, period, zone) -> dict[str, Any]:
     """Projects registered and progress reported in the period (section 8: quick wins and
     activities in progress), with who funds them (section 9)."""
     from storage.lists import unpack
-    from storage.projects import ACTIVE
 
     def brief(p) -> dict[str, Any]:
         return {
@@ -266,7 +264,6 @@ async def _projects(store, period, zone) -> dict[str, Any]:
         "progress": progress,
         "active": len(active),
         "funding": sorted(funded.items()),
-        "statuses": ACTIVE,
     }
 
 

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from commands.audience import Show
-from commands.calendar import around, occurrence, period_start
+from commands.calendar import around, occurrence
 from commands.context import Context, JobContext
-from commands.deadlines import DueInput, resolve_due, schedule_of, when
+from commands.deadlines import DueInput, not_reported, resolve_due, schedule_of, when
 from commands.deadlines import due as date_typed
 from commands.digest_data import NOTES
 from commands.framework import (
@@ -158,9 +158,7 @@ async def overdue_countries(
         last, _ = around(schedule, now, env.zone)
         if last is None:
             continue
-        start = period_start(schedule, last, env.zone)
-        reports = await store.status.reports(start=start, end=now + timedelta(seconds=1))
-        missing = [c for c in expected if c not in {r.country for r in reports}]
+        _, missing = await not_reported(store, schedule, last, env.zone, now, expected)
         if missing:
             due_at = occurrence(schedule, last, env.zone)
             found.append({"deadline": ShortId.DL.of(deadline.number), "title": deadline.title,
@@ -427,24 +425,24 @@ async def follow_up(job: JobContext, action_key: int) -> datetime | None:
     remind_at = found.due_at - job.settings.action_remind_before
     overdue_at = found.due_at + job.settings.action_overdue_after
     person = found.owner.startswith("@")
-    chairs = list(await job.chairs())
+    chairs = set(await job.chairs())
+    due = when(found.due_at, job.env.zone)
+
+    async def tell(users: set[str], text: str) -> None:
+        for user in sorted(users):
+            await job.post(text, to_user=user, mentions=[user], alert=True,
+                           ref=Ref(RefKind.ACTION, found.number))  # fmt: skip
+
     if found.reminded_at is None and remind_at <= job.now < found.due_at:
         found.reminded_at = job.now
-        for user in [found.owner] if person else chairs:
-            whose = "Your action" if person else f"{found.owner}'s action"
-            await job.post(
-                f"📌 {whose} {name} is due {when(found.due_at, job.env.zone)}: {found.text} — "
-                f"!action done {name} <note> when it is.",
-                to_user=user, mentions=[user], alert=True, ref=Ref(RefKind.ACTION, found.number),
-            )  # fmt: skip
+        whose = "Your action" if person else f"{found.owner}'s action"
+        await tell({found.owner} if person else chairs,
+                   f"📌 {whose} {name} is due {due}: {found.text} — !action done {name} <note> "
+                   "when it is.")  # fmt: skip
     if found.overdue_at is None and job.now >= overdue_at:
         found.overdue_at = job.now
-        for user in sorted({found.owner, *chairs} if person else set(chairs)):
-            await job.post(
-                f"⚠️ {name} ({found.owner}) was due {when(found.due_at, job.env.zone)} and is "
-                f"still open: {found.text}",
-                to_user=user, mentions=[user], alert=True, ref=Ref(RefKind.ACTION, found.number),
-            )  # fmt: skip
+        late = f"⚠️ {name} ({found.owner}) was due {due} and is still open: {found.text}"
+        await tell({found.owner, *chairs} if person else chairs, late)
         return None
     later = [t for t in (remind_at, overdue_at) if t > job.now]
     return min(later) if later else None

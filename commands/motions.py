@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +35,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.reference import Catalogue
+from commands.reference import MONTH, Catalogue
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, ShortId
 from storage.models import Motion, Vote
@@ -45,10 +44,8 @@ from storage.stores import Stores
 router = Router("motions")
 JOB = "motion"
 CHOICES = ("yes", "no", "abstain")
-KINDS = ("propose", "amend", "retire")
 MOTION_ID = typed_id(ShortId.MO)
 MAX_TEXT = 1000
-MONTH = r"\d{4}-(0[1-9]|1[0-2])"
 
 
 def target(text: str, env: ParseEnv) -> str:
@@ -71,7 +68,7 @@ def target(text: str, env: ParseEnv) -> str:
 
 
 def month(text: str, _env: ParseEnv) -> str:
-    if not re.fullmatch(MONTH, text.strip()):
+    if not MONTH.fullmatch(text.strip()):
         raise ArgumentError(f"{text!r} is not a month like 2027-06")
     return text.strip()
 
@@ -454,14 +451,15 @@ async def close_or_remind(job: JobContext, motion_key: int) -> datetime | None:
     voters = await eligible(store, job.env, job.settings)
     votes = await store.motions.votes(motion)
     t = tally_of(votes, voters)
-    if now >= motion.closes_at or settled(t, job.settings):
+    # At the close the votes cast decide; before it, only an outcome nothing can change.
+    result = outcome(t, job.settings) if now >= motion.closes_at else settled(t, job.settings)
+    if result is not None:
         room = job.rooms.get(RoomKind.RCC)
 
         async def say(line: str) -> None:
             if room:
                 await job.post(line, room_id=room, ref=Ref(RefKind.MOTION, motion_key))
 
-        result = settled(t, job.settings) or outcome(t, job.settings)
         await decide(
             store, motion, result, t, env=job.env, settings=job.settings, now=now,
             on_commit=job.on_commit, say=say,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MEMBERSHIPS = ("member", "associate")
 SCOPES = ("national", "regional")
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # YYYY-MM: an item's target date
 ITEM_STATUSES = ("illustrative", "proposed", "adopted", "retired")
 
 
@@ -122,10 +123,6 @@ class Catalogue:
     def scored(self) -> tuple[Item, ...]:
         """The items each country is assessed against: national, not retired."""
         return tuple(i for i in self.items if i.scored)
-
-    @property
-    def regional(self) -> tuple[Item, ...]:
-        return tuple(i for i in self.items if i.scope == "regional" and i.status != "retired")
 
     @property
     def label(self) -> str:
@@ -270,7 +267,7 @@ def _catalogue(data: dict, origin: str, version: int) -> Catalogue:
         ):
             raise ReferenceDataError(f"{where}: an item needs a `standard` or a `need`")
         target = entry.get("target")
-        if target is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(target)):
+        if target is not None and not MONTH.fullmatch(str(target)):
             raise ReferenceDataError(f"{where}: `target` must be YYYY-MM")
         items.append(
             Item(

@@ -19,9 +19,6 @@ class CatalogueStore:
         query = select(CatalogueVersion).order_by(CatalogueVersion.version.desc()).limit(1)
         return await self._s.scalar(query)
 
-    async def get(self, version: int) -> CatalogueVersion | None:
-        return await self._s.get(CatalogueVersion, version)
-
     async def latest_number(self) -> int:
         return await self._s.scalar(select(func.max(CatalogueVersion.version))) or 0
 
@@ -39,7 +36,3 @@ class CatalogueStore:
         self._s.add(row)
         await self._s.flush()
         return row
-
-    async def versions(self) -> list[CatalogueVersion]:
-        query = select(CatalogueVersion).order_by(CatalogueVersion.version)
-        return list(await self._s.scalars(query))
