@@ -14,7 +14,7 @@ INSTALL_LOCKED = $(BIN)/python -m pip install --quiet --require-hashes --no-deps
 # 8m05s where two took 9m50s. `worksteal` evens out the tail; the slowest tests are listed.
 PYTEST := $(BIN)/pytest -q -n 3 --dist worksteal --durations=15
 
-.PHONY: install lint format test test-fast test-faults bench demo lock clean
+.PHONY: install lint format test test-fast test-faults bench demo lock clean i18n i18n-check
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,29 @@ $(STAMP): pyproject.toml $(LOCK)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+# The translations, compiled beside their sources (the wheel's build compiles them too, see
+# setup.py); a catalogue changed since is compiled again.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard commands/locale/*/LC_MESSAGES/messages.po))
+commands/locale/%/LC_MESSAGES/messages.mo: commands/locale/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy=false -d commands/locale -D messages -l $* -i $< -o $@ >/dev/null
+
+install: $(STAMP) $(CATALOGUES)
+
+# Every message of the code, the templates, the commands' help and the catalogue into
+# commands/locale/messages.pot, and from there into each language's catalogue (new messages
+# untranslated; gone ones dropped). A new language: pybabel init -l pt (see the README).
+POT := commands/locale/messages.pot
+EXTRACT := $(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap
+i18n: $(STAMP)
+	$(EXTRACT) -o $(POT) . >/dev/null
+	$(BIN)/pybabel update -i $(POT) -d commands/locale -D messages --no-fuzzy-matching \
+		--no-wrap --ignore-obsolete
+	$(BIN)/python -m devkit.i18n_check --report
+
+# Fails when a message in the code or the templates has no entry in a catalogue, or when a
+# translation's placeholders differ from the English; says how much each language has.
+i18n-check: $(STAMP)
+	$(BIN)/python -m devkit.i18n_check
 
 # A throwaway Synapse, the bot on embedded defaults, a scripted scenario; then it keeps
 # running for anyone to log in until Ctrl-C. (The demo needs Synapse: the test lock has it.)
@@ -43,6 +65,7 @@ lock: $(STAMP)
 
 # ruff, then mypy over bot/, commands/ and storage/ (the settings are in pyproject.toml).
 lint: install
+	$(BIN)/python -m devkit.i18n_check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

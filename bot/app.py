@@ -44,6 +44,7 @@ def committee_settings(config: Config) -> Settings:
     return Settings(
         prefix=config.committee.command_prefix,
         committee_name=config.committee.name,
+        language=config.committee.language,
         max_ncpocs_per_country=config.committee.max_ncpocs_per_country,
         bot_user_id=config.matrix.user_id,
         stale_after=config.status.stale_after,

@@ -24,9 +24,9 @@ from pydantic import (
     field_validator,
 )
 
+from commands import i18n
 from commands.directory import (
     EMAIL_ONLY,
-    LANGUAGES,
     check_kind,
     valid_email,
     valid_phone,
@@ -61,6 +61,13 @@ def _duration(value: Any) -> Any:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _language(code: str) -> str:
+    found = i18n.known(code)
+    if found is None:
+        raise ValueError(f"{code!r} is not one of {', '.join(i18n.languages())}")
+    return found
 
 
 class Section(BaseModel):
@@ -114,6 +121,14 @@ class CommitteeConfig(Section):
     max_ncpocs_per_country: int = Field(2, ge=1, le=10, description="a number from 1 to 10")
     countries_file: Path | None = Field(None, description="a path to a countries TOML file")
     catalogue_file: Path | None = Field(None, description="a path to a catalogue TOML file")
+    language: str = Field(
+        "en", description='the rooms\' language, and that of people who chose none, e.g. "fr"'
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        return _language(v)
 
     @field_validator("timezone")
     @classmethod
@@ -392,7 +407,7 @@ class RosterEntryConfig(Section):
     title: str | None = Field(None, description="the person's title, up to 200 characters")
     email: str | None = Field(None, description='an email address, e.g. "cert@example.gov"')
     phone: str | None = Field(None, description='a phone number in E.164, e.g. "+18685550100"')
-    lang: str | None = Field(None, description=f"one of {', '.join(LANGUAGES)}")
+    lang: str | None = Field(None, description='a language code the bot speaks, e.g. "fr"')
     master_key: str | None = Field(
         None, description="the member's cross-signing master key (unpadded base64), or none"
     )
@@ -429,9 +444,7 @@ class RosterEntryConfig(Section):
     @field_validator("lang")
     @classmethod
     def _lang(cls, v: str | None) -> str | None:
-        if v is not None and v not in LANGUAGES:
-            raise ValueError(f"{v!r} is not one of {', '.join(LANGUAGES)}")
-        return v
+        return _language(v) if v is not None else None
 
     @field_validator("agency", "title")
     @classmethod

@@ -21,6 +21,7 @@ from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter, Outgoing
 from bot.senders import Senders
+from commands import i18n
 from commands.audience import Audience, Viewer, audience_for
 from commands.context import Context
 from commands.framework import (
@@ -124,11 +125,32 @@ class Dispatcher:
         if said.reaction is not None or said.attachment is not None:
             return await self._listen(said, now)  # a file's name is never a command
         try:
-            found = find(said.body, self.registry, self.settings.prefix)
-        except ArgumentError as exc:
-            return await self._reject(said, now, None, exc, INVALID), None
-        if found is None:
+            found, unreadable = find(said.body, self.registry, self.settings.prefix), False
+        except ArgumentError:
+            found, unreadable = None, True
+        if found is None and not unreadable:
             return await self._listen(said, now)
+        # A command: answered in the conversation's language (commands.languages).
+        with i18n.speaking(await self._language(said)):
+            if found is None:
+                try:  # read again, for the error in that language
+                    find(said.body, self.registry, self.settings.prefix)
+                except ArgumentError as exc:
+                    return await self._reject(said, now, None, exc, INVALID), None
+                raise AssertionError("a command unreadable once is unreadable again")
+            return await self._command(said, now, found)
+
+    async def _language(self, said: Input, store: Stores | None = None) -> str:
+        """The sender's language in a direct message, the room's in a room."""
+        user, room = (said.sender, None) if said.is_direct else (None, said.room_id)
+        if store is not None:
+            return await self.outbox.language(store, user, room)
+        async with self.db.unit(write=False) as reading:
+            return await self.outbox.language(reading, user, room)
+
+    async def _command(
+        self, said: Input, now: datetime, found: Found
+    ) -> tuple[Outcome | None, Context | None]:
         command = found.command
         said = await _proven(said)
         if self.senders.device_refused(said, command.name):
@@ -199,7 +221,8 @@ class Dispatcher:
             if await store.events.seen(said.event_id):
                 return None
             await store.state.set(told, now.isoformat(), now=now)
-            ctx = await self._context(said, now, store, member, None)
+            with i18n.speaking(await self._language(said, store)):
+                ctx = await self._context(said, now, store, member, None)
             await ctx.reply(View("errors/edited", {"prefix": self.settings.prefix}))
             ctx.audit_detail = f"edit of {replaced}"
             return await self._finish(store, said, now, "edit", IGNORED, ctx)
@@ -227,8 +250,9 @@ class Dispatcher:
             member = await store.roster.member(said.sender)
             if member is None:
                 return None, None
-            ctx = await self._context(said, now, store, member, None)
-            result = await listener.handler(ctx, said)
+            with i18n.speaking(await self._language(said, store)):
+                ctx = await self._context(said, now, store, member, None)
+                result = await listener.handler(ctx, said)
             if result is None:
                 return None, None
             await ctx.reply(result)
@@ -290,8 +314,8 @@ class Dispatcher:
             detail=ctx.audit_detail,
         )
         replies = [
-            self.outbox.render(
-                reply, here=said.room_id, event=said.event_id, needs=ctx.viewer.needs
+            await self.outbox.render(
+                store, reply, here=said.room_id, event=said.event_id, needs=ctx.viewer.needs
             )
             for reply in ctx.replies
         ]
@@ -331,6 +355,7 @@ class Dispatcher:
             audience_of=audience_of,
             command=command,
             commands=self.registry,
+            lang=i18n.current(),
             is_direct=said.is_direct,
             encrypted=said.encrypted,
             room_kind=said.room_kind,

@@ -97,7 +97,9 @@ class JobRunner:
         written: list[OutboxMessage] = []
 
         async def write(store: Stores, reply: Reply) -> OutboxMessage:
-            rows = await self.outbox.write(store, self.outbox.render(reply), flush=False)
+            rows = await self.outbox.write(
+                store, await self.outbox.render(store, reply), flush=False
+            )
             written.extend(rows)
             return rows[0]
 

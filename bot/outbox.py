@@ -6,13 +6,16 @@ rows are handed to the sender.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from bot.matrix.content import notice
 from bot.rendering import Message, Renderer
+from commands import i18n
 from commands.framework import FileSpec, Reply, View
+from commands.i18n import SOURCE
 from storage.models import OutboxMessage
 from storage.outbox import EMAIL
 from storage.stores import Stores
@@ -32,26 +35,50 @@ class Outgoing:
     report_to: tuple[str, ...] = ()
     needs: int = 0
     alert: bool = False
+    lang: str = SOURCE  # what the message was written in; its files are too
+
+
+def _file(spec: FileSpec, lang: str) -> dict:
+    """A file's row: its data as JSON, words that are translated where they are shown (a
+    month's name, an audience) written out in the message's language."""
+    with i18n.speaking(lang):
+        return json.loads(json.dumps(asdict(spec), default=str))
+
+
+# The language to write in to a person (their DM) or in a room: (store, user, room).
+LanguageOf = Callable[["Stores", str | None, str | None], Awaitable[str]]
+
+
+async def _source_language(_store: Stores, _user: str | None, _room: str | None) -> str:
+    return SOURCE
 
 
 class OutboxWriter:
-    def __init__(self, renderer: Renderer, clock: Callable[[], datetime]) -> None:
-        self.renderer, self.clock = renderer, clock
-
-    def render(
+    def __init__(
         self,
+        renderer: Renderer,
+        clock: Callable[[], datetime],
+        language: LanguageOf = _source_language,
+    ) -> None:
+        self.renderer, self.clock, self.language = renderer, clock, language
+
+    async def render(
+        self,
+        store: Stores,
         reply: Reply,
         *,
         here: str | None = None,
         event: str | None = None,
         needs: int = 0,
     ) -> Outgoing:
-        """A reply rendered; without a room or person of its own it answers `event` in
-        `here`, as a Matrix reply. `needs` applies where the reply does not say."""
+        """A reply rendered in its language (the recipient's, or the room's, unless the
+        reply says); without a room or person of its own it answers `event` in `here`, as a
+        Matrix reply. `needs` applies where the reply does not say."""
         room = reply.room_id or (None if reply.to_user else here)
+        lang = reply.lang or await self.language(store, reply.to_user, room)
         return Outgoing(
             room_id=room,
-            message=self.renderer.render(reply.content),
+            message=self.renderer.render(reply.content, lang),
             in_reply_to=event if room is not None and room == here else None,
             mentions=reply.mentions,
             files=reply.files,
@@ -60,6 +87,7 @@ class OutboxWriter:
             report_to=reply.report_to,
             needs=int(reply.needs if reply.needs is not None else needs),
             alert=reply.alert,
+            lang=lang,
         )
 
     async def write(
@@ -83,7 +111,7 @@ class OutboxWriter:
         )
         now = self.clock()
         parts: list[tuple[str, dict, str | None]] = [("message", content, out.ref)]
-        parts += [("file", asdict(spec), None) for spec in out.files]
+        parts += [("file", _file(spec, out.lang), None) for spec in out.files]
         return [
             await store.outbox.enqueue(
                 room_id=out.room_id,
@@ -101,7 +129,7 @@ class OutboxWriter:
 
     async def post(self, store: Stores, reply: Reply) -> OutboxMessage:
         """A job's message (no reply relation); returns its row, whose ID comes at flush."""
-        return (await self.write(store, self.render(reply), flush=False))[0]
+        return (await self.write(store, await self.render(store, reply), flush=False))[0]
 
     async def email(
         self,
@@ -115,7 +143,7 @@ class OutboxWriter:
     ) -> OutboxMessage:
         """An email in plain text, sent by `bot.mail` once the unit commits; a failure is
         reported to the chair like a Matrix message's."""
-        text = self.renderer.text(view.template, view.data)
+        text = self.renderer.text(view.template, view.data, await self.language(store, to, None))
         return await store.outbox.enqueue(
             room_id=None,
             to_user=to,

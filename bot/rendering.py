@@ -21,6 +21,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
+from commands import i18n
 from commands.framework import View
 from commands.tlp import COLOURS as TLP_COLOURS
 
@@ -94,18 +95,39 @@ def plain(text: str) -> Message:
 def ago(then: datetime | None, now: datetime) -> str:
     """`3d ago`, `5h ago`, `just now`: compact, for scorecards and lists."""
     if then is None:
-        return "never"
+        return i18n._("never")
     delta = now - then
     if delta < timedelta(minutes=1):
-        return "just now"
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        return i18n._("just now")
+    units = (
+        (604800, i18n.N_("{n}w ago")),
+        (86400, i18n.N_("{n}d ago")),
+        (3600, i18n.N_("{n}h ago")),
+        (60, i18n.N_("{n}m ago")),
+    )
+    for size, words in units:
         if delta.total_seconds() >= size:
-            return f"{int(delta.total_seconds() // size)}{unit} ago"
-    return "just now"
+            return i18n._(words).format(n=int(delta.total_seconds() // size))
+    return i18n._("just now")
+
+
+def bold(value: object) -> Markup:
+    """A value in bold, for a sentence whose words are translated as one message: the
+    plain and the HTML template share the message, the HTML one passes `x | b`."""
+    return Markup("<b>{}</b>").format(value)
+
+
+def code(value: object) -> Markup:
+    return Markup("<code>{}</code>").format(value)
+
+
+def italic(value: object) -> Markup:
+    return Markup("<i>{}</i>").format(value)
 
 
 class Renderer:
-    """Renders `View`s with the templates in `bot/templates`, one environment per format."""
+    """Renders `View`s with the templates in `bot/templates`, one environment per format,
+    in a language: `{% trans %}` blocks and `_()` look up the current one (commands.i18n)."""
 
     def __init__(self, zone: ZoneInfo, templates_dir: Path | None = None) -> None:
         shipped = PackageLoader("bot", "templates")
@@ -124,29 +146,43 @@ class Renderer:
             # Templates ship with the package and do not change under a running bot: no
             # stat() of the template file on every message.
             "auto_reload": False,
+            "extensions": ["jinja2.ext.i18n"],
         }
         self._text = Environment(autoescape=False, **common)
         self._html = Environment(autoescape=select_autoescape(default=True), **common)
         for env in (self._text, self._html):
-            env.filters["local"] = lambda dt, fmt="%Y-%m-%d %H:%M": dt.astimezone(zone).strftime(
-                fmt
+            env.install_gettext_callables(  # type: ignore[attr-defined]
+                i18n._, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
             )
+            # A message's whitespace and line breaks are the template's layout, not its
+            # words: `{% trans %}` blocks are looked up with them collapsed.
+            env.policies["ext.i18n.trimmed"] = True
+            env.filters["local"] = lambda dt, fmt="%Y-%m-%d %H:%M": i18n.when(dt, zone, fmt)
+            env.filters["item"] = lambda text: i18n.pgettext("catalogue", text)
             env.globals["ago"] = ago
             env.globals["tlp_colours"] = TLP_COLOURS
         self._text.filters["u"] = unbidi
         self._html.filters["u"] = isolated
+        for name, markup in (("b", bold), ("code", code), ("i", italic)):
+            self._html.filters[name] = markup
+            self._text.filters[name] = str
 
-    def document(self, template: str, data: dict[str, Any]) -> str:
+    def document(self, template: str, data: dict[str, Any], lang: str | None = None) -> str:
         """A standalone HTML document (a file, not a message): escaped, not Matrix-sanitised."""
-        return self._html.get_template(f"{template}.html.j2").render(data)
+        with i18n.speaking(lang or i18n.current()):
+            return self._html.get_template(f"{template}.html.j2").render(data)
 
-    def text(self, template: str, data: dict[str, Any]) -> str:
+    def text(self, template: str, data: dict[str, Any], lang: str | None = None) -> str:
         """Plain text only (an email's body)."""
-        return unbidi(self._text.get_template(f"{template}.txt.j2").render(data).strip())
+        with i18n.speaking(lang or i18n.current()):
+            body = self._text.get_template(f"{template}.txt.j2").render(data)
+        return unbidi(body.strip())
 
-    def render(self, content: str | View) -> Message:
+    def render(self, content: str | View, lang: str | None = None) -> Message:
+        """A message in `lang` (by default the language being written now)."""
         if isinstance(content, str):
             return plain(content)
-        body = self._text.get_template(f"{content.template}.txt.j2").render(content.data)
-        html = self._html.get_template(f"{content.template}.html.j2").render(content.data)
+        with i18n.speaking(lang or i18n.current()):
+            body = self._text.get_template(f"{content.template}.txt.j2").render(content.data)
+            html = self._html.get_template(f"{content.template}.html.j2").render(content.data)
         return Message(unbidi(body.strip()), sanitize(_overrides_out(html.strip())))

@@ -17,6 +17,7 @@ def all_routers() -> list[Router]:
         gaps,
         help,
         incidents,
+        languages,
         lessons,
         meetings,
         motions,
@@ -45,6 +46,7 @@ def all_routers() -> list[Router]:
         broadcast.router,
         roster.router,
         contacts.router,
+        languages.router,
         # Families of jobs only.
         reminders.router,
         broadcast_job.router,

@@ -29,6 +29,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import _
 from commands.parsing import strip_reply_fallback
 from commands.rollcall import audience_words, drill_report, elapsed, roll_call
 from commands.tlp import WHY, label, tlp
@@ -146,10 +147,16 @@ async def send(
     exercise: bool,
 ) -> str | None:
     if len(message) > MAX_MESSAGE:
-        raise CommandError(f"the message is too long (at most {MAX_MESSAGE} characters)")
+        raise CommandError(
+            _("the message is too long (at most {MAX_MESSAGE} characters)").format(
+                MAX_MESSAGE=MAX_MESSAGE
+            )
+        )
     rcc = ctx.rooms.get(RoomKind.RCC) or (ctx.room_id if ctx.room_kind == RoomKind.RCC else None)
     if rcc is None:
-        raise CommandError("the RCC room is not known yet; send the broadcast from the RCC room")
+        raise CommandError(
+            _("the RCC room is not known yet; send the broadcast from the RCC room")
+        )
     level = level or ctx.settings.default_tlp
     audience = to or ["all"]
     wanted = tiers(audience)
@@ -158,7 +165,9 @@ async def send(
     chosen = [e for e in entries if rank[e.id] in wanted]
     if not chosen:
         raise CommandError(
-            f"there is nobody on the roster to reach ({audience_words(','.join(audience))})"
+            _("there is nobody on the roster to reach ({audience_words})").format(
+                audience_words=audience_words(",".join(audience))
+            )
         )
     # Whoever is away is stood in for by the colleague they named, in their place in the
     # chain; a person reached twice that way is reached once.
@@ -172,11 +181,13 @@ async def send(
     for user in unreachable:
         del present[user]
     if not present:
-        raise CommandError("nobody on the roster can be reached: the only ones are by email")
+        raise CommandError(_("nobody on the roster can be reached: the only ones are by email"))
     room = await ctx.audience_of(rcc)
     if room.show(level, rcc) != Show.FULL:
         raise Refused(
-            f"the RCC room may not show {label(level)}: {WHY.get(room.clearance, 'its readers')}"
+            _("the RCC room may not show {label}: {get}").format(
+                label=label(level), get=WHY.get(room.clearance, "its readers")
+            )
         )
     sent = await ctx.store.broadcasts.create(
         message=message,
@@ -225,11 +236,11 @@ async def _target(ctx: Context, number: int | None) -> Broadcast:
     if number is not None:
         found = await ctx.store.broadcasts.get(number)
         if found is None:
-            raise CommandError(f"there is no {ShortId.BC.of(number)}")
+            raise CommandError(_("there is no {id}").format(id=ShortId.BC.of(number)))
         return found
     found = await ctx.store.broadcasts.pending_for(ctx.sender)
     if found is None:
-        raise CommandError("you have no broadcast waiting for an acknowledgement")
+        raise CommandError(_("you have no broadcast waiting for an acknowledgement"))
     return found
 
 
@@ -253,22 +264,28 @@ OUTSIDE = ("phone", "sms", "email", "in-person", "other")  # how an ack may reac
 async def ack(ctx: Context, id: int | None, for_: str | None, via: str | None, rest: str) -> str:
     if for_ is None:
         if via is not None:
-            raise CommandError("via= goes with for=@user: the chair recording someone's ack")
+            raise CommandError(_("via= goes with for=@user: the chair recording someone's ack"))
         target = await _target(ctx, id)
         recipient = await ctx.store.broadcasts.recipient(target.key, ctx.sender)
         if recipient is None:
             raise CommandError(
-                f"{ShortId.BC.of(target.number)} was not sent to you; there is nothing to ack"
+                _("{id} was not sent to you; there is nothing to ack").format(
+                    id=ShortId.BC.of(target.number)
+                )
             )
         return await acknowledge(ctx, target, recipient, "command")
     if not ctx.has_role(Role.CHAIR):
-        raise Refused("only the chair records an acknowledgement on someone's behalf")
+        raise Refused(_("only the chair records an acknowledgement on someone's behalf"))
     if id is None:
-        raise CommandError("name the broadcast: !ack BC-n for=@user via=phone")
+        raise CommandError(_("name the broadcast: !ack BC-n for=@user via=phone"))
     target = await _target(ctx, id)
     recipient = await ctx.store.broadcasts.recipient(target.key, for_)
     if recipient is None:
-        raise CommandError(f"{ShortId.BC.of(target.number)} was not sent to {shown(for_)}")
+        raise CommandError(
+            _("{id} was not sent to {shown}").format(
+                id=ShortId.BC.of(target.number), shown=shown(for_)
+            )
+        )
     return await acknowledge(ctx, target, recipient, via or "phone", recorded=True)
 
 
@@ -285,7 +302,9 @@ async def acknowledge(
     who = f"{shown(recipient.user_id)} " if recorded else "you "
     if recipient.acked_at is not None:
         when = recipient.acked_at.astimezone(ctx.env.zone)
-        return f"{label_}{number}: {who}acknowledged it already ({when:%H:%M})."
+        return _("{label}{number}: {who}acknowledged it already ({when:%H:%M}).").format(
+            label=label_, number=number, who=who, when=when
+        )
     await ctx.store.broadcasts.acknowledge(
         recipient,
         via=via,
@@ -364,10 +383,11 @@ async def reply_not_an_ack(ctx: Context, said: Input) -> str | None:
     if found is None or recipient is None or recipient.acked_at is not None:
         return None
     number = ShortId.BC.of(found.number)
-    return (
-        f"ℹ️ Your reply was not taken as an acknowledgement of {number}: reply with “ack”, "
-        f"react ✅, or send {ctx.settings.prefix}ack {number}."
-    )
+    return _(
+        "ℹ️ Your reply was not taken as an acknowledgement of "
+        "{number}: reply with “ack”, react ✅, or send {prefix}ack "
+        "{number}."
+    ).format(number=number, prefix=ctx.settings.prefix)
 
 
 @router.command(
@@ -385,17 +405,20 @@ async def relayed(ctx: Context, id: int, note: str) -> str:
     number = ShortId.BC.of(target.number)
     mine = await ctx.store.broadcasts.recipient(target.key, ctx.sender)
     if mine is None:
-        raise CommandError(f"{number} was not sent to you; a recipient in your country confirms")
+        raise CommandError(
+            _("{number} was not sent to you; a recipient in your country confirms").format(
+                number=number
+            )
+        )
     country = [
         r for r in await ctx.store.broadcasts.recipients(target.key) if r.country == mine.country
     ]
     for r in country:
         if r.relayed_at is not None:
             when = r.relayed_at.astimezone(ctx.env.zone)
-            return (
-                f"{number}: {shown(r.user_id)} confirmed the relay in your country already "
-                f"({when:%H:%M})."
-            )
+            return _(
+                "{number}: {shown} confirmed the relay in your country already ({when:%H:%M})."
+            ).format(number=number, shown=shown(r.user_id), when=when)
     await ctx.store.broadcasts.relayed(mine, note=note.strip() or None, now=ctx.now)
     where = ctx.env.reference.countries.name_of(mine.country)
     answer = f"✅ {number}: onward dissemination in {where} recorded."

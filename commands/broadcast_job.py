@@ -262,7 +262,7 @@ async def _send_emails(
         action="broadcast email",
         outcome="sent",
         now=job.now,
-        detail=f"{number} emailed to {len(sent)} in {len({r.country for r, _ in sent})} countries"
+        detail=f"{number} emailed to {len(sent)} in {len({r.country for r, _r in sent})} countries"
         + (" (no Matrix account)" if at_once else ""),
     )
 

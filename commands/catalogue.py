@@ -49,7 +49,7 @@ def changed(catalogue: Catalogue, motion: Motion) -> Catalogue:
         )
     else:  # a new item: `<area>.<name>`, the text `Name: standard`
         area = motion.target.split(".", 1)[0]
-        name, _, standard = motion.text.partition(":")
+        name, _sep, standard = motion.text.partition(":")
         if not standard.strip():
             name, standard = motion.target.split(".", 1)[1].replace("-", " ").capitalize(), name
         after = max((n for n, i in enumerate(items) if i.area == area), default=len(items) - 1)

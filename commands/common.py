@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands.context import Context
 from commands.framework import CommandError, Refused, Role
+from commands.i18n import _
 from commands.reference import Country
 
 
@@ -20,12 +21,14 @@ def acting_country(ctx: Context, requested: Country | None) -> Country:
     if requested is None:
         if own is not None:
             return own
-        raise CommandError("name the country with country=XX (the chair acts for any country)")
+        raise CommandError(_("name the country with country=XX (the chair acts for any country)"))
     if ctx.has_role(Role.CHAIR) or (own is not None and own.code == requested.code):
         return requested
     mine = f" ({own.name})" if own else ""
     raise Refused(
-        f"NCPOCs act for their own country{mine}; only the chair may do this for {requested.name}."
+        _("NCPOCs act for their own country{mine}; only the chair may do this for {name}.").format(
+            mine=mine, name=requested.name
+        )
     )
 
 

@@ -39,6 +39,8 @@ from commands.framework import (
     Settings,
     View,
 )
+from commands.i18n import _
+from commands.languages import language
 from commands.reference import Country
 from commands.types import choice, country, user_id
 from storage.models import RosterEntry
@@ -96,7 +98,7 @@ async def contacts(ctx: Context, country: Country | None) -> View:
     if country is None:
         countries = [c for c in countries if c["people"]]
         if not countries:
-            raise CommandError("no national contact is on the roster yet")
+            raise CommandError(_("no national contact is on the roster yet"))
     return View(
         "roster/contacts",
         {
@@ -128,18 +130,18 @@ async def contacts(ctx: Context, country: Country | None) -> View:
 async def away(ctx: Context, word: str, date: DueInput | None, to: str | None) -> str:
     mine = await ctx.store.roster.national_of(ctx.sender)
     if not mine:
-        raise CommandError("only NCPOCs and national contacts have reminders to hand over")
+        raise CommandError(_("only NCPOCs and national contacts have reminders to hand over"))
     if word == "off":
         if date is not None or to is not None:
-            raise CommandError("!away off takes nothing more")
+            raise CommandError(_("!away off takes nothing more"))
         await ctx.store.roster.set_away(ctx.sender, None, None)
         ctx.audit_detail = "back"
-        return "✅ Welcome back: your reminders and broadcasts come to you again."
+        return _("✅ Welcome back: your reminders and broadcasts come to you again.")
     if date is None:
-        raise CommandError("say until when: !away until 2026-12-28")
+        raise CommandError(_("say until when: !away until 2026-12-28"))
     until = resolve_due(date, ctx.env.zone, replace(ctx.settings, default_time="00:00"))
     if until <= ctx.now:
-        raise CommandError(f"{when(until, ctx.env.zone)} has already passed")
+        raise CommandError(_("{when} has already passed").format(when=when(until, ctx.env.zone)))
     country = mine[0].country
     name = ctx.env.reference.countries.name_of(country, "your country")
     national = await ctx.store.roster.national(country)
@@ -149,21 +151,26 @@ async def away(ctx: Context, word: str, date: DueInput | None, to: str | None) -
         ncpocs = [e for e in colleagues if e.role == Role.NCPOC]
         ncpocs.sort(key=lambda e: ranks[e.id] != "primary")
         if not ncpocs:
-            raise CommandError(f"{name} has no other NCPOC: name one with to=@user")
+            raise CommandError(
+                _("{name} has no other NCPOC: name one with to=@user").format(name=name)
+            )
         to = ncpocs[0].user_id
     elif to == ctx.sender:
-        raise CommandError("name a colleague, not yourself")
+        raise CommandError(_("name a colleague, not yourself"))
     elif to not in {e.user_id for e in colleagues}:
-        raise CommandError(f"{to} is not a national contact of {name}")
+        raise CommandError(_("{to} is not a national contact of {name}").format(to=to, name=name))
     standing = next(e for e in colleagues if e.user_id == to)
     if standing.away_until is not None and standing.away_until > ctx.now:
-        raise CommandError(f"{to} is away too, until {when(standing.away_until, ctx.env.zone)}")
+        raise CommandError(
+            _("{to} is away too, until {when}").format(
+                to=to, when=when(standing.away_until, ctx.env.zone)
+            )
+        )
     await ctx.store.roster.set_away(ctx.sender, until, to)
     ctx.audit_detail = f"away until {until:%Y-%m-%d %H:%M}Z, to {to}"
-    return (
-        f"✅ Until {when(until, ctx.env.zone)} your reminders and broadcasts go to {to}. "
-        f"Back earlier? {ctx.settings.prefix}away off"
-    )
+    return _(
+        "✅ Until {when} your reminders and broadcasts go to {to}. Back earlier? {prefix}away off"
+    ).format(when=when(until, ctx.env.zone), to=to, prefix=ctx.settings.prefix)
 
 
 # Keeping the directory true
@@ -193,7 +200,7 @@ def _or_none(parse):
 async def confirm(ctx: Context) -> View:
     entries = await ctx.store.roster.update_details(ctx.sender, {}, confirmed=ctx.now)
     if not entries:
-        raise CommandError("you are not in the contact directory")
+        raise CommandError(_("you are not in the contact directory"))
     ctx.audit_detail = "confirmed contact details"
     return await _own(ctx, entries, "✅ Thank you: your details are confirmed as they stand.")
 
@@ -208,7 +215,7 @@ async def confirm(ctx: Context) -> View:
         Opt("title", _or_none(directory.text), "..", words=6),
         Opt("email", _or_none(directory.email), "address|none"),
         Opt("phone", _or_none(directory.phone), "+E164|none", words=5),
-        Opt("lang", directory.lang, "<en|fr|nl|es>"),
+        Opt("lang", language, "<en|fr|nl|es>"),
     ],
     example="!contact update phone=+18685550123 email=duty@example.gov",
     details="`none` clears a field. Your own update also confirms your details.",
@@ -228,14 +235,18 @@ async def contact_update(
         raise CommandError("say what changes: " + ", ".join(f"{k}=.." for k in UPDATABLE))
     target = user or ctx.sender
     if target != ctx.sender and not ctx.has_role(Role.CHAIR, Role.ADMIN):
-        raise Refused("you may change your own details only; the chair and admins change others'")
+        raise Refused(
+            _("you may change your own details only; the chair and admins change others'")
+        )
     # A contact without a Matrix account confirms through whoever updates their entry.
     confirms = target == ctx.sender or email_only(target)
     entries = await ctx.store.roster.update_details(
         target, given, confirmed=ctx.now if confirms else None
     )
     if not entries:
-        raise CommandError(f"{shown(target)} is not in the contact directory")
+        raise CommandError(
+            _("{shown} is not in the contact directory").format(shown=shown(target))
+        )
     ctx.audit_detail = f"{target}: " + ", ".join(sorted(given))
     head = (
         "✅ Updated and confirmed."
@@ -308,11 +319,17 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
                 told = _ncpoc_of(entries, ranks, e)
                 if told is not None:
                     await job.post(
-                        f"📇 {user} ({KIND_TITLES.get(ranks[e.id], ranks[e.id])}) has not "
-                        f"confirmed their contact details since {_date(job, due_at - every)} "
-                        "and did not answer the bot's request. Please check with them: they "
-                        f"confirm with {job.settings.prefix}confirm, or correct with "
-                        f"{job.settings.prefix}contact update.",
+                        _(
+                            "📇 {user} ({get}) has not confirmed their contact details "
+                            "since {date} and did not answer the bot's request. Please "
+                            "check with them: they confirm with {prefix}confirm, or "
+                            "correct with {prefix}contact update."
+                        ).format(
+                            user=user,
+                            get=KIND_TITLES.get(ranks[e.id], ranks[e.id]),
+                            date=_date(job, due_at - every),
+                            prefix=job.settings.prefix,
+                        ),
                         to_user=told,
                         mentions=[told],
                     )
@@ -328,8 +345,11 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
         )
         for chair in await job.chairs():
             await job.post(
-                "📇 National contacts who have not confirmed their details after two "
-                f"requests:\n{listed}\nThe full list: {job.settings.prefix}contacts",
+                _(
+                    "📇 National contacts who have not confirmed their details "
+                    "after two requests:\n{listed}\nThe full list: "
+                    "{prefix}contacts"
+                ).format(listed=listed, prefix=job.settings.prefix),
                 to_user=chair,
                 mentions=[chair],
             )
@@ -343,7 +363,7 @@ async def _weekly(job: JobContext, entries: list[RosterEntry], ranks: dict) -> N
     """Once a week, the chair's summary of contacts not confirmed within the cycle and of
     those the bot cannot reach (no direct chat, no email), when there are any. The first
     comes in the week after the bot first ran: a new deployment is given time to open DMs."""
-    year, week, _ = job.now.astimezone(job.env.zone).isocalendar()
+    year, week, _day = job.now.astimezone(job.env.zone).isocalendar()
     this_week = f"{year}-W{week:02d}"
     last = await job.store.state.get(WEEKLY)
     if last == this_week:

@@ -59,6 +59,7 @@ class Context:
     audience_of: AudienceOf  # who can read another room, now
     command: Command | None = None
     commands: Any = None  # the Registry, for !help
+    lang: str = "en"  # what the answer is written in: the sender's in a DM, else the room's
     is_direct: bool = False
     encrypted: bool = True
     room_kind: RoomKind = RoomKind.RCC
@@ -99,6 +100,8 @@ class Context:
         should a reply not be delivered, the person who asked is told.
         """
         report = (self.sender,)
+        # An answer here is in this conversation's language; elsewhere, the recipient's.
+        lang = self.lang if room_id in (None, self.room_id) and to_user is None else None
         self.replies.append(
             Reply(
                 content,
@@ -110,6 +113,7 @@ class Context:
                 needs=needs,
                 alert=alert,
                 to_user=to_user,
+                lang=lang,
             )
         )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from commands.context import Context
 from commands.framework import CommandError, Refused, Role
+from commands.i18n import _
 from commands.tlp import check_postable, label, stricter
 
 MAX_REASON = 2000
@@ -20,7 +21,7 @@ MAX_REASON = 2000
 def check_may_correct(ctx: Context, author: str | None, what: str) -> None:
     if ctx.has_role(Role.CHAIR) or (author is not None and author == ctx.sender):
         return
-    raise Refused(f"only its author or the chair may correct {what}")
+    raise Refused(_("only its author or the chair may correct {what}").format(what=what))
 
 
 def check_label(ctx: Context, author: str | None, current: str, new: str, what: str) -> None:
@@ -28,8 +29,10 @@ def check_label(ctx: Context, author: str | None, current: str, new: str, what: 
         return
     if stricter(current, new) == current and author != ctx.sender:
         raise Refused(
-            f"{what} is {label(current)}: only its original poster may lower the label "
-            f"(to {label(new)}); anyone who may correct it may raise it"
+            _(
+                "{what} is {label}: only its original poster may lower the "
+                "label (to {label2}); anyone who may correct it may raise it"
+            ).format(what=what, label=label(current), label2=label(new))
         )
     check_postable(new, ctx)  # the new label must be one this room may hold
 
@@ -37,11 +40,13 @@ def check_label(ctx: Context, author: str | None, current: str, new: str, what: 
 def check_live(ctx: Context, record: Any, name: str, author: str | None) -> None:
     """A record may be corrected or withdrawn here, by this sender, and still can be."""
     if getattr(record, "withdrawn_at", None) is not None:
-        raise CommandError(f"{name} was withdrawn; it cannot change any more")
+        raise CommandError(_("{name} was withdrawn; it cannot change any more").format(name=name))
     check_may_correct(ctx, author, name)
     check_postable(record.tlp, ctx)
     if record.tlp == "red" and ctx.room_id != record.origin_room:
-        raise CommandError(f"{name} is TLP:RED: correct it in the room where it was posted")
+        raise CommandError(
+            _("{name} is TLP:RED: correct it in the room where it was posted").format(name=name)
+        )
 
 
 async def corrected(
@@ -64,7 +69,9 @@ async def withdraw(
     )  # fmt: skip
     record.withdrawn_at = ctx.now
     ctx.audit_detail = f"{name} withdrawn"
-    return f"✅ {name} withdrawn: it no longer appears in lists, searches or digests."
+    return _("✅ {name} withdrawn: it no longer appears in lists, searches or digests.").format(
+        name=name
+    )
 
 
 async def apply(
@@ -86,5 +93,5 @@ async def apply(
         setattr(record, field, value)
         changed.append(field)
     if not changed:
-        raise CommandError("nothing to change: give the new values (see !help for the fields)")
+        raise CommandError(_("nothing to change: give the new values (see !help for the fields)"))
     return changed

@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 
 from commands.framework import ArgumentError, ParseEnv
+from commands.i18n import _
 
 MONTHS = {
     "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
@@ -47,7 +48,9 @@ def natural(text: str, env: ParseEnv) -> tuple[datetime, bool]:
     a time of day; an ArgumentError when it names none."""
     if not looks_like_a_date(text):
         raise ArgumentError(
-            f"{text!r} is not a date like 2026-12-15, tomorrow 17:00 or next Friday"
+            _("{text!r} is not a date like 2026-12-15, tomorrow 17:00 or next Friday").format(
+                text=text
+            )
         )
     import dateparser  # imported when first needed: it takes a moment to load
 
@@ -64,7 +67,9 @@ def natural(text: str, env: ParseEnv) -> tuple[datetime, bool]:
     )
     if found is None:
         raise ArgumentError(
-            f"{text!r} is not a date like 2026-12-15, tomorrow 17:00 or next Friday"
+            _("{text!r} is not a date like 2026-12-15, tomorrow 17:00 or next Friday").format(
+                text=text
+            )
         )
     has_time = bool(HAS_TIME.search(text))
     return (found if has_time else found.replace(hour=0, minute=0, second=0)), has_time

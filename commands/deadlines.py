@@ -23,6 +23,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import Moment, _
 from commands.periods import Period, quarter
 from commands.types import choice, csv, duration, typed_id
 from commands.values import ShortId
@@ -69,14 +70,18 @@ def parse_due(text: str) -> DueInput:
     """A typed date, as in a command or in the config."""
     match = DUE.match(text.strip())
     if not match:
-        raise ArgumentError(f"{text!r} is not a date like 2026-12-15 or 2026-12-15 17:00")
+        raise ArgumentError(
+            _("{text!r} is not a date like 2026-12-15 or 2026-12-15 17:00").format(text=text)
+        )
     year, month, day, hour, minute, second, offset = match.groups()
     try:
         local = datetime(
             int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
         )
     except ValueError as exc:
-        raise ArgumentError(f"{text!r} is not a real date/time ({exc})", specific=True) from None
+        raise ArgumentError(
+            _("{text!r} is not a real date/time ({exc})").format(text=text, exc=exc), specific=True
+        ) from None
     return DueInput(local, hour is not None, _offset(offset) if offset else None)
 
 
@@ -92,7 +97,9 @@ def zone(text: str, _env: ParseEnv) -> ZoneInfo:
     try:
         return ZoneInfo(text.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise ArgumentError(f"{text!r} is not an IANA time zone like America/Jamaica") from None
+        raise ArgumentError(
+            _("{text!r} is not an IANA time zone like America/Jamaica").format(text=text)
+        ) from None
 
 
 def resolve_due(typed: DueInput, tz: ZoneInfo, settings: Settings) -> datetime:
@@ -123,11 +130,16 @@ def pack_offsets(offsets) -> str:
 def check_offsets(offsets, every: str | None) -> None:
     for offset in offsets:
         if offset > MAX_OFFSET:
-            raise CommandError(f"a reminder {offset.days} days ahead is too early (at most 366)")
+            raise CommandError(
+                _("a reminder {days} days ahead is too early (at most 366)").format(
+                    days=offset.days
+                )
+            )
         if every and offset >= timedelta(days=28 * STEP_MONTHS[every]):
             raise CommandError(
-                f"a reminder {offset.days} days ahead does not fit between occurrences "
-                f"every {every}"
+                _(
+                    "a reminder {days} days ahead does not fit between occurrences every {every}"
+                ).format(days=offset.days, every=every)
             )
 
 
@@ -136,7 +148,7 @@ def current_period(now: datetime, zone: ZoneInfo, deadlines, settings: Settings)
     best: tuple[datetime, Deadline, int] | None = None
     for deadline in deadlines:
         schedule = schedule_of(deadline, settings)
-        _, following = around(schedule, now, zone)
+        _last, following = around(schedule, now, zone)
         if following is None:
             continue
         due_at = occurrence(schedule, following, zone)
@@ -154,8 +166,9 @@ async def open_period(ctx: Context) -> Period:
     return current_period(ctx.now, ctx.env.zone, await ctx.store.deadlines.active(), ctx.settings)
 
 
-def when(moment: datetime, tz: ZoneInfo) -> str:
-    return f"{moment.astimezone(tz):%a %-d %b %Y %H:%M} ({tz.key})"
+def when(moment: datetime, tz: ZoneInfo) -> Moment:
+    """`Tue 15 Dec 2026 17:00 (America/Port_of_Spain)`, the names in the reader's language."""
+    return Moment(moment, tz, "%a %-d %b %Y %H:%M", show_zone=True)
 
 
 @router.command(
@@ -186,11 +199,13 @@ async def deadline_add(
     tz = zone or ctx.env.zone
     due_at = resolve_due(due, tz, ctx.settings)
     if due_at <= ctx.now:
-        raise CommandError(f"{when(due_at, tz)} has already passed; give a future date")
+        raise CommandError(
+            _("{when} has already passed; give a future date").format(when=when(due_at, tz))
+        )
     offsets = remind or list(ctx.settings.remind)
     check_offsets(offsets, every)
     if len(title) > 300:
-        raise CommandError("the title is too long (at most 300 characters)")
+        raise CommandError(_("the title is too long (at most 300 characters)"))
     deadline = await ctx.store.deadlines.add(
         title=title,
         due_at=due_at,
@@ -207,10 +222,18 @@ async def deadline_add(
     skipped = [o for o in offsets if due_at - o < ctx.now]
     note = f" ({', '.join(_short(o) for o in skipped)} already past)" if skipped else ""
     repeat = f"; repeats every {every}" if every else ""
-    return (
-        f"✅ {ShortId.DL.of(deadline.number)} “{title}” is due {when(due_at, ctx.env.zone)}. "
-        f"Reminders {ahead} before{note} to countries that have not reported since "
-        f"{start:%-d %b %Y}{repeat}."
+    return _(
+        "✅ {id} “{title}” is due {when}. Reminders {ahead} "
+        "before{note} to countries that have not reported since "
+        "{start:%-d %b %Y}{repeat}."
+    ).format(
+        id=ShortId.DL.of(deadline.number),
+        title=title,
+        when=when(due_at, ctx.env.zone),
+        ahead=ahead,
+        note=note,
+        start=start,
+        repeat=repeat,
     )
 
 
@@ -281,15 +304,14 @@ async def not_reported(
 async def deadline_cancel(ctx: Context, id: int) -> str:
     deadline = await ctx.store.deadlines.get(id)
     if deadline is None:
-        raise CommandError(f"there is no {ShortId.DL.of(id)}")
+        raise CommandError(_("there is no {id}").format(id=ShortId.DL.of(id)))
     if deadline.status != "active":
-        raise CommandError(f"{ShortId.DL.of(id)} is already cancelled")
+        raise CommandError(_("{id} is already cancelled").format(id=ShortId.DL.of(id)))
     await ctx.store.deadlines.cancel(deadline, now=ctx.now)
     ctx.wake(JOB, deadline.key)
     ctx.audit_detail = f"{ShortId.DL.of(id)} cancelled"
-    return (
-        f"✅ {ShortId.DL.of(id)} “{deadline.title}” is cancelled; no more reminders will be sent "
-        "for it."
+    return _("✅ {id} “{title}” is cancelled; no more reminders will be sent for it.").format(
+        id=ShortId.DL.of(id), title=deadline.title
     )
 
 

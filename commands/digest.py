@@ -47,6 +47,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import _
 from commands.tlp import IDENTITY_WAITS
 from commands.types import choice, typed_id
 from commands.values import Clearance, Ref, RefKind, RoomKind, ShortId
@@ -98,13 +99,13 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
     if to == "steering":
         steering = ctx.rooms.get(RoomKind.STEERING)
         if steering is None:
-            raise CommandError("the Steering Committee room is not known yet; invite the bot")
+            raise CommandError(_("the Steering Committee room is not known yet; invite the bot"))
         if not ctx.identity_trusted:
             raise Refused(IDENTITY_WAITS.format(prefix=ctx.settings.prefix))
         target = steering
     elif ctx.room_kind == RoomKind.OTHER:
         raise CommandError(
-            "a digest goes to the RCC room, the Steering Committee room or a DM with the bot"
+            _("a digest goes to the RCC room, the Steering Committee room or a DM with the bot")
         )
     here = target == ctx.room_id
     if to == "steering" and ctx.settings.digest_approval == "chair":
@@ -112,8 +113,12 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
         ctx.audit_detail = f"digest {period.key} draft {ShortId.DG.of(draft.number)}"
         name = ShortId.DG.of(draft.number)
         if ctx.has_role(Role.CHAIR):
-            return f"📝 {name} is in your direct chat with the bot: approve it to publish it."
-        return f"📝 {name} is with the chair: the Steering Committee room gets it once approved."
+            return _(
+                "📝 {name} is in your direct chat with the bot: approve it to publish it."
+            ).format(name=name)
+        return _(
+            "📝 {name} is with the chair: the Steering Committee room gets it once approved."
+        ).format(name=name)
     viewer = ctx.viewer if here else Viewer(await ctx.audience_of(target))
     data = await build(
         ctx.store, period, env=ctx.env, settings=ctx.settings,
@@ -130,10 +135,10 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
         needs=viewer.needs,
     )
     if not here:
-        return (
-            f"✅ The digest for {period.label} is on its way to the Steering Committee room; "
-            "you will be told if it cannot be delivered."
-        )
+        return _(
+            "✅ The digest for {label} is on its way to the Steering "
+            "Committee room; you will be told if it cannot be delivered."
+        ).format(label=period.label)
     return None
 
 
@@ -189,16 +194,20 @@ def omittable(text: str, _env: ParseEnv) -> str:
     if key.casefold() in SECTIONS:
         return key.casefold()
     raise ArgumentError(
-        f"{text!r} is neither a record (INC-n, LL-n, RS-n) nor a section: {', '.join(SECTIONS)}"
+        _("{text!r} is neither a record (INC-n, LL-n, RS-n) nor a section: {join}").format(
+            text=text, join=", ".join(SECTIONS)
+        )
     )
 
 
 async def _pending(ctx: Context, number: int) -> DigestDraft:
     draft = await ctx.store.digests.get_draft(number)
     if draft is None:
-        raise CommandError(f"there is no {ShortId.DG.of(number)}")
+        raise CommandError(_("there is no {id}").format(id=ShortId.DG.of(number)))
     if draft.state != "draft":
-        raise CommandError(f"{ShortId.DG.of(number)} is {draft.state} already")
+        raise CommandError(
+            _("{id} is {state} already").format(id=ShortId.DG.of(number), state=draft.state)
+        )
     if not ctx.identity_trusted:
         raise Refused(IDENTITY_WAITS.format(prefix=ctx.settings.prefix))
     return draft
@@ -227,10 +236,10 @@ async def digest_approve(ctx: Context, id: int) -> str:
     )
     name = ShortId.DG.of(id)
     ctx.audit_detail = f"{name} approved: digest {draft.period} {data['label']}"
-    return (
-        f"✅ {name} is on its way to the Steering Committee room; you will be told if it "
-        "cannot be delivered."
-    )
+    return _(
+        "✅ {name} is on its way to the Steering Committee room; you "
+        "will be told if it cannot be delivered."
+    ).format(name=name)
 
 
 @router.command(
@@ -245,7 +254,7 @@ async def digest_hold(ctx: Context, id: int, reason: str) -> str:
     draft.state, draft.decided_by, draft.decided_at = "held", ctx.sender, ctx.now
     draft.reason = reason.strip()[:500]
     ctx.audit_detail = f"{ShortId.DG.of(id)} held"
-    return f"⏸️ {ShortId.DG.of(id)} is held and will not be published."
+    return _("⏸️ {id} is held and will not be published.").format(id=ShortId.DG.of(id))
 
 
 @router.command(
@@ -274,7 +283,11 @@ async def digest_omit(ctx: Context, id: int, what: str) -> None:
     ctx.audit_detail = f"{ShortId.DG.of(id)} omit {what}"
     await _to_chairs(ctx.store, draft, data, ctx.reply)
     if not ctx.is_direct:
-        await ctx.reply(f"✅ {ShortId.DG.of(id)} rebuilt without {what}; the chair has it.")
+        await ctx.reply(
+            _("✅ {id} rebuilt without {what}; the chair has it.").format(
+                id=ShortId.DG.of(id), what=what
+            )
+        )
 
 
 async def waiting_drafts(store: Stores, settings: Settings, now: datetime) -> list[int]:

@@ -414,7 +414,7 @@ async def _compliance(store, period, expected, ref, settings, zone, now) -> dict
 
 
 def _occurrences_in(schedule, period: DigestPeriod, zone) -> list[int]:
-    last, _ = around(schedule, period.end - timedelta(microseconds=1), zone)
+    last, _next = around(schedule, period.end - timedelta(microseconds=1), zone)
     found = []
     k = last
     while k is not None and k >= 0:
@@ -584,7 +584,7 @@ async def _upcoming(store, settings, zone, now) -> list[dict[str, str]]:
     upcoming = []
     for deadline in await store.deadlines.active():
         schedule = schedule_of(deadline, settings)
-        _, following = around(schedule, now, zone)
+        _last, following = around(schedule, now, zone)
         if following is not None:
             due = occurrence(schedule, following, zone)
             upcoming.append(

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from commands.framework import ArgumentError, ParseEnv, Role
+from commands.i18n import _
 from commands.types import choice, user_id
 from commands.values import Joined, unknown_membership
 
@@ -22,7 +23,6 @@ KIND_TITLES = {
 }
 RANKS = ("primary", "alternate")
 TIER_ORDER = (*RANKS, *KINDS)  # who comes first in a fan-out and in the chain
-LANGUAGES = ("en", "fr", "nl", "es")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
@@ -33,21 +33,27 @@ def valid_phone(text: str) -> str:
     """A phone number in E.164 (`+1 868 555 0100` becomes `+18685550100`)."""
     number = PHONE_PUNCTUATION.sub("", text.strip())
     if not E164.match(number):
-        raise ValueError(f"{text!r} is not a phone number in E.164, like +18685550100")
+        raise ValueError(
+            _("{text!r} is not a phone number in E.164, like +18685550100").format(text=text)
+        )
     return number
 
 
 def valid_email(text: str) -> str:
     address = text.strip()
     if len(address) > 254 or not EMAIL.match(address):
-        raise ValueError(f"{text!r} is not an email address like cert@example.gov")
+        raise ValueError(
+            _("{text!r} is not an email address like cert@example.gov").format(text=text)
+        )
     return address
 
 
 def valid_text(text: str) -> str:
     value = " ".join(text.split())
     if not value or len(value) > MAX_TEXT or not value.isprintable():
-        raise ValueError(f"expected printable text of 1 to {MAX_TEXT} characters")
+        raise ValueError(
+            _("expected printable text of 1 to {MAX_TEXT} characters").format(MAX_TEXT=MAX_TEXT)
+        )
     return value
 
 
@@ -64,7 +70,6 @@ def _parser(check):
 phone = _parser(valid_phone)
 email = _parser(valid_email)
 text = _parser(valid_text)
-lang = choice(*LANGUAGES)
 kind = choice(*KINDS, *RANKS)
 
 
@@ -72,14 +77,16 @@ def check_kind(role: str, value: str | None) -> str | None:
     """A contact's kind, an NCPOC's rank; other roles have neither. Raises ValueError."""
     if role == Role.CONTACT:
         if value is None:
-            raise ValueError(f"a contact needs a kind: kind={'|'.join(KINDS)}")
+            raise ValueError(_("a contact needs a kind: kind={join}").format(join="|".join(KINDS)))
         if value not in KINDS:
-            raise ValueError(f"a contact's kind is one of {', '.join(KINDS)}")
+            raise ValueError(_("a contact's kind is one of {join}").format(join=", ".join(KINDS)))
     elif role == Role.NCPOC:
         if value is not None and value not in RANKS:
-            raise ValueError("an NCPOC is kind=primary or kind=alternate")
+            raise ValueError(_("an NCPOC is kind=primary or kind=alternate"))
     elif value is not None:
-        raise ValueError(f"kind= applies to NCPOCs and contacts, not to the role {role}")
+        raise ValueError(
+            _("kind= applies to NCPOCs and contacts, not to the role {role}").format(role=role)
+        )
     return value
 
 
@@ -118,7 +125,7 @@ def shown(user_id: str, private: bool = False) -> str:
     """How a roster key is printed: an email-only contact's address only where phones and
     addresses may be shown (`private`)."""
     if email_only(user_id) and not private:
-        return "an email-only contact"
+        return _("an email-only contact")
     return user_id
 
 
@@ -128,7 +135,7 @@ def contact_id(text: str, env: ParseEnv) -> str:
     if "@" in value and not value.startswith("@"):
         address = email(value, env)
         if len(EMAIL_ONLY + address) > 255:
-            raise ArgumentError("that email address is too long")
+            raise ArgumentError(_("that email address is too long"))
         return EMAIL_ONLY + address
     return user_id(text, env)
 
@@ -147,5 +154,5 @@ def unreachable(
         return None
     room = direct.get(entry.user_id)
     if room is None:
-        return "no direct chat"
+        return _("no direct chat")
     return "has not joined the direct chat" if joined(entry.user_id, room) is False else None

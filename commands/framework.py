@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from commands.i18n import N_, _
 from commands.values import Clearance, Ref, RoomKind
 
 if TYPE_CHECKING:
@@ -36,17 +37,17 @@ class Role(StrEnum):
 
 
 ROLE_TITLES = {
-    Role.NCPOC: "NCPOC",
-    Role.CHAIR: "RCC chair",
-    Role.STEERING: "Steering Committee member",
-    Role.ADMIN: "bot admin",
-    Role.CONTACT: "national contact",
+    Role.NCPOC: N_("NCPOC"),
+    Role.CHAIR: N_("RCC chair"),
+    Role.STEERING: N_("Steering Committee member"),
+    Role.ADMIN: N_("bot admin"),
+    Role.CONTACT: N_("national contact"),
 }
 
 
 def role_titles(roles: Iterable[str]) -> str:
-    """`NCPOC, RCC chair` in the roles' declared order."""
-    return ", ".join(ROLE_TITLES[r] for r in Role if r in set(roles))
+    """`NCPOC, RCC chair` in the roles' declared order, in the current language."""
+    return ", ".join(_(ROLE_TITLES[r]) for r in Role if r in set(roles))
 
 
 ANYONE: frozenset[Role] | None = None
@@ -180,6 +181,8 @@ class Reply:
     # as m.text, which notifies them; everything else is an m.notice, which by default does
     # not (and which no bot answers).
     alert: bool = False
+    # The language to write it in (commands.i18n); None: the recipient's, or the room's.
+    lang: str | None = None
 
 
 # The sending device's ID and its owner's master key (None when not cross-signed).
@@ -382,6 +385,7 @@ class Settings:
 
     prefix: str = "!"
     committee_name: str = "Regional Cyber Committee"
+    language: str = "en"  # of the rooms, and of people who have not chosen one
     max_ncpocs_per_country: int = 2
     bot_user_id: str = ""
     digest_schedule: str = ""  # cron, in the committee's zone; empty: no scheduled digest

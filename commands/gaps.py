@@ -92,7 +92,7 @@ async def _list(ctx: Context, country: Country) -> View:
     latest = {u.item_id: u for u in await ctx.store.status.latest(country.code)}
     catalogue = ctx.env.reference.catalogue
     areas = [
-        {"name": area.name, "items": [shown for _, _, shown in missing]}
+        {"name": area.name, "items": [shown for *_rest, shown in missing]}
         for area, missing in gaps_by_area(catalogue, latest)
     ]
     tally = counts(latest.values(), catalogue.scored)

@@ -13,6 +13,7 @@ from commands.framework import (
     View,
     role_titles,
 )
+from commands.i18n import _
 from commands.types import choice
 from commands.values import fingerprint
 
@@ -20,14 +21,15 @@ router = Router("help")
 
 
 def _who(command: Command) -> str:
-    return "anyone" if command.roles is None else role_titles(command.roles)
+    return _("anyone") if command.roles is None else role_titles(command.roles)
 
 
 def _entry(ctx: Context, command: Command) -> dict:
+    """A command's help in the reader's language; the command words stay as they are."""
     return {
         "usage": command.usage(ctx.settings.prefix),
-        "summary": command.summary,
-        "details": command.details,
+        "summary": _(command.summary),
+        "details": _(command.details) if command.details else "",
         "example": command.example,
         "who": _who(command),
         "allowed": command.allows(ctx.roles),

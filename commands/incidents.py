@@ -16,6 +16,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import _
 from commands.reference import Country
 from commands.tlp import check_postable, label, listing, tlp
 from commands.types import choice, country, csv, typed_id, word
@@ -64,7 +65,11 @@ async def incident_new(
 ) -> None:
     check_postable(tlp, ctx)
     if len(title) > MAX_TITLE:
-        raise CommandError(f"the title is too long ({len(title)} characters; at most {MAX_TITLE})")
+        raise CommandError(
+            _("the title is too long ({len} characters; at most {MAX_TITLE})").format(
+                len=len(title), MAX_TITLE=MAX_TITLE
+            )
+        )
     home = own_country(ctx)
     named = [c.code for c in countries or []]
     incident = await ctx.store.incidents.create(
@@ -93,7 +98,7 @@ async def incident_new(
 async def _incident(ctx: Context, number: int) -> Incident:
     incident = await ctx.store.incidents.get(number)
     if incident is None:
-        raise CommandError(f"there is no {ShortId.INC.of(number)}")
+        raise CommandError(_("there is no {id}").format(id=ShortId.INC.of(number)))
     return incident
 
 
@@ -101,8 +106,9 @@ def _check_room(ctx: Context, incident: Incident) -> None:
     """An incident is updated or closed only where it may be posted (RED: where it was)."""
     if incident.tlp == "red" and ctx.room_id != incident.origin_room:
         raise CommandError(
-            f"{ShortId.INC.of(incident.number)} is TLP:RED: update it in the room where it was "
-            "reported"
+            _("{id} is TLP:RED: update it in the room where it was reported").format(
+                id=ShortId.INC.of(incident.number)
+            )
         )
     check_postable(incident.tlp, ctx)
 
@@ -132,9 +138,15 @@ async def incident_update(
     incident = await _incident(ctx, id)
     _check_room(ctx, incident)
     if incident.status == "closed" and status != "open":
-        raise CommandError(f"{ShortId.INC.of(id)} is closed; reopen it with status=open")
+        raise CommandError(
+            _("{id} is closed; reopen it with status=open").format(id=ShortId.INC.of(id))
+        )
     if len(note) > MAX_NOTE:
-        raise CommandError(f"the note is too long ({len(note)} characters; at most {MAX_NOTE})")
+        raise CommandError(
+            _("the note is too long ({len} characters; at most {MAX_NOTE})").format(
+                len=len(note), MAX_NOTE=MAX_NOTE
+            )
+        )
     await ctx.store.incidents.update(
         incident,
         kind="update",
@@ -185,7 +197,9 @@ async def incident_edit(
     check_may_correct(ctx, incident.reporter, name)
     _check_room(ctx, incident)
     if title is not None and len(title) > MAX_TITLE:
-        raise CommandError(f"the title is too long (at most {MAX_TITLE} characters)")
+        raise CommandError(
+            _("the title is too long (at most {MAX_TITLE} characters)").format(MAX_TITLE=MAX_TITLE)
+        )
     if tlp is not None:
         check_label(ctx, incident.reporter, incident.tlp, tlp, name)
     incident.updated_at = ctx.now
@@ -214,10 +228,14 @@ async def incident_close(ctx: Context, id: int, summary: str) -> str:
     if incident.status == "closed":
         closed = (incident.closed_at or incident.updated_at).astimezone(ctx.env.zone)
         raise CommandError(
-            f"{ShortId.INC.of(id)} is already closed (since {closed:%-d %b %Y %H:%M})"
+            _("{id} is already closed (since {closed:%-d %b %Y %H:%M})").format(
+                id=ShortId.INC.of(id), closed=closed
+            )
         )
     if len(summary) > MAX_NOTE:
-        raise CommandError(f"the summary is too long (at most {MAX_NOTE} characters)")
+        raise CommandError(
+            _("the summary is too long (at most {MAX_NOTE} characters)").format(MAX_NOTE=MAX_NOTE)
+        )
     await ctx.store.incidents.update(
         incident,
         kind="closed",
@@ -277,7 +295,9 @@ async def incident_show(ctx: Context, id: int) -> View | str:
     incident = await _incident(ctx, id)
     data = _summary(ctx, incident)
     if data["shown"] == "nothing":
-        return f"{data['id']} cannot be shown here: people who may not see it can read this room."
+        return _(
+            "{id} cannot be shown here: people who may not see it can read this room."
+        ).format(id=data["id"])
     history = await ctx.store.incidents.history(incident) if data["shown"] == "full" else []
     data["history"] = [
         {

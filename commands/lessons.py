@@ -18,6 +18,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import _
 from commands.reference import Area
 from commands.status import area
 from commands.tlp import check_postable, label, listing, stricter, tlp
@@ -64,23 +65,37 @@ async def lesson_add(
     text: str,
 ) -> str:
     if len(text) > MAX_TEXT:
-        raise CommandError(f"the lesson is too long ({len(text)} characters; at most {MAX_TEXT})")
+        raise CommandError(
+            _("the lesson is too long ({len} characters; at most {MAX_TEXT})").format(
+                len=len(text), MAX_TEXT=MAX_TEXT
+            )
+        )
     if anonymous and not ctx.is_direct:
         raise CommandError(
-            "anonymous=yes works only in your direct chat with the bot: here everyone sees "
-            "who sent the message. Send the same command to the bot in a DM"
+            _(
+                "anonymous=yes works only in your direct chat with the bot: "
+                "here everyone sees who sent the message. Send the same "
+                "command to the bot in a DM"
+            )
         )
     level = tlp or DEFAULT_TLP
     inherited = ""
     if incident is not None:
         linked = await ctx.store.incidents.get(incident)
         if linked is None:
-            raise CommandError(f"there is no {ShortId.INC.of(incident)} to link")
+            raise CommandError(_("there is no {id} to link").format(id=ShortId.INC.of(incident)))
         if stricter(linked.tlp, level) != level:
             if tlp is not None:
                 raise CommandError(
-                    f"{ShortId.INC.of(incident)} is {label(linked.tlp)}: a lesson linked to it "
-                    f"cannot be {label(tlp)}; give tlp={linked.tlp} or a stricter label"
+                    _(
+                        "{id} is {label}: a lesson linked to it cannot be {label2}; "
+                        "give tlp={tlp} or a stricter label"
+                    ).format(
+                        id=ShortId.INC.of(incident),
+                        label=label(linked.tlp),
+                        label2=label(tlp),
+                        tlp=linked.tlp,
+                    )
                 )
             level, inherited = linked.tlp, f" (from {ShortId.INC.of(incident)})"
     check_postable(level, ctx)
@@ -139,7 +154,7 @@ async def _listing(ctx: Context, found: list[Lesson], searched: str | None) -> V
 async def _live(ctx: Context, number: int) -> Lesson:
     lesson = await ctx.store.lessons.get(number)
     if lesson is None:
-        raise CommandError(f"there is no {ShortId.LL.of(number)}")
+        raise CommandError(_("there is no {id}").format(id=ShortId.LL.of(number)))
     check_live(ctx, lesson, ShortId.LL.of(number), lesson.author)
     return lesson
 
@@ -165,7 +180,11 @@ async def lesson_edit(
 ) -> str:
     lesson = await _live(ctx, id)
     if len(text) > MAX_TEXT:
-        raise CommandError(f"the lesson is too long ({len(text)} characters; at most {MAX_TEXT})")
+        raise CommandError(
+            _("the lesson is too long ({len} characters; at most {MAX_TEXT})").format(
+                len=len(text), MAX_TEXT=MAX_TEXT
+            )
+        )
     if tlp is not None:
         check_label(ctx, lesson.author, lesson.tlp, tlp, ShortId.LL.of(id))
     changes = {
@@ -199,13 +218,17 @@ async def lesson_withdraw(ctx: Context, id: int, reason: str) -> str:
 async def lesson_show(ctx: Context, id: int) -> View | str:
     lesson = await ctx.store.lessons.get(id)
     if lesson is None:
-        raise CommandError(f"there is no {ShortId.LL.of(id)}")
+        raise CommandError(_("there is no {id}").format(id=ShortId.LL.of(id)))
     data = _row(ctx, lesson, full=True)
     if not data["labelled"]:
-        return f"{data['id']} cannot be shown here: people who may not see it can read this room."
+        return _(
+            "{id} cannot be shown here: people who may not see it can read this room."
+        ).format(id=data["id"])
     if lesson.withdrawn_at is not None:
         when = lesson.withdrawn_at.astimezone(ctx.env.zone)
-        return f"{data['id']} [{data['label']}] was withdrawn on {when:%-d %b %Y}."
+        return _("{id} [{label}] was withdrawn on {when:%-d %b %Y}.").format(
+            id=data["id"], label=data["label"], when=when
+        )
     data["corrections"] = await ctx.store.corrections.of("lesson", id) if data["shown"] else []
     return View("lessons/show", data)
 

@@ -36,6 +36,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import _
 from commands.motions import motion_words
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, ShortId
@@ -59,14 +60,18 @@ def owner(text: str, _env: ParseEnv) -> str:
 
         return user_id(value, _env)
     if not value or len(value) > 100 or not value.isprintable():
-        raise ArgumentError(f"{text!r} is neither @user:server nor the name of a body (RIFC)")
+        raise ArgumentError(
+            _("{text!r} is neither @user:server nor the name of a body (RIFC)").format(text=text)
+        )
     return value
 
 
 def _text(text: str) -> str:
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
-        raise CommandError(f"say what it is (up to {MAX_TEXT} characters)")
+        raise CommandError(
+            _("say what it is (up to {MAX_TEXT} characters)").format(MAX_TEXT=MAX_TEXT)
+        )
     return text
 
 
@@ -87,7 +92,9 @@ def _text(text: str) -> str:
 async def meeting_add(ctx: Context, starts: DueInput, room: str | None, title: str) -> str:
     starts_at = resolve_due(starts, ctx.env.zone, ctx.settings)
     if starts_at <= ctx.now:
-        raise CommandError(f"{when(starts_at, ctx.env.zone)} has already passed")
+        raise CommandError(
+            _("{when} has already passed").format(when=when(starts_at, ctx.env.zone))
+        )
     kind = room or "steering"
     meeting = await ctx.store.meetings.add(
         title=_text(title)[:300], starts_at=starts_at, room_kind=kind, author=ctx.sender,
@@ -97,9 +104,10 @@ async def meeting_add(ctx: Context, starts: DueInput, room: str | None, title: s
     name = ShortId.MT.of(meeting.number)
     ctx.audit_detail = f"{name} {kind} {starts_at.isoformat()}"
     ahead = _words(ctx.settings.agenda_before)
-    return (
-        f"📅 {name} “{meeting.title}” on {when(starts_at, ctx.env.zone)} in the {kind} room; "
-        f"its agenda goes out {ahead} ahead."
+    return _(
+        "📅 {name} “{title}” on {when} in the {kind} room; its agenda goes out {ahead} ahead."
+    ).format(
+        name=name, title=meeting.title, when=when(starts_at, ctx.env.zone), kind=kind, ahead=ahead
     )
 
 
@@ -155,10 +163,10 @@ async def overdue_countries(
     found = []
     for deadline in await store.deadlines.active():
         schedule = schedule_of(deadline, settings)
-        last, _ = around(schedule, now, env.zone)
+        last, _next = around(schedule, now, env.zone)
         if last is None:
             continue
-        _, missing = await not_reported(store, schedule, last, env.zone, now, expected)
+        _reported, missing = await not_reported(store, schedule, last, env.zone, now, expected)
         if missing:
             due_at = occurrence(schedule, last, env.zone)
             found.append({"deadline": ShortId.DL.of(deadline.number), "title": deadline.title,
@@ -228,13 +236,15 @@ async def meeting_notices(job: JobContext, meeting_key: int) -> datetime | None:
 )
 async def minutes_start(ctx: Context, id: int | None) -> str:
     if await ctx.store.meetings.minuting_in(ctx.room_id):
-        raise CommandError("minutes are being taken in this room already: !minutes stop first")
+        raise CommandError(_("minutes are being taken in this room already: !minutes stop first"))
     if ctx.room_kind not in (RoomKind.STEERING, RoomKind.RCC):
-        raise CommandError("minutes are taken in the Steering Committee room or the RCC room")
+        raise CommandError(_("minutes are taken in the Steering Committee room or the RCC room"))
     if id is not None:
         meeting = await ctx.store.meetings.get(id)
         if meeting is None or meeting.state != "scheduled":
-            raise CommandError(f"{ShortId.MT.of(id)} is not a meeting waiting to be held")
+            raise CommandError(
+                _("{id} is not a meeting waiting to be held").format(id=ShortId.MT.of(id))
+            )
     else:
         kind = str(ctx.room_kind)
         here = [m for m in await ctx.store.meetings.upcoming() if m.room_kind == kind]
@@ -245,16 +255,17 @@ async def minutes_start(ctx: Context, id: int | None) -> str:
     meeting.state, meeting.minutes_room, meeting.started_at = "minuting", ctx.room_id, ctx.now
     name = ShortId.MT.of(meeting.number)
     ctx.audit_detail = f"{name} minutes start"
-    return (
-        f"📝 Minutes of {name} “{meeting.title}” are being taken here: !agreed <text>, "
-        "!action @owner due=<date> <text>, !info <text>; !minutes stop ends them."
-    )
+    return _(
+        "📝 Minutes of {name} “{title}” are being taken here: !agreed "
+        "<text>, !action @owner due=<date> <text>, !info <text>; "
+        "!minutes stop ends them."
+    ).format(name=name, title=meeting.title)
 
 
 async def _minuting(ctx: Context) -> Meeting:
     meeting = await ctx.store.meetings.minuting_in(ctx.room_id)
     if meeting is None:
-        raise CommandError("no minutes are being taken in this room: !minutes start first")
+        raise CommandError(_("no minutes are being taken in this room: !minutes start first"))
     return meeting
 
 
@@ -263,7 +274,9 @@ async def _minuting(ctx: Context) -> Meeting:
     params=[Text("text", "text")], example="!agreed The Q4 digest goes to CONSLE as it stands",
 )  # fmt: skip
 async def agreed(ctx: Context, text: str) -> str:
-    return f"✅ Agreed, in the minutes of {await _record(ctx, 'agreed', text)}."
+    return _("✅ Agreed, in the minutes of {value}.").format(
+        value=await _record(ctx, "agreed", text)
+    )
 
 
 async def _record(ctx: Context, kind: str, text: str) -> str:
@@ -281,7 +294,7 @@ async def _record(ctx: Context, kind: str, text: str) -> str:
     params=[Text("text", "text")], example="!info CTU reports two new members of its CIRT forum",
 )  # fmt: skip
 async def info(ctx: Context, text: str) -> str:
-    return f"ℹ️ Noted in the minutes of {await _record(ctx, 'info', text)}."
+    return _("ℹ️ Noted in the minutes of {value}.").format(value=await _record(ctx, "info", text))
 
 
 @router.command(
@@ -300,7 +313,7 @@ async def info(ctx: Context, text: str) -> str:
 async def action(ctx: Context, owner: str, due: DueInput, text: str) -> str:
     due_at = resolve_due(due, ctx.env.zone, ctx.settings)
     if due_at <= ctx.now:
-        raise CommandError(f"{when(due_at, ctx.env.zone)} has already passed")
+        raise CommandError(_("{when} has already passed").format(when=when(due_at, ctx.env.zone)))
     meeting = await ctx.store.meetings.minuting_in(ctx.room_id)
     made = await ctx.store.meetings.add_action(
         owner=owner, text=_text(text), due_at=due_at, author=ctx.sender, now=ctx.now,
@@ -314,7 +327,9 @@ async def action(ctx: Context, owner: str, due: DueInput, text: str) -> str:
     ctx.wake(ACTION_JOB, made.number)
     name = ShortId.AC.of(made.number)
     ctx.audit_detail = f"{name} for {owner}"
-    return f"📌 {name} for {owner}, due {when(due_at, ctx.env.zone)}: {made.text}"
+    return _("📌 {name} for {owner}, due {when}: {text}").format(
+        name=name, owner=owner, when=when(due_at, ctx.env.zone), text=made.text
+    )
 
 
 @router.command(
@@ -400,15 +415,19 @@ async def actions(ctx: Context, which: str | None) -> View:
 async def action_done(ctx: Context, id: int, note: str) -> str:
     found = await ctx.store.meetings.action(id)
     if found is None:
-        raise CommandError(f"there is no {ShortId.AC.of(id)}")
+        raise CommandError(_("there is no {id}").format(id=ShortId.AC.of(id)))
     if found.owner != ctx.sender and not ctx.has_role(Role.CHAIR):
-        raise Refused(f"{ShortId.AC.of(id)} is {found.owner}'s; they or the chair close it")
+        raise Refused(
+            _("{id} is {owner}'s; they or the chair close it").format(
+                id=ShortId.AC.of(id), owner=found.owner
+            )
+        )
     if found.state == "done":
-        raise CommandError(f"{ShortId.AC.of(id)} is done already")
+        raise CommandError(_("{id} is done already").format(id=ShortId.AC.of(id)))
     found.state, found.done_at, found.done_by = "done", ctx.now, ctx.sender
     found.done_note = note.strip()[:1000]
     ctx.audit_detail = f"{ShortId.AC.of(id)} done"
-    return f"✅ {ShortId.AC.of(id)} is done."
+    return _("✅ {id} is done.").format(id=ShortId.AC.of(id))
 
 
 async def open_actions(store: Stores, settings: Settings, now: datetime) -> list[int]:

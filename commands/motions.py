@@ -35,6 +35,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import _
 from commands.reference import MONTH, Catalogue
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, ShortId
@@ -57,19 +58,23 @@ def target(text: str, env: ParseEnv) -> str:
     area, dot, name = key.partition(".")
     if dot and name and area in {a.id for a in catalogue.areas}:
         if not all(c.isalnum() or c == "-" for c in name):
-            raise ArgumentError(f"{text!r}: a new item's name is letters, digits and dashes")
+            raise ArgumentError(
+                _("{text!r}: a new item's name is letters, digits and dashes").format(text=text)
+            )
         return key
     close = catalogue.suggest(key)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     areas = ", ".join(a.id for a in catalogue.areas)
     raise ArgumentError(
-        f"unknown item {text!r}{hint} (a new item is <area>.<name>, the areas: {areas})"
+        _("unknown item {text!r}{hint} (a new item is <area>.<name>, the areas: {areas})").format(
+            text=text, hint=hint, areas=areas
+        )
     )
 
 
 def month(text: str, _env: ParseEnv) -> str:
     if not MONTH.fullmatch(text.strip()):
-        raise ArgumentError(f"{text!r} is not a month like 2027-06")
+        raise ArgumentError(_("{text!r} is not a month like 2027-06").format(text=text))
     return text.strip()
 
 
@@ -88,9 +93,16 @@ class Tally:
         return self.yes + self.no + self.abstain
 
     def words(self, settings: Settings) -> str:
-        return (
-            f"{self.yes} yes, {self.no} no, {self.abstain} abstaining; {self.voted} of "
-            f"{self.eligible} countries voted (quorum {quorum(self.eligible, settings)})"
+        return _(
+            "{yes} yes, {no} no, {abstain} abstaining; {voted} of "
+            "{eligible} countries voted (quorum {quorum})"
+        ).format(
+            yes=self.yes,
+            no=self.no,
+            abstain=self.abstain,
+            voted=self.voted,
+            eligible=self.eligible,
+            quorum=quorum(self.eligible, settings),
         )
 
 
@@ -233,30 +245,46 @@ async def _open(ctx: Context, motion: Motion) -> None:
 def _check(ctx: Context, kind: str, item_id: str, text: str) -> None:
     found = ctx.env.reference.catalogue.item(item_id)
     if len(text) > MAX_TEXT:
-        raise CommandError(f"the text is too long ({len(text)} characters; at most {MAX_TEXT})")
+        raise CommandError(
+            _("the text is too long ({len} characters; at most {MAX_TEXT})").format(
+                len=len(text), MAX_TEXT=MAX_TEXT
+            )
+        )
     if kind == "propose":
         if found is not None and found.status == "adopted":
-            raise CommandError(f"{item_id} is adopted already; to change it: !motion amend")
+            raise CommandError(
+                _("{item_id} is adopted already; to change it: !motion amend").format(
+                    item_id=item_id
+                )
+            )
         if found is not None and not (text or found.standard):
-            raise CommandError(f"{item_id} has no minimum standard yet: say the one to adopt")
+            raise CommandError(
+                _("{item_id} has no minimum standard yet: say the one to adopt").format(
+                    item_id=item_id
+                )
+            )
         if found is None and not text:
-            raise CommandError("a new item needs its text: `Name: minimum standard`")
+            raise CommandError(_("a new item needs its text: `Name: minimum standard`"))
     elif found is None:
-        raise CommandError(f"{item_id} is not in the catalogue; a new item is proposed")
+        raise CommandError(
+            _("{item_id} is not in the catalogue; a new item is proposed").format(item_id=item_id)
+        )
     elif found.status == "retired":
-        raise CommandError(f"{item_id} is retired")
+        raise CommandError(_("{item_id} is retired").format(item_id=item_id))
     elif kind == "amend" and not text:
-        raise CommandError("say the amended minimum standard")
+        raise CommandError(_("say the amended minimum standard"))
 
 
 async def _motion(ctx: Context, kind: str, item_id: str, by: str | None, text: str) -> str:
     if not (ctx.has_role(Role.CHAIR) or own_country(ctx)):
-        raise Refused("motions come from the chair or an NCPOC")
+        raise Refused(_("motions come from the chair or an NCPOC"))
     _check(ctx, kind, item_id, text)
     for pending in await ctx.store.motions.pending():
         if pending.target == item_id:
             raise CommandError(
-                f"{ShortId.MO.of(pending.number)} on {item_id} is still open; vote on it first"
+                _("{id} on {item_id} is still open; vote on it first").format(
+                    id=ShortId.MO.of(pending.number), item_id=item_id
+                )
             )
     mine = own_country(ctx)
     motion = await ctx.store.motions.add(
@@ -275,20 +303,20 @@ async def _motion(ctx: Context, kind: str, item_id: str, by: str | None, text: s
     if ctx.has_role(Role.CHAIR):
         await _open(ctx, motion)
         return _opened(ctx, motion)
-    return (
-        f"✅ {name}: {motion_words(motion)}. It opens for voting once an NCPOC of another "
-        f"country seconds it: !motion second {name}"
-    )
+    return _(
+        "✅ {name}: {motion_words}. It opens for voting once an NCPOC "
+        "of another country seconds it: !motion second {name}"
+    ).format(name=name, motion_words=motion_words(motion))
 
 
 def _opened(ctx: Context, motion: Motion) -> str:
     assert motion.closes_at is not None
     closes = motion.closes_at.astimezone(ctx.env.zone)
-    return (
-        f"🗳️ {ShortId.MO.of(motion.number)} is open: {motion_words(motion)}. One vote per "
-        f"member state, by either NCPOC: !vote {ShortId.MO.of(motion.number)} yes|no|abstain "
-        f"[note] — until {closes:%-d %b %Y %H:%M %Z}."
-    )
+    return _(
+        "🗳️ {id} is open: {motion_words}. One vote per member state, "
+        "by either NCPOC: !vote {id} yes|no|abstain [note] — until "
+        "{closes:%-d %b %Y %H:%M %Z}."
+    ).format(id=ShortId.MO.of(motion.number), motion_words=motion_words(motion), closes=closes)
 
 
 def _make(kind: str, summary: str, example: str) -> None:
@@ -327,10 +355,14 @@ _make("retire", "propose retiring an item", "!motion retire awareness.schools me
 async def motion_second(ctx: Context, id: int) -> str:
     motion = await _get(ctx, id)
     if motion.state != "seconding":
-        raise CommandError(f"{ShortId.MO.of(id)} is {motion.state}; it needs no second")
+        raise CommandError(
+            _("{id} is {state}; it needs no second").format(
+                id=ShortId.MO.of(id), state=motion.state
+            )
+        )
     mine = own_country(ctx)
     if not ctx.has_role(Role.CHAIR) and (mine is None or mine.code == motion.country):
-        raise Refused("a motion is seconded by an NCPOC of another country, or the chair")
+        raise Refused(_("a motion is seconded by an NCPOC of another country, or the chair"))
     motion.seconder = ctx.sender
     await _open(ctx, motion)
     ctx.audit_detail = f"{ShortId.MO.of(id)} seconded"
@@ -344,7 +376,7 @@ async def motion_second(ctx: Context, id: int) -> str:
 async def _get(ctx: Context, number: int) -> Motion:
     motion = await ctx.store.motions.get(number)
     if motion is None:
-        raise CommandError(f"there is no {ShortId.MO.of(number)}")
+        raise CommandError(_("there is no {id}").format(id=ShortId.MO.of(number)))
     return motion
 
 
@@ -363,15 +395,19 @@ async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
     motion = await _get(ctx, id)
     name = ShortId.MO.of(id)
     if motion.state == "seconding":
-        raise CommandError(f"{name} is not open yet: it waits for a second")
+        raise CommandError(_("{name} is not open yet: it waits for a second").format(name=name))
     if motion.state != "open":
-        raise CommandError(f"{name} is closed ({motion.state})")
+        raise CommandError(_("{name} is closed ({state})").format(name=name, state=motion.state))
     mine = own_country(ctx)
     voters = await eligible(ctx.store, ctx.env, ctx.settings)
     if mine is None or mine.code not in voters:
-        where = mine.name if mine else "your country"
-        raise Refused(f"{where} does not vote on motions (associate members vote only where "
-                      "the committee's config says so)")  # fmt: skip
+        where = mine.name if mine else _("your country")
+        raise Refused(
+            _(
+                "{where} does not vote on motions (associate members vote only where the "
+                "committee's config says so)"
+            ).format(where=where)
+        )
     before = await ctx.store.motions.vote(
         motion, country=mine.code, voter=ctx.sender, choice=choice, note=note[:500],
         event_id=ctx.event_id, now=ctx.now,
@@ -492,9 +528,16 @@ async def _remind(
             continue
         sent.add(user)
         await job.post(
-            f"🗳️ {job.env.reference.countries.name_of(entry.country)} has not voted on {name} "
-            f"({motion_words(motion)}); voting closes {closes:%-d %b %Y %H:%M %Z}. "
-            f"!vote {name} yes|no|abstain [note]",
+            _(
+                "🗳️ {name_of} has not voted on {name} ({motion_words}); "
+                "voting closes {closes:%-d %b %Y %H:%M %Z}. !vote {name} "
+                "yes|no|abstain [note]"
+            ).format(
+                name_of=job.env.reference.countries.name_of(entry.country),
+                name=name,
+                motion_words=motion_words(motion),
+                closes=closes,
+            ),
             to_user=user,
             mentions=[user],
             ref=Ref(RefKind.MOTION, motion.number),

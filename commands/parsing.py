@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from commands.framework import ArgumentError, Command, Opt, ParseEnv, Pos, Router
+from commands.i18n import _
 
 MAX_BODY = 20_000
 OPENING = {'"': '"', "“": "”", "”": "”", "„": "“"}
@@ -154,7 +155,7 @@ class Registry:
     def find(self, words: list[str]) -> tuple[Command, int]:
         """The command named by the first words, and how many words its name took."""
         if not words:
-            raise UnknownCommand("no command given; type !help for the list", [])
+            raise UnknownCommand(_("no command given; type !help for the list"), [])
         family = self._resolve_family(words[0])
         subs = self._families[family]
         default = subs.get(None)
@@ -166,7 +167,12 @@ class Registry:
             return default, 1
         names = sorted(s for s in subs if s)
         given = f" {words[1]!r} is not one of them." if len(words) > 1 else ""
-        raise IncompleteCommand(f"!{family} needs one of: {', '.join(names)}.{given}", family)
+        raise IncompleteCommand(
+            _("!{family} needs one of: {join}.{given}").format(
+                family=family, join=", ".join(names), given=given
+            ),
+            family,
+        )
 
     def _resolve_family(self, word: str) -> str:
         key = word.casefold()
@@ -177,14 +183,19 @@ class Registry:
             return matches.pop()
         if matches:
             raise UnknownCommand(
-                f"!{word} is ambiguous: it could be {', '.join('!' + m for m in sorted(matches))}",
+                _("!{word} is ambiguous: it could be {join}").format(
+                    word=word, join=", ".join("!" + m for m in sorted(matches))
+                ),
                 sorted(matches),
             )
         close = difflib.get_close_matches(key, list(self._family_names), n=3, cutoff=0.6)
         suggestions = list(dict.fromkeys(self._family_names[c] for c in close))
         hint = f" Did you mean {' or '.join('!' + s for s in suggestions)}?" if suggestions else ""
         raise UnknownCommand(
-            f"unknown command !{word}.{hint} Type !help for the list.", suggestions
+            _("unknown command !{word}.{hint} Type !help for the list.").format(
+                word=word, hint=hint
+            ),
+            suggestions,
         )
 
     def _resolve_sub(self, family: str, word: str, *, allow_prefix: bool) -> str | None:
@@ -227,11 +238,17 @@ def find(body: str, registry: Registry, prefix: str = "!") -> Found | None:
         if spaced and text[len(prefix) : len(prefix) + 1].isspace() and registry.names(spaced[0]):
             # "! status": meant as a command, so say what is wrong rather than stay silent
             raise ArgumentError(
-                f"write commands without a space after {prefix}: {prefix}{spaced[0].casefold()}"
+                _("write commands without a space after {prefix}: {prefix}{casefold}").format(
+                    prefix=prefix, casefold=spaced[0].casefold()
+                )
             )
         return None
     if len(text) > MAX_BODY:
-        raise ArgumentError(f"the message is too long for a command (over {MAX_BODY} characters)")
+        raise ArgumentError(
+            _("the message is too long for a command (over {MAX_BODY} characters)").format(
+                MAX_BODY=MAX_BODY
+            )
+        )
     # A NUL character means nothing in chat text, and PostgreSQL cannot store one in a
     # text column: it is dropped here, so both backends keep the same thing.
     text = text[len(prefix) :].replace("\x00", "")
@@ -351,14 +368,14 @@ def _split_options(
         taking = None
         if key is not None and key == free and key not in known:
             if named_text:
-                raise ArgumentError(f"{key}= is given twice")
+                raise ArgumentError(_("{key}= is given twice").format(key=key))
             named_text = token.value.split("=", 1)[1].strip()
             continue
         if key is None or key not in known:
             rest.append(token)
             continue
         if key in options:
-            raise ArgumentError(f"{key}= is given twice")
+            raise ArgumentError(_("{key}= is given twice").format(key=key))
         value = token.value.split("=", 1)[1].strip()
         if not value:
             raise ArgumentError(f"{key}= needs a value: {key}={known[key].metavar}")
@@ -409,10 +426,16 @@ def _unexpected(command: Command, rest: list[Token]) -> ArgumentError:
     if OPTION.match(first) and command.options:
         keys = ", ".join(f"{k}=" for k in command.options)
         return ArgumentError(
-            f"unknown option {first.split('=', 1)[0]}= (this command takes {keys})"
+            _("unknown option {value}= (this command takes {keys})").format(
+                value=first.split("=", 1)[0], keys=keys
+            )
         )
     if OPTION.match(first):
-        return ArgumentError(f"this command takes no options, but got {first.split('=', 1)[0]}=")
+        return ArgumentError(
+            _("this command takes no options, but got {value}=").format(
+                value=first.split("=", 1)[0]
+            )
+        )
     extra = " ".join(t.raw for t in rest)
     if len(extra) > 60:
         extra = extra[:57] + "..."

@@ -25,6 +25,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import _
 from commands.motions import month
 from commands.reference import Catalogue, Country, Item, Reference
 from commands.status import item
@@ -46,7 +47,7 @@ def names(text: str, _env: ParseEnv) -> list[str]:
     """`a; b` or `a, b`: partner names."""
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     if not parts or any(len(p) > 200 for p in parts):
-        raise ArgumentError("list the names separated by commas (each up to 200 characters)")
+        raise ArgumentError(_("list the names separated by commas (each up to 200 characters)"))
     return list(dict.fromkeys(parts))
 
 
@@ -63,7 +64,7 @@ def items(text: str, env: ParseEnv) -> list[str]:
 
 def short(text: str, _env: ParseEnv) -> str:
     if len(text) > MAX_FIELD:
-        raise ArgumentError(f"at most {MAX_FIELD} characters")
+        raise ArgumentError(_("at most {MAX_FIELD} characters").format(MAX_FIELD=MAX_FIELD))
     return text.strip()
 
 
@@ -112,7 +113,11 @@ async def project_add(
 ) -> str:
     title = title.strip()
     if not title or len(title) > MAX_FIELD:
-        raise CommandError(f"give the project a title (up to {MAX_FIELD} characters)")
+        raise CommandError(
+            _("give the project a title (up to {MAX_FIELD} characters)").format(
+                MAX_FIELD=MAX_FIELD
+            )
+        )
     mine = own_country(ctx)
     chosen = countries or ([mine.code] if mine else [REGIONAL])
     catalogue = ctx.env.reference.catalogue
@@ -147,14 +152,16 @@ async def project_add(
 async def project_update(ctx: Context, id: int, status: str, note: str) -> str:
     project = await ctx.store.projects.get(id)
     if project is None:
-        raise CommandError(f"there is no {ShortId.PR.of(id)}")
+        raise CommandError(_("there is no {id}").format(id=ShortId.PR.of(id)))
     was = project.status
     await ctx.store.projects.update(
         project, status=status, note=note.strip()[:2000], author=ctx.sender,
         event_id=ctx.event_id, now=ctx.now,
     )  # fmt: skip
     ctx.audit_detail = f"{ShortId.PR.of(id)} {was} -> {status}"
-    return f"✅ {ShortId.PR.of(id)} “{project.title}” is {status} (was {was})."
+    return _("✅ {id} “{title}” is {status} (was {was}).").format(
+        id=ShortId.PR.of(id), title=project.title, status=status, was=was
+    )
 
 
 def _filter(text: str, env: ParseEnv) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from commands.context import JobContext
 from commands.deadlines import JOB, schedule_of, when
 from commands.directory import stand_in
 from commands.framework import Router, Settings, View
+from commands.i18n import Moment
 from commands.values import Ref, RefKind, ShortId
 from storage.deadlines import Logged
 from storage.models import Deadline
@@ -169,7 +170,7 @@ def _message(job: JobContext, deadline, d: Decision, late: bool, period: Period,
         "kind": d.kind,
         "round": d.round.seq,
         "due": when(due, zone),
-        "since": period.start.astimezone(zone).strftime("%-d %b %Y"),
+        "since": Moment(period.start, zone, "%-d %b %Y"),
         "late": when(d.round.at, zone) if late else None,
         "user": d.recipient,
         "prefix": job.settings.prefix,
@@ -193,7 +194,7 @@ def _message(job: JobContext, deadline, d: Decision, late: bool, period: Period,
     return View("deadlines/reminder", data)
 
 
-def _local(due: datetime, committee: ZoneInfo, home: ZoneInfo) -> str | None:
+def _local(due: datetime, committee: ZoneInfo, home: ZoneInfo) -> Moment | None:
     """The due time in the country's own zone, when its clock differs at that moment."""
     if due.astimezone(home).utcoffset() == due.astimezone(committee).utcoffset():
         return None

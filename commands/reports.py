@@ -33,6 +33,7 @@ from commands.framework import (
     Settings,
 )
 from commands.gaps import gap_report
+from commands.i18n import Deferred, Lazy, Moment, _
 from commands.motions import decision_row, motion_words
 from commands.reference import Country
 from commands.values import Clearance, ShortId
@@ -60,10 +61,14 @@ def profile(text: str, env: ParseEnv) -> tuple[str, Country | None]:
     key = text.strip().casefold()
     if key in PROFILES:
         return key, None
-    kind, _, code = key.partition(":")
+    kind, _sep, code = key.partition(":")
     found = env.reference.countries.resolve(code) if kind == "country" else None
     if found is None:
-        raise ArgumentError(f"{text!r} is not a report: {', '.join(PROFILES)} or country:XX")
+        raise ArgumentError(
+            _("{text!r} is not a report: {join} or country:XX").format(
+                text=text, join=", ".join(PROFILES)
+            )
+        )
     return "country", found
 
 
@@ -188,7 +193,10 @@ def to_xlsx(data: dict) -> bytes:
 
 
 def _cell(value: Any) -> Any:
-    """No cell of user text is read as a formula (CSV/XLSX injection)."""
+    """No cell of user text is read as a formula (CSV/XLSX injection); words made in the
+    reader's language (a date, an audience) are written out."""
+    if isinstance(value, Moment | Lazy | Deferred):
+        value = str(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
@@ -227,7 +235,9 @@ async def report(
                           f"{data['profile']} data, {period.label}"))  # fmt: skip
     kinds = ", ".join(f.filename.rsplit(".", 1)[1].upper() for f in files)
     await ctx.reply(
-        f"📄 The {data['profile']} report for {period.label} [{data['label']}]: {kinds}.",
+        _("📄 The {profile} report for {label} [{label2}]: {kinds}.").format(
+            profile=data["profile"], label=period.label, label2=data["label"], kinds=kinds
+        ),
         files=files,
         needs=max(ctx.viewer.needs, viewer.needs),
     )

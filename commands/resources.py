@@ -16,6 +16,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import _
 from commands.reference import Country
 from commands.tlp import check_postable, label, listing, tlp
 from commands.types import choice, country, typed_id
@@ -46,7 +47,11 @@ async def resource_add(
     ctx: Context, kind: str, country: Country | None, tlp: str | None, description: str
 ) -> str:
     if len(description) > MAX_TEXT:
-        raise CommandError(f"the description is too long (at most {MAX_TEXT} characters)")
+        raise CommandError(
+            _("the description is too long (at most {MAX_TEXT} characters)").format(
+                MAX_TEXT=MAX_TEXT
+            )
+        )
     level = tlp or "green"
     check_postable(level, ctx)
     if country is not None or own_country(ctx) is not None:
@@ -69,7 +74,7 @@ async def resource_add(
 async def _live(ctx: Context, number: int) -> Resource:
     resource = await ctx.store.resources.get(number)
     if resource is None:
-        raise CommandError(f"there is no {ShortId.RS.of(number)}")
+        raise CommandError(_("there is no {id}").format(id=ShortId.RS.of(number)))
     check_live(ctx, resource, ShortId.RS.of(number), resource.author)
     return resource
 
@@ -93,7 +98,11 @@ async def resource_edit(
 ) -> str:
     resource = await _live(ctx, id)
     if len(description) > MAX_TEXT:
-        raise CommandError(f"the description is too long (at most {MAX_TEXT} characters)")
+        raise CommandError(
+            _("the description is too long (at most {MAX_TEXT} characters)").format(
+                MAX_TEXT=MAX_TEXT
+            )
+        )
     if tlp is not None:
         check_label(ctx, resource.author, resource.tlp, tlp, ShortId.RS.of(id))
     changes = {"description": description or None, "kind": kind, "tlp": tlp}

@@ -7,28 +7,34 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commands.directory import shown
+from commands.i18n import N_, Deferred, _
 from commands.tlp import label
 from commands.values import ShortId
 from storage.models import Broadcast, BroadcastRecipient
 
 
-def audience_words(audience: str) -> str:
-    """`all` -> "every national contact"; `cirt,le-24x7` -> "national CIRTs, ..."."""
+def audience_words(audience: str) -> Deferred:
+    """`all` -> "every national contact"; `cirt,le-24x7` -> "national CIRTs, ...", in the
+    language of the message it is shown in."""
     names = audience.split(",")
-    if "all" in names:
-        return "every national contact"
-    return ", ".join(AUDIENCE_TITLES.get(n, n) for n in names)
+
+    def words() -> str:
+        if "all" in names:
+            return _("every national contact")
+        return ", ".join(_(AUDIENCE_TITLES[n]) if n in AUDIENCE_TITLES else n for n in names)
+
+    return Deferred(words)
 
 
 AUDIENCE_TITLES = {
-    "ncpocs": "every NCPOC",
-    "contacts": "every national contact beside the NCPOCs",
-    "primary": "primary NCPOCs",
-    "alternate": "alternate NCPOCs",
-    "cirt": "national CIRTs",
-    "le-24x7": "24/7 law-enforcement contacts",
-    "oas-cicte": "OAS/CICTE points of contact",
-    "other": "other national contacts",
+    "ncpocs": N_("every NCPOC"),
+    "contacts": N_("every national contact beside the NCPOCs"),
+    "primary": N_("primary NCPOCs"),
+    "alternate": N_("alternate NCPOCs"),
+    "cirt": N_("national CIRTs"),
+    "le-24x7": N_("24/7 law-enforcement contacts"),
+    "oas-cicte": N_("OAS/CICTE points of contact"),
+    "other": N_("other national contacts"),
 }
 
 

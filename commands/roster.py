@@ -18,6 +18,8 @@ from commands.framework import (
     View,
     role_titles,
 )
+from commands.i18n import _
+from commands.languages import language
 from commands.reference import Country
 from commands.types import country, role, user_id, yes_no
 from commands.values import RoomKind, fingerprint
@@ -33,7 +35,7 @@ DETAIL_OPTS = [
     Opt("title", directory.text, "..", words=6),
     Opt("email", directory.email, "address"),
     Opt("phone", directory.phone, "+E164", words=5),
-    Opt("lang", directory.lang, "<en|fr|nl|es>"),
+    Opt("lang", language, "<en|fr|nl|es>"),
 ]
 
 
@@ -113,22 +115,32 @@ async def roster_add(
     store = ctx.store.roster
     if role in CHAIR_GRANTS and not ctx.has_role(Role.CHAIR):
         raise Refused(
-            f"only the chair gives the role {role.value} (a hand-over), or the bot's "
-            "configuration; admins manage NCPOC and steering entries"
+            _(
+                "only the chair gives the role {value} (a hand-over), or the "
+                "bot's configuration; admins manage NCPOC and steering "
+                "entries"
+            ).format(value=role.value)
         )
     details = {"kind": kind, "agency": agency, "title": title, "email": email}
     details.update(phone=phone, lang=lang)
     given = {k: v for k, v in details.items() if v is not None}
     if role in NATIONAL and country is None:
-        raise CommandError(f"{_article(ROLE_TITLES[role])} needs a country: add country=XX")
+        raise CommandError(
+            _("{article} needs a country: add country=XX").format(
+                article=_article(ROLE_TITLES[role])
+            )
+        )
     if role not in NATIONAL and country is not None:
         raise CommandError(
-            f"country= applies to NCPOCs and contacts, not to the role {role.value}"
+            _("country= applies to NCPOCs and contacts, not to the role {value}").format(
+                value=role.value
+            )
         )
     if role not in NATIONAL and given:
         raise CommandError(
-            f"{', '.join(k + '=' for k in given)} describe NCPOCs and contacts, not the role "
-            f"{role.value}"
+            _("{join} describe NCPOCs and contacts, not the role {value}").format(
+                join=", ".join(k + "=" for k in given), value=role.value
+            )
         )
     try:
         directory.check_kind(role.value, given.get("kind"))
@@ -136,16 +148,22 @@ async def roster_add(
         raise CommandError(str(exc)) from None
     by_email = directory.email_only(user)
     if by_email and role is not Role.CONTACT:
-        raise CommandError("only a contact may be added by email address (role=contact)")
+        raise CommandError(_("only a contact may be added by email address (role=contact)"))
     if by_email:
         given.setdefault("email", user.removeprefix(directory.EMAIL_ONLY))
     if await store.find(user, role) is not None:
-        raise CommandError(f"{user} already has the role {role.value}; nothing changed")
+        raise CommandError(
+            _("{user} already has the role {value}; nothing changed").format(
+                user=user, value=role.value
+            )
+        )
     for entry in await store.entries():
         if entry.user_id != user and skeleton(entry.user_id) == skeleton(user):
             raise CommandError(
-                f"{user} looks like {entry.user_id}, who is on the roster already; check the "
-                "ID letter by letter"
+                _(
+                    "{user} looks like {user_id}, who is on the roster already; "
+                    "check the ID letter by letter"
+                ).format(user=user, user_id=entry.user_id)
             )
     if country is not None and role is Role.NCPOC:
         await _check_room_for_ncpoc(ctx, country)
@@ -192,8 +210,10 @@ async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:
     if len(current) >= limit:
         names = ", ".join(e.user_id for e in current)
         raise CommandError(
-            f"{country.name} already has {len(current)} NCPOCs ({names}), the most allowed; "
-            "remove one first with !roster remove"
+            _(
+                "{name} already has {len} NCPOCs ({names}), the most "
+                "allowed; remove one first with !roster remove"
+            ).format(name=country.name, len=len(current), names=names)
         )
 
 
@@ -214,17 +234,22 @@ async def roster_remove(ctx: Context, user: str, role: Role | None) -> str:
     member = await store.member(user)
     if member is None or (role is not None and role not in member.roles):
         held = f" with the role {role.value}" if role else ""
-        raise CommandError(f"{user} is not on the roster{held}; nothing changed")
+        raise CommandError(
+            _("{user} is not on the roster{held}; nothing changed").format(user=user, held=held)
+        )
     if member.roles & CHAIR_GRANTS and not ctx.has_role(Role.CHAIR):
         raise Refused(
-            f"{user} is {role_titles(member.roles)}: only the chair changes that entry, or "
-            "the bot's configuration; admins manage NCPOC and steering entries"
+            _(
+                "{user} is {role_titles}: only the chair changes that entry, "
+                "or the bot's configuration; admins manage NCPOC and "
+                "steering entries"
+            ).format(user=user, role_titles=role_titles(member.roles))
         )
     if Role.CHAIR in member.roles and role in (None, Role.CHAIR):
         chairs = [e for e in await store.entries() if e.role == Role.CHAIR]
         if len(chairs) == 1:
             raise CommandError(
-                "that would leave the committee without a chair; add the new chair first"
+                _("that would leave the committee without a chair; add the new chair first")
             )
     removed = await store.remove(user, role.value if role else None)
     roles = ", ".join(e.role for e in removed)
@@ -247,17 +272,19 @@ async def roster_remove(ctx: Context, user: str, role: Role | None) -> str:
 async def roster_trust(ctx: Context, user: str) -> str:
     member = await ctx.store.roster.member(user)
     if member is None:
-        raise CommandError(f"{user} is not on the roster")
+        raise CommandError(_("{user} is not on the roster").format(user=user))
     chair = Role.CHAIR in member.roles
     if chair and not ctx.has_role(Role.ADMIN):
-        raise Refused("a chair's new identity is confirmed by an admin, or through the config")
+        raise Refused(_("a chair's new identity is confirmed by an admin, or through the config"))
     if not chair and not ctx.has_role(Role.CHAIR):
-        raise Refused("members' identities are confirmed by the chair")
+        raise Refused(_("members' identities are confirmed by the chair"))
     if user == ctx.sender:
-        raise Refused("nobody confirms their own identity")
+        raise Refused(_("nobody confirms their own identity"))
     key = await ctx.store.identities.confirm(user, now=ctx.now)
     if key is None:
-        raise CommandError(f"{user} has no new identity waiting; nothing changed")
+        raise CommandError(
+            _("{user} has no new identity waiting; nothing changed").format(user=user)
+        )
     ctx.audit_detail = f"trusted {user} {key}"
     return await _announced(
         ctx, f"✅ {user}'s cross-signing identity is confirmed: {fingerprint(key)}."
@@ -271,12 +298,17 @@ async def _check_exists(ctx: Context, user: str) -> None:
         return
     if found is False:
         raise CommandError(
-            f"{user} does not exist on its homeserver: check the ID letter by letter, or add "
-            "force=yes for an account about to be created"
+            _(
+                "{user} does not exist on its homeserver: check the ID "
+                "letter by letter, or add force=yes for an account about to "
+                "be created"
+            ).format(user=user)
         )
     raise CommandError(
-        f"{user} could not be checked on its homeserver just now; try again, or add force=yes "
-        "if you are sure of the ID"
+        _(
+            "{user} could not be checked on its homeserver just now; try "
+            "again, or add force=yes if you are sure of the ID"
+        ).format(user=user)
     )
 
 
@@ -284,7 +316,12 @@ async def _announced(ctx: Context, text: str) -> str:
     """Every roster change is said in the RCC room, whoever made it and wherever."""
     rcc = ctx.rooms.get(RoomKind.RCC)
     if rcc is not None and rcc != ctx.room_id:
-        await ctx.reply(f"📋 Roster: {text.removeprefix('✅ ')} (by {ctx.sender})", room_id=rcc)
+        await ctx.reply(
+            _("📋 Roster: {removeprefix} (by {sender})").format(
+                removeprefix=text.removeprefix("✅ "), sender=ctx.sender
+            ),
+            room_id=rcc,
+        )
     return text
 
 

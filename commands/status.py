@@ -24,6 +24,7 @@ from commands.framework import (
     Text,
     View,
 )
+from commands.i18n import _
 from commands.motions import motion_words
 from commands.reference import Area, Country, Item
 from commands.scorecard import STATES, counts, scorecard, summary_row
@@ -60,7 +61,7 @@ def item(text: str, env: ParseEnv) -> Item:
         return found
     close = env.reference.catalogue.suggest(text)
     hint = f"; did you mean {', '.join(close)}?" if close else "; see !standards for the IDs"
-    raise ArgumentError(f"unknown item {text!r}{hint}")
+    raise ArgumentError(_("unknown item {text!r}{hint}").format(text=text, hint=hint))
 
 
 def state(text: str, _env: ParseEnv) -> str:
@@ -72,7 +73,11 @@ def state(text: str, _env: ParseEnv) -> str:
         starting = {v for k, v in STATE_ALIASES.items() if k.startswith(key)}
         found = starting.pop() if len(starting) == 1 else None
     if found is None:
-        raise ArgumentError(f"{text!r} is not a state; use one of: {', '.join(STATES)}")
+        raise ArgumentError(
+            _("{text!r} is not a state; use one of: {join}").format(
+                text=text, join=", ".join(STATES)
+            )
+        )
     return found
 
 
@@ -83,13 +88,19 @@ def area(text: str, env: ParseEnv) -> Area:
         if len(matches) == 1:
             return matches[0]
         areas = ", ".join(a.id for a in env.reference.catalogue.areas)
-        raise ArgumentError(f"unknown area {text!r}; the areas are: {areas}")
+        raise ArgumentError(
+            _("unknown area {text!r}; the areas are: {areas}").format(text=text, areas=areas)
+        )
     return found
 
 
 def _note(text: str) -> str:
     if len(text) > MAX_NOTE:
-        raise CommandError(f"the note is too long ({len(text)} characters; at most {MAX_NOTE})")
+        raise CommandError(
+            _("the note is too long ({len} characters; at most {MAX_NOTE})").format(
+                len=len(text), MAX_NOTE=MAX_NOTE
+            )
+        )
     return text
 
 
@@ -103,9 +114,11 @@ def evidence_url(text: str, _env: ParseEnv) -> str:
     url = text.strip()
     parsed = urlsplit(url)
     if parsed.scheme not in ("https", "http") or not parsed.netloc or len(url) > MAX_URL:
-        raise ArgumentError(f"{text!r} is not a web link like https://gazette.gov.jm/act-12")
+        raise ArgumentError(
+            _("{text!r} is not a web link like https://gazette.gov.jm/act-12").format(text=text)
+        )
     if any(c.isspace() or ord(c) < 32 for c in url):
-        raise ArgumentError("a link has no spaces or control characters")
+        raise ArgumentError(_("a link has no spaces or control characters"))
     return url
 
 
@@ -213,7 +226,9 @@ async def status_set(
 ) -> None:
     chosen = acting_country(ctx, country)
     if item.status == "retired":
-        raise CommandError(f"{item.id} was retired by the committee; see !decisions")
+        raise CommandError(
+            _("{id} was retired by the committee; see !decisions").format(id=item.id)
+        )
     if item.scope == "regional":
         raise CommandError(
             f"{item.id} is a regional deliverable, tracked once for the region: record its "
@@ -240,10 +255,20 @@ async def status_set(
     met = sum(1 for i in catalogue.scored if states.get(i.id) == "met")
     kept = " Evidence linked." if evidence else ""
     await ctx.reply(
-        f"✅ {label(chosen)}: {item.id} is now {state}{was}. "
-        f"{met} of {len(catalogue.scored)} items at minimum standard "
-        f"(catalogue version {catalogue.version}).{kept} Reply to this message with a file to "
-        "keep it as evidence.",
+        _(
+            "✅ {label}: {id} is now {state}{was}. {met} of {len} items "
+            "at minimum standard (catalogue version {version}).{kept} "
+            "Reply to this message with a file to keep it as evidence."
+        ).format(
+            label=label(chosen),
+            id=item.id,
+            state=state,
+            was=was,
+            met=met,
+            len=len(catalogue.scored),
+            version=catalogue.version,
+            kept=kept,
+        ),
         ref=Ref(RefKind.STATUS, update_id),
     )
 
@@ -270,7 +295,9 @@ async def evidence_file(ctx: Context, said: Input) -> str | None:
     update.attachment = said.attachment
     ctx.audit_detail = f"{update.country} {update.item_id} evidence file"
     name = " ".join(said.body.split())[:100] or "the file"
-    return f"📎 Kept “{name}” as evidence of {update.country} {update.item_id} {update.state}."
+    return _("📎 Kept “{name}” as evidence of {country} {item_id} {state}.").format(
+        name=name, country=update.country, item_id=update.item_id, state=update.state
+    )
 
 
 UNDO_WITHIN = timedelta(days=1)
@@ -289,11 +316,15 @@ async def status_undo(ctx: Context, country: Country | None) -> str:
     chosen = acting_country(ctx, country)
     update = await ctx.store.status.last_by(ctx.sender, chosen.code)
     if update is None:
-        raise CommandError(f"you have no status update for {label(chosen)} to undo")
+        raise CommandError(
+            _("you have no status update for {label} to undo").format(label=label(chosen))
+        )
     if ctx.now - update.at > UNDO_WITHIN:
         raise CommandError(
-            f"your last update for {label(chosen)} ({update.item_id} {update.state}) is more "
-            "than a day old: set the right state with !status set instead"
+            _(
+                "your last update for {label} ({item_id} {state}) is more "
+                "than a day old: set the right state with !status set instead"
+            ).format(label=label(chosen), item_id=update.item_id, state=update.state)
         )
     await ctx.store.status.undo(update, now=ctx.now)
     await ctx.store.corrections.record(
@@ -303,9 +334,8 @@ async def status_undo(ctx: Context, country: Country | None) -> str:
     ctx.audit_detail = f"{chosen.code} {update.item_id} undo"
     now = {u.item_id: u for u in await ctx.store.status.latest(chosen.code)}.get(update.item_id)
     state = now.state if now else "not reported"
-    return (
-        f"✅ Undone: {update.item_id} {update.state} for {label(chosen)}. "
-        f"{update.item_id} is {state} again."
+    return _("✅ Undone: {item_id} {state} for {label}. {item_id} is {state2} again.").format(
+        item_id=update.item_id, state=update.state, label=label(chosen), state2=state
     )
 
 
@@ -326,7 +356,9 @@ async def status_note(ctx: Context, country: Country | None, text: str) -> str:
         now=ctx.now,
     )
     ctx.audit_detail = f"{chosen.code} note"
-    return f"✅ Noted for {label(chosen)}; it will appear in the next digest."
+    return _("✅ Noted for {label}; it will appear in the next digest.").format(
+        label=label(chosen)
+    )
 
 
 @router.command(
@@ -360,7 +392,7 @@ async def status_submit(ctx: Context, country: Country | None, note: str) -> str
         first = earlier[0]
         filed = first.at.astimezone(ctx.env.zone)
         again = f" (an update: {first.author} first filed on {filed:%-d %b})"
-    return (
-        f"✅ {label(chosen)}'s report for {period.label} is filed{again}. "
-        f"{met} of {total} items at minimum standard."
-    )
+    return _(
+        "✅ {label}'s report for {label2} is filed{again}. {met} of "
+        "{total} items at minimum standard."
+    ).format(label=label(chosen), label2=period.label, again=again, met=met, total=total)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from commands.framework import ArgumentError, ParseEnv
+from commands.i18n import _
 from commands.status import MAX_NOTE, SOURCES, evidence_url, item, state
 from commands.types import country
 from storage.stores import Stores
@@ -68,18 +69,28 @@ def read(text: str, env: ParseEnv) -> tuple[list[Row], list[str]]:
 def _row(line: int, cells: dict[str, str], env: ParseEnv) -> Row:
     for column in REQUIRED:
         if not cells.get(column):
-            raise ArgumentError(f"{column} is empty")
+            raise ArgumentError(_("{column} is empty").format(column=column))
     found = item(cells["item"], env)
     if found.status == "retired":
-        raise ArgumentError(f"{found.id} was retired by the committee")
+        raise ArgumentError(_("{id} was retired by the committee").format(id=found.id))
     if found.scope == "regional":
-        raise ArgumentError(f"{found.id} is a regional deliverable, not scored per country")
+        raise ArgumentError(
+            _("{id} is a regional deliverable, not scored per country").format(id=found.id)
+        )
     note = cells.get("note", "")
     if len(note) > MAX_NOTE:
-        raise ArgumentError(f"the note is too long ({len(note)} characters; at most {MAX_NOTE})")
+        raise ArgumentError(
+            _("the note is too long ({len} characters; at most {MAX_NOTE})").format(
+                len=len(note), MAX_NOTE=MAX_NOTE
+            )
+        )
     source = cells.get("source") or "desk-review"
     if source not in SOURCES:
-        raise ArgumentError(f"source {source!r} is not one of {', '.join(SOURCES)}")
+        raise ArgumentError(
+            _("source {source!r} is not one of {join}").format(
+                source=source, join=", ".join(SOURCES)
+            )
+        )
     link = cells.get("evidence")
     return Row(
         line,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from commands.context import Context
 from commands.framework import ArgumentError, CommandError, ParseEnv, Refused, View
+from commands.i18n import _
 from commands.values import Clearance
 
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")  # least to most restrictive
@@ -24,7 +25,11 @@ def tlp(text: str, _env: ParseEnv) -> str:
     value = text.strip().casefold().removeprefix("tlp:")
     value = ALIASES.get(value, value)
     if value not in LEVELS:
-        raise ArgumentError(f"{text!r} is not a TLP label; use one of: {', '.join(LEVELS)}")
+        raise ArgumentError(
+            _("{text!r} is not a TLP label; use one of: {join}").format(
+                text=text, join=", ".join(LEVELS)
+            )
+        )
     return value
 
 
@@ -82,4 +87,8 @@ def check_postable(level: str, ctx: Context) -> None:
         where = "its own encrypted room with roster members only (the room it was posted in)"
     else:
         where = "an encrypted room where only NCPOCs and the chair can read, or a DM"
-    raise CommandError(f"{label(level)} cannot be posted here: {why}. Use {where}.")
+    raise CommandError(
+        _("{label} cannot be posted here: {why}. Use {where}.").format(
+            label=label(level), why=why, where=where
+        )
+    )

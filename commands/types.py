@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from commands.framework import ArgumentError, ParseEnv, Parser, Role
+from commands.i18n import _
 from commands.reference import Country
 from commands.values import ShortId
 
@@ -26,10 +27,10 @@ def parse_duration(text: str) -> timedelta:
     compact = text.strip().replace(" ", "")
     parts = DURATION_PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts).lower() != compact.lower():
-        raise ValueError(f"{text!r} is not a duration like 30m, 12h, 7d or 2w")
+        raise ValueError(_("{text!r} is not a duration like 30m, 12h, 7d or 2w").format(text=text))
     seconds = sum(int(n) * UNIT_SECONDS[u.lower()] for n, u in parts)
     if seconds <= 0:
-        raise ValueError(f"{text!r} must be longer than zero")
+        raise ValueError(_("{text!r} must be longer than zero").format(text=text))
     return timedelta(seconds=seconds)
 
 
@@ -42,7 +43,7 @@ def duration(text: str, _env: ParseEnv) -> timedelta:
 
 def word(text: str, _env: ParseEnv) -> str:
     if not text.strip():
-        raise ArgumentError("an empty value was given")
+        raise ArgumentError(_("an empty value was given"))
     return text.strip()
 
 
@@ -61,7 +62,11 @@ def choice(*values: str, hints: dict[str, str] | None = None) -> Parser:
         if found is None:
             hint = (hints or {}).get(key)
             tail = f" ({hint})" if hint else ""
-            raise ArgumentError(f"{text!r} is not one of: {', '.join(values)}{tail}")
+            raise ArgumentError(
+                _("{text!r} is not one of: {join}{tail}").format(
+                    text=text, join=", ".join(values), tail=tail
+                )
+            )
         return found
 
     return parse
@@ -85,7 +90,7 @@ def yes_no(text: str, _env: ParseEnv) -> bool:
         return True
     if value in ("no", "n", "false", "0", "off"):
         return False
-    raise ArgumentError(f"{text!r} is not yes or no")
+    raise ArgumentError(_("{text!r} is not yes or no").format(text=text))
 
 
 def country(text: str, env: ParseEnv) -> Country:
@@ -95,7 +100,7 @@ def country(text: str, env: ParseEnv) -> Country:
         return found
     hint = env.reference.countries.suggest(text)
     tail = f"; did you mean {', '.join(hint)}?" if hint else "; use an ISO code such as JM or TT"
-    raise ArgumentError(f"unknown country {text!r}{tail}")
+    raise ArgumentError(_("unknown country {text!r}{tail}").format(text=text, tail=tail))
 
 
 def user_id(text: str, _env: ParseEnv) -> str:
@@ -103,10 +108,15 @@ def user_id(text: str, _env: ParseEnv) -> str:
     if not USER_ID.match(value):
         if not value.isascii() or not value.isprintable():
             raise ArgumentError(
-                f"{value!a} is not a Matrix user ID: it holds characters outside printable "
-                "ASCII (a look-alike letter or an invisible character)"
+                _(
+                    "{value!a} is not a Matrix user ID: it holds characters "
+                    "outside printable ASCII (a look-alike letter or an "
+                    "invisible character)"
+                ).format(value=value)
             )
-        raise ArgumentError(f"{text!r} is not a Matrix user ID like @name:example.org")
+        raise ArgumentError(
+            _("{text!r} is not a Matrix user ID like @name:example.org").format(text=text)
+        )
     return value
 
 
@@ -117,7 +127,9 @@ def typed_id(kind: ShortId) -> Parser:
     def parse(text: str, _env: ParseEnv) -> int:
         match = pattern.match(text.strip())
         if not match:
-            raise ArgumentError(f"{text!r} is not an ID like {kind.of(12)}")
+            raise ArgumentError(
+                _("{text!r} is not an ID like {id}").format(text=text, id=kind.of(12))
+            )
         return int(match.group(1))
 
     return parse
@@ -129,7 +141,7 @@ def csv(parse_one: Callable[[str, ParseEnv], T]) -> Callable[[str, ParseEnv], li
     def parse(text: str, env: ParseEnv) -> list[T]:
         parts = [p.strip() for p in text.split(",") if p.strip()]
         if not parts:
-            raise ArgumentError("an empty list was given")
+            raise ArgumentError(_("an empty list was given"))
         return list(dict.fromkeys(parse_one(p, env) for p in parts))
 
     return parse

@@ -74,7 +74,7 @@ class Ref:
 
     @classmethod
     def parse(cls, text: str | None) -> Ref | None:
-        kind, _, key = (text or "").partition(":")
+        kind, _sep, key = (text or "").partition(":")
         if kind not in RefKind.__members__.values() or not key.isdigit():
             return None
         return cls(RefKind(kind), int(key))

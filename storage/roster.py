@@ -19,6 +19,7 @@ class Member:
     user_id: str
     roles: frozenset[str]
     country: str | None
+    lang: str | None = None  # the language they read, when they chose one
 
 
 # A national contact's details, as columns of the entry (see commands.contacts).
@@ -71,7 +72,8 @@ class RosterStore:
             await self._s.scalars(select(RosterEntry).where(RosterEntry.user_id == user_id))
         )
         country = next((r.country for r in rows if r.country), None)
-        found = Member(user_id, frozenset(r.role for r in rows), country) if rows else None
+        lang = next((r.lang for r in rows if r.lang), None)
+        found = Member(user_id, frozenset(r.role for r in rows), country, lang) if rows else None
         if not self.changed:
             if len(self._cache) >= MOST_CACHED:  # strangers' IDs must not grow it for ever
                 self._cache.clear()
@@ -120,6 +122,7 @@ class RosterStore:
     ) -> list[RosterEntry]:
         """Change a person's contact details (None clears one); `confirmed` also marks them
         confirmed. Returns the entries changed."""
+        self._changing()  # a member's language is one of the details
         entries = await self.national_of(user_id)
         for entry in entries:
             for name, value in fields.items():
@@ -128,6 +131,14 @@ class RosterStore:
                 entry.confirmed_at = confirmed
         await self._s.flush()
         return entries
+
+    async def set_language(self, user_id: str, lang: str) -> None:
+        """The language a person reads, on every entry of theirs."""
+        self._changing()
+        entries = await self._s.scalars(select(RosterEntry).where(RosterEntry.user_id == user_id))
+        for entry in entries:
+            entry.lang = lang
+        await self._s.flush()
 
     async def set_away(self, user_id: str, until: datetime | None, to: str | None) -> None:
         for entry in await self.national_of(user_id):

@@ -270,7 +270,7 @@ async def test_reminder_shows_the_country_zone_where_it_differs(app, clock, mail
     await run(app, deadline)
     await mailbox.take()
     bodies = mailbox.bodies()
-    assert "in Jamaica that is Tue 15 Dec 2026 16:00 (America/Jamaica)" in bodies[JM1]
+    assert "In Jamaica that is Tue 15 Dec 2026 16:00 (America/Jamaica)" in bodies[JM1]
     assert "that is" not in bodies[TT1]  # Trinidad is the committee's own clock
     assert "!status submit" in bodies[JM1] and "is due Tue 15 Dec 2026 17:00" in bodies[JM1]
 
@@ -308,7 +308,7 @@ async def test_dst_in_the_country_zone(app, clock, mailbox, due, shows):
     await run(app, deadline)
     await mailbox.take()
     body = mailbox.bodies()["@bs1:test.org"]
-    assert ("in The Bahamas that is" in body) is shows
+    assert ("In The Bahamas that is" in body) is shows
     if shows:
         assert "16:00 (America/Nassau)" in body
 

@@ -274,8 +274,12 @@ class Inbox:
                 if not await self._may_tell(store, row.sender, now):
                     continue
                 data = {"sent": row.first_seen, "zone": self.zone.key}
-                reply = Reply(View("errors/undecryptable", data), (row.sender,), row.room_id)
-                out = self.outbox.render(reply, here=row.room_id, event=row.event_id)
+                # Told in the sender's language: the notice is theirs, wherever it is posted.
+                lang = await self.outbox.language(store, row.sender, None)
+                reply = Reply(
+                    View("errors/undecryptable", data), (row.sender,), row.room_id, lang=lang
+                )
+                out = await self.outbox.render(store, reply, here=row.room_id, event=row.event_id)
                 written += await self.outbox.write(store, out)
                 await store.audit.record(
                     actor=row.sender,

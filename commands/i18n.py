@@ -1,0 +1,289 @@
+"""The bot's languages: gettext catalogues, the language of the message being written, and
+dates in that language.
+
+English is the source: every message is written in English in the code and the templates
+and looked up, as written, in `commands/locale/<code>/LC_MESSAGES/messages.po`. A message
+with no translation is shown in English, never as an identifier. A language is a catalogue
+file: adding `commands/locale/pt/LC_MESSAGES/messages.po` adds Portuguese, no code changes.
+
+What the bot writes is in one language at a time: the dispatcher sets it for the command
+being answered (the person's in a direct message, the room's in a room) and the renderer for
+the message being rendered (`speaking`). `_()` and the date helpers read it from there, so
+that a handler needs no language argument.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+SOURCE = "en"  # the language the messages are written in
+DOMAIN = "messages"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+_current: ContextVar[str] = ContextVar("rcc_language", default=SOURCE)
+
+
+@cache
+def languages() -> tuple[str, ...]:
+    """English, then every language with a catalogue, in code order."""
+    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    return (SOURCE, *(code for code in found if code != SOURCE))
+
+
+def known(code: str | None) -> str | None:
+    """`code` (any case) when the bot speaks it, else None."""
+    if code is None:
+        return None
+    code = code.strip().lower().replace("-", "_")
+    return code if code in languages() else None
+
+
+def current() -> str:
+    return _current.get()
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[str]:
+    """Write in `language` (English when None or unknown) until the block ends."""
+    token = _current.set(known(language) or SOURCE)
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """A language's catalogue: the compiled `.mo` that the build and `make install` write
+    beside the `.po`, or, in a checkout that has not compiled it, the `.po` compiled here."""
+    if language == SOURCE or known(language) is None:
+        return gettext.NullTranslations()
+    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as f:
+            return gettext.GNUTranslations(f)
+    return gettext.GNUTranslations(io.BytesIO(compile_po(po)))
+
+
+def compile_po(po: Path) -> bytes:
+    """A `.po` file as `.mo` bytes; entries marked fuzzy (unreviewed guesses) are left out."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    out = io.BytesIO()
+    write_mo(out, catalog, use_fuzzy=False)
+    return out.getvalue()
+
+
+def _(message: str) -> str:
+    """`message` in the current language (English when it has no translation)."""
+    return translations(_current.get()).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue where it is defined; `_()` translates it where it
+    is shown (a command's summary, a role's title)."""
+    return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message for `n`, by the current language's plural rule."""
+    return translations(_current.get()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """A message in a context (the catalogue's items: `catalogue`)."""
+    return translations(_current.get()).pgettext(context, message)
+
+
+def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return translations(_current.get()).npgettext(context, singular, plural, n)
+
+
+# strftime directives the bot uses, as CLDR patterns: Babel then names months and days in
+# the language being written (`%b` is "Dec" in English, "déc." in French).
+_DIRECTIVES = {
+    "%Y": "y",
+    "%m": "MM",
+    "%d": "dd",
+    "%-d": "d",
+    "%b": "MMM",
+    "%B": "MMMM",
+    "%a": "EEE",
+    "%A": "EEEE",
+    "%H": "HH",
+    "%M": "mm",
+    "%S": "ss",
+    "%-H": "H",
+}
+_TOKEN = re.compile(r"%-?[A-Za-z]|[A-Za-z]+|'|[^%A-Za-z']+")
+
+
+@cache
+def _pattern(fmt: str) -> tuple[tuple[str, bool], ...]:
+    """A strftime format as (CLDR pattern or literal, is-pattern) pieces; `%Z` is kept as
+    the zone's own abbreviation (AST, EST), the same in every language."""
+    pieces: list[tuple[str, bool]] = []
+    for token in _TOKEN.findall(fmt):
+        if token == "%Z":
+            pieces.append(("%Z", False))
+        elif token in _DIRECTIVES:
+            pieces.append((_DIRECTIVES[token], True))
+        elif token.startswith("%"):
+            raise ValueError(f"no CLDR pattern for {token!r}")
+        else:
+            pieces.append(("'" + token.replace("'", "''") + "'", True))
+    return tuple(pieces)
+
+
+def when(moment: datetime, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """`moment` in `zone`, formatted like strftime(`fmt`) in the current language."""
+    from babel.dates import format_datetime
+
+    local = moment.astimezone(zone)
+    out = []
+    pattern = ""
+    for piece, is_pattern in _pattern(fmt):
+        if is_pattern:
+            pattern += piece
+            continue
+        if pattern:
+            out.append(format_datetime(local, pattern, tzinfo=zone, locale=_locale()))
+            pattern = ""
+        out.append(local.tzname() or "")
+    if pattern:
+        out.append(format_datetime(local, pattern, tzinfo=zone, locale=_locale()))
+    return "".join(out)
+
+
+class Moment:
+    """A time shown in the language of the message it ends up in: a job builds the data
+    once, and each recipient's copy names the month and day in their language."""
+
+    __slots__ = ("at", "fmt", "show_zone", "zone")
+
+    def __init__(
+        self, at: datetime, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M", show_zone: bool = False
+    ) -> None:
+        self.at, self.zone, self.fmt, self.show_zone = at, zone, fmt, show_zone
+
+    def __str__(self) -> str:
+        text = when(self.at, self.zone, self.fmt)
+        return f"{text} ({self.zone.key})" if self.show_zone else text
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Moment({self.at.isoformat()}, {self.zone.key}, {self.fmt!r})"
+
+
+class Lazy:
+    """A message translated where it is shown, not where it is made (a job's data, rendered
+    once per recipient): `Lazy("{n} countries", n=3)`; `str()` translates and fills it."""
+
+    __slots__ = ("message", "values")
+
+    def __init__(self, message: str, /, **values: object) -> None:
+        self.message, self.values = message, values
+
+    def __str__(self) -> str:
+        return _(self.message).format(**self.values)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Lazy({self.message!r})"
+
+
+class Deferred:
+    """Words made where they are shown by `make()`, in that message's language."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self.make = make
+
+    def __str__(self) -> str:
+        return self.make()
+
+    def __format__(self, spec: str) -> str:
+        return format(self.make(), spec)
+
+
+def number(value: float | int, fmt: str | None = None) -> str:
+    """A number in the current language's way (1,234.5 or 1 234,5)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format=fmt, locale=_locale())
+
+
+def percent(value: float) -> str:
+    """A share (0.5) as a percentage in the current language's way (50 %, 50%)."""
+    from babel.numbers import format_percent
+
+    return format_percent(value, locale=_locale())
+
+
+def name_of(language: str) -> str:
+    """A language's name in itself ("français"), for `!lang`."""
+    from babel import Locale
+
+    return Locale.parse(language).get_display_name(language) or language
+
+
+def _locale() -> str:
+    return _current.get()
+
+
+CATALOGUE = "catalogue"  # the message context of the Action Plan catalogue's own words
+CATALOGUE_FIELDS = ("name", "standard", "need", "solution")
+
+
+def catalogue_words(data: dict) -> list[str]:
+    """The words of a catalogue (its TOML, or a version from the database) to translate:
+    area and item names, standards, needs and solutions; partners' names are proper names."""
+    words = [a["name"] for a in data.get("area", [])]
+    for item in data.get("item", []):
+        for field in CATALOGUE_FIELDS:
+            value = item.get(field)
+            words += value if isinstance(value, list) else [value] if value else []
+    return words
+
+
+def extract_catalogue(fileobj, _keywords, _comment_tags, options):
+    """Babel's extractor for `commands/data/catalogue.toml` (see babel.cfg): each text as
+    a message in the `catalogue` context, so that `item` in templates finds it."""
+    import tomllib
+
+    text = fileobj.read().decode()
+    lines = text.splitlines()
+    for words in dict.fromkeys(catalogue_words(tomllib.loads(text))):
+        needle = words.replace('"', '\\"')
+        lineno = next((n for n, line in enumerate(lines, 1) if needle in line), 0)
+        yield lineno, "pgettext", (CATALOGUE, words), []
+
+
+def extract_commands(_fileobj, _keywords, _comment_tags, options):
+    """Babel's extractor for the commands' own help (see babel.cfg): each command's summary
+    and details as declared, which `!help` shows translated."""
+    from commands import all_routers
+
+    for router in all_routers():
+        for command in router.commands:
+            for text in (command.summary, command.details):
+                if text:
+                    yield 0, "gettext", text, [f"!{command.name}"]
