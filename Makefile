@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml $(LOCK)
 # setup.py); a catalogue changed since is compiled again.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard commands/locale/*/LC_MESSAGES/messages.po))
 commands/locale/%/LC_MESSAGES/messages.mo: commands/locale/%/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy=false -d commands/locale -D messages -l $* -i $< -o $@ >/dev/null
+	$(BIN)/pybabel compile -d commands/locale -D messages -l $* -i $< -o $@ >/dev/null
 
 install: $(STAMP) $(CATALOGUES)
 

@@ -26,9 +26,11 @@ from commands.audience import audience_for
 from commands.catalogue import in_force
 from commands.deadlines import apply_config_deadlines
 from commands.framework import BotIdentity, ParseEnv, Settings
+from commands.languages import language_of
 from commands.values import Exists, Joined, RoomKind, unknown_existence, unknown_membership
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +140,12 @@ class App:
         self.settings = committee_settings(config)
         self.renderer = Renderer(config.committee.zone, config.reports.templates_dir)
         self.metrics = make_metrics(bool(config.health.listen))
-        self.outbox = OutboxWriter(self.renderer, clock)
+        language = self.settings.language
+
+        async def speaks(store: Stores, user: str | None, room: str | None) -> str:
+            return await language_of(store, language, user=user, room=room)
+
+        self.outbox = OutboxWriter(self.renderer, clock, speaks)
         routers = all_routers()
         self.jobs = JobRunner(
             [job for router in routers for job in router.jobs],
