@@ -11,7 +11,7 @@ ARG BASE=python:3.11.14-slim-bookworm
 FROM ${BASE} AS build
 ARG DEMO
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY bot ./bot
 COPY commands ./commands
 COPY storage ./storage

@@ -28,7 +28,7 @@ def test_wheel_in_a_clean_virtualenv(tmp_path):
     # The build stage of the Dockerfile: the runtime packages only, no devkit/.
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, source / name)
     for package in ("bot", "commands", "storage"):
         shutil.copytree(ROOT / package, source / package, ignore=IGNORE)
@@ -78,6 +78,16 @@ def test_wheel_in_a_clean_virtualenv(tmp_path):
         run(str(script), "report", "--config", str(config), *args, cwd=tmp_path)
     assert (tmp_path / "csm.pdf").read_bytes().startswith(b"%PDF-")
     assert (tmp_path / "csm.xlsx").read_bytes().startswith(b"PK")
+    # The translations: compiled into the wheel by its build (setup.py) and read from there.
+    probe = (
+        "from commands import i18n\n"
+        "mo = i18n.LOCALE_DIR / 'fr' / 'LC_MESSAGES' / 'messages.mo'\n"
+        "with i18n.speaking('fr'):\n"
+        "    print(mo.exists(), i18n.languages(), i18n._('Deadlines'))\n"
+    )
+    assert run(python, "-c", probe, cwd=tmp_path).strip() == (
+        "True ('en', 'es', 'fr', 'nl') Échéances"
+    )
     where = run(str(python), "-c", "import bot; print(bot.__file__)", cwd=tmp_path)
     assert str(env) in where  # the installed package, not this checkout
     # Without devkit the demo says what is missing, in one line.
