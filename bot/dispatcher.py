@@ -130,26 +130,27 @@ class Dispatcher:
             found, unreadable = None, True
         if found is None and not unreadable:
             return await self._listen(said, now)
-        # A command: answered in the conversation's language (commands.languages).
-        with i18n.speaking(await self._language(said)):
+        # A command: answered in the conversation's language (commands.languages), read with
+        # the sender's roster standing in one unit.
+        async with self.db.unit(write=False) as store:
+            member = await store.roster.member(said.sender)
+            lang = await self._language(said, store)
+        with i18n.speaking(lang):
             if found is None:
                 try:  # read again, for the error in that language
                     find(said.body, self.registry, self.settings.prefix)
                 except ArgumentError as exc:
                     return await self._reject(said, now, None, exc, INVALID), None
                 raise AssertionError("a command unreadable once is unreadable again")
-            return await self._command(said, now, found)
+            return await self._command(said, now, found, member)
 
-    async def _language(self, said: Input, store: Stores | None = None) -> str:
+    async def _language(self, said: Input, store: Stores) -> str:
         """The sender's language in a direct message, the room's in a room."""
         user, room = (said.sender, None) if said.is_direct else (None, said.room_id)
-        if store is not None:
-            return await self.outbox.language(store, user, room)
-        async with self.db.unit(write=False) as reading:
-            return await self.outbox.language(reading, user, room)
+        return await self.outbox.language(store, user, room)
 
     async def _command(
-        self, said: Input, now: datetime, found: Found
+        self, said: Input, now: datetime, found: Found, member: Member | None
     ) -> tuple[Outcome | None, Context | None]:
         command = found.command
         said = await _proven(said)
@@ -158,7 +159,7 @@ class Dispatcher:
                 said, now, command, _Unverified(said.encrypted), REFUSED
             ), None
         try:
-            return await self._run(said, now, found)
+            return await self._run(said, now, found, member)
         except Refused as exc:
             return await self._reject(said, now, command, exc, REFUSED), None
         except CommandError as exc:
@@ -169,10 +170,10 @@ class Dispatcher:
             log_failure(log, f"command {command.name} for event {said.event_id}", exc)
             return await self._reject(said, now, command, exc, FAILED), None
 
-    async def _run(self, said: Input, now: datetime, found: Found) -> tuple[Outcome, Context]:
+    async def _run(
+        self, said: Input, now: datetime, found: Found, member: Member | None
+    ) -> tuple[Outcome, Context]:
         command = found.command
-        async with self.db.unit(write=False) as store:
-            member = await store.roster.member(said.sender)
         trusted = await self.senders.trusted(said, member, now)
         if command.privileged and not trusted:
             raise Refused(IDENTITY_WAITS.format(prefix=self.settings.prefix))

@@ -15,7 +15,7 @@ from bot.matrix.content import notice
 from bot.rendering import Message, Renderer
 from commands import i18n
 from commands.framework import FileSpec, Reply, View
-from commands.i18n import SOURCE
+from commands.i18n import SOURCE, Deferred, Moment
 from storage.models import OutboxMessage
 from storage.outbox import EMAIL
 from storage.stores import Stores
@@ -41,8 +41,14 @@ class Outgoing:
 def _file(spec: FileSpec, lang: str) -> dict:
     """A file's row: its data as JSON, words that are translated where they are shown (a
     month's name, an audience) written out in the message's language."""
+
+    def written(value: object) -> str:
+        if isinstance(value, Moment | Deferred):
+            return str(value)
+        raise TypeError(f"{type(value).__name__} in a file's data")
+
     with i18n.speaking(lang):
-        return json.loads(json.dumps(asdict(spec), default=str))
+        return json.loads(json.dumps(asdict(spec), default=written))
 
 
 # The language to write in to a person (their DM) or in a room: (store, user, room).

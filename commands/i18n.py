@@ -108,10 +108,6 @@ def pgettext(context: str, message: str) -> str:
     return translations(_current.get()).pgettext(context, message)
 
 
-def npgettext(context: str, singular: str, plural: str, n: int) -> str:
-    return translations(_current.get()).npgettext(context, singular, plural, n)
-
-
 # strftime directives the bot uses, as CLDR patterns: Babel then names months and days in
 # the language being written (`%b` is "Dec" in English, "déc." in French).
 _DIRECTIVES = {
@@ -190,25 +186,6 @@ class Moment:
         return f"Moment({self.at.isoformat()}, {self.zone.key}, {self.fmt!r})"
 
 
-class Lazy:
-    """A message translated where it is shown, not where it is made (a job's data, rendered
-    once per recipient): `Lazy("{n} countries", n=3)`; `str()` translates and fills it."""
-
-    __slots__ = ("message", "values")
-
-    def __init__(self, message: str, /, **values: object) -> None:
-        self.message, self.values = message, values
-
-    def __str__(self) -> str:
-        return _(self.message).format(**self.values)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
-
-    def __repr__(self) -> str:
-        return f"Lazy({self.message!r})"
-
-
 class Deferred:
     """Words made where they are shown by `make()`, in that message's language."""
 
@@ -222,20 +199,6 @@ class Deferred:
 
     def __format__(self, spec: str) -> str:
         return format(self.make(), spec)
-
-
-def number(value: float | int, fmt: str | None = None) -> str:
-    """A number in the current language's way (1,234.5 or 1 234,5)."""
-    from babel.numbers import format_decimal
-
-    return format_decimal(value, format=fmt, locale=_locale())
-
-
-def percent(value: float) -> str:
-    """A share (0.5) as a percentage in the current language's way (50 %, 50%)."""
-    from babel.numbers import format_percent
-
-    return format_percent(value, locale=_locale())
 
 
 def name_of(language: str) -> str:

@@ -33,7 +33,7 @@ from commands.framework import (
     Settings,
 )
 from commands.gaps import gap_report
-from commands.i18n import Deferred, Lazy, Moment, _
+from commands.i18n import Deferred, Moment, _
 from commands.motions import decision_row, motion_words
 from commands.reference import Country
 from commands.values import Clearance, ShortId
@@ -195,7 +195,7 @@ def to_xlsx(data: dict) -> bytes:
 def _cell(value: Any) -> Any:
     """No cell of user text is read as a formula (CSV/XLSX injection); words made in the
     reader's language (a date, an audience) are written out."""
-    if isinstance(value, Moment | Lazy | Deferred):
+    if isinstance(value, Moment | Deferred):
         value = str(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value

@@ -16,7 +16,7 @@ from jinja2 import Environment
 from bot.rendering import Renderer
 from commands import i18n
 from commands.framework import View
-from commands.i18n import Lazy, Moment
+from commands.i18n import Deferred, Moment
 from commands.values import RoomKind
 from tests.helpers import CHAIR, JM1, TT1, Postman, say, text_of
 from tests.test_deadlines import Mailbox, add, run
@@ -117,7 +117,7 @@ def test_dates_and_times_in_the_reader_s_language():
 def test_a_missing_translation_is_english_never_an_identifier():
     with i18n.speaking("fr"):
         assert i18n._("a message no catalogue has") == "a message no catalogue has"
-        assert str(Lazy("no such message {n}", n=3)) == "no such message 3"
+        assert str(Deferred(lambda: i18n._("no such message"))) == "no such message"
         assert i18n._("Deadlines") == "Échéances"
     with i18n.speaking("xx"):  # not a language the bot speaks: English
         assert i18n.current() == "en" and i18n._("Deadlines") == "Deadlines"
