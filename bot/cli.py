@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--period", default="last-30d", help="YYYY, YYYY-Qn, YYYY-MM or last-30d")
     report.add_argument("--out", required=True, type=Path, metavar="FILE", help="the file")
+    for documents in (offline, report):
+        documents.add_argument(
+            "--lang",
+            metavar="CODE",
+            help="the language to write it in (en, fr, nl, es …); default: [committee] language",
+        )
     imports = with_config(
         "import-status",
         "load a baseline of status from a CSV file (country,item,state[,note,evidence,source]) "
@@ -136,10 +142,18 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         return asyncio.run(_db_upgrade(config))
     if args.command == "audit":
         return asyncio.run(_audit_verify(config))
-    if args.command == "digest":
-        return asyncio.run(_digest(config, args.period, args.out, args.audience))
-    if args.command == "report":
-        return asyncio.run(_report(config, args.profile, args.period, args.out))
+    if args.command in ("digest", "report"):
+        from commands import i18n
+
+        language = i18n.known(args.lang or config.committee.language)
+        if language is None:
+            choices = ", ".join(i18n.languages())
+            print(f"error: --lang {args.lang}: not one of {choices}", file=sys.stderr)
+            return 1
+        with i18n.speaking(language):  # the task asyncio.run starts copies the context
+            if args.command == "digest":
+                return asyncio.run(_digest(config, args.period, args.out, args.audience))
+            return asyncio.run(_report(config, args.profile, args.period, args.out))
     if args.command == "import-status":
         return asyncio.run(_import_status(config, args.csv, dry_run=args.dry_run))
     from bot.runner import run  # the Matrix stack is imported only when the bot runs

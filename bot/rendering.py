@@ -160,6 +160,7 @@ class Renderer:
             env.filters["local"] = lambda dt, fmt="%Y-%m-%d %H:%M": i18n.when(dt, zone, fmt)
             env.filters["item"] = lambda text: i18n.pgettext("catalogue", text)
             env.globals["ago"] = ago
+            env.globals["language"] = i18n.current  # `<html lang="{{ language() }}">`
             env.globals["tlp_colours"] = TLP_COLOURS
         self._text.filters["u"] = unbidi
         self._html.filters["u"] = isolated

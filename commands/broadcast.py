@@ -32,7 +32,7 @@ from commands.framework import (
 from commands.i18n import _
 from commands.parsing import strip_reply_fallback
 from commands.rollcall import audience_words, drill_report, elapsed, roll_call
-from commands.tlp import WHY, label, tlp
+from commands.tlp import label, tlp, why
 from commands.types import choice, typed_id, yes_no
 from commands.values import Ref, RefKind, RoomKind, ShortId
 from storage.broadcasts import Recipient
@@ -185,8 +185,8 @@ async def send(
     room = await ctx.audience_of(rcc)
     if room.show(level, rcc) != Show.FULL:
         raise Refused(
-            _("the RCC room may not show {label}: {get}").format(
-                label=label(level), get=WHY.get(room.clearance, "its readers")
+            _("the RCC room may not show {label}: {why}").format(
+                label=label(level), why=why(room.clearance, _("its readers"))
             )
         )
     sent = await ctx.store.broadcasts.create(
@@ -441,7 +441,9 @@ async def broadcast_status(ctx: Context, id: int | None) -> View:
     target = await ctx.store.broadcasts.get(id) if id else await ctx.store.broadcasts.latest()
     if target is None:
         raise CommandError(
-            f"there is no {ShortId.BC.of(id)}" if id else "no broadcast has been sent yet"
+            _("there is no {id}").format(id=ShortId.BC.of(id))
+            if id
+            else _("no broadcast has been sent yet")
         )
     data = roll_call(ctx.env.reference, target, await ctx.store.broadcasts.recipients(target.key))
     if target.exercise:

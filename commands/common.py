@@ -24,11 +24,16 @@ def acting_country(ctx: Context, requested: Country | None) -> Country:
         raise CommandError(_("name the country with country=XX (the chair acts for any country)"))
     if ctx.has_role(Role.CHAIR) or (own is not None and own.code == requested.code):
         return requested
-    mine = f" ({own.name})" if own else ""
-    raise Refused(
-        _("NCPOCs act for their own country{mine}; only the chair may do this for {name}.").format(
-            mine=mine, name=requested.name
+    if own is None:
+        raise Refused(
+            _("NCPOCs act for their own country; only the chair may do this for {name}.").format(
+                name=requested.name
+            )
         )
+    raise Refused(
+        _(
+            "NCPOCs act for their own country ({own}); only the chair may do this for {name}."
+        ).format(own=own.name, name=requested.name)
     )
 
 

@@ -232,7 +232,11 @@ async def contact_update(
     typed = {"agency": agency, "title": title, "email": email, "phone": phone, "lang": lang}
     given = {k: v or None for k, v in typed.items() if v is not None}
     if not given:
-        raise CommandError("say what changes: " + ", ".join(f"{k}=.." for k in UPDATABLE))
+        raise CommandError(
+            _("say what changes: {options}").format(
+                options=", ".join(f"{k}=.." for k in UPDATABLE)
+            )
+        )
     target = user or ctx.sender
     if target != ctx.sender and not ctx.has_role(Role.CHAIR, Role.ADMIN):
         raise Refused(

@@ -220,19 +220,20 @@ async def deadline_add(
     start = period_start(schedule, 0, ctx.env.zone).astimezone(ctx.env.zone)
     ahead = ", ".join(_short(o) for o in sorted(set(offsets), reverse=True))
     skipped = [o for o in offsets if due_at - o < ctx.now]
-    note = f" ({', '.join(_short(o) for o in skipped)} already past)" if skipped else ""
-    repeat = f"; repeats every {every}" if every else ""
+    past = ", ".join(_short(o) for o in skipped)
+    note = " " + _("({offsets} already past)").format(offsets=past) if skipped else ""
+    repeat = "; " + _("repeats every {every}").format(every=every) if every else ""
     return _(
         "✅ {id} “{title}” is due {when}. Reminders {ahead} "
         "before{note} to countries that have not reported since "
-        "{start:%-d %b %Y}{repeat}."
+        "{start}{repeat}."
     ).format(
         id=ShortId.DL.of(deadline.number),
         title=title,
         when=when(due_at, ctx.env.zone),
         ahead=ahead,
         note=note,
-        start=start,
+        start=Moment(start, ctx.env.zone, "%-d %b %Y"),
         repeat=repeat,
     )
 

@@ -101,7 +101,7 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
         if steering is None:
             raise CommandError(_("the Steering Committee room is not known yet; invite the bot"))
         if not ctx.identity_trusted:
-            raise Refused(IDENTITY_WAITS.format(prefix=ctx.settings.prefix))
+            raise Refused(_(IDENTITY_WAITS).format(prefix=ctx.settings.prefix))
         target = steering
     elif ctx.room_kind == RoomKind.OTHER:
         raise CommandError(
@@ -194,8 +194,8 @@ def omittable(text: str, _env: ParseEnv) -> str:
     if key.casefold() in SECTIONS:
         return key.casefold()
     raise ArgumentError(
-        _("{text!r} is neither a record (INC-n, LL-n, RS-n) nor a section: {join}").format(
-            text=text, join=", ".join(SECTIONS)
+        _("{text!r} is neither a record (INC-n, LL-n, RS-n) nor a section: {choices}").format(
+            text=text, choices=", ".join(SECTIONS)
         )
     )
 
@@ -209,7 +209,7 @@ async def _pending(ctx: Context, number: int) -> DigestDraft:
             _("{id} is {state} already").format(id=ShortId.DG.of(number), state=draft.state)
         )
     if not ctx.identity_trusted:
-        raise Refused(IDENTITY_WAITS.format(prefix=ctx.settings.prefix))
+        raise Refused(_(IDENTITY_WAITS).format(prefix=ctx.settings.prefix))
     return draft
 
 

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from commands import i18n
 from commands.audience import Show, Viewer
 from commands.calendar import around, occurrence, period_start
 from commands.deadlines import schedule_of
 from commands.directory import unconfirmed, unreachable
 from commands.framework import ArgumentError, ParseEnv, Settings
+from commands.i18n import _
+from commands.languages import language_of
 from commands.reference import Reference
 from commands.rollcall import elapsed, roll_call
 from commands.scorecard import SYMBOLS, UNKNOWN, counts
@@ -61,37 +64,45 @@ def digest_period(text: str, env: ParseEnv) -> DigestPeriod:
     if match := ROLLING.match(value):
         days = int(match.group(1))
         if not 1 <= days <= 366:
-            raise ArgumentError("last-Nd takes between 1 and 366 days")
+            raise ArgumentError(_("last-Nd takes between 1 and 366 days"))
         start = now - timedelta(days=days)
-        local = (start.astimezone(zone), now.astimezone(zone))
-        span = f"{local[0]:%-d %b} – {local[1]:%-d %b %Y}"
-        return DigestPeriod(f"last-{days}d", start, now, f"the last {days} days ({span})")
+        span = f"{i18n.when(start, zone, '%-d %b')} – {i18n.when(now, zone, '%-d %b %Y')}"
+        words = i18n.ngettext("the last {n} day ({span})", "the last {n} days ({span})", days)
+        return DigestPeriod(f"last-{days}d", start, now, words.format(n=days, span=span))
     if match := MONTH.match(value):
         year, month = int(match.group(1)), int(match.group(2))
         if not 1 <= month <= 12:
-            raise ArgumentError(f"{text!r}: there is no month {month}")
+            raise ArgumentError(
+                _("{text!r}: there is no month {month}").format(text=text, month=month)
+            )
         first = datetime(year, month, 1, tzinfo=zone)
         after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-        return _bounded(f"{year}-{month:02d}", first, after, f"{first:%B %Y}", now)
+        return _bounded(f"{year}-{month:02d}", first, after, i18n.when(first, zone, "%B %Y"), now)
     if match := QUARTER.match(value):
         year, q = int(match.group(1)), int(match.group(2))
         first = datetime(year, 3 * q - 2, 1, tzinfo=zone)
         after = datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=zone)
         last = after - timedelta(days=1)
         return _bounded(
-            f"{year}-Q{q}", first, after, f"{year}-Q{q} ({first:%b}–{last:%b %Y})", now
+            f"{year}-Q{q}",
+            first,
+            after,
+            f"{year}-Q{q} ({i18n.when(first, zone, '%b')}–{i18n.when(last, zone, '%b %Y')})",
+            now,
         )
     if match := YEAR.match(value):
         year = int(match.group(1))
         first, after = datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
-        return _bounded(f"{year}", first, after, f"the year {year}", now)
-    raise ArgumentError(f"{text!r} is not a period; use YYYY-MM, YYYY-Qn, YYYY or last-30d")
+        return _bounded(f"{year}", first, after, _("the year {year}").format(year=year), now)
+    raise ArgumentError(
+        _("{text!r} is not a period; use YYYY-MM, YYYY-Qn, YYYY or last-30d").format(text=text)
+    )
 
 
 def _bounded(key, first, after, text, now) -> DigestPeriod:
     start, end = first.astimezone(UTC), after.astimezone(UTC)
     if start > now:
-        raise ArgumentError(f"{key} has not started yet")
+        raise ArgumentError(_("{key} has not started yet").format(key=key))
     return DigestPeriod(key, start, min(end, now), text)
 
 
@@ -124,7 +135,30 @@ async def build(
     `room_id`, whose previous digest is the baseline for what changed).
 
     `omit` leaves records (`INC-3`, `LL-2`, `RS-4`) or whole sections (`SECTIONS`) out of it
-    altogether, as if they did not exist: not listed, not counted, not summed."""
+    altogether, as if they did not exist: not listed, not counted, not summed.
+
+    Its dates and durations are written in the language of the room it is for (a draft
+    shows the chair what that room would read), else in the language being written."""
+    language = await language_of(store, i18n.current(), room=room_id)
+    with i18n.speaking(language):
+        return await _gather(
+            store, period, env=env, settings=settings, committee=committee, now=now,
+            viewer=viewer, room_id=room_id, omit=omit,
+        )  # fmt: skip
+
+
+async def _gather(
+    store: Stores,
+    period: DigestPeriod,
+    *,
+    env: ParseEnv,
+    settings: Settings,
+    committee: str,
+    now: datetime,
+    viewer: Viewer,
+    room_id: str | None,
+    omit: frozenset[str],
+) -> dict[str, Any]:
     ref, zone = env.reference, env.zone
     ncpocs = await store.roster.ncpocs()
     expected = sorted({e.country for e in ncpocs if e.country})
@@ -354,18 +388,18 @@ async def _summary(
 
 def _when(moment: datetime, zone) -> str:
     """A time with its zone's abbreviation (AST), so nobody reads it in their own."""
-    return moment.astimezone(zone).strftime("%-d %b %Y %H:%M %Z")
+    return i18n.when(moment, zone, "%-d %b %Y %H:%M %Z")
 
 
 def _late(delta: timedelta) -> str:
     """A duration in plain words: "under an hour", "5 hours", "1 day 17 hours"."""
     hours = int(delta.total_seconds() // 3600)
     if hours < 1:
-        return "under an hour"
+        return _("under an hour")
     days, hours = divmod(hours, 24)
-    parts = [f"{days} day{'s' * (days != 1)}"] if days else []
+    parts = [i18n.ngettext("{n} day", "{n} days", days).format(n=days)] if days else []
     if hours:
-        parts.append(f"{hours} hour{'s' * (hours != 1)}")
+        parts.append(i18n.ngettext("{n} hour", "{n} hours", hours).format(n=hours))
     return " ".join(parts)
 
 

@@ -77,9 +77,13 @@ def check_kind(role: str, value: str | None) -> str | None:
     """A contact's kind, an NCPOC's rank; other roles have neither. Raises ValueError."""
     if role == Role.CONTACT:
         if value is None:
-            raise ValueError(_("a contact needs a kind: kind={join}").format(join="|".join(KINDS)))
+            raise ValueError(
+                _("a contact needs a kind: kind={choices}").format(choices="|".join(KINDS))
+            )
         if value not in KINDS:
-            raise ValueError(_("a contact's kind is one of {join}").format(join=", ".join(KINDS)))
+            raise ValueError(
+                _("a contact's kind is one of {choices}").format(choices=", ".join(KINDS))
+            )
     elif role == Role.NCPOC:
         if value is not None and value not in RANKS:
             raise ValueError(_("an NCPOC is kind=primary or kind=alternate"))

@@ -66,8 +66,8 @@ async def incident_new(
     check_postable(tlp, ctx)
     if len(title) > MAX_TITLE:
         raise CommandError(
-            _("the title is too long ({len} characters; at most {MAX_TITLE})").format(
-                len=len(title), MAX_TITLE=MAX_TITLE
+            _("the title is too long ({size} characters; at most {MAX_TITLE})").format(
+                size=len(title), MAX_TITLE=MAX_TITLE
             )
         )
     home = own_country(ctx)
@@ -143,8 +143,8 @@ async def incident_update(
         )
     if len(note) > MAX_NOTE:
         raise CommandError(
-            _("the note is too long ({len} characters; at most {MAX_NOTE})").format(
-                len=len(note), MAX_NOTE=MAX_NOTE
+            _("the note is too long ({size} characters; at most {MAX_NOTE})").format(
+                size=len(note), MAX_NOTE=MAX_NOTE
             )
         )
     await ctx.store.incidents.update(

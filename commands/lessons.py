@@ -66,8 +66,8 @@ async def lesson_add(
 ) -> str:
     if len(text) > MAX_TEXT:
         raise CommandError(
-            _("the lesson is too long ({len} characters; at most {MAX_TEXT})").format(
-                len=len(text), MAX_TEXT=MAX_TEXT
+            _("the lesson is too long ({size} characters; at most {MAX_TEXT})").format(
+                size=len(text), MAX_TEXT=MAX_TEXT
             )
         )
     if anonymous and not ctx.is_direct:
@@ -181,8 +181,8 @@ async def lesson_edit(
     lesson = await _live(ctx, id)
     if len(text) > MAX_TEXT:
         raise CommandError(
-            _("the lesson is too long ({len} characters; at most {MAX_TEXT})").format(
-                len=len(text), MAX_TEXT=MAX_TEXT
+            _("the lesson is too long ({size} characters; at most {MAX_TEXT})").format(
+                size=len(text), MAX_TEXT=MAX_TEXT
             )
         )
     if tlp is not None:

@@ -246,8 +246,8 @@ def _check(ctx: Context, kind: str, item_id: str, text: str) -> None:
     found = ctx.env.reference.catalogue.item(item_id)
     if len(text) > MAX_TEXT:
         raise CommandError(
-            _("the text is too long ({len} characters; at most {MAX_TEXT})").format(
-                len=len(text), MAX_TEXT=MAX_TEXT
+            _("the text is too long ({size} characters; at most {MAX_TEXT})").format(
+                size=len(text), MAX_TEXT=MAX_TEXT
             )
         )
     if kind == "propose":

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import partial
 
 from commands.context import JobContext
 from commands.framework import Router, Settings, View
+from commands.i18n import N_, Deferred, _
 from commands.values import RoomKind, fingerprint
 from storage.stores import Stores
 
 router = Router("notices")
 
 JOB = "room notices"
-ROOMS = {"rcc": "the RCC room", "steering": "the Steering Committee room"}
+ROOMS = {"rcc": N_("the RCC room"), "steering": N_("the Steering Committee room")}
 
 
 async def unsent(store: Stores, settings: Settings, now: datetime) -> list[int]:
@@ -31,7 +33,8 @@ async def tell_the_chair(job: JobContext, _key: int = 0) -> None:
     notices = await job.store.notices.unsent()
     for notice in notices:
         data = json.loads(notice.data)
-        data.update(room=ROOMS.get(data["kind"], data["kind"]), at=notice.created_at)
+        room = ROOMS.get(data["kind"], data["kind"])
+        data.update(room=Deferred(partial(_, room)), at=notice.created_at)
         if data.get("to") == "rcc":  # the whole committee is told
             rcc = job.rooms.get(RoomKind.RCC)
             if rcc is not None:

@@ -166,11 +166,11 @@ class Registry:
         if default is not None:
             return default, 1
         names = sorted(s for s in subs if s)
-        given = f" {words[1]!r} is not one of them." if len(words) > 1 else ""
+        needs = _("!{family} needs one of: {names}.").format(family=family, names=", ".join(names))
+        if len(words) > 1:
+            needs += " " + _("{word!r} is not one of them.").format(word=words[1])
         raise IncompleteCommand(
-            _("!{family} needs one of: {join}.{given}").format(
-                family=family, join=", ".join(names), given=given
-            ),
+            needs,
             family,
         )
 
@@ -183,18 +183,19 @@ class Registry:
             return matches.pop()
         if matches:
             raise UnknownCommand(
-                _("!{word} is ambiguous: it could be {join}").format(
-                    word=word, join=", ".join("!" + m for m in sorted(matches))
+                _("!{word} is ambiguous: it could be {commands}").format(
+                    word=word, commands=", ".join("!" + m for m in sorted(matches))
                 ),
                 sorted(matches),
             )
         close = difflib.get_close_matches(key, list(self._family_names), n=3, cutoff=0.6)
         suggestions = list(dict.fromkeys(self._family_names[c] for c in close))
-        hint = f" Did you mean {' or '.join('!' + s for s in suggestions)}?" if suggestions else ""
+        told = _("unknown command !{word}.").format(word=word)
+        if suggestions:
+            ways = _(" or ").join("!" + s for s in suggestions)
+            told += " " + _("Did you mean {commands}?").format(commands=ways)
         raise UnknownCommand(
-            _("unknown command !{word}.{hint} Type !help for the list.").format(
-                word=word, hint=hint
-            ),
+            told + " " + _("Type !help for the list."),
             suggestions,
         )
 
@@ -238,8 +239,8 @@ def find(body: str, registry: Registry, prefix: str = "!") -> Found | None:
         if spaced and text[len(prefix) : len(prefix) + 1].isspace() and registry.names(spaced[0]):
             # "! status": meant as a command, so say what is wrong rather than stay silent
             raise ArgumentError(
-                _("write commands without a space after {prefix}: {prefix}{casefold}").format(
-                    prefix=prefix, casefold=spaced[0].casefold()
+                _("write commands without a space after {prefix}: {prefix}{command}").format(
+                    prefix=prefix, command=spaced[0].casefold()
                 )
             )
         return None
@@ -271,7 +272,7 @@ def bind(command: Command, text: str, tokens: list[Token], env: ParseEnv) -> dic
         raw = options.get(opt.key)
         if raw is None:
             if opt.required:
-                raise ArgumentError(f"missing {opt.key}={opt.metavar}")
+                raise ArgumentError(_("missing {what}").format(what=f"{opt.key}={opt.metavar}"))
             arguments[opt.name] = None
         else:
             arguments[opt.name], unused = _parse_option(opt, raw, tails.get(opt.key, []), env)
@@ -282,7 +283,7 @@ def bind(command: Command, text: str, tokens: list[Token], env: ParseEnv) -> dic
         typed = _free_text(text, rest, tokens)
         arguments[free.name] = " ".join(p for p in (named_text, typed) if p)
         if free.required and not arguments[free.name]:
-            raise ArgumentError(f"missing {free.metavar}")
+            raise ArgumentError(_("missing {what}").format(what=free.metavar))
     elif rest:
         raise _unexpected(command, rest)
     return arguments
@@ -299,7 +300,7 @@ def _bind_positionals(
         pos = positionals[i]
         if not rest:
             if not pos.optional:
-                raise ArgumentError(f"missing {pos.metavar}")
+                raise ArgumentError(_("missing {what}").format(what=pos.metavar))
             arguments[pos.name] = None
             i += 1
             continue
@@ -378,7 +379,11 @@ def _split_options(
             raise ArgumentError(_("{key}= is given twice").format(key=key))
         value = token.value.split("=", 1)[1].strip()
         if not value:
-            raise ArgumentError(f"{key}= needs a value: {key}={known[key].metavar}")
+            raise ArgumentError(
+                _("{key}= needs a value: {form}").format(
+                    key=key, form=f"{key}={known[key].metavar}"
+                )
+            )
         options[key] = value
         tails[key] = []
         if known[key].words > 1 and token.raw.split("=", 1)[1][:1] not in OPENING:

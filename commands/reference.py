@@ -14,6 +14,8 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from commands.i18n import N_, _
+
 MEMBERSHIPS = ("member", "associate")
 SCOPES = ("national", "regional")
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # YYYY-MM: an item's target date
@@ -22,6 +24,14 @@ ITEM_STATUSES = ("illustrative", "proposed", "adopted", "retired")
 
 class ReferenceDataError(ValueError):
     """A reference data file is missing, unreadable or inconsistent."""
+
+
+# How many items of the catalogue have each status, for its label.
+STATUS_COUNTS = {
+    "adopted": N_("{n} adopted"),
+    "proposed": N_("{n} proposed"),
+    "illustrative": N_("{n} illustrative"),
+}
 
 
 @dataclass(frozen=True)
@@ -130,9 +140,10 @@ class Catalogue:
         counts: dict[str, int] = {}
         for i in self.scored:
             counts[i.status] = counts.get(i.status, 0) + 1
-        order = ("adopted", "proposed", "illustrative")
-        parts = ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s))
-        return f"version {self.version}: {parts}"
+        parts = ", ".join(
+            _(words).format(n=counts[s]) for s, words in STATUS_COUNTS.items() if counts.get(s)
+        )
+        return _("version {version}: {parts}").format(version=self.version, parts=parts)
 
     def scored_in(self, area_id: str) -> tuple[Item, ...]:
         return tuple(i for i in self.scored if i.area == area_id)

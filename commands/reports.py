@@ -65,8 +65,8 @@ def profile(text: str, env: ParseEnv) -> tuple[str, Country | None]:
     found = env.reference.countries.resolve(code) if kind == "country" else None
     if found is None:
         raise ArgumentError(
-            _("{text!r} is not a report: {join} or country:XX").format(
-                text=text, join=", ".join(PROFILES)
+            _("{text!r} is not a report: {choices} or country:XX").format(
+                text=text, choices=", ".join(PROFILES)
             )
         )
     return "country", found

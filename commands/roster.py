@@ -71,7 +71,7 @@ async def roster_list(ctx: Context) -> View:
         {
             "committee": ctx.settings.committee_name,
             "countries": countries,
-            "roles": [{"title": ROLE_TITLES[r], "members": m} for r, m in others.items()],
+            "roles": [{"title": _(ROLE_TITLES[r]), "members": m} for r, m in others.items()],
             "filled": sum(1 for c in countries if c["members"]),
             "total": len(countries),
         },
@@ -138,8 +138,8 @@ async def roster_add(
         )
     if role not in NATIONAL and given:
         raise CommandError(
-            _("{join} describe NCPOCs and contacts, not the role {value}").format(
-                join=", ".join(k + "=" for k in given), value=role.value
+            _("{options} describe NCPOCs and contacts, not the role {value}").format(
+                options=", ".join(k + "=" for k in given), value=role.value
             )
         )
     try:
@@ -211,9 +211,9 @@ async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:
         names = ", ".join(e.user_id for e in current)
         raise CommandError(
             _(
-                "{name} already has {len} NCPOCs ({names}), the most "
+                "{name} already has {size} NCPOCs ({names}), the most "
                 "allowed; remove one first with !roster remove"
-            ).format(name=country.name, len=len(current), names=names)
+            ).format(name=country.name, size=len(current), names=names)
         )
 
 
@@ -317,8 +317,8 @@ async def _announced(ctx: Context, text: str) -> str:
     rcc = ctx.rooms.get(RoomKind.RCC)
     if rcc is not None and rcc != ctx.room_id:
         await ctx.reply(
-            _("📋 Roster: {removeprefix} (by {sender})").format(
-                removeprefix=text.removeprefix("✅ "), sender=ctx.sender
+            _("📋 Roster: {change} (by {sender})").format(
+                change=text.removeprefix("✅ "), sender=ctx.sender
             ),
             room_id=rcc,
         )

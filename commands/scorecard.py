@@ -6,13 +6,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from commands.context import Context
+from commands.i18n import N_, _
 from commands.reference import Country, Item
 from storage.models import StatusUpdate
 
 STATES = ("not-started", "in-progress", "met", "n/a")
 UNKNOWN = "unreported"
 SYMBOLS = {"met": "●", "in-progress": "◐", "not-started": "○", "n/a": "–", UNKNOWN: "·"}
-LEGEND = "● met  ◐ in progress  ○ not started  – n/a  · not reported"
+LEGEND = N_("● met  ◐ in progress  ○ not started  – n/a  · not reported")
 
 
 def counts(updates: Iterable[StatusUpdate], scored: Iterable[Item]) -> dict[str, int]:
@@ -66,7 +67,7 @@ def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dic
         "stale": sum(1 for a in areas for r in a["rows"] if r["stale"]),
         "stale_after_days": ctx.settings.stale_after.days,
         "now": ctx.now,
-        "legend": LEGEND,
+        "legend": _(LEGEND),
         "catalogue": catalogue.label,
     }
 
@@ -118,7 +119,7 @@ def matrix(ctx: Context, latest: list[StatusUpdate]) -> dict[str, Any]:
         {"id": a.id, "name": a.name, "items": [i.id for i in catalogue.scored_in(a.id)]}
         for a in catalogue.areas
     ]
-    return {"areas": areas, "rows": rows, "legend": LEGEND, "catalogue": catalogue.label}
+    return {"areas": areas, "rows": rows, "legend": _(LEGEND), "catalogue": catalogue.label}
 
 
 def _short(text: str, limit: int = 80) -> str:

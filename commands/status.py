@@ -74,8 +74,8 @@ def state(text: str, _env: ParseEnv) -> str:
         found = starting.pop() if len(starting) == 1 else None
     if found is None:
         raise ArgumentError(
-            _("{text!r} is not a state; use one of: {join}").format(
-                text=text, join=", ".join(STATES)
+            _("{text!r} is not a state; use one of: {choices}").format(
+                text=text, choices=", ".join(STATES)
             )
         )
     return found
@@ -97,8 +97,8 @@ def area(text: str, env: ParseEnv) -> Area:
 def _note(text: str) -> str:
     if len(text) > MAX_NOTE:
         raise CommandError(
-            _("the note is too long ({len} characters; at most {MAX_NOTE})").format(
-                len=len(text), MAX_NOTE=MAX_NOTE
+            _("the note is too long ({size} characters; at most {MAX_NOTE})").format(
+                size=len(text), MAX_NOTE=MAX_NOTE
             )
         )
     return text
@@ -256,7 +256,7 @@ async def status_set(
     kept = " Evidence linked." if evidence else ""
     await ctx.reply(
         _(
-            "✅ {label}: {id} is now {state}{was}. {met} of {len} items "
+            "✅ {label}: {id} is now {state}{was}. {met} of {size} items "
             "at minimum standard (catalogue version {version}).{kept} "
             "Reply to this message with a file to keep it as evidence."
         ).format(
@@ -265,7 +265,7 @@ async def status_set(
             state=state,
             was=was,
             met=met,
-            len=len(catalogue.scored),
+            size=len(catalogue.scored),
             version=catalogue.version,
             kept=kept,
         ),

@@ -80,15 +80,15 @@ def _row(line: int, cells: dict[str, str], env: ParseEnv) -> Row:
     note = cells.get("note", "")
     if len(note) > MAX_NOTE:
         raise ArgumentError(
-            _("the note is too long ({len} characters; at most {MAX_NOTE})").format(
-                len=len(note), MAX_NOTE=MAX_NOTE
+            _("the note is too long ({size} characters; at most {MAX_NOTE})").format(
+                size=len(note), MAX_NOTE=MAX_NOTE
             )
         )
     source = cells.get("source") or "desk-review"
     if source not in SOURCES:
         raise ArgumentError(
-            _("source {source!r} is not one of {join}").format(
-                source=source, join=", ".join(SOURCES)
+            _("source {source!r} is not one of {choices}").format(
+                source=source, choices=", ".join(SOURCES)
             )
         )
     link = cells.get("evidence")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from commands.context import Context
 from commands.framework import ArgumentError, CommandError, ParseEnv, Refused, View
-from commands.i18n import _
+from commands.i18n import N_, _
 from commands.values import Clearance
 
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")  # least to most restrictive
@@ -26,8 +26,8 @@ def tlp(text: str, _env: ParseEnv) -> str:
     value = ALIASES.get(value, value)
     if value not in LEVELS:
         raise ArgumentError(
-            _("{text!r} is not a TLP label; use one of: {join}").format(
-                text=text, join=", ".join(LEVELS)
+            _("{text!r} is not a TLP label; use one of: {choices}").format(
+                text=text, choices=", ".join(LEVELS)
             )
         )
     return value
@@ -49,12 +49,20 @@ def most_restrictive(levels) -> str:
 
 
 WHY = {
-    Clearance.PUBLIC: "this room is public (anyone may join it or read its history)",
-    Clearance.OUTSIDER: "someone who is not on the roster can read this room (a member or an "
-    "invited person), or it is not encrypted",
-    Clearance.STEERING: "people outside the RCC (Steering Committee members or admins) can "
-    "read this room",
+    Clearance.PUBLIC: N_("this room is public (anyone may join it or read its history)"),
+    Clearance.OUTSIDER: N_(
+        "someone who is not on the roster can read this room (a member or an "
+        "invited person), or it is not encrypted"
+    ),
+    Clearance.STEERING: N_(
+        "people outside the RCC (Steering Committee members or admins) can read this room"
+    ),
 }
+
+
+def why(clearance: Clearance, otherwise: str) -> str:
+    """Why a room of this clearance may not see something, in the language being written."""
+    return _(WHY[clearance]) if clearance in WHY else otherwise
 
 
 def listing(ctx: Context, template: str, rows: list[dict], *, hidden: int, **more) -> View:
@@ -68,7 +76,7 @@ def carried(ctx: Context) -> dict[str, str | None]:
     return {"carried": label(level) if level else None}
 
 
-IDENTITY_WAITS = (
+IDENTITY_WAITS = N_(
     "your cross-signing identity changed: until the chair confirms it ({prefix}roster trust, "
     "after comparing your new key with you; {prefix}whoami shows it), roster changes, "
     "deadlines, broadcasts, digests for the Steering Committee and TLP:RED wait"
@@ -81,14 +89,14 @@ def check_postable(level: str, ctx: Context) -> None:
     if ctx.viewer.may_post(level):
         return
     if not ctx.viewer.red_ok and level == "red":
-        raise Refused(IDENTITY_WAITS.format(prefix=ctx.settings.prefix))
-    why = WHY.get(ctx.viewer.audience.clearance, "it is not the room where it was posted")
+        raise Refused(_(IDENTITY_WAITS).format(prefix=ctx.settings.prefix))
+    reason = why(ctx.viewer.audience.clearance, _("it is not the room where it was posted"))
     if level == "red":
-        where = "its own encrypted room with roster members only (the room it was posted in)"
+        where = _("its own encrypted room with roster members only (the room it was posted in)")
     else:
-        where = "an encrypted room where only NCPOCs and the chair can read, or a DM"
+        where = _("an encrypted room where only NCPOCs and the chair can read, or a DM")
     raise CommandError(
         _("{label} cannot be posted here: {why}. Use {where}.").format(
-            label=label(level), why=why, where=where
+            label=label(level), why=reason, where=where
         )
     )

@@ -63,8 +63,8 @@ def choice(*values: str, hints: dict[str, str] | None = None) -> Parser:
             hint = (hints or {}).get(key)
             tail = f" ({hint})" if hint else ""
             raise ArgumentError(
-                _("{text!r} is not one of: {join}{tail}").format(
-                    text=text, join=", ".join(values), tail=tail
+                _("{text!r} is not one of: {choices}{tail}").format(
+                    text=text, choices=", ".join(values), tail=tail
                 )
             )
         return found

@@ -210,3 +210,11 @@ def test_report_writes_each_audiences_report_as_html_csv_and_xlsx(cli, tmp_path,
     )
     assert cli(["report", "--config", str(path), "--profile", "csm", "--out", "x.docx"]) == 1
     assert "x.docx must end in .html, .pdf, .csv, .xlsx" in capsys.readouterr().err
+    # A document in another language: --lang, else the committee's.
+    french = tmp_path / "jm-fr.html"
+    assert cli([*bad[:-1], str(french), "--profile", "country:JM", "--lang", "fr"]) == 0
+    page = french.read_text()
+    assert '<html lang="fr">' in page and "Analyse des écarts — Jamaica (JM)" in page
+    assert "Atteint par Trinidad and Tobago (TT)." in page and "Gap analysis" not in page
+    assert cli([*bad, "--profile", "csm", "--lang", "de"]) == 1
+    assert "--lang de: not one of en, es, fr, nl" in capsys.readouterr().err

@@ -245,3 +245,24 @@ async def test_a_broadcast_dm_in_french_while_the_room_copy_stays_english(app):
     # "reçu" is an acknowledgement, whatever the language of the one who sends it.
     acked = await say(app, JM1, "reçu", room="!dm-@jm1:test.org", kind="direct")
     assert acked is not None and acked.outcome == "accepted"
+
+
+LISTINGS = (
+    "!roster", "!contacts", "!meetings", "!actions all", "!motions", "!decisions",
+    "!projects", "!projects overlap", "!gaps", "!digest", "!standards", "!gaps JM",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", SHIPPED[1:])
+async def test_what_the_chair_reads_in_a_room_is_in_the_room_s_language(app, lang):
+    """Listings, the digest and the matrix: each one reads differently in the room's language,
+    with every placeholder filled (a message ID or a `%(name)s` never shows)."""
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    english = {command: text_of(await say(app, CHAIR, command)) for command in LISTINGS}
+    assert (await say(app, CHAIR, f"!lang room {lang}")).outcome == "accepted"
+    for command in LISTINGS:
+        said = await say(app, CHAIR, command)
+        body = text_of(said)
+        assert said.outcome == "accepted", (command, body)
+        assert "%(" not in body and ")s" not in body, (command, body)
+        assert body != english[command], (command, body)
