@@ -48,7 +48,8 @@ def _file(spec: FileSpec, lang: str) -> dict:
         raise TypeError(f"{type(value).__name__} in a file's data")
 
     with i18n.speaking(lang):
-        return json.loads(json.dumps(asdict(spec), default=written))
+        row = json.loads(json.dumps(asdict(spec), default=written))
+    return row | {"lang": lang}  # the file's own words are written in it when it is sent
 
 
 # The language to write in to a person (their DM) or in a room: (store, user, room).

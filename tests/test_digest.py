@@ -328,3 +328,29 @@ async def test_decisions_and_projects_of_the_period_are_in_every_rendering(app, 
     # The period before has none of it.
     later = await digest_of(app, clock, period="2026-10")
     assert later["decisions"] == [] and later["projects"]["new"] == []
+
+
+def test_drawing_a_picture_leaves_matplotlib_out_of_the_bot(tmp_path):
+    """A heatmap is drawn in a child process: the bot's own process never imports matplotlib,
+    so its memory after a digest is what it was before."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from bot.pictures import draw\n"
+        "data = {'committee': 'RCC', 'label': 'TLP:GREEN', 'period': {'label': 'Q4'},\n"
+        "        'matrix': {'rows': [{'name': 'Jamaica', 'code': 'JM', 'met': 1,\n"
+        "                             'applicable': 2, 'cells': ['met', 'unreported']}],\n"
+        "                   'items': ['legal.strategy', 'legal.privacy'],\n"
+        "                   'areas': [{'name': 'Legal', 'size': 2}]}}\n"
+        "png = draw('digest-png', data, 'fr')\n"
+        "assert png.startswith(b'\\x89PNG'), png[:20]\n"
+        "assert 'matplotlib' not in sys.modules\n"
+        "print(len(png))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) > 1000

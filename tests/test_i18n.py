@@ -266,3 +266,26 @@ async def test_what_the_chair_reads_in_a_room_is_in_the_room_s_language(app, lan
         assert said.outcome == "accepted", (command, body)
         assert "%(" not in body and ")s" not in body, (command, body)
         assert body != english[command], (command, body)
+
+
+async def test_the_digest_s_files_are_in_the_language_of_its_room(app, tmp_path):
+    """The HTML report and the heatmap go with the message in the room's language; the
+    picture is drawn by a child process, in that language too."""
+    from bot.files import render_file
+
+    app.rooms[RoomKind.RCC] = "!rcc:test.org"
+    postman = Postman(app)
+    assert (await say(app, CHAIR, "!lang room nl")).outcome == "accepted"
+    assert (await say(app, CHAIR, "!digest")).outcome == "accepted"
+    files = [json.loads(row.content) for row in await postman.deliver_all() if row.kind == "file"]
+    assert {f["renderer"] for f in files} == {"digest-html", "digest-png"}
+    for spec in files:
+        assert spec["lang"] == "nl"
+        made = render_file(app.renderer, spec["renderer"], spec["data"], spec["lang"])
+        if spec["renderer"] == "digest-html":
+            page = made.decode()
+            assert '<html lang="nl">' in page and "Samenvatting voor de Stuurgroep" in page
+            assert "Digest for the Steering Committee" not in page
+        else:
+            assert made.startswith(b"\x89PNG")
+            (tmp_path / "heatmap-nl.png").write_bytes(made)

@@ -162,7 +162,7 @@ class Sender:
         on_refused: Callable[[], None],
         clock: Callable,
         faults: CrashPoints,
-        render_file: Callable[[str, dict], bytes],
+        render_file: Callable[[str, dict, str | None], bytes],
         metrics: Metrics,
         concurrency: int = 8,
         on_rate_limited: Callable[[float], Awaitable[None]] | None = None,
@@ -336,7 +336,9 @@ class Sender:
     async def _upload(self, spec: dict, encrypted: bool) -> dict:
         """Render the file, upload it (encrypted in an encrypted room); the event content."""
         try:
-            data = await asyncio.to_thread(self.render_file, spec["renderer"], spec["data"])
+            data = await asyncio.to_thread(
+                self.render_file, spec["renderer"], spec["data"], spec.get("lang")
+            )
         except Exception as exc:
             log_failure(log, f"rendering {spec['filename']}", exc)
             raise _Rejected("the file could not be rendered") from None

@@ -1,0 +1,249 @@
+"""The pictures the bot attaches (a digest's heatmap, a drill's chart), drawn in a short-lived
+child process: matplotlib's modules and working set (some 25 MB, more after a large drawing)
+would otherwise stay in the long-running bot for good. `draw()` is what the bot calls; the
+child reads {"kind", "data", "lang"} as JSON on stdin and writes the PNG to stdout.
+
+    python -m bot.pictures < request.json > picture.png
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from io import BytesIO
+from typing import Any
+
+from commands import i18n
+from commands.i18n import N_, _
+
+CHILD_TIMEOUT = 300  # seconds: a drawing takes about one; a stuck child must not hang a send
+
+
+def draw(kind: str, data: dict[str, Any], lang: str | None = None) -> bytes:
+    """The PNG of `kind` ("digest-png", "drill-png") drawn from `data` in a child process,
+    its words in `lang`. Blocking: the sender calls it in a worker thread."""
+    request = json.dumps({"kind": kind, "data": data, "lang": lang or i18n.current()})
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.pictures"],
+        input=request.encode(),
+        capture_output=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
+        last = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"drawing {kind} failed: {last[0]}")
+    return done.stdout
+
+
+def drawn_here(kind: str, data: dict[str, Any]) -> bytes:
+    """The picture, drawn in this process (the child's work)."""
+    if kind == "digest-png":
+        return heatmap(data)
+    if kind == "drill-png":
+        return drill_chart(data)
+    raise ValueError(f"no picture named {kind!r}")
+
+
+def _item(text: str) -> str:
+    """A catalogue word (an area's or item's name) in the language being written."""
+    return i18n.pgettext(i18n.CATALOGUE, text)
+
+
+STATES = ("unreported", "not-started", "in-progress", "met", "n/a")
+# Okabe-Ito, safe for the common colour-vision deficiencies; the symbol is a second cue.
+COLOURS = {
+    "unreported": "#e6e6e6",
+    "not-started": "#d55e00",
+    "in-progress": "#e69f00",
+    "met": "#009e73",
+    "n/a": "#56b4e9",
+}
+INK = {s: "#000000" if s in ("unreported", "in-progress", "n/a") else "#ffffff" for s in STATES}
+LABELS = {
+    "unreported": N_("not reported"),
+    "not-started": N_("not started"),
+    "in-progress": N_("in progress"),
+    "met": N_("met"),
+    "n/a": N_("not applicable"),
+}
+SYMBOLS = {"met": "●", "in-progress": "◐", "not-started": "○", "n/a": "–", "unreported": "·"}
+
+
+def heatmap(data: dict[str, Any]) -> bytes:
+    """The countries x items status matrix as a PNG picture a minister can read: country
+    names, numbered items with their names printed in a key, bordered cells, a colour-blind
+    safe palette (Okabe-Ito) with a symbol in every cell as a second cue, countries without
+    an NCPOC hatched and said so, and a legend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch, Rectangle
+
+    matrix = data["matrix"]
+    rows, items, names = matrix["rows"], matrix["items"], matrix.get("names", matrix["items"])
+    labels = [
+        f"{r['name']} ({r['code']})  {r['met']}/{r['applicable']}"
+        + ("" if r.get("ncpoc", True) else "  · " + _("no NCPOC"))
+        for r in rows
+    ]
+    left = 0.3 + 0.07 * max((len(label) for label in labels), default=10)  # inches, 8 pt
+    width = max(11.0, 0.42 * len(items) + left + 0.4)
+    key_lines = (len(items) + 1) // 2
+    line = 0.13  # inches per line of the key
+    below = line * key_lines + 1.0  # inches under the grid: the legend, then the key
+    above = 1.35  # inches over it: the title, the areas' names, the items' numbers
+    height = 0.34 * len(rows) + below + above
+    figure = Figure(figsize=(width, height), dpi=120)
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes(
+        (left / width, below / height, 1 - (left + 0.3) / width, 1 - (below + above) / height)
+    )
+    for y, row in enumerate(rows):
+        for x, cell in enumerate(row["cells"]):
+            staffed = row.get("ncpoc", True)
+            colour = COLOURS[cell] if staffed or cell != "unreported" else "#ffffff"
+            axes.add_patch(
+                Rectangle(
+                    (x, y), 1, 1, facecolor=colour, edgecolor="#555555", linewidth=0.6,
+                    hatch=None if staffed or cell != "unreported" else "///",
+                )
+            )  # fmt: skip
+            axes.text(
+                x + 0.5, y + 0.5, SYMBOLS[cell], ha="center", va="center", fontsize=8,
+                color=INK[cell],
+            )  # fmt: skip
+    axes.set_xlim(0, len(items))
+    axes.set_ylim(len(rows), 0)
+    axes.set_xticks(
+        [x + 0.5 for x in range(len(items))],
+        labels=[str(n + 1) for n in range(len(items))],
+        fontsize=7,
+    )
+    axes.xaxis.tick_top()
+    axes.set_yticks(
+        [y + 0.5 for y in range(len(rows))],
+        labels=labels,
+        fontsize=8,
+    )
+    axes.tick_params(length=0)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    edge = 0
+    for area in matrix["areas"]:
+        # As wide as the area's columns and at most four lines above the grid: a translated
+        # name may be twice as long as the English (the report carries it in full).
+        name = textwrap.fill(
+            _item(area["name"]), max(8, int(area["size"] * 4.2)), max_lines=4,
+            placeholder=" …", break_long_words=False,
+        )  # fmt: skip
+        axes.text(
+            edge + area["size"] / 2, -0.85, name, ha="center", va="bottom",
+            fontsize=7.5, fontweight="bold",
+        )  # fmt: skip
+        edge += area["size"]
+        if edge < len(items):
+            axes.axvline(edge, color="#000000", linewidth=1.6)
+    figure.suptitle(
+        _("{committee} — status against the minimum standards · {period} · {label}").format(
+            committee=data["committee"], period=data["period"]["label"], label=data["label"]
+        ),
+        fontsize=11,
+        y=1 - 0.12 / height,
+        va="top",
+    )
+    legend = [
+        Patch(facecolor=COLOURS[s], edgecolor="#555555", label=f"{SYMBOLS[s]}  {_(LABELS[s])}")
+        for s in STATES
+    ]
+    legend.append(Patch(facecolor="#ffffff", edgecolor="#555555", hatch="///",
+                        label=_("no NCPOC on the roster")))  # fmt: skip
+    figure.legend(
+        handles=legend, loc="lower center", ncol=len(legend), fontsize=8, frameon=False,
+        bbox_to_anchor=(0.5, (line * key_lines + 0.45) / height),
+    )  # fmt: skip
+    half = (len(items) + 1) // 2
+    for column, start in enumerate((0, half)):
+        lines = [
+            f"{n + 1:>2}  {_item(names[n])}" for n in range(start, min(start + half, len(items)))
+        ]
+        figure.text(
+            0.03 + column * 0.49, (line * key_lines + 0.3) / height, "\n".join(lines),
+            va="top", fontsize=7, family="DejaVu Sans",
+        )  # fmt: skip
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def drill_chart(data: dict[str, Any]) -> bytes:
+    """A drill's result as a PNG: minutes to each country's first acknowledgement, green when
+    the country also confirmed onward dissemination, orange when not, a hatched grey bar for
+    a country that stayed dark; a black tick at the previous drill's time."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Rectangle
+
+    rows = list(reversed(data["drill"]))  # the first country on top
+    minutes = [r["seconds"] / 60 for r in rows if r["seconds"] is not None]
+    minutes += [r["previous_seconds"] / 60 for r in rows if r.get("previous_seconds") is not None]
+    longest = max(minutes, default=1.0) * 1.15 or 1.0
+    height = 0.42 * len(rows) + 1.9
+    figure = Figure(figsize=(9.0, height), dpi=120)
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes((0.27, 1.25 / height, 0.68, 1 - 1.75 / height))
+    for y, row in enumerate(rows):
+        if row["seconds"] is None:
+            axes.add_patch(
+                Rectangle((0, y - 0.35), longest, 0.7, facecolor="#e6e6e6", edgecolor="#555555",
+                          hatch="///", linewidth=0.6)
+            )  # fmt: skip
+            axes.text(
+                longest * 0.02,
+                y,
+                _("dark: no acknowledgement"),
+                va="center",
+                fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
+        else:
+            value = row["seconds"] / 60
+            colour = COLOURS["met"] if row["relayed"] else COLOURS["in-progress"]
+            axes.barh(y, value, height=0.7, color=colour, edgecolor="#555555", linewidth=0.6)
+            beyond = max(value, (row.get("previous_seconds") or 0) / 60)  # clear of the tick
+            axes.text(beyond + longest * 0.01, y, row["took"], va="center", fontsize=8)
+        if row.get("previous_seconds") is not None:
+            axes.plot([row["previous_seconds"] / 60] * 2, [y - 0.45, y + 0.45], color="black",
+                      linewidth=2)  # fmt: skip
+    axes.set_yticks(range(len(rows)), [f"{r['name']} ({r['code']})" for r in rows], fontsize=9)
+    axes.set_ylim(-0.6, len(rows) - 0.4)
+    axes.set_xlim(0, longest)
+    axes.set_xlabel(_("minutes to the country's first acknowledgement"), fontsize=9)
+    title = _("{id} — EXERCISE: time to answer, by country").format(id=data["id"])
+    axes.set_title(title, fontsize=11)
+    figure.legend(
+        handles=[
+            Patch(facecolor=COLOURS["met"], edgecolor="#555555", label=_("answered and relayed")),
+            Patch(facecolor=COLOURS["in-progress"], edgecolor="#555555",
+                  label=_("answered, not relayed")),
+            Patch(facecolor="#e6e6e6", edgecolor="#555555", hatch="///", label=_("dark")),
+            Line2D([0], [0], color="black", linewidth=2, label=_("previous drill")),
+        ],
+        loc="lower center", ncol=4, fontsize=8, frameon=False,
+    )  # fmt: skip
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def _main() -> None:
+    request = json.loads(sys.stdin.buffer.read())
+    with i18n.speaking(i18n.known(request.get("lang")) or i18n.SOURCE):
+        picture = drawn_here(request["kind"], request["data"])
+    sys.stdout.buffer.write(picture)
+
+
+if __name__ == "__main__":
+    _main()
