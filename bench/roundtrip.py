@@ -45,6 +45,25 @@ async def round_trips(scene: Scene, person, rooms: dict[str, str], n: int) -> di
     return results
 
 
+async def after_a_digest(scene: Scene) -> float:
+    """The bot's memory once a digest and its two files (HTML report, heatmap) are out: the
+    picture is drawn in a child process, so the bot should be back near its idle size. The
+    chair asks for it in a direct chat (NCPOCs do not compile digests)."""
+    person = await scene.person(scene.chair_account)
+    room = await scene.room_with(person, scene.bot_account.user_id)
+    files = len(person.files)
+    reply = await person.ask(room, "!digest", within=120)
+    if "digest" not in reply.body:
+        raise RuntimeError(f"no digest: {reply.body[:200]}")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 120
+    while len(person.files) < files + 2:  # the report and the heatmap, sent after the text
+        if loop.time() > deadline:
+            raise TimeoutError(f"the digest's files did not arrive ({person.files[files:]})")
+        await asyncio.sleep(0.1)
+    return rss_mb(scene.processes["bot"].pid)
+
+
 async def cold_start(scene: Scene, person, rooms: dict[str, str]) -> dict:
     """Process start to first reply, with the store and database of the earlier run."""
     times = {}
@@ -75,6 +94,7 @@ async def main(n: int) -> None:
             "bot_mb": rss_mb(scene.processes["bot"].pid),
             "echo_mb": rss_mb(scene.processes["echo"].pid),
         }
+        after["bot_digest_mb"] = await after_a_digest(scene)
         cold = await cold_start(scene, person, rooms)
     print(
         f"{'command':12} {'who':5} {'min':>8} {'median':>8} {'p95':>8} {'CPU/cmd':>8}"
@@ -91,7 +111,8 @@ async def main(n: int) -> None:
     print(
         f"memory idle: bot {idle['bot_mb']:.0f} MB, echo {idle['echo_mb']:.0f} MB; after "
         f"the runs: bot {after['bot_mb']:.0f} MB, echo {after['echo_mb']:.0f} MB "
-        f"({after['bot_mb'] / after['echo_mb']:.2f}x)"
+        f"({after['bot_mb'] / after['echo_mb']:.2f}x); after a digest: bot "
+        f"{after['bot_digest_mb']:.0f} MB"
     )
     print(f"cold start to first reply: bot {cold['bot_s']:.2f}s, echo {cold['echo_s']:.2f}s")
     write_result(

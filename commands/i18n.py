@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -108,60 +109,77 @@ def pgettext(context: str, message: str) -> str:
     return translations(_current.get()).pgettext(context, message)
 
 
-# strftime directives the bot uses, as CLDR patterns: Babel then names months and days in
-# the language being written (`%b` is "Dec" in English, "déc." in French).
-_DIRECTIVES = {
-    "%Y": "y",
-    "%m": "MM",
-    "%d": "dd",
-    "%-d": "d",
-    "%b": "MMM",
-    "%B": "MMMM",
-    "%a": "EEE",
-    "%A": "EEEE",
-    "%H": "HH",
-    "%M": "mm",
-    "%S": "ss",
-    "%-H": "H",
-}
-_TOKEN = re.compile(r"%-?[A-Za-z]|[A-Za-z]+|'|[^%A-Za-z']+")
+@dataclass(frozen=True)
+class _Calendar:
+    """What the bot's date formats need of a language's CLDR data: month and day names (as
+    in a date, "déc.", "mardi"), and the language's name in itself."""
+
+    months_short: tuple[str, ...]
+    months: tuple[str, ...]
+    days_short: tuple[str, ...]  # Monday first, as datetime.weekday()
+    days: tuple[str, ...]
+    name: str
 
 
 @cache
-def _pattern(fmt: str) -> tuple[tuple[str, bool], ...]:
-    """A strftime format as (CLDR pattern or literal, is-pattern) pieces; `%Z` is kept as
-    the zone's own abbreviation (AST, EST), the same in every language."""
-    pieces: list[tuple[str, bool]] = []
-    for token in _TOKEN.findall(fmt):
-        if token == "%Z":
-            pieces.append(("%Z", False))
-        elif token in _DIRECTIVES:
-            pieces.append((_DIRECTIVES[token], True))
-        elif token.startswith("%"):
-            raise ValueError(f"no CLDR pattern for {token!r}")
-        else:
-            pieces.append(("'" + token.replace("'", "''") + "'", True))
-    return tuple(pieces)
+def _calendar(language: str) -> _Calendar:
+    """Read from Babel once; then Babel's copy of the language's CLDR data — some 4 MB of
+    Python objects a language, of which the bot uses these few names — is let go."""
+    from babel import Locale, localedata
+
+    try:
+        locale = Locale.parse(language)
+        months, days = locale.months["format"], locale.days["format"]
+        return _Calendar(
+            months_short=tuple(months["abbreviated"][m] for m in range(1, 13)),
+            months=tuple(months["wide"][m] for m in range(1, 13)),
+            days_short=tuple(days["abbreviated"][d] for d in range(7)),
+            days=tuple(days["wide"][d] for d in range(7)),
+            name=locale.get_display_name(language) or language,
+        )
+    finally:
+        localedata._cache.clear()  # Babel's cache of loaded locale data (stable since 2.0)
+
+
+# The strftime directives the bot uses, written in the current language: month and day
+# names from CLDR (`%b` is "Dec" in English, "déc." in French), numbers as strftime writes
+# them, `%Z` the zone's own abbreviation (AST, EST), the same in every language.
+_DIRECTIVES: dict[str, Callable[[datetime, _Calendar], str]] = {
+    "%Y": lambda t, _c: str(t.year),
+    "%m": lambda t, _c: f"{t.month:02d}",
+    "%d": lambda t, _c: f"{t.day:02d}",
+    "%-d": lambda t, _c: str(t.day),
+    "%b": lambda t, c: c.months_short[t.month - 1],
+    "%B": lambda t, c: c.months[t.month - 1],
+    "%a": lambda t, c: c.days_short[t.weekday()],
+    "%A": lambda t, c: c.days[t.weekday()],
+    "%H": lambda t, _c: f"{t.hour:02d}",
+    "%-H": lambda t, _c: str(t.hour),
+    "%M": lambda t, _c: f"{t.minute:02d}",
+    "%S": lambda t, _c: f"{t.second:02d}",
+    "%Z": lambda t, _c: t.tzname() or "",
+}
+_TOKEN = re.compile(r"%-?[A-Za-z]|[^%]+")
+
+
+@cache
+def _pattern(fmt: str) -> tuple[str, ...]:
+    """A strftime format in pieces: directives and the literal text between them."""
+    pieces = tuple(_TOKEN.findall(fmt))
+    for piece in pieces:
+        if piece.startswith("%") and piece not in _DIRECTIVES:
+            raise ValueError(f"no way to write {piece!r}")
+    return pieces
 
 
 def when(moment: datetime, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """`moment` in `zone`, formatted like strftime(`fmt`) in the current language."""
-    from babel.dates import format_datetime
-
     local = moment.astimezone(zone)
-    out = []
-    pattern = ""
-    for piece, is_pattern in _pattern(fmt):
-        if is_pattern:
-            pattern += piece
-            continue
-        if pattern:
-            out.append(format_datetime(local, pattern, tzinfo=zone, locale=_locale()))
-            pattern = ""
-        out.append(local.tzname() or "")
-    if pattern:
-        out.append(format_datetime(local, pattern, tzinfo=zone, locale=_locale()))
-    return "".join(out)
+    calendar = _calendar(_locale())
+    return "".join(
+        _DIRECTIVES[piece](local, calendar) if piece in _DIRECTIVES else piece
+        for piece in _pattern(fmt)
+    )
 
 
 class Moment:
@@ -203,9 +221,7 @@ class Deferred:
 
 def name_of(language: str) -> str:
     """A language's name in itself ("français"), for `!lang`."""
-    from babel import Locale
-
-    return Locale.parse(language).get_display_name(language) or language
+    return _calendar(language).name
 
 
 def _locale() -> str:
