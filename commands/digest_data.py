@@ -141,86 +141,74 @@ async def build(
     shows the chair what that room would read), else in the language being written."""
     language = await language_of(store, i18n.current(), room=room_id)
     with i18n.speaking(language):
-        return await _gather(
-            store, period, env=env, settings=settings, committee=committee, now=now,
-            viewer=viewer, room_id=room_id, omit=omit,
+        ref, zone = env.reference, env.zone
+        ncpocs = await store.roster.ncpocs()
+        expected = sorted({e.country for e in ncpocs if e.country})
+        # The labels of what the digest shows; the status of the countries, the reporting and the
+        # narrative updates carry none of their own: the committee shares them as GREEN.
+        shown: list[str] = [NOTES]
+        incidents = await _incidents(store, period, viewer, shown, omit)
+        lessons = await _shared(
+            store.lessons.created_between(period.start, period.end), "lesson", viewer, shown, omit
+        )
+        resources = await _shared(
+            store.resources.created_between(period.start, period.end), "resource", viewer, shown,
+            omit,
         )  # fmt: skip
-
-
-async def _gather(
-    store: Stores,
-    period: DigestPeriod,
-    *,
-    env: ParseEnv,
-    settings: Settings,
-    committee: str,
-    now: datetime,
-    viewer: Viewer,
-    room_id: str | None,
-    omit: frozenset[str],
-) -> dict[str, Any]:
-    ref, zone = env.reference, env.zone
-    ncpocs = await store.roster.ncpocs()
-    expected = sorted({e.country for e in ncpocs if e.country})
-    # The labels of what the digest shows; the status of the countries, the reporting and the
-    # narrative updates carry none of their own: the committee shares them as GREEN.
-    shown: list[str] = [NOTES]
-    incidents = await _incidents(store, period, viewer, shown, omit)
-    lessons = await _shared(
-        store.lessons.created_between(period.start, period.end), "lesson", viewer, shown, omit
-    )
-    resources = await _shared(
-        store.resources.created_between(period.start, period.end), "resource", viewer, shown,
-        omit,
-    )  # fmt: skip
-    notes = [] if "notes" in omit else await _notes(store, period, zone, viewer, shown)
-    level = most_restrictive(shown)
-    data: dict[str, Any] = {
-        "committee": committee,
-        "period": {"key": period.key, "label": period.label},
-        "generated": _when(now, zone),
-        "tlp": level,
-        "label": label(level),
-        "compliance": await _compliance(store, period, expected, ref, settings, zone, now),
-        "matrix": await _matrix(store, period, ref, set(expected)),
-        "changes": [] if "changes" in omit else await _changes(store, period, ref, zone, room_id),
-        "notes": notes,
-        "incidents": incidents,
-        "lessons": lessons,
-        "resources": resources,
-        "deadlines": [] if "deadlines" in omit else await _upcoming(store, settings, zone, now),
-        "broadcasts": []
-        if "broadcasts" in omit
-        else await _broadcasts(store, period, env.reference, zone),
-        "catalogue": ref.catalogue.label,
-        "decisions": [] if "decisions" in omit else await _decisions(store, period, zone),
-        "projects": NO_PROJECTS if "projects" in omit else await _projects(store, period, zone),
-        "directory": NO_DIRECTORY
-        if "directory" in omit
-        else await _directory(store, settings, ref, now),
-        "actions": [] if "actions" in omit else await _actions(store, env, now, viewer),
-        "omitted": sorted(omit),
-        "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
-    }
-    data["summary"] = await _summary(store, period, ref, data, set(expected))
-    data["empty"] = not (
-        data["changes"]
-        or data["notes"]
-        or incidents["total"]
-        or incidents["titled"]
-        or incidents["labelled"]
-        or incidents["withheld"]
-        or lessons["total"]
-        or lessons["withheld"]
-        or resources["total"]
-        or resources["withheld"]
-        or data["compliance"]["filed"]
-        or data["broadcasts"]
-        or data["decisions"]
-        or data["projects"]["new"]
-        or data["projects"]["progress"]
-    )
-    return data
+        notes = [] if "notes" in omit else await _notes(store, period, zone, viewer, shown)
+        level = most_restrictive(shown)
+        data: dict[str, Any] = {
+            "committee": committee,
+            "period": {"key": period.key, "label": period.label},
+            "generated": _when(now, zone),
+            "tlp": level,
+            "label": label(level),
+            "compliance": await _compliance(store, period, expected, ref, settings, zone, now),
+            "matrix": await _matrix(store, period, ref, set(expected)),
+            "changes": []
+            if "changes" in omit
+            else await _changes(store, period, ref, zone, room_id),
+            "notes": notes,
+            "incidents": incidents,
+            "lessons": lessons,
+            "resources": resources,
+            "deadlines": []
+            if "deadlines" in omit
+            else await _upcoming(store, settings, zone, now),
+            "broadcasts": []
+            if "broadcasts" in omit
+            else await _broadcasts(store, period, env.reference, zone),
+            "catalogue": ref.catalogue.label,
+            "decisions": [] if "decisions" in omit else await _decisions(store, period, zone),
+            "projects": NO_PROJECTS
+            if "projects" in omit
+            else await _projects(store, period, zone),
+            "directory": NO_DIRECTORY
+            if "directory" in omit
+            else await _directory(store, settings, ref, now),
+            "actions": [] if "actions" in omit else await _actions(store, env, now, viewer),
+            "omitted": sorted(omit),
+            "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
+        }
+        data["summary"] = await _summary(store, period, ref, data, set(expected))
+        data["empty"] = not (
+            data["changes"]
+            or data["notes"]
+            or incidents["total"]
+            or incidents["titled"]
+            or incidents["labelled"]
+            or incidents["withheld"]
+            or lessons["total"]
+            or lessons["withheld"]
+            or resources["total"]
+            or resources["withheld"]
+            or data["compliance"]["filed"]
+            or data["broadcasts"]
+            or data["decisions"]
+            or data["projects"]["new"]
+            or data["projects"]["progress"]
+        )
+        return data
 
 
 async def _broadcasts(store, period, ref: Reference, zone) -> list[dict[str, Any]]:
