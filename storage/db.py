@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.schema import HEAD
+from storage.state import StateCache
 from storage.stores import Stores
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -119,6 +120,7 @@ class Database:
         self._write = async_sessionmaker(writer, expire_on_commit=False, class_=AsyncSession)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         self._roster_cache: dict = {}  # user -> Member | None; the roster changes rarely
+        self._state_cache = StateCache()  # bot_state values, such as rooms' languages
 
     @asynccontextmanager
     async def unit(self, *, write: bool = True) -> AsyncIterator[Stores]:
@@ -126,10 +128,14 @@ class Database:
         maker = self._write if write else self._read
         async with maker() as session:
             async with session.begin():
-                stores = Stores(session, roster_cache=self._roster_cache)
+                stores = Stores(
+                    session, roster_cache=self._roster_cache, state_cache=self._state_cache
+                )
                 yield stores
             if stores.roster_changed:
                 self._roster_cache.clear()  # committed: readers since the change re-read
+            if stores.state_written:
+                self._state_cache.forget(stores.state_written)
 
     async def upgrade(self, *, isolated: bool = False) -> list[str]:
         """Apply pending migrations; returns the revisions applied.

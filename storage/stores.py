@@ -24,7 +24,7 @@ from storage.projects import ProjectStore
 from storage.resources import ResourceStore
 from storage.rooms import RoomStore
 from storage.roster import RosterStore
-from storage.state import StateStore
+from storage.state import StateCache, StateStore
 from storage.status import StatusStore
 from storage.undecrypted import UndecryptedStore
 
@@ -32,9 +32,17 @@ from storage.undecrypted import UndecryptedStore
 class Stores:
     """Entry point handed to handlers: `store.roster`, `store.audit`, ... share one transaction."""
 
-    def __init__(self, session: AsyncSession, *, roster_cache: dict | None = None) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        roster_cache: dict | None = None,
+        state_cache: StateCache | None = None,
+    ) -> None:
         self._session = session
         self._roster_cache = roster_cache
+        self._state_cache = state_cache
+        self._began = state_cache.generation if state_cache else 0  # for the state cache
 
     @cached_property
     def roster(self) -> RosterStore:
@@ -58,7 +66,11 @@ class Stores:
 
     @cached_property
     def state(self) -> StateStore:
-        return StateStore(self._session)
+        return StateStore(self._session, self._state_cache, began=self._began)
+
+    @property
+    def state_written(self) -> set[str]:
+        return self.state.written if "state" in self.__dict__ else set()
 
     @cached_property
     def undecrypted(self) -> UndecryptedStore:

@@ -258,3 +258,36 @@ async def test_the_runtime_role_can_only_append_to_the_audit_log(backend, db: Da
         await owner.execute(f"DROP OWNED BY {role}")
         await owner.execute(f"DROP ROLE {role}")
         await owner.close()
+
+
+async def test_state_values_are_read_once_and_forgotten_when_set(db: Database):
+    """A value read on every command (a room's language) costs no transaction once read; a
+    committed change is seen by the next unit, a rolled-back one never."""
+    async with db.unit(write=False) as store:
+        assert await store.state.get("language:!r") is None
+    async with db.unit() as store:  # behind the cache's back: the cache still answers
+        await store._session.execute(
+            text(
+                "INSERT INTO bot_state (key, value, updated_at) VALUES ('language:!r', 'fr', :t)"
+            ),
+            {"t": NOW},
+        )
+    async with db.unit(write=False) as store:
+        assert await store.state.get("language:!r") is None  # cached: no query
+    async with db.unit() as store:
+        await store.state.set("language:!r", "nl", now=NOW)
+        assert await store.state.get("language:!r") == "nl"  # its own write, read back
+    async with db.unit(write=False) as store:
+        assert await store.state.get("language:!r") == "nl"  # the commit was forgotten
+    with pytest.raises(RuntimeError):
+        async with db.unit() as store:
+            await store.state.set("language:!r", "es", now=NOW)
+            raise RuntimeError("rolled back")
+    async with db.unit(write=False) as store:
+        assert await store.state.get("language:!r") == "nl"
+    # A unit that began before a commit which set something does not fill the cache.
+    async with db.unit(write=False) as early:
+        async with db.unit() as store:
+            await store.state.set("language:!s", "es", now=NOW)
+        await early.state.get("language:!t")
+    assert "language:!t" not in db._state_cache.values
