@@ -179,10 +179,14 @@ class Renderer:
             body = self._text.get_template(f"{template}.txt.j2").render(data)
         return unbidi(body.strip())
 
-    def render(self, content: str | View, lang: str | None = None) -> Message:
-        """A message in `lang` (by default the language being written now)."""
+    def render(self, content: str | View | i18n.Deferred, lang: str | None = None) -> Message:
+        """A message in `lang` (by default the language being written now). Plain words a
+        job writes to several people come as `Deferred`: made in each one's language."""
         if isinstance(content, str):
             return plain(content)
+        if isinstance(content, i18n.Deferred):
+            with i18n.speaking(lang or i18n.current()):
+                return plain(str(content))
         with i18n.speaking(lang or i18n.current()):
             body = self._text.get_template(f"{content.template}.txt.j2").render(content.data)
             html = self._html.get_template(f"{content.template}.html.j2").render(content.data)

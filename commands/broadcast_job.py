@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from commands.broadcast import JOB, announcement, ref
 from commands.context import JobContext
-from commands.directory import KIND_TITLES, TIER_ORDER, email_only, ranked
+from commands.directory import TIER_ORDER, email_only, kind_title, ranked
 from commands.escalation import Step, next_step, steps_due
 from commands.framework import FileSpec, Router, Settings, View
 from commands.rollcall import drill_report, roll_call
@@ -199,7 +199,7 @@ async def _phones(job: JobContext, dark: set[str | None]) -> list[dict]:
         {
             "country": countries.name_of(e.country),
             "user": e.user_id,
-            "kind": KIND_TITLES.get(tiers[e.id], tiers[e.id]),
+            "kind": kind_title(tiers[e.id]),
             "phone": e.phone,
         }
         for e in entries

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from commands import directory
 from commands.context import Context, JobContext
 from commands.deadlines import DueInput, due, resolve_due, when
 from commands.directory import (
-    KIND_TITLES,
     email_only,
+    kind_title,
     ranked,
     shown,
     unconfirmed,
@@ -39,7 +40,7 @@ from commands.framework import (
     Settings,
     View,
 )
-from commands.i18n import _
+from commands.i18n import Deferred, _
 from commands.languages import language
 from commands.reference import Country
 from commands.types import choice, country, user_id
@@ -71,7 +72,7 @@ async def contacts(ctx: Context, country: Country | None) -> View:
                 "user": shown(e.user_id, private),
                 "role": "NCPOC" if e.role == Role.NCPOC else "contact",
                 "kind": tiers[e.id],
-                "kind_title": KIND_TITLES.get(tiers[e.id], tiers[e.id]),
+                "kind_title": kind_title(tiers[e.id]),
                 "agency": e.agency,
                 "title": e.title,
                 "lang": e.lang,
@@ -269,7 +270,7 @@ async def _own(ctx: Context, entries: list, head: str) -> View:
         {
             "head": head,
             "user": shown(e.user_id, ctx.is_direct),
-            "kind": KIND_TITLES[kind],
+            "kind": kind_title(kind),
             "agency": e.agency,
             "title": e.title,
             "email": e.email,
@@ -322,18 +323,11 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
             elif stage == NCPOC_TOLD:
                 told = _ncpoc_of(entries, ranks, e)
                 if told is not None:
+                    kind = kind_title(ranks[e.id])
+                    since = _date(job, due_at - every)
+                    asked = partial(_unanswered, user, kind, since, job.settings.prefix)
                     await job.post(
-                        _(
-                            "📇 {user} ({get}) has not confirmed their contact details "
-                            "since {date} and did not answer the bot's request. Please "
-                            "check with them: they confirm with {prefix}confirm, or "
-                            "correct with {prefix}contact update."
-                        ).format(
-                            user=user,
-                            get=KIND_TITLES.get(ranks[e.id], ranks[e.id]),
-                            date=_date(job, due_at - every),
-                            prefix=job.settings.prefix,
-                        ),
+                        Deferred(asked),
                         to_user=told,
                         mentions=[told],
                     )
@@ -344,16 +338,10 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
             await job.store.roster.log_check(user, due_at, stage, at=job.now)
     await _weekly(job, entries, ranks)
     if for_chair:
-        listed = "\n".join(
-            f"- {p['user']} ({p['country']}), confirmed last {p['since']}" for p in for_chair
-        )
+        summary = partial(_unconfirmed, for_chair, job.settings.prefix)
         for chair in await job.chairs():
             await job.post(
-                _(
-                    "📇 National contacts who have not confirmed their details "
-                    "after two requests:\n{listed}\nThe full list: "
-                    "{prefix}contacts"
-                ).format(listed=listed, prefix=job.settings.prefix),
+                Deferred(summary),
                 to_user=chair,
                 mentions=[chair],
             )
@@ -379,7 +367,7 @@ async def _weekly(job: JobContext, entries: list[RosterEntry], ranks: dict) -> N
     every = job.settings.confirm_every
     stale, cut_off = [], []
     for e in entries:
-        who = f"{e.user_id} ({e.country}, {KIND_TITLES.get(ranks[e.id], ranks[e.id])})"
+        who = f"{e.user_id} ({e.country}, {kind_title(ranks[e.id])})"
         if unconfirmed(e, every, job.now):
             stale.append(who)
         if unreachable(e, direct, job.joined):
@@ -404,7 +392,7 @@ def _asking(job: JobContext, e: RosterEntry, kind: str) -> View:
         "roster/confirm",
         {
             "user": e.user_id,
-            "kind": KIND_TITLES.get(kind, kind),
+            "kind": kind_title(kind),
             "agency": e.agency,
             "title": e.title,
             "email": e.email,
@@ -427,6 +415,31 @@ def _ncpoc_of(entries: list[RosterEntry], ranks: dict, e: RosterEntry) -> str | 
     ]
     ncpocs.sort(key=lambda x: ranks[x.id] != "primary")
     return ncpocs[0].user_id if ncpocs else None
+
+
+def _unanswered(user: str, kind: object, since: str, prefix: str) -> str:
+    """To a contact's NCPOC: they did not answer the bot's request (in the NCPOC's words)."""
+    return _(
+        "📇 {user} ({kind}) has not confirmed their contact details "
+        "since {date} and did not answer the bot's request. Please "
+        "check with them: they confirm with {prefix}confirm, or "
+        "correct with {prefix}contact update."
+    ).format(user=user, kind=kind, date=since, prefix=prefix)
+
+
+def _unconfirmed(people: list[dict], prefix: str) -> str:
+    """To the chair: who has not confirmed after two requests."""
+    listed = "\n".join(
+        _("- {user} ({country}), confirmed last {since}").format(
+            user=p["user"], country=p["country"], since=p["since"]
+        )
+        for p in people
+    )
+    return _(
+        "📇 National contacts who have not confirmed their details "
+        "after two requests:\n{listed}\nThe full list: "
+        "{prefix}contacts"
+    ).format(listed=listed, prefix=prefix)
 
 
 def _date(job: JobContext, moment: datetime) -> str:

@@ -22,6 +22,7 @@ from commands.framework import (
     Settings,
     View,
 )
+from commands.i18n import Deferred
 from commands.values import (
     Clearance,
     Exists,
@@ -84,7 +85,7 @@ class Context:
 
     async def reply(
         self,
-        content: str | View,
+        content: str | View | Deferred,
         *,
         mentions: Iterable[str] = (),
         room_id: str | None = None,
@@ -171,7 +172,7 @@ class JobContext:
 
     async def post(
         self,
-        content: str | View,
+        content: str | View | Deferred,
         *,
         room_id: str | None = None,
         to_user: str | None = None,

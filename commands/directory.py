@@ -5,22 +5,30 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from commands.framework import ArgumentError, ParseEnv, Role
-from commands.i18n import _
+from commands.i18n import N_, Deferred, _
 from commands.types import choice, user_id
 from commands.values import Joined, unknown_membership
 
 KINDS = ("cirt", "le-24x7", "oas-cicte", "other")
 KIND_TITLES = {
-    "primary": "primary",
-    "alternate": "alternate",
-    "cirt": "national CIRT",
-    "le-24x7": "24/7 law-enforcement contact",
-    "oas-cicte": "OAS/CICTE national point of contact",
-    "other": "other national contact",
+    "primary": N_("primary"),
+    "alternate": N_("alternate"),
+    "cirt": N_("national CIRT"),
+    "le-24x7": N_("24/7 law-enforcement contact"),
+    "oas-cicte": N_("OAS/CICTE national point of contact"),
+    "other": N_("other national contact"),
 }
+
+
+def kind_title(kind: str) -> Deferred:
+    """What a contact's kind is called, in the language of the message it is shown in."""
+    return Deferred(partial(_, KIND_TITLES.get(kind, kind)))
+
+
 RANKS = ("primary", "alternate")
 TIER_ORDER = (*RANKS, *KINDS)  # who comes first in a fan-out and in the chain
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")

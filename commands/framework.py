@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from commands.i18n import N_, _
+from commands.i18n import N_, Deferred, _
 from commands.values import Clearance, Ref, RoomKind
 
 if TYPE_CHECKING:
@@ -167,7 +167,7 @@ class Reply:
     `report_to` are told, in words, if the homeserver refuses the message for good.
     """
 
-    content: str | View
+    content: str | View | Deferred  # Deferred: plain words made in the reader's language
     mentions: tuple[str, ...] = ()
     room_id: str | None = None
     files: tuple[FileSpec, ...] = ()

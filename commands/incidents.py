@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands import i18n
 from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
@@ -226,9 +227,11 @@ async def incident_close(ctx: Context, id: int, summary: str) -> str:
     incident = await _incident(ctx, id)
     _check_room(ctx, incident)
     if incident.status == "closed":
-        closed = (incident.closed_at or incident.updated_at).astimezone(ctx.env.zone)
+        closed = i18n.when(
+            incident.closed_at or incident.updated_at, ctx.env.zone, "%-d %b %Y %H:%M"
+        )
         raise CommandError(
-            _("{id} is already closed (since {closed:%-d %b %Y %H:%M})").format(
+            _("{id} is already closed (since {closed})").format(
                 id=ShortId.INC.of(id), closed=closed
             )
         )

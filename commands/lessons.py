@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from commands import i18n
 from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
@@ -225,8 +226,8 @@ async def lesson_show(ctx: Context, id: int) -> View | str:
             "{id} cannot be shown here: people who may not see it can read this room."
         ).format(id=data["id"])
     if lesson.withdrawn_at is not None:
-        when = lesson.withdrawn_at.astimezone(ctx.env.zone)
-        return _("{id} [{label}] was withdrawn on {when:%-d %b %Y}.").format(
+        when = i18n.when(lesson.withdrawn_at, ctx.env.zone, "%-d %b %Y")
+        return _("{id} [{label}] was withdrawn on {when}.").format(
             id=data["id"], label=data["label"], when=when
         )
     data["corrections"] = await ctx.store.corrections.of("lesson", id) if data["shown"] else []

@@ -12,6 +12,7 @@ and after the due date; a body (the RIFC) is followed up through the chair.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from commands.audience import Show
@@ -36,7 +37,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import _
+from commands.i18n import Deferred, _
 from commands.motions import motion_words
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, ShortId
@@ -213,8 +214,9 @@ async def meeting_notices(job: JobContext, meeting_key: int) -> datetime | None:
         meeting.reminded_at = job.now
         members = [e.user_id for e in await job.store.roster.entries()
                    if e.role in ROOM_ROLES[meeting.room_kind]]  # fmt: skip
+        starts = when(meeting.starts_at, job.env.zone)
         await job.post(
-            f"⏰ {name} “{meeting.title}” starts {when(meeting.starts_at, job.env.zone)}.",
+            Deferred(partial(_starts, name, meeting.title, starts)),
             room_id=room, mentions=sorted(set(members)), alert=True,
             ref=Ref(RefKind.MEETING, meeting.number),
         )  # fmt: skip
@@ -447,24 +449,41 @@ async def follow_up(job: JobContext, action_key: int) -> datetime | None:
     chairs = set(await job.chairs())
     due = when(found.due_at, job.env.zone)
 
-    async def tell(users: set[str], text: str) -> None:
+    async def tell(users: set[str], text: Deferred) -> None:
         for user in sorted(users):
             await job.post(text, to_user=user, mentions=[user], alert=True,
                            ref=Ref(RefKind.ACTION, found.number))  # fmt: skip
 
     if found.reminded_at is None and remind_at <= job.now < found.due_at:
         found.reminded_at = job.now
-        whose = "Your action" if person else f"{found.owner}'s action"
-        await tell({found.owner} if person else chairs,
-                   f"📌 {whose} {name} is due {due}: {found.text} — !action done {name} <note> "
-                   "when it is.")  # fmt: skip
+        reminder = partial(_reminder, name, found.owner if not person else None, due, found.text)
+        await tell({found.owner} if person else chairs, Deferred(reminder))
     if found.overdue_at is None and job.now >= overdue_at:
         found.overdue_at = job.now
-        late = f"⚠️ {name} ({found.owner}) was due {due} and is still open: {found.text}"
+        late = Deferred(partial(_late, name, found.owner, due, found.text))
         await tell({found.owner, *chairs} if person else chairs, late)
         return None
     later = [t for t in (remind_at, overdue_at) if t > job.now]
     return min(later) if later else None
+
+
+def _starts(name: str, title: str, starts: object) -> str:
+    return _("⏰ {name} “{title}” starts {when}.").format(name=name, title=title, when=starts)
+
+
+def _reminder(name: str, body: str | None, due: object, text: str) -> str:
+    """An action's reminder: to its owner, or (a body's action) to the chair."""
+    if body is None:
+        return _("📌 Your action {name} is due {due}: {text} — !action done {name} <note> "
+                 "when it is.").format(name=name, due=due, text=text)  # fmt: skip
+    return _("📌 {owner}'s action {name} is due {due}: {text} — !action done {name} <note> "
+             "when it is.").format(owner=body, name=name, due=due, text=text)  # fmt: skip
+
+
+def _late(name: str, owner: str, due: object, text: str) -> str:
+    return _("⚠️ {name} ({owner}) was due {due} and is still open: {text}").format(
+        name=name, owner=owner, due=due, text=text
+    )
 
 
 async def digest_actions(store: Stores, env: ParseEnv, now: datetime, viewer: Any) -> list[dict]:

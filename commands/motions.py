@@ -15,7 +15,9 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
+from commands import i18n
 from commands.catalogue import changed, install
 from commands.common import own_country
 from commands.context import Context, JobContext
@@ -35,12 +37,14 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import _
+from commands.i18n import Deferred, _
 from commands.reference import MONTH, Catalogue
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, ShortId
 from storage.models import Motion, Vote
 from storage.stores import Stores
+
+CLOSES = "%-d %b %Y %H:%M %Z"  # when a vote closes, with the zone's abbreviation
 
 router = Router("motions")
 JOB = "motion"
@@ -311,11 +315,11 @@ async def _motion(ctx: Context, kind: str, item_id: str, by: str | None, text: s
 
 def _opened(ctx: Context, motion: Motion) -> str:
     assert motion.closes_at is not None
-    closes = motion.closes_at.astimezone(ctx.env.zone)
+    closes = i18n.when(motion.closes_at, ctx.env.zone, CLOSES)
     return _(
         "🗳️ {id} is open: {motion_words}. One vote per member state, "
         "by either NCPOC: !vote {id} yes|no|abstain [note] — until "
-        "{closes:%-d %b %Y %H:%M %Z}."
+        "{closes}."
     ).format(id=ShortId.MO.of(motion.number), motion_words=motion_words(motion), closes=closes)
 
 
@@ -509,6 +513,15 @@ async def close_or_remind(job: JobContext, motion_key: int) -> datetime | None:
     return min([*later, motion.closes_at])
 
 
+def _not_voted(country: str, name: str, words: str, closes: object) -> str:
+    """A vote's reminder, in its reader's language."""
+    return _(
+        "🗳️ {name_of} has not voted on {name} ({motion_words}); "
+        "voting closes {closes}. !vote {name} "
+        "yes|no|abstain [note]"
+    ).format(name_of=country, name=name, motion_words=words, closes=closes)
+
+
 async def _remind(
     job: JobContext, motion: Motion, round_: int, voted: set[str], voters: list[str]
 ) -> None:
@@ -520,24 +533,16 @@ async def _remind(
     await job.store.state.set(key, str(round_), now=job.now)
     name = ShortId.MO.of(motion.number)
     assert motion.closes_at is not None
-    closes = motion.closes_at.astimezone(job.env.zone)
+    closes = i18n.Moment(motion.closes_at, job.env.zone, CLOSES)
     sent: set[str] = set()
     for entry in await job.store.roster.ncpocs_in([c for c in voters if c not in voted]):
         user = stand_in(entry, job.now)
         if user in sent:
             continue
         sent.add(user)
+        country = job.env.reference.countries.name_of(entry.country)
         await job.post(
-            _(
-                "🗳️ {name_of} has not voted on {name} ({motion_words}); "
-                "voting closes {closes:%-d %b %Y %H:%M %Z}. !vote {name} "
-                "yes|no|abstain [note]"
-            ).format(
-                name_of=job.env.reference.countries.name_of(entry.country),
-                name=name,
-                motion_words=motion_words(motion),
-                closes=closes,
-            ),
+            Deferred(partial(_not_voted, country, name, motion_words(motion), closes)),
             to_user=user,
             mentions=[user],
             ref=Ref(RefKind.MOTION, motion.number),

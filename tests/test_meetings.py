@@ -125,3 +125,24 @@ async def test_an_overdue_action_is_reminded_once_and_shows_in_agenda_and_digest
     await app.jobs.run("meeting", 1)
     (reminder,) = [r for r in await postman.deliver_all() if r.room_id == ROOM]
     assert "MT-1 “Year end” starts" in body_of(reminder)
+
+
+async def test_an_action_s_reminder_is_in_its_owner_s_language(committee, clock):
+    """A job's plain reminder is written for each reader: the owner's in French with a French
+    date, the chair's copy of the overdue notice in English."""
+    app, postman = committee, Postman(committee)
+    assert (await say(app, JM1, "!lang fr", room=f"!dm-{JM1}", kind="direct")).outcome == (
+        "accepted"
+    )
+    await chair(app, f"!action {JM1} due=2026-11-10 Send the updated contact list")
+    await postman.deliver_all()
+    due = datetime(2026, 11, 10, 21, tzinfo=UTC)
+    clock.current = due - timedelta(days=3) + timedelta(minutes=1)
+    await app.jobs.run("action", 1)
+    (before,) = await postman.deliver_all()
+    assert "📌 Votre action AC-1 est due mar. 10 nov. 2026 17:00" in body_of(before)
+    clock.advance(timedelta(days=4))
+    await app.jobs.run("action", 1)
+    told = {r.to_user: body_of(r) for r in await postman.deliver_all()}
+    assert "AC-1 (@jm1:test.org) était due mar. 10 nov. 2026" in told[JM1]
+    assert "AC-1 (@jm1:test.org) was due Tue 10 Nov 2026" in told[CHAIR]
