@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from commands.framework import ArgumentError, ParseEnv, Role
-from commands.i18n import N_, Deferred, _
+from commands.i18n import N_, Deferred, _, later
 from commands.types import choice, user_id
 from commands.values import Joined, unknown_membership
 
@@ -26,7 +25,7 @@ KIND_TITLES = {
 
 def kind_title(kind: str) -> Deferred:
     """What a contact's kind is called, in the language of the message it is shown in."""
-    return Deferred(partial(_, KIND_TITLES.get(kind, kind)))
+    return later(KIND_TITLES.get(kind, kind))
 
 
 RANKS = ("primary", "alternate")

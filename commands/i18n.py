@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -217,6 +217,12 @@ class Deferred:
 
     def __format__(self, spec: str) -> str:
         return format(self.make(), spec)
+
+
+def later(message: str) -> Deferred:
+    """`message` (marked with `N_`) translated where it is shown: a job builds the data once,
+    each recipient's copy reads it in their language."""
+    return Deferred(partial(_, message))
 
 
 def name_of(language: str) -> str:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import partial
 
 from commands.context import JobContext
 from commands.framework import Router, Settings, View
-from commands.i18n import N_, Deferred, _
+from commands.i18n import N_, later
 from commands.values import RoomKind, fingerprint
 from storage.stores import Stores
 
@@ -33,8 +32,7 @@ async def tell_the_chair(job: JobContext, _key: int = 0) -> None:
     notices = await job.store.notices.unsent()
     for notice in notices:
         data = json.loads(notice.data)
-        room = ROOMS.get(data["kind"], data["kind"])
-        data.update(room=Deferred(partial(_, room)), at=notice.created_at)
+        data.update(room=later(ROOMS.get(data["kind"], data["kind"])), at=notice.created_at)
         if data.get("to") == "rcc":  # the whole committee is told
             rcc = job.rooms.get(RoomKind.RCC)
             if rcc is not None:

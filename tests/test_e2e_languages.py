@@ -1,12 +1,17 @@
-"""A French-speaking NCPOC through a real Synapse: `!lang fr`, then a broadcast reaches them
-in French in their encrypted DM while the RCC room keeps its English copy; they answer
-"reçu" and it counts."""
+"""A French-speaking NCPOC through a real Synapse: `!lang fr`, then a broadcast and a
+deadline's reminder reach them in French (with French dates) in their encrypted DM while the
+RCC room keeps its English copy and an English-reading NCPOC gets English; "reçu" counts."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
+from babel.dates import format_datetime
 
 from devkit.synapse import wait_for
+from tests.helpers import ShiftedClock
 
 pytestmark = pytest.mark.synapse
 
@@ -46,3 +51,30 @@ async def test_a_french_speaking_ncpoc_reads_the_bot_in_french(world):
     await wait_for(acknowledged)
     helped = await ht.ask(dm, "!help")
     assert "Commandes que vous pouvez utiliser (NCPOC) :" in helped.body
+
+
+async def test_a_reminder_reaches_each_ncpoc_in_their_language_with_its_date(world):
+    """The same deadline's reminder through Synapse: in French with a French date to the
+    NCPOC who chose French, in English to the one who did not."""
+    zone = ZoneInfo("America/Port_of_Spain")
+    world.clock = clock = ShiftedClock()
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    tt = await world.person("tt", "ncpoc", "TT")
+    runtime = await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm, tt])
+    assert "français" in (await jm.ask(rcc, "!lang fr")).body
+    day = clock().astimezone(zone).date() + timedelta(days=2)
+    due = datetime.combine(day, time(12), zone)
+    added = await chair.ask(rcc, f"!deadline add {due:%Y-%m-%d %H:%M} Quick return remind=1d")
+    assert "DL-1" in added.body
+    clock.set(due - timedelta(days=1, seconds=3))
+    runtime.app.jobs.wake("deadline", 1)
+    jm_dm, tt_dm = await jm.accept_invite(), await tt.accept_invite()
+    (french,) = await wait_for(lambda: [b for b in jm.texts_in(jm_dm) if "DL-1" in b])
+    (english,) = await wait_for(lambda: [b for b in tt.texts_in(tt_dm) if "DL-1" in b])
+    # The dates as CLDR writes them in each language (Babel directly, not the bot's helper).
+    assert "⏰ Rappel pour Jamaica" in french
+    assert format_datetime(due, "EEE d MMM y HH:mm", tzinfo=zone, locale="fr") in french
+    assert "⏰ Reminder for Trinidad and Tobago" in english
+    assert f"{due:%a %-d %b %Y %H:%M}" in english
