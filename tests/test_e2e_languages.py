@@ -4,14 +4,14 @@ RCC room keeps its English copy and an English-reading NCPOC gets English; "reç
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from babel.dates import format_datetime
 
 from devkit.synapse import wait_for
 from tests.helpers import ShiftedClock
+from tests.test_e2e_deadlines import ZONE, noon_in_two_days
 
 pytestmark = pytest.mark.synapse
 
@@ -56,7 +56,6 @@ async def test_a_french_speaking_ncpoc_reads_the_bot_in_french(world):
 async def test_a_reminder_reaches_each_ncpoc_in_their_language_with_its_date(world):
     """The same deadline's reminder through Synapse: in French with a French date to the
     NCPOC who chose French, in English to the one who did not."""
-    zone = ZoneInfo("America/Port_of_Spain")
     world.clock = clock = ShiftedClock()
     chair = await world.person("chair", "chair")
     jm = await world.person("jm", "ncpoc", "JM")
@@ -64,8 +63,7 @@ async def test_a_reminder_reaches_each_ncpoc_in_their_language_with_its_date(wor
     runtime = await world.start_bot()
     rcc = await world.rcc_room(chair, [jm, tt])
     assert "français" in (await jm.ask(rcc, "!lang fr")).body
-    day = clock().astimezone(zone).date() + timedelta(days=2)
-    due = datetime.combine(day, time(12), zone)
+    due = noon_in_two_days(clock)
     added = await chair.ask(rcc, f"!deadline add {due:%Y-%m-%d %H:%M} Quick return remind=1d")
     assert "DL-1" in added.body
     clock.set(due - timedelta(days=1, seconds=3))
@@ -75,6 +73,6 @@ async def test_a_reminder_reaches_each_ncpoc_in_their_language_with_its_date(wor
     (english,) = await wait_for(lambda: [b for b in tt.texts_in(tt_dm) if "DL-1" in b])
     # The dates as CLDR writes them in each language (Babel directly, not the bot's helper).
     assert "⏰ Rappel pour Jamaica" in french
-    assert format_datetime(due, "EEE d MMM y HH:mm", tzinfo=zone, locale="fr") in french
+    assert format_datetime(due, "EEE d MMM y HH:mm", tzinfo=ZONE, locale="fr") in french
     assert "⏰ Reminder for Trinidad and Tobago" in english
     assert f"{due:%a %-d %b %Y %H:%M}" in english
