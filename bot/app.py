@@ -164,6 +164,7 @@ class App:
             exclude_insecure=config.security.exclude_insecure_devices,
             wake=self.jobs.wake,
             vouched=config.pinned_identities,
+            clock=clock,
         )
         self.dispatcher = Dispatcher(
             routers=routers,

@@ -20,7 +20,7 @@ from bot.faults import CrashPoints
 from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter, Outgoing
-from bot.senders import Senders
+from bot.senders import Senders, Standing
 from commands import i18n
 from commands.audience import Audience, Viewer, audience_for
 from commands.context import Context
@@ -32,6 +32,7 @@ from commands.framework import (
     Input,
     Listener,
     ParseEnv,
+    Proof,
     Refused,
     Router,
     Settings,
@@ -154,12 +155,12 @@ class Dispatcher:
     ) -> tuple[Outcome | None, Context | None]:
         command = found.command
         said = await _proven(said)
-        if self.senders.device_refused(said, command.name):
-            return await self._reject(
-                said, now, command, _Unverified(said.encrypted), REFUSED
-            ), None
+        standing = await self.senders.standing(said, member, now)
+        if self.senders.refused(standing, command.name):
+            why = self._why_refused(said, standing)
+            return await self._reject(said, now, command, why, REFUSED), None
         try:
-            return await self._run(said, now, found, member)
+            return await self._run(said, now, found, member, standing)
         except Refused as exc:
             return await self._reject(said, now, command, exc, REFUSED), None
         except CommandError as exc:
@@ -170,13 +171,15 @@ class Dispatcher:
             log_failure(log, f"command {command.name} for event {said.event_id}", exc)
             return await self._reject(said, now, command, exc, FAILED), None
 
+    def _why_refused(self, said: Input, standing: Standing) -> Refused:
+        if standing == Standing.UNSIGNED:
+            return _Unverified(said.encrypted)
+        return _Pending(i18n._(IDENTITY_WAITS).format(prefix=self.settings.prefix))
+
     async def _run(
-        self, said: Input, now: datetime, found: Found, member: Member | None
+        self, said: Input, now: datetime, found: Found, member: Member | None, standing: Standing
     ) -> tuple[Outcome, Context]:
         command = found.command
-        trusted = await self.senders.trusted(said, member, now)
-        if command.privileged and not trusted:
-            raise Refused(IDENTITY_WAITS.format(prefix=self.settings.prefix))
         async with self.db.unit() as store:
             # Claimed first: a duplicate stops here, and every rollback below un-claims it.
             try:
@@ -189,7 +192,7 @@ class Dispatcher:
                 )
             except AlreadyHandled:
                 raise _Duplicate(command.name) from None
-            ctx = await self._context(said, now, store, member, command, trusted=trusted)
+            ctx = await self._context(said, now, store, member, command, standing=standing)
             # The role is checked before the arguments are read: a stranger learns nothing.
             if not command.allows(ctx.roles):
                 raise _refusal_detail(command, ctx.member)
@@ -210,7 +213,7 @@ class Dispatcher:
         if found is None or replaced is None:
             return None
         said = await _proven(said)
-        if self.senders.device_refused(said, "edit"):
+        if self.senders.unsigned(said):
             return None
         told = f"told-edit:{hashlib.sha256(replaced.encode()).hexdigest()[:40]}"
         async with self.db.unit() as store:
@@ -241,9 +244,14 @@ class Dispatcher:
     async def _listener(
         self, listener: Listener, said: Input, now: datetime
     ) -> tuple[Outcome | None, Context | None]:
-        # Only roster members' events count, from devices that count; when the handler
-        # returns None nothing is recorded at all.
-        if self.senders.device_refused(said, listener.name):
+        # Only roster members' events count, from devices that count (an acknowledgement
+        # from a session under a new identity stops nothing); when the handler returns None
+        # nothing is recorded at all.
+        if self.senders.unsigned(said):
+            return None, None
+        async with self.db.unit(write=False) as store:
+            member = await store.roster.member(said.sender)
+        if member is None or await self.senders.standing(said, member, now) != Standing.COUNTS:
             return None, None
         async with self.db.unit() as store:
             if await store.events.seen(said.event_id):
@@ -273,7 +281,7 @@ class Dispatcher:
                 return Outcome(outcome, name, duplicate=True)
             member = await store.roster.member(said.sender) if outcome == REFUSED else None
             ctx = await self._context(said, now, store, member, command)
-            if isinstance(exc, _Unverified) and not await self.senders.first_refusal(
+            if isinstance(exc, _Unverified | _Pending) and not await self.senders.first_refusal(
                 store, said, now
             ):
                 ctx.audit_detail = exc.message  # told once already: only audited now
@@ -336,7 +344,7 @@ class Dispatcher:
         member: Member | None,
         command: Command | None,
         *,
-        trusted: bool = True,
+        standing: Standing = Standing.COUNTS,
     ) -> Context:
         async def audience_of(room_id: str) -> Audience:
             return await audience_for(store, self.facts(room_id), room_id)
@@ -352,7 +360,7 @@ class Dispatcher:
             now=now,
             identity=self.identity,
             rooms=self.rooms,
-            viewer=Viewer(await audience_of(said.room_id), red_ok=trusted),
+            viewer=Viewer(await audience_of(said.room_id), red_ok=standing == Standing.COUNTS),
             audience_of=audience_of,
             command=command,
             commands=self.registry,
@@ -362,8 +370,8 @@ class Dispatcher:
             room_kind=said.room_kind,
             device_id=said.device_id,
             master_key=said.master_key,
-            identity_trusted=trusted,
-            device_counts=not self.senders.device_refused(said, ""),
+            identity_trusted=standing != Standing.PENDING,
+            device_counts=standing != Standing.UNSIGNED,
             exists=self.exists,
             joined=self.joined,
         )
@@ -396,11 +404,22 @@ class Dispatcher:
 
 
 async def _proven(said: Input) -> Input:
-    """The input with its device and the owner's master key, checked now if not yet."""
+    """The input with its device and the identity it is signed under, checked now if not yet.
+    Whatever the homeserver answered, a failed check is an unknown device, never a crash."""
     if said.prove is None:
         return said
-    device_id, master_key = await said.prove()
-    return replace(said, device_id=device_id, master_key=master_key, prove=None)
+    try:
+        proof = await said.prove()
+    except Exception as exc:
+        log_failure(log, f"checking the device of event {said.event_id}", exc)
+        proof = Proof(None, None)
+    return replace(
+        said,
+        device_id=proof.device_id,
+        master_key=proof.master_key,
+        self_signing_key=proof.self_signing_key,
+        prove=None,
+    )
 
 
 class _Duplicate(Exception):
@@ -417,6 +436,10 @@ class _Unverified(Refused):
     def __init__(self, encrypted: bool) -> None:
         super().__init__("from a device its owner has not cross-signed")
         self.encrypted = encrypted
+
+
+class _Pending(Refused):
+    """The command came from a device signed under an identity that awaits the chair."""
 
 
 class _RoleRefused(Refused):

@@ -139,7 +139,8 @@ def _build(
         on_notice=partial(app.jobs.wake, notices.JOB, 0),
     )
     rooms = RoomDirectory(client, db, committee, clock=clock)
-    trust = CrossSigningTrust(client)
+    pins = app.senders.pins  # the identities pinned for members: room keys follow them
+    trust = CrossSigningTrust(client, pins=pins.get, first_sight=pins.first_sight)
     exclude = config.security.exclude_insecure_devices
     devices = DeviceTracker(client, trust if exclude else None)
     sender = Sender(

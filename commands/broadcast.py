@@ -96,7 +96,6 @@ BROADCAST_PARAMS = [
 
 @router.command(
     "broadcast",
-    privileged=True,
     summary="an emergency message to every national contact: the RCC room and a DM to each",
     roles=CHAIR_ONLY,
     params=[*BROADCAST_PARAMS, Opt("exercise", yes_no, "yes"), Text("message", "message")],
@@ -122,7 +121,6 @@ async def broadcast(
 
 @router.command(
     "drill",
-    privileged=True,
     summary="a broadcast marked EXERCISE, with a per-country report",
     roles=CHAIR_ONLY,
     params=[*BROADCAST_PARAMS, Text("message", "message")],

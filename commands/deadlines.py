@@ -173,7 +173,6 @@ def when(moment: datetime, tz: ZoneInfo) -> Moment:
 
 @router.command(
     "deadline add",
-    privileged=True,
     summary="set a reporting deadline; countries that have not reported are reminded",
     roles=CHAIR_ONLY,
     params=[
@@ -296,7 +295,6 @@ async def not_reported(
 
 @router.command(
     "deadline cancel",
-    privileged=True,
     summary="cancel a deadline: no more reminders or follow-ups for it",
     roles=CHAIR_ONLY,
     params=[Pos("id", typed_id(ShortId.DL), "<DL-n>")],

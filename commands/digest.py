@@ -40,7 +40,6 @@ from commands.framework import (
     Opt,
     ParseEnv,
     Pos,
-    Refused,
     Role,
     Router,
     Settings,
@@ -48,7 +47,6 @@ from commands.framework import (
     View,
 )
 from commands.i18n import _
-from commands.tlp import IDENTITY_WAITS
 from commands.types import choice, typed_id
 from commands.values import Clearance, Ref, RefKind, RoomKind, ShortId
 from storage.lists import unpack
@@ -100,8 +98,6 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
         steering = ctx.rooms.get(RoomKind.STEERING)
         if steering is None:
             raise CommandError(_("the Steering Committee room is not known yet; invite the bot"))
-        if not ctx.identity_trusted:
-            raise Refused(_(IDENTITY_WAITS).format(prefix=ctx.settings.prefix))
         target = steering
     elif ctx.room_kind == RoomKind.OTHER:
         raise CommandError(
@@ -208,8 +204,6 @@ async def _pending(ctx: Context, number: int) -> DigestDraft:
         raise CommandError(
             _("{id} is {state} already").format(id=ShortId.DG.of(number), state=draft.state)
         )
-    if not ctx.identity_trusted:
-        raise Refused(_(IDENTITY_WAITS).format(prefix=ctx.settings.prefix))
     return draft
 
 

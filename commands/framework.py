@@ -185,8 +185,16 @@ class Reply:
     lang: str | None = None
 
 
-# The sending device's ID and its owner's master key (None when not cross-signed).
-Prove = Callable[[], Awaitable[tuple[str | None, str | None]]]
+@dataclass(frozen=True)
+class Proof:
+    """The device an input came from, and the identity its owner signed it under."""
+
+    device_id: str | None
+    master_key: str | None  # None: not cross-signed
+    self_signing_key: str | None = None
+
+
+Prove = Callable[[], Awaitable[Proof]]
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,7 @@ class Input:
     reaction: str | None = None  # the key of a reaction (then `reply_to` is what it reacts to)
     device_id: str | None = None  # the sending device, when it is known
     master_key: str | None = None  # its owner's master key, when they cross-signed it
+    self_signing_key: str | None = None  # the key that signed it, under that master key
     replaces: str | None = None  # an edit (m.replace) of this event; `body` is the new text
     # A file sent (its name is `body`): JSON of what fetches it — its URL and, for an
     # encrypted file, its key — kept as the record's own data, never logged.
@@ -269,8 +278,6 @@ class Command:
     example: str
     aliases: tuple[str, ...] = ()
     details: str = ""
-    # Waits for a member whose cross-signing identity changed until the chair confirms it.
-    privileged: bool = False
 
     @property
     def family(self) -> str:
@@ -330,7 +337,6 @@ class Router:
         params: Iterable[Param] = (),
         aliases: Iterable[str] = (),
         details: str = "",
-        privileged: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare a command; returns the handler unchanged so tests can call it directly."""
 
@@ -345,7 +351,6 @@ class Router:
                     example=example,
                     aliases=tuple(aliases),
                     details=details,
-                    privileged=privileged,
                 )
             )
             return handler

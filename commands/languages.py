@@ -95,7 +95,6 @@ async def lang(ctx: Context, code: str | None) -> str:
         "Set in the room itself. The committee's language (`[committee] language`) applies "
         "where the chair has set none."
     ),
-    privileged=True,
 )
 async def lang_room(ctx: Context, code: str) -> str:
     if ctx.is_direct:

@@ -37,7 +37,11 @@ async def tell_the_chair(job: JobContext, _key: int = 0) -> None:
             rcc = job.rooms.get(RoomKind.RCC)
             if rcc is not None:
                 data.update(fingerprint=fingerprint(data["key"]), prefix=job.settings.prefix)
-                await job.post(View(f"rooms/{notice.kind}", data), room_id=rcc)
+                # The member is mentioned, and it rings: if the new key is not theirs, they
+                # must learn now that someone else holds their password.
+                who = [data["user"]] if data.get("user") else []
+                view = View(f"rooms/{notice.kind}", data)
+                await job.post(view, room_id=rcc, mentions=who, alert=bool(who))
             continue
         for chair in await job.chairs():
             view = View(f"rooms/{notice.kind}", data | {"user": chair})

@@ -15,6 +15,7 @@ from commands.framework import (
     Refused,
     Role,
     Router,
+    Text,
     View,
     role_titles,
 )
@@ -22,7 +23,8 @@ from commands.i18n import _
 from commands.languages import language
 from commands.reference import Country
 from commands.types import country, role, user_id, yes_no
-from commands.values import RoomKind, fingerprint
+from commands.values import RoomKind
+from commands.values import fingerprint as show_key
 
 router = Router("roster")
 
@@ -80,7 +82,6 @@ async def roster_list(ctx: Context) -> View:
 
 @router.command(
     "roster add",
-    privileged=True,
     summary="add a member, or a role to a member",
     roles=ROSTER_KEEPERS,
     params=[
@@ -219,7 +220,6 @@ async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:
 
 @router.command(
     "roster remove",
-    privileged=True,
     summary="remove a member from the roster (all roles, or one with role=)",
     roles=ROSTER_KEEPERS,
     params=[
@@ -259,17 +259,79 @@ async def roster_remove(ctx: Context, user: str, role: Role | None) -> str:
 
 @router.command(
     "roster trust",
-    privileged=True,
-    summary="accept a member's new cross-signing identity (admins: the chair's)",
+    summary="accept a member's new cross-signing identity by its fingerprint (admins: the "
+    "chair's)",
+    roles=ROSTER_KEEPERS,
+    params=[Pos("user", user_id, "<@user:server>"), Text("fingerprint", "fingerprint")],
+    example="!roster trust @jm1:example.org 8Hq2 Zx0c 1rTn ...",
+    details="When a member's master key changes (a reset, or someone else with the password), "
+    "the bot answers sessions under the new key only to help and whoami until this is run. "
+    "Compare the new key with the member out of band first (`!whoami` shows it to them) and "
+    "type the fingerprint you compared: spaces and case do not matter; another key is "
+    "refused. The chair confirms members' identities; an admin confirms the chair's (or the "
+    "config does, with master_key in its [[roster]] entry). `!roster distrust` refuses it.",
+)
+async def roster_trust(ctx: Context, user: str, fingerprint: str) -> str:
+    await _may_confirm(ctx, user)
+    pending = await ctx.store.identities.get(user)
+    typed = _plain(fingerprint)
+    waiting = pending.pending_key if pending else None
+    if waiting is None:
+        raise CommandError(
+            _("{user} has no new identity waiting; nothing changed").format(user=user)
+        )
+    if _plain(waiting) != typed:
+        raise Refused(
+            _(
+                "the key waiting for {user} is {waiting}, not the key you typed ({typed}): "
+                "nothing changed. Compare again with {user}; if they did not reset their "
+                "identity, refuse it with {command}"
+            ).format(
+                user=user,
+                waiting=show_key(waiting),
+                typed=show_key(fingerprint.replace(" ", "")),
+                command=f"{ctx.settings.prefix}roster distrust {user}",
+            )
+        )
+    await ctx.store.identities.confirm(user, waiting, now=ctx.now)
+    ctx.audit_detail = f"trusted {user} {waiting}"
+    return await _announced(
+        ctx,
+        _("✅ {user}'s cross-signing identity is confirmed: {key}.").format(
+            user=user, key=show_key(waiting)
+        ),
+    )
+
+
+@router.command(
+    "roster distrust",
+    summary="refuse a member's new cross-signing identity; the key pinned before stays",
     roles=ROSTER_KEEPERS,
     params=[Pos("user", user_id, "<@user:server>")],
-    example="!roster trust @jm1:example.org",
-    details="When a member's master key changes (a reset, a new account key) their privileged "
-    "commands wait until this is run. Compare the new key with the member out of band first: "
-    "`!whoami` shows it to them. The chair confirms members' identities; an admin confirms the "
-    "chair's (or the config does, with master_key in its [[roster]] entry).",
+    example="!roster distrust @jm1:example.org",
+    details="For a new key the member did not make (someone else has their password): "
+    "sessions under it stay answered only to help and whoami, and the member's sessions "
+    "under the key pinned before keep working. Ask the member to change their password.",
 )
-async def roster_trust(ctx: Context, user: str) -> str:
+async def roster_distrust(ctx: Context, user: str) -> str:
+    await _may_confirm(ctx, user)
+    refused = await ctx.store.identities.distrust(user, now=ctx.now)
+    if refused is None:
+        raise CommandError(
+            _("{user} has no new identity waiting; nothing changed").format(user=user)
+        )
+    ctx.audit_detail = f"distrusted {user} {refused}"
+    return await _announced(
+        ctx,
+        _(
+            "⛔ {user}'s new cross-signing identity {key} is refused; the key pinned before "
+            "stays. {user} should change their password now."
+        ).format(user=user, key=show_key(refused)),
+    )
+
+
+async def _may_confirm(ctx: Context, user: str) -> None:
+    """The chair confirms members' identities, an admin the chair's; nobody their own."""
     member = await ctx.store.roster.member(user)
     if member is None:
         raise CommandError(_("{user} is not on the roster").format(user=user))
@@ -280,15 +342,11 @@ async def roster_trust(ctx: Context, user: str) -> str:
         raise Refused(_("members' identities are confirmed by the chair"))
     if user == ctx.sender:
         raise Refused(_("nobody confirms their own identity"))
-    key = await ctx.store.identities.confirm(user, now=ctx.now)
-    if key is None:
-        raise CommandError(
-            _("{user} has no new identity waiting; nothing changed").format(user=user)
-        )
-    ctx.audit_detail = f"trusted {user} {key}"
-    return await _announced(
-        ctx, f"✅ {user}'s cross-signing identity is confirmed: {fingerprint(key)}."
-    )
+
+
+def _plain(key: str) -> str:
+    """A fingerprint as compared: spaces and case do not matter."""
+    return "".join(key.split()).casefold()
 
 
 async def _check_exists(ctx: Context, user: str) -> None:

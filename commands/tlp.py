@@ -4,7 +4,7 @@ where its own label would not let the room see it (the rule is commands.audience
 from __future__ import annotations
 
 from commands.context import Context
-from commands.framework import ArgumentError, CommandError, ParseEnv, Refused, View
+from commands.framework import ArgumentError, CommandError, ParseEnv, View
 from commands.i18n import N_, _
 from commands.values import Clearance
 
@@ -77,9 +77,11 @@ def carried(ctx: Context) -> dict[str, str | None]:
 
 
 IDENTITY_WAITS = N_(
-    "your cross-signing identity changed: until the chair confirms it ({prefix}roster trust, "
-    "after comparing your new key with you; {prefix}whoami shows it), roster changes, "
-    "deadlines, broadcasts, digests for the Steering Committee and TLP:RED wait"
+    "this session is signed under a new cross-signing identity, which the bot does not accept "
+    "yet: until the chair confirms its fingerprint ({prefix}roster trust, after comparing it "
+    "with you; {prefix}whoami shows it), the bot answers this session only to {prefix}help "
+    "and {prefix}whoami. If you did not reset your identity, someone else has your password: "
+    "tell the chair now. The bot says this once per session."
 )
 
 
@@ -88,8 +90,6 @@ def check_postable(level: str, ctx: Context) -> None:
     updating and closing an item are allowed only where it may be posted."""
     if ctx.viewer.may_post(level):
         return
-    if not ctx.viewer.red_ok and level == "red":
-        raise Refused(_(IDENTITY_WAITS).format(prefix=ctx.settings.prefix))
     reason = why(ctx.viewer.audience.clearance, _("it is not the room where it was posted"))
     if level == "red":
         where = _("its own encrypted room with roster members only (the room it was posted in)")

@@ -132,7 +132,7 @@ class Person:
     async def reset_identity(self) -> str:
         """New cross-signing keys for the account, this device signed with them (as Element's
         "reset cryptographic identity"); returns the new master key's fingerprint."""
-        (self.store / KEYS_FILE).unlink()
+        (self.store / KEYS_FILE).unlink(missing_ok=True)
         await self._sign()
         assert self.master_key is not None
         return self.master_key

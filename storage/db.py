@@ -121,6 +121,10 @@ class Database:
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         self._roster_cache: dict = {}  # user -> Member | None; the roster changes rarely
         self._state_cache = StateCache()  # bot_state values, such as rooms' languages
+        # Counts committed changes of pinned identities: whoever keeps them in memory
+        # (bot.senders.PinBook) reads them again when it moved.
+        self.identity_generation = 0
+        self.roster_generation = 0  # the same for the roster
 
     @asynccontextmanager
     async def unit(self, *, write: bool = True) -> AsyncIterator[Stores]:
@@ -134,8 +138,11 @@ class Database:
                 yield stores
             if stores.roster_changed:
                 self._roster_cache.clear()  # committed: readers since the change re-read
+                self.roster_generation += 1
             if stores.state_written:
                 self._state_cache.forget(stores.state_written)
+            if stores.identities_changed:
+                self.identity_generation += 1
 
     async def upgrade(self, *, isolated: bool = False) -> list[str]:
         """Apply pending migrations; returns the revisions applied.

@@ -140,18 +140,22 @@ class AuditChain(SQLModel, table=True):
 
 
 class Identity(SQLModel, table=True):
-    """A member's cross-signing master key, pinned on first sight; a new one waits for the
-    chair to confirm it (`!roster trust`)."""
+    """A member's cross-signing master key, pinned on first sight with the self-signing key
+    it signed (so that devices signed under it still count once the homeserver publishes
+    another); a new one waits for the chair to confirm its fingerprint (`!roster trust`)."""
 
     __tablename__ = "identity"
 
     user_id: str = Field(max_length=255, primary_key=True)
     master_key: str = Field(max_length=64)
+    self_signing_key: str | None = Field(default=None, max_length=64)
     pinned_at: datetime = Field(sa_column=utc_column())
     event_id: str | None = Field(default=None, max_length=255)
     pending_key: str | None = Field(default=None, max_length=64)
+    pending_ssk: str | None = Field(default=None, max_length=64)
     pending_since: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     pending_event: str | None = Field(default=None, max_length=255)
+    refused_key: str | None = Field(default=None, max_length=64)  # by `!roster distrust`
 
 
 class OutboxMessage(Keyed, SQLModel, table=True):

@@ -116,6 +116,10 @@ class Stores:
     def identities(self) -> IdentityStore:
         return IdentityStore(self._session)
 
+    @property
+    def identities_changed(self) -> bool:
+        return "identities" in self.__dict__ and self.identities.changed
+
     @cached_property
     def corrections(self) -> CorrectionStore:
         return CorrectionStore(self._session)

@@ -65,22 +65,27 @@ async def test_a_reset_identity_waits_for_the_chair(world):
     await jm.ask(rcc, "!whoami")  # jm's identity is pinned on first sight
     (pinned,) = await world.rows(Identity, Identity.user_id == jm.user_id)
     assert pinned.event_id and pinned.master_key.replace(" ", "") == jm.master_key.replace(" ", "")
+    assert pinned.self_signing_key, "the self-signing key is pinned with the master key"
 
-    new_key = await jm.reset_identity()
-    refused = await jm.ask(rcc, "!incident new severity=high tlp=red Minister's phone cloned")
-    assert "identity changed" in refused.body and "!roster trust" in refused.body
+    phone = await world.device(jm, "NEWPHONE", cross_signed=False)  # a new phone, then a reset
+    new_key = await phone.reset_identity()
+    await wait_for(lambda: rcc in phone.client.rooms)
+    attempt = await phone.say(rcc, "!incident new severity=high tlp=red Minister's phone cloned")
+    refused = await jm.reply_to(attempt)  # the old, still trusted session reads the answer
+    assert "new cross-signing identity" in refused.body and "!roster trust" in refused.body
     told = await wait_for(
         lambda: [t for t in chair.texts_in(rcc) if "'s cross-signing identity changed" in t]
     )
     assert jm.user_id in told[0] and new_key in told[0]
-    still = await jm.ask(rcc, "!whoami")
+    still = await jm.reply_to(await phone.say(rcc, "!whoami"))
     assert "It is new" in still.body and new_key in still.body
 
-    own = await jm.ask(rcc, f"!roster trust {jm.user_id}")
+    own = await jm.ask(rcc, f"!roster trust {jm.user_id} {new_key}")
     assert "nobody confirms their own identity" in own.body or "⛔" in own.body
-    confirmed = await chair.ask(rcc, f"!roster trust {jm.user_id}")
+    confirmed = await chair.ask(rcc, f"!roster trust {jm.user_id} {new_key}")
     assert "identity is confirmed" in confirmed.body and new_key in confirmed.body
-    posted = await jm.ask(rcc, "!incident new severity=high tlp=red Minister's phone cloned")
+    # At once, without a restart: the new phone's commands run and it reads the answers.
+    posted = await phone.ask(rcc, "!incident new severity=high tlp=red Minister's phone cloned")
     assert "INC-1" in posted.body, posted.body
     async with runtime.app.db.unit(write=False) as store:
         row = await store.identities.get(jm.user_id)

@@ -4,6 +4,8 @@ cross-signing chain itself is checked against Synapse in test_e2e_trust."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from commands.values import RoomKind
@@ -48,40 +50,71 @@ async def test_unsigned_devices_count_when_the_config_says_so(make_app):
     assert (await say(app, CHAIR, "!deadline list", master_key=None)).outcome == "accepted"
 
 
-async def test_a_changed_identity_waits_for_the_chair_and_the_room_is_told(app, hs):
+async def test_a_changed_identity_is_answered_like_an_unverified_session_until_confirmed(app, hs):
     assert (await say(app, JM1, "!status")).outcome == "accepted"  # pinned on first sight
     changed = await say(app, JM1, "!incident new severity=high tlp=red Breach", master_key=NEW_KEY)
     assert changed.outcome == "refused"
-    assert "identity changed" in text_of(changed)
+    assert "new cross-signing identity" in text_of(changed)
+    assert "someone else has your password" in text_of(changed)
     ordinary = await say(app, JM1, "!status", master_key=NEW_KEY)
-    assert ordinary.outcome == "accepted"  # everyday commands go on
+    assert ordinary.outcome == "refused" and ordinary.replies == []  # told once, then audited
+    whoami = text_of(await say(app, JM1, "!whoami", master_key=NEW_KEY))
+    assert "NNNN NNNN" in whoami and "does not accept it yet" in whoami
+    mine = await say(app, JM1, "!status")  # the owner's session under the pinned key
+    assert mine.outcome == "accepted", text_of(mine)
     await app.jobs.run("room notices", 0)
     told = [r for r in await hs.deliver_all() if "@jm1:test.org's cross-signing" in body_of(r)]
     assert [r.room_id for r in told] == ["!rcc:test.org"]
     assert "@jm1:test.org's cross-signing identity changed" in body_of(told[0])
-    assert "NNNN NNNN" in body_of(told[0]) and "the chair confirms it" in body_of(told[0])
+    assert "NNNN NNNN" in body_of(told[0]) and "answers them only to help" in body_of(told[0])
+    assert JM1 in json.loads(told[0].content)["m.mentions"]["user_ids"]
 
-    own = await say(app, JM1, f"!roster trust {JM1}", master_key=NEW_KEY)
+    own = await say(app, JM1, f"!roster trust {JM1} {NEW_KEY}", master_key=NEW_KEY)
     assert own.outcome == "refused"
-    by_admin = await say(app, ADMIN, f"!roster trust {JM1}", room="!dm:t", kind="direct")
+    by_admin = await say(app, ADMIN, f"!roster trust {JM1} {NEW_KEY}", room="!dm:t", kind="direct")
     assert by_admin.outcome == "refused" and "confirmed by the chair" in text_of(by_admin)
-    confirmed = await say(app, CHAIR, f"!roster trust {JM1}")
+    wrong = await say(app, CHAIR, f"!roster trust {JM1} {'M' * 43}")
+    assert wrong.outcome == "refused", text_of(wrong)
+    assert "NNNN NNNN" in text_of(wrong) and "MMMM MMMM" in text_of(wrong)
+    spaced = " ".join(NEW_KEY[i : i + 4] for i in range(0, len(NEW_KEY), 4)).lower()
+    confirmed = await say(app, CHAIR, f"!roster trust {JM1} {spaced}")
     assert confirmed.outcome == "accepted", text_of(confirmed)
     assert "NNNN NNNN" in text_of(confirmed)
     assert confirmed.replies[0].room_id == "!rcc:test.org"  # announced like roster changes
     again = await say(app, JM1, "!incident new severity=high tlp=red Breach", master_key=NEW_KEY)
     assert again.outcome == "accepted", text_of(again)
-    nothing = await say(app, CHAIR, f"!roster trust {JM1}")
+    nothing = await say(app, CHAIR, f"!roster trust {JM1} {NEW_KEY}")
     assert "no new identity waiting" in text_of(nothing)
+    old = await say(app, JM1, "!status")  # the key pinned before is not the identity any more
+    assert old.outcome == "refused"
+
+
+async def test_a_refused_identity_stays_refused_and_the_pinned_one_works(app):
+    assert (await say(app, JM1, "!status")).outcome == "accepted"
+    assert (await say(app, JM1, "!status", master_key=NEW_KEY)).outcome == "refused"
+    dropped = await say(app, CHAIR, f"!roster distrust {JM1}")
+    assert dropped.outcome == "accepted", text_of(dropped)
+    assert "is refused" in text_of(dropped) and "NNNN NNNN" in text_of(dropped)
+    again = await say(app, JM1, "!status", master_key=NEW_KEY)
+    assert again.outcome == "refused"
+    async with app.db.unit(write=False) as store:
+        row = await store.identities.get(JM1)
+        notices = await store.notices.unsent()
+    assert row.pending_key is None and row.refused_key == NEW_KEY
+    assert len(notices) == 1, "a refused key seen again is not announced again"
+    assert (await say(app, JM1, "!status")).outcome == "accepted"
+    none = await say(app, CHAIR, f"!roster distrust {JM1}")
+    assert none.outcome == "invalid" and "no new identity waiting" in text_of(none)
 
 
 async def test_the_chairs_new_identity_is_confirmed_by_an_admin_not_the_chair(app):
     assert (await say(app, CHAIR, "!deadline list")).outcome == "accepted"
     refused = await say(app, CHAIR, "!broadcast Patch now", master_key=NEW_KEY)
-    assert refused.outcome == "refused" and "identity changed" in text_of(refused)
-    assert "chair confirms" in text_of(refused) or "confirm" in text_of(refused)
+    assert refused.outcome == "refused" and "new cross-signing identity" in text_of(refused)
     # (From a DM: an admin in the RCC room would keep it from showing an AMBER broadcast.)
-    confirmed = await say(app, ADMIN, f"!roster trust {CHAIR}", room="!dm-admin", kind="direct")
+    confirmed = await say(
+        app, ADMIN, f"!roster trust {CHAIR} {NEW_KEY}", room="!dm-admin", kind="direct"
+    )
     assert confirmed.outcome == "accepted", text_of(confirmed)
     again = await say(app, CHAIR, "!broadcast Patch now", master_key=NEW_KEY)
     assert again.outcome == "accepted", text_of(again)
@@ -100,13 +133,13 @@ async def test_the_config_vouches_for_a_chairs_new_identity(make_app):
         assert (await store.identities.get(CHAIR)).master_key == NEW_KEY
 
 
-async def test_a_changed_identity_sees_red_only_as_a_label(app):
+async def test_a_changed_identity_gets_no_record_content(app):
     made = await say(app, JM1, "!incident new severity=high tlp=red Secret breach")
     assert made.outcome == "accepted", text_of(made)
-    shown = text_of(await say(app, JM1, "!incident show INC-1", master_key=NEW_KEY))
-    assert "Secret breach" not in shown and "INC-1" in shown
-    listed = text_of(await say(app, JM1, "!incident list", master_key=NEW_KEY))
-    assert "Secret breach" not in listed
+    for command in ("!incident show INC-1", "!incident list all", "!lesson search breach"):
+        outcome = await say(app, JM1, command, master_key=NEW_KEY)
+        assert outcome.outcome == "refused", command
+        assert "Secret breach" not in text_of(outcome) and "INC-1" not in text_of(outcome)
     assert "Secret breach" in text_of(await say(app, TT1, "!incident show INC-1"))
 
 

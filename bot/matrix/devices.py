@@ -6,11 +6,13 @@ nio marks a user "tracked" once their keys were queried, even when the answer ha
 messages would not reach that user's devices. Users who join, and members we know no devices
 for, are queried again (at most every REQUERY_AFTER seconds per user).
 
-With `exclude_insecure`, as in Element's "exclude insecure devices" mode, a device its owner
-has not cross-signed is blacklisted in nio before each message is encrypted, so it never
-receives the room key; a device later cross-signed is taken off the list. Either change makes
-nio start a new Megolm session for the rooms concerned. A member whose keys cannot be fetched
-right now keeps the devices' standing as it was.
+With `exclude_insecure`, as in Element's "exclude insecure devices" mode, a device that is not
+signed under its owner's *pinned* identity (bot.matrix.trust) is blacklisted in nio before
+each message is encrypted, so it never receives the room key: a device its owner did not
+cross-sign, and a device signed under a master key someone published with the owner's
+password, until the chair confirms it. A device that counts again is taken off the list.
+Either change makes nio start a new Megolm session for the rooms concerned. A member whose
+keys cannot be fetched right now keeps the devices' standing as it was.
 """
 
 from __future__ import annotations
@@ -62,12 +64,14 @@ class DeviceTracker:
             if user_id not in known:
                 continue  # not fetched: nothing changes until it is
             for device in store.active_user_devices(user_id):
-                signed = self.trust.master_of(known[user_id], user_id, device.id, device.ed25519)
-                if signed is None and not device.blacklisted:
-                    log.info("room keys withheld from %s's device %s (not cross-signed)",
-                             user_id, device.id)  # fmt: skip
+                counts = await self.trust.counts(
+                    known[user_id], user_id, device.id, device.ed25519
+                )
+                if not counts and not device.blacklisted:
+                    log.info("room keys withheld from %s's device %s (not signed under the "
+                             "pinned identity)", user_id, device.id)  # fmt: skip
                     client.blacklist_device(device)
-                elif signed is not None and device.blacklisted:
+                elif counts and device.blacklisted:
                     client.unblacklist_device(device)
 
     async def sync_keys(self) -> None:

@@ -40,7 +40,7 @@ from bot.matrix.rooms import RoomDirectory
 from bot.matrix.trust import UNKNOWN, CrossSigningTrust
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter
-from commands.framework import Input, Reply, View
+from commands.framework import Input, Proof, Reply, View
 from commands.values import RoomKind
 from storage.db import Database
 from storage.models import OutboxMessage, UndecryptedEvent
@@ -153,10 +153,10 @@ class Inbox:
         if what.get("reply_to") and self.record_deliveries is not None:
             await self.record_deliveries()  # a quick reply may come before they are written
 
-        async def prove() -> tuple[str | None, str | None]:
+        async def prove() -> Proof:
             # Only an encrypted event names its device (and only by its keys).
             found = await self.trust.sender(event, room.room_id) if room.encrypted else UNKNOWN
-            return found.device_id, found.master_key
+            return Proof(found.device_id, found.master_key, found.self_signing_key)
 
         said = Input(
             event_id=event.event_id,
