@@ -88,6 +88,7 @@ test-faults: install
 # Each benchmark starts its own Synapse, prints a table and writes bench/results/NAME.json;
 # the plot for the README is drawn from those. Under ten minutes on a 2-core machine.
 bench: install
+	$(BIN)/python -m bench.parse
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.roundtrip
 	$(BIN)/python -m bench.rush

@@ -45,6 +45,7 @@ def committee_settings(config: Config) -> Settings:
     """What commands and jobs consult of the config."""
     return Settings(
         prefix=config.committee.command_prefix,
+        max_command_chars=config.limits.max_command_chars,
         committee_name=config.committee.name,
         language=config.committee.language,
         max_ncpocs_per_country=config.committee.max_ncpocs_per_country,

@@ -384,6 +384,12 @@ class HealthConfig(Section):
         return v
 
 
+class LimitsConfig(Section):
+    max_command_chars: int = Field(
+        4000, ge=100, le=100_000, description="a number of characters, e.g. 4000"
+    )
+
+
 class SecurityConfig(Section):
     exclude_insecure_devices: bool = Field(
         True, description="true or false (commands only from cross-signed devices)"
@@ -483,6 +489,7 @@ class Config(Section):
     reports: ReportsConfig = Field(ReportsConfig(), description="a [reports] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
+    limits: LimitsConfig = Field(LimitsConfig(), description="a [limits] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
     _reference: Reference | None = PrivateAttr(None)
     _seed: list[SeedEntry] = PrivateAttr(default_factory=list)

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.faults import CrashPoints
+from bot.flood import Floods, Verdict
 from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter, Outgoing
-from bot.senders import Senders, Standing
+from bot.senders import OPEN_COMMANDS, Senders, Standing
 from commands import i18n
 from commands.audience import Audience, Viewer, audience_for
 from commands.context import Context
@@ -39,7 +40,16 @@ from commands.framework import (
     View,
     role_titles,
 )
-from commands.parsing import Found, Registry, UnknownCommand, find
+from commands.parsing import (
+    Found,
+    Registry,
+    UnknownCommand,
+    command_text,
+    find,
+    find_in,
+    named,
+    spaced_command,
+)
 from commands.tlp import IDENTITY_WAITS
 from commands.values import Exists, Joined, RoomFacts, RoomKind
 from storage.db import Database
@@ -94,6 +104,7 @@ class Dispatcher:
         self.outbox, self.submit, self.wake = outbox, submit, wake
         self.rooms, self.facts, self.identity = rooms, facts, identity
         self.metrics, self.faults = metrics, faults
+        self.floods = Floods()
 
     async def handle(self, said: Input) -> Outcome | None:
         """Handle one input; None when it is neither a command nor anything a family wants."""
@@ -125,25 +136,44 @@ class Dispatcher:
             return await self._edited(said, now), None
         if said.reaction is not None or said.attachment is not None:
             return await self._listen(said, now)  # a file's name is never a command
-        try:
-            found, unreadable = find(said.body, self.registry, self.settings.prefix), False
-        except ArgumentError:
-            found, unreadable = None, True
-        if found is None and not unreadable:
+        prefix = self.settings.prefix
+        text = command_text(said.body, prefix)
+        if text is None and spaced_command(said.body, self.registry, prefix) is None:
             return await self._listen(said, now)
         # A command: answered in the conversation's language (commands.languages), read with
         # the sender's roster standing in one unit.
         async with self.db.unit(write=False) as store:
             member = await store.roster.member(said.sender)
             lang = await self._language(said, store)
+        at = said.sent_at if said.sent_at is not None else now.timestamp()
+        verdict = self.floods.check(said.sender, member=member is not None, at=at)
+        if verdict is not Verdict.ALLOW:  # a flood: told once, then nothing at all
+            if verdict is Verdict.DROP:
+                return None, None
+            with i18n.speaking(lang):
+                return await self._reject(said, now, None, _Flooded(), REFUSED), None
         with i18n.speaking(lang):
-            if found is None:
-                try:  # read again, for the error in that language
-                    find(said.body, self.registry, self.settings.prefix)
-                except ArgumentError as exc:
-                    return await self._reject(said, now, None, exc, INVALID), None
-                raise AssertionError("a command unreadable once is unreadable again")
+            try:
+                found = self._read(said, text, member)
+            except ArgumentError as exc:
+                return await self._reject(said, now, None, exc, INVALID), None
             return await self._command(said, now, found, member)
+
+    def _read(self, said: Input, text: str | None, member: Member | None) -> Found:
+        """The command and its words; nothing longer than the limit is read, and of a
+        message from someone not on the roster only the command's name (only !help and
+        !whoami are theirs, and their arguments are short)."""
+        if text is None:
+            found = find(said.body, self.registry, self.settings.prefix)  # raises: "! status"
+            raise AssertionError(f"a spaced command was found: {found}")
+        limit = self.settings.max_command_chars
+        if len(text) > limit:
+            return find_in(text, self.registry, limit=limit)  # raises TooLong
+        if member is None:
+            command = named(text, self.registry)
+            if command.name not in OPEN_COMMANDS:  # refused by role, its words unread
+                return Found(command, "", [])
+        return find_in(text, self.registry, limit=limit)
 
     async def _language(self, said: Input, store: Stores) -> str:
         """The sender's language in a direct message, the room's in a room."""
@@ -205,12 +235,8 @@ class Dispatcher:
     async def _edited(self, said: Input, now: datetime) -> Outcome | None:
         """An edit never runs a command. A member who edits one soon after sending it is told
         so once, lest they think the corrected command ran."""
-        try:
-            found = find(said.body, self.registry, self.settings.prefix)
-        except ArgumentError:
-            found = None
         replaced = said.replaces
-        if found is None or replaced is None:
+        if command_text(said.body, self.settings.prefix) is None or replaced is None:
             return None
         said = await _proven(said)
         if self.senders.unsigned(said):
@@ -387,6 +413,8 @@ class Dispatcher:
             if isinstance(exc, _Unverified):
                 data = {"prefix": prefix, "encrypted": exc.encrypted}
                 return View("errors/unverified_device", data)
+            if isinstance(exc, _Flooded):
+                return View("errors/flooded", {})
             if isinstance(exc, _RoleRefused) and command is not None:
                 return View("errors/refused", _refusal(command, member, prefix))
             return View("errors/refused", {"message": message})
@@ -436,6 +464,13 @@ class _Unverified(Refused):
     def __init__(self, encrypted: bool) -> None:
         super().__init__("from a device its owner has not cross-signed")
         self.encrypted = encrypted
+
+
+class _Flooded(Refused):
+    """Too many commands at once from one sender."""
+
+    def __init__(self) -> None:
+        super().__init__("a flood of commands")
 
 
 class _Pending(Refused):

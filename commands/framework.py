@@ -215,6 +215,7 @@ class Input:
     master_key: str | None = None  # its owner's master key, when they cross-signed it
     self_signing_key: str | None = None  # the key that signed it, under that master key
     replaces: str | None = None  # an edit (m.replace) of this event; `body` is the new text
+    sent_at: float | None = None  # the homeserver's timestamp, in seconds (None: now)
     # A file sent (its name is `body`): JSON of what fetches it — its URL and, for an
     # encrypted file, its key — kept as the record's own data, never logged.
     attachment: str | None = field(default=None, repr=False)
@@ -389,6 +390,7 @@ class Settings:
     """Committee settings that commands consult, built from the config once in `main`."""
 
     prefix: str = "!"
+    max_command_chars: int = 4000  # a longer command is refused before it is read
     committee_name: str = "Regional Cyber Committee"
     language: str = "en"  # of the rooms, and of people who have not chosen one
     max_ncpocs_per_country: int = 2

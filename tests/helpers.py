@@ -107,6 +107,7 @@ def write_config(tmp_path: Path, url: str, **kwargs) -> Path:
 
 
 _event_ids = itertools.count(1)
+_typed_at = itertools.count(1_000_000)  # one message a second, as people type
 
 RCC_MEMBERS = frozenset({CHAIR, JM1, TT1, TT2})
 STEERING_MEMBERS = frozenset({STEERING, CHAIR})
@@ -171,11 +172,13 @@ async def say(
     master_key: str | None = "",
     replaces: str | None = None,
     attachment: str | None = None,
+    sent_at: float | None = None,
 ):
     """One message (or, with `reaction`, a reaction) through the dispatcher; its Outcome.
 
     It comes from a device its owner cross-signed with `master_key` (by default one key per
-    person; None: a device that is not cross-signed)."""
+    person; None: a device that is not cross-signed), typed a second after the one before
+    (`sent_at`: when it was typed, in seconds, for tests of floods)."""
     from commands.framework import Input
     from commands.values import RoomKind
 
@@ -194,6 +197,7 @@ async def say(
         replaces=replaces,
         device_id="TESTDEVICE",
         master_key=master_key_of(sender) if master_key == "" else master_key,
+        sent_at=float(next(_typed_at)) if sent_at is None else sent_at,
     )
     return await app.dispatcher.handle(said)
 

@@ -86,3 +86,80 @@ async def test_replies_are_sanitised_html(app):
     outcome = await say(app, CHAIR, "!roster add @a<b>:test.org role=chair")
     html = outcome.replies[0].message.html
     assert "&lt;b&gt;" in html and "<b>" not in html  # user text is escaped, never markup
+
+
+# --- what a hostile message costs ---------------------------------------------------------------
+
+
+class CountingTokenizer:
+    """Wraps the parser's tokenizer, to count the work every message cost."""
+
+    def __init__(self, monkeypatch):
+        from commands import parsing
+
+        self.steps: list[int] = []
+        real = parsing.Tokenizer
+        outer = self
+
+        class Counted(real):
+            def tokens(self):
+                found = super().tokens()
+                outer.steps.append(self.steps)
+                return found
+
+        monkeypatch.setattr(parsing, "Tokenizer", Counted)
+
+
+async def test_a_stranger_is_refused_by_the_commands_name_alone(app, monkeypatch):
+    counted = CountingTokenizer(monkeypatch)
+    hostile = "!incident new severity=high tlp=red " + "„ " * 1900  # under the limit
+    outcome = await say(app, OUTSIDER, hostile)
+    assert outcome.outcome == "refused" and "not on the roster" in text_of(outcome)
+    assert sum(counted.steps) <= 3 * 200, counted.steps  # the first words only
+
+
+async def test_a_command_over_the_limit_is_refused_in_one_line_before_it_is_read(app, monkeypatch):
+    counted = CountingTokenizer(monkeypatch)
+    for sender in (OUTSIDER, JM1):
+        outcome = await say(app, sender, "!status note " + "„" * 16_000)
+        assert outcome.outcome == "invalid"
+        assert "too long for a command (over 4000 characters)" in text_of(outcome)
+        assert len(text_of(outcome).splitlines()) == 1
+    assert counted.steps == [], "nothing of it was tokenized"
+    assert (await say(app, JM1, "!whoami")).outcome == "accepted"
+
+
+async def test_the_limit_comes_from_the_config(make_app):
+    app = await make_app("[limits]\nmax_command_chars = 200\n")
+    outcome = await say(app, JM1, "!status note " + "x" * 300)
+    assert "over 200 characters" in text_of(outcome)
+
+
+async def test_a_flood_is_answered_once_then_costs_nothing(app):
+    from datetime import timedelta
+
+    from bot.flood import STRANGERS
+
+    at = 5_000.0  # all typed at once
+    burst = int(STRANGERS.burst) + 5
+    answers = [await say(app, OUTSIDER, "!whoami", sent_at=at) for _ in range(burst)]
+    read = [a for a in answers if a is not None and a.outcome == "accepted"]
+    told = [a for a in answers if a is not None and a.outcome == "refused"]
+    assert len(read) == STRANGERS.burst and len(told) == 1
+    assert "Too many commands" in text_of(told[0])
+    assert answers[-1] is None, "once told, the flood is not even recorded"
+    mine = await say(app, JM1, "!whoami")  # a member is not held up by a stranger's flood
+    assert mine.outcome == "accepted"
+    later = at + timedelta(minutes=10).total_seconds()  # the bucket refilled meanwhile
+    assert (await say(app, OUTSIDER, "!whoami", sent_at=later)).outcome == "accepted"
+
+
+def test_members_have_a_generous_bucket_judged_by_when_they_typed():
+    from bot.flood import Floods, Verdict
+
+    floods = Floods()
+    # 200 commands typed over 100 s while the bot was down, read in one burst: all read.
+    verdicts = [floods.check("@jm", member=True, at=1000 + n / 2) for n in range(200)]
+    assert set(verdicts) == {Verdict.ALLOW}
+    burst = [floods.check("@jm", member=True, at=2000) for _ in range(70)]
+    assert burst.count(Verdict.ALLOW) == 60 and burst.count(Verdict.NOTICE) == 1

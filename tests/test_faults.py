@@ -318,6 +318,34 @@ async def test_hostile_input_through_synapse(world):
     assert await world.rows(RosterEntry, RosterEntry.user_id.like("@edited-%")) == []
 
 
+async def test_a_strangers_hostile_messages_hold_up_nobody(world, monkeypatch):
+    """16,000 unpaired quotes stalled the bot for 36 s before the next command."""
+    from tests.test_dispatcher import CountingTokenizer
+
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    stranger = await world.person("stranger")  # in the room, not on the roster
+    await world.start_bot()  # in this process: its tokenizer is counted
+    room = await world.rcc_room(chair, [jm, stranger])
+    await jm.ask(room, "!whoami")
+    counted = CountingTokenizer(monkeypatch)
+    # (16,000 of them do not fit in one encrypted event, as JSON escapes: 6,000 do)
+    floods = [await stranger.say(room, "!status note " + "„" * 6_000) for _ in range(3)]
+    named_only = await stranger.say(room, "!incident new tlp=red " + "„ " * 1_900)
+    after = await jm.say(room, "!whoami")
+    answer = await jm.reply_to(after)
+    assert "NCPOC for Jamaica" in answer.body
+    order = [e.event_id for _, e in jm.messages]
+    for flood in floods:
+        (refusal,) = jm.replies_to(flood)
+        assert "too long for a command" in refusal.body and len(refusal.body.splitlines()) == 1
+        assert order.index(refusal.event_id) < order.index(answer.event_id)
+    (refused,) = jm.replies_to(named_only)
+    assert "not on the roster" in refused.body
+    # The long ones were never tokenized; the one under the limit only by its first words.
+    assert sum(counted.steps) <= 3 * 200 + 3 * len("!whoami"), counted.steps
+
+
 async def test_a_stranger_with_the_chairs_name_is_refused_and_audited(world):
     chair = await world.person("chair", "chair")
     spoof = await world.person("spoof")  # not on the roster

@@ -301,3 +301,60 @@ def test_usage_line_is_generated():
 def test_parser_raises_only_its_own_errors(body):
     with contextlib.suppress(ArgumentError):
         run(body)
+
+
+# --- hostile input: linear work, whatever the text holds --------------------------------------
+
+SIZES = (1_000, 4_000, 16_000, 64_000)
+
+
+def hostile(kind: str, size: int) -> str:
+    """Text built to make a quote-pairing tokenizer search far for every quote."""
+    pattern = {
+        "unpaired „": "„",
+        "unpaired “ with spaces": "“ ",
+        "every quote": '"“”„',
+        "opening before closing": "„" * 50 + '"',
+        "escapes": '\\"\\„\\',
+        "one long token": "x",
+        "options": "a=„b ",
+    }[kind]
+    return (pattern * (size // len(pattern) + 1))[:size]
+
+
+KINDS = (
+    "unpaired „",
+    "unpaired “ with spaces",
+    "every quote",
+    "opening before closing",
+    "escapes",
+    "one long token",
+    "options",
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_tokenizer_does_linear_work_on_hostile_text(kind):
+    from commands.parsing import Tokenizer
+
+    steps = {}
+    for size in SIZES:
+        tokenizer = Tokenizer(hostile(kind, size))
+        tokenizer.tokens()
+        steps[size] = tokenizer.steps
+        assert tokenizer.steps <= 3 * size + 10, (kind, size, tokenizer.steps)
+    # 64 times the text, at most 64 times the work (and a little for rounding)
+    assert steps[64_000] <= 64 * steps[1_000] + 64, steps
+
+
+def test_the_tokenizer_still_pairs_quotes_across_spaces():
+    words = [t.value for t in tokenize('a „b c“ "d e" f„ g')]
+    assert words == ["a", "b c", "d e", "f„", "g"]
+
+
+def test_a_command_over_the_limit_is_refused_before_it_is_read():
+    from commands.parsing import TooLong, find
+
+    with pytest.raises(TooLong):
+        find("!status " + "„" * 5000, REGISTRY, limit=4000)
+    assert find("!status JM", REGISTRY, limit=4000).command.name == "status"

@@ -166,6 +166,7 @@ class Inbox:
             encrypted=room.encrypted,
             room_kind=kind,
             prove=prove,
+            sent_at=event.server_timestamp / 1000 if event.server_timestamp else None,
             **what,
         )
         outcome = await self.dispatcher.handle(said)
