@@ -9,8 +9,7 @@ and never sends a copy twice.
 
 from __future__ import annotations
 
-import re
-
+from commands.acks import is_ack_reaction, is_ack_text
 from commands.audience import Show, needs
 from commands.context import Context
 from commands.directory import TIER_ORDER, contact_id, email_only, ranked, shown, stand_in
@@ -45,16 +44,7 @@ JOB = "broadcast"  # the job that delivers a broadcast's DMs (commands.broadcast
 SEVERITIES = ("info", "high", "critical")
 BROADCAST_ID = typed_id(ShortId.BC)
 MENTIONED = ShortId.BC.pattern()
-# "ack" in the region's languages: French, Dutch, Spanish (an English "received" stays a
-# reply that gets the hint, as before: the committee's word is "ack").
-ACK_WORD = re.compile(r"\b(?:ack(?:nowledged?|ed)?|re[çc]u|ontvangen|recibido)\b", re.IGNORECASE)
-ACK_REACTIONS = ("✅", "👍", "✔", "☑")
 MAX_MESSAGE = 4000
-
-
-def is_ack_reaction(key: str) -> bool:
-    """✅ and 👍, with any skin tone or variation selector."""
-    return key.strip()[:1] in ACK_REACTIONS
 
 
 def ref(broadcast: Broadcast) -> Ref:
@@ -101,8 +91,9 @@ BROADCAST_PARAMS = [
     params=[*BROADCAST_PARAMS, Opt("exercise", yes_no, "yes"), Text("message", "message")],
     example="!broadcast severity=critical Ransomware spreading via VPN appliances; patch now",
     details="to= chooses who (default all: NCPOCs and national contacts); tlp= labels every "
-    "copy (default from the config). Acknowledge with !ack BC-n, a reply containing 'ack', or "
-    "a ✅/👍 reaction; a country counts as acknowledged when any of its recipients does. "
+    "copy (default from the config). Acknowledge with !ack BC-n, a reply that is only 'ack' "
+    "(or received, reçu, ontvangen, recibido), or a ✅/👍 reaction; a country counts as "
+    "acknowledged when any of its recipients does. "
     "Countries still dark are escalated along the configured chain; the chair can record an "
     "acknowledgement obtained by phone (!ack BC-n for=@user via=phone), and each country "
     "confirms onward dissemination with !relayed BC-n. exercise=yes (or !drill) marks every "
@@ -331,18 +322,18 @@ async def acknowledge(
 
 
 def _is_ack(said: Input) -> bool:
-    """A ✅/👍 reaction, a reply containing "ack", or (in a DM) a bare "ack"."""
+    """A ✅/👍 reaction, or a reply (or, in a DM, a message) that is an acknowledgement and
+    nothing else (commands.acks)."""
     if said.reaction is not None:
         return is_ack_reaction(said.reaction)
-    text = strip_reply_fallback(said.body)
-    if said.reply_to and ACK_WORD.search(text):
-        return True
-    return said.is_direct and ACK_WORD.fullmatch(text.strip(" .!\n")) is not None
+    if not (said.reply_to or said.is_direct):
+        return False
+    return is_ack_text(strip_reply_fallback(said.body))
 
 
 @router.listener("ack", accepts=_is_ack)
 async def ack_by_event(ctx: Context, said: Input) -> str | None:
-    """An acknowledgement by a reply containing "ack" or by a ✅/👍 reaction.
+    """An acknowledgement by a reply that is an acknowledgement word or by a ✅/👍 reaction.
 
     The broadcast is found from a BC-n in the text (clients quote the original in a reply),
     else from the event replied or reacted to, else (in a DM) the newest one not acknowledged.

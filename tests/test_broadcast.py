@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from commands.broadcast import is_ack_reaction
+from commands.acks import is_ack_reaction, is_ack_text
 from commands.values import RoomKind
 from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, TT1, TT2, Postman, body_of, say, text_of
 
@@ -86,7 +86,7 @@ async def test_ack_by_reply_and_reaction(app, hs):
     by_reply = await acted(
         app,
         TT1,
-        body="ack, on it",
+        body="Ack.",
         target=dm_event,
         via="reply",
         event="$r1",
@@ -121,6 +121,83 @@ async def test_ack_by_reply_and_reaction(app, hs):
 )
 def test_ack_reactions(key, counts):
     assert is_ack_reaction(key) is counts
+
+
+ACKS = [
+    "ack",
+    "Ack.",
+    "ACK!",
+    "acked",
+    "Acknowledged",
+    "received",
+    "Received.",
+    "roger",
+    "reçu",
+    "Reçu !",
+    "bien reçu",
+    "Accusé de réception",
+    "ontvangen",
+    "Goed ontvangen.",
+    "bevestigd",
+    "recibido",
+    "¡Recibido!",
+    "Bien recibido",
+    "acuse de recibo",
+    "confirmado",
+    "✅",
+    "👍🏽",
+    "✔️",
+    "ack ✅",
+    "Recibido 👍",
+    "ack BC-3",
+    "BC-12 reçu",
+]
+NOT_ACKS = [
+    # negations, in the four languages
+    "not received",
+    "Not acked",
+    "I have not received it",
+    "nothing received",
+    "pas reçu",
+    "Je n'ai rien reçu, pas reçu",
+    "non reçu",
+    "rien reçu",
+    "niet ontvangen",
+    "Niet ontvangen, graag opnieuw sturen",
+    "nog niet ontvangen",
+    "no recibido",
+    "No lo he recibido",
+    "nada recibido",
+    # questions
+    "Who hasn't acked yet?",
+    "ack?",
+    "received?",
+    "reçu ?",
+    "¿Recibido?",
+    "ontvangen?",
+    # sentences
+    "Received, thanks",
+    "ack — on it",
+    "received, will check",
+    "bien reçu, merci",
+    "ack but the link is broken",
+    "👍 but not yet",
+    "ack ack ack " * 10,
+    "",
+    "   ",
+    "acknowledge this please",
+    "ontvangen maar onleesbaar",
+]
+
+
+@pytest.mark.parametrize("text", ACKS)
+def test_an_acknowledgement_is_its_whole_text(text):
+    assert is_ack_text(text), text
+
+
+@pytest.mark.parametrize("text", NOT_ACKS)
+def test_a_negation_a_question_or_a_sentence_is_never_an_acknowledgement(text):
+    assert not is_ack_text(text), text
 
 
 async def test_the_default_chain_escalates_only_dark_countries_tier_by_tier(app, hs, clock):
@@ -229,7 +306,7 @@ async def test_a_rate_limited_bot_tells_the_chair_once_with_the_call_that_exempt
         ("ack", True),
         ("Acknowledged.", True),
         ("reçu", True),
-        ("Bien reçu, merci", False),  # in a DM a bare word only; in a reply any of them
+        ("Bien reçu, merci", False),  # a sentence: never, in a DM or in a reply
         ("Ontvangen!", True),
         ("recibido", True),
         ("Received, thanks", False),
@@ -243,4 +320,4 @@ def test_acknowledgement_words_in_the_regions_languages(body, counts):
     bare = Input(event_id="$e", room_id="!dm", sender="@a:b", body=body, is_direct=True)
     assert _is_ack(bare) is counts
     replied = Input(event_id="$e", room_id="!r", sender="@a:b", body=body, reply_to="$x")
-    assert _is_ack(replied) is (counts or body == "Bien reçu, merci")
+    assert _is_ack(replied) is counts

@@ -48,7 +48,7 @@ async def test_broadcast_reaches_everyone_and_counts_three_kinds_of_ack(world):
 
     in_room = broadcast_texts(jm, rcc)[0]
     await jm.ask(rcc, "!ack")  # by command
-    await tt.reply(dms[tt], broadcast_texts(tt, dms[tt])[0].event_id, "ack — on it")  # by reply
+    await tt.reply(dms[tt], broadcast_texts(tt, dms[tt])[0].event_id, "Ack.")  # by reply
     await bb.react(rcc, in_room.event_id, "👍")  # by reaction
     await wait_for(lambda: [e for _, e in bb.messages if "3/4 countries so far" in e.body])
     # renotify_after (15m) passes: the dark country's primary NCPOC is reminded (the first
@@ -70,6 +70,43 @@ async def test_broadcast_reaches_everyone_and_counts_three_kinds_of_ack(world):
     roll = await chair.ask(rcc, "!broadcast status BC-1")
     assert "3/4 countries acknowledged" in roll.body
     assert "(command)" in roll.body and "(reaction)" in roll.body and "(reply)" in roll.body
+
+
+async def test_negations_and_questions_leave_the_country_dark_and_escalated(world):
+    world.clock = clock = ShiftedClock()
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    tt = await world.person("tt", "ncpoc", "TT")
+    bb = await world.person("bb", "ncpoc", "BB")
+    runtime = await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm, tt, bb])
+    await chair.say(rcc, "!broadcast severity=high Rotate the VPN keys tonight")
+    dms = {}
+    for person in (jm, tt, bb):
+        dms[person] = await person.accept_invite()
+        await wait_for(lambda p=person: broadcast_texts(p, dms[p]))
+    said = {
+        jm: "Niet ontvangen, graag opnieuw sturen",
+        tt: "Je n'ai rien reçu, pas reçu",
+        bb: "No lo he recibido",
+    }
+    for person, text in said.items():
+        answer = await person.reply(
+            dms[person], broadcast_texts(person, dms[person])[0].event_id, text
+        )
+        hint = await person.reply_to(answer)
+        assert "was not taken as an acknowledgement" in hint.body or "BC-1" in hint.body
+    question = await jm.reply(rcc, broadcast_texts(jm, rcc)[0].event_id, "Who hasn't acked yet?")
+    assert "BC-1" in (await jm.reply_to(question)).body
+    roll = await chair.ask(rcc, "!broadcast status BC-1")
+    assert "0/3 countries acknowledged" in roll.body, roll.body
+    # The escalation goes on: each dark country's NCPOC is reminded.
+    clock.advance(timedelta(minutes=16))
+    runtime.app.jobs.wake("broadcast", 1)
+    for person in (jm, tt, bb):
+        await wait_for(
+            lambda p=person: [e for e in broadcast_texts(p, dms[p]) if "Reminder 1" in e.body]
+        )
 
 
 async def test_kill_mid_broadcast_leaves_exactly_one_copy_each(world):
