@@ -605,6 +605,9 @@ def _inner_model(field: Any) -> Any:
     return None
 
 
+ONE_ROLE = frozenset({Role.NCPOC, Role.CONTACT, Role.CHAIR, Role.STEERING})
+
+
 def _check_roster(path: Path, config: Config) -> None:
     countries = config.reference.countries
     seen: set[tuple[str, Role]] = set()
@@ -619,6 +622,12 @@ def _check_roster(path: Path, config: Config) -> None:
             )
         if (entry.key, entry.role) in seen:
             raise ConfigError(f"{where}: {entry.key} is listed twice as {entry.role.value}")
+        other = next((r for k, r in seen if k == entry.key and {r, entry.role} <= ONE_ROLE), None)
+        if other is not None and other is not entry.role:
+            raise ConfigError(
+                f"{where}: {entry.key} is {other.value} already — a person holds one role "
+                "for one country (ncpoc, contact, chair or steering; admin may go with any)"
+            )
         seen.add((entry.key, entry.role))
         try:
             check_kind(entry.role.value, entry.kind)

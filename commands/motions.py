@@ -41,6 +41,7 @@ from commands.i18n import Deferred, _
 from commands.reference import MONTH, Catalogue
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, ShortId
+from storage.lists import pack, unpack
 from storage.models import Motion, Vote
 from storage.stores import Stores
 
@@ -91,6 +92,7 @@ class Tally:
     yes: int = 0
     no: int = 0
     abstain: int = 0
+    needed: int = 0  # the quorum, fixed when the motion opened
 
     @property
     def voted(self) -> int:
@@ -106,7 +108,7 @@ class Tally:
             abstain=self.abstain,
             voted=self.voted,
             eligible=self.eligible,
-            quorum=quorum(self.eligible, settings),
+            quorum=self.needed,
         )
 
 
@@ -116,7 +118,7 @@ def quorum(eligible: int, settings: Settings) -> int:
 
 def outcome(t: Tally, settings: Settings) -> str:
     """adopted | rejected | failed (short of quorum), were the vote to end now."""
-    if t.voted < quorum(t.eligible, settings) or t.eligible == 0:
+    if t.voted < t.needed or t.eligible == 0:
         return "failed"
     cast = t.yes + t.no
     return "adopted" if cast and t.yes > settings.vote_majority * cast else "rejected"
@@ -129,7 +131,7 @@ def settled(t: Tally, settings: Settings) -> str | None:
     for yes in range(left + 1):
         for no in range(left - yes + 1):
             for abstain in range(left - yes - no + 1):
-                more = Tally(t.eligible, t.yes + yes, t.no + no, t.abstain + abstain)
+                more = Tally(t.eligible, t.yes + yes, t.no + no, t.abstain + abstain, t.needed)
                 seen.add(outcome(more, settings))
                 if len(seen) > 1:
                     return None
@@ -147,13 +149,25 @@ async def eligible(store: Stores, env: ParseEnv, settings: Settings) -> list[str
     )
 
 
-def tally_of(votes: list[Vote], voters: list[str]) -> Tally:
+async def electorate(
+    store: Stores, env: ParseEnv, settings: Settings, motion: Motion
+) -> tuple[list[str], int]:
+    """The countries that vote on a motion and the votes its quorum needs: fixed when it
+    opened (a roster change during the vote changes neither), else as they would be now."""
+    if motion.electorate is not None and motion.quorum is not None:
+        return unpack(motion.electorate), motion.quorum
+    voters = await eligible(store, env, settings)
+    return voters, quorum(len(voters), settings)
+
+
+def tally_of(votes: list[Vote], voters: list[str], needed: int) -> Tally:
     counted = [v for v in votes if v.country in voters]
     return Tally(
         len(voters),
         sum(v.choice == "yes" for v in counted),
         sum(v.choice == "no" for v in counted),
         sum(v.choice == "abstain" for v in counted),
+        needed,
     )
 
 
@@ -215,8 +229,8 @@ def motion_words(motion: Motion) -> str:
 async def _settle(ctx: Context, motion: Motion) -> str | None:
     """Decide the motion if the votes still to come cannot change it; returns what to add
     to the reply (the announcement itself, when the vote was cast in the RCC room)."""
-    voters = await eligible(ctx.store, ctx.env, ctx.settings)
-    t = tally_of(await ctx.store.motions.votes(motion), voters)
+    voters, needed = await electorate(ctx.store, ctx.env, ctx.settings, motion)
+    t = tally_of(await ctx.store.motions.votes(motion), voters, needed)
     result = settled(t, ctx.settings)
     if result is None:
         return None
@@ -241,8 +255,12 @@ async def _settle(ctx: Context, motion: Motion) -> str | None:
 
 
 async def _open(ctx: Context, motion: Motion) -> None:
+    """Open the vote: its window, and who votes and how many votes the quorum needs, fixed
+    now for the whole vote."""
+    voters = await eligible(ctx.store, ctx.env, ctx.settings)
     motion.state, motion.opened_at = "open", ctx.now
     motion.closes_at = ctx.now + ctx.settings.vote_window
+    motion.electorate, motion.quorum = pack(voters), quorum(len(voters), ctx.settings)
     ctx.wake(JOB, motion.number)
 
 
@@ -402,15 +420,23 @@ async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
         raise CommandError(_("{name} is not open yet: it waits for a second").format(name=name))
     if motion.state != "open":
         raise CommandError(_("{name} is closed ({state})").format(name=name, state=motion.state))
+    if motion.closes_at is not None and ctx.now >= motion.closes_at:
+        closed = i18n.when(motion.closes_at, ctx.env.zone, CLOSES)
+        raise CommandError(
+            _("voting on {name} closed at {closed}; a vote now does not count").format(
+                name=name, closed=closed
+            )
+        )
     mine = own_country(ctx)
-    voters = await eligible(ctx.store, ctx.env, ctx.settings)
+    voters, _needed = await electorate(ctx.store, ctx.env, ctx.settings, motion)
     if mine is None or mine.code not in voters:
         where = mine.name if mine else _("your country")
         raise Refused(
             _(
-                "{where} does not vote on motions (associate members vote only where the "
+                "{where} does not vote on {name}: the countries that vote were fixed when it "
+                "opened (member states with an NCPOC; associate members only where the "
                 "committee's config says so)"
-            ).format(where=where)
+            ).format(where=where, name=name)
         )
     before = await ctx.store.motions.vote(
         motion, country=mine.code, voter=ctx.sender, choice=choice, note=note[:500],
@@ -432,9 +458,9 @@ async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
     example="!motions",
 )
 async def motions(ctx: Context) -> View:
-    voters = await eligible(ctx.store, ctx.env, ctx.settings)
     rows = []
     for motion in await ctx.store.motions.pending():
+        voters, needed = await electorate(ctx.store, ctx.env, ctx.settings, motion)
         votes = await ctx.store.motions.votes(motion)
         voted = {v.country: v.choice for v in votes}
         rows.append(
@@ -443,7 +469,7 @@ async def motions(ctx: Context) -> View:
                 "words": motion_words(motion),
                 "state": motion.state,
                 "closes": motion.closes_at,
-                "tally": tally_of(votes, voters).words(ctx.settings),
+                "tally": tally_of(votes, voters, needed).words(ctx.settings),
                 "votes": sorted(voted.items()),
                 "waiting": [c for c in voters if c not in voted],
             }
@@ -488,9 +514,9 @@ async def close_or_remind(job: JobContext, motion_key: int) -> datetime | None:
     motion = await store.motions.get(motion_key)
     if motion is None or motion.state != "open" or motion.closes_at is None:
         return None
-    voters = await eligible(store, job.env, job.settings)
+    voters, needed = await electorate(store, job.env, job.settings, motion)
     votes = await store.motions.votes(motion)
-    t = tally_of(votes, voters)
+    t = tally_of(votes, voters, needed)
     # At the close the votes cast decide; before it, only an outcome nothing can change.
     result = outcome(t, job.settings) if now >= motion.closes_at else settled(t, job.settings)
     if result is not None:

@@ -114,12 +114,12 @@ async def roster_add(
     lang: str | None = None,
 ) -> str:
     store = ctx.store.roster
-    if role in CHAIR_GRANTS and not ctx.has_role(Role.CHAIR):
+    if role not in ADMINS_GRANT and not ctx.has_role(Role.CHAIR):
         raise Refused(
             _(
-                "only the chair gives the role {value} (a hand-over), or the "
-                "bot's configuration; admins manage NCPOC and steering "
-                "entries"
+                "only the chair gives the role {value} (NCPOCs and Steering Committee members "
+                "vote, read and act for the committee), or the bot's configuration; admins "
+                "manage national contacts"
             ).format(value=role.value)
         )
     details = {"kind": kind, "agency": agency, "title": title, "email": email}
@@ -158,6 +158,7 @@ async def roster_add(
                 user=user, value=role.value
             )
         )
+    await _one_role(ctx, user, role)
     for entry in await store.entries():
         if entry.user_id != user and skeleton(entry.user_id) == skeleton(user):
             raise CommandError(
@@ -201,8 +202,28 @@ def skeleton(user: str) -> str:
     return text
 
 
-# Roles only the chair hands on (or the config sets): never an admin's to give or take.
-CHAIR_GRANTS = frozenset({Role.CHAIR, Role.ADMIN})
+# Admins keep the national contacts (and the bot's own administration); every role that
+# votes, reads the committee's records or acts for it is the chair's to give and take.
+ADMINS_GRANT = frozenset({Role.CONTACT})
+# At most one of these per person: a person speaks for one country, or for the committee.
+# (admin is the operators' role and may go with any of them.)
+ONE_OF = frozenset({Role.NCPOC, Role.CONTACT, Role.CHAIR, Role.STEERING})
+
+
+async def _one_role(ctx: Context, user: str, role: Role) -> None:
+    """A person holds one role for one country: an NCPOC of one country who is a contact of
+    another could act as NCPOC of the other; a chair who is an NCPOC votes twice."""
+    held = await ctx.store.roster.member(user)
+    if held is None or role not in ONE_OF:
+        return
+    clash = [r for r in held.roles if r in ONE_OF]
+    if clash:
+        raise CommandError(
+            _(
+                "{user} is {roles} already: a person holds one role for one country. "
+                "Remove that role first (!roster remove {user} role=...)"
+            ).format(user=user, roles=role_titles(clash))
+        )
 
 
 async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:
@@ -237,12 +258,12 @@ async def roster_remove(ctx: Context, user: str, role: Role | None) -> str:
         raise CommandError(
             _("{user} is not on the roster{held}; nothing changed").format(user=user, held=held)
         )
-    if member.roles & CHAIR_GRANTS and not ctx.has_role(Role.CHAIR):
+    taking = member.roles if role is None else frozenset({role})
+    if taking - ADMINS_GRANT and not ctx.has_role(Role.CHAIR):
         raise Refused(
             _(
                 "{user} is {role_titles}: only the chair changes that entry, "
-                "or the bot's configuration; admins manage NCPOC and "
-                "steering entries"
+                "or the bot's configuration; admins manage national contacts"
             ).format(user=user, role_titles=role_titles(member.roles))
         )
     if Role.CHAIR in member.roles and role in (None, Role.CHAIR):

@@ -71,6 +71,9 @@ class RosterEntry(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     away_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     away_to: str | None = Field(default=None, max_length=255)
+    # A phone or email changed by someone else: marked in the chair's escalation notices.
+    changed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    changed_by: str | None = Field(default=None, max_length=255)
 
 
 class RosterSeed(SQLModel, table=True):
@@ -549,6 +552,9 @@ class Motion(SQLModel, table=True):
     result: str = Field(default="", max_length=500)  # the tally as announced
     event_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_column=utc_column())
+    # Fixed when it opens: the countries that vote (storage.lists) and the votes needed.
+    electorate: str | None = Field(default=None, max_length=500)
+    quorum: int | None = Field(default=None)
 
 
 class Vote(SQLModel, table=True):
@@ -629,6 +635,7 @@ class DigestDraft(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=255)
     decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reason: str = Field(default="", max_length=500)
+    version: int = 1  # each rebuild is a new version: a chair approves the one they saw
 
 
 class Meeting(SQLModel, table=True):

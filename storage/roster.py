@@ -71,7 +71,9 @@ class RosterStore:
         rows = list(
             await self._s.scalars(select(RosterEntry).where(RosterEntry.user_id == user_id))
         )
-        country = next((r.country for r in rows if r.country), None)
+        # An NCPOC speaks for the country of their NCPOC entry, whatever else they hold.
+        country = next((r.country for r in rows if r.role == "ncpoc" and r.country), None)
+        country = country or next((r.country for r in rows if r.country), None)
         lang = next((r.lang for r in rows if r.lang), None)
         found = Member(user_id, frozenset(r.role for r in rows), country, lang) if rows else None
         if not self.changed:

@@ -150,7 +150,7 @@ async def test_one_vote_per_country_the_later_replaces_the_earlier(four, make_ap
     assert [(v.country, v.choice, v.voter) for v in votes] == [("TT", "yes", TT2)]
     # Associate members vote only where the config says so.
     refused = await say(app, AI1, "!vote MO-1 yes")
-    assert refused.outcome == "refused" and "associate members vote only" in text_of(refused)
+    assert refused.outcome == "refused" and "associate members only where" in text_of(refused)
     assert (await say(app, STEERING, "!vote MO-1 yes")).outcome == "refused"
     listed = await accepted(app, STEERING, "!motions")
     assert "MO-1 adopt legal.authority — Established" in listed
@@ -217,12 +217,12 @@ async def test_countries_yet_to_vote_are_reminded_once_before_the_window_closes(
 @pytest.mark.parametrize(
     ("tally", "expected"),
     [
-        (Tally(4, 3, 0, 0), "adopted"),  # the last vote cannot outweigh three
-        (Tally(4, 2, 0, 0), None),  # without two more votes, short of quorum
-        (Tally(4, 0, 3, 0), "rejected"),
-        (Tally(4, 2, 1, 0), None),  # 2-1: the fourth could tie it (a tie is not a majority)
-        (Tally(4, 2, 1, 1), "adopted"),  # everyone voted
-        (Tally(3, 1, 1, 1), "rejected"),  # a tie of the votes cast
+        (Tally(4, 3, 0, 0, 3), "adopted"),  # the last vote cannot outweigh three
+        (Tally(4, 2, 0, 0, 3), None),  # without two more votes, short of quorum
+        (Tally(4, 0, 3, 0, 3), "rejected"),
+        (Tally(4, 2, 1, 0, 3), None),  # 2-1: the fourth could tie it (a tie is not a majority)
+        (Tally(4, 2, 1, 1, 3), "adopted"),  # everyone voted
+        (Tally(3, 1, 1, 1, 2), "rejected"),  # a tie of the votes cast
         (Tally(0), "failed"),
     ],
 )
@@ -232,3 +232,30 @@ def test_a_motion_is_settled_only_when_the_remaining_votes_cannot_change_it(tall
     assert settled(tally, Settings()) == expected
     if expected:
         assert outcome(tally, Settings()) == expected
+
+
+async def test_the_electorate_and_quorum_are_fixed_when_the_motion_opens(four):
+    app = four
+    await accepted(app, CHAIR, "!motion propose legal.cybercrime Cybercrime Act enacted")
+    opened = await motion(app)
+    assert sorted(opened.electorate.strip(",").split(",")) == ["BB", "GD", "JM", "TT"]
+    assert opened.quorum == 3
+    # The roster changes during the vote: a country drops out, another comes in.
+    await accepted(app, CHAIR, f"!roster remove {BB1}")
+    await accepted(app, CHAIR, "!roster add @lc1:test.org role=ncpoc country=LC force=yes")
+    newcomer = await say(app, "@lc1:test.org", "!vote MO-1 yes")
+    assert newcomer.outcome == "refused" and "fixed when it opened" in text_of(newcomer)
+    await accepted(app, JM1, "!vote MO-1 yes")
+    shown = await accepted(app, TT1, "!motions")
+    assert "1 of 4 countries voted (quorum 3)" in shown, shown
+    assert (await motion(app)).state == "open"
+
+
+async def test_a_vote_after_the_window_closed_is_refused(four, clock):
+    app = four
+    await accepted(app, CHAIR, "!motion propose legal.cybercrime Cybercrime Act enacted")
+    clock.advance(app.settings.vote_window + timedelta(minutes=1))  # the job has not run yet
+    late = await say(app, JM1, "!vote MO-1 yes")
+    assert late.outcome == "invalid" and "closed at" in text_of(late)
+    async with app.db.unit(write=False) as store:
+        assert await store.motions.votes(await store.motions.get(1)) == []

@@ -35,8 +35,8 @@ async def test_chair_adds_second_ncpoc_and_third_is_refused(app):
     assert await member(app, "@jm3:test.org") is None
 
 
-async def test_admin_may_manage_the_roster_but_an_ncpoc_may_not(app):
-    assert (await say(app, ADMIN, "!roster add @s2:test.org role=steering")).outcome == "accepted"
+async def test_the_chair_manages_the_committee_an_ncpoc_may_not(app):
+    assert (await say(app, CHAIR, "!roster add @s2:test.org role=steering")).outcome == "accepted"
     refused = await say(app, JM1, "!roster add @s3:test.org role=steering")
     assert refused.outcome == "refused" and await member(app, "@s3:test.org") is None
 
@@ -109,20 +109,55 @@ async def test_look_alike_user_ids_are_refused(app, typed, why):
         assert outcome.outcome == "invalid" and why in text_of(outcome)
 
 
-async def test_admins_manage_ncpocs_and_steering_never_the_chair_or_admins(app):
-    assert (await say(app, ADMIN, "!roster add @new:test.org role=steering")).outcome == "accepted"
+async def test_admins_manage_contacts_never_the_committee(app):
+    contact = "!roster add @cirt:test.org role=contact kind=cirt country=JM"
+    assert (await say(app, ADMIN, contact)).outcome == "accepted"
     for command in (
         "!roster add @admin:test.org role=chair",  # an admin taking the chair
         "!roster add @other:test.org role=admin",
+        "!roster add @new:test.org role=steering",  # a vote on the Steering Committee
+        "!roster add @jm2:test.org role=ncpoc country=JM",  # RCC clearance and a vote
         f"!roster remove {CHAIR}",
         f"!roster remove {ADMIN}",
+        f"!roster remove {JM1}",
+        f"!roster remove {STEERING}",
     ):
         outcome = await say(app, ADMIN, command)
         assert outcome.outcome == "refused", command
         assert "only the chair" in text_of(outcome)
+    assert (await say(app, ADMIN, "!roster remove @cirt:test.org")).outcome == "accepted"
     handed = await say(app, CHAIR, "!roster add @next:test.org role=chair")  # a hand-over
     assert handed.outcome == "accepted"
     assert (await say(app, CHAIR, f"!roster remove {CHAIR}")).outcome == "accepted"
+
+
+async def test_a_person_holds_one_role_for_one_country(app):
+    for command, held in (
+        (f"!roster add {JM1} role=contact kind=cirt country=TT", "NCPOC"),  # another country
+        (f"!roster add {JM1} role=contact kind=cirt country=JM", "NCPOC"),
+        (f"!roster add {JM1} role=steering", "NCPOC"),
+        (f"!roster add {CHAIR} role=ncpoc country=JM", "RCC chair"),  # a second vote
+        (f"!roster add {STEERING} role=ncpoc country=TT", "Steering Committee member"),
+    ):
+        outcome = await say(app, CHAIR, command)
+        assert outcome.outcome == "invalid", command
+        assert f"is {held} already" in text_of(outcome) and "one role for one country" in (
+            text_of(outcome)
+        )
+    assert (await member(app, JM1)).roles == {"ncpoc"}
+    admin_too = await say(app, CHAIR, f"!roster add {JM1} role=admin")
+    assert admin_too.outcome == "accepted", text_of(admin_too)  # the operators' role goes along
+
+
+async def test_the_config_gives_one_role_for_one_country(tmp_path):
+    from bot.config import ConfigError, load_config
+    from tests.helpers import DEFAULT_ROSTER, write_config
+
+    twice = DEFAULT_ROSTER + f'\n[[roster]]\nuser_id = "{JM1}"\nrole = "contact"\n'
+    twice += 'country = "TT"\nkind = "cirt"\n'
+    path = write_config(tmp_path, "sqlite+aiosqlite:///x.db", roster=twice)
+    with pytest.raises(ConfigError, match="one role for one country"):
+        load_config(path)
 
 
 async def test_roster_changes_are_announced_in_the_rcc_room(app):
@@ -130,7 +165,7 @@ async def test_roster_changes_are_announced_in_the_rcc_room(app):
 
     app.rooms[RoomKind.RCC] = "!rcc:test.org"
     outcome = await say(
-        app, ADMIN, "!roster add @x:test.org role=steering", room="!dm", kind="direct"
+        app, CHAIR, "!roster add @x:test.org role=steering", room="!dm", kind="direct"
     )
     rooms = [r.room_id for r in outcome.replies]
     assert rooms == ["!rcc:test.org", "!dm"]
