@@ -636,8 +636,14 @@ def _check_roster(path: Path, config: Config) -> None:
         if entry.role not in NATIONAL:
             if entry.country is not None:
                 raise ConfigError(f"{where} country: only NCPOCs and contacts have a country")
-            if entry.details:
-                raise ConfigError(f"{where}: contact details are for NCPOCs and contacts only")
+            steering_agency = entry.role is Role.STEERING and {k for k, _ in entry.details} <= {
+                "agency"
+            }
+            if entry.details and not steering_agency:
+                raise ConfigError(
+                    f"{where}: contact details are for NCPOCs and contacts only (a Steering "
+                    "member may have an agency)"
+                )
             continue
         if entry.country is None:
             raise ConfigError(f'{where} country: missing — expected a country code, e.g. "JM"')

@@ -32,6 +32,7 @@ STEP_DONE = ""  # the recipient of a step's marker row in broadcast_notice
 CHASE = 0  # the round of the relay chase (steps are 1-based)
 REPORT = -1  # the round of a drill's report to the chair
 EMAIL_TEXT_UP_TO = ("clear", "green")  # labels whose text an email may carry
+CHANGED_RECENTLY = timedelta(days=7)  # a number changed by someone else is marked this long
 
 
 def horizon(settings: Settings) -> timedelta:
@@ -195,12 +196,15 @@ async def _phones(job: JobContext, dark: set[str | None]) -> list[dict]:
     entries = await job.store.roster.national()
     tiers = ranked(entries)
     countries = job.env.reference.countries
+    recently = job.now - CHANGED_RECENTLY
     return [
         {
             "country": countries.name_of(e.country),
             "user": e.user_id,
             "kind": kind_title(tiers[e.id]),
             "phone": e.phone,
+            # A number someone else put in lately may be an attacker's: the chair sees so.
+            "changed_by": e.changed_by if e.changed_at and e.changed_at >= recently else None,
         }
         for e in entries
         if e.country in dark and e.phone

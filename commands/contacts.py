@@ -44,6 +44,7 @@ from commands.i18n import Deferred, _
 from commands.languages import language
 from commands.reference import Country
 from commands.types import choice, country, user_id
+from commands.values import RoomKind
 from storage.models import RosterEntry
 from storage.stores import Stores
 
@@ -245,14 +246,22 @@ async def contact_update(
         )
     # A contact without a Matrix account confirms through whoever updates their entry.
     confirms = target == ctx.sender or email_only(target)
+    before = await ctx.store.roster.national_of(target)
+    was = {k: getattr(before[0], k) for k in given} if before else {}
     entries = await ctx.store.roster.update_details(
-        target, given, confirmed=ctx.now if confirms else None
+        target,
+        given,
+        confirmed=ctx.now if confirms else None,
+        changed_by=None if target == ctx.sender else ctx.sender,
+        now=ctx.now,
     )
     if not entries:
         raise CommandError(
             _("{shown} is not in the contact directory").format(shown=shown(target))
         )
     ctx.audit_detail = f"{target}: " + ", ".join(sorted(given))
+    if target != ctx.sender:
+        await _tell_of_change(ctx, target, was, given)
     head = (
         "✅ Updated and confirmed."
         if target == ctx.sender
@@ -260,6 +269,33 @@ async def contact_update(
         + (" (and confirmed)." if confirms else ".")
     )
     return await _own(ctx, entries, head)
+
+
+async def _tell_of_change(
+    ctx: Context, target: str, was: dict[str, Any], given: dict[str, Any]
+) -> None:
+    """Details changed by someone else: the person is told in their DM, with the values
+    before and after (an attacker's number would otherwise take their call-outs unseen), and
+    the RCC room that they changed, without the values."""
+    changes = [
+        {"field": k, "before": was.get(k), "after": v} for k, v in given.items() if was.get(k) != v
+    ]
+    if not changes:
+        return
+    if not email_only(target):
+        data = {"by": ctx.sender, "changes": changes, "prefix": ctx.settings.prefix}
+        await ctx.reply(
+            View("roster/changed", data), to_user=target, mentions=[target], alert=True
+        )
+    rcc = ctx.rooms.get(RoomKind.RCC)
+    if rcc is not None:
+        fields = ", ".join(c["field"] for c in changes)
+        await ctx.reply(
+            _("📇 {user}'s contact details were changed by {by} ({fields}).").format(
+                user=shown(target), by=ctx.sender, fields=fields
+            ),
+            room_id=rcc,
+        )
 
 
 async def _own(ctx: Context, entries: list, head: str) -> View:

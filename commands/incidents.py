@@ -6,13 +6,15 @@ from commands import i18n
 from commands.audience import Show
 from commands.common import own_country
 from commands.context import Context
-from commands.corrections import check_label, check_may_correct, corrected
+from commands.corrections import check_label, corrected
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
     CommandError,
     Opt,
     Pos,
+    Refused,
+    Role,
     Router,
     Text,
     View,
@@ -103,6 +105,26 @@ async def _incident(ctx: Context, number: int) -> Incident:
     return incident
 
 
+def _check_owner(ctx: Context, incident: Incident) -> None:
+    """An incident is changed by the NCPOCs of the country that reported it, or the chair:
+    another country may read it, not rewrite, close or relabel it."""
+    if ctx.has_role(Role.CHAIR):
+        return
+    mine = own_country(ctx)
+    if incident.reporter_country is not None:
+        if mine is not None and mine.code == incident.reporter_country:
+            return
+    elif incident.reporter == ctx.sender:
+        return  # reported by someone with no country then: theirs alone
+    whose = ctx.env.reference.countries.name_of(incident.reporter_country or "")
+    raise Refused(
+        _(
+            "{id} was reported by {whose}: only its NCPOCs or the chair may change it. "
+            "Add what you know with a new incident, or tell them."
+        ).format(id=ShortId.INC.of(incident.number), whose=whose or incident.reporter)
+    )
+
+
 def _check_room(ctx: Context, incident: Incident) -> None:
     """An incident is updated or closed only where it may be posted (RED: where it was)."""
     if incident.tlp == "red" and ctx.room_id != incident.origin_room:
@@ -138,6 +160,7 @@ async def incident_update(
 ) -> str:
     incident = await _incident(ctx, id)
     _check_room(ctx, incident)
+    _check_owner(ctx, incident)
     if incident.status == "closed" and status != "open":
         raise CommandError(
             _("{id} is closed; reopen it with status=open").format(id=ShortId.INC.of(id))
@@ -180,9 +203,9 @@ async def incident_update(
         Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
     ],
     example="!incident edit INC-12 title=Phishing wave against two banks countries=JM,TT",
-    details="By its reporter or the chair, where it may be posted. Each change is kept with "
-    "its value before (`!incident show` lists them). The label may only go up, unless the "
-    "original poster lowers it. A multi-word title ends at the next option.",
+    details="By its reporting country's NCPOCs or the chair, where it may be posted. Each "
+    "change is kept with its value before (`!incident show` lists them). The label may only "
+    "go up, unless the original poster lowers it. A multi-word title ends at the next option.",
 )
 async def incident_edit(
     ctx: Context,
@@ -195,8 +218,8 @@ async def incident_edit(
 ) -> str:
     incident = await _incident(ctx, id)
     name = ShortId.INC.of(id)
-    check_may_correct(ctx, incident.reporter, name)
     _check_room(ctx, incident)
+    _check_owner(ctx, incident)
     if title is not None and len(title) > MAX_TITLE:
         raise CommandError(
             _("the title is too long (at most {MAX_TITLE} characters)").format(MAX_TITLE=MAX_TITLE)
@@ -226,6 +249,7 @@ async def incident_edit(
 async def incident_close(ctx: Context, id: int, summary: str) -> str:
     incident = await _incident(ctx, id)
     _check_room(ctx, incident)
+    _check_owner(ctx, incident)
     if incident.status == "closed":
         closed = i18n.when(
             incident.closed_at or incident.updated_at, ctx.env.zone, "%-d %b %Y %H:%M"

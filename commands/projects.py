@@ -21,6 +21,8 @@ from commands.framework import (
     Opt,
     ParseEnv,
     Pos,
+    Refused,
+    Role,
     Router,
     Text,
     View,
@@ -138,10 +140,39 @@ async def project_add(
     return f"✅ {name} “{title}” registered ({', '.join(chosen)}).{also}"
 
 
+async def _check_lead(ctx: Context, project: Project) -> None:
+    """A project is updated by its lead — the NCPOCs of the lead country (the one its `lead`
+    names, or the one country it is for), the Steering member of the lead agency — by whoever
+    registered it, or by the chair."""
+    if ctx.has_role(Role.CHAIR) or project.created_by == ctx.sender:
+        return
+    countries = ctx.env.reference.countries
+    named = countries.resolve(project.lead)
+    where = [c for c in unpack(project.countries) if c != REGIONAL]
+    lead = named.code if named else (where[0] if len(where) == 1 else None)
+    mine = own_country(ctx)
+    if lead is not None and mine is not None and mine.code == lead:
+        return
+    steering = await ctx.store.roster.find(ctx.sender, Role.STEERING)
+    if steering is not None and _same(steering.agency, project.lead):
+        return
+    raise Refused(
+        _("{id} is led by {lead}: its lead, whoever registered it or the chair updates it").format(
+            id=ShortId.PR.of(project.number), lead=project.lead
+        )
+    )
+
+
+def _same(agency: str | None, lead: str) -> bool:
+    return bool(agency) and " ".join((agency or "").casefold().split()) == " ".join(
+        lead.casefold().split()
+    )
+
+
 @router.command(
     "project update",
-    summary="a project's progress: its status and a note",
-    roles=CONTRIBUTORS,
+    summary="a project's progress: its status and a note (its lead, or the chair)",
+    roles=CONTRIBUTORS | {Role.STEERING},
     params=[
         Pos("id", PROJECT_ID, "PR-n"),
         Opt("status", choice(*STATUSES), "|".join(STATUSES), required=True),
@@ -153,6 +184,7 @@ async def project_update(ctx: Context, id: int, status: str, note: str) -> str:
     project = await ctx.store.projects.get(id)
     if project is None:
         raise CommandError(_("there is no {id}").format(id=ShortId.PR.of(id)))
+    await _check_lead(ctx, project)
     was = project.status
     await ctx.store.projects.update(
         project, status=status, note=note.strip()[:2000], author=ctx.sender,

@@ -96,7 +96,8 @@ async def roster_list(ctx: Context) -> View:
     details="NCPOCs and national contacts need a country; other roles take none. A country "
     "has at most two NCPOCs unless the config says otherwise (kind=primary|alternate; the "
     "first is primary). A contact needs a kind: cirt, le-24x7 (24/7 law enforcement), "
-    "oas-cicte or other. agency=, title=, email=, phone= (E.164) and lang= describe both. "
+    "oas-cicte or other. agency=, title=, email=, phone= (E.164) and lang= describe both; "
+    "a Steering member's agency= is the organisation they sit for (it may lead projects). "
     "The user must exist on their homeserver (force=yes adds an account about to be "
     "created, or one that cannot be checked now).",
 )
@@ -137,10 +138,13 @@ async def roster_add(
                 value=role.value
             )
         )
-    if role not in NATIONAL and given:
+    # A Steering member sits for an agency (which may lead projects); the rest describes
+    # national contacts.
+    described = {k: v for k, v in given.items() if not (role is Role.STEERING and k == "agency")}
+    if role not in NATIONAL and described:
         raise CommandError(
             _("{options} describe NCPOCs and contacts, not the role {value}").format(
-                options=", ".join(k + "=" for k in given), value=role.value
+                options=", ".join(k + "=" for k in described), value=role.value
             )
         )
     try:

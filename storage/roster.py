@@ -120,17 +120,29 @@ class RosterStore:
         return list(await self._s.scalars(query.order_by(RosterEntry.role.desc())))
 
     async def update_details(
-        self, user_id: str, fields: dict[str, str | None], *, confirmed: datetime | None
+        self,
+        user_id: str,
+        fields: dict[str, str | None],
+        *,
+        confirmed: datetime | None,
+        changed_by: str | None = None,
+        now: datetime | None = None,
     ) -> list[RosterEntry]:
         """Change a person's contact details (None clears one); `confirmed` also marks them
-        confirmed. Returns the entries changed."""
+        confirmed; `changed_by` someone else changed how they are reached (phone or email),
+        which the chair's call lists mark for a while. Returns the entries changed."""
         self._changing()  # a member's language is one of the details
         entries = await self.national_of(user_id)
+        reach = changed_by is not None and any(
+            getattr(e, f) != fields[f] for e in entries for f in ("phone", "email") if f in fields
+        )
         for entry in entries:
             for name, value in fields.items():
                 setattr(entry, _column(name), value)
             if confirmed is not None:
                 entry.confirmed_at = confirmed
+            if reach:
+                entry.changed_at, entry.changed_by = now, changed_by
         await self._s.flush()
         return entries
 

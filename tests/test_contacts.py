@@ -133,7 +133,7 @@ async def test_roster_add_takes_a_contact_with_details_and_checks_them(app):
         ("role=contact kind=cirt country=BB phone=555-0101", "not a phone number in E.164"),
         ("role=contact kind=cirt country=BB email=nobody", "not an email address"),
         ("role=ncpoc kind=cirt country=BB", "an NCPOC is kind=primary or kind=alternate"),
-        ("role=steering agency=IMPACS", "describe NCPOCs and contacts"),
+        ("role=steering phone=+18685550101", "describe NCPOCs and contacts"),
     ]:
         refused = await say(app, CHAIR, f"!roster add @new:test.org {line}")
         assert refused.outcome == "invalid" and why in text_of(refused), line
@@ -580,3 +580,30 @@ async def test_a_contact_who_never_joined_the_direct_chat_is_unreachable(app, hs
 
     # The digest (which may be written offline) counts the direct chats the bot opened.
     assert (await digest_of(app, clock))["directory"]["unreachable"] == 2  # JM1, the police
+
+
+async def test_details_changed_by_someone_else_are_told_and_marked_in_call_lists(app, hs, clock):
+    changed = await say(
+        app, CHAIR, f"!contact update {TT_LE} phone=+18685550666", room="!dm-c", kind="direct"
+    )
+    assert changed.outcome == "accepted", text_of(changed)
+    sent = {r.room_id or r.to_user: r for r in await hs.deliver_all()}
+    told = body_of(sent[f"!dm-{TT_LE}"])  # the person, in their DM: before and after
+    assert "changed by @chair:test.org" in told
+    assert "+18685550199 → +18685550666" in told
+    room = body_of(sent["!rcc:test.org"])  # the committee: that it changed, not to what
+    assert f"{TT_LE}'s contact details were changed by @chair:test.org (phone)" in room
+    assert "555" not in room
+    own = await say(
+        app, TT_CIRT, "!contact update title=Duty officer", room="!dm-tt-cirt", kind="direct"
+    )
+    assert own.outcome == "accepted"
+    assert [r.room_id for r in await hs.deliver_all()] == ["!dm-tt-cirt"]  # own: no notice
+    # For a week the chair's call list marks the number that someone else put in.
+    await start(app, hs, "!broadcast severity=critical Ransomware via VPN")
+    clock.advance(timedelta(minutes=40))
+    for _ in range(4):
+        await app.jobs.run("broadcast", 1)
+    calls = [body_of(r) for r in await hs.deliver_all() if "To call" in body_of(r)]
+    assert calls and "+18685550666 ⚠️ changed recently by @chair:test.org" in calls[-1]
+    assert "+1 868 555 0100 ⚠️" not in calls[-1]  # the number its owner gave stays unmarked

@@ -21,7 +21,7 @@ async def test_incident_lifecycle_with_history(app):
     new = await say(app, JM1, "!incident new severity=medium tlp=green sectors=Finance Phishing")
     assert new.outcome == "accepted"
     assert "🚨 INC-1 [TLP:GREEN] medium: Phishing" in text_of(new)
-    update = await say(app, TT1, "!incident update inc-1 status=contained Domain taken down")
+    update = await say(app, JM1, "!incident update inc-1 status=contained Domain taken down")
     assert "INC-1 updated (status contained)" in text_of(update)
     closed = await say(app, CHAIR, "!incident close INC-1 No losses")
     assert "INC-1 closed" in text_of(closed)
@@ -34,7 +34,7 @@ async def test_incident_lifecycle_with_history(app):
         history = await store.incidents.history(incident)
     assert [(h.kind, h.author) for h in history] == [
         ("created", JM1),
-        ("update", TT1),
+        ("update", JM1),
         ("closed", CHAIR),
     ]
     assert all(h.event_id for h in history)
@@ -203,3 +203,27 @@ async def test_resources(app):
     assert "RS-1" in labs and "RS-2" not in labs and "contact @jm1:test.org" in labs
     assert "RS-2" in text_of(await say(app, STEERING, "!resource search CSIRT training"))
     assert "RS-1" in text_of(await say(app, STEERING, "!resource list country=JM"))
+
+
+async def test_only_the_reporting_country_or_the_chair_changes_an_incident(make_app):
+    from tests.helpers import DEFAULT_ROSTER
+
+    jm2 = '[[roster]]\nuser_id = "@jm2:test.org"\nrole = "ncpoc"\ncountry = "JM"\n'
+    app = await make_app(roster=DEFAULT_ROSTER + jm2)
+    made = await say(app, JM1, "!incident new severity=high tlp=amber+strict Port scans")
+    assert made.outcome == "accepted"
+    for command in (
+        "!incident update INC-1 status=resolved nothing there",
+        "!incident close INC-1 nothing to see",
+        "!incident edit INC-1 title=False alarm",
+        "!incident edit INC-1 tlp=red",
+    ):
+        other = await say(app, TT1, command)  # another country reads it, never rewrites it
+        assert other.outcome == "refused", command
+        assert "reported by Jamaica: only its NCPOCs or the chair" in text_of(other)
+    colleague = await say(app, "@jm2:test.org", "!incident update INC-1 status=contained ok")
+    assert colleague.outcome == "accepted", text_of(colleague)  # the same country's NCPOC
+    chair = await say(app, CHAIR, "!incident close INC-1 Scans stopped")
+    assert chair.outcome == "accepted", text_of(chair)
+    (incident,) = await incidents(app)
+    assert incident.status == "closed" and incident.title == "Port scans"

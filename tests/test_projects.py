@@ -115,3 +115,24 @@ async def test_a_countrys_gap_report_names_who_can_help_under_the_rooms_label(ap
     shown = text_of_html(render_file(app.renderer, "gaps-html", data).decode())
     assert "Forensic lab" not in shown and "Legal drafters" in shown
     assert data["label"] == "TLP:GREEN"
+
+
+async def test_a_project_is_updated_by_its_lead_or_the_chair(make_app):
+    from tests.helpers import DEFAULT_ROSTER
+
+    oas = '[[roster]]\nuser_id = "@oas:test.org"\nrole = "steering"\nagency = "OAS/CICTE"\n'
+    app = await make_app(roster=DEFAULT_ROSTER + oas)
+    await ok(app, CHAIR, '!project add Drill season lead="OAS/CICTE" countries=regional')
+    await ok(app, CHAIR, "!project add Jamaican CSIRT lead=Jamaica items=coop.cert")
+    await ok(app, CHAIR, "!project add Tax portal hardening lead=MoF countries=JM")
+    for number in (1, 2, 3):  # another country's NCPOC, or another agency: refused
+        other = await say(app, TT1, f"!project update PR-{number} status=cancelled")
+        assert other.outcome == "refused", number
+        assert "its lead, whoever registered it or the chair" in text_of(other)
+    steer = await say(app, STEERING, "!project update PR-1 status=stalled")
+    assert steer.outcome == "refused"  # a Steering member of another agency
+    await ok(app, "@oas:test.org", "!project update PR-1 status=under-way first drill held")
+    await ok(app, JM1, "!project update PR-2 status=under-way team hired")  # the lead country
+    await ok(app, JM1, "!project update PR-3 status=under-way")  # the one country it is for
+    async with app.db.unit(write=False) as store:
+        assert [(await store.projects.get(n)).status for n in (1, 2, 3)] == ["under-way"] * 3
