@@ -59,6 +59,7 @@ def committee_settings(config: Config) -> Settings:
         digest_period=config.digest.period,
         digest_approval=config.digest.approval,
         approve_within=config.digest.approve_within,
+        draft_expires=config.digest.draft_expires or 2 * config.digest.approve_within,
         renotify_after=config.broadcast.renotify_after,
         max_renotify=config.broadcast.max_renotify,
         escalation=config.broadcast.chain(),

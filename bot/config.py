@@ -232,6 +232,9 @@ class DigestConfig(Section):
     approve_within: Duration = Field(
         timedelta(days=2), description='a duration such as "2d": then the draft is re-sent once'
     )
+    draft_expires: Duration | None = Field(
+        None, description='a duration such as "4d" (unset: twice approve_within)'
+    )
 
     @field_validator("schedule")
     @classmethod

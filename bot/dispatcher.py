@@ -386,7 +386,7 @@ class Dispatcher:
             now=now,
             identity=self.identity,
             rooms=self.rooms,
-            viewer=Viewer(await audience_of(said.room_id), red_ok=standing == Standing.COUNTS),
+            viewer=Viewer(await audience_of(said.room_id)),
             audience_of=audience_of,
             command=command,
             commands=self.registry,

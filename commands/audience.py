@@ -142,12 +142,9 @@ class Viewer:
     audience: Audience
     needs: Clearance = Clearance.PUBLIC
     shown: set[str] = field(default_factory=set)  # labels of content shown (title or full)
-    red_ok: bool = True  # False while the asker's changed identity awaits the chair
 
     def sees(self, level: str, origin_room: str | None = None) -> Show:
         shown = self.audience.show(level, origin_room)
-        if level == "red" and not self.red_ok:
-            shown = min(shown, Show.LABEL)
         self.needs = max(self.needs, needs(level, shown))
         if shown >= Show.TITLE:
             self.shown.add(level)
@@ -160,8 +157,6 @@ class Viewer:
 
     def may_post(self, level: str) -> bool:
         """Content labelled `level` may be posted here: the room may see it in full."""
-        if level == "red" and not self.red_ok:
-            return False
         return self.audience.show(level, self.audience.room_id) == Show.FULL
 
 

@@ -7,9 +7,13 @@ messages).
 
 With `[digest] approval = "chair"` (the default) nothing reaches the Steering Committee room
 without the chair: a Steering digest is first a draft `DG-n`, built for the Steering room's
-audience and sent to the chair; `!digest approve` publishes exactly what the chair saw,
-`!digest hold` stops it, `!digest omit` rebuilds it without a record or a section. A draft
-not approved within `approve_within` is sent to the chair once more, never published.
+audience and sent to the chair; `!digest approve` publishes exactly what the chair saw, and
+only while it is still true (anything changed since: a new version goes to the chair
+instead), `!digest hold` stops it, `!digest omit` rebuilds it without a record or a section.
+A draft not approved within `approve_within` is sent to the chair once more; after
+`draft_expires` it can no longer be approved. Anyone else asking for the Steering
+Committee's digest (in its room, or wherever the readers are its readers) is pointed to the
+latest approved one, and `!report steering` likewise: the approval cannot be gone around.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from commands import i18n
 from commands.audience import Viewer
 from commands.context import Context, JobContext
 from commands.digest_data import (
@@ -46,7 +51,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import _
+from commands.i18n import Deferred, Moment, _
 from commands.types import choice, typed_id
 from commands.values import Clearance, Ref, RefKind, RoomKind, ShortId
 from storage.lists import unpack
@@ -104,8 +109,11 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
             _("a digest goes to the RCC room, the Steering Committee room or a DM with the bot")
         )
     here = target == ctx.room_id
-    if to == "steering" and ctx.settings.digest_approval == "chair":
-        draft = await _draft(ctx, period, target)
+    viewer = ctx.viewer if here else Viewer(await ctx.audience_of(target))
+    if ctx.settings.digest_approval == "chair" and _for_steering(ctx, target, viewer):
+        if not ctx.has_role(Role.CHAIR):
+            return await approved_only(ctx, period)
+        draft = await _draft(ctx, period, ctx.rooms.get(RoomKind.STEERING) or target)
         ctx.audit_detail = f"digest {period.key} draft {ShortId.DG.of(draft.number)}"
         name = ShortId.DG.of(draft.number)
         if ctx.has_role(Role.CHAIR):
@@ -115,7 +123,6 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
         return _(
             "📝 {name} is with the chair: the Steering Committee room gets it once approved."
         ).format(name=name)
-    viewer = ctx.viewer if here else Viewer(await ctx.audience_of(target))
     data = await build(
         ctx.store, period, env=ctx.env, settings=ctx.settings,
         committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer, room_id=target,
@@ -136,6 +143,67 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
             "Committee room; you will be told if it cannot be delivered."
         ).format(label=period.label)
     return None
+
+
+def _for_steering(ctx: Context, target: str, viewer: Viewer) -> bool:
+    """Whether a digest going to `target` is the Steering Committee's: in its room, or
+    anywhere its readers are no closer to the RCC than the Steering Committee is."""
+    return target == ctx.rooms.get(RoomKind.STEERING) or (
+        viewer.audience.clearance <= Clearance.STEERING
+    )
+
+
+async def approved_only(ctx: Context, period: DigestPeriod | None) -> str:
+    """What anyone but the chair gets of the Steering Committee's digest (and of
+    `!report steering`): the latest one the chair approved, where it was posted; or, when
+    none was yet, word that the chair has been asked (a draft goes to the chair)."""
+    store = ctx.store
+    found = None
+    if period is not None:
+        found = await store.digests.latest_published(period.key)
+    found = found or await store.digests.latest_published()
+    if found is not None:
+        name = ShortId.DG.of(found.number)
+        sent = await store.outbox.first_sent(str(Ref(RefKind.DIGEST, found.number)), found.room_id)
+        when_ = found.decided_at or found.updated_at
+        link = (
+            f"https://matrix.to/#/{found.room_id}/{sent.event_id}"
+            if sent and sent.event_id
+            else ""
+        )
+        ctx.audit_detail = f"digest: pointed to {name}"
+        return (
+            _(
+                "📰 The digest for the Steering Committee is the one the chair approves: the "
+                "latest is {name} for {label}, posted in the Steering Committee room on {when}. "
+                "{link}"
+            )
+            .format(
+                name=name,
+                label=found.period_label,
+                when=i18n.when(when_, ctx.env.zone, "%-d %b %Y %H:%M"),
+                link=link,
+            )
+            .strip()
+        )
+    waiting = [d for d in await store.digests.drafts()]
+    if waiting:
+        name = ShortId.DG.of(waiting[-1].number)
+        ctx.audit_detail = f"digest: {name} waits for the chair"
+        return _(
+            "📝 No digest has been approved yet: {name} is with the chair, and the Steering "
+            "Committee room gets it once approved."
+        ).format(name=name)
+    steering = ctx.rooms.get(RoomKind.STEERING)
+    if steering is None:
+        raise CommandError(_("the Steering Committee room is not known yet; invite the bot"))
+    draft = await _draft(ctx, period or digest_period("last-30d", ctx.env), steering)
+    name = ShortId.DG.of(draft.number)
+    ctx.audit_detail = f"digest: none approved, {name} drafted for the chair"
+    return _(
+        "📝 No digest has been approved yet; the chair has been asked ({name}), and the "
+        "Steering Committee room gets it once approved."
+    ).format(name=name)
 
 
 # --- drafts for the chair's approval ----------------------------------------------------------
@@ -163,7 +231,7 @@ async def _store_draft(
     return await store.digests.draft(
         period=period.key, period_start=period.start, period_end=period.end,
         period_label=period.label, room_id=room, requested_by=requested_by,
-        data=json.dumps(data), needs=int(viewer.needs), now=now, slot=slot,
+        data=as_json(data), needs=int(viewer.needs), now=now, slot=slot,
     )  # fmt: skip
 
 
@@ -173,7 +241,7 @@ async def _to_chairs(
 ) -> None:  # fmt: skip
     """The draft as each chair receives it in a DM (`send`: a command's reply or a job's
     post): what to do, then the digest as it would be published, with its files."""
-    shown = data | {"draft": ShortId.DG.of(draft.number), "again": again}
+    shown = data | {"draft": ShortId.DG.of(draft.number), "again": again, "version": draft.version}
     for entry in await store.roster.entries():
         if entry.role == Role.CHAIR:
             await send(
@@ -207,16 +275,53 @@ async def _pending(ctx: Context, number: int) -> DigestDraft:
     return draft
 
 
+def draft_version(text: str, _env: ParseEnv) -> int:
+    """`v2` or `2`: the version of a draft its reader saw."""
+    key = text.strip().casefold().removeprefix("v")
+    if not key.isdigit() or not 0 < int(key) < 10_000:
+        raise ArgumentError(_("{text!r} is not a version like v2").format(text=text))
+    return int(key)
+
+
 @router.command(
     "digest approve",
     summary="publish a draft digest in the Steering Committee room, as you saw it",
     roles=CHAIR_ONLY,
-    params=[Pos("id", DRAFT_ID, "DG-n")],
-    example="!digest approve DG-3",
+    params=[Pos("id", DRAFT_ID, "DG-n"), Pos("version", draft_version, "vN", optional=True)],
+    example="!digest approve DG-3 v2",
+    details="It publishes only what you read: if anything in it changed since (a label "
+    "raised, a title or text edited, a record withdrawn, a record left out by another chair), "
+    "the draft is rebuilt and sent to you again, and this approval is refused with the "
+    "reason. With more than one chair, name the version you read (the draft shows it). A "
+    "draft expires (`draft_expires`) and can then no longer be approved.",
 )
-async def digest_approve(ctx: Context, id: int) -> str:
+async def digest_approve(ctx: Context, id: int, version: int | None) -> str:
     draft = await _pending(ctx, id)
+    name = ShortId.DG.of(id)
+    if ctx.now - draft.updated_at > ctx.settings.draft_expires:  # (its job marks it)
+        raise CommandError(
+            _(
+                "{name} was built too long ago to be approved: it has expired. Ask for a new "
+                "one: !digest to=steering"
+            ).format(name=name)
+        )
+    await _check_version(ctx, draft, version)
     data = json.loads(draft.data)
+    current = await _rebuilt(ctx, draft)
+    needs = current.pop("_needs")
+    moved = stale(data, current)
+    if moved:
+        await ctx.store.digests.revise(
+            draft, omit=unpack(draft.omit), data=as_json(current), needs=needs, now=ctx.now
+        )
+        await _to_chairs(ctx.store, draft, current, ctx.reply)
+        # Not an error: the new version is written and sent, and only that is committed.
+        ctx.audit_detail = f"{name} approval refused: changed ({', '.join(moved)})"
+        return _(
+            "⛔ {name} changed since your copy was built ({sections}): nothing was "
+            "published. Version {version} is in your direct chat with the bot: read it, "
+            "then approve that one."
+        ).format(name=name, sections=", ".join(moved), version=draft.version)
     draft.state, draft.decided_by, draft.decided_at = "published", ctx.sender, ctx.now
     await ctx.store.digests.record(
         period=draft.period, room_id=draft.room_id, requested_by=ctx.sender, now=ctx.now
@@ -228,12 +333,74 @@ async def digest_approve(ctx: Context, id: int) -> str:
         ref=Ref(RefKind.DIGEST, draft.number),
         needs=Clearance(draft.needs),
     )
-    name = ShortId.DG.of(id)
-    ctx.audit_detail = f"{name} approved: digest {draft.period} {data['label']}"
+    ctx.audit_detail = f"{name} v{draft.version} approved: digest {draft.period} {data['label']}"
     return _(
         "✅ {name} is on its way to the Steering Committee room; you "
         "will be told if it cannot be delivered."
     ).format(name=name)
+
+
+async def _check_version(ctx: Context, draft: DigestDraft, version: int | None) -> None:
+    """With two chairs, each approves the version they read: one may have changed it since."""
+    name = ShortId.DG.of(draft.number)
+    if version is None:
+        chairs = [e for e in await ctx.store.roster.entries() if e.role == Role.CHAIR]
+        if len(chairs) > 1:
+            raise CommandError(
+                _(
+                    "there is more than one chair: name the version you read, "
+                    "!digest approve {name} v{version}"
+                ).format(name=name, version=draft.version)
+            )
+        return
+    if version != draft.version:
+        raise CommandError(
+            _(
+                "{name} is at version {current} now, not {version}: it changed since you read "
+                "it. Read version {current} in your direct chat with the bot, then approve it."
+            ).format(name=name, current=draft.version, version=version)
+        )
+
+
+async def _rebuilt(ctx: Context, draft: DigestDraft) -> dict[str, Any]:
+    """The draft built again now, for its room's audience, leaving out what it left out."""
+    period = DigestPeriod(draft.period, draft.period_start, draft.period_end, draft.period_label)
+    viewer = Viewer(await ctx.audience_of(draft.room_id))
+    data = await build(
+        ctx.store, period, env=ctx.env, settings=ctx.settings,
+        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer,
+        room_id=draft.room_id, omit=frozenset(unpack(draft.omit)),
+    )  # fmt: skip
+    if draft.slot is not None:
+        data["late"] = json.loads(draft.data).get("late", False)
+    return json.loads(as_json(data)) | {"_needs": int(viewer.needs)}  # as it would be stored
+
+
+def as_json(data: dict[str, Any]) -> str:
+    """A digest's data as stored with its draft: dates and words written out in the language
+    of the room it is for (`lang`, set by `build`)."""
+
+    def written(value: object) -> str:
+        if isinstance(value, Moment | Deferred):
+            return str(value)
+        raise TypeError(f"{type(value).__name__} in a digest's data")
+
+    with i18n.speaking(data.get("lang") or i18n.current()):
+        return json.dumps(data, default=written)
+
+
+# What a digest says of the moment it was made, not of the records: never a reason to rebuild.
+VOLATILE = frozenset({"generated", "audit_head", "late", "_needs"})
+
+
+def stale(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """The parts of a digest that differ between the chair's copy and one built now."""
+    keys = (before.keys() | now.keys()) - VOLATILE
+    return sorted(
+        k
+        for k in keys
+        if json.dumps(before.get(k), default=str) != json.dumps(now.get(k), default=str)
+    )
 
 
 @router.command(
@@ -272,7 +439,7 @@ async def digest_omit(ctx: Context, id: int, what: str) -> None:
         room_id=draft.room_id, omit=frozenset(omit),
     )  # fmt: skip
     await ctx.store.digests.revise(
-        draft, omit=omit, data=json.dumps(data), needs=int(viewer.needs), now=ctx.now
+        draft, omit=omit, data=as_json(data), needs=int(viewer.needs), now=ctx.now
     )
     ctx.audit_detail = f"{ShortId.DG.of(id)} omit {what}"
     await _to_chairs(ctx.store, draft, data, ctx.reply)
@@ -285,21 +452,27 @@ async def digest_omit(ctx: Context, id: int, what: str) -> None:
 
 
 async def waiting_drafts(store: Stores, settings: Settings, now: datetime) -> list[int]:
-    return [d.number for d in await store.digests.drafts() if d.resent_at is None]
+    return [d.number for d in await store.digests.drafts()]
 
 
-@router.job(APPROVAL_JOB, pending=waiting_drafts, summary="a draft digest re-sent to the chair")
+@router.job(
+    APPROVAL_JOB, pending=waiting_drafts, summary="a draft digest re-sent to the chair; expiry"
+)
 async def remind_chair(job: JobContext, draft_key: int) -> datetime | None:
-    """Once, after `approve_within`: the draft again, as it stands. Never published."""
+    """Once, after `approve_within`: the draft again, as it stands. After `draft_expires` it
+    expires unpublished. Never published here."""
     draft = await job.store.digests.get_draft(draft_key)
-    if draft is None or draft.state != "draft" or draft.resent_at is not None:
+    if draft is None or draft.state != "draft":
+        return None
+    expires = draft.updated_at + job.settings.draft_expires
+    if job.now >= expires:
+        draft.state, draft.decided_at, draft.reason = "expired", job.now, "not approved in time"
         return None
     due = draft.updated_at + job.settings.approve_within
-    if job.now < due:
-        return due
-    draft.resent_at = job.now
-    await _to_chairs(job.store, draft, json.loads(draft.data), job.post, again=True)
-    return None
+    if draft.resent_at is None and job.now >= due:
+        draft.resent_at = job.now
+        await _to_chairs(job.store, draft, json.loads(draft.data), job.post, again=True)
+    return due if draft.resent_at is None and due > job.now else expires
 
 
 def slots(expression: str, zone, after: datetime, until: datetime) -> list[datetime]:

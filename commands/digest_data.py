@@ -158,6 +158,7 @@ async def build(
         notes = [] if "notes" in omit else await _notes(store, period, zone, viewer, shown)
         level = most_restrictive(shown)
         data: dict[str, Any] = {
+            "lang": language,
             "committee": committee,
             "period": {"key": period.key, "label": period.label},
             "generated": _when(now, zone),

@@ -399,6 +399,7 @@ class Settings:
     digest_period: str = "month"  # month | quarter | last-30d: what a scheduled digest covers
     digest_approval: str = "chair"  # chair: a Steering digest is a draft until approved | none
     approve_within: timedelta = timedelta(days=2)  # then a draft is re-sent to the chair once
+    draft_expires: timedelta = timedelta(days=4)  # then a draft can no longer be approved
     stale_after: timedelta = timedelta(days=180)
     remind: tuple[timedelta, ...] = (timedelta(days=14), timedelta(days=7), timedelta(days=1))
     followup_every: timedelta = timedelta(days=7)

@@ -303,9 +303,13 @@ async def incident_list(
     )
     filtered = which != "all" or country is not None or severity is not None
     withheld = [] if filtered else await ctx.store.incidents.withheld(in_full=full)
-    partial = [r for r in (_summary(ctx, i) for i in withheld) if r["shown"] != "nothing"]
-    hidden = await ctx.store.incidents.count_withheld(in_full=full) - len(partial)
-    rows = [_summary(ctx, i) for i in found]
+    # Each row goes where what this reader sees of it fits: in full, or as its label (and
+    # title) only; never a label-only row through the lines of a full one.
+    seen = [_summary(ctx, i) for i in found]
+    named = [r for r in (_summary(ctx, i) for i in withheld) if r["shown"] != "nothing"]
+    rows = [r for r in seen if r["shown"] == "full"]
+    partial = [r for r in seen + named if r["shown"] in ("label", "title")]
+    hidden = await ctx.store.incidents.count_withheld(in_full=full) - len(named)
     return listing(
         ctx, "incidents/list", rows, hidden=hidden, partial=partial, which=which or "open"
     )

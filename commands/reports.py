@@ -21,6 +21,7 @@ from typing import Any
 from commands.audience import Audience, Viewer
 from commands.context import Context
 from commands.deadlines import when
+from commands.digest import approved_only
 from commands.digest_data import DigestPeriod, build, digest_period
 from commands.framework import (
     DIGEST_READERS,
@@ -29,6 +30,7 @@ from commands.framework import (
     Opt,
     ParseEnv,
     Pos,
+    Role,
     Router,
     Settings,
 )
@@ -219,6 +221,13 @@ async def report(
     ctx: Context, profile: tuple[str, Country | None], period: DigestPeriod | None
 ) -> None:
     kind, country = profile
+    if (
+        kind == "steering"
+        and ctx.settings.digest_approval == "chair"
+        and not ctx.has_role(Role.CHAIR)
+    ):
+        await ctx.reply(await approved_only(ctx, period))  # the chair's approval holds here too
+        return
     period = period or digest_period("last-30d", ctx.env)
     viewer = Viewer(audience_for(kind, ctx.viewer.audience))
     data = await report_data(

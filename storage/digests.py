@@ -75,14 +75,12 @@ class DigestStore:
         await self._s.flush()
         return row
 
-    async def latest_published(self) -> DigestDraft | None:
-        query = (
-            select(DigestDraft)
-            .where(DigestDraft.state == "published")
-            .order_by(DigestDraft.decided_at.desc())
-            .limit(1)
-        )
-        return await self._s.scalar(query)
+    async def latest_published(self, period: str | None = None) -> DigestDraft | None:
+        """The digest the chair approved last (of one period, if named)."""
+        query = select(DigestDraft).where(DigestDraft.state == "published")
+        if period is not None:
+            query = query.where(DigestDraft.period == period)
+        return await self._s.scalar(query.order_by(DigestDraft.decided_at.desc()).limit(1))
 
     async def get_draft(self, number: int) -> DigestDraft | None:
         return await self._s.scalar(select(DigestDraft).where(DigestDraft.number == number))
@@ -95,5 +93,8 @@ class DigestStore:
     async def revise(
         self, draft: DigestDraft, *, omit: list[str], data: str, needs: int, now: datetime
     ) -> None:
+        """A new version of the draft: what the chairs read next (and approve by its number)."""
         draft.omit, draft.data, draft.needs, draft.updated_at = pack(omit), data, needs, now
+        draft.version += 1
+        draft.resent_at = None
         await self._s.flush()

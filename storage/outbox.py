@@ -129,6 +129,13 @@ class OutboxStore:
         query = select(OutboxMessage.ref).where(OutboxMessage.event_id == event_id)
         return await self._s.scalar(query)
 
+    async def first_sent(self, ref: str, room_id: str) -> OutboxMessage | None:
+        """The first message of a record (`digest:4`) sent into a room, if one was."""
+        query = select(OutboxMessage).where(
+            OutboxMessage.ref == ref, OutboxMessage.room_id == room_id, OutboxMessage.state == SENT
+        )
+        return await self._s.scalar(query.order_by(OutboxMessage.id).limit(1))
+
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self._s.get(OutboxMessage, message_id)
 

@@ -48,3 +48,30 @@ async def test_steering_member_receives_and_decrypts_the_digest(world):
     picture = await steer.download(by_type["RoomEncryptedImage"])
     assert picture.startswith(b"\x89PNG")
     assert by_type["RoomEncryptedFile"].source["content"]["info"]["mimetype"] == "text/html"
+
+
+async def test_a_steering_members_digest_after_a_held_draft_posts_no_digest(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    steer = await world.person("steer", "steering")
+    await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm])
+    steering = await world.room(chair, [steer], alias=world.steering_alias)
+    await jm.ask(rcc, "!incident new severity=high tlp=green sectors=finance Card skimming ring")
+    chair.accept_invites()
+    await chair.ask(rcc, "!digest to=steering")
+    (dm, _shown) = (
+        await wait_for(lambda: [(r, e) for r, e in chair.messages if "draft DG-1" in e.body])
+    )[0]
+    await chair.say(dm, "!digest omit DG-1 INC-1")  # the revised draft comes back
+    await wait_for(lambda: [e for r, e in chair.messages if r == dm and "version 2" in e.body])
+    held = await chair.ask(dm, "!digest hold DG-1 the minister asked us to wait")
+    assert "DG-1 is held" in held.body
+    asked = await steer.ask(steering, "!digest")
+    assert "No digest has been approved yet" in asked.body and "chair has been asked" in asked.body
+    report = await steer.ask(steering, "!report steering")
+    assert "No digest has been approved yet" in report.body
+    await world.quiet(steer, chair)
+    in_room = [e.body for r, e in steer.messages if r == steering]
+    assert not [b for b in in_room if "Card skimming" in b or "digest for" in b], in_room
+    assert not [r for r, _ in steer.files if r == steering], "no report, no heatmap"
