@@ -75,3 +75,29 @@ async def test_a_steering_members_digest_after_a_held_draft_posts_no_digest(worl
     in_room = [e.body for r, e in steer.messages if r == steering]
     assert not [b for b in in_room if "Card skimming" in b or "digest for" in b], in_room
     assert not [r for r, _ in steer.files if r == steering], "no report, no heatmap"
+
+
+async def test_an_approval_after_a_label_was_raised_publishes_nothing_and_resends(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    steer = await world.person("steer", "steering")
+    await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm])
+    steering = await world.room(chair, [steer], alias=world.steering_alias)
+    await jm.ask(rcc, "!incident new severity=high tlp=amber sectors=energy Substation probe")
+    chair.accept_invites()
+    await chair.ask(rcc, "!digest to=steering")
+    drafts = await wait_for(lambda: [(r, e) for r, e in chair.messages if "draft DG-1" in e.body])
+    (dm, first) = drafts[0]
+    assert "Substation probe" in first.body  # AMBER: its title, for the Steering Committee
+    raised = await jm.ask(rcc, "!incident edit INC-1 tlp=red")
+    assert "INC-1 corrected" in raised.body
+    refused = await chair.ask(dm, "!digest approve DG-1")
+    assert "changed since your copy was built" in refused.body and "incidents" in refused.body
+    again = await wait_for(
+        lambda: [e for r, e in chair.messages if r == dm and "version 2" in e.body]
+    )
+    assert "Substation probe" not in again[0].body
+    await world.quiet(steer, chair)
+    assert not [e for r, e in steer.messages if r == steering and "Substation" in e.body]
+    assert not [r for r, _ in steer.files if r == steering]

@@ -40,6 +40,8 @@ async def test_the_thief_who_resets_the_identity_reads_nothing_while_the_owner_r
     assert "INC-1" in tt_red.body
     amber = await tt.ask(rcc, "!incident new severity=high tlp=amber+strict Port scans")
     assert "INC-2" in amber.body
+    motion = await chair.ask(rcc, "!motion propose legal.cybercrime Cybercrime Act enacted")
+    assert "MO-1 is open" in motion.body
 
     thief = await world.device(jm, "THIEF", cross_signed=False)  # only the password
     stolen = await thief.reset_identity()
@@ -53,6 +55,7 @@ async def test_the_thief_who_resets_the_identity_reads_nothing_while_the_owner_r
         "!contact update phone=+18765550199",
         "!incident close INC-2 nothing to see",
         "!incident new severity=low tlp=red Fake alert",
+        "!vote MO-1 no",
     ]
     asked = [await thief.say(rcc, text) for text in tries]
     whoami = await thief.say(rcc, "!whoami")
@@ -85,6 +88,9 @@ async def test_the_thief_who_resets_the_identity_reads_nothing_while_the_owner_r
         entries = await store.roster.national_of(jm.user_id)
     assert incident.status != "closed"
     assert member is not None and all(e.phone != "+18765550199" for e in entries)
+    async with world.runtime.app.db.unit(write=False) as store:
+        assert await store.motions.votes(await store.motions.get(1)) == []
+        assert await store.incidents.get(4) is None  # no fake alert either
 
 
 async def test_the_chair_confirms_only_the_fingerprint_compared_out_of_band(world):
