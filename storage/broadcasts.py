@@ -144,8 +144,10 @@ class BroadcastStore:
         recipient.ack_recorded_by = recorded_by
         await self._s.flush()
 
-    async def relayed(self, recipient: BroadcastRecipient, *, note: str | None, now: datetime):
-        recipient.relayed_at, recipient.relay_note = now, note
+    async def relayed(
+        self, recipient: BroadcastRecipient, *, note: str | None, now: datetime, tlp: str = "amber"
+    ) -> None:
+        recipient.relayed_at, recipient.relay_note, recipient.relay_tlp = now, note, tlp
         await self._s.flush()
 
     async def emailed(

@@ -63,13 +63,15 @@ class DigestStore:
         data: str,
         needs: int,
         now: datetime,
+        bound_to: str | None = None,
         slot: datetime | None = None,
     ) -> DigestDraft:
         row = DigestDraft(
             number=await next_number(self._s, "digest"),
             period=period, period_start=period_start, period_end=period_end,
             period_label=period_label, room_id=room_id, slot=slot, requested_by=requested_by,
-            state="draft", data=data, needs=needs, created_at=now, updated_at=now,
+            state="draft", data=data, needs=needs, bound_to=bound_to, created_at=now,
+            updated_at=now,
         )  # fmt: skip
         self._s.add(row)
         await self._s.flush()
@@ -91,10 +93,12 @@ class DigestStore:
         return list(await self._s.scalars(query.order_by(DigestDraft.number)))
 
     async def revise(
-        self, draft: DigestDraft, *, omit: list[str], data: str, needs: int, now: datetime
-    ) -> None:
+        self, draft: DigestDraft, *, omit: list[str], data: str, needs: int, now: datetime,
+        bound_to: str | None = None,
+    ) -> None:  # fmt: skip
         """A new version of the draft: what the chairs read next (and approve by its number)."""
         draft.omit, draft.data, draft.needs, draft.updated_at = pack(omit), data, needs, now
+        draft.bound_to = bound_to
         draft.version += 1
         draft.resent_at = None
         await self._s.flush()

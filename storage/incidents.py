@@ -32,8 +32,10 @@ class IncidentStore:
         room_id: str,
         event_id: str | None,
         now: datetime,
+        said_to: str | None = None,
     ) -> Incident:
-        """A new incident with the next number, and its first history entry."""
+        """A new incident with the next number, and its first history entry; `said_to`: who
+        heard it (storage.lists)."""
         incident = Incident(
             number=await next_number(self._s, "incident"),
             title=title,
@@ -45,6 +47,7 @@ class IncidentStore:
             reporter=reporter,
             reporter_country=reporter_country,
             origin_room=room_id,
+            said_to=said_to,
             event_id=event_id,
             created_at=now,
             updated_at=now,

@@ -31,6 +31,7 @@ class LessonStore:
         room_id: str,
         event_id: str | None,
         now: datetime,
+        said_to: str | None = None,
     ) -> Lesson:
         """`author` None keeps the lesson anonymous (the audit log still knows)."""
         lesson = Lesson(
@@ -43,6 +44,7 @@ class LessonStore:
             author=author,
             country=country,
             origin_room=room_id,
+            said_to=said_to,
             event_id=event_id,
             created_at=now,
         )

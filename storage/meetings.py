@@ -40,11 +40,11 @@ class MeetingStore:
 
     async def note(
         self, meeting: Meeting, *, kind: str, text: str, author: str, event_id: str | None,
-        now: datetime, action: int | None = None,
+        now: datetime, tlp: str, origin_room: str, said_to: str, action: int | None = None,
     ) -> MinuteEntry:  # fmt: skip
         entry = MinuteEntry(
             meeting=meeting.number, kind=kind, text=text, action=action, author=author,
-            event_id=event_id, at=now,
+            event_id=event_id, at=now, tlp=tlp, origin_room=origin_room, said_to=said_to,
         )  # fmt: skip
         self._s.add(entry)
         await self._s.flush()
@@ -56,11 +56,12 @@ class MeetingStore:
 
     async def add_action(
         self, *, owner: str, text: str, due_at: datetime, author: str, now: datetime,
-        meeting: int | None = None,
+        tlp: str, origin_room: str, said_to: str, meeting: int | None = None,
     ) -> Action:  # fmt: skip
         action = Action(
             number=await next_number(self._s, "action"), owner=owner, text=text, due_at=due_at,
-            meeting=meeting, created_by=author, created_at=now,
+            meeting=meeting, created_by=author, created_at=now, tlp=tlp,
+            origin_room=origin_room, said_to=said_to,
         )  # fmt: skip
         self._s.add(action)
         await self._s.flush()

@@ -184,6 +184,10 @@ class OutboxMessage(Keyed, SQLModel, table=True):
     # event be traced back to its record.
     ref: str | None = Field(default=None, max_length=64, index=True)
     content: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    # Its seal (commands.audience.Seal): the strictest label shown, and the people it is bound
+    # to (storage.lists); `needs` below is the least clearance of its readers.
+    label: str = Field(default="clear", max_length=16)
+    bound_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     state: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
     created_at: datetime = Field(sa_column=utc_column())
@@ -323,6 +327,7 @@ class Incident(SQLModel, table=True):
     reporter: str = Field(max_length=255)
     reporter_country: str | None = Field(default=None, max_length=2)
     origin_room: str = Field(max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
     event_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())
@@ -361,6 +366,7 @@ class Lesson(SQLModel, table=True):
     author: str | None = Field(default=None, max_length=255)
     country: str | None = Field(default=None, max_length=2)
     origin_room: str = Field(max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
     event_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_column=utc_column(index=True))
     withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
@@ -379,6 +385,7 @@ class Resource(SQLModel, table=True):
     tlp: str = Field(max_length=16)
     author: str = Field(max_length=255)
     origin_room: str = Field(max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
     event_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_column=utc_column(index=True))
     withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
@@ -498,6 +505,7 @@ class BroadcastRecipient(Keyed, SQLModel, table=True):
     ack_recorded_by: str | None = Field(default=None, max_length=255)  # the chair, for=
     relayed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     relay_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    relay_tlp: str = Field(default="amber", max_length=16)
 
 
 class BroadcastNotice(SQLModel, table=True):
@@ -540,6 +548,9 @@ class Motion(SQLModel, table=True):
     target: str = Field(max_length=64)  # an item ID, or an area ID for a new item
     text: str = Field(sa_column=Column(Text, nullable=False))
     proposer: str = Field(max_length=255)
+    tlp: str = Field(default="amber", max_length=16)  # said without a label: AMBER
+    origin_room: str | None = Field(default=None, max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
     country: str | None = Field(default=None, max_length=2)
     seconder: str | None = Field(default=None, max_length=255)
     state: str = Field(max_length=16, index=True)  # seconding | open | adopted | rejected | failed
@@ -590,6 +601,9 @@ class Project(SQLModel, table=True):
     status: str = Field(default="planned", max_length=16)
     version: int  # the catalogue version its items are from
     created_by: str = Field(max_length=255)
+    tlp: str = Field(default="amber", max_length=16)  # said without a label: AMBER
+    origin_room: str | None = Field(default=None, max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
     event_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column(index=True))
@@ -629,6 +643,7 @@ class DigestDraft(SQLModel, table=True):
     omit: str = Field(default=",", max_length=1000)  # storage.lists: INC-3, LL-2, sections
     data: str = Field(sa_column=Column(Text, nullable=False))  # JSON, as the chair saw it
     needs: int = 0  # the clearance the Steering room must still have when it is published
+    bound_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
     resent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
@@ -670,6 +685,9 @@ class MinuteEntry(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     action: int | None = Field(default=None)  # the action's number, for kind "action"
     author: str = Field(max_length=255)
+    tlp: str = Field(default="amber", max_length=16)  # said without a label: AMBER
+    origin_room: str | None = Field(default=None, max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
     event_id: str | None = Field(default=None, max_length=255)
     at: datetime = Field(sa_column=utc_column())
 
@@ -687,6 +705,9 @@ class Action(SQLModel, table=True):
     state: str = Field(default="open", max_length=8, index=True)  # open | done
     meeting: int | None = Field(default=None)
     created_by: str = Field(max_length=255)
+    tlp: str = Field(default="amber", max_length=16)  # said without a label: AMBER
+    origin_room: str | None = Field(default=None, max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
     created_at: datetime = Field(sa_column=utc_column())
     reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     overdue_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -29,6 +29,9 @@ class MotionStore:
         due: str | None,
         event_id: str | None,
         now: datetime,
+        tlp: str = "amber",
+        origin_room: str | None = None,
+        said_to: str | None = None,
     ) -> Motion:
         motion = Motion(
             number=await next_number(self._s, "motion"),
@@ -42,6 +45,9 @@ class MotionStore:
             due=due,
             event_id=event_id,
             created_at=now,
+            tlp=tlp,
+            origin_room=origin_room,
+            said_to=said_to,
         )
         self._s.add(motion)
         await self._s.flush()

@@ -39,11 +39,14 @@ class OutboxStore:
         ref: str | None = None,
         to_user: str | None = None,
         report_to: Iterable[str] = (),
+        label: str = "clear",
         needs: int = 0,
+        bound_to: Iterable[str] | None = None,
         flush: bool = True,
     ) -> OutboxMessage:
         """Queue one message to a room, or (room_id None) to a person's DM with the bot; its
-        transaction ID is fixed here, once.
+        transaction ID is fixed here, once. Its seal — `label`, `needs`, `bound_to` (see
+        commands.audience) — is kept for the sender's check when it sends.
 
         With `flush=False` the row gets its ID at the unit's next flush: many rows written
         together then go to the database as one statement.
@@ -59,6 +62,8 @@ class OutboxStore:
             created_at=now,
             report_to=pack(report_to) if report_to else None,
             needs=needs,
+            label=label,
+            bound_to=pack(sorted(bound_to)) if bound_to is not None else None,
         )
         self._s.add(message)
         if flush:

@@ -33,6 +33,9 @@ class ProjectStore:
         author: str,
         event_id: str | None,
         now: datetime,
+        tlp: str = "amber",
+        origin_room: str | None = None,
+        said_to: str | None = None,
     ) -> Project:
         project = Project(
             number=await next_number(self._s, "project"),
@@ -44,6 +47,9 @@ class ProjectStore:
             items=pack(items),
             target=target,
             version=version,
+            tlp=tlp,
+            origin_room=origin_room,
+            said_to=said_to,
             created_by=author,
             event_id=event_id,
             created_at=now,

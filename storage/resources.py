@@ -28,6 +28,7 @@ class ResourceStore:
         room_id: str,
         event_id: str | None,
         now: datetime,
+        said_to: str | None = None,
     ) -> Resource:
         resource = Resource(
             number=await next_number(self._s, "resource"),
@@ -37,6 +38,7 @@ class ResourceStore:
             tlp=tlp,
             author=author,
             origin_room=room_id,
+            said_to=said_to,
             event_id=event_id,
             created_at=now,
         )

@@ -13,18 +13,34 @@ from typing import Any
 from sqlalchemy import and_, false, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage.lists import member
+
 
 @dataclass(frozen=True)
 class InFull:
-    """These labels in full; and RED too, for rows posted in `red_room`."""
+    """These labels in full; any row every one of `heard` heard said (RED among them only
+    with `heard_red`); and, for rows kept before people were recorded with them, RED posted
+    in `red_room`."""
 
     labels: frozenset[str]
     red_room: str | None = None
+    heard: frozenset[str] | None = None
+    heard_red: bool = False
 
     def clause(self, model: Any) -> ColumnElement[bool]:
         shown = model.tlp.in_(self.labels) if self.labels else false()
+        if self.heard:
+            everyone = and_(
+                *(model.said_to.like(member(user), escape="\\") for user in sorted(self.heard))
+            )
+            if not self.heard_red:
+                everyone = and_(everyone, model.tlp != "red")
+            shown = or_(shown, everyone)
         if self.red_room is not None:
-            shown = or_(shown, and_(model.tlp == "red", model.origin_room == self.red_room))
+            legacy = and_(
+                model.tlp == "red", model.said_to.is_(None), model.origin_room == self.red_room
+            )
+            shown = or_(shown, legacy)
         return shown
 
     def withheld(self, model: Any) -> ColumnElement[bool]:
