@@ -97,7 +97,7 @@ class Mailer:
             try:
                 await asyncio.to_thread(self._deliver, message)
             except Permanent as exc:
-                log.error("email %s to %s refused: %s", row.txn_id, row.to_user, exc)
+                log.error("email %s refused: %s", row.txn_id, type(exc).__name__)
                 async with self.db.unit() as store:
                     await store.outbox.mark_failed(row.key, error=f"email refused: {exc}")
                 self._queued.discard(row.key)
@@ -106,7 +106,12 @@ class Mailer:
                 return
             except (OSError, smtplib.SMTPException) as exc:
                 delay = backoff.next_delay()
-                log.warning("email %s failed (%s); retrying in %.0fs", row.txn_id, exc, delay)
+                log.warning(  # the error's type: an SMTP answer may quote the address
+                    "email %s failed (%s); retrying in %.0fs",
+                    row.txn_id,
+                    type(exc).__name__,
+                    delay,
+                )
                 async with self.db.unit() as store:
                     await store.outbox.note_attempt(row.key, error=f"email: {exc}"[:255])
                 await asyncio.sleep(delay)
@@ -115,7 +120,7 @@ class Mailer:
                 await store.outbox.mark_all_sent([(row.key, message["Message-ID"], self.clock())])
             self._queued.discard(row.key)
             self.sent += 1
-            log.info("emailed %s to %s", row.txn_id, row.to_user)
+            log.info("emailed %s", row.txn_id)  # never the address: logs are read widely
             return
 
     def compose(self, row: OutboxMessage) -> EmailMessage:

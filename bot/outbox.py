@@ -1,6 +1,13 @@
-"""The one path by which the bot speaks: a reply, a listener's answer or a job's post is
-rendered and written to the outbox in the caller's unit of work; after the unit commits the
-rows are handed to the sender.
+"""The one path by which the bot speaks, and its gate: a reply, a listener's answer, a job's
+post or an email is rendered and written to the outbox in the caller's unit of work; after
+the unit commits the rows are handed to the sender.
+
+Nothing is written without its seal (commands.audience): the strictest label of what it
+shows, the least clearance its readers must have, the people it is bound to. A message
+template declares on its first line whether it shows records or only the bot's own words; a
+template showing records is written only with the label its handler's viewer gave it (its
+data carries `carried`). An email, read by mail servers on the way, never carries more than
+GREEN. The sender checks the seal again against the room's readers when it sends.
 """
 
 from __future__ import annotations
@@ -10,15 +17,32 @@ import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import Enum
 
 from bot.matrix.content import notice
 from bot.rendering import Message, Renderer
 from commands import i18n
 from commands.framework import FileSpec, Reply, View
 from commands.i18n import SOURCE, Deferred, Moment
+from commands.values import Clearance, Seal
 from storage.models import OutboxMessage
 from storage.outbox import EMAIL
 from storage.stores import Stores
+
+
+class Admission(Enum):
+    """The gate's word on a message about to be sent, checked against its room's readers."""
+
+    SEND = "send"
+    REFUSE = "refuse"  # its room's readers, now, may not read what it shows
+    FRESH_DM = "fresh dm"  # a person's DM has someone else in it: open them a fresh one
+
+
+class Ungated(Exception):
+    """An output that does not say what it shows: a bug, refused before anything is written."""
+
+
+EMAILABLE = ("clear", "green")  # the labels an email may carry
 
 
 @dataclass(frozen=True)
@@ -27,13 +51,13 @@ class Outgoing:
 
     room_id: str | None
     message: Message
+    seal: Seal
     in_reply_to: str | None = None
     mentions: tuple[str, ...] = ()
     files: tuple[FileSpec, ...] = ()
     ref: str | None = None
     to_user: str | None = None
     report_to: tuple[str, ...] = ()
-    needs: int = 0
     alert: bool = False
     lang: str = SOURCE  # what the message was written in; its files are too
 
@@ -76,26 +100,40 @@ class OutboxWriter:
         *,
         here: str | None = None,
         event: str | None = None,
-        needs: int = 0,
+        seal: Seal | None = None,
     ) -> Outgoing:
         """A reply rendered in its language (the recipient's, or the room's, unless the
         reply says); without a room or person of its own it answers `event` in `here`, as a
-        Matrix reply. `needs` applies where the reply does not say."""
+        Matrix reply. `seal` applies where the reply does not carry its own."""
+        sealed = reply.seal or seal
+        if sealed is None:
+            raise Ungated("an output without a seal")
+        self._declared(reply.content)
         room = reply.room_id or (None if reply.to_user else here)
         lang = reply.lang or await self.language(store, reply.to_user, room)
         return Outgoing(
             room_id=room,
             message=self.renderer.render(reply.content, lang),
+            seal=sealed,
             in_reply_to=event if room is not None and room == here else None,
             mentions=reply.mentions,
             files=reply.files,
             ref=str(reply.ref) if reply.ref else None,
             to_user=reply.to_user,
             report_to=reply.report_to,
-            needs=int(reply.needs if reply.needs is not None else needs),
             alert=reply.alert,
             lang=lang,
         )
+
+    def _declared(self, content: object) -> None:
+        """A view says what it shows; one showing records carries their label (`carried`)."""
+        if not isinstance(content, View):
+            return
+        shows = self.renderer.shows(content.template)
+        if shows is None:
+            raise Ungated(f"{content.template} does not declare what it shows")
+        if shows == "records" and "carried" not in content.data:
+            raise Ungated(f"{content.template} shows records without the label they carry")
 
     async def write(
         self,
@@ -124,7 +162,7 @@ class OutboxWriter:
                 room_id=out.room_id,
                 to_user=out.to_user,
                 report_to=out.report_to,
-                needs=out.needs,
+                **_sealed(out.seal),
                 content=body,
                 kind=kind,
                 ref=ref,
@@ -146,10 +184,15 @@ class OutboxWriter:
         subject: str,
         view: View,
         ref: str | None,
+        seal: Seal,
         report_to: Iterable[str] = (),
     ) -> OutboxMessage:
         """An email in plain text, sent by `bot.mail` once the unit commits; a failure is
-        reported to the chair like a Matrix message's."""
+        reported to the chair like a Matrix message's. Mail servers read it on the way: it
+        carries nothing above GREEN, and nothing bound to people."""
+        if seal.label not in EMAILABLE or seal.needs > Clearance.OUTSIDER or seal.bound_to:
+            raise Ungated(f"an email sealed {seal.label}: its readers are outsiders")
+        self._declared(view)
         text = self.renderer.text(view.template, view.data, await self.language(store, to, None))
         return await store.outbox.enqueue(
             room_id=None,
@@ -160,8 +203,13 @@ class OutboxWriter:
             ref=ref,
             now=self.clock(),
             report_to=report_to,
+            **_sealed(seal),
             flush=False,
         )
+
+
+def _sealed(seal: Seal) -> dict:
+    return {"label": seal.label, "needs": int(seal.needs), "bound_to": seal.bound_to}
 
 
 class Handoff:

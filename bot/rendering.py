@@ -25,6 +25,9 @@ from commands import i18n
 from commands.framework import View
 from commands.tlp import COLOURS as TLP_COLOURS
 
+# A message template's first line says what it shows (bot.outbox refuses a template without).
+DECLARED = re.compile(r"\{#-? shows: (records|chrome) -?#\}")
+
 # The HTML tags and attributes the Matrix client-server spec lets clients render
 # (m.room.message, "HTML formatting"); anything else is dropped, its text kept.
 MATRIX_TAGS = {
@@ -162,11 +165,24 @@ class Renderer:
             env.globals["ago"] = ago
             env.globals["language"] = i18n.current  # `<html lang="{{ language() }}">`
             env.globals["tlp_colours"] = TLP_COLOURS
+        self._shows: dict[str, str | None] = {}
         self._text.filters["u"] = unbidi
         self._html.filters["u"] = isolated
         for name, markup in (("b", bold), ("code", code), ("i", italic)):
             self._html.filters[name] = markup
             self._text.filters[name] = str
+
+    def shows(self, template: str) -> str | None:
+        """What a message's template declares it shows, on its first line: `records` (the
+        content of labelled records: its data carries their label, from a viewer) or
+        `chrome` (the bot's own words and what the asker typed). None: no declaration."""
+        if template not in self._shows:
+            source, _name, _uptodate = self._text.loader.get_source(  # type: ignore[union-attr]
+                self._text, f"{template}.txt.j2"
+            )
+            found = DECLARED.match(source)
+            self._shows[template] = found.group(1) if found else None
+        return self._shows[template]
 
     def document(self, template: str, data: dict[str, Any], lang: str | None = None) -> str:
         """A standalone HTML document (a file, not a message): escaped, not Matrix-sanitised."""

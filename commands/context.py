@@ -24,11 +24,11 @@ from commands.framework import (
 )
 from commands.i18n import Deferred
 from commands.values import (
-    Clearance,
     Exists,
     Joined,
     Ref,
     RoomKind,
+    Seal,
     unknown_existence,
     unknown_membership,
 )
@@ -91,14 +91,15 @@ class Context:
         room_id: str | None = None,
         files: Iterable[FileSpec] = (),
         ref: Ref | None = None,
-        needs: Clearance | None = None,
+        seal: Seal | None = None,
         alert: bool = False,
         to_user: str | None = None,
     ) -> None:
         """Queue a message; it is sent after this command's changes are committed.
 
-        One to another room is written for that room's audience (`needs` from its viewer);
-        should a reply not be delivered, the person who asked is told.
+        It carries what it shows (`seal`): by default what this command's viewer was shown;
+        one for another room is sealed with that room's viewer. Should a reply not be
+        delivered, the person who asked is told.
         """
         report = (self.sender,)
         # An answer here is in this conversation's language; elsewhere, the recipient's.
@@ -111,7 +112,7 @@ class Context:
                 tuple(files),
                 ref,
                 report_to=report,
-                needs=needs,
+                seal=seal,
                 alert=alert,
                 to_user=to_user,
                 lang=lang,
@@ -133,8 +134,10 @@ class Context:
 
 # Writes one message to the outbox in the job's unit; returns the first row written.
 Write = Callable[["Stores", Reply], Awaitable[Any]]
-# Writes one email (to, subject, body view, ref, who to tell of a refusal) to the outbox.
-WriteEmail = Callable[["Stores", str, str, View, "str | None", tuple[str, ...]], Awaitable[Any]]
+# Writes one email (to, subject, body view, ref, who to tell of a refusal, seal) to the outbox.
+WriteEmail = Callable[
+    ["Stores", str, str, View, "str | None", tuple[str, ...], Seal], Awaitable[Any]
+]
 
 
 async def _no_email(*_args: Any) -> Any:
@@ -164,11 +167,15 @@ class JobContext:
         """Do something in memory once this unit commits (never if it rolls back)."""
         self.committed.append(action)
 
-    async def email(self, to: str, subject: str, body: View, *, ref: Ref | None = None) -> Any:
+    async def email(
+        self, to: str, subject: str, body: View, *, seal: Seal, ref: Ref | None = None
+    ) -> Any:
         """Send an email (plain text from `body`) once this unit commits; returns its outbox
-        row. Only where the config has an SMTP server (`settings.email_after` is set)."""
+        row. Only where the config has an SMTP server (`settings.email_after` is set), and
+        never with more than GREEN in it (`seal`)."""
         tag = str(ref) if ref else None
-        return await self.write_email(self.store, to, subject, body, tag, await self.chairs())
+        chairs = await self.chairs()
+        return await self.write_email(self.store, to, subject, body, tag, chairs, seal)
 
     async def post(
         self,
@@ -179,13 +186,14 @@ class JobContext:
         mentions: Iterable[str] = (),
         files: Iterable[FileSpec] = (),
         ref: Ref | None = None,
+        seal: Seal,
         report: bool = True,
-        needs: Clearance = Clearance.PUBLIC,
         alert: bool = False,
     ) -> Any:
-        """Say something in a room or to a person (in the bot's DM with them). Returns the
-        outbox row; should the homeserver refuse it for good, the chair is told (unless
-        `report` is False: a report of a refusal is not reported again)."""
+        """Say something in a room or to a person (in the bot's DM with them), sealed with
+        what it shows (`CHROME` for the bot's own words): nothing is written unsealed.
+        Returns the outbox row; should the homeserver refuse it for good, the chair is told
+        (unless `report` is False: a report of a refusal is not reported again)."""
         if (room_id is None) == (to_user is None):
             raise ValueError("post to a room or to a person, not both")
         reply = Reply(
@@ -196,7 +204,7 @@ class JobContext:
             ref,
             to_user=to_user,
             report_to=await self.chairs() if report else (),
-            needs=needs,
+            seal=seal,
             alert=alert,
         )
         return await self.write(self.store, reply)

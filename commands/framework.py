@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from commands.i18n import N_, Deferred, _
-from commands.values import Clearance, Ref, RoomKind
+from commands.values import Ref, RoomKind, Seal
 
 if TYPE_CHECKING:
     from commands.context import Context, JobContext
@@ -174,9 +174,9 @@ class Reply:
     ref: Ref | None = None  # the record the message belongs to
     to_user: str | None = None
     report_to: tuple[str, ...] = ()
-    # The room must still be this readable when the message is sent (it shows labelled
-    # content to the audience it was written for); None: as the handler's audience.
-    needs: Clearance | None = None
+    # What it shows (commands.audience): the sender admits it only where its readers, when
+    # it is sent, fit. None: a command's reply, sealed with what its handler's viewer showed.
+    seal: Seal | None = None
     # Must reach the people it mentions now (a broadcast, a reminder, an escalation): sent
     # as m.text, which notifies them; everything else is an m.notice, which by default does
     # not (and which no bot answers).

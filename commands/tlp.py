@@ -3,6 +3,10 @@ where its own label would not let the room see it (the rule is commands.audience
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from commands.audience import Show, Viewer, heard_by
 from commands.context import Context
 from commands.framework import ArgumentError, CommandError, ParseEnv, View
 from commands.i18n import N_, _
@@ -72,7 +76,13 @@ def listing(ctx: Context, template: str, rows: list[dict], *, hidden: int, **mor
 
 def carried(ctx: Context) -> dict[str, str | None]:
     """The label a listing carries: the most restrictive of what it shows."""
-    level = ctx.viewer.label()
+    return carried_by(ctx.viewer)
+
+
+def carried_by(viewer: Viewer) -> dict[str, str | None]:
+    """The label an output carries, from the viewer that chose what it shows (a template
+    showing records is written only with it: bot.outbox)."""
+    level = viewer.label()
     return {"carried": label(level) if level else None}
 
 
@@ -90,7 +100,10 @@ def check_postable(level: str, ctx: Context) -> None:
     updating and closing an item are allowed only where it may be posted."""
     if ctx.viewer.may_post(level):
         return
-    reason = why(ctx.viewer.audience.clearance, _("it is not the room where it was posted"))
+    audience = ctx.viewer.audience
+    reason = why(audience.clearance, _("it is not the room where it was posted"))
+    if level == "red" and audience.clearance >= Clearance.RCC and audience.history_shared:
+        reason = _("new members of this room can read what was said before they joined")
     if level == "red":
         where = _("its own encrypted room with roster members only (the room it was posted in)")
     else:
@@ -100,3 +113,44 @@ def check_postable(level: str, ctx: Context) -> None:
             label=label(level), why=reason, where=where
         )
     )
+
+
+def said(ctx: Context, given: str | None) -> str:
+    """The label of what a person writes here (minutes, an action, a project, a motion, a
+    relay note): as they say, else AMBER — said in a committee room or a DM, it goes no
+    further unless they say so. TLP:RED only where later joiners cannot read back."""
+    level = given or "amber"
+    if level == "red" and not ctx.viewer.may_post("red"):
+        raise CommandError(
+            _(
+                "TLP:RED cannot be said here: {why}. Use a room of NCPOCs and the chair alone "
+                "whose history new members cannot read, or a DM"
+            ).format(why=why(ctx.viewer.audience.clearance, _("new members could read it")))
+        )
+    return level
+
+
+def seen_rows(
+    viewer: Viewer, records: Iterable[Any], row: Callable[[Any], dict]
+) -> tuple[list[dict], int]:
+    """The records this viewer may see in full, as rows carrying their label, and how many
+    others there are (a bare count: nothing of them is said)."""
+    rows, hidden = [], 0
+    for record in records:
+        if viewer.in_full(record.tlp, record.origin_room, heard_by(record)):
+            rows.append(row(record) | {"label": label(record.tlp)})
+        else:
+            hidden += 1
+    return rows, hidden
+
+
+def present(ctx: Context, record: Any, name: str) -> None:
+    """A record this room may not see at all is, here, no record: the same words as for an
+    ID nobody ever used, and no label named (a hidden ID and a missing one must not be told
+    apart)."""
+    if (
+        record is None
+        or ctx.viewer.audience.show(record.tlp, record.origin_room, heard_by(record))
+        == Show.NOTHING
+    ):
+        raise CommandError(_("there is no {id}").format(id=name))

@@ -26,6 +26,7 @@ class Clearance(IntEnum):
     OUTSIDER = 1  # someone not on the roster, or the homeserver (an unencrypted room)
     STEERING = 2  # roster members only, some outside the RCC (steering, admins)
     RCC = 3  # NCPOCs and the chair only, in an encrypted room
+    CHAIR = 4  # the chair alone (a DM): contact details are for the chair's eyes
 
 
 class ShortId(StrEnum):
@@ -88,6 +89,27 @@ class RoomFacts:
     members: frozenset[str]  # joined and invited, the bot left out
     encrypted: bool
     public: bool  # anyone may join, or its history is world-readable
+    # Who may come in without an invitation: knock and restricted rooms let people in who
+    # no member chose (public is `public` above).
+    open_door: bool = False
+    # New members can read what was said before they came (history "shared" or
+    # "world_readable"): no place for TLP:RED.
+    history_shared: bool = False
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What an output shows, as the sender must know it (commands.audience): the strictest
+    label of its content, the least clearance its readers must have, and — for what is shown
+    in full only because its readers heard it (TLP:RED above all) — the people it may reach.
+    Every message, file and email the bot writes carries one."""
+
+    label: str = "clear"
+    needs: Clearance = Clearance.PUBLIC
+    bound_to: frozenset[str] | None = None
+
+
+CHROME = Seal()  # the bot's own words, with no record's content in them
 
 
 # Whether a Matrix user exists (their homeserver knows their profile): True, False, or None
