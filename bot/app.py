@@ -18,17 +18,26 @@ from bot.faults import CrashPoints
 from bot.jobs import JobRunner
 from bot.logs import Quota
 from bot.metrics import make_metrics
-from bot.outbox import OutboxWriter
+from bot.outbox import Admission, OutboxWriter
 from bot.rendering import Renderer
 from bot.senders import Senders
 from commands import all_routers, notices
-from commands.audience import audience_for
+from commands.audience import admits, audience_for
 from commands.catalogue import in_force
 from commands.deadlines import apply_config_deadlines
 from commands.framework import BotIdentity, ParseEnv, Settings
 from commands.languages import language_of
-from commands.values import Exists, Joined, RoomKind, unknown_existence, unknown_membership
+from commands.values import (
+    Clearance,
+    Exists,
+    Joined,
+    RoomKind,
+    Seal,
+    unknown_existence,
+    unknown_membership,
+)
 from storage.db import Database
+from storage.lists import unpack
 from storage.models import OutboxMessage
 from storage.stores import Stores
 
@@ -205,7 +214,25 @@ class App:
             await store.notices.add("rate_limited", data, now=self.clock())
         self.jobs.wake(notices.JOB, 0)
 
-    async def clearance_of(self, room_id: str) -> int:
-        """How readable a room is now: the sender's last check before a labelled message."""
+    async def admits(self, row: OutboxMessage) -> Admission:
+        """The gate, at send time: a message's seal against its room's readers now (their
+        roster roles read now). A person's DM with someone else in it: a fresh DM instead."""
+        if row.room_id is None:
+            return Admission.REFUSE
         async with self.db.unit(write=False) as store:
-            return (await audience_for(store, self.facts(room_id), room_id)).clearance
+            audience = await audience_for(store, self.facts(row.room_id), row.room_id)
+        bound = frozenset(unpack(row.bound_to)) if row.bound_to is not None else None
+        seal = Seal(row.label, Clearance(row.needs), bound)
+        if admits(seal, audience, only=row.to_user):
+            return Admission.SEND
+        others = (audience.members or frozenset()) - {row.to_user}
+        if row.to_user is not None and row.to_user in (audience.members or ()) and others:
+            return Admission.FRESH_DM
+        return Admission.REFUSE
+
+    async def dm_replaced(self, user: str, spoiled: str) -> None:
+        """A person's DM had someone else let in: they are told, once, in the fresh one."""
+        async with self.db.unit() as store:
+            data = {"kind": "direct", "user": user, "spoiled": spoiled, "to": "person"}
+            await store.notices.add("dm_replaced", data, now=self.clock())
+        self.jobs.wake(notices.JOB, 0)

@@ -350,7 +350,7 @@ class Dispatcher:
         )
         replies = [
             await self.outbox.render(
-                store, reply, here=said.room_id, event=said.event_id, needs=ctx.viewer.needs
+                store, reply, here=said.room_id, event=said.event_id, seal=ctx.viewer.seal()
             )
             for reply in ctx.replies
         ]

@@ -21,7 +21,7 @@ from bot.outbox import OutboxWriter
 from commands.audience import Audience, audience_for
 from commands.context import JobContext
 from commands.framework import NEVER, Job, ParseEnv, Reply, Settings, View
-from commands.values import Joined, RoomFacts, RoomKind, unknown_membership
+from commands.values import Joined, RoomFacts, RoomKind, Seal, unknown_membership
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.stores import Stores
@@ -110,9 +110,10 @@ class JobRunner:
             body: View,
             ref: str | None,
             report_to: tuple[str, ...],
+            seal: Seal,
         ) -> OutboxMessage:
             row = await self.outbox.email(
-                store, to=to, subject=subject, view=body, ref=ref, report_to=report_to
+                store, to=to, subject=subject, view=body, ref=ref, report_to=report_to, seal=seal
             )
             written.append(row)
             return row

@@ -138,7 +138,7 @@ def _build(
         clock=clock,
         on_notice=partial(app.jobs.wake, notices.JOB, 0),
     )
-    rooms = RoomDirectory(client, db, committee, clock=clock)
+    rooms = RoomDirectory(client, db, committee, clock=clock, on_replaced=app.dm_replaced)
     pins = app.senders.pins  # the identities pinned for members: room keys follow them
     trust = CrossSigningTrust(client, pins=pins.get, first_sight=pins.first_sight)
     exclude = config.security.exclude_insecure_devices
@@ -149,7 +149,8 @@ def _build(
         devices,
         handoff,
         direct_room=rooms.direct_room,
-        clearance_of=app.clearance_of,
+        fresh_direct=rooms.fresh_direct,
+        admits=app.admits,
         on_refused=partial(app.jobs.wake, failures.JOB, 0),
         on_rate_limited=app.rate_limited,
         clock=clock,

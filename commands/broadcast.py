@@ -10,7 +10,7 @@ and never sends a copy twice.
 from __future__ import annotations
 
 from commands.acks import is_ack_reaction, is_ack_text
-from commands.audience import Show, needs
+from commands.audience import Show, sealed
 from commands.context import Context
 from commands.directory import TIER_ORDER, contact_id, email_only, ranked, shown, stand_in
 from commands.escalation import AUDIENCES, check_targets, tiers
@@ -31,9 +31,9 @@ from commands.framework import (
 from commands.i18n import _
 from commands.parsing import strip_reply_fallback
 from commands.rollcall import audience_words, drill_report, elapsed, roll_call
-from commands.tlp import label, tlp, why
+from commands.tlp import carried, label, said, tlp, why
 from commands.types import choice, typed_id, yes_no
-from commands.values import Ref, RefKind, RoomKind, ShortId
+from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
 from storage.broadcasts import Recipient
 from storage.models import Broadcast, BroadcastRecipient
 
@@ -65,9 +65,15 @@ def announcement(broadcast: Broadcast, recipients: list[str], **extra) -> View:
         "round": 0,
         "country": None,
         "by_email": 0,
+        "carried": label(broadcast.tlp),
     }
     data.update(extra)
     return View("broadcast/message", data)
+
+
+def copy_seal(broadcast: Broadcast, people: frozenset[str]) -> Seal:
+    """A broadcast's copy, sealed with its label: TLP:RED bound to `people` (those it is for)."""
+    return sealed(broadcast.tlp, people) if broadcast.tlp == "red" else Seal(broadcast.tlp)
 
 
 def _audience(text: str, _env) -> list[str]:
@@ -162,7 +168,7 @@ async def send(
     # chain; a person reached twice that way is reached once.
     present: dict[str, Recipient] = {}
     for e in sorted(chosen, key=lambda e: TIER_ORDER.index(rank[e.id])):
-        user = stand_in(e, ctx.now)
+        user = stand_in(e, ctx.now, entries)
         email = e.email if user == e.user_id else None
         present.setdefault(user, Recipient(user, e.country, rank[e.id], email))
     # Contacts without a Matrix account are emailed at once; without an SMTP server, not at all.
@@ -197,13 +203,15 @@ async def send(
     )
     ctx.wake(JOB, sent.key)
     here = rcc == ctx.room_id
+    # The RCC room's copy: for that room's readers (TLP:RED: those in it now) and no others.
+    in_room = (room.members or frozenset()) if level == "red" else None
     await ctx.reply(
         announcement(sent, users, by_email=len(present) - len(users)),
         mentions=users,
         room_id=None if here else rcc,
         ref=ref(sent),
         alert=True,
-        needs=needs(level, Show.FULL),
+        seal=sealed(level, in_room),
     )
     warning = (
         f" ⚠️ {len(unreachable)} email-only contact(s) were not reached: the bot has no [smtp] "
@@ -383,13 +391,17 @@ async def reply_not_an_ack(ctx: Context, said: Input) -> str | None:
     "relayed",
     summary="confirm that a broadcast was passed on within your country",
     roles=READERS | {Role.CONTACT},
-    params=[Pos("id", BROADCAST_ID, "BC-n"), Text("note", "note", False)],
+    params=[
+        Pos("id", BROADCAST_ID, "BC-n"),
+        Opt("tlp", tlp, "<clear|green|amber|amber+strict>"),
+        Text("note", "note", False),
+    ],
     example="!relayed BC-3 sent to the sector CSIRTs and the telecoms regulator",
     details="Section 4 of the Action Plan: NCPOCs disseminate to the other points of contact "
     "in their jurisdiction. Any recipient of the broadcast in your country may confirm it; the "
-    "roll-call shows it per country.",
+    "roll-call shows it per country. The note is AMBER unless you say tlp=.",
 )
-async def relayed(ctx: Context, id: int, note: str) -> str:
+async def relayed(ctx: Context, id: int, tlp: str | None, note: str) -> str:
     target = await _target(ctx, id)
     number = ShortId.BC.of(target.number)
     mine = await ctx.store.broadcasts.recipient(target.key, ctx.sender)
@@ -408,7 +420,10 @@ async def relayed(ctx: Context, id: int, note: str) -> str:
             return _(
                 "{number}: {shown} confirmed the relay in your country already ({when:%H:%M})."
             ).format(number=number, shown=shown(r.user_id), when=when)
-    await ctx.store.broadcasts.relayed(mine, note=note.strip() or None, now=ctx.now)
+    level = said(ctx, tlp)
+    if level == "red":
+        raise CommandError(_("a relay note goes to the roll-call: it cannot be TLP:RED"))
+    await ctx.store.broadcasts.relayed(mine, note=note.strip() or None, now=ctx.now, tlp=level)
     where = ctx.env.reference.countries.name_of(mine.country)
     answer = f"✅ {number}: onward dissemination in {where} recorded."
     first = all(r.acked_at is None for r in country)
@@ -434,7 +449,8 @@ async def broadcast_status(ctx: Context, id: int | None) -> View:
             if id
             else _("no broadcast has been sent yet")
         )
-    data = roll_call(ctx.env.reference, target, await ctx.store.broadcasts.recipients(target.key))
+    recipients = await ctx.store.broadcasts.recipients(target.key)
+    data = roll_call(ctx.env.reference, target, recipients, ctx.viewer) | carried(ctx)
     if target.exercise:
         data["drill"] = await drill_report(ctx.store, ctx.env.reference, target, data)
     return View("broadcast/status", data)

@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from commands.broadcast import JOB, announcement, ref
+from commands.audience import PRIVATE, Audience, Viewer, sealed, strictest
+from commands.broadcast import JOB, announcement, copy_seal, ref
 from commands.context import JobContext
 from commands.directory import TIER_ORDER, email_only, kind_title, ranked
 from commands.escalation import Step, next_step, steps_due
 from commands.framework import FileSpec, Router, Settings, View
 from commands.rollcall import drill_report, roll_call
-from commands.tlp import label
-from commands.values import ShortId
+from commands.tlp import carried_by, label
+from commands.values import CHROME, Clearance, Seal, ShortId
 from storage.models import Broadcast, BroadcastRecipient
 from storage.stores import Stores
 
@@ -74,6 +75,12 @@ async def deliver_broadcast(job: JobContext, broadcast_id: int) -> datetime | No
     return min((t for t in following if t is not None), default=None)
 
 
+def _relay_seal(recipients: list[BroadcastRecipient]) -> Seal:
+    """A roll-call shows the countries' relay notes: sealed with the strictest of them."""
+    notes = [sealed(r.relay_tlp) for r in recipients if r.relay_note]
+    return strictest(*notes) if notes else CHROME
+
+
 def breadth_first(recipients: list[BroadcastRecipient]) -> list[BroadcastRecipient]:
     """One recipient of every country before a second of any: under the homeserver's rate
     limit every country is reached as early as the limit allows."""
@@ -100,8 +107,9 @@ async def _deliver(job: JobContext, target: Broadcast, recipients: list[Broadcas
     for r in breadth_first([r for r in recipients if not email_only(r.user_id)]):
         view = announcement(target, [r.user_id], personal=r.user_id)
         row = await job.post(
-            view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True
-        )
+            view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True,
+            seal=copy_seal(target, frozenset({r.user_id})),
+        )  # fmt: skip
         deliveries.append((r, row))
     await job.store.broadcasts.delivered(deliveries)
 
@@ -128,21 +136,24 @@ async def _escalate(
                 target, [r.user_id], personal=r.user_id, round=round_, country=country
             )
             await job.post(
-                view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True
-            )
+                view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True,
+                seal=copy_seal(target, frozenset({r.user_id})),
+            )  # fmt: skip
             alerted.append(r.user_id)
     if any(s.tells_chair for s in steps):
-        summary = roll_call(job.env.reference, target, recipients)
-        summary.update(
-            round=round_, user=target.sender, alerted=alerted, phones=await _phones(job, dark)
-        )
-        await job.post(
-            View("broadcast/summary", summary),
-            to_user=target.sender,
-            mentions=[target.sender],
-            ref=ref(target),
-            alert=True,
-        )
+        # To the chairs now (not whoever sent it: they may have handed over since), with
+        # the numbers to call: for the chair's eyes only.
+        chairs_eyes = Viewer(Audience(Clearance.CHAIR))
+        for chair in await job.chairs():
+            summary = roll_call(job.env.reference, target, recipients, chairs_eyes)
+            summary.update(
+                round=round_, user=chair, alerted=alerted, phones=await _phones(job, dark),
+                carried=label("amber+strict"),  # the numbers to call: for the chair alone
+            )  # fmt: skip
+            await job.post(
+                View("broadcast/summary", summary), to_user=chair, mentions=[chair],
+                ref=ref(target), alert=True, seal=strictest(PRIVATE, _relay_seal(recipients)),
+            )  # fmt: skip
     await job.store.broadcasts.log_steps(target.key, due, alerted=alerted, at=job.now)
     await job.store.audit.record(
         actor="rcc-bot",
@@ -171,7 +182,8 @@ async def _drill_report(
     )
     if not done and job.now < ends:
         return ends
-    data = roll_call(job.env.reference, target, recipients)
+    chairs_eyes = Viewer(Audience(Clearance.CHAIR))
+    data = roll_call(job.env.reference, target, recipients, chairs_eyes) | carried_by(chairs_eyes)
     data["drill"] = await drill_report(job.store, job.env.reference, target, data)
     chart = FileSpec(
         f"rcc-drill-{data['id']}.png",
@@ -180,13 +192,11 @@ async def _drill_report(
         data,
         f"{data['id']} — drill: time to answer, by country",
     )
-    await job.post(
-        View("broadcast/status", data),
-        to_user=target.sender,
-        mentions=[target.sender],
-        files=[chart],
-        ref=ref(target),
-    )
+    for chair in await job.chairs():  # the chairs now: the sender may have handed over
+        await job.post(
+            View("broadcast/status", data), to_user=chair, mentions=[chair], files=[chart],
+            ref=ref(target), seal=_relay_seal(recipients),
+        )  # fmt: skip
     await job.store.broadcasts.log_report(target.key, target.sender, at=job.now)
     return None
 
@@ -254,10 +264,12 @@ async def _send_emails(
         "prefix": job.settings.prefix,
         "at_once": at_once,
     }
+    data["carried"] = label(target.tlp) if data["message"] else None
+    seal = Seal(target.tlp) if data["message"] else CHROME  # its text, up to GREEN only
     sent = []
     for r in recipients:
         row = await job.email(
-            r.email or "", subject, View("broadcast/email", data), ref=ref(target)
+            r.email or "", subject, View("broadcast/email", data), ref=ref(target), seal=seal
         )
         sent.append((r, row))
     await job.store.broadcasts.emailed(sent, delivered=at_once)
@@ -299,7 +311,8 @@ async def _chase(
                 f"{job.settings.prefix}relayed {number} (and a note of who, if you like)."
             )
             await job.post(
-                text, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True
-            )
+                text, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True,
+                seal=CHROME,
+            )  # fmt: skip
             await job.store.broadcasts.log_chase(target.key, r.user_id, at=job.now)
     return later

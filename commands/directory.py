@@ -4,6 +4,7 @@ and email addresses. Pure: the config and the commands both use it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -116,10 +117,14 @@ def ranked(entries: list[Any]) -> dict[Any, str]:
     return found
 
 
-def stand_in(entry: Any, now: Any) -> str:
-    """Who gets this entry's reminders and broadcasts now: its colleague while it is away."""
+def stand_in(entry: Any, now: Any, national: Iterable[Any]) -> str:
+    """Who gets this entry's reminders and broadcasts now: its colleague while it is away —
+    decided now, so only while that colleague is still a national contact or NCPOC of the
+    same country (`national`: the roster's entries now); otherwise the entry itself."""
     if entry.away_until is not None and entry.away_until > now and entry.away_to:
-        return str(entry.away_to)
+        colleague = str(entry.away_to)
+        if any(e.user_id == colleague and e.country == entry.country for e in national):
+            return colleague
     return str(entry.user_id)
 
 

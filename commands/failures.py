@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from commands.audience import PRIVATE
 from commands.context import JobContext
 from commands.framework import Router, Settings, View
-from commands.values import Ref, RefKind, ShortId
+from commands.values import CHROME, Ref, RefKind, ShortId
 from storage.lists import unpack
 from storage.stores import Stores
 
@@ -32,9 +33,13 @@ async def report_failures(job: JobContext, _key: int = 0) -> None:
             "reason": row.error or "no reason given",
             "at": row.created_at,
         }
+        # An email's refusal names the address: for the chair's eyes only.
+        seal = PRIVATE if row.kind == "email" else CHROME
         for person in unpack(row.report_to):
             view = View("errors/undelivered", data | {"user": person})
-            await job.post(view, to_user=person, mentions=[person], report=False, alert=True)
+            await job.post(
+                view, to_user=person, mentions=[person], report=False, alert=True, seal=seal
+            )
     await job.store.outbox.mark_reported([row.id for row in failed if row.id], now=job.now)
     return None  # woken again by the next refusal
 

@@ -10,13 +10,17 @@ from datetime import datetime
 from commands.context import JobContext
 from commands.framework import Router, Settings, View
 from commands.i18n import N_, later
-from commands.values import RoomKind, fingerprint
+from commands.values import CHROME, RoomKind, fingerprint
 from storage.stores import Stores
 
 router = Router("notices")
 
 JOB = "room notices"
-ROOMS = {"rcc": N_("the RCC room"), "steering": N_("the Steering Committee room")}
+ROOMS = {
+    "rcc": N_("the RCC room"),
+    "steering": N_("the Steering Committee room"),
+    "direct": N_("your direct chat with the bot"),
+}
 
 
 async def unsent(store: Stores, settings: Settings, now: datetime) -> list[int]:
@@ -41,10 +45,15 @@ async def tell_the_chair(job: JobContext, _key: int = 0) -> None:
                 # must learn now that someone else holds their password.
                 who = [data["user"]] if data.get("user") else []
                 view = View(f"rooms/{notice.kind}", data)
-                await job.post(view, room_id=rcc, mentions=who, alert=bool(who))
+                await job.post(view, room_id=rcc, mentions=who, alert=bool(who), seal=CHROME)
+            continue
+        if data.get("to") == "person":  # about their own DM: to them, in the fresh one
+            user = data["user"]
+            view = View(f"rooms/{notice.kind}", data)
+            await job.post(view, to_user=user, mentions=[user], alert=True, seal=CHROME)
             continue
         for chair in await job.chairs():
             view = View(f"rooms/{notice.kind}", data | {"user": chair})
-            await job.post(view, to_user=chair, mentions=[chair], alert=True)
+            await job.post(view, to_user=chair, mentions=[chair], alert=True, seal=CHROME)
     await job.store.notices.mark_sent([n.id for n in notices if n.id], now=job.now)
     return None

@@ -20,7 +20,7 @@ from commands.deadlines import JOB, schedule_of, when
 from commands.directory import stand_in
 from commands.framework import Router, Settings, View
 from commands.i18n import Moment
-from commands.values import Ref, RefKind, ShortId
+from commands.values import CHROME, Ref, RefKind, ShortId
 from storage.deadlines import Logged
 from storage.models import Deadline
 from storage.stores import Stores
@@ -85,6 +85,7 @@ async def send_due_reminders(job: JobContext, deadline_id: int) -> datetime | No
         return None
     schedule = schedule_of(deadline, job.settings)
     ncpocs = await store.roster.ncpocs()
+    national = await store.roster.national()  # who may stand in for an absent NCPOC, now
     expected = sorted({e.country for e in ncpocs if e.country})
     for k in relevant(schedule, now, zone):
         rounds = [r for r in plan(schedule, k, zone) if r.at <= now]
@@ -99,7 +100,7 @@ async def send_due_reminders(job: JobContext, deadline_id: int) -> datetime | No
         standing: dict[str, str | None] = {}  # recipient -> country; an absent NCPOC's
         for entry in ncpocs:  # reminders go to the colleague they named (!away), once
             if entry.country in period.missing:
-                standing.setdefault(stand_in(entry, now), entry.country)
+                standing.setdefault(stand_in(entry, now, national), entry.country)
         for user, country in standing.items():
             decisions += decide(rounds, user, NCPOC_KINDS, logged, country)
         # The chair hears at the deadline either way, and at follow-ups only while someone
@@ -140,8 +141,9 @@ async def _deliver(job: JobContext, deadline: Deadline, decisions, period, ncpoc
             continue
         view = _message(job, deadline, d, late, period, ncpocs)
         await job.post(
-            view, to_user=d.recipient, mentions=[d.recipient], ref=ref(deadline), alert=True
-        )
+            view, to_user=d.recipient, mentions=[d.recipient], ref=ref(deadline), alert=True,
+            seal=CHROME,  # a deadline's title is the chair's schedule, said to every NCPOC
+        )  # fmt: skip
         await job.store.audit.record(
             actor="rcc-bot",
             action="reminder",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from commands.audience import Viewer
 from commands.directory import shown
 from commands.i18n import N_, Deferred, _
 from commands.tlp import label
@@ -38,8 +39,14 @@ AUDIENCE_TITLES = {
 }
 
 
-def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]) -> dict:
-    """By country first (dark countries on top, then by time to answer), then by person."""
+def roll_call(
+    reference,
+    target: Broadcast,
+    recipients: list[BroadcastRecipient],
+    viewer: Viewer | None = None,
+) -> dict:
+    """By country first (dark countries on top, then by time to answer), then by person. A
+    relay note is shown only to a `viewer` its label lets read it (none without one)."""
     countries: dict[str, dict] = {}
     for r in recipients:
         entry = countries.setdefault(
@@ -71,7 +78,10 @@ def roll_call(reference, target: Broadcast, recipients: list[BroadcastRecipient]
         ):
             entry["acked_at"], entry["by"], entry["via"] = r.acked_at, shown(r.user_id), r.ack_via
         if r.relayed_at is not None:
-            entry["relayed"], entry["relay_note"] = True, r.relay_note
+            note = r.relay_note
+            if note and (viewer is None or not viewer.in_full(r.relay_tlp)):
+                note = None  # what a country wrote is for whom its label allows
+            entry["relayed"], entry["relay_note"] = True, note
     for entry in countries.values():
         entry["acked"] = entry["acked_at"] is not None
         entry["took"] = elapsed(entry["acked_at"] - target.created_at) if entry["acked"] else None

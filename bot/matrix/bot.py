@@ -205,6 +205,7 @@ class MatrixBot:
                     await self.inbox.handle(room, event)
             await self.inbox.retry_undecrypted()
         await self.rooms.committee.check_upgrades()
+        await self.rooms.committee.check_readers()
         self.sender.ready.set()
         await self._save_token(response.next_batch, now=first_ever)
 

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 PIN = "room:{kind}"  # bot_state key of a pinned room
 SUCCESSOR = "successor:{kind}"  # a pinned room's announced successor, not joined yet
 MOVED = "alias-moved:{kind}"  # the room an alias was last seen naming, told already
+KEPT = "room-kept:{kind}"  # how a pinned room was last seen kept: "join rule/history"
+# Wider than invitation only, and history read back by new members: who else may read.
+WIDE_JOIN = ("public", "knock", "restricted", "knock_restricted")
+WIDE_HISTORY = ("shared", "world_readable")
 
 
 class CommitteeRooms:
@@ -109,6 +113,29 @@ class CommitteeRooms:
             log.warning("%s was upgraded to %s; waiting for an invite there", pinned, successor)
             self.on_notice()
 
+    async def check_readers(self) -> None:
+        """A pinned room's join rule or history visibility changed to let more people read:
+        the chair is told, once per change (nothing said there is taken back, and TLP:RED is
+        refused there while it lasts)."""
+        for kind, pinned in list(self.known.items()):
+            room = self.client.rooms.get(pinned)
+            if room is None:
+                continue
+            kept = f"{room.join_rule}/{room.history_visibility}"
+            key = KEPT.format(kind=kind)
+            async with self.db.unit() as store:
+                before = await store.state.get(key)
+                if before == kept:
+                    continue
+                await store.state.set(key, kept, now=self.clock())
+                wider = before is not None and _wider(before, kept)
+                if wider:
+                    data = {"kind": str(kind), "room_id": pinned, "before": before, "now": kept}
+                    await store.notices.add("room_widened", data, now=self.clock())
+            if wider:
+                log.warning("the %s room is read more widely now: %s", kind, kept)
+                self.on_notice()
+
     async def _pin(
         self, kind: RoomKind, room_id: str, *, notice: str | None = None, old: str | None = None
     ) -> None:
@@ -129,3 +156,13 @@ class CommitteeRooms:
             return configured
         response = await self.client.room_resolve_alias(configured)
         return response.room_id if isinstance(response, RoomResolveAliasResponse) else None
+
+
+def _wider(before: str, now: str) -> bool:
+    """Whether a room kept as `now` ("join rule/history") lets more people read than as
+    `before` did."""
+    join_before, history_before = before.split("/", 1)
+    join_now, history_now = now.split("/", 1)
+    opened = join_now in WIDE_JOIN and join_before != join_now
+    read_back = history_now in WIDE_HISTORY and history_before not in WIDE_HISTORY
+    return opened or read_back or (history_now == "world_readable" != history_before)

@@ -41,7 +41,7 @@ from bot.matrix.trust import UNKNOWN, CrossSigningTrust
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter
 from commands.framework import Input, Proof, Reply, View
-from commands.values import RoomKind
+from commands.values import CHROME, RoomKind
 from storage.db import Database
 from storage.models import OutboxMessage, UndecryptedEvent
 
@@ -278,8 +278,9 @@ class Inbox:
                 # Told in the sender's language: the notice is theirs, wherever it is posted.
                 lang = await self.outbox.language(store, row.sender, None)
                 reply = Reply(
-                    View("errors/undecryptable", data), (row.sender,), row.room_id, lang=lang
-                )
+                    View("errors/undecryptable", data), (row.sender,), row.room_id, lang=lang,
+                    seal=CHROME,
+                )  # fmt: skip
                 out = await self.outbox.render(store, reply, here=row.room_id, event=row.event_id)
                 written += await self.outbox.write(store, out)
                 await store.audit.record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from nio import (
@@ -36,11 +36,22 @@ ENCRYPTION = {
     "state_key": "",
     "content": {"algorithm": "m.megolm.v1.aes-sha2"},
 }
+# A DM the bot opens: a person let in later reads nothing said before (TLP:RED may go there).
+SINCE_INVITED = {
+    "type": "m.room.history_visibility",
+    "state_key": "",
+    "content": {"history_visibility": "invited"},
+}
 
 
 def members(client: AsyncClient, room: MatrixRoom) -> frozenset[str]:
     """Everyone who can read the room but the bot: joined and invited."""
     return frozenset(room.users) - {client.user_id}
+
+
+# Join rules that let someone in whom no member invited, and history that new members read.
+OPEN_DOORS = ("knock", "restricted", "knock_restricted")
+READ_BACK = ("shared", "world_readable")
 
 
 def room_facts(client: AsyncClient, room_id: str) -> RoomFacts | None:
@@ -49,7 +60,14 @@ def room_facts(client: AsyncClient, room_id: str) -> RoomFacts | None:
     if room is None:
         return None
     public = room.join_rule == "public" or room.history_visibility == "world_readable"
-    return RoomFacts(room_id, members(client, room), bool(room.encrypted), public)
+    return RoomFacts(
+        room_id,
+        members(client, room),
+        bool(room.encrypted),
+        public,
+        open_door=room.join_rule in OPEN_DOORS,
+        history_shared=room.history_visibility in READ_BACK,
+    )
 
 
 def joined(client: AsyncClient, user_id: str, room_id: str) -> bool | None:
@@ -86,8 +104,10 @@ class RoomDirectory:
         committee: CommitteeRooms,
         *,
         clock: Callable,
+        on_replaced: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         self.client, self.db, self.committee, self.clock = client, db, committee, clock
+        self.on_replaced = on_replaced  # a person's DM was replaced: the core tells them
         self._locks: dict[str, asyncio.Lock] = {}
         self._directs: dict[str, str] = {}  # user ID -> DM room ID, as stored (read once)
 
@@ -158,6 +178,31 @@ class RoomDirectory:
                 await self._until_invite_seen(known, user_id)
             return known
 
+    async def fresh_direct(self, user_id: str, spoiled: str) -> str | None:
+        """A new DM with the person, in place of `spoiled` (someone else was let into it):
+        it is their DM from now on, and they are told once, there."""
+        async with self._locks.setdefault(user_id, asyncio.Lock()):
+            known = self._directs.get(user_id)
+            if known is not None and known != spoiled and self._pure(known, user_id):
+                return known  # replaced already, by another message's turn
+            room = await self._create_direct(user_id)
+            if room is None:
+                return None
+            async with self.db.unit() as store:
+                await store.rooms.set_direct_room(user_id, room, now=self.clock())
+            self._directs[user_id] = room
+            await self._until_invite_seen(room, user_id)
+        log.warning(
+            "the DM %s had someone else in it: a fresh one, %s, replaces it", spoiled, room
+        )
+        if self.on_replaced is not None:
+            await self.on_replaced(user_id, spoiled)
+        return room
+
+    def _pure(self, room_id: str, user_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return room is not None and self.members(room) == {user_id}
+
     def _unrecorded_direct(self, user_id: str) -> str | None:
         """A DM the bot opened with this person but did not get to record (it stopped in
         between): its topic says so, and the bot and the person alone are in it."""
@@ -188,7 +233,10 @@ class RoomDirectory:
         for _ in range(CREATE_ATTEMPTS):
             try:
                 response = await self.client.room_create(
-                    is_direct=True, invite=[user_id], initial_state=[ENCRYPTION], topic=DM_TOPIC
+                    is_direct=True,
+                    invite=[user_id],
+                    initial_state=[ENCRYPTION, SINCE_INVITED],
+                    topic=DM_TOPIC,
                 )
             except (aiohttp.ClientError, TimeoutError, OSError):
                 response = None

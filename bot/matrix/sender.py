@@ -29,7 +29,7 @@ from bot.matrix.backoff import Backoff, is_transient, retry_after
 from bot.matrix.content import file_content
 from bot.matrix.devices import DeviceTracker
 from bot.metrics import Metrics
-from bot.outbox import Handoff
+from bot.outbox import Admission, Handoff
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -158,7 +158,8 @@ class Sender:
         handoff: Handoff,
         *,
         direct_room: Callable[[str], Awaitable[str | None]],
-        clearance_of: Callable[[str], Awaitable[int]],
+        fresh_direct: Callable[[str, str], Awaitable[str | None]],
+        admits: Callable[[OutboxMessage], Awaitable[Admission]],
         on_refused: Callable[[], None],
         clock: Callable,
         faults: CrashPoints,
@@ -170,7 +171,7 @@ class Sender:
         self.client, self.db, self.devices, self.handoff = client, db, devices, handoff
         self.on_rate_limited = on_rate_limited
         self.direct_room, self.on_refused = direct_room, on_refused
-        self.clearance_of = clearance_of
+        self.fresh_direct, self.admits = fresh_direct, admits
         self.render_file = render_file
         self.metrics = metrics
         self.clock, self.faults = clock, faults
@@ -247,9 +248,19 @@ class Sender:
         if message.room_id is None and not await self._open_direct(message):
             return
         assert message.room_id is not None
-        if message.needs and await self.clearance_of(message.room_id) < message.needs:
+        known = self.client.rooms.get(message.room_id)
+        if (
+            message.to_user is not None
+            and known is not None
+            and message.to_user not in known.users
+        ):
+            # They left (or refused) the direct chat: sent there, it would reach nobody.
+            await self._fail(message, f"{message.to_user} has left the direct chat")
+            return
+        if not await self._admitted(message):
             # Written for readers this room no longer has only (someone joined or was
-            # invited, it became public or unencrypted): it is not sent, and it is said.
+            # invited, it became public or unencrypted, a person left the roster): it is not
+            # sent, and it is said.
             await self._fail(message, "the room's readers changed since it was written")
             return
         while True:
@@ -375,6 +386,20 @@ class Sender:
             await store.outbox.note_attempt(message.key, error=error)
         if wait:
             await asyncio.sleep(delay)
+
+    async def _admitted(self, message: OutboxMessage) -> bool:
+        """The gate, once more, as the message leaves: its seal against the room's readers
+        now. A person's DM that someone else was let into is left for a fresh one."""
+        verdict = await self.admits(message)
+        if verdict is Admission.FRESH_DM and message.to_user and message.room_id:
+            fresh = await self.fresh_direct(message.to_user, message.room_id)
+            if fresh is None:
+                return False
+            async with self.db.unit() as store:
+                await store.outbox.set_room(message.key, fresh)
+            message.room_id = fresh
+            verdict = await self.admits(message)
+        return verdict is Admission.SEND
 
     async def _open_direct(self, message: OutboxMessage) -> bool:
         """The DM a person's message goes to, opened if there is none; recorded on the row."""
