@@ -53,8 +53,8 @@ from commands.framework import (
 )
 from commands.i18n import Deferred, Moment, _
 from commands.types import choice, typed_id
-from commands.values import Clearance, Ref, RefKind, RoomKind, ShortId
-from storage.lists import unpack
+from commands.values import Clearance, Ref, RefKind, RoomKind, Seal, ShortId
+from storage.lists import pack, unpack
 from storage.models import DigestDraft
 from storage.stores import Stores
 
@@ -135,7 +135,7 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
         View("digest/message", data),
         room_id=None if here else target,
         files=attachments(data),
-        needs=viewer.needs,
+        seal=viewer.seal(),
     )
     if not here:
         return _(
@@ -232,6 +232,7 @@ async def _store_draft(
         period=period.key, period_start=period.start, period_end=period.end,
         period_label=period.label, room_id=room, requested_by=requested_by,
         data=as_json(data), needs=int(viewer.needs), now=now, slot=slot,
+        bound_to=_packed(viewer.bound_to),
     )  # fmt: skip
 
 
@@ -246,8 +247,18 @@ async def _to_chairs(
         if entry.role == Role.CHAIR:
             await send(
                 View("digest/draft", shown), to_user=entry.user_id, files=attachments(data),
-                ref=Ref(RefKind.DIGEST, draft.number), needs=Clearance(draft.needs),
+                ref=Ref(RefKind.DIGEST, draft.number), seal=draft_seal(draft),
             )  # fmt: skip
+
+
+def draft_seal(draft: DigestDraft) -> Seal:
+    """What a draft shows, as it was built for its room."""
+    bound = frozenset(unpack(draft.bound_to)) if draft.bound_to is not None else None
+    return Seal(json.loads(draft.data).get("tlp", "clear"), Clearance(draft.needs), bound)
+
+
+def _packed(people: frozenset[str] | None) -> str | None:
+    return pack(sorted(people)) if people is not None else None
 
 
 def omittable(text: str, _env: ParseEnv) -> str:
@@ -308,12 +319,13 @@ async def digest_approve(ctx: Context, id: int, version: int | None) -> str:
     await _check_version(ctx, draft, version)
     data = json.loads(draft.data)
     current = await _rebuilt(ctx, draft)
-    needs = current.pop("_needs")
+    seal = current.pop("_seal")
     moved = stale(data, current)
     if moved:
         await ctx.store.digests.revise(
-            draft, omit=unpack(draft.omit), data=as_json(current), needs=needs, now=ctx.now
-        )
+            draft, omit=unpack(draft.omit), data=as_json(current), needs=int(seal.needs),
+            now=ctx.now, bound_to=_packed(seal.bound_to),
+        )  # fmt: skip
         await _to_chairs(ctx.store, draft, current, ctx.reply)
         # Not an error: the new version is written and sent, and only that is committed.
         ctx.audit_detail = f"{name} approval refused: changed ({', '.join(moved)})"
@@ -331,7 +343,7 @@ async def digest_approve(ctx: Context, id: int, version: int | None) -> str:
         room_id=draft.room_id,
         files=attachments(data),
         ref=Ref(RefKind.DIGEST, draft.number),
-        needs=Clearance(draft.needs),
+        seal=draft_seal(draft),
     )
     ctx.audit_detail = f"{name} v{draft.version} approved: digest {draft.period} {data['label']}"
     return _(
@@ -373,7 +385,7 @@ async def _rebuilt(ctx: Context, draft: DigestDraft) -> dict[str, Any]:
     )  # fmt: skip
     if draft.slot is not None:
         data["late"] = json.loads(draft.data).get("late", False)
-    return json.loads(as_json(data)) | {"_needs": int(viewer.needs)}  # as it would be stored
+    return json.loads(as_json(data)) | {"_seal": viewer.seal()}  # as it would be stored
 
 
 def as_json(data: dict[str, Any]) -> str:
@@ -390,7 +402,7 @@ def as_json(data: dict[str, Any]) -> str:
 
 
 # What a digest says of the moment it was made, not of the records: never a reason to rebuild.
-VOLATILE = frozenset({"generated", "audit_head", "late", "_needs"})
+VOLATILE = frozenset({"generated", "audit_head", "late", "_seal"})
 
 
 def stale(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -439,8 +451,9 @@ async def digest_omit(ctx: Context, id: int, what: str) -> None:
         room_id=draft.room_id, omit=frozenset(omit),
     )  # fmt: skip
     await ctx.store.digests.revise(
-        draft, omit=omit, data=as_json(data), needs=int(viewer.needs), now=ctx.now
-    )
+        draft, omit=omit, data=as_json(data), needs=int(viewer.needs), now=ctx.now,
+        bound_to=_packed(viewer.bound_to),
+    )  # fmt: skip
     ctx.audit_detail = f"{ShortId.DG.of(id)} omit {what}"
     await _to_chairs(ctx.store, draft, data, ctx.reply)
     if not ctx.is_direct:
@@ -562,7 +575,7 @@ async def _post(job: JobContext, slot: datetime) -> bool:
         room_id=room,
         files=attachments(data),
         ref=Ref(RefKind.DIGEST, 0),
-        needs=viewer.needs,
+        seal=viewer.seal(),
     )
     await job.store.audit.record(
         actor="rcc-bot", action="digest", outcome="late" if data["late"] else "sent",

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from commands import i18n
-from commands.audience import Show, Viewer
+from commands.audience import Show, Viewer, heard_by
 from commands.calendar import around, occurrence, period_start
 from commands.deadlines import schedule_of
 from commands.directory import unconfirmed, unreachable
@@ -28,7 +28,7 @@ from commands.languages import language_of
 from commands.reference import Reference
 from commands.rollcall import elapsed, roll_call
 from commands.scorecard import SYMBOLS, UNKNOWN, counts
-from commands.tlp import label, most_restrictive
+from commands.tlp import label, most_restrictive, seen_rows
 from commands.values import ShortId
 from storage.lists import unpack
 from storage.stores import Stores
@@ -156,14 +156,11 @@ async def build(
             omit,
         )  # fmt: skip
         notes = [] if "notes" in omit else await _notes(store, period, zone, viewer, shown)
-        level = most_restrictive(shown)
         data: dict[str, Any] = {
             "lang": language,
             "committee": committee,
             "period": {"key": period.key, "label": period.label},
             "generated": _when(now, zone),
-            "tlp": level,
-            "label": label(level),
             "compliance": await _compliance(store, period, expected, ref, settings, zone, now),
             "matrix": await _matrix(store, period, ref, set(expected)),
             "changes": []
@@ -180,10 +177,12 @@ async def build(
             if "broadcasts" in omit
             else await _broadcasts(store, period, env.reference, zone),
             "catalogue": ref.catalogue.label,
-            "decisions": [] if "decisions" in omit else await _decisions(store, period, zone),
+            "decisions": []
+            if "decisions" in omit
+            else await _decisions(store, period, zone, viewer),
             "projects": NO_PROJECTS
             if "projects" in omit
-            else await _projects(store, period, zone),
+            else await _projects(store, period, zone, viewer),
             "directory": NO_DIRECTORY
             if "directory" in omit
             else await _directory(store, settings, ref, now),
@@ -191,6 +190,10 @@ async def build(
             "omitted": sorted(omit),
             "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
         }
+        # Its label: the strictest of what it shows, the viewer's count included (projects,
+        # decisions, actions went through it).
+        level = most_restrictive([*shown, *viewer.shown])
+        data.update(tlp=level, label=label(level), carried=label(level))
         data["summary"] = await _summary(store, period, ref, data, set(expected))
         data["empty"] = not (
             data["changes"]
@@ -244,19 +247,21 @@ async def _actions(store, env, now, viewer: Viewer) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda a: not a["overdue"])
 
 
-async def _decisions(store, period, zone) -> list[dict[str, Any]]:
-    """The motions decided in the period: what the committee adopted, rejected or let fail."""
+async def _decisions(store, period, zone, viewer: Viewer) -> list[dict[str, Any]]:
+    """The motions decided in the period: what the committee adopted, rejected or let fail
+    (each where its words' label lets the digest's room read them)."""
     from commands.motions import decision_row
 
-    rows = []
-    for motion in await store.motions.decided_between(period.start, period.end):
-        row = decision_row(motion)
-        row["decided"] = _when(motion.decided_at, zone)
-        rows.append(row)
+    def row(motion: Any) -> dict[str, Any]:
+        return decision_row(motion) | {"decided": _when(motion.decided_at, zone)}
+
+    rows, _hidden = seen_rows(
+        viewer, await store.motions.decided_between(period.start, period.end), row
+    )
     return rows
 
 
-async def _projects(store, period, zone) -> dict[str, Any]:
+async def _projects(store, period, zone, viewer: Viewer) -> dict[str, Any]:
     """Projects registered and progress reported in the period (section 8: quick wins and
     activities in progress), with who funds them (section 9)."""
     from storage.lists import unpack
@@ -268,17 +273,21 @@ async def _projects(store, period, zone) -> dict[str, Any]:
             "target": p.target,
         }  # fmt: skip
 
+    def seen(p: Any) -> bool:  # a project, its updates' notes too, where its label allows
+        return viewer.in_full(p.tlp, p.origin_room, heard_by(p))
+
     new = [
         brief(p) | {"when": _when(p.created_at, zone)}
         for p in await store.projects.added_between(period.start, period.end)
+        if seen(p)
     ]
     progress = []
     for update in await store.projects.updates_between(period.start, period.end):
         project = await store.projects.get(update.project)
-        if project is not None:
+        if project is not None and seen(project):
             progress.append(brief(project) | {"to": update.status, "note": update.note,
                                              "when": _when(update.at, zone)})  # fmt: skip
-    active = await store.projects.find(active_only=True)
+    active = [p for p in await store.projects.find(active_only=True) if seen(p)]
     funded: dict[str, int] = {}
     for p in active:
         funded[p.funding or "not stated"] = funded.get(p.funding or "not stated", 0) + 1
@@ -526,7 +535,7 @@ async def _incidents(
         else await store.incidents.created_between(period.start, period.end)
     )
     for i in (i for i in found if ShortId.INC.of(i.number) not in omit):
-        seen = viewer.sees(i.tlp, i.origin_room)
+        seen = viewer.sees(i.tlp, i.origin_room, heard_by(i))
         brief = {
             "id": ShortId.INC.of(i.number),
             "severity": i.severity,
@@ -575,7 +584,7 @@ async def _shared(
     rows = [r for r in rows if prefix.of(r.number) not in omit]
     full = []
     for row in rows:
-        if viewer.sees(row.tlp, row.origin_room) != Show.FULL:
+        if not viewer.in_full(row.tlp, row.origin_room, heard_by(row)):
             continue
         shown.append(row.tlp)
         if kind == "lesson":

@@ -20,7 +20,7 @@ from commands.framework import (
 from commands.projects import helpers
 from commands.reference import Area, Catalogue, Country, Item, Reference
 from commands.scorecard import SYMBOLS, UNKNOWN, counts, matrix
-from commands.tlp import label, most_restrictive
+from commands.tlp import carried, label, most_restrictive
 from commands.types import country, yes_no
 from storage.models import StatusUpdate
 from storage.stores import Stores
@@ -58,7 +58,8 @@ async def gaps(ctx: Context, country: Country | None, report: bool | None) -> Vi
         )  # fmt: skip
         return None
     if country is None:
-        return View("status/matrix", matrix(ctx, await ctx.store.status.latest()))
+        ctx.viewer.sees(NOTES)  # status is shared under the committee's GREEN
+        return View("status/matrix", matrix(ctx, await ctx.store.status.latest()) | carried(ctx))
     return await _list(ctx, country)
 
 
@@ -97,6 +98,7 @@ async def _list(ctx: Context, country: Country) -> View:
     ]
     tally = counts(latest.values(), catalogue.scored)
     own = own_country(ctx)
+    ctx.viewer.sees(NOTES)  # status is shared under the committee's GREEN
     return View(
         "status/gaps",
         {
@@ -106,7 +108,8 @@ async def _list(ctx: Context, country: Country) -> View:
             "applicable": tally["applicable"],
             "mine": own is not None and own.code == country.code,
             "catalogue": catalogue.label,
-        },
+        }
+        | carried(ctx),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands import i18n
-from commands.audience import Show
+from commands.audience import Show, heard_by, hearers
 from commands.common import own_country
 from commands.context import Context
 from commands.corrections import check_label, corrected
@@ -21,8 +21,8 @@ from commands.framework import (
 )
 from commands.i18n import _
 from commands.reference import Country
-from commands.tlp import check_postable, label, listing, tlp
-from commands.types import choice, country, csv, typed_id, word
+from commands.tlp import carried, check_postable, label, listing, present, tlp
+from commands.types import choice, country, csv, typed_id, user_id, word
 from commands.values import ShortId
 from storage.lists import pack, unpack
 from storage.models import Incident
@@ -50,13 +50,16 @@ def _sector(text: str, env) -> str:
         Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>", required=True),
         Opt("sectors", csv(_sector), "a,b"),
         Opt("countries", csv(country), "JM,TT"),
+        Opt("for", csv(user_id), "@a,@b"),
         Text("title", "title"),
     ],
     example="!incident new severity=high tlp=amber sectors=finance countries=JM,TT "
     "Phishing wave against bank customers",
     details="high and critical incidents, and any naming countries=, mention the NCPOCs of "
     "the countries concerned (those named, else the reporter's own). TLP:RED is refused in "
-    "unencrypted rooms; AMBER only in the RCC room or a DM with the bot.",
+    "unencrypted rooms and where new members can read back; AMBER only in the RCC room or a "
+    "DM with the bot. TLP:RED is for the people in the room when it is posted, and those "
+    "named with for=: a later joiner sees only its label.",
 )
 async def incident_new(
     ctx: Context,
@@ -64,6 +67,7 @@ async def incident_new(
     tlp: str,
     sectors: list[str] | None,
     countries: list[Country] | None,
+    for_: list[str] | None,
     title: str,
 ) -> None:
     check_postable(tlp, ctx)
@@ -86,6 +90,7 @@ async def incident_new(
         room_id=ctx.room_id,
         event_id=ctx.event_id,
         now=ctx.now,
+        said_to=hearers(ctx.viewer.audience, for_ or ()),
     )
     ctx.audit_detail = f"{ShortId.INC.of(incident.number)} {severity} {label(tlp)}"
     concerned = named or ([home.code] if home else [])
@@ -95,13 +100,14 @@ async def incident_new(
         mentions = [e.user_id for e in entries if e.user_id != ctx.sender]
     data = _summary(ctx, incident)
     data["mentions"] = mentions
-    await ctx.reply(View("incidents/created", data), mentions=mentions)
+    await ctx.reply(View("incidents/created", data | carried(ctx)), mentions=mentions)
 
 
 async def _incident(ctx: Context, number: int) -> Incident:
+    """The incident, if there is one this room may at least see the label of."""
     incident = await ctx.store.incidents.get(number)
-    if incident is None:
-        raise CommandError(_("there is no {id}").format(id=ShortId.INC.of(number)))
+    present(ctx, incident, ShortId.INC.of(number))
+    assert incident is not None
     return incident
 
 
@@ -325,10 +331,6 @@ async def incident_list(
 async def incident_show(ctx: Context, id: int) -> View | str:
     incident = await _incident(ctx, id)
     data = _summary(ctx, incident)
-    if data["shown"] == "nothing":
-        return _(
-            "{id} cannot be shown here: people who may not see it can read this room."
-        ).format(id=data["id"])
     history = await ctx.store.incidents.history(incident) if data["shown"] == "full" else []
     data["history"] = [
         {
@@ -343,12 +345,12 @@ async def incident_show(ctx: Context, id: int) -> View | str:
     ]
     full = data["shown"] == "full"
     data["corrections"] = await ctx.store.corrections.of("incident", id) if full else []
-    return View("incidents/show", data)
+    return View("incidents/show", data | carried(ctx))
 
 
 def _summary(ctx: Context, incident: Incident) -> dict:
     """What this room may see of an incident: all, its title, or its ID, severity and label."""
-    shown = ctx.viewer.sees(incident.tlp, incident.origin_room)
+    shown = ctx.viewer.sees(incident.tlp, incident.origin_room, heard_by(incident))
     data = {
         "id": ShortId.INC.of(incident.number),
         "label": label(incident.tlp),

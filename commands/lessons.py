@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from commands import i18n
-from commands.audience import Show
+from commands.audience import Show, heard_by, hearers
 from commands.common import own_country
 from commands.context import Context
 from commands.corrections import check_label, check_live, corrected, withdraw
@@ -22,7 +22,7 @@ from commands.framework import (
 from commands.i18n import _
 from commands.reference import Area
 from commands.status import area
-from commands.tlp import check_postable, label, listing, stricter, tlp
+from commands.tlp import carried, check_postable, label, listing, present, stricter, tlp
 from commands.types import csv, typed_id, word, yes_no
 from commands.values import ShortId
 from storage.lists import pack, unpack
@@ -83,8 +83,8 @@ async def lesson_add(
     inherited = ""
     if incident is not None:
         linked = await ctx.store.incidents.get(incident)
-        if linked is None:
-            raise CommandError(_("there is no {id} to link").format(id=ShortId.INC.of(incident)))
+        present(ctx, linked, ShortId.INC.of(incident))
+        assert linked is not None
         if stricter(linked.tlp, level) != level:
             if tlp is not None:
                 raise CommandError(
@@ -112,6 +112,7 @@ async def lesson_add(
         room_id=ctx.room_id,
         event_id=ctx.event_id,
         now=ctx.now,
+        said_to=hearers(ctx.viewer.audience),
     )
     ctx.audit_detail = f"{ShortId.LL.of(lesson.number)} {label(level)}" + (
         " anonymous" if anonymous else ""
@@ -154,8 +155,8 @@ async def _listing(ctx: Context, found: list[Lesson], searched: str | None) -> V
 
 async def _live(ctx: Context, number: int) -> Lesson:
     lesson = await ctx.store.lessons.get(number)
-    if lesson is None:
-        raise CommandError(_("there is no {id}").format(id=ShortId.LL.of(number)))
+    present(ctx, lesson, ShortId.LL.of(number))
+    assert lesson is not None
     check_live(ctx, lesson, ShortId.LL.of(number), lesson.author)
     return lesson
 
@@ -218,25 +219,21 @@ async def lesson_withdraw(ctx: Context, id: int, reason: str) -> str:
 )
 async def lesson_show(ctx: Context, id: int) -> View | str:
     lesson = await ctx.store.lessons.get(id)
-    if lesson is None:
-        raise CommandError(_("there is no {id}").format(id=ShortId.LL.of(id)))
+    present(ctx, lesson, ShortId.LL.of(id))
+    assert lesson is not None
     data = _row(ctx, lesson, full=True)
-    if not data["labelled"]:
-        return _(
-            "{id} cannot be shown here: people who may not see it can read this room."
-        ).format(id=data["id"])
     if lesson.withdrawn_at is not None:
         when = i18n.when(lesson.withdrawn_at, ctx.env.zone, "%-d %b %Y")
         return _("{id} [{label}] was withdrawn on {when}.").format(
             id=data["id"], label=data["label"], when=when
         )
     data["corrections"] = await ctx.store.corrections.of("lesson", id) if data["shown"] else []
-    return View("lessons/show", data)
+    return View("lessons/show", data | carried(ctx))
 
 
 def _row(ctx: Context, lesson: Lesson, *, full: bool = False) -> dict:
     """What this room may see of a lesson: all of it, or its ID and label."""
-    seen = ctx.viewer.sees(lesson.tlp, lesson.origin_room)
+    seen = ctx.viewer.sees(lesson.tlp, lesson.origin_room, heard_by(lesson))
     shown = seen == Show.FULL
     data = {
         "id": ShortId.LL.of(lesson.number),

@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from commands.audience import Show
+from commands.audience import Viewer, heard_by, hearers, sealed
 from commands.calendar import around, occurrence
 from commands.context import Context, JobContext
 from commands.deadlines import DueInput, not_reported, resolve_due, schedule_of, when
 from commands.deadlines import due as date_typed
-from commands.digest_data import NOTES
 from commands.framework import (
     CHAIR_ONLY,
     READERS,
@@ -39,8 +38,9 @@ from commands.framework import (
 )
 from commands.i18n import Deferred, _
 from commands.motions import motion_words
+from commands.tlp import carried, carried_by, said, seen_rows, tlp
 from commands.types import choice, typed_id
-from commands.values import Ref, RefKind, RoomKind, ShortId
+from commands.values import CHROME, Ref, RefKind, RoomKind, ShortId
 from storage.models import Action, Meeting
 from storage.stores import Stores
 
@@ -135,10 +135,21 @@ async def meetings(ctx: Context) -> View:
     return View("meetings/list", {"rows": rows})
 
 
-async def agenda(store: Stores, settings: Settings, env: ParseEnv, now: datetime) -> dict:
+async def agenda(
+    store: Stores, settings: Settings, env: ParseEnv, now: datetime, viewer: Viewer
+) -> dict:
     """What a meeting takes up: the latest approved digest, open actions (overdue first),
-    pending motions, and the countries overdue with their report."""
+    pending motions, and the countries overdue with their report — as the meeting's room may
+    read them (the rest counted)."""
     digest = await store.digests.latest_published()
+    actions, hidden_actions = seen_rows(
+        viewer, await store.meetings.actions(), lambda a: action_row(a, env, now)
+    )
+    motions, hidden_motions = seen_rows(
+        viewer,
+        await store.motions.pending(),
+        lambda m: {"id": ShortId.MO.of(m.number), "words": motion_words(m), "state": m.state},
+    )
     return {
         "digest": {
             "id": ShortId.DG.of(digest.number),
@@ -147,13 +158,11 @@ async def agenda(store: Stores, settings: Settings, env: ParseEnv, now: datetime
         }
         if digest
         else None,
-        "actions": [action_row(a, env, now) for a in await store.meetings.actions()],
-        "motions": [
-            {"id": ShortId.MO.of(m.number), "words": motion_words(m), "state": m.state}
-            for m in await store.motions.pending()
-        ],
+        "actions": actions,
+        "motions": motions,
+        "hidden": hidden_actions + hidden_motions,
         "overdue": await overdue_countries(store, settings, env, now),
-    }
+    } | carried_by(viewer)
 
 
 async def overdue_countries(
@@ -205,10 +214,11 @@ async def meeting_notices(job: JobContext, meeting_key: int) -> datetime | None:
     remind_at = meeting.starts_at - job.settings.meeting_remind_before
     if meeting.agenda_at is None and job.now >= agenda_at and job.now < meeting.starts_at:
         meeting.agenda_at = job.now
-        data = await agenda(job.store, job.settings, job.env, job.now)
+        viewer = Viewer(await job.audience_of(room))
+        data = await agenda(job.store, job.settings, job.env, job.now, viewer)
         data |= {"id": name, "title": meeting.title,
                  "when": when(meeting.starts_at, job.env.zone)}  # fmt: skip
-        await job.post(View("meetings/agenda", data), room_id=room,
+        await job.post(View("meetings/agenda", data), room_id=room, seal=viewer.seal(),
                        ref=Ref(RefKind.MEETING, meeting.number))  # fmt: skip
     if meeting.reminded_at is None and job.now >= remind_at and job.now < meeting.starts_at:
         meeting.reminded_at = job.now
@@ -217,7 +227,7 @@ async def meeting_notices(job: JobContext, meeting_key: int) -> datetime | None:
         starts = when(meeting.starts_at, job.env.zone)
         await job.post(
             Deferred(partial(_starts, name, meeting.title, starts)),
-            room_id=room, mentions=sorted(set(members)), alert=True,
+            room_id=room, mentions=sorted(set(members)), alert=True, seal=CHROME,
             ref=Ref(RefKind.MEETING, meeting.number),
         )  # fmt: skip
     later = [t for t in (agenda_at, remind_at) if t > job.now]
@@ -271,32 +281,47 @@ async def _minuting(ctx: Context) -> Meeting:
     return meeting
 
 
+LABEL = Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>")
+LABEL_DETAILS = (
+    "Without tlp= it is AMBER: the minutes, agendas, digests and reports show it only "
+    "where AMBER may be read, and in full to those who were in the room when it was said."
+)
+
+
 @router.command(
     "agreed", summary="record what the meeting agreed", roles=CHAIR_ONLY,
-    params=[Text("text", "text")], example="!agreed The Q4 digest goes to CONSLE as it stands",
+    params=[LABEL, Text("text", "text")], details=LABEL_DETAILS,
+    example="!agreed tlp=green The Q4 digest goes to CONSLE as it stands",
 )  # fmt: skip
-async def agreed(ctx: Context, text: str) -> str:
+async def agreed(ctx: Context, tlp: str | None, text: str) -> str:
     return _("✅ Agreed, in the minutes of {value}.").format(
-        value=await _record(ctx, "agreed", text)
+        value=await _record(ctx, "agreed", text, tlp)
     )
 
 
-async def _record(ctx: Context, kind: str, text: str) -> str:
-    """A line of the minutes of the meeting minuted in this room; returns the meeting's ID."""
+async def _record(ctx: Context, kind: str, text: str, given: str | None) -> str:
+    """A line of the minutes of the meeting minuted in this room, labelled; returns the
+    meeting's ID."""
     meeting = await _minuting(ctx)
-    await ctx.store.meetings.note(meeting, kind=kind, text=_text(text), author=ctx.sender,
-                                  event_id=ctx.event_id, now=ctx.now)  # fmt: skip
+    level = said(ctx, given)
+    await ctx.store.meetings.note(
+        meeting, kind=kind, text=_text(text), author=ctx.sender, event_id=ctx.event_id,
+        now=ctx.now, tlp=level, origin_room=ctx.room_id, said_to=hearers(ctx.viewer.audience),
+    )  # fmt: skip
     name = ShortId.MT.of(meeting.number)
-    ctx.audit_detail = f"{name} {kind}"
+    ctx.audit_detail = f"{name} {kind} {level}"
     return name
 
 
 @router.command(
     "info", summary="a point for the record of the meeting", roles=READERS,
-    params=[Text("text", "text")], example="!info CTU reports two new members of its CIRT forum",
+    params=[LABEL, Text("text", "text")], details=LABEL_DETAILS,
+    example="!info CTU reports two new members of its CIRT forum",
 )  # fmt: skip
-async def info(ctx: Context, text: str) -> str:
-    return _("ℹ️ Noted in the minutes of {value}.").format(value=await _record(ctx, "info", text))
+async def info(ctx: Context, tlp: str | None, text: str) -> str:
+    return _("ℹ️ Noted in the minutes of {value}.").format(
+        value=await _record(ctx, "info", text, tlp)
+    )
 
 
 @router.command(
@@ -306,25 +331,29 @@ async def info(ctx: Context, text: str) -> str:
     params=[
         Pos("owner", owner, "@owner|body"),
         Opt("due", date_typed, "YYYY-MM-DD", required=True, words=3),
+        LABEL,
         Text("text", "text"),
     ],
     example="!action RIFC due=2027-03-31 Report on the regional capacity centre's staffing",
     details="During a meeting it goes into the minutes. Its owner is reminded before it is "
-    "due and once after; a body's actions are followed up through the chair.",
+    "due and once after; a body's actions are followed up through the chair. " + LABEL_DETAILS,
 )
-async def action(ctx: Context, owner: str, due: DueInput, text: str) -> str:
+async def action(ctx: Context, owner: str, due: DueInput, tlp: str | None, text: str) -> str:
     due_at = resolve_due(due, ctx.env.zone, ctx.settings)
     if due_at <= ctx.now:
         raise CommandError(_("{when} has already passed").format(when=when(due_at, ctx.env.zone)))
+    level = said(ctx, tlp)
+    heard = hearers(ctx.viewer.audience)
     meeting = await ctx.store.meetings.minuting_in(ctx.room_id)
     made = await ctx.store.meetings.add_action(
         owner=owner, text=_text(text), due_at=due_at, author=ctx.sender, now=ctx.now,
-        meeting=meeting.number if meeting else None,
+        meeting=meeting.number if meeting else None, tlp=level, origin_room=ctx.room_id,
+        said_to=heard,
     )  # fmt: skip
     if meeting is not None:
         await ctx.store.meetings.note(
             meeting, kind="action", text=made.text, author=ctx.sender, event_id=ctx.event_id,
-            now=ctx.now, action=made.number,
+            now=ctx.now, action=made.number, tlp=level, origin_room=ctx.room_id, said_to=heard,
         )  # fmt: skip
     ctx.wake(ACTION_JOB, made.number)
     name = ShortId.AC.of(made.number)
@@ -343,7 +372,9 @@ async def action(ctx: Context, owner: str, due: DueInput, text: str) -> str:
 async def minutes_stop(ctx: Context) -> None:
     meeting = await _minuting(ctx)
     meeting.state, meeting.stopped_at = "closed", ctx.now
-    data = await minutes_data(ctx.store, meeting, ctx.env, ctx.settings.committee_name, ctx.now)
+    data = await minutes_data(
+        ctx.store, meeting, ctx.env, ctx.settings.committee_name, ctx.now, ctx.viewer
+    )
     name = ShortId.MT.of(meeting.number)
     ctx.audit_detail = f"{name} minutes stop"
     await ctx.reply(
@@ -354,17 +385,22 @@ async def minutes_stop(ctx: Context) -> None:
 
 
 async def minutes_data(
-    store: Stores, meeting: Meeting, env: ParseEnv, committee: str, now: datetime
-) -> dict:
+    store: Stores, meeting: Meeting, env: ParseEnv, committee: str, now: datetime,
+    viewer: Viewer,
+) -> dict:  # fmt: skip
+    """The minutes as the room they are posted in may read them: each line in full where its
+    label (or having heard it said) lets the room, else only counted."""
     entries = await store.meetings.minutes(meeting)
     actions = {a.number: a for a in await store.meetings.actions(open_only=False)}
-    rows = []
-    for e in entries:
+
+    def line(e: Any) -> dict[str, Any]:
         row: dict[str, Any] = {"kind": e.kind, "text": e.text, "by": e.author,
                                "at": when(e.at, env.zone)}  # fmt: skip
         if e.action and e.action in actions:
             row["action"] = action_row(actions[e.action], env, now)
-        rows.append(row)
+        return row
+
+    rows, hidden = seen_rows(viewer, entries, line)
     return {
         "committee": committee,
         "id": ShortId.MT.of(meeting.number),
@@ -375,7 +411,8 @@ async def minutes_data(
         "agreed": [r for r in rows if r["kind"] == "agreed"],
         "actions": [r for r in rows if r["kind"] == "action"],
         "info": [r for r in rows if r["kind"] == "info"],
-    }
+        "hidden": hidden,
+    } | carried_by(viewer)
 
 
 # --- actions ----------------------------------------------------------------------------------
@@ -403,8 +440,10 @@ async def actions(ctx: Context, which: str | None) -> View:
         found = await ctx.store.meetings.actions(open_only=which == "open")
     else:
         found = await ctx.store.meetings.actions(owner=which)
-    rows = [action_row(a, ctx.env, ctx.now) for a in found]
-    return View("meetings/actions", {"rows": rows, "which": which})
+    rows, hidden = seen_rows(ctx.viewer, found, lambda a: action_row(a, ctx.env, ctx.now))
+    return View(
+        "meetings/actions", {"rows": rows, "which": which, "hidden": hidden} | carried(ctx)
+    )
 
 
 @router.command(
@@ -450,8 +489,9 @@ async def follow_up(job: JobContext, action_key: int) -> datetime | None:
     due = when(found.due_at, job.env.zone)
 
     async def tell(users: set[str], text: Deferred) -> None:
-        for user in sorted(users):
+        for user in sorted(users):  # its text, sealed with its label
             await job.post(text, to_user=user, mentions=[user], alert=True,
+                           seal=sealed(found.tlp, heard_by(found)),
                            ref=Ref(RefKind.ACTION, found.number))  # fmt: skip
 
     if found.reminded_at is None and remind_at <= job.now < found.due_at:
@@ -487,7 +527,8 @@ def _late(name: str, owner: str, due: object, text: str) -> str:
 
 
 async def digest_actions(store: Stores, env: ParseEnv, now: datetime, viewer: Any) -> list[dict]:
-    """Open and overdue actions for the digest, where the committee's GREEN may be read."""
-    if viewer.sees(NOTES) != Show.FULL:
-        return []
-    return [action_row(a, env, now) for a in await store.meetings.actions()]
+    """Open and overdue actions for the digest, each where its label lets the digest's room."""
+    rows, _hidden = seen_rows(
+        viewer, await store.meetings.actions(), lambda a: action_row(a, env, now)
+    )
+    return rows

@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import partial
 
 from commands import i18n
+from commands.audience import Show, Viewer, heard_by, hearers, sealed
 from commands.catalogue import changed, install
 from commands.common import own_country
 from commands.context import Context, JobContext
@@ -39,8 +40,9 @@ from commands.framework import (
 )
 from commands.i18n import Deferred, _
 from commands.reference import MONTH, Catalogue
+from commands.tlp import carried, label, said, seen_rows, tlp
 from commands.types import choice, typed_id
-from commands.values import Ref, RefKind, RoomKind, ShortId
+from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
 from storage.lists import pack, unpack
 from storage.models import Motion, Vote
 from storage.stores import Stores
@@ -219,6 +221,11 @@ async def decide(
     await say(line)
 
 
+def seal_of(motion: Motion) -> Seal:
+    """What an output showing a motion's words carries: its label."""
+    return sealed(motion.tlp, heard_by(motion))
+
+
 def motion_words(motion: Motion) -> str:
     verbs = {"propose": "adopt", "amend": "amend", "retire": "retire"}
     words = f"{verbs[motion.kind]} {motion.target}"
@@ -297,9 +304,14 @@ def _check(ctx: Context, kind: str, item_id: str, text: str) -> None:
         raise CommandError(_("say the amended minimum standard"))
 
 
-async def _motion(ctx: Context, kind: str, item_id: str, by: str | None, text: str) -> str:
+async def _motion(
+    ctx: Context, kind: str, item_id: str, by: str | None, given: str | None, text: str
+) -> str:
     if not (ctx.has_role(Role.CHAIR) or own_country(ctx)):
         raise Refused(_("motions come from the chair or an NCPOC"))
+    level = said(ctx, given)
+    if level == "red":  # every member state votes on it: it cannot be for a few people
+        raise CommandError(_("a motion goes to every member state's vote: it cannot be TLP:RED"))
     _check(ctx, kind, item_id, text)
     for pending in await ctx.store.motions.pending():
         if pending.target == item_id:
@@ -319,6 +331,9 @@ async def _motion(ctx: Context, kind: str, item_id: str, by: str | None, text: s
         base_version=ctx.env.reference.catalogue.version,
         event_id=ctx.event_id,
         now=ctx.now,
+        tlp=level,
+        origin_room=ctx.room_id,
+        said_to=hearers(ctx.viewer.audience),
     )
     name = ShortId.MO.of(motion.number)
     ctx.audit_detail = f"{name} {kind} {item_id}"
@@ -345,14 +360,20 @@ def _make(kind: str, summary: str, example: str) -> None:
     params: list[Pos | Opt | Text] = [
         Pos("item", target, "<item>" if kind != "propose" else "<item|area.new-name>"),
         Opt("by", month, "YYYY-MM"),
+        Opt("tlp", tlp, "<clear|green|amber|amber+strict>"),
         Text("text", "text", required=kind != "retire"),
     ]
 
     @router.command(f"motion {kind}", summary=summary, roles=CONTRIBUTORS, params=params,
-                    example=example)  # fmt: skip
-    async def handler(ctx: Context, item: str, by: str | None, text: str) -> str:
-        return await _motion(ctx, kind, item, by, text.strip())
+                    example=example, details=MOTION_LABEL)  # fmt: skip
+    async def handler(ctx: Context, item: str, by: str | None, tlp: str | None, text: str) -> str:
+        return await _motion(ctx, kind, item, by, tlp, text.strip())
 
+
+MOTION_LABEL = (
+    "Without tlp= its words are AMBER: the Steering Committee's agendas and digests show "
+    "them only where AMBER may be read. Once adopted, a standard is the catalogue's, for all."
+)
 
 _make(
     "propose",
@@ -385,6 +406,7 @@ async def motion_second(ctx: Context, id: int) -> str:
     mine = own_country(ctx)
     if not ctx.has_role(Role.CHAIR) and (mine is None or mine.code == motion.country):
         raise Refused(_("a motion is seconded by an NCPOC of another country, or the chair"))
+    sees(ctx.viewer, motion)  # its words are in the answer
     motion.seconder = ctx.sender
     await _open(ctx, motion)
     ctx.audit_detail = f"{ShortId.MO.of(id)} seconded"
@@ -416,6 +438,7 @@ async def _get(ctx: Context, number: int) -> Motion:
 async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
     motion = await _get(ctx, id)
     name = ShortId.MO.of(id)
+    sees(ctx.viewer, motion)  # the answer may name its words: it carries their label
     if motion.state == "seconding":
         raise CommandError(_("{name} is not open yet: it waits for a second").format(name=name))
     if motion.state != "open":
@@ -458,8 +481,11 @@ async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
     example="!motions",
 )
 async def motions(ctx: Context) -> View:
-    rows = []
+    rows, hidden = [], 0
     for motion in await ctx.store.motions.pending():
+        if not ctx.viewer.in_full(motion.tlp, motion.origin_room, heard_by(motion)):
+            hidden += 1
+            continue
         voters, needed = await electorate(ctx.store, ctx.env, ctx.settings, motion)
         votes = await ctx.store.motions.votes(motion)
         voted = {v.country: v.choice for v in votes}
@@ -472,9 +498,11 @@ async def motions(ctx: Context) -> View:
                 "tally": tally_of(votes, voters, needed).words(ctx.settings),
                 "votes": sorted(voted.items()),
                 "waiting": [c for c in voters if c not in voted],
+                "label": label(motion.tlp),
             }
         )
-    return View("motions/list", {"rows": rows, "zone": ctx.env.zone})
+    data = {"rows": rows, "zone": ctx.env.zone, "hidden": hidden}
+    return View("motions/list", data | carried(ctx))
 
 
 @router.command(
@@ -484,10 +512,14 @@ async def motions(ctx: Context) -> View:
     example="!decisions",
 )
 async def decisions(ctx: Context) -> View:
-    rows = [decision_row(m) for m in await ctx.store.motions.log()]
-    return View(
-        "motions/decisions", {"rows": rows, "catalogue": ctx.env.reference.catalogue.label}
-    )
+    rows, hidden = seen_rows(ctx.viewer, await ctx.store.motions.log(), decision_row)
+    data = {"rows": rows, "catalogue": ctx.env.reference.catalogue.label, "hidden": hidden}
+    return View("motions/decisions", data | carried(ctx))
+
+
+def sees(viewer: Viewer, motion: Motion) -> Show:
+    """How much of a motion's words this viewer sees (its ID and tally are the committee's)."""
+    return viewer.sees(motion.tlp, motion.origin_room, heard_by(motion))
 
 
 def decision_row(motion: Motion) -> dict:
@@ -524,7 +556,9 @@ async def close_or_remind(job: JobContext, motion_key: int) -> datetime | None:
 
         async def say(line: str) -> None:
             if room:
-                await job.post(line, room_id=room, ref=Ref(RefKind.MOTION, motion_key))
+                await job.post(
+                    line, room_id=room, ref=Ref(RefKind.MOTION, motion_key), seal=seal_of(motion)
+                )
 
         await decide(
             store, motion, result, t, env=job.env, settings=job.settings, now=now,
@@ -561,8 +595,9 @@ async def _remind(
     assert motion.closes_at is not None
     closes = i18n.Moment(motion.closes_at, job.env.zone, CLOSES)
     sent: set[str] = set()
+    national = await job.store.roster.national()
     for entry in await job.store.roster.ncpocs_in([c for c in voters if c not in voted]):
-        user = stand_in(entry, job.now)
+        user = stand_in(entry, job.now, national)
         if user in sent:
             continue
         sent.add(user)
@@ -573,4 +608,5 @@ async def _remind(
             mentions=[user],
             ref=Ref(RefKind.MOTION, motion.number),
             alert=True,
+            seal=seal_of(motion),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from itertools import combinations
 
-from commands.audience import Show, Viewer
+from commands.audience import Show, Viewer, heard_by, hearers
 from commands.common import own_country
 from commands.context import Context
 from commands.framework import (
@@ -31,7 +31,7 @@ from commands.i18n import _
 from commands.motions import month
 from commands.reference import Catalogue, Country, Item, Reference
 from commands.status import item
-from commands.tlp import label
+from commands.tlp import carried, carried_by, label, present, said, seen_rows, tlp
 from commands.types import choice, country, typed_id
 from commands.values import ShortId
 from storage.lists import unpack
@@ -96,12 +96,14 @@ def row(project: Project, catalogue: Catalogue) -> dict:
         Opt("countries", where, "JM,TT|regional"),
         Opt("items", items, "item,item"),
         Opt("target", month, "YYYY-MM"),
+        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
         Text("title", "title"),
     ],
     example='!project add Cybercrime bill drafting lead="Commonwealth Secretariat" '
-    "countries=JM,TT items=legal.cybercrime target=2027-06",
+    "countries=JM,TT items=legal.cybercrime target=2027-06 tlp=green",
     details='Quote a value with spaces: lead="CARICOM IMPACS". Without countries= the '
-    "project is your country's (the chair's: regional).",
+    "project is your country's (the chair's: regional). Without tlp= it is AMBER: the "
+    "register, digests and reports show it where AMBER may be read.",
 )
 async def project_add(
     ctx: Context,
@@ -111,6 +113,7 @@ async def project_add(
     countries: list[str] | None,
     items: list[str] | None,
     target: str | None,
+    tlp: str | None,
     title: str,
 ) -> str:
     title = title.strip()
@@ -126,10 +129,11 @@ async def project_add(
     project = await ctx.store.projects.add(
         title=title, lead=lead, partners=partners or [], funding=funding or "",
         countries=chosen, items=items or [], target=target, version=catalogue.version,
-        author=ctx.sender, event_id=ctx.event_id, now=ctx.now,
+        author=ctx.sender, event_id=ctx.event_id, now=ctx.now, tlp=said(ctx, tlp),
+        origin_room=ctx.room_id, said_to=hearers(ctx.viewer.audience),
     )  # fmt: skip
     name = ShortId.PR.of(project.number)
-    ctx.audit_detail = f"{name} added"
+    ctx.audit_detail = f"{name} added {project.tlp}"
     overlaps = [
         p for p in await _active(ctx) if p.number != project.number and _overlap(p, project)
     ]
@@ -182,9 +186,10 @@ def _same(agency: str | None, lead: str) -> bool:
 )
 async def project_update(ctx: Context, id: int, status: str, note: str) -> str:
     project = await ctx.store.projects.get(id)
-    if project is None:
-        raise CommandError(_("there is no {id}").format(id=ShortId.PR.of(id)))
+    present(ctx, project, ShortId.PR.of(id))
+    assert project is not None
     await _check_lead(ctx, project)
+    sees(ctx.viewer, project)  # its title is in the answer: the answer carries its label
     was = project.status
     await ctx.store.projects.update(
         project, status=status, note=note.strip()[:2000], author=ctx.sender,
@@ -223,23 +228,25 @@ async def projects(ctx: Context, filter: tuple[str, str] | None) -> View:
     kind, value = filter or ("", "")
     if kind == "overlap":
         pairs = overlaps(await _active(ctx))
-        return View(
-            "projects/overlap",
-            {"pairs": [(row(a, catalogue), row(b, catalogue), shared) for a, b, shared in pairs]},
-        )
+        shown = [(row(a, catalogue), row(b, catalogue), shared) for a, b, shared in pairs]
+        return View("projects/overlap", {"pairs": shown} | carried(ctx))
     found = await ctx.store.projects.find(
         country=value if kind == "country" else None,
         item=value if kind == "item" else None,
         partner=value if kind == "partner" else None,
     )
-    return View(
-        "projects/list",
-        {"rows": [row(p, catalogue) for p in found], "filter": value},
-    )
+    rows, hidden = seen_rows(ctx.viewer, found, lambda p: row(p, catalogue))
+    return View("projects/list", {"rows": rows, "filter": value, "hidden": hidden} | carried(ctx))
 
 
 async def _active(ctx: Context) -> list[Project]:
-    return await ctx.store.projects.find(active_only=True)
+    """The active projects this room may read in full."""
+    found = await ctx.store.projects.find(active_only=True)
+    return [p for p in found if ctx.viewer.in_full(p.tlp, p.origin_room, heard_by(p))]
+
+
+def sees(viewer: Viewer, project: Project) -> Show:
+    return viewer.sees(project.tlp, project.origin_room, heard_by(project))
 
 
 def _overlap(a: Project, b: Project) -> list[str]:
@@ -289,8 +296,12 @@ async def helpers(
         found = await store.resources.find(
             in_full=viewer.audience.in_full(), country=code, limit=5
         )
-        offered += [r for r in found if viewer.sees(r.tlp, r.origin_room) == Show.FULL]
-    under_way = await store.projects.find(item=entry.id, country=country, active_only=True)
+        offered += [r for r in found if viewer.in_full(r.tlp, r.origin_room, heard_by(r))]
+    under_way, _hidden = seen_rows(
+        viewer,
+        await store.projects.find(item=entry.id, country=country, active_only=True),
+        lambda p: row(p, reference.catalogue),
+    )
     return {
         "item": asdict(entry),  # plain data: it travels in a file spec (JSON)
         "met": [f"{reference.countries.name_of(c)} ({c})" for c in met],
@@ -304,9 +315,9 @@ async def helpers(
             }
             for r in offered
         ],
-        "projects": [row(p, reference.catalogue) for p in under_way],
+        "projects": under_way,
         "partners": partners_of(entry, reference.catalogue),
-    }
+    } | carried_by(viewer)
 
 
 @router.command(

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from commands.audience import Audience, Viewer
+from commands.audience import Audience, Viewer, heard_by, strictest
 from commands.context import Context
 from commands.deadlines import when
 from commands.digest import approved_only
@@ -38,6 +39,7 @@ from commands.gaps import gap_report
 from commands.i18n import Deferred, Moment, _
 from commands.motions import decision_row, motion_words
 from commands.reference import Country
+from commands.tlp import label, most_restrictive, seen_rows
 from commands.values import Clearance, ShortId
 from storage.lists import unpack
 from storage.stores import Stores
@@ -106,15 +108,25 @@ async def report_data(
             now=now, viewer=viewer,
         )  # fmt: skip
         if kind == "csm":
-            data["amendments"] = [
-                {"id": ShortId.MO.of(m.number), "words": motion_words(m), "state": m.state}
-                for m in await store.motions.pending()
-            ]
-            data["all_decisions"] = [
-                decision_row(m) | {"decided": when(m.decided_at, env.zone)}
+            data["amendments"], _hidden = seen_rows(
+                viewer,
+                await store.motions.pending(),
+                lambda m: {
+                    "id": ShortId.MO.of(m.number),
+                    "words": motion_words(m),
+                    "state": m.state,
+                },
+            )
+            decided = [
+                m
                 for m in await store.motions.log(limit=500)
                 if m.decided_at and period.start <= m.decided_at < period.end
             ]
+            data["all_decisions"], _hidden = seen_rows(
+                viewer,
+                decided,
+                lambda m: decision_row(m) | {"decided": when(m.decided_at, env.zone)},
+            )
     if kind == "heads":  # by country, over the incidents shown in full only
         named = Counter(c for i in data["incidents"]["full"] for c in i["countries"])
         data["by_country"] = [
@@ -122,13 +134,22 @@ async def report_data(
         ]
     data["profile"] = kind if kind != "country" else f"country:{country.code if country else ''}"
     data["template"] = TEMPLATES[kind]
-    data["tables"] = await tables(store, env, data, period)
+    data["tables"] = await tables(store, env, data, period, viewer)
+    level = most_restrictive([data.get("tlp") or "clear", *viewer.shown])
+    data.update(tlp=level, label=label(level))
     return data
 
 
-async def tables(store: Stores, env: ParseEnv, data: dict, period: DigestPeriod) -> dict:
+async def tables(
+    store: Stores, env: ParseEnv, data: dict, period: DigestPeriod, viewer: Viewer
+) -> dict:
     """The sheets of the spreadsheet: status matrix (or a country's gaps), compliance
-    history, projects, actions and decisions — never an incident."""
+    history, and the projects, actions and decisions its readers may see — never an
+    incident."""
+
+    def seen(record: Any) -> bool:
+        return viewer.in_full(record.tlp, record.origin_room, heard_by(record))
+
     sheets: dict[str, list[list[Any]]] = {}
     if "matrix" in data:
         matrix = data["matrix"]
@@ -151,15 +172,18 @@ async def tables(store: Stores, env: ParseEnv, data: dict, period: DigestPeriod)
          ", ".join(unpack(p.countries)), ", ".join(unpack(p.items)), p.status, p.target or "",
          p.funding]
         for p in await store.projects.find()
+        if seen(p)
     ]  # fmt: skip
     sheets["Actions"] = [["Action", "Owner", "What", "Due", "State", "Meeting"]] + [
         [ShortId.AC.of(a.number), a.owner, a.text, when(a.due_at, env.zone), a.state,
          ShortId.MT.of(a.meeting) if a.meeting else ""]
         for a in await store.meetings.actions(open_only=False)
+        if seen(a)
     ]  # fmt: skip
     sheets["Decisions"] = [["Motion", "What", "Result", "Tally", "Catalogue version"]] + [
         [ShortId.MO.of(m.number), motion_words(m), m.state, m.result, m.version or ""]
         for m in await store.motions.log(limit=1000)
+        if seen(m)
     ]
     return sheets
 
@@ -168,7 +192,7 @@ def to_csv(data: dict) -> bytes:
     """The report's main table (the status matrix, or a country's gaps) as CSV."""
     sheet = next(iter(data["tables"].values()))
     out = io.StringIO()
-    csv.writer(out).writerows(sheet)
+    csv.writer(out).writerows([[_cell(v) for v in row] for row in sheet])
     return out.getvalue().encode("utf-8-sig")  # a spreadsheet opens the accents right
 
 
@@ -182,7 +206,7 @@ def to_xlsx(data: dict) -> bytes:
     for title, rows in data["tables"].items():
         sheet = book.create_sheet(title[:31])
         period = data.get("period", {}).get("label", "")
-        sheet.append([f"{data['committee']} — {title} — {period}", data["label"]])
+        sheet.append([_cell(f"{data['committee']} — {title} — {period}"), data["label"]])
         sheet.append([])
         for row in rows:
             sheet.append([_cell(v) for v in row])
@@ -194,14 +218,22 @@ def to_xlsx(data: dict) -> bytes:
     return out.getvalue()
 
 
+# Characters no spreadsheet cell may hold (XML 1.0 forbids them; one of them used to break
+# every later XLSX), and the first characters that make a spreadsheet read a cell as a formula.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    """No cell of user text is read as a formula (CSV/XLSX injection); words made in the
-    reader's language (a date, an audience) are written out."""
+    """A value for a spreadsheet cell, CSV or XLSX: words made in the reader's language (a
+    date, an audience) written out, control characters dropped, and nothing that starts like
+    a formula read as one (CSV/XLSX injection)."""
     if isinstance(value, Moment | Deferred):
         value = str(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    value = CONTROL.sub("", value)
+    return "'" + value if value.startswith(FORMULA) else value
 
 
 @router.command(
@@ -248,7 +280,7 @@ async def report(
             profile=data["profile"], label=period.label, label2=data["label"], kinds=kinds
         ),
         files=files,
-        needs=max(ctx.viewer.needs, viewer.needs),
+        seal=strictest(ctx.viewer.seal(), viewer.seal()),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.audience import Show
+from commands.audience import heard_by, hearers
 from commands.common import acting_country, own_country
 from commands.context import Context
 from commands.corrections import check_label, check_live, corrected, withdraw
@@ -18,7 +18,7 @@ from commands.framework import (
 )
 from commands.i18n import _
 from commands.reference import Country
-from commands.tlp import check_postable, label, listing, tlp
+from commands.tlp import check_postable, label, listing, present, tlp
 from commands.types import choice, country, typed_id
 from commands.values import ShortId
 from storage.models import Resource
@@ -65,6 +65,7 @@ async def resource_add(
         room_id=ctx.room_id,
         event_id=ctx.event_id,
         now=ctx.now,
+        said_to=hearers(ctx.viewer.audience),
     )
     ctx.audit_detail = f"{ShortId.RS.of(resource.number)} {kind} {label(level)}"
     where = f" for {country.name}" if country else " (regional)"
@@ -73,8 +74,8 @@ async def resource_add(
 
 async def _live(ctx: Context, number: int) -> Resource:
     resource = await ctx.store.resources.get(number)
-    if resource is None:
-        raise CommandError(_("there is no {id}").format(id=ShortId.RS.of(number)))
+    present(ctx, resource, ShortId.RS.of(number))
+    assert resource is not None
     check_live(ctx, resource, ShortId.RS.of(number), resource.author)
     return resource
 
@@ -160,7 +161,7 @@ async def _listing(ctx: Context, found: list[Resource], searched: str | None) ->
 
 
 def _row(ctx: Context, resource: Resource) -> dict:
-    shown = ctx.viewer.sees(resource.tlp, resource.origin_room) == Show.FULL
+    shown = ctx.viewer.in_full(resource.tlp, resource.origin_room, heard_by(resource))
     data = {
         "id": ShortId.RS.of(resource.number),
         "tlp": resource.tlp,

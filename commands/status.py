@@ -28,6 +28,7 @@ from commands.i18n import _
 from commands.motions import motion_words
 from commands.reference import Area, Country, Item
 from commands.scorecard import STATES, counts, scorecard, summary_row
+from commands.tlp import carried
 from commands.types import choice, country
 from commands.values import Ref, RefKind, ShortId
 
@@ -179,7 +180,7 @@ async def status(ctx: Context, country: Country | None) -> View:
     card["narrative"] = notes[0] if notes else None
     earlier = None if reports or not story else await ctx.store.status.last_report(chosen.code)
     card["earlier_report"] = earlier
-    return View("status/scorecard", card)
+    return View("status/scorecard", card | carried(ctx))
 
 
 async def _region(ctx: Context) -> View:
@@ -194,7 +195,8 @@ async def _region(ctx: Context) -> View:
         summary_row(ctx, c, by_country.get(c.code, []), c.code in reported)
         for c in ctx.env.reference.countries
     ]
-    return View("status/region", {"rows": rows, "period": period.label})
+    ctx.viewer.sees(NOTES)  # status is shared under the committee's GREEN
+    return View("status/region", {"rows": rows, "period": period.label} | carried(ctx))
 
 
 @router.command(
