@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from commands import directory
+from commands.audience import PRIVATE
 from commands.context import Context, JobContext
 from commands.deadlines import DueInput, due, resolve_due, when
 from commands.directory import (
@@ -43,8 +44,9 @@ from commands.framework import (
 from commands.i18n import Deferred, _
 from commands.languages import language
 from commands.reference import Country
+from commands.tlp import carried
 from commands.types import choice, country, user_id
-from commands.values import RoomKind
+from commands.values import CHROME, Clearance, RoomKind
 from storage.models import RosterEntry
 from storage.stores import Stores
 
@@ -59,11 +61,13 @@ router = Router("contacts")
     example="!contacts TT",
     details="Shows each contact's kind, agency and title, and when they last confirmed their "
     "details; contacts the bot cannot reach (no direct chat yet and no email) are marked. "
-    "Phone numbers and email addresses are shown to the chair and admins in a direct message.",
+    "Phone numbers and email addresses are shown to the chair alone, in a direct message.",
 )
 async def contacts(ctx: Context, country: Country | None) -> View:
     entries = await ctx.store.roster.national(country.code if country else None)
-    private = ctx.is_direct and ctx.has_role(Role.CHAIR, Role.ADMIN)
+    private = ctx.viewer.audience.clearance >= Clearance.CHAIR  # the chair's eyes alone
+    if private:
+        ctx.viewer.private()
     direct = await ctx.store.rooms.direct_rooms()
     tiers = ranked(entries)
     by_code: dict[str, list[dict]] = {}
@@ -108,7 +112,8 @@ async def contacts(ctx: Context, country: Country | None) -> View:
             "private": private,
             "unconfirmed": sum(1 for c in countries for p in c["people"] if p["stale"]),
             "unreachable": sum(1 for c in countries for p in c["people"] if p["unreachable"]),
-        },
+        }
+        | carried(ctx),
     )
 
 
@@ -283,10 +288,13 @@ async def _tell_of_change(
     if not changes:
         return
     if not email_only(target):
-        data = {"by": ctx.sender, "changes": changes, "prefix": ctx.settings.prefix}
+        # Their own details, to them alone (the sender checks their DM is theirs alone).
+        data: dict[str, Any] = {"by": ctx.sender, "changes": changes, "carried": None}
+        data["prefix"] = ctx.settings.prefix
         await ctx.reply(
-            View("roster/changed", data), to_user=target, mentions=[target], alert=True
-        )
+            View("roster/changed", data), to_user=target, mentions=[target], alert=True,
+            seal=CHROME,
+        )  # fmt: skip
     rcc = ctx.rooms.get(RoomKind.RCC)
     if rcc is not None:
         fields = ", ".join(c["field"] for c in changes)
@@ -295,25 +303,36 @@ async def _tell_of_change(
                 user=shown(target), by=ctx.sender, fields=fields
             ),
             room_id=rcc,
+            seal=CHROME,  # that they changed, never to what
         )
 
 
 async def _own(ctx: Context, entries: list, head: str) -> View:
+    """Someone's details as they now stand: their phone and email to themselves, or to the
+    chair, in a DM; elsewhere only whether there are any."""
     e = entries[0]
     kind = ranked(await ctx.store.roster.national(e.country))[e.id]
+    audience = ctx.viewer.audience
+    if e.user_id == ctx.sender:  # their own: read by them alone
+        private = audience.closed and audience.members == {ctx.sender}
+    else:  # someone else's: by the chair alone
+        private = audience.clearance >= Clearance.CHAIR
+        if private:
+            ctx.viewer.private()
     return View(
         "roster/details",
         {
             "head": head,
-            "user": shown(e.user_id, ctx.is_direct),
+            "user": shown(e.user_id, private),
             "kind": kind_title(kind),
             "agency": e.agency,
             "title": e.title,
             "email": e.email,
             "phone": e.phone,
             "lang": e.lang,
-            "private": ctx.is_direct,
-        },
+            "private": private,
+        }
+        | carried(ctx),
     )
 
 
@@ -355,18 +374,17 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
                 later.append(at)
                 break
             if stage == ASKED and not email_only(user):  # else: their NCPOC hears next
-                await job.post(_asking(job, e, ranks[e.id]), to_user=user, mentions=[user])
+                await job.post(  # their own details, to them alone
+                    _asking(job, e, ranks[e.id]), to_user=user, mentions=[user], seal=CHROME
+                )
             elif stage == NCPOC_TOLD:
                 told = _ncpoc_of(entries, ranks, e)
                 if told is not None:
                     kind = kind_title(ranks[e.id])
                     since = _date(job, due_at - every)
-                    asked = partial(_unanswered, user, kind, since, job.settings.prefix)
-                    await job.post(
-                        Deferred(asked),
-                        to_user=told,
-                        mentions=[told],
-                    )
+                    # An email-only contact's address is for the chair's eyes: not named here.
+                    asked = partial(_unanswered, shown(user), kind, since, job.settings.prefix)
+                    await job.post(Deferred(asked), to_user=told, mentions=[told], seal=CHROME)
             else:
                 for_chair.append(
                     {"user": user, "country": e.country, "since": _date(job, due_at - every)}
@@ -376,11 +394,7 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
     if for_chair:
         summary = partial(_unconfirmed, for_chair, job.settings.prefix)
         for chair in await job.chairs():
-            await job.post(
-                Deferred(summary),
-                to_user=chair,
-                mentions=[chair],
-            )
+            await job.post(Deferred(summary), to_user=chair, mentions=[chair], seal=PRIVATE)
     return min(later)
 
 
@@ -420,7 +434,7 @@ async def _weekly(job: JobContext, entries: list[RosterEntry], ranks: dict) -> N
         )
     lines.append(f"Details: {job.settings.prefix}contacts")
     for chair in await job.chairs():
-        await job.post("\n".join(lines), to_user=chair, mentions=[chair])
+        await job.post("\n".join(lines), to_user=chair, mentions=[chair], seal=PRIVATE)
 
 
 def _asking(job: JobContext, e: RosterEntry, kind: str) -> View:
@@ -437,6 +451,7 @@ def _asking(job: JobContext, e: RosterEntry, kind: str) -> View:
             "committee": job.settings.committee_name,
             "prefix": job.settings.prefix,
             "grace": job.settings.confirm_grace.days,
+            "carried": None,  # their own details, to them alone
         },
     )
 

@@ -47,6 +47,12 @@ ENCRYPTION = {
     "state_key": "",
     "content": {"algorithm": "m.megolm.v1.aes-sha2"},
 }
+# As a committee keeps its rooms (the README): someone invited later reads nothing before.
+SINCE_INVITED = {
+    "type": "m.room.history_visibility",
+    "state_key": "",
+    "content": {"history_visibility": "invited"},
+}
 
 
 class Person:
@@ -237,14 +243,16 @@ class Person:
         encrypted: bool = True,
         alias: str | None = None,
         direct: bool = False,
+        history: str = "invited",
     ) -> str:
         alias = alias or f"room-{uuid.uuid4().hex[:8]}"
+        kept = {**SINCE_INVITED, "content": {"history_visibility": history}}
         response = await self.client.room_create(
             alias=alias,
             name=alias,
             invite=list(invite),
             is_direct=direct,
-            initial_state=[ENCRYPTION] if encrypted else [],
+            initial_state=[ENCRYPTION, kept] if encrypted else [kept],
         )
         assert isinstance(response, RoomCreateResponse), response
         await wait_for(lambda: response.room_id in self.client.rooms)
