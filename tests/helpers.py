@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from dataclasses import dataclass
@@ -140,8 +141,15 @@ class Rooms:
             return False
         return None if user_id.startswith("@unsure") else True
 
-    def set(self, room_id: str, members, *, encrypted: bool = True, public: bool = False):
-        self.known[room_id] = RoomFacts(room_id, frozenset(members), encrypted, public)
+    def set(
+        self, room_id: str, members, *, encrypted: bool = True, public: bool = False,
+        open_door: bool = False, history_shared: bool = False,
+    ):  # fmt: skip
+        """A room as the homeserver would describe it: `open_door` — people come in by
+        knocking or from another room; `history_shared` — newcomers read back."""
+        self.known[room_id] = RoomFacts(
+            room_id, frozenset(members), encrypted, public, open_door, history_shared
+        )
 
     def meet(self, room_id: str, kind: str, sender: str, encrypted: bool) -> None:
         """The sender is in the room they speak in; the rest as the kind of room says."""
@@ -155,7 +163,7 @@ class Rooms:
             }[kind]
             self.set(room_id, {sender, *others}, encrypted=encrypted)
         elif sender not in facts.members:
-            self.set(room_id, {sender, *facts.members}, encrypted=facts.encrypted)
+            self.known[room_id] = dataclasses.replace(facts, members=facts.members | {sender})
 
 
 async def say(

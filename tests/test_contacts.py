@@ -252,15 +252,23 @@ async def test_the_chair_records_an_acknowledgement_obtained_by_phone(app, hs):
 async def test_relayed_is_recorded_per_country_and_the_unrelayed_chased_once(app, hs, clock):
     await start(app, hs, "!broadcast Patch now")
     await say(app, JM1, "!ack")
-    relayed = await say(app, TT_CIRT, "!relayed BC-1 passed to the sector CSIRTs")
+    relayed = await say(
+        app, TT_CIRT, "!relayed BC-1 passed to the sector CSIRTs", room="!dm-tt-cirt",
+        kind="direct",
+    )  # fmt: skip
     assert "onward dissemination in Trinidad and Tobago recorded" in text_of(relayed)
     assert "counts as your acknowledgement too" in text_of(relayed)
     twice = await say(app, TT1, "!relayed BC-1")
     assert f"{TT_CIRT} confirmed the relay in your country already" in text_of(twice)
-    assert "BC-1 was not sent to you" in text_of(await say(app, STEERING, "!relayed BC-1"))
-    status = text_of(await say(app, STEERING, "!broadcast status BC-1"))
+    steer = await say(app, STEERING, "!relayed BC-1", room="!dm-st", kind="direct")
+    assert "BC-1 was not sent to you" in text_of(steer)
+    status = text_of(await say(app, TT1, "!broadcast status BC-1"))
     assert "relayed (passed to the sector CSIRTs)" in status
     assert "2/2 countries acknowledged, 1 relayed" in status
+    steering = text_of(
+        await say(app, STEERING, "!broadcast status BC-1", room="!dm-st", kind="direct")
+    )
+    assert "relayed" in steering and "sector CSIRTs" not in steering  # the note is AMBER
     await hs.deliver_all()
     clock.advance(timedelta(hours=1))  # Jamaica answered an hour ago and has not relayed
     await app.jobs.run("broadcast", 1)
@@ -607,3 +615,42 @@ async def test_details_changed_by_someone_else_are_told_and_marked_in_call_lists
     calls = [body_of(r) for r in await hs.deliver_all() if "To call" in body_of(r)]
     assert calls and "+18685550666 ⚠️ changed recently by @chair:test.org" in calls[-1]
     assert "+1 868 555 0100 ⚠️" not in calls[-1]  # the number its owner gave stays unmarked
+
+
+JM_BY_EMAIL = """
+[[roster]]
+role = "contact"
+country = "JM"
+kind = "le-24x7"
+agency = "JCF Cyber Unit"
+email = "desk@jcf.example"
+"""
+
+
+async def test_an_email_only_contacts_address_is_never_named_to_its_ncpoc(make_app, clock):
+    app = await make_app(extra=SMTP, roster=DEFAULT_ROSTER + JM_BY_EMAIL)
+    hs = Postman(app)
+    listed = text_of(await say(app, JM1, "!contacts JM", room="!dm-jm1", kind="direct"))
+    assert "an email-only contact — contact" in listed and "desk@jcf" not in listed
+    clock.advance(timedelta(days=140))  # its cycle and grace are over: its NCPOC checks it
+    await app.jobs.run("contact confirmation", 0)
+    sent = await hs.deliver_all()
+    to_ncpoc = [body_of(r) for r in sent if r.to_user == JM1]
+    assert [b for b in to_ncpoc if "email-only contact" in b], to_ncpoc
+    assert not [b for b in to_ncpoc if "desk@jcf" in b]
+    assert not [r for r in sent if r.to_user != CHAIR and "desk@jcf" in body_of(r)]
+
+
+async def test_phone_lists_go_to_whoever_is_chair_when_they_are_sent(app, hs, clock):
+    await start(app, hs, "!broadcast severity=critical Ransomware via VPN")
+    chair2 = "@chair2:test.org"
+    handed = await say(app, CHAIR, f"!roster add {chair2} role=chair", room="!dm-c", kind="direct")
+    assert handed.outcome == "accepted", text_of(handed)
+    gone = await say(app, chair2, f"!roster remove {CHAIR}", room="!dm-c2", kind="direct")
+    assert gone.outcome == "accepted", text_of(gone)
+    await hs.deliver_all()
+    clock.advance(timedelta(minutes=45))
+    for _ in range(4):
+        await app.jobs.run("broadcast", 1)
+    calls = [r for r in await hs.deliver_all() if "To call" in body_of(r)]
+    assert calls and {r.to_user for r in calls} == {chair2}

@@ -308,10 +308,15 @@ async def test_the_summary_leads_with_compliance_its_trend_and_what_matters(app,
 
 
 async def test_decisions_and_projects_of_the_period_are_in_every_rendering(app, clock):
-    await say(app, CHAIR, "!motion propose legal.authority Established by law")
+    await say(app, CHAIR, "!motion propose legal.authority tlp=green Established by law")
     for ncpoc in (JM1, TT1):
         await say(app, ncpoc, "!vote MO-1 yes")
-    await say(app, JM1, '!project add CSIRT set-up lead=ITU funding="World Bank" items=coop.cert')
+    await say(
+        app,
+        JM1,
+        '!project add CSIRT set-up lead=ITU funding="World Bank" items=coop.cert tlp=green',
+    )
+    await say(app, JM1, "!project add Quiet audit lead=MoF")  # AMBER: not for the Steering file
     clock.advance(timedelta(days=1))
     await say(app, JM1, "!project update PR-1 status=under-way two analysts hired")
     data = await digest_of(app, clock)
@@ -325,6 +330,7 @@ async def test_decisions_and_projects_of_the_period_are_in_every_rendering(app, 
     for shown in ("MO-1 adopted", "adopt legal.authority — Established by law", "PR-1",
                   "CSIRT set-up", "two analysts hired", "World Bank"):  # fmt: skip
         assert text.count(shown) >= 3, shown  # the message, its HTML and the file
+    assert "Quiet audit" not in text and "PR-2" not in text
     # The period before has none of it.
     later = await digest_of(app, clock, period="2026-10")
     assert later["decisions"] == [] and later["projects"]["new"] == []

@@ -24,7 +24,9 @@ async def test_propose_vote_adopt_and_see_it_in_the_standards_and_the_digest(wor
     rcc = await world.rcc_room(chair, [jm, tt, bb, gd])
     steering = await world.room(chair, [steer], alias=world.steering_alias)
 
-    opened = await chair.ask(rcc, "!motion propose legal.policy Law enacted/Approval Obtained")
+    opened = await chair.ask(
+        rcc, "!motion propose legal.policy tlp=green Law enacted/Approval Obtained"
+    )
     assert "MO-1 is open: adopt legal.policy — Law enacted/Approval Obtained" in opened.body
     assert "decided" not in (await jm.ask(rcc, "!vote MO-1 yes")).body
     assert "decided" not in (await tt.ask(rcc, "!vote MO-1 yes")).body

@@ -47,8 +47,8 @@ class Room:
         if level == "green":
             return not self.public
         rcc_only = self.encrypted and not self.public and self.members <= RCC_MEMBERS
-        if level == "red":
-            return rcc_only and origin == self.room_id
+        if level == "red":  # for the people in its room when it was posted (TLP 2.0)
+            return rcc_only and self.members <= POSTED_TO[origin]
         return rcc_only  # amber, amber+strict
 
     def sees_title(self, level: str, origin: str) -> bool:
@@ -58,6 +58,11 @@ class Room:
         return steering or self.sees_in_full(level, origin)
 
 
+# Who was in each room where records are posted, when they were posted.
+POSTED_TO = {
+    "!origin-a:test.org": RCC_MEMBERS,
+    "!origin-b:test.org": RCC_MEMBERS,
+}
 ROOMS = [
     Room("origin A", ORIGINS[0], RCC_MEMBERS, JM1),
     Room("origin B", ORIGINS[1], RCC_MEMBERS, TT1),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email
+import logging
 import socket
 from datetime import timedelta
 from email.policy import default
@@ -210,7 +211,9 @@ async def test_a_green_broadcast_carries_its_text(make_app, clock):
     assert message["Subject"].startswith("[TLP:GREEN]")
 
 
-async def test_a_refused_address_is_failed_and_reported(make_app, clock):
+async def test_a_refused_address_is_failed_and_reported(make_app, clock, caplog):
+    for own in ("bot", "commands", "storage"):  # the bot's own loggers, at their most talkative
+        caplog.set_level(logging.DEBUG, logger=own)
     port = free_port()
     app = await make_app(extra=smtp_section(port), roster=DEFAULT_ROSTER + CONTACTS)
     inbox = Inbox(asyncio.get_running_loop(), refuse={"soc@jamaicacirt.example"})
@@ -232,6 +235,9 @@ async def test_a_refused_address_is_failed_and_reported(make_app, clock):
     (told,) = [r for r in mine if "Not delivered" in body_of(r)]
     assert "the broadcast BC-1 to soc@jamaicacirt.example" in body_of(told)
     assert "550" in body_of(told)
+    assert told.needs == 4, "an address: for the chair's eyes only"
+    own = [r.getMessage() for r in caplog.records if r.name.split(".")[0] in ("bot", "commands")]
+    assert own and not [m for m in own if "jamaicacirt" in m]  # never an address in a log
 
 
 async def test_an_unreachable_server_is_waited_out(make_app, clock):

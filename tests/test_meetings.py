@@ -57,9 +57,10 @@ async def test_a_meetings_minutes_hold_what_was_agreed_actioned_and_noted(commit
     stop = await say(app, CHAIR, "!minutes stop", room=ROOM, kind="steering")
     body = text_of(stop)
     assert "Minutes of MT-1 “First quarterly review”" in body
-    assert "- The Q4 digest goes to CONSLE as it stands" in body
-    assert "- AC-1 RIFC, due Wed 31 Mar 2027 17:00" in body and "AC-2 @jm1:test.org" in body
-    assert "- CTU has two new CIRT members (@steer:test.org)" in body
+    assert "- [TLP:AMBER] The Q4 digest goes to CONSLE as it stands" in body
+    assert "- AC-1 [TLP:AMBER] RIFC, due Wed 31 Mar 2027 17:00" in body
+    assert "AC-2 [TLP:AMBER] @jm1:test.org" in body
+    assert "- [TLP:AMBER] CTU has two new CIRT members (@steer:test.org)" in body
     (file,) = stop.replies[0].files
     page = render_file(app.renderer, "minutes-html", file.data).decode()
     assert "Minutes of MT-1" in page and "Report on the capacity centre" in page
@@ -67,12 +68,15 @@ async def test_a_meetings_minutes_hold_what_was_agreed_actioned_and_noted(commit
     assert "no minutes" in text_of(await say(app, CHAIR, "!agreed late", room=ROOM,
                                               kind="steering"))  # fmt: skip
     mine = text_of(await say(app, JM1, "!actions mine"))
-    assert "AC-2 @jm1:test.org — Circulate the strategy draft" in mine and "AC-1" not in mine
-    assert "AC-1 RIFC" in text_of(await say(app, STEERING, "!actions RIFC"))
+    assert "AC-2 [TLP:AMBER] @jm1:test.org — Circulate the strategy draft" in mine
+    assert "AC-1" not in mine
+    # Said in the Steering room: its members read the actions there, in full.
+    rifc = text_of(await say(app, STEERING, "!actions RIFC", room=ROOM, kind="steering"))
+    assert "AC-1 [TLP:AMBER] RIFC" in rifc
     refused = await say(app, TT1, "!action done AC-2 not mine")
     assert refused.outcome == "refused"
     assert "AC-2 is done" in text_of(await say(app, JM1, "!action done AC-2 sent on 3 Dec"))
-    open_ = text_of(await say(app, STEERING, "!actions"))
+    open_ = text_of(await say(app, STEERING, "!actions", room=ROOM, kind="steering"))
     assert "AC-1" in open_ and "AC-2" not in open_
 
 
@@ -113,8 +117,8 @@ async def test_an_overdue_action_is_reminded_once_and_shows_in_agenda_and_digest
     (agenda,) = [r for r in await postman.deliver_all() if r.room_id == ROOM]
     text = body_of(agenda)
     assert "Agenda of MT-1 “Year end”" in text
-    assert "AC-1 @jm1:test.org — Send the updated contact list (due" in text and "OVERDUE" in text
-    assert "AC-2 RIFC" in text
+    assert "AC-1 [TLP:AMBER] @jm1:test.org — Send the updated contact list (due" in text
+    assert "OVERDUE" in text and "AC-2 [TLP:AMBER] RIFC" in text  # said in this very room
     await app.jobs.run("meeting", 1)
     assert [r for r in await postman.deliver_all() if r.room_id == ROOM] == []  # once
     digest = await say(app, STEERING, "!digest", room=ROOM, kind="steering")

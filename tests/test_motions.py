@@ -58,7 +58,7 @@ async def test_a_motion_adopted_by_quorum_makes_version_2_and_scorecards_follow(
     app = four
     assert await in_force(app) == 1
     opened = await accepted(
-        app, CHAIR, "!motion propose legal.cybercrime by=2027-06 Cybercrime Act enacted"
+        app, CHAIR, "!motion propose legal.cybercrime by=2027-06 tlp=green Cybercrime Act enacted"
     )
     assert "MO-1 is open: adopt legal.cybercrime — Cybercrime Act enacted (by 2027-06)" in opened
     assert "One vote per member state" in opened
@@ -90,7 +90,9 @@ async def test_a_motion_adopted_by_quorum_makes_version_2_and_scorecards_follow(
     late = await say(app, GD1, "!vote MO-1 no")
     assert late.outcome == "invalid" and "MO-1 is closed (adopted)" in text_of(late)
     log = await accepted(app, STEERING, "!decisions")
-    assert "MO-1 adopted" in log and "3 yes, 0 no, 0 abstaining; 3 of 4 countries" in log
+    assert (
+        "MO-1 [TLP:GREEN] adopted" in log and "3 yes, 0 no, 0 abstaining; 3 of 4 countries" in log
+    )
     # A restart reads the version in force from the database, not the file.
     again = await make_app(MORE)
     assert again.env.reference.catalogue.version == 2
@@ -141,7 +143,7 @@ async def test_retiring_an_item_takes_it_out_of_every_count(four):
 
 async def test_one_vote_per_country_the_later_replaces_the_earlier(four, make_app):
     app = four
-    await accepted(app, CHAIR, "!motion propose legal.authority Established")
+    await accepted(app, CHAIR, "!motion propose legal.authority tlp=green Established")
     await accepted(app, TT1, "!vote MO-1 no")
     replaced = await accepted(app, TT2, "!vote MO-1 yes after the ministry's review")
     assert "replacing TT's earlier no by @tt1:test.org" in replaced
@@ -153,13 +155,13 @@ async def test_one_vote_per_country_the_later_replaces_the_earlier(four, make_ap
     assert refused.outcome == "refused" and "associate members only where" in text_of(refused)
     assert (await say(app, STEERING, "!vote MO-1 yes")).outcome == "refused"
     listed = await accepted(app, STEERING, "!motions")
-    assert "MO-1 adopt legal.authority — Established" in listed
+    assert "MO-1 [TLP:GREEN] adopt legal.authority — Established" in listed
     assert "Votes: TT yes" in listed and "Not voted: BB, GD, JM" in listed
 
 
 async def test_associates_vote_where_the_config_says_so(make_app):
     app = await make_app(MORE + "\n[motions]\nassociates_vote = true\n")
-    await accepted(app, CHAIR, "!motion propose legal.authority Established")
+    await accepted(app, CHAIR, "!motion propose legal.authority tlp=green Established")
     voted = await accepted(app, AI1, "!vote MO-1 abstain")
     assert "Anguilla votes abstain on MO-1" in voted
 
@@ -200,7 +202,7 @@ async def test_a_new_item_is_proposed_in_an_area_and_joins_the_catalogue(four):
 async def test_countries_yet_to_vote_are_reminded_once_before_the_window_closes(four, clock):
     app = four
     postman = Postman(app)
-    await accepted(app, CHAIR, "!motion propose legal.authority Established")
+    await accepted(app, CHAIR, "!motion propose legal.authority tlp=green Established")
     await accepted(app, JM1, "!vote MO-1 yes")
     await postman.deliver_all()
     following = await app.jobs.run("motion", 1)

@@ -33,25 +33,34 @@ async def test_projects_that_overlap_in_country_and_item_are_shown(app):
     third = await ok(app, TT1, "!project add Privacy bill lead=AG items=legal.privacy")
     assert "overlaps" not in third
     await ok(app, CHAIR, "!project add Bahamas bill lead=X countries=BS items=legal.privacy")
-    view = await ok(app, STEERING, "!projects overlap")
+    view = await ok(app, TT1, "!projects overlap")
     assert "PR-1 “Cybercrime bill drafting”" in view and "PR-2 “Model cybercrime law" in view
     assert "both on legal.cybercrime" in view
     assert "PR-3" not in view and "PR-4" not in view
+    # Registered without a label, the projects are AMBER: not for a Steering member's DM.
+    steering = await say(app, STEERING, "!projects overlap", room="!dm-st", kind="direct")
+    assert "PR-1" not in text_of(steering) and "Cybercrime bill" not in text_of(steering)
     # A completed project duplicates nothing any more.
     await ok(app, CHAIR, "!project update PR-1 status=completed bill tabled")
-    assert "PR-1" not in await ok(app, STEERING, "!projects overlap")
+    assert "PR-1" not in await ok(app, TT1, "!projects overlap")
 
 
 async def test_the_register_by_country_item_and_partner(app):
     await ok(app, JM1, "!project add National CSIRT lead=ITU items=coop.cert")
     await ok(app, CHAIR, '!project add RIFC training lead="CARICOM IMPACS" countries=regional')
     await ok(app, TT1, '!project add Drill lead=TTCSIRT partners="OAS/CICTE" items=coop.cert')
-    by_country = await ok(app, STEERING, "!projects JM")
+    await ok(app, TT1, "!project add Open day lead=TTCSIRT tlp=green")
+    by_country = await ok(app, TT1, "!projects JM")
     assert "PR-1" in by_country and "PR-2" in by_country and "PR-3" not in by_country
-    by_item = await ok(app, STEERING, "!projects coop.cert")
+    by_item = await ok(app, TT1, "!projects coop.cert")
     assert "PR-1" in by_item and "PR-3" in by_item and "PR-2" not in by_item
-    by_partner = await ok(app, STEERING, "!projects cicte")
-    assert "PR-3 “Drill”" in by_partner and "PR-1" not in by_partner
+    by_partner = await ok(app, TT1, "!projects cicte")
+    assert "PR-3 [TLP:AMBER] “Drill”" in by_partner and "PR-1" not in by_partner
+    # A Steering member's DM: the GREEN one in full, the AMBER ones counted, never named.
+    steering = await say(app, STEERING, "!projects", room="!dm-st", kind="direct")
+    assert "PR-4 [TLP:GREEN] “Open day”" in text_of(steering)
+    assert "3 more are not shown in this room" in text_of(steering)
+    assert "Drill" not in text_of(steering) and "National CSIRT" not in text_of(steering)
     updated = await ok(app, JM1, "!project update PR-1 status=under-way analysts hired")
     assert updated == "✅ PR-1 “National CSIRT” is under-way (was planned)."
     async with app.db.unit(write=False) as store:

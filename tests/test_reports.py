@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 
 import pytest
@@ -21,7 +22,8 @@ async def seeded(app):
         (TT1, f"!incident new severity=high tlp=amber sectors=energy countries=TT {AMBER}"),
         (JM1, f"!incident new severity=critical tlp=red {RED}"),
         (TT1, "!lesson add tags=ddos Ask upstream for scrubbing early"),
-        (CHAIR, "!motion propose legal.authority Established by law"),
+        (CHAIR, "!motion propose legal.authority tlp=green Established by law"),
+        (CHAIR, "!motion propose legal.privacy Quietly agreed wording"),  # AMBER
     ):
         outcome = await say(app, who, text)
         assert outcome.outcome == "accepted", text_of(outcome)
@@ -79,6 +81,7 @@ async def test_a_report_in_a_room_shows_no_more_than_the_room_may(seeded):
 async def test_the_csm_report_carries_the_years_decisions_and_proposed_amendments(seeded):
     _, page, _ = await report(seeded, "csm")
     assert "Proposed amendments" in page and "MO-1 adopt legal.authority" in page
+    assert "Quietly agreed" not in page  # AMBER words: not for the stakeholders' report
 
 
 async def test_a_committees_own_template_replaces_the_shipped_one(make_app, tmp_path):
@@ -137,3 +140,26 @@ async def test_every_report_as_pdf_a_label_and_page_number_on_each_page(seeded, 
     with Image.open(png) as page:
         assert page.size[1] > page.size[0]  # A4, upright
         assert page.convert("L").getextrema()[0] < 100  # there is dark ink on it
+
+
+async def test_a_hostile_value_breaks_no_spreadsheet_and_is_never_a_formula(app):
+    from openpyxl import load_workbook
+
+    from commands.reports import to_csv
+
+    title = '=HYPERLINK("http://evil.example","click")\x07\x1b[31m bell'
+    made = await say(app, JM1, f"!project add tlp=green lead=ITU {title}")
+    assert made.outcome == "accepted", text_of(made)
+    await say(app, JM1, "!project add tlp=green lead=ITU A plain one after it")
+    _, _, book = await report(app, "steering")
+    sheet = load_workbook(io.BytesIO(book))["Projects"]  # it opens: nothing broke it
+    cells = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    hostile = next(c for c in cells if "HYPERLINK" in c)
+    assert hostile.startswith("'=") and "\x07" not in hostile and "\x1b" not in hostile
+    assert "A plain one after it" in cells  # the next value is written as ever
+    outcome = await say(app, CHAIR, "!report steering period=2026-11")
+    data = outcome.replies[0].files[-1].data
+    data["tables"] = {"Status matrix": [["Country"], [title], ["@SUM(1)"], ["-2+3"]]}
+    rows = list(csv.reader(io.StringIO(to_csv(data).decode("utf-8-sig"))))
+    assert rows[1][0].startswith("'=HYPERLINK") and "\x07" not in rows[1][0]
+    assert rows[2] == ["'@SUM(1)"] and rows[3] == ["'-2+3"]

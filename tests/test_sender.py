@@ -13,7 +13,7 @@ from bot.faults import CrashPoints
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.sender import Sender
 from bot.metrics import Metrics
-from bot.outbox import Handoff
+from bot.outbox import Admission, Handoff
 from devkit.synapse import wait_for
 from storage.models import OutboxMessage
 from storage.outbox import OutboxStore
@@ -39,8 +39,11 @@ def sender_for(client, db, **options) -> Sender:
     async def no_room(user: str) -> None:
         return None
 
-    async def anyone(room_id: str) -> int:
-        return 0
+    async def anyone(row) -> Admission:
+        return Admission.SEND
+
+    async def no_fresh(user: str, spoiled: str) -> None:
+        return None
 
     return Sender(
         client,
@@ -48,7 +51,8 @@ def sender_for(client, db, **options) -> Sender:
         DeviceTracker(client),
         Handoff(),
         direct_room=no_room,
-        clearance_of=anyone,
+        fresh_direct=no_fresh,
+        admits=anyone,
         on_refused=lambda: None,
         clock=lambda: datetime.now(UTC),
         faults=CrashPoints(),
