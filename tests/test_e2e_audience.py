@@ -44,7 +44,10 @@ async def test_an_invited_outsider_sees_no_amber_and_red_leaves_its_room(world):
     await jm.invite(dm, outsider.user_id)
     await wait_for(lambda: invited(dm))
     shown = await jm.ask(dm, "!incident show INC-1")
-    assert "Grid probing" not in shown.body and "cannot be shown here" in shown.body
+    missing = await jm.ask(dm, "!incident show INC-9")
+    # Hidden from a reader who may not see it, in the words of an ID that does not exist.
+    assert "Grid probing" not in shown.body and "there is no INC-1" in shown.body
+    assert shown.body.replace("there is no INC-1", "there is no INC-9") == missing.body
     # RED in full in its own room, until an outsider is invited there.
     red_room = await world.room(jm, [tt])
     red = await jm.ask(red_room, "!incident new severity=critical tlp=red Cabinet breach")
@@ -53,7 +56,8 @@ async def test_an_invited_outsider_sees_no_amber_and_red_leaves_its_room(world):
     await jm.invite(red_room, outsider.user_id)
     await wait_for(lambda: invited(red_room))
     later = await tt.ask(red_room, "!incident show INC-2")
-    assert "Cabinet" not in later.body and "cannot be shown here" in later.body
+    assert "Cabinet" not in later.body and "there is no INC-2" in later.body
+    assert "RED" not in later.body
     # Posting AMBER where an outsider can read is refused, with the reason.
     refused = await jm.ask(red_room, "!incident new severity=low tlp=amber Another")
     assert "cannot be posted here" in refused.body and "not on the roster" in refused.body
