@@ -27,6 +27,7 @@ from nio import (
     RoomEncryptedFile,
     RoomEncryptedImage,
     RoomEncryptedMedia,
+    RoomGetEventResponse,
     RoomMessageFile,
     RoomMessageImage,
     RoomMessageNotice,
@@ -80,6 +81,7 @@ class Person:
         self.undecryptable: list = []
         self.files: list = []  # (room_id, event): attachments
         self.seen: set[str] = set()  # the ID of every timeline event this client received
+        self._readable: dict[tuple[str, str], bool] = {}  # (room, event): theirs to read
         self._helpers: list[asyncio.Task] = []
         self._arrived = asyncio.Event()  # set whenever a message comes in (no polling delay)
         self._task: asyncio.Task | None = None
@@ -257,6 +259,20 @@ class Person:
         assert isinstance(response, RoomCreateResponse), response
         await wait_for(lambda: response.room_id in self.client.rooms)
         return response.room_id
+
+    async def may_read(self, room_id: str, event_id: str) -> bool:
+        """Whether the homeserver lets this person read an event: one sent before they were
+        invited to a room whose history is kept from newcomers is not theirs to read."""
+        key = (room_id, event_id)
+        if key not in self._readable:
+            response = await self.client.room_get_event(room_id, event_id)
+            if isinstance(response, RoomGetEventResponse):
+                self._readable[key] = True
+            elif response.status_code in ("M_NOT_FOUND", "M_FORBIDDEN"):
+                self._readable[key] = False  # hidden from them for good
+            else:
+                return True  # not known yet (a rate limit, say): expect it
+        return self._readable[key]
 
     async def join(self, room_id: str) -> None:
         await self.client.join(room_id)

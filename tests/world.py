@@ -197,15 +197,18 @@ log_level = "DEBUG"
                 for row in queued
                 if row.state == "pending"
             ]
-            missing.extend(
-                f"{person.user_id} {person.client.device_id} lacks {row.event_id} in "
-                f"{row.room_id} (sync errors: {person.sync_errors[-2:]})"
-                for person in people
-                for row in queued
-                if row.state == "sent"
-                and row.room_id in person.client.rooms
-                and row.event_id not in person.seen
-            )
+            for person in people:
+                for row in queued:
+                    if (
+                        row.state == "sent"
+                        and row.room_id in person.client.rooms
+                        and row.event_id not in person.seen
+                        and await person.may_read(row.room_id, row.event_id)
+                    ):
+                        missing.append(
+                            f"{person.user_id} {person.client.device_id} lacks {row.event_id} "
+                            f"in {row.room_id} (sync errors: {person.sync_errors[-2:]})"
+                        )
             return not missing
 
         try:
