@@ -167,7 +167,7 @@ async def measure(scale: int, runs: int) -> dict:
             started = time.perf_counter()
             async with app.db.unit(write=False) as store:
                 data = await build(
-                    store, period, env=app.env, settings=app.settings, committee="RCC", now=NOW
+                    store, period, env=app.env, config=app.sections, committee="RCC", now=NOW
                 )
             times.append(time.perf_counter() - started)
         await app.close()

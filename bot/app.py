@@ -24,8 +24,7 @@ from bot.senders import Senders
 from commands import all_routers, notices
 from commands.audience import admits, audience_for
 from commands.catalogue import in_force
-from commands.deadlines import apply_config_deadlines
-from commands.framework import BotIdentity, ParseEnv, Settings
+from commands.framework import BotIdentity, ParseEnv
 from commands.languages import language_of
 from commands.values import (
     Clearance,
@@ -48,45 +47,6 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def committee_settings(config: Config) -> Settings:
-    """What commands and jobs consult of the config."""
-    return Settings(
-        prefix=config.committee.command_prefix,
-        max_command_chars=config.limits.max_command_chars,
-        committee_name=config.committee.name,
-        language=config.committee.language,
-        max_ncpocs_per_country=config.committee.max_ncpocs_per_country,
-        bot_user_id=config.matrix.user_id,
-        stale_after=config.status.stale_after,
-        remind=config.deadlines.remind,
-        followup_every=config.deadlines.followup_every,
-        max_followups=config.deadlines.max_followups,
-        default_time=config.deadlines.default_time,
-        digest_schedule=config.digest.schedule,
-        digest_period=config.digest.period,
-        digest_approval=config.digest.approval,
-        approve_within=config.digest.approve_within,
-        draft_expires=config.digest.draft_expires or 2 * config.digest.approve_within,
-        renotify_after=config.broadcast.renotify_after,
-        max_renotify=config.broadcast.max_renotify,
-        escalation=config.broadcast.chain(),
-        default_tlp=config.broadcast.default_tlp,
-        email_after=config.broadcast.email_after if config.smtp.enabled else None,
-        relay_within=config.broadcast.relay_within,
-        confirm_every=config.contacts.confirm_every,
-        confirm_grace=config.contacts.confirm_grace,
-        vote_window=config.motions.window,
-        vote_quorum=config.motions.quorum,
-        vote_majority=config.motions.majority,
-        associates_vote=config.motions.associates_vote,
-        vote_remind=tuple(config.motions.remind),
-        agenda_before=config.meetings.agenda_before,
-        meeting_remind_before=config.meetings.remind_before,
-        action_remind_before=config.meetings.action_remind_before,
-        action_overdue_after=config.meetings.action_overdue_after,
-    )
 
 
 async def prepare(db: Database, config: Config, clock: Clock, *, isolated: bool = False) -> None:
@@ -114,15 +74,10 @@ async def prepare(db: Database, config: Config, clock: Clock, *, isolated: bool 
                 )
         reference = config.reference
         reference.catalogue = await in_force(store, reference.catalogue, now)
-        deadlines = await apply_config_deadlines(
-            store,
-            config.deadline,
-            zone=config.committee.zone,
-            settings=committee_settings(config),
-            now=now,
-        )
-    for deadline in deadlines:
-        log.info("deadline DL-%s created from the config", deadline.number)
+        sections = config.sections
+        for router in all_routers():
+            for hook in router.prepares:
+                await hook(store, sections, now)
     if result.added or result.removed:
         added, removed = len(result.added), len(result.removed)
         log.info("roster from config: %d added, %d removed", added, removed)
@@ -148,10 +103,10 @@ class App:
         self.config, self.db, self.clock, self.rooms, self.facts = config, db, clock, rooms, facts
         self._rate_limits = Quota(1, 3600)
         self.env = ParseEnv(config.reference, config.committee.zone, clock)
-        self.settings = committee_settings(config)
+        self.sections = config.sections
         self.renderer = Renderer(config.committee.zone, config.reports.templates_dir)
         self.metrics = make_metrics(bool(config.health.listen))
-        language = self.settings.language
+        language = config.committee.language
 
         async def speaks(store: Stores, user: str | None, room: str | None) -> str:
             return await language_of(store, language, user=user, room=room)
@@ -162,7 +117,7 @@ class App:
             [job for router in routers for job in router.jobs],
             db=db,
             env=self.env,
-            settings=self.settings,
+            config=self.sections,
             outbox=self.outbox,
             rooms=rooms,
             facts=facts,
@@ -181,7 +136,7 @@ class App:
             routers=routers,
             db=db,
             env=self.env,
-            settings=self.settings,
+            config=self.sections,
             outbox=self.outbox,
             submit=submit,
             wake=self.jobs.wake,
@@ -194,6 +149,15 @@ class App:
             metrics=self.metrics,
             faults=faults,
         )
+
+    async def directs_at_start(self) -> list[str]:
+        """Whom the families want a direct chat with from the start."""
+        found: set[str] = set()
+        async with self.db.unit(write=False) as store:
+            for router in all_routers():
+                for finder in router.directs:
+                    found.update(await finder(store, self.sections))
+        return sorted(found)
 
     async def rate_limited(self, wait: float) -> None:
         """The homeserver rate-limits the bot's messages: at most once an hour, the log and

@@ -210,7 +210,7 @@ async def _audit_verify(config: Config) -> int:
 
 
 async def _report(config: Config, profile_text: str, period_text: str, out: Path) -> int:
-    from bot.app import committee_settings, prepare, system_clock
+    from bot.app import prepare, system_clock
     from bot.files import render_file
     from bot.rendering import Renderer
     from commands.audience import Viewer
@@ -235,7 +235,7 @@ async def _report(config: Config, profile_text: str, period_text: str, out: Path
         await prepare(db, config, system_clock)  # the catalogue in force, from the database
         async with db.unit(write=False) as store:
             data = await report_data(
-                store, env, committee_settings(config), kind, country, period,
+                store, env, config.sections, kind, country, period,
                 Viewer(audience_for(kind, None)), system_clock(),
             )  # fmt: skip
     finally:
@@ -289,7 +289,7 @@ async def _import_status(config: Config, path: Path, *, dry_run: bool) -> int:
 
 
 async def _digest(config: Config, period_text: str, out: Path, audience: str) -> int:
-    from bot.app import committee_settings, prepare, system_clock
+    from bot.app import prepare, system_clock
     from bot.rendering import Renderer
     from commands.audience import FILE_AUDIENCES, Viewer
     from commands.digest_data import build, digest_period
@@ -297,7 +297,6 @@ async def _digest(config: Config, period_text: str, out: Path, audience: str) ->
     from storage.db import Database
 
     env = ParseEnv(config.reference, config.committee.zone, system_clock)
-    settings = committee_settings(config)
     try:
         period = digest_period(period_text, env)
     except ArgumentError as exc:
@@ -311,8 +310,8 @@ async def _digest(config: Config, period_text: str, out: Path, audience: str) ->
                 store,
                 period,
                 env=env,
-                settings=settings,
-                committee=settings.committee_name,
+                config=config.sections,
+                committee=config.committee.name,
                 now=system_clock(),
                 viewer=Viewer(FILE_AUDIENCES[audience]),
             )

@@ -7,24 +7,21 @@ import os
 import re
 import tomllib
 from datetime import timedelta
-from fractions import Fraction
-from itertools import pairwise
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
 )
 
-from commands import i18n
 from commands.directory import (
     EMAIL_ONLY,
     check_kind,
@@ -32,10 +29,17 @@ from commands.directory import (
     valid_phone,
     valid_text,
 )
-from commands.escalation import Step, check_targets, default_chain
 from commands.framework import NATIONAL, Role
 from commands.reference import Reference, ReferenceDataError, load_reference
-from commands.types import USER_ID, parse_duration
+from commands.sections import (
+    CommitteeConfig,
+    Duration,
+    LimitsConfig,
+    Section,
+    Sections,
+    known_language,
+)
+from commands.types import USER_ID
 from storage.db import SUPPORTED_DRIVERS
 from storage.roster import SeedEntry
 
@@ -45,33 +49,10 @@ ENV_OVERRIDES = {
     "RCC_STORAGE_URL": ("storage", "url"),
     "RCC_SMTP_PASSWORD": ("smtp", "password"),
 }
-ROOM = re.compile(r"^(![^\s:]+(:\S+)?|#[^\s:]+:\S+)$")
 
 
 class ConfigError(Exception):
     """A config problem, as one line naming the file, the key and what is expected."""
-
-
-def _duration(value: Any) -> Any:
-    if isinstance(value, str):
-        return parse_duration(value)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return timedelta(seconds=value)
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-def _language(code: str) -> str:
-    found = i18n.known(code)
-    if found is None:
-        raise ValueError(f"{code!r} is not one of {', '.join(i18n.languages())}")
-    return found
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class MatrixConfig(Section):
@@ -112,237 +93,12 @@ class StorageConfig(Section):
         return v
 
 
-class CommitteeConfig(Section):
-    name: str = Field("Regional Cyber Committee", description="the committee's name")
-    timezone: str = Field(description='an IANA time zone, e.g. "America/Port_of_Spain"')
-    rcc_room: str = Field(description='a room ID or alias, e.g. "#rcc:example.org"')
-    steering_room: str = Field(description='a room ID or alias, e.g. "#steering:example.org"')
-    command_prefix: str = Field("!", description="one to three non-space characters, e.g. !")
-    max_ncpocs_per_country: int = Field(2, ge=1, le=10, description="a number from 1 to 10")
-    countries_file: Path | None = Field(None, description="a path to a countries TOML file")
-    catalogue_file: Path | None = Field(None, description="a path to a catalogue TOML file")
-    language: str = Field(
-        "en", description='the rooms\' language, and that of people who chose none, e.g. "fr"'
-    )
-
-    @field_validator("language")
-    @classmethod
-    def _language(cls, v: str) -> str:
-        return _language(v)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{v!r} is not a known IANA time zone") from None
-        return v
-
-    @field_validator("rcc_room", "steering_room")
-    @classmethod
-    def _room(cls, v: str) -> str:
-        if not ROOM.match(v):
-            raise ValueError(f"{v!r} is neither a room ID (!id) nor an alias (#name:server)")
-        return v
-
-    @field_validator("command_prefix")
-    @classmethod
-    def _prefix(cls, v: str) -> str:
-        if not 1 <= len(v) <= 3 or any(c.isspace() or c.isalnum() for c in v):
-            raise ValueError(f"{v!r} is not a usable prefix")
-        return v
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
 class BotConfig(Section):
     undecryptable_notice_after: Duration = Field(
         timedelta(seconds=30), description='a duration such as "30s" or "2m"'
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="one of DEBUG, INFO, WARNING, ERROR"
-    )
-
-
-class StatusConfig(Section):
-    stale_after: Duration = Field(
-        timedelta(days=180), description='a duration such as "180d" or "26w"'
-    )
-
-
-def _offsets(value: Any) -> Any:
-    if isinstance(value, str):
-        return tuple(parse_duration(part) for part in value.split(",") if part.strip())
-    return value
-
-
-Offsets = Annotated[tuple[timedelta, ...], BeforeValidator(_offsets)]
-TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-DUE = re.compile(r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d)?$")
-
-
-class DeadlinesConfig(Section):
-    remind: Offsets = Field(
-        (timedelta(days=14), timedelta(days=7), timedelta(days=1)),
-        description='durations before a deadline, e.g. "14d,7d,1d"',
-    )
-    followup_every: Duration = Field(
-        timedelta(days=7), description='how often overdue countries are chased, e.g. "7d"'
-    )
-    max_followups: int = Field(3, ge=0, le=52, description="a number from 0 to 52")
-    default_time: str = Field("17:00", description='a time of day, e.g. "17:00"')
-
-    @field_validator("default_time")
-    @classmethod
-    def _time(cls, v: str) -> str:
-        if not TIME.match(v):
-            raise ValueError(f"{v!r} is not a time of day HH:MM")
-        return v
-
-
-class DeadlineEntryConfig(Section):
-    title: str = Field(description='a title, e.g. "Quarterly status report"')
-    due: str = Field(description='a date "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" (committee zone)')
-    every: Literal["month", "quarter", "year"] | None = Field(
-        None, description="month, quarter or year"
-    )
-    remind: Offsets | None = Field(None, description='durations, e.g. "14d,7d,1d"')
-
-    @field_validator("due")
-    @classmethod
-    def _due(cls, v: str) -> str:
-        if not DUE.match(v):
-            raise ValueError(f"{v!r} is not a date YYYY-MM-DD or YYYY-MM-DD HH:MM")
-        return v
-
-
-class DigestConfig(Section):
-    schedule: str = Field(
-        "", description='a cron expression in the committee\'s zone, e.g. "0 9 1 * *" (or "")'
-    )
-    period: Literal["month", "quarter", "last-30d"] = Field(
-        "month", description="month, quarter or last-30d (the period before each slot)"
-    )
-    approval: Literal["chair", "none"] = Field(
-        "chair", description='"chair" (a draft the chair approves) or "none" (posted at once)'
-    )
-    approve_within: Duration = Field(
-        timedelta(days=2), description='a duration such as "2d": then the draft is re-sent once'
-    )
-    draft_expires: Duration | None = Field(
-        None, description='a duration such as "4d" (unset: twice approve_within)'
-    )
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, v: str) -> str:
-        if v.strip():
-            from apscheduler.triggers.cron import CronTrigger
-
-            try:
-                CronTrigger.from_crontab(v.strip())
-            except ValueError as exc:
-                raise ValueError(f"{v!r} is not a cron expression ({exc})") from None
-        return v.strip()
-
-
-class EscalationStepConfig(Section):
-    after: Duration = Field(description='a duration after the broadcast, e.g. "30m"')
-    notify: list[str] = Field(
-        description='tiers to alert, e.g. ["alternate"] or ["cirt", "le-24x7", "chair"]'
-    )
-
-    @field_validator("notify")
-    @classmethod
-    def _targets(cls, v: list[str]) -> list[str]:
-        return list(check_targets(v))
-
-
-class BroadcastConfig(Section):
-    renotify_after: Duration = Field(timedelta(minutes=15), description='a duration such as "15m"')
-    max_renotify: int = Field(3, ge=0, le=20, description="a number from 0 to 20")
-    open_dms_at_start: bool = Field(
-        True, description="true or false: open a DM with every NCPOC ahead of any emergency"
-    )
-    default_tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = Field(
-        "amber", description="clear, green, amber, amber+strict or red"
-    )
-    email_after: Duration = Field(
-        timedelta(minutes=30), description='a duration such as "30m" (needs [smtp] host)'
-    )
-    relay_within: Duration = Field(timedelta(hours=2), description='a duration such as "2h"')
-    escalation: list[EscalationStepConfig] = Field(
-        [], description="[[broadcast.escalation]] steps, each with after= and notify="
-    )
-
-    @field_validator("escalation")
-    @classmethod
-    def _ordered(cls, v: list[EscalationStepConfig]) -> list[EscalationStepConfig]:
-        if any(a.after >= b.after for a, b in pairwise(v)):
-            raise ValueError("steps must come in order of after=, each later than the one before")
-        return v
-
-    def chain(self) -> tuple[Step, ...]:
-        """The escalation chain: the configured steps, or one built from renotify_after."""
-        if self.escalation:
-            return tuple(Step(s.after, tuple(s.notify)) for s in self.escalation)
-        return default_chain(self.renotify_after, self.max_renotify)
-
-
-class ContactsConfig(Section):
-    confirm_every: Duration = Field(
-        timedelta(days=122), description='a duration such as "17w" or "122d" (four months)'
-    )
-    confirm_grace: Duration = Field(timedelta(days=14), description='a duration such as "14d"')
-
-
-class MotionsConfig(Section):
-    window: Duration = Field(timedelta(days=14), description='a duration such as "14d"')
-    quorum: Fraction = Field(
-        Fraction(2, 3), description='a share of the eligible countries, e.g. "2/3" or "0.5"'
-    )
-    majority: Fraction = Field(
-        Fraction(1, 2), description='a share of the yes and no votes to exceed, e.g. "1/2"'
-    )
-    associates_vote: bool = Field(False, description="true or false: associate members vote")
-    remind: list[Duration] = Field(
-        [timedelta(days=3)], description='durations before the window closes, e.g. ["3d"]'
-    )
-
-    @field_validator("quorum", "majority", mode="before")
-    @classmethod
-    def _share(cls, value: Any) -> Fraction:
-        try:
-            share = Fraction(str(value).strip())
-        except (ValueError, ZeroDivisionError):
-            raise ValueError("not a share such as 2/3 or 0.5") from None
-        if not 0 < share <= 1:
-            raise ValueError("a share from 0 (excluded) to 1")
-        return share
-
-    @field_validator("majority")
-    @classmethod
-    def _half_or_more(cls, value: Fraction) -> Fraction:
-        if not Fraction(1, 2) <= value < 1:
-            raise ValueError("a majority is at least 1/2 and below 1")
-        return value
-
-
-class MeetingsConfig(Section):
-    agenda_before: Duration = Field(
-        timedelta(days=2), description='a duration such as "2d": the agenda goes out this early'
-    )
-    remind_before: Duration = Field(
-        timedelta(hours=1), description='a duration such as "1h": the room is reminded then'
-    )
-    action_remind_before: Duration = Field(
-        timedelta(days=3), description='a duration such as "3d" before an action is due'
-    )
-    action_overdue_after: Duration = Field(
-        timedelta(days=1), description='a duration such as "1d" after an action was due'
     )
 
 
@@ -385,12 +141,6 @@ class HealthConfig(Section):
         if v and not re.match(r"^[\w.\-\[\]:]*:\d{1,5}$", v):
             raise ValueError(f"{v!r} is not host:port")
         return v
-
-
-class LimitsConfig(Section):
-    max_command_chars: int = Field(
-        4000, ge=100, le=100_000, description="a number of characters, e.g. 4000"
-    )
 
 
 class SecurityConfig(Section):
@@ -453,7 +203,7 @@ class RosterEntryConfig(Section):
     @field_validator("lang")
     @classmethod
     def _lang(cls, v: str | None) -> str | None:
-        return _language(v) if v is not None else None
+        return known_language(v) if v is not None else None
 
     @field_validator("agency", "title")
     @classmethod
@@ -476,19 +226,16 @@ class RosterEntryConfig(Section):
 
 
 class Config(Section):
+    """The config file: the core's sections here, each family's added from its router
+    (`config_model`), read through `sections`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
     matrix: MatrixConfig = Field(description="a [matrix] section")
     storage: StorageConfig = Field(description="a [storage] section")
     committee: CommitteeConfig = Field(description="a [committee] section")
     bot: BotConfig = Field(BotConfig(), description="a [bot] section")
-    status: StatusConfig = Field(StatusConfig(), description="a [status] section")
-    deadlines: DeadlinesConfig = Field(DeadlinesConfig(), description="a [deadlines] section")
-    deadline: list[DeadlineEntryConfig] = Field([], description="[[deadline]] entries")
-    digest: DigestConfig = Field(DigestConfig(), description="a [digest] section")
-    broadcast: BroadcastConfig = Field(BroadcastConfig(), description="a [broadcast] section")
     smtp: SmtpConfig = Field(SmtpConfig(), description="an [smtp] section")
-    contacts: ContactsConfig = Field(ContactsConfig(), description="a [contacts] section")
-    motions: MotionsConfig = Field(MotionsConfig(), description="a [motions] section")
-    meetings: MeetingsConfig = Field(MeetingsConfig(), description="a [meetings] section")
     reports: ReportsConfig = Field(ReportsConfig(), description="a [reports] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
@@ -512,6 +259,44 @@ class Config(Section):
         """The config roster with countries resolved to their codes."""
         return list(self._seed)
 
+    @property
+    def sections(self) -> Sections:
+        """Every section as commands and jobs read them: `config.sections[MeetingsConfig]`."""
+        single: list[Section] = [self.committee, self.limits]
+        many: dict[type[Section], list[Section]] = {}
+        for name, (model, is_list) in family_sections().items():
+            value = getattr(self, name)
+            if is_list:
+                many[model] = list(value)
+            else:
+                single.append(value)
+        return Sections(single, entries=many, mail=self.smtp.enabled)
+
+
+def family_sections() -> dict[str, tuple[type[Section], bool]]:
+    """The sections the families declare on their routers, by name."""
+    from commands import all_routers
+
+    found: dict[str, tuple[type[Section], bool]] = {}
+    for router in all_routers():
+        for name, declared in router.sections.items():
+            if name in found or name in Config.model_fields:
+                raise ValueError(f"config section [{name}] declared twice")
+            found[name] = declared
+    return found
+
+
+@cache
+def config_model() -> type[Config]:
+    """The config file's model: the core's sections and every family's."""
+    fields: dict[str, Any] = {}
+    for name, (model, many) in family_sections().items():
+        if many:
+            fields[name] = (list[model], Field([], description=f"[[{name}]] entries"))  # type: ignore[valid-type]
+        else:
+            fields[name] = (model, Field(default_factory=model, description=f"a [{name}] section"))
+    return create_model("Config", __base__=Config, **fields)
+
 
 def load_config(path: Path | str) -> Config:
     """Read, validate and cross-check the config; raises `ConfigError` with one line."""
@@ -524,7 +309,7 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     _apply_environment(data)
     try:
-        config = Config.model_validate(data)
+        config = config_model().model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(path, exc)) from None
     try:

@@ -36,7 +36,6 @@ from commands.framework import (
     Proof,
     Refused,
     Router,
-    Settings,
     View,
     role_titles,
 )
@@ -50,6 +49,7 @@ from commands.parsing import (
     named,
     spaced_command,
 )
+from commands.sections import LimitsConfig, Sections
 from commands.tlp import IDENTITY_WAITS
 from commands.values import Exists, Joined, RoomFacts, RoomKind
 from storage.db import Database
@@ -85,7 +85,7 @@ class Dispatcher:
         routers: Iterable[Router],
         db: Database,
         env: ParseEnv,
-        settings: Settings,
+        config: Sections,
         outbox: OutboxWriter,
         submit: Callable[[list[OutboxMessage]], None],
         wake: Callable[[str, int], None],
@@ -100,7 +100,7 @@ class Dispatcher:
     ) -> None:
         self.registry = Registry(routers)
         self.senders, self.exists, self.joined = senders, exists, joined
-        self.db, self.env, self.settings = db, env, settings
+        self.db, self.env, self.config = db, env, config
         self.outbox, self.submit, self.wake = outbox, submit, wake
         self.rooms, self.facts, self.identity = rooms, facts, identity
         self.metrics, self.faults = metrics, faults
@@ -136,7 +136,7 @@ class Dispatcher:
             return await self._edited(said, now), None
         if said.reaction is not None or said.attachment is not None:
             return await self._listen(said, now)  # a file's name is never a command
-        prefix = self.settings.prefix
+        prefix = self.config.committee.command_prefix
         text = command_text(said.body, prefix)
         if text is None and spaced_command(said.body, self.registry, prefix) is None:
             return await self._listen(said, now)
@@ -164,9 +164,11 @@ class Dispatcher:
         message from someone not on the roster only the command's name (only !help and
         !whoami are theirs, and their arguments are short)."""
         if text is None:
-            found = find(said.body, self.registry, self.settings.prefix)  # raises: "! status"
+            found = find(
+                said.body, self.registry, self.config.committee.command_prefix
+            )  # raises: "! status"
             raise AssertionError(f"a spaced command was found: {found}")
-        limit = self.settings.max_command_chars
+        limit = self.config[LimitsConfig].max_command_chars
         if len(text) > limit:
             return find_in(text, self.registry, limit=limit)  # raises TooLong
         if member is None:
@@ -204,7 +206,7 @@ class Dispatcher:
     def _why_refused(self, said: Input, standing: Standing) -> Refused:
         if standing == Standing.UNSIGNED:
             return _Unverified(said.encrypted)
-        return _Pending(i18n._(IDENTITY_WAITS).format(prefix=self.settings.prefix))
+        return _Pending(i18n._(IDENTITY_WAITS).format(prefix=self.config.committee.command_prefix))
 
     async def _run(
         self, said: Input, now: datetime, found: Found, member: Member | None, standing: Standing
@@ -236,7 +238,10 @@ class Dispatcher:
         """An edit never runs a command. A member who edits one soon after sending it is told
         so once, lest they think the corrected command ran."""
         replaced = said.replaces
-        if command_text(said.body, self.settings.prefix) is None or replaced is None:
+        if (
+            command_text(said.body, self.config.committee.command_prefix) is None
+            or replaced is None
+        ):
             return None
         said = await _proven(said)
         if self.senders.unsigned(said):
@@ -253,7 +258,9 @@ class Dispatcher:
             await store.state.set(told, now.isoformat(), now=now)
             with i18n.speaking(await self._language(said, store)):
                 ctx = await self._context(said, now, store, member, None)
-            await ctx.reply(View("errors/edited", {"prefix": self.settings.prefix}))
+            await ctx.reply(
+                View("errors/edited", {"prefix": self.config.committee.command_prefix})
+            )
             ctx.audit_detail = f"edit of {replaced}"
             return await self._finish(store, said, now, "edit", IGNORED, ctx)
 
@@ -382,7 +389,7 @@ class Dispatcher:
             member=member,
             store=store,
             env=self.env,
-            settings=self.settings,
+            config=self.config,
             now=now,
             identity=self.identity,
             rooms=self.rooms,
@@ -405,7 +412,7 @@ class Dispatcher:
     def _error(
         self, command: Command | None, member: Member | None, exc: Exception, outcome: str
     ) -> View:
-        prefix = self.settings.prefix
+        prefix = self.config.committee.command_prefix
         if outcome == FAILED:
             return View("errors/failed")
         message = getattr(exc, "message", str(exc))

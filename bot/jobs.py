@@ -20,7 +20,8 @@ from bot.logs import log_failure
 from bot.outbox import OutboxWriter
 from commands.audience import Audience, audience_for
 from commands.context import JobContext
-from commands.framework import NEVER, Job, ParseEnv, Reply, Settings, View
+from commands.framework import NEVER, Job, ParseEnv, Reply, View
+from commands.sections import Sections
 from commands.values import Joined, RoomFacts, RoomKind, Seal, unknown_membership
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -39,7 +40,7 @@ class JobRunner:
         *,
         db: Database,
         env: ParseEnv,
-        settings: Settings,
+        config: Sections,
         outbox: OutboxWriter,
         rooms: Mapping[RoomKind, str],
         facts: Callable[[str], RoomFacts | None],
@@ -54,7 +55,7 @@ class JobRunner:
             if job.name in self.jobs:
                 raise ValueError(f"job {job.name!r} declared twice")
             self.jobs[job.name] = job
-        self.db, self.env, self.settings = db, env, settings
+        self.db, self.env, self.config = db, env, config
         self.outbox, self.rooms, self.submit, self.faults = outbox, rooms, submit, faults
         self.facts, self.joined = facts, joined
         self._timer = AsyncIOScheduler(
@@ -73,7 +74,7 @@ class JobRunner:
         pending = set(self._early)
         async with self.db.unit(write=False) as store:
             for job in self.jobs.values():
-                keys = await job.pending(store, self.settings, self.env.now())
+                keys = await job.pending(store, self.config, self.env.now())
                 pending.update((job.name, key) for key in keys)
         self._early.clear()
         log.info("jobs resumed: %d record(s) to look at", len(pending))
@@ -127,7 +128,7 @@ class JobRunner:
             ctx = JobContext(
                 store=store,
                 env=self.env,
-                settings=self.settings,
+                config=self.config,
                 now=self.env.now(),
                 rooms=self.rooms,
                 started_at=self.started_at,

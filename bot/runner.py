@@ -184,7 +184,7 @@ def _build(
         jobs=app.jobs,
         metrics=app.metrics,
         clock=clock,
-        open_dms_at_start=config.broadcast.open_dms_at_start,
+        directs_at_start=app.directs_at_start,
     )
     return app, bot, handoff
 

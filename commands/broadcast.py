@@ -9,11 +9,17 @@ and never sends a copy twice.
 
 from __future__ import annotations
 
+from datetime import timedelta
+from itertools import pairwise
+from typing import Literal
+
+from pydantic import Field, field_validator
+
 from commands.acks import is_ack_reaction, is_ack_text
 from commands.audience import Show, sealed
 from commands.context import Context
 from commands.directory import TIER_ORDER, contact_id, email_only, ranked, shown, stand_in
-from commands.escalation import AUDIENCES, check_targets, tiers
+from commands.escalation import AUDIENCES, Step, check_targets, default_chain, tiers
 from commands.framework import (
     CHAIR_ONLY,
     READERS,
@@ -31,11 +37,13 @@ from commands.framework import (
 from commands.i18n import _
 from commands.parsing import strip_reply_fallback
 from commands.rollcall import audience_words, drill_report, elapsed, roll_call
+from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, label, said, tlp, why
 from commands.types import choice, typed_id, yes_no
 from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
 from storage.broadcasts import Recipient
 from storage.models import Broadcast, BroadcastRecipient
+from storage.stores import Stores
 
 router = Router("broadcast")
 
@@ -152,7 +160,7 @@ async def send(
         raise CommandError(
             _("the RCC room is not known yet; send the broadcast from the RCC room")
         )
-    level = level or ctx.settings.default_tlp
+    level = level or ctx.config[BroadcastConfig].default_tlp
     audience = to or ["all"]
     wanted = tiers(audience)
     entries = await ctx.store.roster.national()
@@ -172,7 +180,7 @@ async def send(
         email = e.email if user == e.user_id else None
         present.setdefault(user, Recipient(user, e.country, rank[e.id], email))
     # Contacts without a Matrix account are emailed at once; without an SMTP server, not at all.
-    unreachable = [u for u in present if email_only(u)] if ctx.settings.email_after is None else []
+    unreachable = [u for u in present if email_only(u)] if email_after(ctx.config) is None else []
     for user in unreachable:
         del present[user]
     if not present:
@@ -323,7 +331,8 @@ async def acknowledge(
         + (
             ""
             if recorded or recipient.relayed_at
-            else f" Once you have passed it on in your country: {ctx.settings.prefix}relayed "
+            else " Once you have passed it on in your country: "
+            f"{ctx.config.committee.command_prefix}relayed "
             f"{number}"
         )
     )
@@ -384,7 +393,7 @@ async def reply_not_an_ack(ctx: Context, said: Input) -> str | None:
         "ℹ️ Your reply was not taken as an acknowledgement of "
         "{number}: reply with “ack”, react ✅, or send {prefix}ack "
         "{number}."
-    ).format(number=number, prefix=ctx.settings.prefix)
+    ).format(number=number, prefix=ctx.config.committee.command_prefix)
 
 
 @router.command(
@@ -454,3 +463,64 @@ async def broadcast_status(ctx: Context, id: int | None) -> View:
     if target.exercise:
         data["drill"] = await drill_report(ctx.store, ctx.env.reference, target, data)
     return View("broadcast/status", data)
+
+
+class EscalationStepConfig(Section):
+    after: Duration = Field(description='a duration after the broadcast, e.g. "30m"')
+    notify: list[str] = Field(
+        description='tiers to alert, e.g. ["alternate"] or ["cirt", "le-24x7", "chair"]'
+    )
+
+    @field_validator("notify")
+    @classmethod
+    def _targets(cls, v: list[str]) -> list[str]:
+        return list(check_targets(v))
+
+
+class BroadcastConfig(Section):
+    renotify_after: Duration = Field(timedelta(minutes=15), description='a duration such as "15m"')
+    max_renotify: int = Field(3, ge=0, le=20, description="a number from 0 to 20")
+    open_dms_at_start: bool = Field(
+        True, description="true or false: open a DM with every NCPOC ahead of any emergency"
+    )
+    default_tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = Field(
+        "amber", description="clear, green, amber, amber+strict or red"
+    )
+    email_after: Duration = Field(
+        timedelta(minutes=30), description='a duration such as "30m" (needs [smtp] host)'
+    )
+    relay_within: Duration = Field(timedelta(hours=2), description='a duration such as "2h"')
+    escalation: list[EscalationStepConfig] = Field(
+        [], description="[[broadcast.escalation]] steps, each with after= and notify="
+    )
+
+    @field_validator("escalation")
+    @classmethod
+    def _ordered(cls, v: list[EscalationStepConfig]) -> list[EscalationStepConfig]:
+        if any(a.after >= b.after for a, b in pairwise(v)):
+            raise ValueError("steps must come in order of after=, each later than the one before")
+        return v
+
+    def chain(self) -> tuple[Step, ...]:
+        """The escalation chain: the configured steps, or one built from renotify_after."""
+        if self.escalation:
+            return tuple(Step(s.after, tuple(s.notify)) for s in self.escalation)
+        return default_chain(self.renotify_after, self.max_renotify)
+
+
+def email_after(config: Sections) -> timedelta | None:
+    """When dark countries' recipients are emailed; None where no SMTP server is set up."""
+    return config[BroadcastConfig].email_after if config.mail else None
+
+
+router.section("broadcast", BroadcastConfig)
+
+
+@router.directs_at_start
+async def everyone_reachable(store: Stores, config: Sections) -> list[str]:
+    """Every roster member with a Matrix account, where broadcasts should not wait for a DM
+    to be opened (`[broadcast] open_dms_at_start`)."""
+    if not config[BroadcastConfig].open_dms_at_start:
+        return []
+    entries = await store.roster.entries()
+    return sorted({e.user_id for e in entries if e.user_id.startswith("@")})

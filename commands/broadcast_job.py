@@ -16,12 +16,13 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from commands.audience import PRIVATE, Audience, Viewer, sealed, strictest
-from commands.broadcast import JOB, announcement, copy_seal, ref
+from commands.broadcast import JOB, BroadcastConfig, announcement, copy_seal, email_after, ref
 from commands.context import JobContext
 from commands.directory import TIER_ORDER, email_only, kind_title, ranked
 from commands.escalation import Step, next_step, steps_due
-from commands.framework import FileSpec, Router, Settings, View
+from commands.framework import FileSpec, Router, View
 from commands.rollcall import drill_report, roll_call
+from commands.sections import Sections
 from commands.tlp import carried_by, label
 from commands.values import CHROME, Clearance, Seal, ShortId
 from storage.models import Broadcast, BroadcastRecipient
@@ -36,15 +37,15 @@ EMAIL_TEXT_UP_TO = ("clear", "green")  # labels whose text an email may carry
 CHANGED_RECENTLY = timedelta(days=7)  # a number changed by someone else is marked this long
 
 
-def horizon(settings: Settings) -> timedelta:
+def horizon(config: Sections) -> timedelta:
     """How long after it was sent a broadcast may still have something to do."""
-    last = max((s.after for s in settings.escalation), default=timedelta(0))
-    return max(last, settings.email_after or timedelta(0)) + settings.relay_within
+    last = max((s.after for s in config[BroadcastConfig].chain()), default=timedelta(0))
+    return max(last, email_after(config) or timedelta(0)) + config[BroadcastConfig].relay_within
 
 
-async def unfinished(store: Stores, settings: Settings, now: datetime) -> list[int]:
+async def unfinished(store: Stores, config: Sections, now: datetime) -> list[int]:
     """Broadcasts with a DM still to write, or recent enough for steps still to come."""
-    return await store.broadcasts.unfinished(since=now - horizon(settings))
+    return await store.broadcasts.unfinished(since=now - horizon(config))
 
 
 @router.job(JOB, pending=unfinished, summary="a DM to every recipient; escalation of the dark")
@@ -60,7 +61,7 @@ async def deliver_broadcast(job: JobContext, broadcast_id: int) -> datetime | No
         by_country[r.country].append(r)
     dark = {c for c, people in by_country.items() if all(r.acked_at is None for r in people)}
     noticed = await job.store.broadcasts.noticed(target.key)
-    chain: tuple[Step, ...] = job.settings.escalation
+    chain: tuple[Step, ...] = job.config[BroadcastConfig].chain()
     done = {k for k, who in noticed if who == STEP_DONE}
     due = [k for k in steps_due(chain, target.created_at, job.now) if k not in done]
     if due and dark:
@@ -123,7 +124,7 @@ async def _escalate(
 ) -> None:
     """The due steps at once (several only after downtime): each tier they name is alerted
     in every dark country, and the chair told who is dark, with their phone numbers."""
-    chain = job.settings.escalation
+    chain = job.config[BroadcastConfig].chain()
     steps = [chain[k - 1] for k in due]
     wanted = frozenset().union(*(s.tiers for s in steps))
     round_ = due[-1]
@@ -175,7 +176,9 @@ async def _drill_report(
     """Once every country has answered and relayed, or the chain has run its course: the
     drill's report to the chair who sent it, as text and as a chart. Returns when it falls
     due if not yet."""
-    ends = target.created_at + max((s.after for s in chain), default=job.settings.renotify_after)
+    ends = target.created_at + max(
+        (s.after for s in chain), default=job.config[BroadcastConfig].renotify_after
+    )
     done = all(
         any(r.acked_at for r in people) and any(r.relayed_at for r in people)
         for people in by_country.values()
@@ -229,7 +232,7 @@ async def _email(
 ) -> datetime | None:
     """Email the dark countries' recipients who have an address, once; returns when that
     falls due if it has not yet."""
-    after = job.settings.email_after
+    after = email_after(job.config)
     waiting = [
         r for r in recipients if r.email and r.email_outbox_id is None and r.country in dark
     ]
@@ -251,7 +254,7 @@ async def _send_emails(
     tag = "EXERCISE " if target.exercise else ""
     subject = (
         f"[{label(target.tlp)}] {tag}{target.severity.upper()} broadcast {number} "
-        f"from the {job.settings.committee_name}"
+        f"from the {job.config.committee.name}"
     )
     data = {
         "id": number,
@@ -259,9 +262,9 @@ async def _send_emails(
         "severity": target.severity,
         "exercise": target.exercise,
         "sender": target.sender,
-        "committee": job.settings.committee_name,
+        "committee": job.config.committee.name,
         "message": target.message if target.tlp in EMAIL_TEXT_UP_TO else None,
-        "prefix": job.settings.prefix,
+        "prefix": job.config.committee.command_prefix,
         "at_once": at_once,
     }
     data["carried"] = label(target.tlp) if data["message"] else None
@@ -292,7 +295,7 @@ async def _chase(
     """Ask once, in each country that answered but has not confirmed onward dissemination,
     those who acknowledged; returns when the next chases fall due."""
     later = []
-    within = job.settings.relay_within
+    within = job.config[BroadcastConfig].relay_within
     number = ShortId.BC.of(target.number)
     for people in by_country.values():
         answered = [r for r in people if r.acked_at is not None]
@@ -308,7 +311,8 @@ async def _chase(
             text = (
                 f"{'🧪 EXERCISE — ' if target.exercise else ''}📣 {number}: has it been passed on "
                 "to the other points of contact in your country? When it has, send "
-                f"{job.settings.prefix}relayed {number} (and a note of who, if you like)."
+                f"{job.config.committee.command_prefix}relayed {number} "
+                "(and a note of who, if you like)."
             )
             await job.post(
                 text, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True,

@@ -11,7 +11,6 @@ in a direct message.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -19,8 +18,9 @@ from typing import Any
 from commands import directory
 from commands.audience import PRIVATE
 from commands.context import Context, JobContext
-from commands.deadlines import DueInput, due, resolve_due, when
+from commands.deadlines import DeadlinesConfig, DueInput, due, resolve_due, when
 from commands.directory import (
+    ContactsConfig,
     email_only,
     kind_title,
     ranked,
@@ -38,12 +38,12 @@ from commands.framework import (
     Refused,
     Role,
     Router,
-    Settings,
     View,
 )
 from commands.i18n import Deferred, _
 from commands.languages import language
 from commands.reference import Country
+from commands.sections import Sections
 from commands.tlp import carried
 from commands.types import choice, country, user_id
 from commands.values import CHROME, Clearance, RoomKind
@@ -90,7 +90,7 @@ async def contacts(ctx: Context, country: Country | None) -> View:
                     if e.confirmed_at
                     else None
                 ),
-                "stale": unconfirmed(e, ctx.settings.confirm_every, ctx.now),
+                "stale": unconfirmed(e, ctx.config[ContactsConfig].confirm_every, ctx.now),
                 "unreachable": unreachable(e, direct, ctx.joined),
                 "away": e.away_until.astimezone(ctx.env.zone).date().isoformat()
                 if e.away_until and e.away_until > ctx.now
@@ -146,7 +146,9 @@ async def away(ctx: Context, word: str, date: DueInput | None, to: str | None) -
         return _("✅ Welcome back: your reminders and broadcasts come to you again.")
     if date is None:
         raise CommandError(_("say until when: !away until 2026-12-28"))
-    until = resolve_due(date, ctx.env.zone, replace(ctx.settings, default_time="00:00"))
+    until = resolve_due(
+        date, ctx.env.zone, ctx.config.replaced(DeadlinesConfig(default_time="00:00"))
+    )
     if until <= ctx.now:
         raise CommandError(_("{when} has already passed").format(when=when(until, ctx.env.zone)))
     country = mine[0].country
@@ -177,7 +179,7 @@ async def away(ctx: Context, word: str, date: DueInput | None, to: str | None) -
     ctx.audit_detail = f"away until {until:%Y-%m-%d %H:%M}Z, to {to}"
     return _(
         "✅ Until {when} your reminders and broadcasts go to {to}. Back earlier? {prefix}away off"
-    ).format(when=when(until, ctx.env.zone), to=to, prefix=ctx.settings.prefix)
+    ).format(when=when(until, ctx.env.zone), to=to, prefix=ctx.config.committee.command_prefix)
 
 
 # Keeping the directory true
@@ -290,7 +292,7 @@ async def _tell_of_change(
     if not email_only(target):
         # Their own details, to them alone (the sender checks their DM is theirs alone).
         data: dict[str, Any] = {"by": ctx.sender, "changes": changes, "carried": None}
-        data["prefix"] = ctx.settings.prefix
+        data["prefix"] = ctx.config.committee.command_prefix
         await ctx.reply(
             View("roster/changed", data), to_user=target, mentions=[target], alert=True,
             seal=CHROME,
@@ -343,7 +345,7 @@ ASKED, NCPOC_TOLD, CHAIR_TOLD = "asked", "ncpoc", "chair"
 LOOK_AGAIN = timedelta(days=1)  # entries added meanwhile are picked up within a day
 
 
-async def _always(_store: Stores, _settings: Settings, _now: datetime) -> list[int]:
+async def _always(_store: Stores, _config: Sections, _now: datetime) -> list[int]:
     return [0]
 
 
@@ -354,7 +356,10 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
     another to the chair. Each step once per cycle (a cycle is named by when it fell due)."""
     entries = await job.store.roster.national()
     logged = await job.store.roster.checks()
-    every, grace = job.settings.confirm_every, job.settings.confirm_grace
+    every, grace = (
+        job.config[ContactsConfig].confirm_every,
+        job.config[ContactsConfig].confirm_grace,
+    )
     ranks = ranked(entries)
     people: dict[str, RosterEntry] = {}
     for e in entries:
@@ -383,7 +388,9 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
                     kind = kind_title(ranks[e.id])
                     since = _date(job, due_at - every)
                     # An email-only contact's address is for the chair's eyes: not named here.
-                    asked = partial(_unanswered, shown(user), kind, since, job.settings.prefix)
+                    asked = partial(
+                        _unanswered, shown(user), kind, since, job.config.committee.command_prefix
+                    )
                     await job.post(Deferred(asked), to_user=told, mentions=[told], seal=CHROME)
             else:
                 for_chair.append(
@@ -392,7 +399,7 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
             await job.store.roster.log_check(user, due_at, stage, at=job.now)
     await _weekly(job, entries, ranks)
     if for_chair:
-        summary = partial(_unconfirmed, for_chair, job.settings.prefix)
+        summary = partial(_unconfirmed, for_chair, job.config.committee.command_prefix)
         for chair in await job.chairs():
             await job.post(Deferred(summary), to_user=chair, mentions=[chair], seal=PRIVATE)
     return min(later)
@@ -414,7 +421,7 @@ async def _weekly(job: JobContext, entries: list[RosterEntry], ranks: dict) -> N
     if last is None:
         return
     direct = await job.store.rooms.direct_rooms()
-    every = job.settings.confirm_every
+    every = job.config[ContactsConfig].confirm_every
     stale, cut_off = [], []
     for e in entries:
         who = f"{e.user_id} ({e.country}, {kind_title(ranks[e.id])})"
@@ -432,7 +439,7 @@ async def _weekly(job: JobContext, entries: list[RosterEntry], ranks: dict) -> N
             f"Unreachable — no email, and no direct chat with the bot they joined "
             f"({len(cut_off)}): " + "; ".join(cut_off)
         )
-    lines.append(f"Details: {job.settings.prefix}contacts")
+    lines.append(f"Details: {job.config.committee.command_prefix}contacts")
     for chair in await job.chairs():
         await job.post("\n".join(lines), to_user=chair, mentions=[chair], seal=PRIVATE)
 
@@ -448,9 +455,9 @@ def _asking(job: JobContext, e: RosterEntry, kind: str) -> View:
             "email": e.email,
             "phone": e.phone,
             "lang": e.lang,
-            "committee": job.settings.committee_name,
-            "prefix": job.settings.prefix,
-            "grace": job.settings.confirm_grace.days,
+            "committee": job.config.committee.name,
+            "prefix": job.config.committee.command_prefix,
+            "grace": job.config[ContactsConfig].confirm_grace.days,
             "carried": None,  # their own details, to them alone
         },
     )
@@ -495,3 +502,6 @@ def _unconfirmed(people: list[dict], prefix: str) -> str:
 
 def _date(job: JobContext, moment: datetime) -> str:
     return moment.astimezone(job.env.zone).date().isoformat()
+
+
+router.section("contacts", ContactsConfig)

@@ -19,10 +19,10 @@ from commands.framework import (
     ParseEnv,
     Reply,
     Role,
-    Settings,
     View,
 )
 from commands.i18n import Deferred
+from commands.sections import Sections
 from commands.values import (
     Exists,
     Joined,
@@ -52,7 +52,7 @@ class Context:
     member: Member | None
     store: Stores
     env: ParseEnv
-    settings: Settings
+    config: Sections
     now: datetime
     identity: BotIdentity
     rooms: Mapping[RoomKind, str]  # the committee's rooms whose IDs are known
@@ -151,7 +151,7 @@ class JobContext:
 
     store: Stores
     env: ParseEnv
-    settings: Settings
+    config: Sections
     now: datetime
     rooms: Mapping[RoomKind, str]
     started_at: datetime  # when this run of the bot began: what fell due before was missed
@@ -171,7 +171,7 @@ class JobContext:
         self, to: str, subject: str, body: View, *, seal: Seal, ref: Ref | None = None
     ) -> Any:
         """Send an email (plain text from `body`) once this unit commits; returns its outbox
-        row. Only where the config has an SMTP server (`settings.email_after` is set), and
+        row. Only where the config has an SMTP server (`email_after(config)` is set), and
         never with more than GREEN in it (`seal`)."""
         tag = str(ref) if ref else None
         chairs = await self.chairs()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
 
 from commands.calendar import STEP_MONTHS, Schedule, around, occurrence, period_start
 from commands.context import Context
@@ -19,18 +23,19 @@ from commands.framework import (
     ParseEnv,
     Pos,
     Router,
-    Settings,
     Text,
     View,
 )
 from commands.i18n import Moment, _
 from commands.periods import Period, quarter
+from commands.sections import Duration, Offsets, Section, Sections
 from commands.types import choice, csv, duration, typed_id
 from commands.values import ShortId
 from storage.lists import pack, unpack
 from storage.models import Deadline
 from storage.stores import Stores
 
+log = logging.getLogger(__name__)
 router = Router("deadlines")
 
 JOB = "deadline"  # the job that reminds and escalates (commands.reminders)
@@ -102,24 +107,24 @@ def zone(text: str, _env: ParseEnv) -> ZoneInfo:
         ) from None
 
 
-def resolve_due(typed: DueInput, tz: ZoneInfo, settings: Settings) -> datetime:
+def resolve_due(typed: DueInput, tz: ZoneInfo, config: Sections) -> datetime:
     """The aware UTC moment a typed date means."""
     local = typed.local
     if not typed.has_time:
-        hour, minute = (int(p) for p in settings.default_time.split(":"))
+        hour, minute = (int(p) for p in config[DeadlinesConfig].default_time.split(":"))
         local = local.replace(hour=hour, minute=minute)
     aware = local.replace(tzinfo=timezone(typed.offset) if typed.offset is not None else tz)
     return aware.astimezone(UTC)
 
 
-def schedule_of(deadline: Deadline, settings: Settings) -> Schedule:
+def schedule_of(deadline: Deadline, config: Sections) -> Schedule:
     return Schedule(
         due=deadline.due_at,
         every=deadline.every,
         remind=tuple(timedelta(seconds=int(s)) for s in unpack(deadline.remind)),
         created_at=deadline.created_at,
-        followup_every=settings.followup_every,
-        max_followups=settings.max_followups,
+        followup_every=config[DeadlinesConfig].followup_every,
+        max_followups=config[DeadlinesConfig].max_followups,
     )
 
 
@@ -143,11 +148,11 @@ def check_offsets(offsets, every: str | None) -> None:
             )
 
 
-def current_period(now: datetime, zone: ZoneInfo, deadlines, settings: Settings) -> Period:
+def current_period(now: datetime, zone: ZoneInfo, deadlines, config: Sections) -> Period:
     """The open reporting period: the one the nearest upcoming deadline closes."""
     best: tuple[datetime, Deadline, int] | None = None
     for deadline in deadlines:
-        schedule = schedule_of(deadline, settings)
+        schedule = schedule_of(deadline, config)
         _last, following = around(schedule, now, zone)
         if following is None:
             continue
@@ -157,13 +162,13 @@ def current_period(now: datetime, zone: ZoneInfo, deadlines, settings: Settings)
     if best is None:
         return quarter(now, zone)
     due_at, deadline, k = best
-    start = period_start(schedule_of(deadline, settings), k, zone)
+    start = period_start(schedule_of(deadline, config), k, zone)
     key = f"{ShortId.DL.of(deadline.number)} {due_at.astimezone(zone):%Y-%m-%d}"
     return Period(key, start, due_at, zone, deadline.title)
 
 
 async def open_period(ctx: Context) -> Period:
-    return current_period(ctx.now, ctx.env.zone, await ctx.store.deadlines.active(), ctx.settings)
+    return current_period(ctx.now, ctx.env.zone, await ctx.store.deadlines.active(), ctx.config)
 
 
 def when(moment: datetime, tz: ZoneInfo) -> Moment:
@@ -196,12 +201,12 @@ async def deadline_add(
     title: str,
 ) -> str:
     tz = zone or ctx.env.zone
-    due_at = resolve_due(due, tz, ctx.settings)
+    due_at = resolve_due(due, tz, ctx.config)
     if due_at <= ctx.now:
         raise CommandError(
             _("{when} has already passed; give a future date").format(when=when(due_at, tz))
         )
-    offsets = remind or list(ctx.settings.remind)
+    offsets = remind or list(ctx.config[DeadlinesConfig].remind)
     check_offsets(offsets, every)
     if len(title) > 300:
         raise CommandError(_("the title is too long (at most 300 characters)"))
@@ -215,7 +220,7 @@ async def deadline_add(
     )
     ctx.wake(JOB, deadline.key)
     ctx.audit_detail = f"{ShortId.DL.of(deadline.number)} due {due_at.isoformat()}"
-    schedule = schedule_of(deadline, ctx.settings)
+    schedule = schedule_of(deadline, ctx.config)
     start = period_start(schedule, 0, ctx.env.zone).astimezone(ctx.env.zone)
     ahead = ", ".join(_short(o) for o in sorted(set(offsets), reverse=True))
     skipped = [o for o in offsets if due_at - o < ctx.now]
@@ -256,7 +261,7 @@ async def deadline_list(ctx: Context) -> View:
     ncpocs = await ctx.store.roster.ncpocs()
     expected = sorted({e.country for e in ncpocs if e.country})
     for deadline in await ctx.store.deadlines.active():
-        schedule = schedule_of(deadline, ctx.settings)
+        schedule = schedule_of(deadline, ctx.config)
         last, following = around(schedule, ctx.now, ctx.env.zone)
         k = following if following is not None else last
         if k is None:
@@ -314,31 +319,70 @@ async def deadline_cancel(ctx: Context, id: int) -> str:
     )
 
 
-async def apply_config_deadlines(
-    store: Stores, entries, *, zone: ZoneInfo, settings: Settings, now: datetime
-) -> list[Deadline]:
-    """Create the config's deadlines that do not exist yet (keyed by title), once.
-
-    A one-off deadline already past is skipped; one cancelled by command stays cancelled.
-    """
-    created = []
-    for entry in entries:
+@router.on_prepare
+async def apply_config_deadlines(store: Stores, config: Sections, now: datetime) -> None:
+    """Create the config's deadlines (`[[deadline]]`) that do not exist yet (keyed by
+    title), once, at start. A one-off deadline already past is skipped; one cancelled by
+    command stays cancelled."""
+    zone = config.committee.zone
+    for entry in config.entries(DeadlineEntryConfig):
         if await store.deadlines.by_config_key(entry.title) is not None:
             continue
         typed = parse_due(entry.due)
-        due_at = resolve_due(typed, zone, settings)
+        due_at = resolve_due(typed, zone, config)
         if entry.every is None and due_at <= now:
             continue
-        offsets = entry.remind or settings.remind
-        created.append(
-            await store.deadlines.add(
-                title=entry.title,
-                due_at=due_at,
-                every=entry.every,
-                remind=pack_offsets(offsets),
-                created_by="config",
-                now=now,
-                config_key=entry.title,
-            )
+        offsets = entry.remind or config[DeadlinesConfig].remind
+        deadline = await store.deadlines.add(
+            title=entry.title,
+            due_at=due_at,
+            every=entry.every,
+            remind=pack_offsets(offsets),
+            created_by="config",
+            now=now,
+            config_key=entry.title,
         )
-    return created
+        log.info("deadline DL-%s created from the config", deadline.number)
+
+
+CONFIG_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+CONFIG_DUE = re.compile(r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d)?$")
+
+
+class DeadlinesConfig(Section):
+    remind: Offsets = Field(
+        (timedelta(days=14), timedelta(days=7), timedelta(days=1)),
+        description='durations before a deadline, e.g. "14d,7d,1d"',
+    )
+    followup_every: Duration = Field(
+        timedelta(days=7), description='how often overdue countries are chased, e.g. "7d"'
+    )
+    max_followups: int = Field(3, ge=0, le=52, description="a number from 0 to 52")
+    default_time: str = Field("17:00", description='a time of day, e.g. "17:00"')
+
+    @field_validator("default_time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        if not CONFIG_TIME.match(v):
+            raise ValueError(f"{v!r} is not a time of day HH:MM")
+        return v
+
+
+class DeadlineEntryConfig(Section):
+    title: str = Field(description='a title, e.g. "Quarterly status report"')
+    due: str = Field(description='a date "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" (committee zone)')
+    every: Literal["month", "quarter", "year"] | None = Field(
+        None, description="month, quarter or year"
+    )
+    remind: Offsets | None = Field(None, description='durations, e.g. "14d,7d,1d"')
+
+    @field_validator("due")
+    @classmethod
+    def _due(cls, v: str) -> str:
+        if not CONFIG_DUE.match(v):
+            raise ValueError(f"{v!r} is not a date YYYY-MM-DD or YYYY-MM-DD HH:MM")
+        return v
+
+
+router.section("deadlines", DeadlinesConfig)
+router.section("deadline", DeadlineEntryConfig, many=True)

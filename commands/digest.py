@@ -23,7 +23,9 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
 
 from commands import i18n
 from commands.audience import Viewer
@@ -47,11 +49,11 @@ from commands.framework import (
     Pos,
     Role,
     Router,
-    Settings,
     Text,
     View,
 )
 from commands.i18n import Deferred, Moment, _
+from commands.sections import Duration, Section, Sections
 from commands.types import choice, typed_id
 from commands.values import Clearance, Ref, RefKind, RoomKind, Seal, ShortId
 from storage.lists import pack, unpack
@@ -110,7 +112,7 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
         )
     here = target == ctx.room_id
     viewer = ctx.viewer if here else Viewer(await ctx.audience_of(target))
-    if ctx.settings.digest_approval == "chair" and _for_steering(ctx, target, viewer):
+    if ctx.config[DigestConfig].approval == "chair" and _for_steering(ctx, target, viewer):
         if not ctx.has_role(Role.CHAIR):
             return await approved_only(ctx, period)
         draft = await _draft(ctx, period, ctx.rooms.get(RoomKind.STEERING) or target)
@@ -124,8 +126,8 @@ async def digest(ctx: Context, period: DigestPeriod | None, to: str | None) -> s
             "📝 {name} is with the chair: the Steering Committee room gets it once approved."
         ).format(name=name)
     data = await build(
-        ctx.store, period, env=ctx.env, settings=ctx.settings,
-        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer, room_id=target,
+        ctx.store, period, env=ctx.env, config=ctx.config,
+        committee=ctx.config.committee.name, now=ctx.now, viewer=viewer, room_id=target,
     )  # fmt: skip
     await ctx.store.digests.record(
         period=period.key, room_id=target, requested_by=ctx.sender, now=ctx.now
@@ -213,8 +215,8 @@ async def _draft(ctx: Context, period: DigestPeriod, room: str) -> DigestDraft:
     """Build the digest for the Steering room's audience and send it to the chair as a draft."""
     viewer = Viewer(await ctx.audience_of(room))
     data = await build(
-        ctx.store, period, env=ctx.env, settings=ctx.settings,
-        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer, room_id=room,
+        ctx.store, period, env=ctx.env, config=ctx.config,
+        committee=ctx.config.committee.name, now=ctx.now, viewer=viewer, room_id=room,
     )  # fmt: skip
     draft = await _store_draft(
         ctx.store, period, room, data, viewer, requested_by=ctx.sender, now=ctx.now
@@ -309,7 +311,7 @@ def draft_version(text: str, _env: ParseEnv) -> int:
 async def digest_approve(ctx: Context, id: int, version: int | None) -> str:
     draft = await _pending(ctx, id)
     name = ShortId.DG.of(id)
-    if ctx.now - draft.updated_at > ctx.settings.draft_expires:  # (its job marks it)
+    if ctx.now - draft.updated_at > ctx.config[DigestConfig].expires:  # (its job marks it)
         raise CommandError(
             _(
                 "{name} was built too long ago to be approved: it has expired. Ask for a new "
@@ -379,8 +381,8 @@ async def _rebuilt(ctx: Context, draft: DigestDraft) -> dict[str, Any]:
     period = DigestPeriod(draft.period, draft.period_start, draft.period_end, draft.period_label)
     viewer = Viewer(await ctx.audience_of(draft.room_id))
     data = await build(
-        ctx.store, period, env=ctx.env, settings=ctx.settings,
-        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer,
+        ctx.store, period, env=ctx.env, config=ctx.config,
+        committee=ctx.config.committee.name, now=ctx.now, viewer=viewer,
         room_id=draft.room_id, omit=frozenset(unpack(draft.omit)),
     )  # fmt: skip
     if draft.slot is not None:
@@ -446,8 +448,8 @@ async def digest_omit(ctx: Context, id: int, what: str) -> None:
     period = DigestPeriod(draft.period, draft.period_start, draft.period_end, draft.period_label)
     viewer = Viewer(await ctx.audience_of(draft.room_id))
     data = await build(
-        ctx.store, period, env=ctx.env, settings=ctx.settings,
-        committee=ctx.settings.committee_name, now=ctx.now, viewer=viewer,
+        ctx.store, period, env=ctx.env, config=ctx.config,
+        committee=ctx.config.committee.name, now=ctx.now, viewer=viewer,
         room_id=draft.room_id, omit=frozenset(omit),
     )  # fmt: skip
     await ctx.store.digests.revise(
@@ -464,7 +466,7 @@ async def digest_omit(ctx: Context, id: int, what: str) -> None:
         )
 
 
-async def waiting_drafts(store: Stores, settings: Settings, now: datetime) -> list[int]:
+async def waiting_drafts(store: Stores, config: Sections, now: datetime) -> list[int]:
     return [d.number for d in await store.digests.drafts()]
 
 
@@ -477,11 +479,11 @@ async def remind_chair(job: JobContext, draft_key: int) -> datetime | None:
     draft = await job.store.digests.get_draft(draft_key)
     if draft is None or draft.state != "draft":
         return None
-    expires = draft.updated_at + job.settings.draft_expires
+    expires = draft.updated_at + job.config[DigestConfig].expires
     if job.now >= expires:
         draft.state, draft.decided_at, draft.reason = "expired", job.now, "not approved in time"
         return None
-    due = draft.updated_at + job.settings.approve_within
+    due = draft.updated_at + job.config[DigestConfig].approve_within
     if draft.resent_at is None and job.now >= due:
         draft.resent_at = job.now
         await _to_chairs(job.store, draft, json.loads(draft.data), job.post, again=True)
@@ -519,15 +521,15 @@ def scheduled_period(kind: str, slot: datetime, env: ParseEnv) -> DigestPeriod:
     return previous_month(slot, env)
 
 
-async def scheduled(store: Stores, settings: Settings, now: datetime) -> list[int]:
+async def scheduled(store: Stores, config: Sections, now: datetime) -> list[int]:
     """The scheduled digest is one record, key 0, whenever a schedule is configured."""
-    return [0] if settings.digest_schedule else []
+    return [0] if config[DigestConfig].schedule else []
 
 
 @router.job(JOB, pending=scheduled, summary="the digest on the configured schedule")
 async def post_scheduled_digest(job: JobContext, _key: int = 0) -> datetime | None:
     """Post the digest of the latest slot due and not yet posted; returns the next slot."""
-    expression = job.settings.digest_schedule
+    expression = job.config[DigestConfig].schedule
     if not expression:
         return None
     now, zone = job.now, job.env.zone
@@ -547,14 +549,14 @@ async def _post(job: JobContext, slot: datetime) -> bool:
         return False
     if await job.store.digests.slot_posted(slot):
         return True
-    period = scheduled_period(job.settings.digest_period, slot, job.env)
+    period = scheduled_period(job.config[DigestConfig].period, slot, job.env)
     viewer = Viewer(await job.audience_of(room))
     data = await build(
-        job.store, period, env=job.env, settings=job.settings,
-        committee=job.settings.committee_name, now=job.now, viewer=viewer, room_id=room,
+        job.store, period, env=job.env, config=job.config,
+        committee=job.config.committee.name, now=job.now, viewer=viewer, room_id=room,
     )  # fmt: skip
     data["late"] = job.now - slot > timedelta(minutes=2)
-    if job.settings.digest_approval == "chair":
+    if job.config[DigestConfig].approval == "chair":
         draft = await _store_draft(
             job.store, period, room, data, viewer, requested_by="schedule", now=job.now,
             slot=slot,
@@ -583,3 +585,41 @@ async def _post(job: JobContext, slot: datetime) -> bool:
     )  # fmt: skip
     log.info("scheduled digest %s posted for slot %s", period.key, slot.isoformat())
     return True
+
+
+class DigestConfig(Section):
+    schedule: str = Field(
+        "", description='a cron expression in the committee\'s zone, e.g. "0 9 1 * *" (or "")'
+    )
+    period: Literal["month", "quarter", "last-30d"] = Field(
+        "month", description="month, quarter or last-30d (the period before each slot)"
+    )
+    approval: Literal["chair", "none"] = Field(
+        "chair", description='"chair" (a draft the chair approves) or "none" (posted at once)'
+    )
+    approve_within: Duration = Field(
+        timedelta(days=2), description='a duration such as "2d": then the draft is re-sent once'
+    )
+    draft_expires: Duration | None = Field(
+        None, description='a duration such as "4d" (unset: twice approve_within)'
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        if v.strip():
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(v.strip())
+            except ValueError as exc:
+                raise ValueError(f"{v!r} is not a cron expression ({exc})") from None
+        return v.strip()
+
+    @property
+    def expires(self) -> timedelta:
+        """After this long a draft can no longer be approved (twice approve_within unset)."""
+        return self.draft_expires or 2 * self.approve_within
+
+
+router.section("digest", DigestConfig)

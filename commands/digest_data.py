@@ -21,13 +21,14 @@ from commands import i18n
 from commands.audience import Show, Viewer, heard_by
 from commands.calendar import around, occurrence, period_start
 from commands.deadlines import schedule_of
-from commands.directory import unconfirmed, unreachable
-from commands.framework import ArgumentError, ParseEnv, Settings
+from commands.directory import ContactsConfig, unconfirmed, unreachable
+from commands.framework import ArgumentError, ParseEnv
 from commands.i18n import _
 from commands.languages import language_of
 from commands.reference import Reference
 from commands.rollcall import elapsed, roll_call
 from commands.scorecard import SYMBOLS, UNKNOWN, counts
+from commands.sections import Sections
 from commands.tlp import label, most_restrictive, seen_rows
 from commands.values import ShortId
 from storage.lists import unpack
@@ -124,7 +125,7 @@ async def build(
     period: DigestPeriod,
     *,
     env: ParseEnv,
-    settings: Settings,
+    config: Sections,
     committee: str,
     now: datetime,
     viewer: Viewer,
@@ -161,7 +162,7 @@ async def build(
             "committee": committee,
             "period": {"key": period.key, "label": period.label},
             "generated": _when(now, zone),
-            "compliance": await _compliance(store, period, expected, ref, settings, zone, now),
+            "compliance": await _compliance(store, period, expected, ref, config, zone, now),
             "matrix": await _matrix(store, period, ref, set(expected)),
             "changes": []
             if "changes" in omit
@@ -170,9 +171,7 @@ async def build(
             "incidents": incidents,
             "lessons": lessons,
             "resources": resources,
-            "deadlines": []
-            if "deadlines" in omit
-            else await _upcoming(store, settings, zone, now),
+            "deadlines": [] if "deadlines" in omit else await _upcoming(store, config, zone, now),
             "broadcasts": []
             if "broadcasts" in omit
             else await _broadcasts(store, period, env.reference, zone),
@@ -185,7 +184,7 @@ async def build(
             else await _projects(store, period, zone, viewer),
             "directory": NO_DIRECTORY
             if "directory" in omit
-            else await _directory(store, settings, ref, now),
+            else await _directory(store, config, ref, now),
             "actions": [] if "actions" in omit else await _actions(store, env, now, viewer),
             "omitted": sorted(omit),
             "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
@@ -299,7 +298,7 @@ async def _projects(store, period, zone, viewer: Viewer) -> dict[str, Any]:
     }
 
 
-async def _directory(store, settings: Settings, ref: Reference, now) -> dict[str, Any]:
+async def _directory(store, config: Sections, ref: Reference, now) -> dict[str, Any]:
     """How current the contact directory is, by country: contacts not confirmed within
     the cycle, and those the bot cannot reach (no direct chat, no email). Counts only."""
     entries = await store.roster.national()
@@ -316,7 +315,7 @@ async def _directory(store, settings: Settings, ref: Reference, now) -> dict[str
             },
         )
         row["total"] += 1
-        row["unconfirmed"] += unconfirmed(e, settings.confirm_every, now)
+        row["unconfirmed"] += unconfirmed(e, config[ContactsConfig].confirm_every, now)
         row["unreachable"] += unreachable(e, direct) is not None  # offline: opened DMs count
     listed = sorted(rows.values(), key=lambda r: r["country"] or "")
     return {
@@ -401,12 +400,12 @@ def _late(delta: timedelta) -> str:
     return " ".join(parts)
 
 
-async def _compliance(store, period, expected, ref, settings, zone, now) -> dict[str, Any]:
+async def _compliance(store, period, expected, ref, config, zone, now) -> dict[str, Any]:
     names = ref.countries.by_code
     filed = await store.status.reports(start=period.start, end=period.end)
     rounds = []
     for deadline in await store.deadlines.all():
-        schedule = schedule_of(deadline, settings)
+        schedule = schedule_of(deadline, config)
         for k in _occurrences_in(schedule, period, zone):
             due = occurrence(schedule, k, zone)
             if deadline.cancelled_at is not None and deadline.cancelled_at < due:
@@ -612,10 +611,10 @@ async def _shared(
     return {"total": len(full), "shown": full, "withheld": len(rows) - len(full)}
 
 
-async def _upcoming(store, settings, zone, now) -> list[dict[str, str]]:
+async def _upcoming(store, config, zone, now) -> list[dict[str, str]]:
     upcoming = []
     for deadline in await store.deadlines.active():
-        schedule = schedule_of(deadline, settings)
+        schedule = schedule_of(deadline, config)
         _last, following = around(schedule, now, zone)
         if following is not None:
             due = occurrence(schedule, following, zone)

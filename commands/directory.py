@@ -8,8 +8,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import Field
+
 from commands.framework import ArgumentError, ParseEnv, Role
 from commands.i18n import N_, Deferred, _, later
+from commands.sections import Duration, Section
 from commands.types import choice, user_id
 from commands.values import Joined, unknown_membership
 
@@ -172,3 +175,10 @@ def unreachable(
     if room is None:
         return _("no direct chat")
     return "has not joined the direct chat" if joined(entry.user_id, room) is False else None
+
+
+class ContactsConfig(Section):
+    confirm_every: Duration = Field(
+        timedelta(days=122), description='a duration such as "17w" or "122d" (four months)'
+    )
+    confirm_grace: Duration = Field(timedelta(days=14), description='a duration such as "14d"')

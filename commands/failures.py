@@ -7,7 +7,8 @@ from datetime import datetime
 
 from commands.audience import PRIVATE
 from commands.context import JobContext
-from commands.framework import Router, Settings, View
+from commands.framework import Router, View
+from commands.sections import Sections
 from commands.values import CHROME, Ref, RefKind, ShortId
 from storage.lists import unpack
 from storage.stores import Stores
@@ -17,7 +18,7 @@ router = Router("failures")
 JOB = "delivery failures"
 
 
-async def unreported(store: Stores, settings: Settings, now: datetime) -> list[int]:
+async def unreported(store: Stores, config: Sections, now: datetime) -> list[int]:
     """One record, key 0, while some refused message has not been reported yet."""
     return [0] if await store.outbox.failed_unreported() else []
 

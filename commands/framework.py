@@ -10,9 +10,8 @@ from __future__ import annotations
 import keyword
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +21,7 @@ from commands.values import Ref, RoomKind, Seal
 if TYPE_CHECKING:
     from commands.context import Context, JobContext
     from commands.reference import Reference
+    from commands.sections import Section, Sections
     from storage.stores import Stores
 
 
@@ -238,7 +238,11 @@ ListenHandler = Callable[["Context", Input], Awaitable[str | View | None]]
 JobHandler = Callable[["JobContext", int], Awaitable[datetime | None]]
 # Which records of a job kind have work left (due now or later): read from the database at
 # every start, so that nothing unfinished is forgotten.
-JobPending = Callable[["Stores", "Settings", datetime], Awaitable[Iterable[int]]]
+JobPending = Callable[["Stores", "Sections", datetime], Awaitable[Iterable[int]]]
+# What a family does with the config at start (config deadlines created, say).
+Prepare = Callable[["Stores", "Sections", datetime], Awaitable[None]]
+# Whom the bot should have a direct chat with from the start (Matrix user IDs).
+Directs = Callable[["Stores", "Sections"], Awaitable[Iterable[str]]]
 
 
 @dataclass(frozen=True)
@@ -327,6 +331,9 @@ class Router:
         self.listeners: list[Listener] = []
         self.jobs: list[Job] = []
         self.family_aliases: dict[str, tuple[str, ...]] = {}
+        self.sections: dict[str, tuple[type[Section], bool]] = {}  # [name]: (model, a [[list]])
+        self.prepares: list[Prepare] = []
+        self.directs: list[Directs] = []
 
     def command(
         self,
@@ -380,45 +387,23 @@ class Router:
 
         return register
 
+    def section(self, name: str, model: type[Section], *, many: bool = False) -> None:
+        """Declare the config section this family reads (`[name]`, or `[[name]]` entries
+        with `many`): the core reads it from the file and checks the example against it."""
+        self.sections[name] = (model, many)
+
+    def on_prepare(self, hook: Prepare) -> Prepare:
+        """Declare what this family does with the config at start, before anything else
+        touches the database (in the unit of work that applies the config)."""
+        self.prepares.append(hook)
+        return hook
+
+    def directs_at_start(self, finder: Directs) -> Directs:
+        """Declare whom the bot should have a direct chat with once it runs (opened ahead
+        of need: homeservers rate-limit room creation, an emergency should not wait)."""
+        self.directs.append(finder)
+        return finder
+
     def alias(self, family: str, *aliases: str) -> None:
         """Extra names for a whole family (`!inc` for `!incident`)."""
         self.family_aliases[family] = self.family_aliases.get(family, ()) + aliases
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Committee settings that commands consult, built from the config once in `main`."""
-
-    prefix: str = "!"
-    max_command_chars: int = 4000  # a longer command is refused before it is read
-    committee_name: str = "Regional Cyber Committee"
-    language: str = "en"  # of the rooms, and of people who have not chosen one
-    max_ncpocs_per_country: int = 2
-    bot_user_id: str = ""
-    digest_schedule: str = ""  # cron, in the committee's zone; empty: no scheduled digest
-    digest_period: str = "month"  # month | quarter | last-30d: what a scheduled digest covers
-    digest_approval: str = "chair"  # chair: a Steering digest is a draft until approved | none
-    approve_within: timedelta = timedelta(days=2)  # then a draft is re-sent to the chair once
-    draft_expires: timedelta = timedelta(days=4)  # then a draft can no longer be approved
-    stale_after: timedelta = timedelta(days=180)
-    remind: tuple[timedelta, ...] = (timedelta(days=14), timedelta(days=7), timedelta(days=1))
-    followup_every: timedelta = timedelta(days=7)
-    max_followups: int = 3
-    default_time: str = "17:00"
-    renotify_after: timedelta = timedelta(minutes=15)
-    max_renotify: int = 3
-    escalation: tuple[Any, ...] = ()  # commands.escalation.Step, from the config
-    default_tlp: str = "amber"
-    email_after: timedelta | None = None  # None: no email fallback ([smtp] not set up)
-    relay_within: timedelta = timedelta(hours=2)
-    confirm_every: timedelta = timedelta(days=122)  # about four months
-    confirm_grace: timedelta = timedelta(days=14)
-    vote_window: timedelta = timedelta(days=14)
-    vote_quorum: Fraction = Fraction(2, 3)  # of the eligible countries voting (abstaining too)
-    vote_majority: Fraction = Fraction(1, 2)  # of the yes and no votes, to exceed
-    associates_vote: bool = False
-    vote_remind: tuple[timedelta, ...] = (timedelta(days=3),)  # before the window closes
-    agenda_before: timedelta = timedelta(days=2)
-    meeting_remind_before: timedelta = timedelta(hours=1)
-    action_remind_before: timedelta = timedelta(days=3)
-    action_overdue_after: timedelta = timedelta(days=1)

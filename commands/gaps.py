@@ -48,7 +48,7 @@ async def gaps(ctx: Context, country: Country | None, report: bool | None) -> Vi
     if country is not None and report:
         data = await gap_report(
             ctx.store, ctx.env.reference, ctx.viewer, country, now=ctx.now,
-            zone=ctx.env.zone, committee=ctx.settings.committee_name,
+            zone=ctx.env.zone, committee=ctx.config.committee.name,
         )  # fmt: skip
         caption = f"Gap analysis — {data['country']} (HTML, {data['label']})"
         await ctx.reply(

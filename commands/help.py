@@ -27,7 +27,7 @@ def _who(command: Command) -> str:
 def _entry(ctx: Context, command: Command) -> dict:
     """A command's help in the reader's language; the command words stay as they are."""
     return {
-        "usage": command.usage(ctx.settings.prefix),
+        "usage": command.usage(ctx.config.committee.command_prefix),
         "summary": _(command.summary),
         "details": _(command.details) if command.details else "",
         "example": command.example,
@@ -47,7 +47,7 @@ def _entry(ctx: Context, command: Command) -> dict:
 async def help_(ctx: Context, command: str) -> View:
     registry = ctx.commands
     if command:
-        words = command.lstrip(ctx.settings.prefix).split()
+        words = command.lstrip(ctx.config.committee.command_prefix).split()
         try:
             found, used = registry.find(words[:2])
         except ArgumentError as exc:
@@ -64,7 +64,7 @@ async def help_(ctx: Context, command: str) -> View:
         {
             "commands": [_entry(ctx, c) for c in allowed],
             "roles": role_titles(ctx.roles),
-            "prefix": ctx.settings.prefix,
+            "prefix": ctx.config.committee.command_prefix,
         },
     )
 
@@ -94,7 +94,7 @@ async def whoami(ctx: Context, who: str | None) -> View:
             "user": ctx.sender,
             "roles": role_titles(ctx.roles),
             "country": country,
-            "prefix": ctx.settings.prefix,
+            "prefix": ctx.config.committee.command_prefix,
             "device": ctx.device_id,
             "counts": ctx.device_counts,
             "key": fingerprint(ctx.master_key) if ctx.master_key else None,

@@ -65,7 +65,7 @@ def _choices() -> list[dict]:
     ),
 )
 async def lang(ctx: Context, code: str | None) -> str:
-    mine = i18n.known(ctx.member.lang if ctx.member else None) or ctx.settings.language
+    mine = i18n.known(ctx.member.lang if ctx.member else None) or ctx.config.committee.language
     if code is None:
         return _("I write to you in {name} ({code}). Languages: {choices}.").format(
             name=i18n.name_of(mine),

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from pydantic import Field
+
 from commands.audience import Viewer, heard_by, hearers, sealed
 from commands.calendar import around, occurrence
 from commands.context import Context, JobContext
@@ -32,12 +34,12 @@ from commands.framework import (
     Refused,
     Role,
     Router,
-    Settings,
     Text,
     View,
 )
 from commands.i18n import Deferred, _
 from commands.motions import motion_words
+from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, carried_by, said, seen_rows, tlp
 from commands.types import choice, typed_id
 from commands.values import CHROME, Ref, RefKind, RoomKind, ShortId
@@ -91,7 +93,7 @@ def _text(text: str) -> str:
     example="!meeting add 2027-01-20 14:00 Steering Committee, first quarter room=steering",
 )
 async def meeting_add(ctx: Context, starts: DueInput, room: str | None, title: str) -> str:
-    starts_at = resolve_due(starts, ctx.env.zone, ctx.settings)
+    starts_at = resolve_due(starts, ctx.env.zone, ctx.config)
     if starts_at <= ctx.now:
         raise CommandError(
             _("{when} has already passed").format(when=when(starts_at, ctx.env.zone))
@@ -104,7 +106,7 @@ async def meeting_add(ctx: Context, starts: DueInput, room: str | None, title: s
     ctx.wake(MEETING_JOB, meeting.number)
     name = ShortId.MT.of(meeting.number)
     ctx.audit_detail = f"{name} {kind} {starts_at.isoformat()}"
-    ahead = _words(ctx.settings.agenda_before)
+    ahead = _words(ctx.config[MeetingsConfig].agenda_before)
     return _(
         "📅 {name} “{title}” on {when} in the {kind} room; its agenda goes out {ahead} ahead."
     ).format(
@@ -136,7 +138,7 @@ async def meetings(ctx: Context) -> View:
 
 
 async def agenda(
-    store: Stores, settings: Settings, env: ParseEnv, now: datetime, viewer: Viewer
+    store: Stores, config: Sections, env: ParseEnv, now: datetime, viewer: Viewer
 ) -> dict:
     """What a meeting takes up: the latest approved digest, open actions (overdue first),
     pending motions, and the countries overdue with their report — as the meeting's room may
@@ -161,18 +163,18 @@ async def agenda(
         "actions": actions,
         "motions": motions,
         "hidden": hidden_actions + hidden_motions,
-        "overdue": await overdue_countries(store, settings, env, now),
+        "overdue": await overdue_countries(store, config, env, now),
     } | carried_by(viewer)
 
 
 async def overdue_countries(
-    store: Stores, settings: Settings, env: ParseEnv, now: datetime
+    store: Stores, config: Sections, env: ParseEnv, now: datetime
 ) -> list[dict]:
     """For each deadline that has passed, the countries with NCPOCs that have not reported."""
     expected = sorted({e.country for e in await store.roster.ncpocs() if e.country})
     found = []
     for deadline in await store.deadlines.active():
-        schedule = schedule_of(deadline, settings)
+        schedule = schedule_of(deadline, config)
         last, _next = around(schedule, now, env.zone)
         if last is None:
             continue
@@ -197,7 +199,7 @@ def action_row(a: Action, env: ParseEnv, now: datetime) -> dict:
     }
 
 
-async def upcoming_meetings(store: Stores, settings: Settings, now: datetime) -> list[int]:
+async def upcoming_meetings(store: Stores, config: Sections, now: datetime) -> list[int]:
     return [m.number for m in await store.meetings.upcoming()]
 
 
@@ -210,12 +212,12 @@ async def meeting_notices(job: JobContext, meeting_key: int) -> datetime | None:
     if room is None:
         return job.now + timedelta(minutes=5)  # the room is not known yet: look again
     name = ShortId.MT.of(meeting.number)
-    agenda_at = meeting.starts_at - job.settings.agenda_before
-    remind_at = meeting.starts_at - job.settings.meeting_remind_before
+    agenda_at = meeting.starts_at - job.config[MeetingsConfig].agenda_before
+    remind_at = meeting.starts_at - job.config[MeetingsConfig].remind_before
     if meeting.agenda_at is None and job.now >= agenda_at and job.now < meeting.starts_at:
         meeting.agenda_at = job.now
         viewer = Viewer(await job.audience_of(room))
-        data = await agenda(job.store, job.settings, job.env, job.now, viewer)
+        data = await agenda(job.store, job.config, job.env, job.now, viewer)
         data |= {"id": name, "title": meeting.title,
                  "when": when(meeting.starts_at, job.env.zone)}  # fmt: skip
         await job.post(View("meetings/agenda", data), room_id=room, seal=viewer.seal(),
@@ -339,7 +341,7 @@ async def info(ctx: Context, tlp: str | None, text: str) -> str:
     "due and once after; a body's actions are followed up through the chair. " + LABEL_DETAILS,
 )
 async def action(ctx: Context, owner: str, due: DueInput, tlp: str | None, text: str) -> str:
-    due_at = resolve_due(due, ctx.env.zone, ctx.settings)
+    due_at = resolve_due(due, ctx.env.zone, ctx.config)
     if due_at <= ctx.now:
         raise CommandError(_("{when} has already passed").format(when=when(due_at, ctx.env.zone)))
     level = said(ctx, tlp)
@@ -373,7 +375,7 @@ async def minutes_stop(ctx: Context) -> None:
     meeting = await _minuting(ctx)
     meeting.state, meeting.stopped_at = "closed", ctx.now
     data = await minutes_data(
-        ctx.store, meeting, ctx.env, ctx.settings.committee_name, ctx.now, ctx.viewer
+        ctx.store, meeting, ctx.env, ctx.config.committee.name, ctx.now, ctx.viewer
     )
     name = ShortId.MT.of(meeting.number)
     ctx.audit_detail = f"{name} minutes stop"
@@ -471,7 +473,7 @@ async def action_done(ctx: Context, id: int, note: str) -> str:
     return _("✅ {id} is done.").format(id=ShortId.AC.of(id))
 
 
-async def open_actions(store: Stores, settings: Settings, now: datetime) -> list[int]:
+async def open_actions(store: Stores, config: Sections, now: datetime) -> list[int]:
     return [a.number for a in await store.meetings.actions() if a.overdue_at is None]
 
 
@@ -482,8 +484,8 @@ async def follow_up(job: JobContext, action_key: int) -> datetime | None:
     if found is None or found.state != "open":
         return None
     name = ShortId.AC.of(found.number)
-    remind_at = found.due_at - job.settings.action_remind_before
-    overdue_at = found.due_at + job.settings.action_overdue_after
+    remind_at = found.due_at - job.config[MeetingsConfig].action_remind_before
+    overdue_at = found.due_at + job.config[MeetingsConfig].action_overdue_after
     person = found.owner.startswith("@")
     chairs = set(await job.chairs())
     due = when(found.due_at, job.env.zone)
@@ -532,3 +534,21 @@ async def digest_actions(store: Stores, env: ParseEnv, now: datetime, viewer: An
         viewer, await store.meetings.actions(), lambda a: action_row(a, env, now)
     )
     return rows
+
+
+class MeetingsConfig(Section):
+    agenda_before: Duration = Field(
+        timedelta(days=2), description='a duration such as "2d": the agenda goes out this early'
+    )
+    remind_before: Duration = Field(
+        timedelta(hours=1), description='a duration such as "1h": the room is reminded then'
+    )
+    action_remind_before: Duration = Field(
+        timedelta(days=3), description='a duration such as "3d" before an action is due'
+    )
+    action_overdue_after: Duration = Field(
+        timedelta(days=1), description='a duration such as "1d" after an action was due'
+    )
+
+
+router.section("meetings", MeetingsConfig)

@@ -14,8 +14,12 @@ import json
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from fractions import Fraction
 from functools import partial
+from typing import Any
+
+from pydantic import Field, field_validator
 
 from commands import i18n
 from commands.audience import Show, Viewer, heard_by, hearers, sealed
@@ -34,12 +38,12 @@ from commands.framework import (
     Refused,
     Role,
     Router,
-    Settings,
     Text,
     View,
 )
 from commands.i18n import Deferred, _
 from commands.reference import MONTH, Catalogue
+from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, label, said, seen_rows, tlp
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
@@ -100,7 +104,7 @@ class Tally:
     def voted(self) -> int:
         return self.yes + self.no + self.abstain
 
-    def words(self, settings: Settings) -> str:
+    def words(self, config: Sections) -> str:
         return _(
             "{yes} yes, {no} no, {abstain} abstaining; {voted} of "
             "{eligible} countries voted (quorum {quorum})"
@@ -114,19 +118,19 @@ class Tally:
         )
 
 
-def quorum(eligible: int, settings: Settings) -> int:
-    return math.ceil(settings.vote_quorum * eligible)
+def quorum(eligible: int, config: Sections) -> int:
+    return math.ceil(config[MotionsConfig].quorum * eligible)
 
 
-def outcome(t: Tally, settings: Settings) -> str:
+def outcome(t: Tally, config: Sections) -> str:
     """adopted | rejected | failed (short of quorum), were the vote to end now."""
     if t.voted < t.needed or t.eligible == 0:
         return "failed"
     cast = t.yes + t.no
-    return "adopted" if cast and t.yes > settings.vote_majority * cast else "rejected"
+    return "adopted" if cast and t.yes > config[MotionsConfig].majority * cast else "rejected"
 
 
-def settled(t: Tally, settings: Settings) -> str | None:
+def settled(t: Tally, config: Sections) -> str | None:
     """The outcome once no combination of the votes still to come can change it."""
     left = t.eligible - t.voted
     seen = set()
@@ -134,32 +138,33 @@ def settled(t: Tally, settings: Settings) -> str | None:
         for no in range(left - yes + 1):
             for abstain in range(left - yes - no + 1):
                 more = Tally(t.eligible, t.yes + yes, t.no + no, t.abstain + abstain, t.needed)
-                seen.add(outcome(more, settings))
+                seen.add(outcome(more, config))
                 if len(seen) > 1:
                     return None
     return seen.pop()
 
 
-async def eligible(store: Stores, env: ParseEnv, settings: Settings) -> list[str]:
+async def eligible(store: Stores, env: ParseEnv, config: Sections) -> list[str]:
     """The countries that vote: member states with an NCPOC (associates where configured)."""
     codes = {e.country for e in await store.roster.ncpocs() if e.country}
     countries = env.reference.countries.by_code
     return sorted(
         c
         for c in codes
-        if c in countries and (countries[c].membership == "member" or settings.associates_vote)
+        if c in countries
+        and (countries[c].membership == "member" or config[MotionsConfig].associates_vote)
     )
 
 
 async def electorate(
-    store: Stores, env: ParseEnv, settings: Settings, motion: Motion
+    store: Stores, env: ParseEnv, config: Sections, motion: Motion
 ) -> tuple[list[str], int]:
     """The countries that vote on a motion and the votes its quorum needs: fixed when it
     opened (a roster change during the vote changes neither), else as they would be now."""
     if motion.electorate is not None and motion.quorum is not None:
         return unpack(motion.electorate), motion.quorum
-    voters = await eligible(store, env, settings)
-    return voters, quorum(len(voters), settings)
+    voters = await eligible(store, env, config)
+    return voters, quorum(len(voters), config)
 
 
 def tally_of(votes: list[Vote], voters: list[str], needed: int) -> Tally:
@@ -185,14 +190,14 @@ async def decide(
     t: Tally,
     *,
     env: ParseEnv,
-    settings: Settings,
+    config: Sections,
     now: datetime,
     on_commit: Callable[[Callable[[], None]], None],
     say: Say,
 ) -> None:
     """Close a motion with its result; an adopted one makes the next catalogue version."""
     motion.state, motion.decided_at = result, now
-    motion.result = t.words(settings)
+    motion.result = t.words(config)
     name = ShortId.MO.of(motion.number)
     line = f"🗳️ {name} {result}: {motion_words(motion)} — {motion.result}."
     if result == "adopted":
@@ -236,9 +241,9 @@ def motion_words(motion: Motion) -> str:
 async def _settle(ctx: Context, motion: Motion) -> str | None:
     """Decide the motion if the votes still to come cannot change it; returns what to add
     to the reply (the announcement itself, when the vote was cast in the RCC room)."""
-    voters, needed = await electorate(ctx.store, ctx.env, ctx.settings, motion)
+    voters, needed = await electorate(ctx.store, ctx.env, ctx.config, motion)
     t = tally_of(await ctx.store.motions.votes(motion), voters, needed)
-    result = settled(t, ctx.settings)
+    result = settled(t, ctx.config)
     if result is None:
         return None
     told: list[str] = []
@@ -252,7 +257,7 @@ async def _settle(ctx: Context, motion: Motion) -> str | None:
             told.append(line)
 
     await decide(
-        ctx.store, motion, result, t, env=ctx.env, settings=ctx.settings, now=ctx.now,
+        ctx.store, motion, result, t, env=ctx.env, config=ctx.config, now=ctx.now,
         on_commit=ctx.on_commit, say=say,
     )  # fmt: skip
     return " ".join(told)
@@ -264,10 +269,10 @@ async def _settle(ctx: Context, motion: Motion) -> str | None:
 async def _open(ctx: Context, motion: Motion) -> None:
     """Open the vote: its window, and who votes and how many votes the quorum needs, fixed
     now for the whole vote."""
-    voters = await eligible(ctx.store, ctx.env, ctx.settings)
+    voters = await eligible(ctx.store, ctx.env, ctx.config)
     motion.state, motion.opened_at = "open", ctx.now
-    motion.closes_at = ctx.now + ctx.settings.vote_window
-    motion.electorate, motion.quorum = pack(voters), quorum(len(voters), ctx.settings)
+    motion.closes_at = ctx.now + ctx.config[MotionsConfig].window
+    motion.electorate, motion.quorum = pack(voters), quorum(len(voters), ctx.config)
     ctx.wake(JOB, motion.number)
 
 
@@ -451,7 +456,7 @@ async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
             )
         )
     mine = own_country(ctx)
-    voters, _needed = await electorate(ctx.store, ctx.env, ctx.settings, motion)
+    voters, _needed = await electorate(ctx.store, ctx.env, ctx.config, motion)
     if mine is None or mine.code not in voters:
         where = mine.name if mine else _("your country")
         raise Refused(
@@ -486,7 +491,7 @@ async def motions(ctx: Context) -> View:
         if not ctx.viewer.in_full(motion.tlp, motion.origin_room, heard_by(motion)):
             hidden += 1
             continue
-        voters, needed = await electorate(ctx.store, ctx.env, ctx.settings, motion)
+        voters, needed = await electorate(ctx.store, ctx.env, ctx.config, motion)
         votes = await ctx.store.motions.votes(motion)
         voted = {v.country: v.choice for v in votes}
         rows.append(
@@ -495,7 +500,7 @@ async def motions(ctx: Context) -> View:
                 "words": motion_words(motion),
                 "state": motion.state,
                 "closes": motion.closes_at,
-                "tally": tally_of(votes, voters, needed).words(ctx.settings),
+                "tally": tally_of(votes, voters, needed).words(ctx.config),
                 "votes": sorted(voted.items()),
                 "waiting": [c for c in voters if c not in voted],
                 "label": label(motion.tlp),
@@ -536,7 +541,7 @@ def decision_row(motion: Motion) -> dict:
 # --- the job: reminders, and the close of the window ------------------------------------------
 
 
-async def open_motions(store: Stores, settings: Settings, now: datetime) -> list[int]:
+async def open_motions(store: Stores, config: Sections, now: datetime) -> list[int]:
     return [m.number for m in await store.motions.pending() if m.state == "open"]
 
 
@@ -546,11 +551,11 @@ async def close_or_remind(job: JobContext, motion_key: int) -> datetime | None:
     motion = await store.motions.get(motion_key)
     if motion is None or motion.state != "open" or motion.closes_at is None:
         return None
-    voters, needed = await electorate(store, job.env, job.settings, motion)
+    voters, needed = await electorate(store, job.env, job.config, motion)
     votes = await store.motions.votes(motion)
     t = tally_of(votes, voters, needed)
     # At the close the votes cast decide; before it, only an outcome nothing can change.
-    result = outcome(t, job.settings) if now >= motion.closes_at else settled(t, job.settings)
+    result = outcome(t, job.config) if now >= motion.closes_at else settled(t, job.config)
     if result is not None:
         room = job.rooms.get(RoomKind.RCC)
 
@@ -561,11 +566,13 @@ async def close_or_remind(job: JobContext, motion_key: int) -> datetime | None:
                 )
 
         await decide(
-            store, motion, result, t, env=job.env, settings=job.settings, now=now,
+            store, motion, result, t, env=job.env, config=job.config, now=now,
             on_commit=job.on_commit, say=say,
         )  # fmt: skip
         return None
-    rounds = sorted((motion.closes_at - r for r in job.settings.vote_remind), reverse=False)
+    rounds = sorted(
+        (motion.closes_at - r for r in job.config[MotionsConfig].remind), reverse=False
+    )
     due = [n for n, at in enumerate(rounds) if at <= now]
     if due:
         await _remind(job, motion, max(due), {v.country for v in votes}, voters)
@@ -610,3 +617,38 @@ async def _remind(
             alert=True,
             seal=seal_of(motion),
         )
+
+
+class MotionsConfig(Section):
+    window: Duration = Field(timedelta(days=14), description='a duration such as "14d"')
+    quorum: Fraction = Field(
+        Fraction(2, 3), description='a share of the eligible countries, e.g. "2/3" or "0.5"'
+    )
+    majority: Fraction = Field(
+        Fraction(1, 2), description='a share of the yes and no votes to exceed, e.g. "1/2"'
+    )
+    associates_vote: bool = Field(False, description="true or false: associate members vote")
+    remind: list[Duration] = Field(
+        [timedelta(days=3)], description='durations before the window closes, e.g. ["3d"]'
+    )
+
+    @field_validator("quorum", "majority", mode="before")
+    @classmethod
+    def _share(cls, value: Any) -> Fraction:
+        try:
+            share = Fraction(str(value).strip())
+        except (ValueError, ZeroDivisionError):
+            raise ValueError("not a share such as 2/3 or 0.5") from None
+        if not 0 < share <= 1:
+            raise ValueError("a share from 0 (excluded) to 1")
+        return share
+
+    @field_validator("majority")
+    @classmethod
+    def _half_or_more(cls, value: Fraction) -> Fraction:
+        if not Fraction(1, 2) <= value < 1:
+            raise ValueError("a majority is at least 1/2 and below 1")
+        return value
+
+
+router.section("motions", MotionsConfig)

@@ -8,8 +8,9 @@ import json
 from datetime import datetime
 
 from commands.context import JobContext
-from commands.framework import Router, Settings, View
+from commands.framework import Router, View
 from commands.i18n import N_, later
+from commands.sections import Sections
 from commands.values import CHROME, RoomKind, fingerprint
 from storage.stores import Stores
 
@@ -23,7 +24,7 @@ ROOMS = {
 }
 
 
-async def unsent(store: Stores, settings: Settings, now: datetime) -> list[int]:
+async def unsent(store: Stores, config: Sections, now: datetime) -> list[int]:
     return [0] if await store.notices.unsent() else []
 
 
@@ -40,7 +41,10 @@ async def tell_the_chair(job: JobContext, _key: int = 0) -> None:
         if data.get("to") == "rcc":  # the whole committee is told
             rcc = job.rooms.get(RoomKind.RCC)
             if rcc is not None:
-                data.update(fingerprint=fingerprint(data["key"]), prefix=job.settings.prefix)
+                data.update(
+                    fingerprint=fingerprint(data["key"]),
+                    prefix=job.config.committee.command_prefix,
+                )
                 # The member is mentioned, and it rings: if the new key is not theirs, they
                 # must learn now that someone else holds their password.
                 who = [data["user"]] if data.get("user") else []

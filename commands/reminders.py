@@ -18,8 +18,9 @@ from commands.calendar import Planned, next_round, period_start, plan, relevant
 from commands.context import JobContext
 from commands.deadlines import JOB, schedule_of, when
 from commands.directory import stand_in
-from commands.framework import Router, Settings, View
+from commands.framework import Router, View
 from commands.i18n import Moment
+from commands.sections import Sections
 from commands.values import CHROME, Ref, RefKind, ShortId
 from storage.deadlines import Logged
 from storage.models import Deadline
@@ -68,7 +69,7 @@ NCPOC_KINDS = {"remind": "remind", "overdue": "overdue", "followup": "followup"}
 CHAIR_KINDS = {"overdue": "escalation", "followup": "escalation"}
 
 
-async def active_deadlines(store: Stores, settings: Settings, now: datetime) -> list[int]:
+async def active_deadlines(store: Stores, config: Sections, now: datetime) -> list[int]:
     return [d.key for d in await store.deadlines.active()]
 
 
@@ -83,7 +84,7 @@ async def send_due_reminders(job: JobContext, deadline_id: int) -> datetime | No
     deadline = await store.deadlines.by_id(deadline_id)
     if deadline is None or deadline.status != "active":
         return None
-    schedule = schedule_of(deadline, job.settings)
+    schedule = schedule_of(deadline, job.config)
     ncpocs = await store.roster.ncpocs()
     national = await store.roster.national()  # who may stand in for an absent NCPOC, now
     expected = sorted({e.country for e in ncpocs if e.country})
@@ -175,7 +176,7 @@ def _message(job: JobContext, deadline, d: Decision, late: bool, period: Period,
         "since": Moment(period.start, zone, "%-d %b %Y"),
         "late": when(d.round.at, zone) if late else None,
         "user": d.recipient,
-        "prefix": job.settings.prefix,
+        "prefix": job.config.committee.command_prefix,
     }
     if d.kind == "escalation":
         names = job.env.reference.countries.by_code

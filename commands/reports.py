@@ -22,7 +22,7 @@ from typing import Any
 from commands.audience import Audience, Viewer, heard_by, strictest
 from commands.context import Context
 from commands.deadlines import when
-from commands.digest import approved_only
+from commands.digest import DigestConfig, approved_only
 from commands.digest_data import DigestPeriod, build, digest_period
 from commands.framework import (
     DIGEST_READERS,
@@ -33,12 +33,12 @@ from commands.framework import (
     Pos,
     Role,
     Router,
-    Settings,
 )
 from commands.gaps import gap_report
 from commands.i18n import Deferred, Moment, _
 from commands.motions import decision_row, motion_words
 from commands.reference import Country
+from commands.sections import Sections
 from commands.tlp import label, most_restrictive, seen_rows
 from commands.values import Clearance, ShortId
 from storage.lists import unpack
@@ -87,7 +87,7 @@ def audience_for(kind: str, room: Audience | None) -> Audience:
 async def report_data(
     store: Stores,
     env: ParseEnv,
-    settings: Settings,
+    config: Sections,
     kind: str,
     country: Country | None,
     period: DigestPeriod,
@@ -99,12 +99,12 @@ async def report_data(
         assert country is not None
         data = await gap_report(
             store, env.reference, viewer, country, now=now, zone=env.zone,
-            committee=settings.committee_name,
+            committee=config.committee.name,
         )  # fmt: skip
         data["period"] = {"key": period.key, "label": period.label}
     else:
         data = await build(
-            store, period, env=env, settings=settings, committee=settings.committee_name,
+            store, period, env=env, config=config, committee=config.committee.name,
             now=now, viewer=viewer,
         )  # fmt: skip
         if kind == "csm":
@@ -255,7 +255,7 @@ async def report(
     kind, country = profile
     if (
         kind == "steering"
-        and ctx.settings.digest_approval == "chair"
+        and ctx.config[DigestConfig].approval == "chair"
         and not ctx.has_role(Role.CHAIR)
     ):
         await ctx.reply(await approved_only(ctx, period))  # the chair's approval holds here too
@@ -263,7 +263,7 @@ async def report(
     period = period or digest_period("last-30d", ctx.env)
     viewer = Viewer(audience_for(kind, ctx.viewer.audience))
     data = await report_data(
-        ctx.store, ctx.env, ctx.settings, kind, country, period, viewer, ctx.now
+        ctx.store, ctx.env, ctx.config, kind, country, period, viewer, ctx.now
     )
     name = data["profile"].replace(":", "-")
     ctx.audit_detail = f"report {data['profile']} {period.key} {data['label']}"

@@ -71,7 +71,7 @@ async def roster_list(ctx: Context) -> View:
     return View(
         "roster/list",
         {
-            "committee": ctx.settings.committee_name,
+            "committee": ctx.config.committee.name,
             "countries": countries,
             "roles": [{"title": _(ROLE_TITLES[r]), "members": m} for r, m in others.items()],
             "filled": sum(1 for c in countries if c["members"]),
@@ -231,7 +231,7 @@ async def _one_role(ctx: Context, user: str, role: Role) -> None:
 
 
 async def _check_room_for_ncpoc(ctx: Context, country: Country) -> None:
-    limit = ctx.settings.max_ncpocs_per_country
+    limit = ctx.config.committee.max_ncpocs_per_country
     current = await ctx.store.roster.ncpocs(country.code)
     if len(current) >= limit:
         names = ", ".join(e.user_id for e in current)
@@ -315,7 +315,7 @@ async def roster_trust(ctx: Context, user: str, fingerprint: str) -> str:
                 user=user,
                 waiting=show_key(waiting),
                 typed=show_key(fingerprint.replace(" ", "")),
-                command=f"{ctx.settings.prefix}roster distrust {user}",
+                command=f"{ctx.config.committee.command_prefix}roster distrust {user}",
             )
         )
     await ctx.store.identities.confirm(user, waiting, now=ctx.now)

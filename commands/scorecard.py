@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
+
+from pydantic import Field
 
 from commands.context import Context
 from commands.i18n import N_, _
 from commands.reference import Country, Item
+from commands.sections import Duration, Section
 from storage.models import StatusUpdate
 
 STATES = ("not-started", "in-progress", "met", "n/a")
@@ -36,7 +40,7 @@ def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dic
     """Per area, per item: state, note, who and when, with stale items flagged."""
     by_item = {u.item_id: u for u in latest}
     catalogue = ctx.env.reference.catalogue
-    stale_before = ctx.now - ctx.settings.stale_after
+    stale_before = ctx.now - ctx.config[StatusConfig].stale_after
     areas: list[dict[str, Any]] = []
     for area in catalogue.areas:
         rows: list[dict[str, Any]] = []
@@ -65,7 +69,7 @@ def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dic
         "areas": areas,
         "counts": tally,
         "stale": sum(1 for a in areas for r in a["rows"] if r["stale"]),
-        "stale_after_days": ctx.settings.stale_after.days,
+        "stale_after_days": ctx.config[StatusConfig].stale_after.days,
         "now": ctx.now,
         "legend": _(LEGEND),
         "catalogue": catalogue.label,
@@ -125,3 +129,9 @@ def matrix(ctx: Context, latest: list[StatusUpdate]) -> dict[str, Any]:
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class StatusConfig(Section):
+    stale_after: Duration = Field(
+        timedelta(days=180), description='a duration such as "180d" or "26w"'
+    )

@@ -27,7 +27,7 @@ from commands.framework import (
 from commands.i18n import _
 from commands.motions import motion_words
 from commands.reference import Area, Country, Item
-from commands.scorecard import STATES, counts, scorecard, summary_row
+from commands.scorecard import STATES, StatusConfig, counts, scorecard, summary_row
 from commands.tlp import carried
 from commands.types import choice, country
 from commands.values import Ref, RefKind, ShortId
@@ -398,3 +398,6 @@ async def status_submit(ctx: Context, country: Country | None, note: str) -> str
         "✅ {label}'s report for {label2} is filed{again}. {met} of "
         "{total} items at minimum standard."
     ).format(label=label(chosen), label2=period.label, again=again, met=met, total=total)
+
+
+router.section("status", StatusConfig)

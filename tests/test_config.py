@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -11,6 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, load_config
+from commands.broadcast import BroadcastConfig
 from tests.helpers import config_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,11 +111,12 @@ def test_the_escalation_chain_is_read_or_built(tmp_path):
     steps = '[{ after = "5m", notify = ["primary"] }, { after = "1h", notify = ["all", "chair"] }]'
     path = tmp_path / "c.toml"
     path.write_text(EXAMPLE.read_text().replace('default_tlp = "amber"', f"escalation = {steps}"))
-    assert load_config(path).broadcast.chain() == (
+    assert load_config(path).sections[BroadcastConfig].chain() == (
         Step(timedelta(minutes=5), ("primary",)),
         Step(timedelta(hours=1), ("all", "chair")),
     )
-    default = load_config(EXAMPLE).broadcast.chain()  # every renotify_after, the next tier
+    # every renotify_after, the next tier
+    default = load_config(EXAMPLE).sections[BroadcastConfig].chain()
     assert [s.after for s in default] == [timedelta(minutes=15 * k) for k in (1, 2, 3)]
     assert [s.notify for s in default] == [
         ("primary", "chair"),
@@ -219,3 +222,65 @@ def test_only_a_contact_with_an_email_address_may_have_no_matrix_id(tmp_path, en
     (tmp_path / "ok.toml").write_text(config_text(URL, roster=by_email))
     (seeded,) = load_config(tmp_path / "ok.toml").roster_seed
     assert seeded.user_id == "mailto:a@b.example"
+
+
+def _example_keys() -> dict[str, dict[str, bool]]:
+    """Each table of the example file, with its keys (set or commented out) and whether a
+    comment explains each: a comment line in the paragraph above it."""
+    tables: dict[str, dict[str, bool]] = {}
+    above: dict[str, bool] = {}  # a list of tables is explained once, above its first
+    table, explained = "", False
+    for line in EXAMPLE.read_text().splitlines():
+        header = re.fullmatch(r"#?\s*(\[\[?)([\w.]+)\]\]?", line.strip())
+        if header and (line.startswith("[") or header.group(1) == "[["):
+            table = header.group(2)
+            above.setdefault(table, explained and header.group(1) == "[[")
+            explained = False
+            tables.setdefault(table, {})
+            continue
+        key = re.match(r"^#?\s?(\w+)\s*=", line)
+        if key and table:
+            tables[table].setdefault(key.group(1), explained or above[table])
+        elif not line.strip():
+            explained = False
+        elif line.startswith("#"):
+            explained = True
+    return tables
+
+
+def _model_tables() -> dict[str, type]:
+    from bot.config import Config, family_sections
+
+    found: dict[str, type] = {}
+    for name, field in Config.model_fields.items():
+        model = field.annotation
+        model = getattr(model, "__args__", (model,))[0] if name == "roster" else model
+        found[name] = model
+    for name, (model, _many) in family_sections().items():
+        found[name] = model
+    for name, model in list(found.items()):
+        for key, field in model.model_fields.items():
+            inner = getattr(field.annotation, "__args__", (None,))[0]
+            listed = getattr(field.annotation, "__origin__", None) is list
+            if listed and isinstance(inner, type) and hasattr(inner, "model_fields"):
+                found[f"{name}.{key}"] = inner  # a list of tables, such as escalation steps
+    return found
+
+
+def test_the_example_lists_every_key_of_every_section_with_a_comment():
+    """config.example.toml is checked against the sections' models, the core's and each
+    family's: every key is there (set, or commented out with its default), explained."""
+    tables = _example_keys()
+    for table, model in _model_tables().items():
+        assert table in tables, f"config.example.toml has no [{table}]"
+        for key, field in model.model_fields.items():
+            if f"{table}.{key}" in _model_tables():
+                continue  # a list of tables: listed as [[table.key]]
+            name = field.alias or key
+            assert name in tables[table], f"config.example.toml: [{table}] {name} is missing"
+            assert tables[table][name], f"config.example.toml: [{table}] {name} is unexplained"
+    for table, keys in tables.items():
+        model = _model_tables().get(table)
+        assert model is not None, f"config.example.toml: [{table}] is no section"
+        known = {f.alias or k for k, f in model.model_fields.items()}
+        assert set(keys) <= known, f"[{table}]: {sorted(set(keys) - known)} are not keys"

@@ -72,7 +72,7 @@ async def test_a_lesson_is_edited_then_withdrawn_and_leaves_every_listing(app, c
     assert again.outcome == "invalid" and "was withdrawn" in text_of(again)
     async with app.db.unit(write=False) as store:
         data = await build(
-            store, digest_period("2026-11", app.env), env=app.env, settings=app.settings,
+            store, digest_period("2026-11", app.env), env=app.env, config=app.sections,
             committee="RCC", now=clock() + timedelta(days=30),
             viewer=Viewer(FILE_AUDIENCES["rcc"]),
         )  # fmt: skip

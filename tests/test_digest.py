@@ -69,7 +69,7 @@ async def digest_of(app, clock, period="2026-11", audience=STEERING_FILE, room_i
     """The digest as the Steering Committee (by default) may read it."""
     async with app.db.unit(write=False) as store:
         return await build(
-            store, digest_period(period, app.env), env=app.env, settings=app.settings,
+            store, digest_period(period, app.env), env=app.env, config=app.sections,
             committee="RCC", now=clock(), viewer=Viewer(audience), room_id=room_id,
         )  # fmt: skip
 

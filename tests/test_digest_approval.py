@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.files import render_file
+from commands.digest import DigestConfig
 from commands.values import RoomKind
 from tests.helpers import CHAIR, JM1, STEERING, STEERING_MEMBERS, TT1, Postman, body_of, say
 from tests.helpers import text_of as said
@@ -114,7 +115,7 @@ async def test_an_unapproved_draft_expires_and_can_no_longer_be_approved(schedul
     app, postman = scheduled, Postman(scheduled)
     await app.jobs.run("digest", 0)
     await postman.deliver_all()
-    clock.advance(app.settings.draft_expires + timedelta(minutes=1))
+    clock.advance(app.sections[DigestConfig].expires + timedelta(minutes=1))
     late = await say(app, CHAIR, "!digest approve DG-1")
     assert late.outcome == "invalid" and "expired" in said(late)
     assert all(r.room_id != STEERING_ROOM for r in await postman.deliver_all())

@@ -237,7 +237,7 @@ async def test_the_offline_export_shows_the_steering_committee_only_its_share(ap
     file_readers = Room("a file for the Steering Committee", "", frozenset({STEERING}), STEERING)
     async with app.db.unit(write=False) as store:
         data = await build(
-            store, digest_period("last-30d", app.env), env=app.env, settings=app.settings,
+            store, digest_period("last-30d", app.env), env=app.env, config=app.sections,
             committee="RCC", now=clock(), viewer=Viewer(FILE_AUDIENCES["steering"]),
         )  # fmt: skip
     html = render_file(app.renderer, "digest-html", data).decode()

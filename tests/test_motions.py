@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from commands.motions import Tally, outcome, settled
+from commands.motions import MotionsConfig, Tally, outcome, settled
+from commands.sections import Sections
 from commands.values import RoomKind
 from tests.helpers import CHAIR, JM1, STEERING, TT1, TT2, Postman, body_of, say, text_of
 
@@ -229,11 +230,10 @@ async def test_countries_yet_to_vote_are_reminded_once_before_the_window_closes(
     ],
 )
 def test_a_motion_is_settled_only_when_the_remaining_votes_cannot_change_it(tally, expected):
-    from commands.framework import Settings
 
-    assert settled(tally, Settings()) == expected
+    assert settled(tally, Sections()) == expected
     if expected:
-        assert outcome(tally, Settings()) == expected
+        assert outcome(tally, Sections()) == expected
 
 
 async def test_the_electorate_and_quorum_are_fixed_when_the_motion_opens(four):
@@ -256,7 +256,9 @@ async def test_the_electorate_and_quorum_are_fixed_when_the_motion_opens(four):
 async def test_a_vote_after_the_window_closed_is_refused(four, clock):
     app = four
     await accepted(app, CHAIR, "!motion propose legal.cybercrime Cybercrime Act enacted")
-    clock.advance(app.settings.vote_window + timedelta(minutes=1))  # the job has not run yet
+    clock.advance(
+        app.sections[MotionsConfig].window + timedelta(minutes=1)
+    )  # the job has not run yet
     late = await say(app, JM1, "!vote MO-1 yes")
     assert late.outcome == "invalid" and "closed at" in text_of(late)
     async with app.db.unit(write=False) as store:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import aiohttp
@@ -78,7 +78,7 @@ class MatrixBot:
         jobs: JobRunner,
         metrics: Metrics,
         clock: Callable[[], datetime],
-        open_dms_at_start: bool,
+        directs_at_start: Callable[[], Awaitable[list[str]]] | None = None,
     ) -> None:
         self.client, self.db = client, db
         self.inbox, self.sender, self.rooms, self.devices, self.jobs = (
@@ -91,7 +91,7 @@ class MatrixBot:
         self.trust = trust
         self._declines = Quota(DECLINES_LOGGED, 3600)
         self.metrics, self.clock = metrics, clock
-        self.open_dms_at_start = open_dms_at_start
+        self.directs_at_start = directs_at_start  # whom to open a DM with, once running
         self.started_at = clock()
         self._token: str | None = None  # the newest token handled, saved or not yet
         self._token_saved = 0.0
@@ -225,17 +225,16 @@ class MatrixBot:
         every job resumes from the database whatever was due or left unfinished."""
         await self.rooms.committee.check_aliases()
         await self.jobs.start(self.started_at)
-        if self.open_dms_at_start:
+        if self.directs_at_start is not None:
             self._background.append(asyncio.create_task(self._open_directs(), name="open-dms"))
 
     async def _open_directs(self) -> None:
-        async with self.db.unit(write=False) as store:
-            users = sorted(  # Matrix users only (a roster key may be an email address)
-                {e.user_id for e in await store.roster.entries() if e.user_id.startswith("@")}
-                - {self.client.user_id}
-            )
+        assert self.directs_at_start is not None
+        users = sorted(set(await self.directs_at_start()) - {self.client.user_id})
+        if not users:
+            return
         opened = await self.rooms.open_directs(users)
-        log.info("direct rooms ready with %d of %d roster members", opened, len(users))
+        log.info("direct rooms ready with %d of %d people", opened, len(users))
 
     async def _set_horizon(self) -> None:
         horizon = self.started_at
