@@ -102,16 +102,7 @@ def ago(then: datetime | None, now: datetime) -> str:
     delta = now - then
     if delta < timedelta(minutes=1):
         return i18n._("just now")
-    units = (
-        (604800, i18n.N_("{n}w ago")),
-        (86400, i18n.N_("{n}d ago")),
-        (3600, i18n.N_("{n}h ago")),
-        (60, i18n.N_("{n}m ago")),
-    )
-    for size, words in units:
-        if delta.total_seconds() >= size:
-            return i18n._(words).format(n=int(delta.total_seconds() // size))
-    return i18n._("just now")
+    return i18n._("{span} ago").format(span=i18n.span(delta, width="narrow", parts=1))
 
 
 def bold(value: object) -> Markup:

@@ -517,7 +517,8 @@ def scheduled_period(kind: str, slot: datetime, env: ParseEnv) -> DigestPeriod:
         return previous_quarter(slot, env)
     if kind == "last-30d":
         start = slot - timedelta(days=30)
-        return DigestPeriod("last-30d", start, slot, f"the 30 days to {slot:%-d %b %Y}")
+        day = i18n.when(slot, env.zone, "%-d %b %Y")
+        return DigestPeriod("last-30d", start, slot, _("the 30 days to {day}").format(day=day))
     return previous_month(slot, env)
 
 

@@ -390,14 +390,9 @@ def _when(moment: datetime, zone) -> str:
 
 def _late(delta: timedelta) -> str:
     """A duration in plain words: "under an hour", "5 hours", "1 day 17 hours"."""
-    hours = int(delta.total_seconds() // 3600)
-    if hours < 1:
+    if delta < timedelta(hours=1):
         return _("under an hour")
-    days, hours = divmod(hours, 24)
-    parts = [i18n.ngettext("{n} day", "{n} days", days).format(n=days)] if days else []
-    if hours:
-        parts.append(i18n.ngettext("{n} hour", "{n} hours", hours).format(n=hours))
-    return " ".join(parts)
+    return i18n.span(delta, smallest="hour")
 
 
 async def _compliance(store, period, expected, ref, config, zone, now) -> dict[str, Any]:

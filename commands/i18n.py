@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -119,6 +119,10 @@ class _Calendar:
     days_short: tuple[str, ...]  # Monday first, as datetime.weekday()
     days: tuple[str, ...]
     name: str
+    # Duration units ("{0} days", "{0}d"), by width and unit, by plural category; and the
+    # language's plural rule (which category a number takes).
+    units: dict[tuple[str, str], dict[str, str]]
+    plural: Callable[[int], str]
 
 
 @cache
@@ -136,9 +140,49 @@ def _calendar(language: str) -> _Calendar:
             days_short=tuple(days["abbreviated"][d] for d in range(7)),
             days=tuple(days["wide"][d] for d in range(7)),
             name=locale.get_display_name(language) or language,
+            units={
+                (width, unit): dict(locale._data["unit_patterns"][f"duration-{unit}"][width])
+                for width in ("long", "narrow")
+                for unit, _seconds in UNITS
+            },
+            plural=locale.plural_form,
         )
     finally:
         localedata._cache.clear()  # Babel's cache of loaded locale data (stable since 2.0)
+
+
+UNITS = (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def span(
+    delta: timedelta,
+    *,
+    width: str = "long",
+    smallest: str = "minute",
+    parts: int = 2,
+    clock: bool = False,
+) -> str:
+    """A duration in the current language, from CLDR's unit patterns through Babel: the
+    largest `parts` units down to `smallest` ("1 day 17 hours", "1 jour 17 heures"); narrow
+    for tables ("1h 05m" with `clock`, the second unit in two digits, as on a stopwatch).
+    The only way the bot writes a duration."""
+    calendar = _calendar(_locale())
+    units = UNITS[: [u for u, _s in UNITS].index(smallest) + 1]
+    left, shown = int(delta.total_seconds()), list[tuple[str, int]]()
+    for unit, size in units:
+        count, left = divmod(left, size)
+        if count or (shown and clock):
+            shown.append((unit, count))
+        if len(shown) == parts:
+            break
+    if not shown:
+        shown = [(units[-1][0], 0)]
+    words = []
+    for k, (unit, count) in enumerate(shown):
+        forms = calendar.units[(width, unit)]
+        pattern = forms.get(calendar.plural(count), forms["other"])
+        words.append(pattern.replace("{0}", f"{count:02d}" if clock and k else str(count)))
+    return " ".join(words)
 
 
 # The strftime directives the bot uses, written in the current language: month and day

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import Field
 
+from commands import i18n
 from commands.audience import Viewer, heard_by, hearers, sealed
 from commands.calendar import around, occurrence
 from commands.context import Context, JobContext
@@ -114,12 +115,8 @@ async def meeting_add(ctx: Context, starts: DueInput, room: str | None, title: s
     )
 
 
-def _words(span: timedelta) -> str:
-    if span % timedelta(days=1) == timedelta(0):
-        days = span // timedelta(days=1)
-        return f"{days} day{'s' if days != 1 else ''}"
-    hours = span / timedelta(hours=1)
-    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+def _words(ahead: timedelta) -> str:
+    return i18n.span(ahead, smallest="minute")
 
 
 @router.command(

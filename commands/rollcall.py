@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from commands import i18n
 from commands.audience import Viewer
 from commands.directory import shown
 from commands.i18n import N_, Deferred, _
@@ -151,9 +152,5 @@ def _signed(seconds: float) -> str:
 
 
 def elapsed(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    """How long an answer took, as a stopwatch shows it: "42s", "1m 35s", "1h 05m"."""
+    return i18n.span(delta, width="narrow", smallest="second", clock=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from commands import i18n
 from commands.audience import Show
 from commands.common import acting_country, label, own_country
 from commands.context import Context
@@ -392,8 +393,8 @@ async def status_submit(ctx: Context, country: Country | None, note: str) -> str
     again = ""
     if earlier:
         first = earlier[0]
-        filed = first.at.astimezone(ctx.env.zone)
-        again = f" (an update: {first.author} first filed on {filed:%-d %b})"
+        filed = i18n.when(first.at, ctx.env.zone, "%-d %b")
+        again = _(" (an update: {who} first filed on {day})").format(who=first.author, day=filed)
     return _(
         "✅ {label}'s report for {label2} is filed{again}. {met} of "
         "{total} items at minimum standard."

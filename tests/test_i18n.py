@@ -289,3 +289,28 @@ async def test_the_digest_s_files_are_in_the_language_of_its_room(app, tmp_path)
         else:
             assert made.startswith(b"\x89PNG")
             (tmp_path / "heatmap-nl.png").write_bytes(made)
+
+
+@pytest.mark.parametrize(
+    ("lang", "late", "took", "ago_words"),
+    [
+        ("en", "1 day 17 hours", "1m 05s", "3d ago"),
+        ("fr", "1\xa0jour 17\xa0heures", "1min 05s", "il y a 3j"),
+        ("nl", "1 dag 17 uur", "1 m 05 s", "3 d geleden"),
+        ("es", "1 día 17 horas", "1min 05s", "hace 3d"),
+    ],
+)
+def test_durations_are_written_one_way_in_each_language(lang, late, took, ago_words):
+    """One formatter, on CLDR's unit patterns and plural rules: no English plural by hand."""
+    from datetime import datetime, timedelta
+
+    from bot.rendering import ago
+    from commands.digest_data import _late
+    from commands.rollcall import elapsed
+
+    now = datetime(2026, 12, 7, 12, 0)
+    with i18n.speaking(lang):
+        assert _late(timedelta(days=1, hours=17, minutes=20)) == late
+        assert elapsed(timedelta(minutes=1, seconds=5)) == took
+        assert ago(now - timedelta(days=3, hours=5), now) == ago_words
+        assert i18n.span(timedelta(days=1)) != i18n.span(timedelta(days=2))  # plural forms
