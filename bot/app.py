@@ -21,11 +21,10 @@ from bot.metrics import make_metrics
 from bot.outbox import Admission, OutboxWriter
 from bot.rendering import Renderer
 from bot.senders import Senders
-from commands import all_routers, notices
+from commands import all_routers, i18n
 from commands.audience import admits, audience_for
 from commands.catalogue import in_force
-from commands.framework import BotIdentity, ParseEnv
-from commands.languages import language_of
+from commands.framework import BotIdentity, ParseEnv, Signal
 from commands.values import (
     Clearance,
     Exists,
@@ -109,7 +108,7 @@ class App:
         language = config.committee.language
 
         async def speaks(store: Stores, user: str | None, room: str | None) -> str:
-            return await language_of(store, language, user=user, room=room)
+            return await i18n.language_of(store, language, user=user, room=room)
 
         self.outbox = OutboxWriter(self.renderer, clock, speaks)
         routers = all_routers()
@@ -128,7 +127,7 @@ class App:
         self.senders = Senders(
             db,
             exclude_insecure=config.security.exclude_insecure_devices,
-            wake=self.jobs.wake,
+            signal=self.jobs.signal,
             vouched=config.pinned_identities,
             clock=clock,
         )
@@ -176,7 +175,7 @@ class App:
         async with self.db.unit() as store:
             data = {"kind": "bot", "user": user, "wait": round(wait, 1), "call": call}
             await store.notices.add("rate_limited", data, now=self.clock())
-        self.jobs.wake(notices.JOB, 0)
+        self.jobs.signal(Signal.NOTICE)
 
     async def admits(self, row: OutboxMessage) -> Admission:
         """The gate, at send time: a message's seal against its room's readers now (their
@@ -199,4 +198,4 @@ class App:
         async with self.db.unit() as store:
             data = {"kind": "direct", "user": user, "spoiled": spoiled, "to": "person"}
             await store.notices.add("dm_replaced", data, now=self.clock())
-        self.jobs.wake(notices.JOB, 0)
+        self.jobs.signal(Signal.NOTICE)

@@ -1,4 +1,5 @@
-"""The `rcc-bot` command line: run, check-config, db upgrade."""
+"""The `rcc-bot` command line: run, check-config, db upgrade, audit verify, demo, and the
+families' own verbs (digest, report, import-status), found on their routers."""
 
 from __future__ import annotations
 
@@ -8,10 +9,20 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config, ConfigError, load_config
 from bot.logs import configure as configure_logging
+from commands.framework import Verb
+
+if TYPE_CHECKING:
+    from bot.rendering import Renderer
+    from commands.framework import ParseEnv
+    from commands.sections import Sections
+    from storage.db import Database
+    from storage.stores import Stores
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,40 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--offline", action="store_true", help="skip the homeserver and room checks"
     )
-    offline = with_config("digest", "write the digest of a period as HTML (and a PNG beside it)")
-    offline.add_argument("--period", default="last-30d", help="YYYY-MM, YYYY-Qn or last-30d")
-    offline.add_argument("--out", required=True, type=Path, metavar="FILE", help="HTML file")
-    offline.add_argument(
-        "--audience",
-        choices=("steering", "rcc"),
-        default="steering",
-        help="who the file is for: the Steering Committee (the default) or the RCC",
-    )
-    report = with_config(
-        "report",
-        "write a report for one audience (steering, consle, heads, csm, or country:XX, a "
-        "country's gap analysis); the format follows --out: .html, .pdf, .csv or .xlsx",
-    )
-    report.add_argument(
-        "--profile", required=True, metavar="PROFILE", help="steering|consle|heads|csm|country:XX"
-    )
-    report.add_argument("--period", default="last-30d", help="YYYY, YYYY-Qn, YYYY-MM or last-30d")
-    report.add_argument("--out", required=True, type=Path, metavar="FILE", help="the file")
-    for documents in (offline, report):
-        documents.add_argument(
-            "--lang",
-            metavar="CODE",
-            help="the language to write it in (en, fr, nl, es …); default: [committee] language",
-        )
-    imports = with_config(
-        "import-status",
-        "load a baseline of status from a CSV file (country,item,state[,note,evidence,source]) "
-        "with the checks of !status set; nothing is stored if any row is bad",
-    )
-    imports.add_argument("--csv", required=True, type=Path, metavar="FILE", help="CSV file")
-    imports.add_argument(
-        "--dry-run", action="store_true", help="check the file and say what would be stored"
-    )
+    for verb in _verbs():  # the families' own: digest, report, import-status, …
+        declared = with_config(verb.name, verb.help)
+        verb.arguments(declared)
+        if verb.document:
+            declared.add_argument(
+                "--lang",
+                metavar="CODE",
+                help="the language to write it in (en, fr, nl, es …); default: [committee] "
+                "language",
+            )
     demo = sub.add_parser(
         "demo", help="the whole mission on a throwaway homeserver (needs the demo extra)"
     )
@@ -142,20 +129,9 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         return asyncio.run(_db_upgrade(config))
     if args.command == "audit":
         return asyncio.run(_audit_verify(config))
-    if args.command in ("digest", "report"):
-        from commands import i18n
-
-        language = i18n.known(args.lang or config.committee.language)
-        if language is None:
-            choices = ", ".join(i18n.languages())
-            print(f"error: --lang {args.lang}: not one of {choices}", file=sys.stderr)
-            return 1
-        with i18n.speaking(language):  # the task asyncio.run starts copies the context
-            if args.command == "digest":
-                return asyncio.run(_digest(config, args.period, args.out, args.audience))
-            return asyncio.run(_report(config, args.profile, args.period, args.out))
-    if args.command == "import-status":
-        return asyncio.run(_import_status(config, args.csv, dry_run=args.dry_run))
+    verb = next((v for v in _verbs() if v.name == args.command), None)
+    if verb is not None:
+        return _offline(verb, args, config)
     from bot.runner import run  # the Matrix stack is imported only when the bot runs
 
     return asyncio.run(run(config, crash_at=os.environ.get("RCC_CRASH_AT")))
@@ -209,124 +185,59 @@ async def _audit_verify(config: Config) -> int:
     return 0
 
 
-async def _report(config: Config, profile_text: str, period_text: str, out: Path) -> int:
+def _verbs() -> list[Verb]:
+    from commands import all_routers
+
+    return [verb for router in all_routers() for verb in router.verbs]
+
+
+def _offline(verb: Verb, args: argparse.Namespace, config: Config) -> int:
+    """Run a family's verb with the database at its newest schema and the config applied,
+    in the language asked for (--lang) or the committee's."""
+    from commands import i18n
+
+    language = i18n.known(getattr(args, "lang", None) or config.committee.language)
+    if language is None:
+        choices = ", ".join(i18n.languages())
+        print(f"error: --lang {args.lang}: not one of {choices}", file=sys.stderr)
+        return 1
+    with i18n.speaking(language):  # the task asyncio.run starts copies the context
+        return asyncio.run(_run_offline(verb, args, config))
+
+
+async def _run_offline(verb: Verb, args: argparse.Namespace, config: Config) -> int:
     from bot.app import prepare, system_clock
-    from bot.files import render_file
     from bot.rendering import Renderer
-    from commands.audience import Viewer
-    from commands.digest_data import digest_period
-    from commands.framework import ArgumentError, ParseEnv
-    from commands.reports import audience_for, profile, report_data, to_csv
-    from storage.db import Database
-
-    formats = (".html", ".pdf", ".csv", ".xlsx")
-    if out.suffix.lower() not in formats:
-        print(f"error: --out: {out.name} must end in {', '.join(formats)}", file=sys.stderr)
-        return 1
-    env = ParseEnv(config.reference, config.committee.zone, system_clock)
-    try:
-        kind, country = profile(profile_text, env)
-        period = digest_period(period_text, env)
-    except ArgumentError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
-    db = Database(config.storage.url)
-    try:
-        await prepare(db, config, system_clock)  # the catalogue in force, from the database
-        async with db.unit(write=False) as store:
-            data = await report_data(
-                store, env, config.sections, kind, country, period,
-                Viewer(audience_for(kind, None)), system_clock(),
-            )  # fmt: skip
-    finally:
-        await db.close()
-    out.parent.mkdir(parents=True, exist_ok=True)  # private, by the umask
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        content = to_csv(data)
-    else:
-        renderer = Renderer(config.committee.zone, config.reports.templates_dir)
-        content = render_file(
-            renderer,
-            {".xlsx": "report-xlsx", ".pdf": "report-pdf"}.get(suffix, "report-html"),
-            data,
-        )
-    await asyncio.to_thread(out.write_bytes, content)
-    print(f"wrote {out}: the {data['profile']} report for {period.label} ({data['label']})")
-    return 0
-
-
-async def _import_status(config: Config, path: Path, *, dry_run: bool) -> int:
-    from bot.app import prepare, system_clock
     from commands.framework import ParseEnv
-    from commands.status_import import read, store_rows
     from storage.db import Database
 
-    # A spreadsheet's export may start with a BOM.
-    text = await asyncio.to_thread(path.read_text, "utf-8-sig")
     db = Database(config.storage.url)
+    renderer = Renderer(config.committee.zone, config.reports.templates_dir)
+
     try:
         await prepare(db, config, system_clock)  # the catalogue in force, from the database
         env = ParseEnv(config.reference, config.committee.zone, system_clock)
-        rows, problems = read(text, env)
-        for problem in problems:
-            print(f"{path}: {problem}", file=sys.stderr)
-        if problems:
-            print(f"error: {len(problems)} bad row(s); nothing was stored", file=sys.stderr)
-            return 1
-        version = config.reference.catalogue.version
-        if dry_run:
-            print(f"{len(rows)} row(s) are good (catalogue version {version}); nothing stored")
-            return 0
-        async with db.unit() as store:
-            await store_rows(
-                store, rows, author=f"import:{path.name}", now=system_clock(), version=version
-            )
+        return await verb.run(_OfflineRun(db, renderer, env, config), args)
     finally:
         await db.close()
-    print(f"stored {len(rows)} status update(s) against catalogue version {version}")
-    return 0
 
 
-async def _digest(config: Config, period_text: str, out: Path, audience: str) -> int:
-    from bot.app import prepare, system_clock
-    from bot.rendering import Renderer
-    from commands.audience import FILE_AUDIENCES, Viewer
-    from commands.digest_data import build, digest_period
-    from commands.framework import ArgumentError, ParseEnv
-    from storage.db import Database
+class _OfflineRun:
+    """What a verb works with (`commands.framework.Offline`), on this command line."""
 
-    env = ParseEnv(config.reference, config.committee.zone, system_clock)
-    try:
-        period = digest_period(period_text, env)
-    except ArgumentError as exc:
-        print(f"error: --period: {exc.message}", file=sys.stderr)
+    def __init__(self, db: Database, renderer: Renderer, env: ParseEnv, config: Config) -> None:
+        self.db, self.renderer, self.env = db, renderer, env
+        self.config: Sections = config.sections
+        self.committee: str = config.committee.name
+
+    def unit(self, *, write: bool = True) -> AbstractAsyncContextManager[Stores]:
+        return self.db.unit(write=write)
+
+    def render(self, name: str, data: dict[str, Any]) -> bytes:
+        from bot.files import render_file
+
+        return render_file(self.renderer, name, data)
+
+    def error(self, line: str) -> int:
+        print(f"error: {line}", file=sys.stderr)
         return 1
-    db = Database(config.storage.url)
-    try:
-        await prepare(db, config, system_clock)
-        async with db.unit(write=False) as store:
-            data = await build(
-                store,
-                period,
-                env=env,
-                config=config.sections,
-                committee=config.committee.name,
-                now=system_clock(),
-                viewer=Viewer(FILE_AUDIENCES[audience]),
-            )
-    finally:
-        await db.close()
-    picture = out.with_suffix(".png")
-    out.parent.mkdir(parents=True, exist_ok=True)  # private, by the umask
-    renderer = Renderer(config.committee.zone)
-    await asyncio.to_thread(_write_files, renderer, data, out, picture)
-    print(f"wrote {out} and {picture} ({data['label']})")
-    return 0
-
-
-def _write_files(renderer, data: dict, out: Path, picture: Path) -> None:
-    from bot.files import render_file
-
-    out.write_bytes(render_file(renderer, "digest-html", data))
-    picture.write_bytes(render_file(renderer, "digest-png", data))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from bot.pictures import draw
@@ -24,6 +26,14 @@ def render_file(
         made = _render(renderer, name, data)
     _give_back()
     return made
+
+
+@cache
+def _declared() -> dict[str, Callable[[dict[str, Any]], bytes]]:
+    """The kinds of file the families declare on their routers."""
+    from commands import all_routers
+
+    return {name: make for router in all_routers() for name, make in router.files.items()}
 
 
 def _give_back() -> None:
@@ -44,10 +54,8 @@ def _render(renderer: Renderer, name: str, data: dict[str, Any]) -> bytes:
         return renderer.document("reports/minutes", data).encode("utf-8")
     if name == "report-html":
         return renderer.document(data["template"], data).encode("utf-8")
-    if name == "report-xlsx":
-        from commands.reports import to_xlsx
-
-        return to_xlsx(data)
+    if name in _declared():
+        return _declared()[name](data)
     if name == "report-pdf":
         return pdf(renderer.document(data["template"], data))
     raise ValueError(f"no file renderer named {name!r}")

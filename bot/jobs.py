@@ -20,7 +20,7 @@ from bot.logs import log_failure
 from bot.outbox import OutboxWriter
 from commands.audience import Audience, audience_for
 from commands.context import JobContext
-from commands.framework import NEVER, Job, ParseEnv, Reply, View
+from commands.framework import NEVER, Job, ParseEnv, Reply, Signal, View
 from commands.sections import Sections
 from commands.values import Joined, RoomFacts, RoomKind, Seal, unknown_membership
 from storage.db import Database
@@ -80,6 +80,12 @@ class JobRunner:
         log.info("jobs resumed: %d record(s) to look at", len(pending))
         for key in sorted(pending):
             self._kick(*key)
+
+    def signal(self, signal: Signal) -> None:
+        """Wake every job that listens for this signal of the core (record 0)."""
+        for job in self.jobs.values():
+            if signal in job.on:
+                self.wake(job.name, 0)
 
     def wake(self, name: str, key: int, at: datetime | None = None) -> None:
         """Run a record's job at `at` (now by default), replacing any later plan for it."""

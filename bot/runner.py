@@ -25,8 +25,7 @@ from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError, open_client
 from bot.matrix.trust import CrossSigningTrust
 from bot.outbox import Handoff
-from commands import failures, notices
-from commands.framework import BotIdentity
+from commands.framework import BotIdentity, Signal
 from commands.values import RoomKind
 from storage.db import Database
 
@@ -74,7 +73,7 @@ class Runtime:
                     db,
                     handoff,
                     clock=clock,
-                    on_refused=partial(app.jobs.wake, failures.JOB, 0),
+                    on_refused=partial(app.jobs.signal, Signal.REFUSED),
                 )
                 mailing = asyncio.create_task(mailer.run(), name="mail")
                 stack.push_async_callback(_cancel, mailing)
@@ -136,7 +135,7 @@ def _build(
             RoomKind.STEERING: config.committee.steering_room,
         },
         clock=clock,
-        on_notice=partial(app.jobs.wake, notices.JOB, 0),
+        on_notice=partial(app.jobs.signal, Signal.NOTICE),
     )
     rooms = RoomDirectory(client, db, committee, clock=clock, on_replaced=app.dm_replaced)
     pins = app.senders.pins  # the identities pinned for members: room keys follow them
@@ -151,7 +150,7 @@ def _build(
         direct_room=rooms.direct_room,
         fresh_direct=rooms.fresh_direct,
         admits=app.admits,
-        on_refused=partial(app.jobs.wake, failures.JOB, 0),
+        on_refused=partial(app.jobs.signal, Signal.REFUSED),
         on_rate_limited=app.rate_limited,
         clock=clock,
         faults=faults,

@@ -23,8 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.matrix.trust import Pin
-from commands.framework import Input, Role
-from commands.notices import JOB as NOTICES
+from commands.framework import Input, Role, Signal
 from storage.db import Database
 from storage.identities import Seen
 from storage.roster import Member
@@ -83,11 +82,11 @@ class Senders:
         db: Database,
         *,
         exclude_insecure: bool,
-        wake: Callable[[str, int], None],
+        signal: Callable[[Signal], None],
         vouched: dict[str, str],
         clock: Callable[[], datetime],
     ) -> None:
-        self.db, self.exclude_insecure, self.wake = db, exclude_insecure, wake
+        self.db, self.exclude_insecure, self.signal = db, exclude_insecure, signal
         self.vouched = vouched  # master keys the config vouches for
         self.pins = PinBook(db, clock)
 
@@ -123,7 +122,7 @@ class Senders:
         async with self.db.unit() as store:
             seen = await self._seen(store, said, member, now)
         if seen == Seen.CHANGED:
-            self.wake(NOTICES, 0)
+            self.signal(Signal.NOTICE)
         return Standing.COUNTS if seen in (Seen.FIRST, Seen.SAME) else Standing.PENDING
 
     async def _seen(self, store: Stores, said: Input, member: Member, now: datetime) -> Seen:

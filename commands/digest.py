@@ -18,17 +18,20 @@ latest approved one, and `!report steering` likewise: the approval cannot be gon
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from commands import i18n
-from commands.audience import Viewer
+from commands.audience import FILE_AUDIENCES, Viewer
 from commands.context import Context, JobContext
 from commands.digest_data import (
     SECTIONS,
@@ -44,6 +47,7 @@ from commands.framework import (
     ArgumentError,
     CommandError,
     FileSpec,
+    Offline,
     Opt,
     ParseEnv,
     Pos,
@@ -624,3 +628,47 @@ class DigestConfig(Section):
 
 
 router.section("digest", DigestConfig)
+
+
+def _digest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--period", default="last-30d", help="YYYY-MM, YYYY-Qn or last-30d")
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="HTML file")
+    parser.add_argument(
+        "--audience",
+        choices=("steering", "rcc"),
+        default="steering",
+        help="who the file is for: the Steering Committee (the default) or the RCC",
+    )
+
+
+@router.verb(
+    "digest",
+    help="write the digest of a period as HTML (and a PNG beside it)",
+    arguments=_digest_arguments,
+    document=True,
+)
+async def digest_file(offline: Offline, args: argparse.Namespace) -> int:
+    try:
+        period = digest_period(args.period, offline.env)
+    except ArgumentError as exc:
+        return offline.error(f"--period: {exc.message}")
+    async with offline.unit(write=False) as store:
+        data = await build(
+            store,
+            period,
+            env=offline.env,
+            config=offline.config,
+            committee=offline.committee,
+            now=offline.env.now(),
+            viewer=Viewer(FILE_AUDIENCES[args.audience]),
+        )
+    out: Path = args.out
+    picture = out.with_suffix(".png")
+    out.parent.mkdir(parents=True, exist_ok=True)  # private, by the umask
+    page, heatmap = await asyncio.to_thread(
+        lambda: (offline.render("digest-html", data), offline.render("digest-png", data))
+    )
+    await asyncio.to_thread(out.write_bytes, page)
+    await asyncio.to_thread(picture.write_bytes, heatmap)
+    print(f"wrote {out} and {picture} ({data['label']})")
+    return 0

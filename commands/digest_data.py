@@ -24,7 +24,6 @@ from commands.deadlines import schedule_of
 from commands.directory import ContactsConfig, unconfirmed, unreachable
 from commands.framework import ArgumentError, ParseEnv
 from commands.i18n import _
-from commands.languages import language_of
 from commands.reference import Reference
 from commands.rollcall import elapsed, roll_call
 from commands.scorecard import SYMBOLS, UNKNOWN, counts
@@ -140,7 +139,7 @@ async def build(
 
     Its dates and durations are written in the language of the room it is for (a draft
     shows the chair what that room would read), else in the language being written."""
-    language = await language_of(store, i18n.current(), room=room_id)
+    language = await i18n.language_of(store, i18n.current(), room=room_id)
     with i18n.speaking(language):
         ref, zone = env.reference, env.zone
         ncpocs = await store.roster.ncpocs()

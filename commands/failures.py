@@ -7,7 +7,7 @@ from datetime import datetime
 
 from commands.audience import PRIVATE
 from commands.context import JobContext
-from commands.framework import Router, View
+from commands.framework import Router, Signal, View
 from commands.sections import Sections
 from commands.values import CHROME, Ref, RefKind, ShortId
 from storage.lists import unpack
@@ -23,7 +23,12 @@ async def unreported(store: Stores, config: Sections, now: datetime) -> list[int
     return [0] if await store.outbox.failed_unreported() else []
 
 
-@router.job(JOB, pending=unreported, summary="tell the chair about messages that were refused")
+@router.job(
+    JOB,
+    pending=unreported,
+    summary="tell the chair about messages that were refused",
+    on=[Signal.REFUSED],
+)
 async def report_failures(job: JobContext, _key: int = 0) -> None:
     failed = await job.store.outbox.failed_unreported()
     for row in failed:

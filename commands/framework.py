@@ -7,12 +7,14 @@ Matrix client. A job is declared the same way and runs with a `JobContext` (comm
 
 from __future__ import annotations
 
+import argparse
 import keyword
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from commands.i18n import N_, Deferred, _
@@ -259,6 +261,41 @@ class Listener:
     accepts: Callable[[Input], bool]
 
 
+class Offline(Protocol):
+    """What a family's command-line verb works with (`rcc-bot report …`): the database at
+    its newest schema and the config applied, the committee's reference data and sections,
+    the files the bot can draw, and a way to say what went wrong in one line."""
+
+    env: ParseEnv
+    config: Sections
+    committee: str
+
+    def unit(self, *, write: bool = True) -> AbstractAsyncContextManager[Stores]: ...
+
+    def render(self, name: str, data: dict[str, Any]) -> bytes: ...
+
+    def error(self, line: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A verb of the `rcc-bot` command line, declared by a family: its arguments (besides
+    --config, and --lang for a document) and what it does."""
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Offline, argparse.Namespace], Awaitable[int]]
+    document: bool = False  # written in a language: takes --lang
+
+
+class Signal(StrEnum):
+    """What the core tells the families about, without naming any of them."""
+
+    NOTICE = "notice"  # a notice about rooms or identities was recorded for the chair
+    REFUSED = "refused"  # the homeserver refused a message for good
+
+
 @dataclass(frozen=True)
 class Job:
     """Work the clock starts: declared on a family's router like a command, run by the
@@ -271,6 +308,7 @@ class Job:
     handler: JobHandler
     pending: JobPending
     summary: str
+    on: tuple[Signal, ...] = ()  # the core's signals that wake it (record 0)
 
 
 @dataclass(frozen=True)
@@ -334,6 +372,8 @@ class Router:
         self.sections: dict[str, tuple[type[Section], bool]] = {}  # [name]: (model, a [[list]])
         self.prepares: list[Prepare] = []
         self.directs: list[Directs] = []
+        self.files: dict[str, Callable[[dict[str, Any]], bytes]] = {}
+        self.verbs: list[Verb] = []
 
     def command(
         self,
@@ -377,12 +417,13 @@ class Router:
         return register
 
     def job(
-        self, name: str, *, pending: JobPending, summary: str
+        self, name: str, *, pending: JobPending, summary: str, on: Iterable[Signal] = ()
     ) -> Callable[[JobHandler], JobHandler]:
-        """Declare a job; `pending` finds its unfinished records at every start."""
+        """Declare a job; `pending` finds its unfinished records at every start, and the
+        core's signals in `on` wake it (record 0) without the core naming it."""
 
         def register(handler: JobHandler) -> JobHandler:
-            self.jobs.append(Job(name, handler, pending, summary))
+            self.jobs.append(Job(name, handler, pending, summary, tuple(on)))
             return handler
 
         return register
@@ -397,6 +438,39 @@ class Router:
         touches the database (in the unit of work that applies the config)."""
         self.prepares.append(hook)
         return hook
+
+    def file(
+        self, name: str
+    ) -> Callable[[Callable[[dict[str, Any]], bytes]], Callable[[dict[str, Any]], bytes]]:
+        """Declare a kind of attachment this family makes from data (`FileSpec` name), drawn
+        when its message is sent."""
+
+        def register(make: Callable[[dict[str, Any]], bytes]) -> Callable[[dict[str, Any]], bytes]:
+            self.files[name] = make
+            return make
+
+        return register
+
+    def verb(
+        self,
+        name: str,
+        *,
+        help: str,
+        arguments: Callable[[argparse.ArgumentParser], None],
+        document: bool = False,
+    ) -> Callable[
+        [Callable[[Offline, argparse.Namespace], Awaitable[int]]],
+        Callable[[Offline, argparse.Namespace], Awaitable[int]],
+    ]:
+        """Declare a verb of the `rcc-bot` command line (`rcc-bot digest --config …`)."""
+
+        def register(
+            run: Callable[[Offline, argparse.Namespace], Awaitable[int]],
+        ) -> Callable[[Offline, argparse.Namespace], Awaitable[int]]:
+            self.verbs.append(Verb(name, help, arguments, run, document))
+            return run
+
+        return register
 
     def directs_at_start(self, finder: Directs) -> Directs:
         """Declare whom the bot should have a direct chat with once it runs (opened ahead

@@ -24,7 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from storage.stores import Stores
 
 SOURCE = "en"  # the language the messages are written in
 DOMAIN = "messages"
@@ -316,3 +320,18 @@ def extract_commands(_fileobj, _keywords, _comment_tags, options):
             for text in (command.summary, command.details):
                 if text:
                     yield 0, "gettext", text, [f"!{command.name}"]
+
+
+ROOM_KEY = "language:{room}"  # bot state: a room's own language, set by the chair (`!lang`)
+
+
+async def language_of(
+    store: Stores, default: str, *, user: str | None = None, room: str | None = None
+) -> str:
+    """The language to write to `user` (in their DM) or in `room`: theirs, else `default`."""
+    if user is not None:
+        member = await store.roster.member(user)
+        return known(member.lang if member else None) or default
+    if room is not None:
+        return known(await store.state.get(ROOM_KEY.format(room=room))) or default
+    return default

@@ -3,7 +3,7 @@
 A person's language is on their roster entry (`lang=` of `!roster add` and `[[roster]]`, or
 `!lang fr` by the person); a room's is the committee's (`[committee] language`) unless the
 chair set another there (`!lang room fr`). A direct message, a reminder and a broadcast's DM
-are in the recipient's language, a room message in the room's (`language_of`). Command
+are in the recipient's language, a room message in the room's (`i18n.language_of`). Command
 words stay English everywhere, so that help, scripts and habits work across the region.
 """
 
@@ -13,15 +13,12 @@ from typing import TYPE_CHECKING
 
 from commands import i18n
 from commands.framework import ANYONE, ArgumentError, CommandError, ParseEnv, Pos, Role, Router
-from commands.i18n import N_, _
+from commands.i18n import N_, ROOM_KEY, _
 
 if TYPE_CHECKING:
     from commands.context import Context
-    from storage.stores import Stores
 
 router = Router("lang")
-
-ROOM_KEY = "language:{room}"  # bot state: a room's own language, set by the chair
 
 
 def language(text: str, _env: ParseEnv) -> str:
@@ -34,18 +31,6 @@ def language(text: str, _env: ParseEnv) -> str:
             )
         )
     return found
-
-
-async def language_of(
-    store: Stores, default: str, *, user: str | None = None, room: str | None = None
-) -> str:
-    """The language to write to `user` (in their DM) or in `room`."""
-    if user is not None:
-        member = await store.roster.member(user)
-        return i18n.known(member.lang if member else None) or default
-    if room is not None:
-        return i18n.known(await store.state.get(ROOM_KEY.format(room=room))) or default
-    return default
 
 
 def _choices() -> list[dict]:

@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 
 from commands.context import JobContext
-from commands.framework import Router, View
+from commands.framework import Router, Signal, View
 from commands.i18n import N_, later
 from commands.sections import Sections
 from commands.values import CHROME, RoomKind, fingerprint
@@ -31,6 +31,7 @@ async def unsent(store: Stores, config: Sections, now: datetime) -> list[int]:
 @router.job(
     JOB,
     pending=unsent,
+    on=[Signal.NOTICE],
     summary="tell the chair (or the RCC room) about changes to rooms and identities",
 )
 async def tell_the_chair(job: JobContext, _key: int = 0) -> None:

@@ -12,11 +12,14 @@ replaced from `[reports] templates_dir`.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import csv
 import io
 import re
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from commands.audience import Audience, Viewer, heard_by, strictest
@@ -28,6 +31,7 @@ from commands.framework import (
     DIGEST_READERS,
     ArgumentError,
     FileSpec,
+    Offline,
     Opt,
     ParseEnv,
     Pos,
@@ -196,6 +200,7 @@ def to_csv(data: dict) -> bytes:
     return out.getvalue().encode("utf-8-sig")  # a spreadsheet opens the accents right
 
 
+@router.file("report-xlsx")
 def to_xlsx(data: dict) -> bytes:
     """Every table as a sheet, with the label and the period above each."""
     from openpyxl import Workbook
@@ -289,3 +294,44 @@ def pdf_available() -> bool:
     from importlib.util import find_spec
 
     return find_spec("weasyprint") is not None
+
+
+FORMATS = {".html": "report-html", ".pdf": "report-pdf", ".csv": None, ".xlsx": "report-xlsx"}
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile", required=True, metavar="PROFILE", help="steering|consle|heads|csm|country:XX"
+    )
+    parser.add_argument("--period", default="last-30d", help="YYYY, YYYY-Qn, YYYY-MM or last-30d")
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="the file")
+
+
+@router.verb(
+    "report",
+    help="write a report for one audience (steering, consle, heads, csm, or country:XX, a "
+    "country's gap analysis); the format follows --out: .html, .pdf, .csv or .xlsx",
+    arguments=_report_arguments,
+    document=True,
+)
+async def report_file(offline: Offline, args: argparse.Namespace) -> int:
+    out: Path = args.out
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        return offline.error(f"--out: {out.name} must end in {', '.join(FORMATS)}")
+    try:
+        kind, country = profile(args.profile, offline.env)
+        period = digest_period(args.period, offline.env)
+    except ArgumentError as exc:
+        return offline.error(exc.message)
+    async with offline.unit(write=False) as store:
+        data = await report_data(
+            store, offline.env, offline.config, kind, country, period,
+            Viewer(audience_for(kind, None)), offline.env.now(),
+        )  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)  # private, by the umask
+    name = FORMATS[suffix]
+    content = to_csv(data) if name is None else await asyncio.to_thread(offline.render, name, data)
+    await asyncio.to_thread(out.write_bytes, content)
+    print(f"wrote {out}: the {data['profile']} report for {period.label} ({data['label']})")
+    return 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import sys
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from commands import i18n
@@ -17,6 +21,7 @@ from commands.framework import (
     ArgumentError,
     CommandError,
     Input,
+    Offline,
     Opt,
     ParseEnv,
     Pos,
@@ -402,3 +407,38 @@ async def status_submit(ctx: Context, country: Country | None, note: str) -> str
 
 
 router.section("status", StatusConfig)
+
+
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--csv", required=True, type=Path, metavar="FILE", help="CSV file")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="check the file and say what would be stored"
+    )
+
+
+@router.verb(
+    "import-status",
+    help="load a baseline of status from a CSV file (country,item,state[,note,evidence,source]) "
+    "with the checks of !status set; nothing is stored if any row is bad",
+    arguments=_import_arguments,
+)
+async def import_status(offline: Offline, args: argparse.Namespace) -> int:
+    from commands.status_import import read, store_rows
+
+    path: Path = args.csv
+    text = await asyncio.to_thread(path.read_text, "utf-8-sig")  # an export may start with a BOM
+    rows, problems = read(text, offline.env)
+    for problem in problems:
+        print(f"{path}: {problem}", file=sys.stderr)
+    if problems:
+        return offline.error(f"{len(problems)} bad row(s); nothing was stored")
+    version = offline.env.reference.catalogue.version
+    if args.dry_run:
+        print(f"{len(rows)} row(s) are good (catalogue version {version}); nothing stored")
+        return 0
+    async with offline.unit() as store:
+        await store_rows(
+            store, rows, author=f"import:{path.name}", now=offline.env.now(), version=version
+        )
+    print(f"stored {len(rows)} status update(s) against catalogue version {version}")
+    return 0

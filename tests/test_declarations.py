@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -82,3 +83,32 @@ def test_the_matrix_layer_knows_no_domain():
     for path in modules("bot/matrix"):
         domain = {m for m in imports(path) if m.startswith("commands.")}
         assert domain <= {"commands.framework", "commands.values"}, path.name
+
+
+def families() -> set[str]:
+    """The modules of `commands` that declare a router: the families."""
+    return {
+        f"commands.{path.stem}"
+        for path in modules("commands")
+        if re.search(r"^router = Router\(", path.read_text(), re.M)
+    }
+
+
+def named_modules(path: Path) -> set[str]:
+    """The modules a file imports, `from commands import x` counted as `commands.x`."""
+    found = set(imports(path))
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "commands":
+            found.update(f"commands.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_the_core_names_no_family():
+    """bot/ finds the families' commands, jobs, config sections, files, verbs and start-up
+    work through their routers (`commands.all_routers`), so a new family touches no file of
+    the core."""
+    known = families()
+    assert {"commands.status", "commands.broadcast", "commands.meetings"} <= known
+    for path in modules("bot"):
+        named = named_modules(path) & known
+        assert not named, f"{path.relative_to(ROOT)} names the families {sorted(named)}"
