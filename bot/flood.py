@@ -33,7 +33,7 @@ MOST_SENDERS = 5000  # senders remembered at once; the least recent is forgotten
 
 class Floods:
     def __init__(
-        self, members: Bucket = MEMBERS, strangers: Bucket = STRANGERS, *, most=MOST_SENDERS
+        self, members: Bucket = MEMBERS, strangers: Bucket = STRANGERS, *, most: int = MOST_SENDERS
     ) -> None:
         self.members, self.strangers, self.most = members, strangers, most
         # sender -> (tokens, when last counted, told of this flood)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -27,6 +27,7 @@ from commands.framework import (
     CommandError,
     Input,
     Opt,
+    ParseEnv,
     Pos,
     Refused,
     Role,
@@ -59,7 +60,7 @@ def ref(broadcast: Broadcast) -> Ref:
     return Ref(RefKind.BROADCAST, broadcast.key)
 
 
-def announcement(broadcast: Broadcast, recipients: list[str], **extra) -> View:
+def announcement(broadcast: Broadcast, recipients: list[str], **extra: Any) -> View:
     data = {
         "id": ShortId.BC.of(broadcast.number),
         "severity": broadcast.severity,
@@ -84,7 +85,7 @@ def copy_seal(broadcast: Broadcast, people: frozenset[str]) -> Seal:
     return sealed(broadcast.tlp, people) if broadcast.tlp == "red" else Seal(broadcast.tlp)
 
 
-def _audience(text: str, _env) -> list[str]:
+def _audience(text: str, _env: ParseEnv) -> list[str]:
     try:
         return list(check_targets(text.split(","), AUDIENCES))
     except ValueError as exc:

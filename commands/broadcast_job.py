@@ -98,7 +98,9 @@ def _tier_order(r: BroadcastRecipient) -> int:
     return TIER_ORDER.index(r.tier) if r.tier in TIER_ORDER else len(TIER_ORDER)
 
 
-async def _deliver(job: JobContext, target: Broadcast, recipients: list[BroadcastRecipient]):
+async def _deliver(
+    job: JobContext, target: Broadcast, recipients: list[BroadcastRecipient]
+) -> None:
     """A DM for each recipient without one, all written in one statement, breadth first
     (the outbox sends in the order written)."""
     deliveries = []

@@ -34,6 +34,7 @@ from commands.framework import (
     CommandError,
     Opt,
     ParseEnv,
+    Parser,
     Pos,
     Refused,
     Role,
@@ -189,7 +190,7 @@ UPDATABLE = ("agency", "title", "email", "phone", "lang")
 CLEARED = ("none", "-")
 
 
-def _or_none(parse):
+def _or_none(parse: Parser) -> Parser:
     """A detail, or "" for `none` (cleared)."""
 
     def parse_or_clear(text: str, env: ParseEnv) -> str:

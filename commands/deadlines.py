@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
@@ -128,11 +129,11 @@ def schedule_of(deadline: Deadline, config: Sections) -> Schedule:
     )
 
 
-def pack_offsets(offsets) -> str:
+def pack_offsets(offsets: Iterable[timedelta]) -> str:
     return pack(str(int(o.total_seconds())) for o in sorted(set(offsets), reverse=True))
 
 
-def check_offsets(offsets, every: str | None) -> None:
+def check_offsets(offsets: Iterable[timedelta], every: str | None) -> None:
     for offset in offsets:
         if offset > MAX_OFFSET:
             raise CommandError(
@@ -148,7 +149,9 @@ def check_offsets(offsets, every: str | None) -> None:
             )
 
 
-def current_period(now: datetime, zone: ZoneInfo, deadlines, config: Sections) -> Period:
+def current_period(
+    now: datetime, zone: ZoneInfo, deadlines: Iterable[Deadline], config: Sections
+) -> Period:
     """The open reporting period: the one the nearest upcoming deadline closes."""
     best: tuple[datetime, Deadline, int] | None = None
     for deadline in deadlines:

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
@@ -494,7 +495,7 @@ async def remind_chair(job: JobContext, draft_key: int) -> datetime | None:
     return due if draft.resent_at is None and due > job.now else expires
 
 
-def slots(expression: str, zone, after: datetime, until: datetime) -> list[datetime]:
+def slots(expression: str, zone: ZoneInfo, after: datetime, until: datetime) -> list[datetime]:
     """Schedule slots in (after, until], from a cron expression in the committee's zone."""
     from apscheduler.triggers.cron import CronTrigger
 
@@ -510,7 +511,7 @@ def slots(expression: str, zone, after: datetime, until: datetime) -> list[datet
     return found
 
 
-def next_slot(expression: str, zone, now: datetime) -> datetime | None:
+def next_slot(expression: str, zone: ZoneInfo, now: datetime) -> datetime | None:
     from apscheduler.triggers.cron import CronTrigger
 
     return CronTrigger.from_crontab(expression, timezone=zone).get_next_fire_time(None, now)

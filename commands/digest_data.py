@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from commands import i18n
 from commands.audience import Show, Viewer, heard_by
-from commands.calendar import around, occurrence, period_start
+from commands.calendar import Schedule, around, occurrence, period_start
 from commands.deadlines import schedule_of
 from commands.directory import ContactsConfig, unconfirmed, unreachable
 from commands.framework import ArgumentError, ParseEnv
@@ -31,6 +33,7 @@ from commands.sections import Sections
 from commands.tlp import label, most_restrictive, seen_rows
 from commands.values import ShortId
 from storage.lists import unpack
+from storage.models import Project
 from storage.stores import Stores
 
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -99,7 +102,7 @@ def digest_period(text: str, env: ParseEnv) -> DigestPeriod:
     )
 
 
-def _bounded(key, first, after, text, now) -> DigestPeriod:
+def _bounded(key: str, first: datetime, after: datetime, text: str, now: datetime) -> DigestPeriod:
     start, end = first.astimezone(UTC), after.astimezone(UTC)
     if start > now:
         raise ArgumentError(_("{key} has not started yet").format(key=key))
@@ -213,7 +216,9 @@ async def build(
         return data
 
 
-async def _broadcasts(store, period, ref: Reference, zone) -> list[dict[str, Any]]:
+async def _broadcasts(
+    store: Stores, period: DigestPeriod, ref: Reference, zone: ZoneInfo
+) -> list[dict[str, Any]]:
     """The period's broadcasts and drills with their results by country: never their text
     (it carries its own label), only the ID, severity, label and who answered."""
     found = []
@@ -237,7 +242,9 @@ async def _broadcasts(store, period, ref: Reference, zone) -> list[dict[str, Any
     return found
 
 
-async def _actions(store, env, now, viewer: Viewer) -> list[dict[str, Any]]:
+async def _actions(
+    store: Stores, env: ParseEnv, now: datetime, viewer: Viewer
+) -> list[dict[str, Any]]:
     """Open actions, overdue first: the follow-up of the Steering Committee's meetings."""
     from commands.meetings import digest_actions
 
@@ -245,7 +252,9 @@ async def _actions(store, env, now, viewer: Viewer) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda a: not a["overdue"])
 
 
-async def _decisions(store, period, zone, viewer: Viewer) -> list[dict[str, Any]]:
+async def _decisions(
+    store: Stores, period: DigestPeriod, zone: ZoneInfo, viewer: Viewer
+) -> list[dict[str, Any]]:
     """The motions decided in the period: what the committee adopted, rejected or let fail
     (each where its words' label lets the digest's room read them)."""
     from commands.motions import decision_row
@@ -259,12 +268,14 @@ async def _decisions(store, period, zone, viewer: Viewer) -> list[dict[str, Any]
     return rows
 
 
-async def _projects(store, period, zone, viewer: Viewer) -> dict[str, Any]:
+async def _projects(
+    store: Stores, period: DigestPeriod, zone: ZoneInfo, viewer: Viewer
+) -> dict[str, Any]:
     """Projects registered and progress reported in the period (section 8: quick wins and
     activities in progress), with who funds them (section 9)."""
     from storage.lists import unpack
 
-    def brief(p) -> dict[str, Any]:
+    def brief(p: Project) -> dict[str, Any]:
         return {
             "id": f"PR-{p.number}", "title": p.title, "lead": p.lead, "status": p.status,
             "countries": unpack(p.countries), "items": unpack(p.items), "funding": p.funding,
@@ -297,7 +308,9 @@ async def _projects(store, period, zone, viewer: Viewer) -> dict[str, Any]:
     }
 
 
-async def _directory(store, config: Sections, ref: Reference, now) -> dict[str, Any]:
+async def _directory(
+    store: Stores, config: Sections, ref: Reference, now: datetime
+) -> dict[str, Any]:
     """How current the contact directory is, by country: contacts not confirmed within
     the cycle, and those the bot cannot reach (no direct chat, no email). Counts only."""
     entries = await store.roster.national()
@@ -325,7 +338,9 @@ async def _directory(store, config: Sections, ref: Reference, now) -> dict[str, 
     }
 
 
-async def _notes(store, period, zone, viewer: Viewer, shown: list[str]) -> list[dict]:
+async def _notes(
+    store: Stores, period: DigestPeriod, zone: ZoneInfo, viewer: Viewer, shown: list[str]
+) -> list[dict]:
     """Narrative updates, where the audience may see GREEN in full."""
     if viewer.sees(NOTES) != Show.FULL:
         return []
@@ -337,7 +352,7 @@ async def _notes(store, period, zone, viewer: Viewer, shown: list[str]) -> list[
 
 
 async def _summary(
-    store, period, ref: Reference, data: dict[str, Any], staffed: set[str]
+    store: Stores, period: DigestPeriod, ref: Reference, data: dict[str, Any], staffed: set[str]
 ) -> dict[str, Any]:
     """The page a minister reads first: compliance and its trend against the start of the
     period, the period's most important changes (items that reached the standard, then those
@@ -382,7 +397,7 @@ async def _summary(
     }
 
 
-def _when(moment: datetime, zone) -> str:
+def _when(moment: datetime, zone: ZoneInfo) -> str:
     """A time with its zone's abbreviation (AST), so nobody reads it in their own."""
     return i18n.when(moment, zone, "%-d %b %Y %H:%M %Z")
 
@@ -394,7 +409,15 @@ def _late(delta: timedelta) -> str:
     return i18n.span(delta, smallest="hour")
 
 
-async def _compliance(store, period, expected, ref, config, zone, now) -> dict[str, Any]:
+async def _compliance(
+    store: Stores,
+    period: DigestPeriod,
+    expected: list[str],
+    ref: Reference,
+    config: Sections,
+    zone: ZoneInfo,
+    now: datetime,
+) -> dict[str, Any]:
     names = ref.countries.by_code
     filed = await store.status.reports(start=period.start, end=period.end)
     rounds = []
@@ -409,16 +432,18 @@ async def _compliance(store, period, expected, ref, config, zone, now) -> dict[s
             first: dict[str, Any] = {}
             for report in reports:
                 first.setdefault(report.country, report)
-            on_time, late, missing = [], [], []
+            on_time: list[dict[str, Any]] = []
+            late: list[dict[str, Any]] = []
+            missing: list[dict[str, Any]] = []
             for code in expected:
                 name = names[code].name if code in names else code
-                report = first.get(code)
-                if report is None:
+                found = first.get(code)
+                if found is None:
                     missing.append({"code": code, "name": name, "overdue": _late(now - due)})
-                elif report.at <= due:
-                    on_time.append({"code": code, "name": name, "when": _when(report.at, zone)})
+                elif found.at <= due:
+                    on_time.append({"code": code, "name": name, "when": _when(found.at, zone)})
                 else:
-                    late.append({"code": code, "name": name, "late": _late(report.at - due)})
+                    late.append({"code": code, "name": name, "late": _late(found.at - due)})
             rounds.append(
                 {
                     "id": ShortId.DL.of(deadline.number),
@@ -438,7 +463,7 @@ async def _compliance(store, period, expected, ref, config, zone, now) -> dict[s
     }
 
 
-def _occurrences_in(schedule, period: DigestPeriod, zone) -> list[int]:
+def _occurrences_in(schedule: Schedule, period: DigestPeriod, zone: ZoneInfo) -> list[int]:
     last, _next = around(schedule, period.end - timedelta(microseconds=1), zone)
     found = []
     k = last
@@ -455,7 +480,9 @@ def _pairs(ref: Reference) -> list[tuple[str, str]]:
     return [(c.code, i.id) for c in ref.countries for i in ref.catalogue.scored]
 
 
-async def _matrix(store, period, ref: Reference, staffed: set[str]) -> dict[str, Any]:
+async def _matrix(
+    store: Stores, period: DigestPeriod, ref: Reference, staffed: set[str]
+) -> dict[str, Any]:
     latest = await store.status.states_at(_pairs(ref), period.end)
     state = {(u.country, u.item_id): u.state for u in latest}
     catalogue = ref.catalogue
@@ -488,7 +515,9 @@ async def _matrix(store, period, ref: Reference, staffed: set[str]) -> dict[str,
     }
 
 
-async def _changes(store, period, ref, zone, room_id: str | None) -> list[dict[str, Any]]:
+async def _changes(
+    store: Stores, period: DigestPeriod, ref: Reference, zone: ZoneInfo, room_id: str | None
+) -> list[dict[str, Any]]:
     # Measured against the previous digest that reached the same room; without a room (a
     # file written by the CLI) against the start of the period.
     previous = await store.digests.previous(period.end, room_id=room_id) if room_id else None
@@ -518,7 +547,11 @@ async def _changes(store, period, ref, zone, room_id: str | None) -> list[dict[s
 
 
 async def _incidents(
-    store, period, viewer: Viewer, shown: list[str], omit: frozenset[str] = frozenset()
+    store: Stores,
+    period: DigestPeriod,
+    viewer: Viewer,
+    shown: list[str],
+    omit: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Listed, counted and summed by sector and severity only where seen in full."""
     full, titled, labelled, withheld = [], [], [], 0
@@ -529,7 +562,7 @@ async def _incidents(
     )
     for i in (i for i in found if ShortId.INC.of(i.number) not in omit):
         seen = viewer.sees(i.tlp, i.origin_room, heard_by(i))
-        brief = {
+        brief: dict[str, Any] = {
             "id": ShortId.INC.of(i.number),
             "severity": i.severity,
             "tlp": i.tlp,
@@ -565,13 +598,17 @@ async def _incidents(
 
 
 async def _shared(
-    rows_coro, kind: str, viewer: Viewer, shown: list[str], omit: frozenset[str] = frozenset()
+    rows_coro: Coroutine[Any, Any, list[Any]],
+    kind: str,
+    viewer: Viewer,
+    shown: list[str],
+    omit: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Lessons or resources: in full where the audience may see them, else only counted."""
     prefix = ShortId.LL if kind == "lesson" else ShortId.RS
     if f"{kind}s" in omit:
         rows_coro.close()  # never run: the section is left out
-        rows = []
+        rows: list[Any] = []
     else:
         rows = await rows_coro
     rows = [r for r in rows if prefix.of(r.number) not in omit]
@@ -605,7 +642,9 @@ async def _shared(
     return {"total": len(full), "shown": full, "withheld": len(rows) - len(full)}
 
 
-async def _upcoming(store, config, zone, now) -> list[dict[str, str]]:
+async def _upcoming(
+    store: Stores, config: Sections, zone: ZoneInfo, now: datetime
+) -> list[dict[str, str]]:
     upcoming = []
     for deadline in await store.deadlines.active():
         schedule = schedule_of(deadline, config)

@@ -4,13 +4,13 @@ and email addresses. Pure: the config and the commands both use it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field
 
-from commands.framework import ArgumentError, ParseEnv, Role
+from commands.framework import ArgumentError, ParseEnv, Parser, Role
 from commands.i18n import N_, Deferred, _, later
 from commands.sections import Duration, Section
 from commands.types import choice, user_id
@@ -68,7 +68,7 @@ def valid_text(text: str) -> str:
     return value
 
 
-def _parser(check):
+def _parser(check: Callable[[str], str]) -> Parser:
     def parse(text: str, _env: ParseEnv) -> str:
         try:
             return check(text)

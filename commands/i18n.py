@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -297,7 +297,9 @@ def catalogue_words(data: dict) -> list[str]:
     return words
 
 
-def extract_catalogue(fileobj, _keywords, _comment_tags, options):
+def extract_catalogue(
+    fileobj: Any, _keywords: Any, _comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str, Any, list[str]]]:
     """Babel's extractor for `commands/data/catalogue.toml` (see babel.cfg): each text as
     a message in the `catalogue` context, so that `item` in templates finds it."""
     import tomllib
@@ -310,7 +312,9 @@ def extract_catalogue(fileobj, _keywords, _comment_tags, options):
         yield lineno, "pgettext", (CATALOGUE, words), []
 
 
-def extract_commands(_fileobj, _keywords, _comment_tags, options):
+def extract_commands(
+    _fileobj: Any, _keywords: Any, _comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str, Any, list[str]]]:
     """Babel's extractor for the commands' own help (see babel.cfg): each command's summary
     and details as declared, which `!help` shows translated."""
     from commands import all_routers

@@ -12,6 +12,7 @@ from commands.framework import (
     READERS,
     CommandError,
     Opt,
+    ParseEnv,
     Pos,
     Refused,
     Role,
@@ -37,7 +38,7 @@ MAX_TITLE, MAX_NOTE = 300, 4000
 INCIDENT_ID = typed_id(ShortId.INC)
 
 
-def _sector(text: str, env) -> str:
+def _sector(text: str, env: ParseEnv) -> str:
     return word(text, env).casefold()
 
 

@@ -14,6 +14,7 @@ from commands.framework import (
     READERS,
     CommandError,
     Opt,
+    ParseEnv,
     Pos,
     Router,
     Text,
@@ -34,7 +35,7 @@ MAX_TEXT = 4000
 DEFAULT_TLP = "green"  # the library exists to share lessons across the region
 
 
-def _tag(text: str, env) -> str:
+def _tag(text: str, env: ParseEnv) -> str:
     return word(text, env).casefold().lstrip("#")
 
 

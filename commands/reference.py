@@ -9,6 +9,7 @@ import difflib
 import re
 import tomllib
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -102,7 +103,7 @@ class Countries:
     by_code: dict[str, Country]
     _by_key: dict[str, Country] = field(repr=False)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Country]:
         return iter(self.by_code.values())
 
     def __len__(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from commands.calendar import Planned, next_round, period_start, plan, relevant
@@ -46,7 +47,11 @@ class Decision:
 
 
 def decide(
-    rounds: list[Planned], recipient: str, kinds: dict[str, str], logged: set, country=None
+    rounds: list[Planned],
+    recipient: str,
+    kinds: dict[str, str],
+    logged: set[Any],
+    country: str | None = None,
 ) -> list[Decision]:
     """For one recipient: send the latest unsent round, supersede older unsent ones.
 
@@ -122,7 +127,9 @@ class Period:
     missing: list[str]
 
 
-async def _deliver(job: JobContext, deadline: Deadline, decisions, period, ncpocs) -> None:
+async def _deliver(
+    job: JobContext, deadline: Deadline, decisions: list[Decision], period: Period, ncpocs: Any
+) -> None:
     """Each decision logged once; the sent ones posted to their recipient's DM."""
     entries = []
     for d in decisions:
@@ -164,7 +171,9 @@ def ref(deadline: Deadline) -> Ref:
     return Ref(RefKind.DEADLINE, deadline.key)
 
 
-def _message(job: JobContext, deadline, d: Decision, late: bool, period: Period, ncpocs) -> View:
+def _message(
+    job: JobContext, deadline: Deadline, d: Decision, late: bool, period: Period, ncpocs: Any
+) -> View:
     zone = job.env.zone
     due = d.round.occurrence
     data = {

@@ -5,14 +5,17 @@ summaries, the drill chart and the digest; an email-only contact's address never
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from commands import i18n
 from commands.audience import Viewer
 from commands.directory import shown
 from commands.i18n import N_, Deferred, _
+from commands.reference import Reference
 from commands.tlp import label
 from commands.values import ShortId
 from storage.models import Broadcast, BroadcastRecipient
+from storage.stores import Stores
 
 
 def audience_words(audience: str) -> Deferred:
@@ -41,7 +44,7 @@ AUDIENCE_TITLES = {
 
 
 def roll_call(
-    reference,
+    reference: Reference,
     target: Broadcast,
     recipients: list[BroadcastRecipient],
     viewer: Viewer | None = None,
@@ -112,7 +115,9 @@ def roll_call(
     }
 
 
-async def drill_report(store, reference, target: Broadcast, now: dict) -> list[dict]:
+async def drill_report(
+    store: Stores, reference: Reference, target: Broadcast, now: dict[str, Any]
+) -> list[dict]:
     """Per country: reached, time to the first acknowledgement, relayed, and the change
     since the previous drill."""
     before = await store.broadcasts.previous_drill(target.number)

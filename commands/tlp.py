@@ -45,7 +45,7 @@ def stricter(a: str, b: str) -> str:
     return a if LEVELS.index(a) >= LEVELS.index(b) else b
 
 
-def most_restrictive(levels) -> str:
+def most_restrictive(levels: Iterable[str]) -> str:
     result = "clear"
     for level in levels:
         result = stricter(result, level)
@@ -69,7 +69,7 @@ def why(clearance: Clearance, otherwise: str) -> str:
     return _(WHY[clearance]) if clearance in WHY else otherwise
 
 
-def listing(ctx: Context, template: str, rows: list[dict], *, hidden: int, **more) -> View:
+def listing(ctx: Context, template: str, rows: list[dict], *, hidden: int, **more: Any) -> View:
     """Rows shown in full, a bare count of the rest, and the label the listing carries."""
     return View(template, {"rows": rows, "hidden": hidden, **more} | carried(ctx))
 

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResponse, SyncResponse
@@ -152,7 +153,7 @@ class MatrixBot:
         wait = (due - self.clock()).total_seconds() * 1000
         return int(min(LONG_POLL_MS, max(200, wait)))
 
-    async def _sync(self, token: str | None, full_state: bool):
+    async def _sync(self, token: str | None, full_state: bool) -> Any:
         self.requests += 1
         try:
             return await self.client.sync(
@@ -165,7 +166,7 @@ class MatrixBot:
             log.warning("sync failed: %s", type(exc).__name__)
             return exc
 
-    def _delay(self, response, backoff: Backoff) -> float:
+    def _delay(self, response: Any, backoff: Backoff) -> float:
         if getattr(response, "status_code", None) == "M_UNKNOWN_TOKEN":
             raise SessionError("the homeserver no longer accepts the bot's access token")
         wait = retry_after(response)
@@ -179,7 +180,9 @@ class MatrixBot:
             log.warning("sync failed: %s; retrying in %.1fs", status, delay)
         return delay
 
-    async def _after_sync(self, response: SyncResponse, since: str | None, first_ever: bool):
+    async def _after_sync(
+        self, response: SyncResponse, since: str | None, first_ever: bool
+    ) -> None:
         self.trust.forget(response.device_list.changed)  # new devices, signatures or keys
         if response.to_device_events:
             self.inbox.keys_arrived()
@@ -249,7 +252,7 @@ class MatrixBot:
         except NETWORK_ERRORS as exc:
             log.warning("key maintenance failed (%s); retried after the next sync", exc)
 
-    async def _timeline(self, room_id: str, timeline, since: str | None) -> list:
+    async def _timeline(self, room_id: str, timeline: Any, since: str | None) -> list[Any]:
         events = list(timeline.events)
         if timeline.limited and since and self._own_join_index(events) is None:
             events = await self._fill_gap(room_id, timeline.prev_batch, since) + events
@@ -287,7 +290,7 @@ class MatrixBot:
         log.info("filled a gap of %d events in %s", len(collected), room_id)
         return list(reversed(collected))
 
-    async def _messages(self, room_id: str, start: str | None, end: str):
+    async def _messages(self, room_id: str, start: str | None, end: str) -> Any:
         backoff = Backoff()
         for _ in range(5):
             try:

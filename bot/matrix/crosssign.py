@@ -15,6 +15,7 @@ import base64
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,5 +191,5 @@ class CrossSigner:
         log.info("device %s cross-signed", self.client.device_id)
 
 
-async def _in_thread(function, *args):
+async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.to_thread(function, *args)

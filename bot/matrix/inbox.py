@@ -20,6 +20,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from nio import (
@@ -44,6 +45,7 @@ from commands.framework import Input, Proof, Reply, View
 from commands.values import CHROME, RoomKind
 from storage.db import Database
 from storage.models import OutboxMessage, UndecryptedEvent
+from storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +94,13 @@ class Inbox:
             horizon = await store.state.get("history_horizon")
         self.horizon = datetime.fromisoformat(horizon) if horizon else None
 
-    def _is_history(self, event) -> bool:
+    def _is_history(self, event: Any) -> bool:
         if self.horizon is None:
             return False
         sent = datetime.fromtimestamp(event.server_timestamp / 1000, tz=UTC)
         return sent < self.horizon
 
-    async def handle(self, room: MatrixRoom, event) -> None:
+    async def handle(self, room: MatrixRoom, event: Any) -> None:
         if event.sender == self.client.user_id or self._is_history(event):
             return
         if isinstance(event, RoomMemberEvent):
@@ -148,7 +150,7 @@ class Inbox:
             return  # like commands: in an encrypted room only encrypted events count
         await self._input(room, event, reaction=event.key, reply_to=event.reacts_to)
 
-    async def _input(self, room: MatrixRoom, event, **what) -> None:
+    async def _input(self, room: MatrixRoom, event: Any, **what: Any) -> None:
         kind = self.rooms.kind(room, event.sender)
         if what.get("reply_to") and self.record_deliveries is not None:
             await self.record_deliveries()  # a quick reply may come before they are written
@@ -243,7 +245,7 @@ class Inbox:
         ]
         self.next_notice = min(waiting, default=None)
 
-    async def _may_tell(self, store, sender: str, now: datetime) -> bool:
+    async def _may_tell(self, store: Stores, sender: str, now: datetime) -> bool:
         if await store.roster.member(sender) is None:
             return False
         key = TOLD.format(digest=hashlib.sha256(sender.encode()).hexdigest()[:40])
@@ -253,7 +255,7 @@ class Inbox:
         await store.state.set(key, now.isoformat(), now=now)
         return True
 
-    def _decrypt(self, row):
+    def _decrypt(self, row: UndecryptedEvent) -> Any:
         event = MegolmEvent.from_dict(json.loads(row.source))
         if not isinstance(event, MegolmEvent):
             return None
@@ -263,7 +265,7 @@ class Inbox:
         except EncryptionError:
             return None
 
-    async def _tell_senders(self, rows, now: datetime) -> None:
+    async def _tell_senders(self, rows: list[UndecryptedEvent], now: datetime) -> None:
         # One notice per sender and key session (a missing key usually hides several events),
         # and at most one an hour per sender; none to someone not on the roster.
         first: dict[tuple[str, str], UndecryptedEvent] = {}

@@ -16,11 +16,11 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 import aiohttp
-from nio import AsyncClient, RoomSendResponse, UploadResponse
+from nio import AsyncClient, MatrixRoom, RoomSendResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
 from bot.faults import CrashPoints
@@ -83,7 +83,7 @@ class RateGate:
         self._kept: dict[int, asyncio.Future] = {}  # turns kept for refused sends
 
     @contextlib.asynccontextmanager
-    async def passage(self, priority: int = 0):
+    async def passage(self, priority: int = 0) -> AsyncIterator[Turn]:
         calm = self._calm >= self.CALM_AFTER and not self._busy and not self._waiting
         if calm and priority not in self._kept:
             yield Turn()
@@ -370,7 +370,7 @@ class Sender:
             where = {"url": response.content_uri}
         return file_content(spec, len(data), where)
 
-    async def _room(self, room_id: str):
+    async def _room(self, room_id: str) -> MatrixRoom | None:
         waited = 0.0
         while room_id not in self.client.rooms and waited < ROOM_WAIT:
             await asyncio.sleep(0.1)

@@ -11,8 +11,10 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
@@ -126,14 +128,14 @@ async def open_client(config: MatrixConfig) -> AsyncClient:
     return client
 
 
-def write_new_encrypted_rooms_only(store) -> None:
+def write_new_encrypted_rooms_only(store: Any) -> None:
     """After every sync with an encrypted event nio writes the rooms it came from to its
     crypto store: a query and a transaction in the event loop's own thread, about 1.5 ms a
     sync on the command path (py-spy on bench/roundtrip.py). Only new rooms need writing."""
     saved = set(store.load_encrypted_rooms())
     write = store.save_encrypted_rooms
 
-    def save(rooms) -> None:
+    def save(rooms: Iterable[str]) -> None:
         new = set(rooms) - saved
         if new:
             write(new)
@@ -142,7 +144,7 @@ def write_new_encrypted_rooms_only(store) -> None:
     store.save_encrypted_rooms = save
 
 
-async def _patiently(call):
+async def _patiently(call: Callable[[], Awaitable[Any]]) -> Any:
     """The homeserver may not be up yet (both started together): wait for it, with backoff."""
     backoff = Backoff()
     while True:
@@ -165,7 +167,7 @@ async def _token_works(client: AsyncClient) -> bool:
     raise SessionError(f"the homeserver did not confirm the session: {response.status_code}")
 
 
-async def _login(client: AsyncClient, config: MatrixConfig, store: Path, session: Session):
+async def _login(client: AsyncClient, config: MatrixConfig, store: Path, session: Session) -> Any:
     if config.password is None:
         await client.close()
         raise SessionError(
