@@ -403,35 +403,9 @@ def _check_roster(path: Path, config: Config) -> None:
     codes: list[str | None] = [None] * len(config.roster)
     for n, entry in enumerate(config.roster, start=1):
         where = f"{path}: [[roster]] #{n}"
-        if entry.user_id is None and (entry.role is not Role.CONTACT or entry.email is None):
-            raise ConfigError(
-                f"{where} user_id: missing — expected a Matrix user ID (only a contact with an "
-                "email address may have none: it is then reached by email)"
-            )
-        if (entry.key, entry.role) in seen:
-            raise ConfigError(f"{where}: {entry.key} is listed twice as {entry.role.value}")
-        other = next((r for k, r in seen if k == entry.key and {r, entry.role} <= ONE_ROLE), None)
-        if other is not None and other is not entry.role:
-            raise ConfigError(
-                f"{where}: {entry.key} is {other.value} already — a person holds one role "
-                "for one country (ncpoc, contact, chair or steering; admin may go with any)"
-            )
+        _check_entry(where, entry, seen)
         seen.add((entry.key, entry.role))
-        try:
-            check_kind(entry.role.value, entry.kind)
-        except ValueError as exc:
-            raise ConfigError(f"{where} kind: {exc}") from None
         if entry.role not in NATIONAL:
-            if entry.country is not None:
-                raise ConfigError(f"{where} country: only NCPOCs and contacts have a country")
-            steering_agency = entry.role is Role.STEERING and {k for k, _ in entry.details} <= {
-                "agency"
-            }
-            if entry.details and not steering_agency:
-                raise ConfigError(
-                    f"{where}: contact details are for NCPOCs and contacts only (a Steering "
-                    "member may have an agency)"
-                )
             continue
         if entry.country is None:
             raise ConfigError(f'{where} country: missing — expected a country code, e.g. "JM"')
@@ -449,3 +423,34 @@ def _check_roster(path: Path, config: Config) -> None:
         SeedEntry(e.key, e.role.value, code, e.details)
         for e, code in zip(config.roster, codes, strict=True)
     ]
+
+
+def _check_entry(where: str, entry: RosterEntryConfig, seen: set[tuple[str, Role]]) -> None:
+    """One roster entry on its own: reachable, listed once, one role, details it may have."""
+    if entry.user_id is None and (entry.role is not Role.CONTACT or entry.email is None):
+        raise ConfigError(
+            f"{where} user_id: missing — expected a Matrix user ID (only a contact with an "
+            "email address may have none: it is then reached by email)"
+        )
+    if (entry.key, entry.role) in seen:
+        raise ConfigError(f"{where}: {entry.key} is listed twice as {entry.role.value}")
+    other = next((r for k, r in seen if k == entry.key and {r, entry.role} <= ONE_ROLE), None)
+    if other is not None and other is not entry.role:
+        raise ConfigError(
+            f"{where}: {entry.key} is {other.value} already — a person holds one role "
+            "for one country (ncpoc, contact, chair or steering; admin may go with any)"
+        )
+    try:
+        check_kind(entry.role.value, entry.kind)
+    except ValueError as exc:
+        raise ConfigError(f"{where} kind: {exc}") from None
+    if entry.role in NATIONAL:
+        return
+    if entry.country is not None:
+        raise ConfigError(f"{where} country: only NCPOCs and contacts have a country")
+    agency_only = {k for k, _ in entry.details} <= {"agency"}
+    if entry.details and not (entry.role is Role.STEERING and agency_only):
+        raise ConfigError(
+            f"{where}: contact details are for NCPOCs and contacts only (a Steering "
+            "member may have an agency)"
+        )

@@ -19,7 +19,7 @@ from bot.faults import CrashPoints
 from bot.logs import log_failure
 from bot.outbox import OutboxWriter
 from commands.audience import Audience, audience_for
-from commands.context import JobContext
+from commands.context import JobContext, Write, WriteEmail
 from commands.framework import NEVER, Job, ParseEnv, Reply, Signal, View
 from commands.sections import Sections
 from commands.values import Joined, RoomFacts, RoomKind, Seal, unknown_membership
@@ -102,29 +102,7 @@ class JobRunner:
         """Run one record's job now, in one unit of work; returns when to run it again."""
         job = self.jobs[name]
         written: list[OutboxMessage] = []
-
-        async def write(store: Stores, reply: Reply) -> OutboxMessage:
-            rows = await self.outbox.write(
-                store, await self.outbox.render(store, reply), flush=False
-            )
-            written.extend(rows)
-            return rows[0]
-
-        async def write_email(
-            store: Stores,
-            to: str,
-            subject: str,
-            body: View,
-            ref: str | None,
-            report_to: tuple[str, ...],
-            seal: Seal,
-        ) -> OutboxMessage:
-            row = await self.outbox.email(
-                store, to=to, subject=subject, view=body, ref=ref, report_to=report_to, seal=seal
-            )
-            written.append(row)
-            return row
-
+        write, write_email = self._writers(written)
         self.runs += 1
         async with self.db.unit() as store:
 
@@ -153,6 +131,34 @@ class JobRunner:
         for wake in ctx.wakes:
             self.wake(*wake)
         return following
+
+    def _writers(self, written: list[OutboxMessage]) -> tuple[Write, WriteEmail]:
+        """How a job's posts and emails reach the outbox, in its unit of work; what they
+        wrote is collected in `written`, handed to the senders once the unit commits."""
+
+        async def write(store: Stores, reply: Reply) -> OutboxMessage:
+            rows = await self.outbox.write(
+                store, await self.outbox.render(store, reply), flush=False
+            )
+            written.extend(rows)
+            return rows[0]
+
+        async def write_email(
+            store: Stores,
+            to: str,
+            subject: str,
+            body: View,
+            ref: str | None,
+            report_to: tuple[str, ...],
+            seal: Seal,
+        ) -> OutboxMessage:
+            row = await self.outbox.email(
+                store, to=to, subject=subject, view=body, ref=ref, report_to=report_to, seal=seal
+            )
+            written.append(row)
+            return row
+
+        return write, write_email
 
     def _kick(self, name: str, key: int) -> None:
         running = self._running.get((name, key))

@@ -74,29 +74,7 @@ async def contacts(ctx: Context, country: Country | None) -> View:
     by_code: dict[str, list[dict]] = {}
     for e in entries:
         by_code.setdefault(e.country or "", []).append(
-            {
-                "user": shown(e.user_id, private),
-                "role": "NCPOC" if e.role == Role.NCPOC else "contact",
-                "kind": tiers[e.id],
-                "kind_title": kind_title(tiers[e.id]),
-                "agency": e.agency,
-                "title": e.title,
-                "lang": e.lang,
-                "email": e.email if private else None,
-                "phone": e.phone if private else None,
-                "has_email": bool(e.email),
-                "has_phone": bool(e.phone),
-                "confirmed": (
-                    e.confirmed_at.astimezone(ctx.env.zone).date().isoformat()
-                    if e.confirmed_at
-                    else None
-                ),
-                "stale": unconfirmed(e, ctx.config[ContactsConfig].confirm_every, ctx.now),
-                "unreachable": unreachable(e, direct, ctx.joined),
-                "away": e.away_until.astimezone(ctx.env.zone).date().isoformat()
-                if e.away_until and e.away_until > ctx.now
-                else None,
-            }
+            _directory_row(ctx, e, tiers[e.id], private, direct)
         )
     listed = [country] if country else list(ctx.env.reference.countries)
     countries: list[dict[str, Any]] = [
@@ -116,6 +94,35 @@ async def contacts(ctx: Context, country: Country | None) -> View:
         }
         | carried(ctx),
     )
+
+
+def _directory_row(
+    ctx: Context, e: RosterEntry, kind: str, private: bool, direct: dict[str, str]
+) -> dict[str, Any]:
+    """One person of the directory as `!contacts` shows them: phone and email only when
+    `private` (the chair reads alone)."""
+    zone = ctx.env.zone
+    return {
+        "user": shown(e.user_id, private),
+        "role": "NCPOC" if e.role == Role.NCPOC else "contact",
+        "kind": kind,
+        "kind_title": kind_title(kind),
+        "agency": e.agency,
+        "title": e.title,
+        "lang": e.lang,
+        "email": e.email if private else None,
+        "phone": e.phone if private else None,
+        "has_email": bool(e.email),
+        "has_phone": bool(e.phone),
+        "confirmed": e.confirmed_at.astimezone(zone).date().isoformat()
+        if e.confirmed_at
+        else None,
+        "stale": unconfirmed(e, ctx.config[ContactsConfig].confirm_every, ctx.now),
+        "unreachable": unreachable(e, direct, ctx.joined),
+        "away": e.away_until.astimezone(zone).date().isoformat()
+        if e.away_until and e.away_until > ctx.now
+        else None,
+    }
 
 
 # Absence
@@ -379,24 +386,11 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
             if job.now < at:
                 later.append(at)
                 break
-            if stage == ASKED and not email_only(user):  # else: their NCPOC hears next
-                await job.post(  # their own details, to them alone
-                    _asking(job, e, ranks[e.id]), to_user=user, mentions=[user], seal=CHROME
-                )
-            elif stage == NCPOC_TOLD:
-                told = _ncpoc_of(entries, ranks, e)
-                if told is not None:
-                    kind = kind_title(ranks[e.id])
-                    since = _date(job, due_at - every)
-                    # An email-only contact's address is for the chair's eyes: not named here.
-                    asked = partial(
-                        _unanswered, shown(user), kind, since, job.config.committee.command_prefix
-                    )
-                    await job.post(Deferred(asked), to_user=told, mentions=[told], seal=CHROME)
+            since = _date(job, due_at - every)
+            if stage == CHAIR_TOLD:
+                for_chair.append({"user": user, "country": e.country, "since": since})
             else:
-                for_chair.append(
-                    {"user": user, "country": e.country, "since": _date(job, due_at - every)}
-                )
+                await _ask(job, stage, e, entries, ranks, since)
             await job.store.roster.log_check(user, due_at, stage, at=job.now)
     await _weekly(job, entries, ranks)
     if for_chair:
@@ -404,6 +398,30 @@ async def confirm_contacts(job: JobContext, _key: int) -> datetime | None:
         for chair in await job.chairs():
             await job.post(Deferred(summary), to_user=chair, mentions=[chair], seal=PRIVATE)
     return min(later)
+
+
+async def _ask(
+    job: JobContext,
+    stage: str,
+    e: RosterEntry,
+    entries: list[RosterEntry],
+    ranks: dict[Any, str],
+    since: str,
+) -> None:
+    """A contact asked to confirm their own details (to them alone), or their NCPOC told
+    that they have not (never naming an email-only contact's address)."""
+    user = e.user_id
+    if stage == ASKED:
+        if not email_only(user):  # else: their NCPOC hears next
+            await job.post(
+                _asking(job, e, ranks[e.id]), to_user=user, mentions=[user], seal=CHROME
+            )
+        return
+    told = _ncpoc_of(entries, ranks, e)
+    if told is not None:
+        prefix = job.config.committee.command_prefix
+        asked = partial(_unanswered, shown(user), kind_title(ranks[e.id]), since, prefix)
+        await job.post(Deferred(asked), to_user=told, mentions=[told], seal=CHROME)
 
 
 WEEKLY = "contacts weekly summary"  # bot state: the ISO week last summarised

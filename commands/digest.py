@@ -170,29 +170,7 @@ async def approved_only(ctx: Context, period: DigestPeriod | None) -> str:
         found = await store.digests.latest_published(period.key)
     found = found or await store.digests.latest_published()
     if found is not None:
-        name = ShortId.DG.of(found.number)
-        sent = await store.outbox.first_sent(str(Ref(RefKind.DIGEST, found.number)), found.room_id)
-        when_ = found.decided_at or found.updated_at
-        link = (
-            f"https://matrix.to/#/{found.room_id}/{sent.event_id}"
-            if sent and sent.event_id
-            else ""
-        )
-        ctx.audit_detail = f"digest: pointed to {name}"
-        return (
-            _(
-                "📰 The digest for the Steering Committee is the one the chair approves: the "
-                "latest is {name} for {label}, posted in the Steering Committee room on {when}. "
-                "{link}"
-            )
-            .format(
-                name=name,
-                label=found.period_label,
-                when=i18n.when(when_, ctx.env.zone, "%-d %b %Y %H:%M"),
-                link=link,
-            )
-            .strip()
-        )
+        return await _pointer(ctx, found)
     waiting = [d for d in await store.digests.drafts()]
     if waiting:
         name = ShortId.DG.of(waiting[-1].number)
@@ -211,6 +189,29 @@ async def approved_only(ctx: Context, period: DigestPeriod | None) -> str:
         "📝 No digest has been approved yet; the chair has been asked ({name}), and the "
         "Steering Committee room gets it once approved."
     ).format(name=name)
+
+
+async def _pointer(ctx: Context, found: DigestDraft) -> str:
+    """Where the latest approved digest was posted, with a link to it."""
+    name = ShortId.DG.of(found.number)
+    sent = await ctx.store.outbox.first_sent(str(Ref(RefKind.DIGEST, found.number)), found.room_id)
+    when_ = found.decided_at or found.updated_at
+    link = f"https://matrix.to/#/{found.room_id}/{sent.event_id}" if sent and sent.event_id else ""
+    ctx.audit_detail = f"digest: pointed to {name}"
+    return (
+        _(
+            "📰 The digest for the Steering Committee is the one the chair approves: the "
+            "latest is {name} for {label}, posted in the Steering Committee room on {when}. "
+            "{link}"
+        )
+        .format(
+            name=name,
+            label=found.period_label,
+            when=i18n.when(when_, ctx.env.zone, "%-d %b %Y %H:%M"),
+            link=link,
+        )
+        .strip()
+    )
 
 
 # --- drafts for the chair's approval ----------------------------------------------------------

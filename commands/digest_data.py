@@ -418,7 +418,6 @@ async def _compliance(
     zone: ZoneInfo,
     now: datetime,
 ) -> dict[str, Any]:
-    names = ref.countries.by_code
     filed = await store.status.reports(start=period.start, end=period.end)
     rounds = []
     for deadline in await store.deadlines.all():
@@ -432,18 +431,7 @@ async def _compliance(
             first: dict[str, Any] = {}
             for report in reports:
                 first.setdefault(report.country, report)
-            on_time: list[dict[str, Any]] = []
-            late: list[dict[str, Any]] = []
-            missing: list[dict[str, Any]] = []
-            for code in expected:
-                name = names[code].name if code in names else code
-                found = first.get(code)
-                if found is None:
-                    missing.append({"code": code, "name": name, "overdue": _late(now - due)})
-                elif found.at <= due:
-                    on_time.append({"code": code, "name": name, "when": _when(found.at, zone)})
-                else:
-                    late.append({"code": code, "name": name, "late": _late(found.at - due)})
+            on_time, late, missing = _sorted_by_when(first, expected, ref, due, zone, now)
             rounds.append(
                 {
                     "id": ShortId.DL.of(deadline.number),
@@ -461,6 +449,32 @@ async def _compliance(
         "not_filed": [c for c in expected if c not in {r.country for r in filed}],
         "expected": len(expected),
     }
+
+
+def _sorted_by_when(
+    first: dict[str, Any],
+    expected: list[str],
+    ref: Reference,
+    due: datetime,
+    zone: ZoneInfo,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The countries expected to report by `due`, as on time, late or missing, from the
+    first report each filed."""
+    names = ref.countries.by_code
+    on_time: list[dict[str, Any]] = []
+    late: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
+    for code in expected:
+        name = names[code].name if code in names else code
+        found = first.get(code)
+        if found is None:
+            missing.append({"code": code, "name": name, "overdue": _late(now - due)})
+        elif found.at <= due:
+            on_time.append({"code": code, "name": name, "when": _when(found.at, zone)})
+        else:
+            late.append({"code": code, "name": name, "late": _late(found.at - due)})
+    return on_time, late, missing
 
 
 def _occurrences_in(schedule: Schedule, period: DigestPeriod, zone: ZoneInfo) -> list[int]:

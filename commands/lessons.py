@@ -80,26 +80,7 @@ async def lesson_add(
                 "command to the bot in a DM"
             )
         )
-    level = tlp or DEFAULT_TLP
-    inherited = ""
-    if incident is not None:
-        linked = await ctx.store.incidents.get(incident)
-        present(ctx, linked, ShortId.INC.of(incident))
-        assert linked is not None
-        if stricter(linked.tlp, level) != level:
-            if tlp is not None:
-                raise CommandError(
-                    _(
-                        "{id} is {label}: a lesson linked to it cannot be {label2}; "
-                        "give tlp={tlp} or a stricter label"
-                    ).format(
-                        id=ShortId.INC.of(incident),
-                        label=label(linked.tlp),
-                        label2=label(tlp),
-                        tlp=linked.tlp,
-                    )
-                )
-            level, inherited = linked.tlp, f" (from {ShortId.INC.of(incident)})"
+    level, inherited = await _label_with(ctx, tlp, incident)
     check_postable(level, ctx)
     home = own_country(ctx)
     lesson = await ctx.store.lessons.add(
@@ -118,8 +99,34 @@ async def lesson_add(
     ctx.audit_detail = f"{ShortId.LL.of(lesson.number)} {label(level)}" + (
         " anonymous" if anonymous else ""
     )
-    who = "anonymously" if anonymous else f"by {ctx.sender}"
-    return f"✅ {ShortId.LL.of(lesson.number)} shared {who} [{label(level)}{inherited}]."
+    who = _("anonymously") if anonymous else _("by {who}").format(who=ctx.sender)
+    return _("✅ {id} shared {who} [{label}{inherited}].").format(
+        id=ShortId.LL.of(lesson.number), who=who, label=label(level), inherited=inherited
+    )
+
+
+async def _label_with(ctx: Context, tlp: str | None, incident: int | None) -> tuple[str, str]:
+    """A lesson's label: as given (GREEN by default), or its incident's when that is
+    stricter and none was given; a lower label than the incident's is refused."""
+    level = tlp or DEFAULT_TLP
+    if incident is None:
+        return level, ""
+    linked = await ctx.store.incidents.get(incident)
+    present(ctx, linked, ShortId.INC.of(incident))
+    assert linked is not None
+    if stricter(linked.tlp, level) == level:
+        return level, ""
+    if tlp is not None:
+        raise CommandError(
+            _(
+                "{id} is {label}: a lesson linked to it cannot be {label2}; "
+                "give tlp={tlp} or a stricter label"
+            ).format(
+                id=ShortId.INC.of(incident), label=label(linked.tlp), label2=label(tlp),
+                tlp=linked.tlp,
+            )
+        )  # fmt: skip
+    return linked.tlp, _(" (from {id})").format(id=ShortId.INC.of(incident))
 
 
 @router.command(

@@ -112,25 +112,7 @@ async def report_data(
             now=now, viewer=viewer,
         )  # fmt: skip
         if kind == "csm":
-            data["amendments"], _hidden = seen_rows(
-                viewer,
-                await store.motions.pending(),
-                lambda m: {
-                    "id": ShortId.MO.of(m.number),
-                    "words": motion_words(m),
-                    "state": m.state,
-                },
-            )
-            decided = [
-                m
-                for m in await store.motions.log(limit=500)
-                if m.decided_at and period.start <= m.decided_at < period.end
-            ]
-            data["all_decisions"], _hidden = seen_rows(
-                viewer,
-                decided,
-                lambda m: decision_row(m) | {"decided": when(m.decided_at, env.zone)},
-            )
+            data.update(await _amendments(store, env, period, viewer))
     if kind == "heads":  # by country, over the incidents shown in full only
         named = Counter(c for i in data["incidents"]["full"] for c in i["countries"])
         data["by_country"] = [
@@ -142,6 +124,27 @@ async def report_data(
     level = most_restrictive([data.get("tlp") or "clear", *viewer.shown])
     data.update(tlp=level, label=label(level))
     return data
+
+
+async def _amendments(
+    store: Stores, env: ParseEnv, period: DigestPeriod, viewer: Viewer
+) -> dict[str, Any]:
+    """For the Caribbean Stakeholders Meeting: the amendments proposed and every decision
+    of the period, each where its label lets the report's readers see it."""
+    amendments, _hidden = seen_rows(
+        viewer,
+        await store.motions.pending(),
+        lambda m: {"id": ShortId.MO.of(m.number), "words": motion_words(m), "state": m.state},
+    )
+    decided = [
+        m
+        for m in await store.motions.log(limit=500)
+        if m.decided_at and period.start <= m.decided_at < period.end
+    ]
+    decisions, _hidden = seen_rows(
+        viewer, decided, lambda m: decision_row(m) | {"decided": when(m.decided_at, env.zone)}
+    )
+    return {"amendments": amendments, "all_decisions": decisions}
 
 
 async def tables(

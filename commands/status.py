@@ -233,15 +233,7 @@ async def status_set(
     note: str,
 ) -> None:
     chosen = acting_country(ctx, country)
-    if item.status == "retired":
-        raise CommandError(
-            _("{id} was retired by the committee; see !decisions").format(id=item.id)
-        )
-    if item.scope == "regional":
-        raise CommandError(
-            f"{item.id} is a regional deliverable, tracked once for the region: record its "
-            "progress as a project (!project add … items=" + item.id + ")"
-        )
+    _scored_per_country(item)
     latest = {u.item_id: u for u in await ctx.store.status.latest(chosen.code)}
     previous = latest.get(item.id)
     update_id = await ctx.store.status.record(
@@ -257,28 +249,37 @@ async def status_set(
         source=source or ("ncpoc" if own_country(ctx) else None),
     )
     ctx.audit_detail = f"{chosen.code} {item.id} -> {state}"
-    was = f" (was {previous.state})" if previous else ""
     states = {i: u.state for i, u in latest.items()} | {item.id: state}
     catalogue = ctx.env.reference.catalogue
     met = sum(1 for i in catalogue.scored if states.get(i.id) == "met")
-    kept = " Evidence linked." if evidence else ""
+    was = _(" (was {state})").format(state=previous.state) if previous else ""
+    kept = _(" Evidence linked.") if evidence else ""
     await ctx.reply(
         _(
             "✅ {label}: {id} is now {state}{was}. {met} of {size} items "
             "at minimum standard (catalogue version {version}).{kept} "
             "Reply to this message with a file to keep it as evidence."
         ).format(
-            label=label(chosen),
-            id=item.id,
-            state=state,
-            was=was,
-            met=met,
-            size=len(catalogue.scored),
-            version=catalogue.version,
-            kept=kept,
+            label=label(chosen), id=item.id, state=state, was=was, met=met,
+            size=len(catalogue.scored), version=catalogue.version, kept=kept,
         ),
         ref=Ref(RefKind.STATUS, update_id),
-    )
+    )  # fmt: skip
+
+
+def _scored_per_country(item: Item) -> None:
+    """Refuse an item a country's status cannot be recorded against."""
+    if item.status == "retired":
+        raise CommandError(
+            _("{id} was retired by the committee; see !decisions").format(id=item.id)
+        )
+    if item.scope == "regional":
+        raise CommandError(
+            _(
+                "{id} is a regional deliverable, tracked once for the region: record its "
+                "progress as a project (!project add … items={id})"
+            ).format(id=item.id)
+        )
 
 
 def _sends_a_file(said: Input) -> bool:

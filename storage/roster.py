@@ -239,22 +239,7 @@ class RosterStore:
                 await self._s.delete(existing)
         await self._s.flush()
         for entry in added:
-            existing = await self.find(entry.user_id, entry.role)
-            if existing is not None:
-                existing.country = entry.country
-                for name in DETAIL_FIELDS:
-                    setattr(existing, name, None)
-                for name, value in entry.details:
-                    setattr(existing, _column(name), value)
-            else:
-                await self.add(
-                    user_id=entry.user_id,
-                    role=entry.role,
-                    country=entry.country,
-                    added_by="config",
-                    now=now,
-                    details=dict(entry.details),
-                )
+            await self._seeded(entry, now)
         await self._s.execute(delete(RosterSeed))
         self._s.add_all(
             RosterSeed(
@@ -267,6 +252,26 @@ class RosterStore:
         )
         await self._s.flush()
         return SeedResult(added, removed)
+
+    async def _seeded(self, entry: SeedEntry, now: datetime) -> None:
+        """One entry new or changed in the config: its country and details as the config
+        says them now, or a new entry."""
+        existing = await self.find(entry.user_id, entry.role)
+        if existing is None:
+            await self.add(
+                user_id=entry.user_id,
+                role=entry.role,
+                country=entry.country,
+                added_by="config",
+                now=now,
+                details=dict(entry.details),
+            )
+            return
+        existing.country = entry.country
+        for name in DETAIL_FIELDS:
+            setattr(existing, name, None)
+        for name, value in entry.details:
+            setattr(existing, _column(name), value)
 
 
 def _seed_key(entry: SeedEntry) -> tuple[str, str]:
