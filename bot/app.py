@@ -114,40 +114,19 @@ class App:
         routers = all_routers()
         self.jobs = JobRunner(
             [job for router in routers for job in router.jobs],
-            db=db,
-            env=self.env,
-            config=self.sections,
-            outbox=self.outbox,
-            rooms=rooms,
-            facts=facts,
-            submit=submit,
-            faults=faults,
-            joined=joined,
-        )
+            db=db, env=self.env, config=self.sections, outbox=self.outbox, rooms=rooms,
+            facts=facts, submit=submit, faults=faults, joined=joined,
+        )  # fmt: skip
         self.senders = Senders(
-            db,
-            exclude_insecure=config.security.exclude_insecure_devices,
-            signal=self.jobs.signal,
-            vouched=config.pinned_identities,
-            clock=clock,
-        )
+            db, exclude_insecure=config.security.exclude_insecure_devices,
+            signal=self.jobs.signal, vouched=config.pinned_identities, clock=clock,
+        )  # fmt: skip
         self.dispatcher = Dispatcher(
-            routers=routers,
-            db=db,
-            env=self.env,
-            config=self.sections,
-            outbox=self.outbox,
-            submit=submit,
-            wake=self.jobs.wake,
-            rooms=rooms,
-            facts=facts,
-            identity=identity,
-            senders=self.senders,
-            exists=exists,
-            joined=joined,
-            metrics=self.metrics,
+            routers=routers, db=db, env=self.env, config=self.sections, outbox=self.outbox,
+            submit=submit, wake=self.jobs.wake, rooms=rooms, facts=facts, identity=identity,
+            senders=self.senders, exists=exists, joined=joined, metrics=self.metrics,
             faults=faults,
-        )
+        )  # fmt: skip
 
     async def directs_at_start(self) -> list[str]:
         """Whom the families want a direct chat with from the start."""

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from commands.acks import is_ack_reaction, is_ack_text
-from commands.audience import Show, sealed
+from commands.audience import Audience, Show, sealed
 from commands.context import Context
 from commands.directory import TIER_ORDER, contact_id, email_only, ranked, shown, stand_in
 from commands.escalation import AUDIENCES, Step, check_targets, default_chain, tiers
@@ -163,6 +163,51 @@ async def send(
         )
     level = level or ctx.config[BroadcastConfig].default_tlp
     audience = to or ["all"]
+    present, unreachable = await _recipients(ctx, audience)
+    room = await ctx.audience_of(rcc)
+    if room.show(level, rcc) != Show.FULL:
+        raise Refused(
+            _("the RCC room may not show {label}: {why}").format(
+                label=label(level), why=why(room.clearance, _("its readers"))
+            )
+        )
+    sent = await ctx.store.broadcasts.create(
+        message=message, severity=severity or "high", exercise=exercise, tlp=level,
+        audience=",".join(audience), sender=ctx.sender, room_id=rcc,
+        recipients=list(present.values()), now=ctx.now,
+    )  # fmt: skip
+    countries = {r.country for r in present.values()}
+    ctx.audit_detail = (
+        f"{ShortId.BC.of(sent.number)} {sent.severity} {label(level)} to {len(present)} in "
+        f"{len(countries)} countries ({sent.audience})" + (" exercise" if sent.exercise else "")
+    )
+    ctx.wake(JOB, sent.key)
+    await _announce(ctx, sent, present, rcc, room)
+    here = rcc == ctx.room_id
+    return _confirmation(sent, present, len(countries), len(unreachable), here=here)
+
+
+async def _announce(
+    ctx: Context, sent: Broadcast, present: dict[str, Recipient], rcc: str, room: Audience
+) -> None:
+    """The RCC room's copy, mentioning everyone on Matrix: for that room's readers
+    (TLP:RED: those in it now) and no others."""
+    users = [u for u in present if not email_only(u)]  # the rest are emailed
+    in_room = (room.members or frozenset()) if sent.tlp == "red" else None
+    await ctx.reply(
+        announcement(sent, users, by_email=len(present) - len(users)),
+        mentions=users,
+        room_id=None if rcc == ctx.room_id else rcc,
+        ref=ref(sent),
+        alert=True,
+        seal=sealed(sent.tlp, in_room),
+    )
+
+
+async def _recipients(ctx: Context, audience: list[str]) -> tuple[dict[str, Recipient], list[str]]:
+    """Who a broadcast reaches, each once: the audience's national contacts, whoever is away
+    stood in for by the colleague they named (in their place in the chain); and the
+    email-only contacts left out because no SMTP server is set up."""
     wanted = tiers(audience)
     entries = await ctx.store.roster.national()
     rank = ranked(entries)
@@ -173,8 +218,6 @@ async def send(
                 audience_words=audience_words(",".join(audience))
             )
         )
-    # Whoever is away is stood in for by the colleague they named, in their place in the
-    # chain; a person reached twice that way is reached once.
     present: dict[str, Recipient] = {}
     for e in sorted(chosen, key=lambda e: TIER_ORDER.index(rank[e.id])):
         user = stand_in(e, ctx.now, entries)
@@ -186,56 +229,36 @@ async def send(
         del present[user]
     if not present:
         raise CommandError(_("nobody on the roster can be reached: the only ones are by email"))
-    room = await ctx.audience_of(rcc)
-    if room.show(level, rcc) != Show.FULL:
-        raise Refused(
-            _("the RCC room may not show {label}: {why}").format(
-                label=label(level), why=why(room.clearance, _("its readers"))
-            )
-        )
-    sent = await ctx.store.broadcasts.create(
-        message=message,
-        severity=severity or "high",
-        exercise=exercise,
-        tlp=level,
-        audience=",".join(audience),
-        sender=ctx.sender,
-        room_id=rcc,
-        recipients=list(present.values()),
-        now=ctx.now,
-    )
-    users = [u for u in present if not email_only(u)]  # the rest are emailed
-    countries = {r.country for r in present.values()}
-    ctx.audit_detail = (
-        f"{ShortId.BC.of(sent.number)} {sent.severity} {label(level)} to {len(present)} in "
-        f"{len(countries)} countries ({sent.audience})" + (" exercise" if sent.exercise else "")
-    )
-    ctx.wake(JOB, sent.key)
-    here = rcc == ctx.room_id
-    # The RCC room's copy: for that room's readers (TLP:RED: those in it now) and no others.
-    in_room = (room.members or frozenset()) if level == "red" else None
-    await ctx.reply(
-        announcement(sent, users, by_email=len(present) - len(users)),
-        mentions=users,
-        room_id=None if here else rcc,
-        ref=ref(sent),
-        alert=True,
-        seal=sealed(level, in_room),
-    )
+    return present, unreachable
+
+
+def _confirmation(
+    sent: Broadcast, present: dict[str, Recipient], countries: int, unreachable: int, *, here: bool
+) -> str | None:
+    """What the chair reads back: where it went (unless they see it posted), and who could
+    not be reached for want of an SMTP server."""
     warning = (
-        f" ⚠️ {len(unreachable)} email-only contact(s) were not reached: the bot has no [smtp] "
-        "server configured."
+        " "
+        + _(
+            "⚠️ {n} email-only contact(s) were not reached: the bot has no [smtp] server "
+            "configured."
+        ).format(n=unreachable)
         if unreachable
         else ""
     )
-    if not here:
-        return (
-            f"✅ {ShortId.BC.of(sent.number)} ({label(level)}) is on its way to the RCC room and "
-            f"to {len(present)} contacts in {len(countries)} countries; you will be told of "
-            "any message that cannot be delivered, and `!broadcast status` shows who "
-            "acknowledged." + warning
+    if here:
+        return warning.strip() or None
+    return (
+        _(
+            "✅ {id} ({label}) is on its way to the RCC room and to {people} contacts in "
+            "{countries} countries; you will be told of any message that cannot be delivered, "
+            "and `!broadcast status` shows who acknowledged."
+        ).format(
+            id=ShortId.BC.of(sent.number), label=label(sent.tlp), people=len(present),
+            countries=countries,
         )
-    return warning.strip() or None
+        + warning
+    )  # fmt: skip
 
 
 async def _target(ctx: Context, number: int | None) -> Broadcast:

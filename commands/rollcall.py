@@ -53,39 +53,8 @@ def roll_call(
     relay note is shown only to a `viewer` its label lets read it (none without one)."""
     countries: dict[str, dict] = {}
     for r in recipients:
-        entry = countries.setdefault(
-            r.country or "",
-            {
-                "code": r.country,
-                "name": reference.countries.name_of(r.country),
-                "people": [],
-                "acked_at": None,
-                "by": None,
-                "via": None,
-                "relayed": False,
-                "relay_note": None,
-            },
-        )
-        entry["people"].append(
-            {
-                "user": shown(r.user_id),
-                "tier": r.tier,
-                "acked": r.acked_at is not None,
-                "via": r.ack_via,
-                "recorded_by": r.ack_recorded_by,
-                "took": elapsed(r.acked_at - target.created_at) if r.acked_at else None,
-                "emailed": r.email_outbox_id is not None,
-            }
-        )
-        if r.acked_at is not None and (
-            entry["acked_at"] is None or r.acked_at < entry["acked_at"]
-        ):
-            entry["acked_at"], entry["by"], entry["via"] = r.acked_at, shown(r.user_id), r.ack_via
-        if r.relayed_at is not None:
-            note = r.relay_note
-            if note and (viewer is None or not viewer.in_full(r.relay_tlp)):
-                note = None  # what a country wrote is for whom its label allows
-            entry["relayed"], entry["relay_note"] = True, note
+        entry = countries.setdefault(r.country or "", _country(reference, r.country))
+        _count_in(entry, r, target, viewer)
     for entry in countries.values():
         entry["acked"] = entry["acked_at"] is not None
         entry["took"] = elapsed(entry["acked_at"] - target.created_at) if entry["acked"] else None
@@ -113,6 +82,38 @@ def roll_call(
         "dark": [c for c in ordered if not c["acked"]],
         "silent": [shown(r.user_id) for r in recipients if r.acked_at is None],
     }
+
+
+def _country(reference: Reference, code: str | None) -> dict[str, Any]:
+    return {
+        "code": code, "name": reference.countries.name_of(code), "people": [],
+        "acked_at": None, "by": None, "via": None, "relayed": False, "relay_note": None,
+    }  # fmt: skip
+
+
+def _count_in(
+    entry: dict[str, Any], r: BroadcastRecipient, target: Broadcast, viewer: Viewer | None
+) -> None:
+    """One recipient into their country's line: their answer, the country's first, and its
+    relay (the note only where its label lets the viewer read it)."""
+    entry["people"].append(
+        {
+            "user": shown(r.user_id),
+            "tier": r.tier,
+            "acked": r.acked_at is not None,
+            "via": r.ack_via,
+            "recorded_by": r.ack_recorded_by,
+            "took": elapsed(r.acked_at - target.created_at) if r.acked_at else None,
+            "emailed": r.email_outbox_id is not None,
+        }
+    )
+    if r.acked_at is not None and (entry["acked_at"] is None or r.acked_at < entry["acked_at"]):
+        entry["acked_at"], entry["by"], entry["via"] = r.acked_at, shown(r.user_id), r.ack_via
+    if r.relayed_at is not None:
+        note = r.relay_note
+        if note and (viewer is None or not viewer.in_full(r.relay_tlp)):
+            note = None  # what a country wrote is for whom its label allows
+        entry["relayed"], entry["relay_note"] = True, note
 
 
 async def drill_report(

@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from nio import AsyncClient, MatrixRoom, RoomSendResponse, UploadResponse
@@ -248,44 +249,21 @@ class Sender:
         if message.room_id is None and not await self._open_direct(message):
             return
         assert message.room_id is not None
-        known = self.client.rooms.get(message.room_id)
-        if (
-            message.to_user is not None
-            and known is not None
-            and message.to_user not in known.users
-        ):
-            # They left (or refused) the direct chat: sent there, it would reach nobody.
-            await self._fail(message, f"{message.to_user} has left the direct chat")
-            return
-        if not await self._admitted(message):
-            # Written for readers this room no longer has only (someone joined or was
-            # invited, it became public or unencrypted, a person left the roster): it is not
-            # sent, and it is said.
-            await self._fail(message, "the room's readers changed since it was written")
+        refused = await self._refused(message, self.client.rooms.get(message.room_id))
+        if refused is not None:
+            await self._fail(message, refused)
             return
         while True:
             room = await self._room(message.room_id)
-            if room is None:
-                await self._fail(message, "the bot is not in that room")
+            gone = "the bot is not in that room" if room is None else self._left(message, room)
+            if gone is not None:
+                await self._fail(message, gone)
                 return
-            if message.to_user is not None and message.to_user not in room.users:
-                # They left (or refused) the direct chat: sent there, it would reach nobody.
-                await self._fail(message, f"{message.to_user} has left the direct chat")
-                return
+            assert room is not None
             try:
                 if message.kind == "file" and upload is None:
                     upload = await self._upload(content, room.encrypted)
-                await self.devices.prepare(room)
-                async with self.gate.passage(message.key) as turn:
-                    response = await self.client.room_send(
-                        message.room_id,
-                        message.event_type,
-                        upload or content,
-                        tx_id=message.txn_id,
-                        ignore_unverified_devices=True,
-                    )
-                    if retry_after(response) is not None:
-                        turn.again()  # first in line when the limit allows the next
+                response = await self._attempt(message, room, upload or content)
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 delay = self.gate.failed()  # the gate holds every send, this one included
                 await self._retry(message, type(exc).__name__, delay, wait=False)
@@ -296,27 +274,64 @@ class Sender:
             except _Rejected as exc:
                 await self._fail(message, str(exc))
                 return
-            if isinstance(response, RoomSendResponse):
-                self.gate.passed()
-                self.faults.hit("after-send")
-                self._mark_sent(message, response.event_id)
-                self.sent += 1
-                self.metrics.message_sent(message.ref)
-                log.info("sent %s to %s as %s", message.txn_id, message.room_id, response.event_id)
+            if await self._settled(message, response):
                 return
-            wait = retry_after(response)
-            if wait is not None:
-                self.gate.limited(wait)
-                if self.on_rate_limited is not None:
-                    await self.on_rate_limited(wait)
-                await self._retry(message, str(response.status_code), wait, wait=False)
-                continue
-            if is_transient(response):
-                delay = self.gate.failed()
-                await self._retry(message, str(response.status_code), delay, wait=False)
-                continue
-            await self._fail(message, f"{response.status_code}: {response.message}")
-            return
+
+    def _left(self, message: OutboxMessage, room: MatrixRoom) -> str | None:
+        if message.to_user is not None and message.to_user not in room.users:
+            # They left (or refused) the direct chat: sent there, it would reach nobody.
+            return f"{message.to_user} has left the direct chat"
+        return None
+
+    async def _refused(self, message: OutboxMessage, known: MatrixRoom | None) -> str | None:
+        """Why a message may not go where it was written for (None: it may)."""
+        if known is not None and (left := self._left(message, known)) is not None:
+            return left
+        if not await self._admitted(message):
+            # Written for readers this room no longer has only (someone joined or was
+            # invited, it became public or unencrypted, a person left the roster): it is not
+            # sent, and it is said.
+            return "the room's readers changed since it was written"
+        return None
+
+    async def _attempt(self, message: OutboxMessage, room: MatrixRoom, content: dict) -> Any:
+        """One try, in its turn at the gate."""
+        await self.devices.prepare(room)
+        async with self.gate.passage(message.key) as turn:
+            response = await self.client.room_send(
+                room.room_id,
+                message.event_type,
+                content,
+                tx_id=message.txn_id,
+                ignore_unverified_devices=True,
+            )
+            if retry_after(response) is not None:
+                turn.again()  # first in line when the limit allows the next
+        return response
+
+    async def _settled(self, message: OutboxMessage, response: Any) -> bool:
+        """Sent, or refused for good (True); or to be tried again, as the homeserver asks."""
+        if isinstance(response, RoomSendResponse):
+            self.gate.passed()
+            self.faults.hit("after-send")
+            self._mark_sent(message, response.event_id)
+            self.sent += 1
+            self.metrics.message_sent(message.ref)
+            log.info("sent %s to %s as %s", message.txn_id, message.room_id, response.event_id)
+            return True
+        wait = retry_after(response)
+        if wait is not None:
+            self.gate.limited(wait)
+            if self.on_rate_limited is not None:
+                await self.on_rate_limited(wait)
+            await self._retry(message, str(response.status_code), wait, wait=False)
+            return False
+        if is_transient(response):
+            delay = self.gate.failed()
+            await self._retry(message, str(response.status_code), delay, wait=False)
+            return False
+        await self._fail(message, f"{response.status_code}: {response.message}")
+        return True
 
     def _mark_sent(self, message: OutboxMessage, event_id: str) -> None:
         """Record a delivery; marks are written in batches, off the reply's path.
