@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,76 +144,116 @@ async def build(
     shows the chair what that room would read), else in the language being written."""
     language = await i18n.language_of(store, i18n.current(), room=room_id)
     with i18n.speaking(language):
-        ref, zone = env.reference, env.zone
         ncpocs = await store.roster.ncpocs()
         expected = sorted({e.country for e in ncpocs if e.country})
-        # The labels of what the digest shows; the status of the countries, the reporting and the
-        # narrative updates carry none of their own: the committee shares them as GREEN.
+        # The labels of what the digest shows; the status of the countries, the reporting and
+        # the narrative updates carry none of their own: the committee shares them as GREEN.
         shown: list[str] = [NOTES]
-        incidents = await _incidents(store, period, viewer, shown, omit)
-        lessons = await _shared(
-            store.lessons.created_between(period.start, period.end), "lesson", viewer, shown, omit
-        )
-        resources = await _shared(
-            store.resources.created_between(period.start, period.end), "resource", viewer, shown,
-            omit,
-        )  # fmt: skip
-        notes = [] if "notes" in omit else await _notes(store, period, zone, viewer, shown)
         data: dict[str, Any] = {
             "lang": language,
             "committee": committee,
             "period": {"key": period.key, "label": period.label},
-            "generated": _when(now, zone),
-            "compliance": await _compliance(store, period, expected, ref, config, zone, now),
-            "matrix": await _matrix(store, period, ref, set(expected)),
-            "changes": []
-            if "changes" in omit
-            else await _changes(store, period, ref, zone, room_id),
-            "notes": notes,
-            "incidents": incidents,
-            "lessons": lessons,
-            "resources": resources,
-            "deadlines": [] if "deadlines" in omit else await _upcoming(store, config, zone, now),
-            "broadcasts": []
-            if "broadcasts" in omit
-            else await _broadcasts(store, period, env.reference, zone),
-            "catalogue": ref.catalogue.label,
-            "decisions": []
-            if "decisions" in omit
-            else await _decisions(store, period, zone, viewer),
-            "projects": NO_PROJECTS
-            if "projects" in omit
-            else await _projects(store, period, zone, viewer),
-            "directory": NO_DIRECTORY
-            if "directory" in omit
-            else await _directory(store, config, ref, now),
-            "actions": [] if "actions" in omit else await _actions(store, env, now, viewer),
+            "generated": _when(now, env.zone),
+            "catalogue": env.reference.catalogue.label,
             "omitted": sorted(omit),
             "audit_head": dict(zip(("id", "hash"), await store.audit.head(), strict=True)),
         }
+        data |= await _records(store, period, env.zone, viewer, shown, omit)
+        data |= await _picture(store, period, env, config, viewer, expected, room_id, omit, now)
         # Its label: the strictest of what it shows, the viewer's count included (projects,
         # decisions, actions went through it).
         level = most_restrictive([*shown, *viewer.shown])
         data.update(tlp=level, label=label(level), carried=label(level))
-        data["summary"] = await _summary(store, period, ref, data, set(expected))
-        data["empty"] = not (
-            data["changes"]
-            or data["notes"]
-            or incidents["total"]
-            or incidents["titled"]
-            or incidents["labelled"]
-            or incidents["withheld"]
-            or lessons["total"]
-            or lessons["withheld"]
-            or resources["total"]
-            or resources["withheld"]
-            or data["compliance"]["filed"]
-            or data["broadcasts"]
-            or data["decisions"]
-            or data["projects"]["new"]
-            or data["projects"]["progress"]
-        )
+        data["summary"] = await _summary(store, period, env.reference, data, set(expected))
+        data["empty"] = _empty(data)
         return data
+
+
+async def _records(
+    store: Stores,
+    period: DigestPeriod,
+    zone: ZoneInfo,
+    viewer: Viewer,
+    shown: list[str],
+    omit: frozenset[str],
+) -> dict[str, Any]:
+    """What members shared in the period: incidents, lessons, resources and notes, each as
+    the viewer may see it (the labels of what is shown gathered in `shown`)."""
+    between = (period.start, period.end)
+    return {
+        "incidents": await _incidents(store, period, viewer, shown, omit),
+        "lessons": await _shared(
+            store.lessons.created_between(*between), "lesson", viewer, shown, omit
+        ),
+        "resources": await _shared(
+            store.resources.created_between(*between), "resource", viewer, shown, omit
+        ),
+        "notes": [] if "notes" in omit else await _notes(store, period, zone, viewer, shown),
+    }
+
+
+async def _picture(
+    store: Stores,
+    period: DigestPeriod,
+    env: ParseEnv,
+    config: Sections,
+    viewer: Viewer,
+    expected: list[str],
+    room_id: str | None,
+    omit: frozenset[str],
+    now: datetime,
+) -> dict[str, Any]:
+    """The committee's picture of the period: reporting, the status matrix and what changed,
+    deadlines, broadcasts, decisions, projects, the directory and the actions; a section
+    in `omit` left out."""
+    ref, zone = env.reference, env.zone
+
+    async def unless(name: str, empty: Any, make: Callable[[], Awaitable[Any]]) -> Any:
+        return empty if name in omit else await make()
+
+    return {
+        "compliance": await _compliance(store, period, expected, ref, config, zone, now),
+        "matrix": await _matrix(store, period, ref, set(expected)),
+        "changes": await unless(
+            "changes", [], lambda: _changes(store, period, ref, zone, room_id)
+        ),
+        "deadlines": await unless("deadlines", [], lambda: _upcoming(store, config, zone, now)),
+        "broadcasts": await unless(
+            "broadcasts", [], lambda: _broadcasts(store, period, ref, zone)
+        ),
+        "decisions": await unless(
+            "decisions", [], lambda: _decisions(store, period, zone, viewer)
+        ),
+        "projects": await unless(
+            "projects", NO_PROJECTS, lambda: _projects(store, period, zone, viewer)
+        ),
+        "directory": await unless(
+            "directory", NO_DIRECTORY, lambda: _directory(store, config, ref, now)
+        ),
+        "actions": await unless("actions", [], lambda: _actions(store, env, now, viewer)),
+    }
+
+
+def _empty(data: dict[str, Any]) -> bool:
+    """Whether the period brought nothing to tell."""
+    incidents, lessons, resources = data["incidents"], data["lessons"], data["resources"]
+    return not (
+        data["changes"]
+        or data["notes"]
+        or incidents["total"]
+        or incidents["titled"]
+        or incidents["labelled"]
+        or incidents["withheld"]
+        or lessons["total"]
+        or lessons["withheld"]
+        or resources["total"]
+        or resources["withheld"]
+        or data["compliance"]["filed"]
+        or data["broadcasts"]
+        or data["decisions"]
+        or data["projects"]["new"]
+        or data["projects"]["progress"]
+    )
 
 
 async def _broadcasts(
