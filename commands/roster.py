@@ -115,6 +115,41 @@ async def roster_add(
     lang: str | None = None,
 ) -> str:
     store = ctx.store.roster
+    details = {"kind": kind, "agency": agency, "title": title, "email": email}
+    details.update(phone=phone, lang=lang)
+    given = {k: v for k, v in details.items() if v is not None}
+    _may_grant(ctx, role, country, given)
+    by_email = directory.email_only(user)
+    if by_email and role is not Role.CONTACT:
+        raise CommandError(_("only a contact may be added by email address (role=contact)"))
+    if by_email:
+        given.setdefault("email", user.removeprefix(directory.EMAIL_ONLY))
+    await _is_new(ctx, user, role)
+    if country is not None and role is Role.NCPOC:
+        await _check_room_for_ncpoc(ctx, country)
+        if "kind" not in given:
+            taken = {e.rank or "primary" for e in await store.ncpocs(country.code)}
+            given["kind"] = "alternate" if "primary" in taken else "primary"
+    if role is Role.NCPOC and "kind" in given:
+        given["rank"] = given.pop("kind")
+    if not force and not by_email:
+        await _check_exists(ctx, user)
+    await store.add(
+        user_id=user,
+        role=role.value,
+        country=country.code if country else None,
+        added_by=ctx.sender,
+        now=ctx.now,
+        details=given,
+    )
+    where = f" for {country.name} ({country.code})" if country else ""
+    ctx.audit_detail = f"added {user} as {role.value}{where}"
+    said = directory.shown(user)
+    return await _announced(ctx, f"✅ Added {said} as {ROLE_TITLES[role]}{where}.")
+
+
+def _may_grant(ctx: Context, role: Role, country: Country | None, given: dict[str, str]) -> None:
+    """Refuse a role this sender may not give, or details that do not fit the role."""
     if role not in ADMINS_GRANT and not ctx.has_role(Role.CHAIR):
         raise Refused(
             _(
@@ -123,9 +158,6 @@ async def roster_add(
                 "manage national contacts"
             ).format(value=role.value)
         )
-    details = {"kind": kind, "agency": agency, "title": title, "email": email}
-    details.update(phone=phone, lang=lang)
-    given = {k: v for k, v in details.items() if v is not None}
     if role in NATIONAL and country is None:
         raise CommandError(
             _("{article} needs a country: add country=XX").format(
@@ -151,19 +183,18 @@ async def roster_add(
         directory.check_kind(role.value, given.get("kind"))
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    by_email = directory.email_only(user)
-    if by_email and role is not Role.CONTACT:
-        raise CommandError(_("only a contact may be added by email address (role=contact)"))
-    if by_email:
-        given.setdefault("email", user.removeprefix(directory.EMAIL_ONLY))
-    if await store.find(user, role) is not None:
+
+
+async def _is_new(ctx: Context, user: str, role: Role) -> None:
+    """Refuse a role held already, a second role, or an ID that reads like a member's."""
+    if await ctx.store.roster.find(user, role) is not None:
         raise CommandError(
             _("{user} already has the role {value}; nothing changed").format(
                 user=user, value=role.value
             )
         )
     await _one_role(ctx, user, role)
-    for entry in await store.entries():
+    for entry in await ctx.store.roster.entries():
         if entry.user_id != user and skeleton(entry.user_id) == skeleton(user):
             raise CommandError(
                 _(
@@ -171,27 +202,6 @@ async def roster_add(
                     "check the ID letter by letter"
                 ).format(user=user, user_id=entry.user_id)
             )
-    if country is not None and role is Role.NCPOC:
-        await _check_room_for_ncpoc(ctx, country)
-        if "kind" not in given:
-            taken = {e.rank or "primary" for e in await store.ncpocs(country.code)}
-            given["kind"] = "alternate" if "primary" in taken else "primary"
-    if role is Role.NCPOC and "kind" in given:
-        given["rank"] = given.pop("kind")
-    if not force and not by_email:
-        await _check_exists(ctx, user)
-    await store.add(
-        user_id=user,
-        role=role.value,
-        country=country.code if country else None,
-        added_by=ctx.sender,
-        now=ctx.now,
-        details=given,
-    )
-    where = f" for {country.name} ({country.code})" if country else ""
-    ctx.audit_detail = f"added {user} as {role.value}{where}"
-    said = directory.shown(user)
-    return await _announced(ctx, f"✅ Added {said} as {ROLE_TITLES[role]}{where}.")
 
 
 # Letters that read alike in most fonts: a new member whose ID reads like a member's is
