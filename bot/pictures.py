@@ -79,7 +79,6 @@ def heatmap(data: dict[str, Any]) -> bytes:
     an NCPOC hatched and said so, and a legend."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch, Rectangle
 
     matrix = data["matrix"]
     rows, items, names = matrix["rows"], matrix["items"], matrix.get("names", matrix["items"])
@@ -100,38 +99,62 @@ def heatmap(data: dict[str, Any]) -> bytes:
     axes = figure.add_axes(
         (left / width, below / height, 1 - (left + 0.3) / width, 1 - (below + above) / height)
     )
+    _cells(axes, rows)
+    _grid(axes, len(items), labels)
+    _areas(axes, matrix["areas"], len(items))
+    figure.suptitle(
+        _("{committee} — status against the minimum standards · {period} · {label}").format(
+            committee=data["committee"], period=data["period"]["label"], label=data["label"]
+        ),
+        fontsize=11,
+        y=1 - 0.12 / height,
+        va="top",
+    )
+    _legend_and_key(figure, names, (line * key_lines + 0.45) / height)
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def _grid(axes: Any, columns: int, labels: list[str]) -> None:
+    """The items' numbers over the columns, the countries beside the rows, no frame."""
+    axes.set_xlim(0, columns)
+    axes.set_ylim(len(labels), 0)
+    axes.set_xticks(
+        [x + 0.5 for x in range(columns)], labels=[str(n + 1) for n in range(columns)], fontsize=7
+    )
+    axes.xaxis.tick_top()
+    axes.set_yticks([y + 0.5 for y in range(len(labels))], labels=labels, fontsize=8)
+    axes.tick_params(length=0)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+
+
+def _cells(axes: Any, rows: list[dict[str, Any]]) -> None:
+    """Each cell bordered, coloured and marked with its state's symbol; a country without an
+    NCPOC hatched where nothing was reported."""
+    from matplotlib.patches import Rectangle
+
     for y, row in enumerate(rows):
+        staffed = row.get("ncpoc", True)
         for x, cell in enumerate(row["cells"]):
-            staffed = row.get("ncpoc", True)
-            colour = COLOURS[cell] if staffed or cell != "unreported" else "#ffffff"
+            blank = not staffed and cell == "unreported"
             axes.add_patch(
                 Rectangle(
-                    (x, y), 1, 1, facecolor=colour, edgecolor="#555555", linewidth=0.6,
-                    hatch=None if staffed or cell != "unreported" else "///",
+                    (x, y), 1, 1, facecolor="#ffffff" if blank else COLOURS[cell],
+                    edgecolor="#555555", linewidth=0.6, hatch="///" if blank else None,
                 )
             )  # fmt: skip
             axes.text(
                 x + 0.5, y + 0.5, SYMBOLS[cell], ha="center", va="center", fontsize=8,
                 color=INK[cell],
             )  # fmt: skip
-    axes.set_xlim(0, len(items))
-    axes.set_ylim(len(rows), 0)
-    axes.set_xticks(
-        [x + 0.5 for x in range(len(items))],
-        labels=[str(n + 1) for n in range(len(items))],
-        fontsize=7,
-    )
-    axes.xaxis.tick_top()
-    axes.set_yticks(
-        [y + 0.5 for y in range(len(rows))],
-        labels=labels,
-        fontsize=8,
-    )
-    axes.tick_params(length=0)
-    for spine in axes.spines.values():
-        spine.set_visible(False)
+
+
+def _areas(axes: Any, areas: list[dict[str, Any]], columns: int) -> None:
+    """The priority areas' names over their columns, divided by a rule."""
     edge = 0
-    for area in matrix["areas"]:
+    for area in areas:
         # As wide as the area's columns and at most four lines above the grid: a translated
         # name may be twice as long as the English (the report carries it in full).
         name = textwrap.fill(
@@ -143,16 +166,15 @@ def heatmap(data: dict[str, Any]) -> bytes:
             fontsize=7.5, fontweight="bold",
         )  # fmt: skip
         edge += area["size"]
-        if edge < len(items):
+        if edge < columns:
             axes.axvline(edge, color="#000000", linewidth=1.6)
-    figure.suptitle(
-        _("{committee} — status against the minimum standards · {period} · {label}").format(
-            committee=data["committee"], period=data["period"]["label"], label=data["label"]
-        ),
-        fontsize=11,
-        y=1 - 0.12 / height,
-        va="top",
-    )
+
+
+def _legend_and_key(figure: Any, names: list[str], top: float) -> None:
+    """Under the grid: the legend of states, then the numbered items' names in two columns
+    (`top`: the legend's baseline, as a fraction of the figure's height)."""
+    from matplotlib.patches import Patch
+
     legend = [
         Patch(facecolor=COLOURS[s], edgecolor="#555555", label=f"{SYMBOLS[s]}  {_(LABELS[s])}")
         for s in STATES
@@ -161,20 +183,17 @@ def heatmap(data: dict[str, Any]) -> bytes:
                         label=_("no NCPOC on the roster")))  # fmt: skip
     figure.legend(
         handles=legend, loc="lower center", ncol=len(legend), fontsize=8, frameon=False,
-        bbox_to_anchor=(0.5, (line * key_lines + 0.45) / height),
+        bbox_to_anchor=(0.5, top),
     )  # fmt: skip
-    half = (len(items) + 1) // 2
+    half = (len(names) + 1) // 2
     for column, start in enumerate((0, half)):
         lines = [
-            f"{n + 1:>2}  {_item(names[n])}" for n in range(start, min(start + half, len(items)))
+            f"{n + 1:>2}  {_item(names[n])}" for n in range(start, min(start + half, len(names)))
         ]
         figure.text(
-            0.03 + column * 0.49, (line * key_lines + 0.3) / height, "\n".join(lines),
+            0.03 + column * 0.49, top - 0.15 / figure.get_figheight(), "\n".join(lines),
             va="top", fontsize=7, family="DejaVu Sans",
         )  # fmt: skip
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png", facecolor="white")
-    return buffer.getvalue()
 
 
 def drill_chart(data: dict[str, Any]) -> bytes:
@@ -184,7 +203,7 @@ def drill_chart(data: dict[str, Any]) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.patches import Patch
 
     rows = list(reversed(data["drill"]))  # the first country on top
     minutes = [r["seconds"] / 60 for r in rows if r["seconds"] is not None]
@@ -195,28 +214,7 @@ def drill_chart(data: dict[str, Any]) -> bytes:
     FigureCanvasAgg(figure)
     axes = figure.add_axes((0.27, 1.25 / height, 0.68, 1 - 1.75 / height))
     for y, row in enumerate(rows):
-        if row["seconds"] is None:
-            axes.add_patch(
-                Rectangle((0, y - 0.35), longest, 0.7, facecolor="#e6e6e6", edgecolor="#555555",
-                          hatch="///", linewidth=0.6)
-            )  # fmt: skip
-            axes.text(
-                longest * 0.02,
-                y,
-                _("dark: no acknowledgement"),
-                va="center",
-                fontsize=8,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
-            )
-        else:
-            value = row["seconds"] / 60
-            colour = COLOURS["met"] if row["relayed"] else COLOURS["in-progress"]
-            axes.barh(y, value, height=0.7, color=colour, edgecolor="#555555", linewidth=0.6)
-            beyond = max(value, (row.get("previous_seconds") or 0) / 60)  # clear of the tick
-            axes.text(beyond + longest * 0.01, y, row["took"], va="center", fontsize=8)
-        if row.get("previous_seconds") is not None:
-            axes.plot([row["previous_seconds"] / 60] * 2, [y - 0.45, y + 0.45], color="black",
-                      linewidth=2)  # fmt: skip
+        _drill_bar(axes, y, row, longest)
     axes.set_yticks(range(len(rows)), [f"{r['name']} ({r['code']})" for r in rows], fontsize=9)
     axes.set_ylim(-0.6, len(rows) - 0.4)
     axes.set_xlim(0, longest)
@@ -236,6 +234,31 @@ def drill_chart(data: dict[str, Any]) -> bytes:
     buffer = BytesIO()
     figure.savefig(buffer, format="png", facecolor="white")
     return buffer.getvalue()
+
+
+def _drill_bar(axes: Any, y: int, row: dict[str, Any], longest: float) -> None:
+    """One country's bar: minutes to its first answer (green relayed, orange not), or a
+    hatched grey bar when it stayed dark; a tick at the previous drill's time."""
+    from matplotlib.patches import Rectangle
+
+    if row["seconds"] is None:
+        axes.add_patch(
+            Rectangle((0, y - 0.35), longest, 0.7, facecolor="#e6e6e6", edgecolor="#555555",
+                      hatch="///", linewidth=0.6)
+        )  # fmt: skip
+        axes.text(
+            longest * 0.02, y, _("dark: no acknowledgement"), va="center", fontsize=8,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        )  # fmt: skip
+    else:
+        value = row["seconds"] / 60
+        colour = COLOURS["met"] if row["relayed"] else COLOURS["in-progress"]
+        axes.barh(y, value, height=0.7, color=colour, edgecolor="#555555", linewidth=0.6)
+        beyond = max(value, (row.get("previous_seconds") or 0) / 60)  # clear of the tick
+        axes.text(beyond + longest * 0.01, y, row["took"], va="center", fontsize=8)
+    if row.get("previous_seconds") is not None:
+        axes.plot([row["previous_seconds"] / 60] * 2, [y - 0.45, y + 0.45], color="black",
+                  linewidth=2)  # fmt: skip
 
 
 def _main() -> None:

@@ -112,3 +112,19 @@ def test_the_core_names_no_family():
     for path in modules("bot"):
         named = named_modules(path) & known
         assert not named, f"{path.relative_to(ROOT)} names the families {sorted(named)}"
+
+
+@pytest.mark.parametrize("package", ["bot", "commands", "storage"])
+def test_no_function_in_production_is_over_fifty_lines(package):
+    """A function that does one thing reads in one screen; longer ones were split into
+    named steps (migrations, which are generated, aside)."""
+    long = []
+    for path in modules(package):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                if size > 50:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({size})")
+    assert not long, long
