@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import nh3
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -124,14 +125,13 @@ class Renderer:
     in a language: `{% trans %}` blocks and `_()` look up the current one (commands.i18n)."""
 
     def __init__(self, zone: ZoneInfo, templates_dir: Path | None = None) -> None:
-        shipped = PackageLoader("bot", "templates")
-        # The committee's own templates (`[reports] templates_dir`) come first: a copy of
+        # The core's templates, then each family's own folder (found on its router); the
+        # committee's own templates (`[reports] templates_dir`) come first: a copy of
         # `reports/consle.html.j2` there replaces the shipped one.
-        loader = (
-            ChoiceLoader([FileSystemLoader(str(templates_dir)), shipped])
-            if templates_dir
-            else shipped
-        )
+        shipped: list[BaseLoader] = [PackageLoader("bot", "templates"), *_families()]
+        if templates_dir:
+            shipped.insert(0, FileSystemLoader(str(templates_dir)))
+        loader = ChoiceLoader(shipped)
         common: dict[str, Any] = {
             "loader": loader,
             "undefined": StrictUndefined,
@@ -198,3 +198,10 @@ class Renderer:
             body = self._text.get_template(f"{content.template}.txt.j2").render(content.data)
             html = self._html.get_template(f"{content.template}.html.j2").render(content.data)
         return Message(unbidi(body.strip()), sanitize(_overrides_out(html.strip())))
+
+
+def _families() -> list[BaseLoader]:
+    """The template folders the families keep beside their code."""
+    from commands import all_routers
+
+    return [FileSystemLoader(str(r.templates)) for r in all_routers() if r.templates]

@@ -9,7 +9,6 @@ def all_routers() -> list[Router]:
     """Every command family, in the order `!help` lists them, and every job's."""
     from commands import (
         broadcast,
-        broadcast_job,
         contacts,
         deadlines,
         digest,
@@ -43,13 +42,12 @@ def all_routers() -> list[Router]:
         resources.router,
         deadlines.router,
         digest.router,
-        broadcast.router,
+        *broadcast.routers,
         roster.router,
         contacts.router,
         languages.router,
         # Families of jobs only.
         reminders.router,
-        broadcast_job.router,
         failures.router,
         notices.router,
     ]

@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 
 from commands import i18n
 from commands.audience import Show, Viewer, heard_by
+from commands.broadcast.rollcall import elapsed, roll_call
 from commands.calendar import Schedule, around, occurrence, period_start
 from commands.deadlines import schedule_of
 from commands.directory import ContactsConfig, unconfirmed, unreachable
 from commands.framework import ArgumentError, ParseEnv
 from commands.i18n import _
 from commands.reference import Reference
-from commands.rollcall import elapsed, roll_call
 from commands.scorecard import SYMBOLS, UNKNOWN, counts
 from commands.sections import Sections
 from commands.tlp import label, most_restrictive, seen_rows

@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -363,8 +364,9 @@ class Command:
 class Router:
     """The commands of one family module; `commands.all_routers()` gathers them in one place."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, templates: Path | None = None) -> None:
         self.name = name
+        self.templates = templates  # the family's own templates folder, if it has one
         self.commands: list[Command] = []
         self.listeners: list[Listener] = []
         self.jobs: list[Job] = []

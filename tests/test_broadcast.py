@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from commands.acks import is_ack_reaction, is_ack_text
+from commands.broadcast.acks import is_ack_reaction, is_ack_text
 from commands.values import RoomKind
 from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, TT1, TT2, Postman, body_of, say, text_of
 
@@ -314,7 +314,7 @@ async def test_a_rate_limited_bot_tells_the_chair_once_with_the_call_that_exempt
     ],
 )
 def test_acknowledgement_words_in_the_regions_languages(body, counts):
-    from commands.broadcast import _is_ack
+    from commands.broadcast.send import _is_ack
     from commands.framework import Input
 
     bare = Input(event_id="$e", room_id="!dm", sender="@a:b", body=body, is_direct=True)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, load_config
-from commands.broadcast import BroadcastConfig
+from commands.broadcast.send import BroadcastConfig
 from tests.helpers import config_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +106,7 @@ def test_a_broken_escalation_chain_is_named(tmp_path, capsys, steps, expected):
 
 
 def test_the_escalation_chain_is_read_or_built(tmp_path):
-    from commands.escalation import Step
+    from commands.broadcast.escalation import Step
 
     steps = '[{ after = "5m", notify = ["primary"] }, { after = "1h", notify = ["all", "chair"] }]'
     path = tmp_path / "c.toml"

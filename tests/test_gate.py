@@ -31,6 +31,8 @@ from tests.helpers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "bot" / "templates"
+# The core's templates and each family's own folder.
+TEMPLATE_ROOTS = [TEMPLATES, *sorted(ROOT.glob("commands/*/templates"))]
 CODE = [p for d in ("bot", "commands") for p in (ROOT / d).rglob("*.py")]
 
 
@@ -48,7 +50,9 @@ def calls(name: str) -> list[tuple[Path, ast.Call]]:
 
 
 def test_every_message_template_says_what_it_shows():
-    messages = [p for p in TEMPLATES.rglob("*.txt.j2") if p.parent.name != "partials"]
+    messages = [
+        p for root in TEMPLATE_ROOTS for p in root.rglob("*.txt.j2") if p.parent.name != "partials"
+    ]
     assert len(messages) > 50
     for path in messages:
         first = path.read_text().split("\n", 1)[0]

@@ -4,7 +4,7 @@ Delivery is idempotent: a recipient's DM is written to the outbox in the same un
 that records it on the recipient row, so a run that comes again (after a crash, or woken
 twice) skips whoever already has one. A country counts as answered when any of its recipients
 acknowledged. For the countries still dark, each step of the escalation chain
-(`commands.escalation`) alerts its tiers once, logged with its messages; steps missed while
+(`escalation`) alerts its tiers once, logged with its messages; steps missed while
 the bot was down go out together, once. After `email_after`, recipients of dark countries who
 have an email address are emailed once (the text itself only up to TLP:GREEN). A country that
 answered but has not confirmed onward dissemination within `relay_within` is asked once.
@@ -16,12 +16,12 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from commands.audience import PRIVATE, Audience, Viewer, sealed, strictest
-from commands.broadcast import JOB, BroadcastConfig, announcement, copy_seal, email_after, ref
+from commands.broadcast.escalation import Step, next_step, steps_due
+from commands.broadcast.rollcall import drill_report, roll_call
+from commands.broadcast.send import JOB, BroadcastConfig, announcement, copy_seal, email_after, ref
 from commands.context import JobContext
 from commands.directory import TIER_ORDER, email_only, kind_title, ranked
-from commands.escalation import Step, next_step, steps_due
 from commands.framework import FileSpec, Router, View
-from commands.rollcall import drill_report, roll_call
 from commands.sections import Sections
 from commands.tlp import carried_by, label
 from commands.values import CHROME, Clearance, Seal, ShortId

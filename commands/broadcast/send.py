@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import pairwise
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from commands.acks import is_ack_reaction, is_ack_text
 from commands.audience import Audience, Show, sealed
+from commands.broadcast.acks import is_ack_reaction, is_ack_text
+from commands.broadcast.escalation import AUDIENCES, Step, check_targets, default_chain, tiers
+from commands.broadcast.rollcall import audience_words, drill_report, elapsed, roll_call
 from commands.context import Context
 from commands.directory import TIER_ORDER, contact_id, email_only, ranked, shown, stand_in
-from commands.escalation import AUDIENCES, Step, check_targets, default_chain, tiers
 from commands.framework import (
     CHAIR_ONLY,
     READERS,
@@ -37,7 +39,6 @@ from commands.framework import (
 )
 from commands.i18n import _
 from commands.parsing import strip_reply_fallback
-from commands.rollcall import audience_words, drill_report, elapsed, roll_call
 from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, label, said, tlp, why
 from commands.types import choice, typed_id, yes_no
@@ -46,9 +47,9 @@ from storage.broadcasts import Recipient
 from storage.models import Broadcast, BroadcastRecipient
 from storage.stores import Stores
 
-router = Router("broadcast")
+router = Router("broadcast", templates=Path(__file__).parent / "templates")
 
-JOB = "broadcast"  # the job that delivers a broadcast's DMs (commands.broadcast_job)
+JOB = "broadcast"  # the job that delivers a broadcast's DMs (commands.broadcast.deliver)
 
 SEVERITIES = ("info", "high", "critical")
 BROADCAST_ID = typed_id(ShortId.BC)
@@ -364,7 +365,7 @@ async def acknowledge(
 
 def _is_ack(said: Input) -> bool:
     """A ✅/👍 reaction, or a reply (or, in a DM, a message) that is an acknowledgement and
-    nothing else (commands.acks)."""
+    nothing else (commands.broadcast.acks)."""
     if said.reaction is not None:
         return is_ack_reaction(said.reaction)
     if not (said.reply_to or said.is_direct):
