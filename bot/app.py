@@ -115,7 +115,7 @@ class App:
         self.jobs = JobRunner(
             [job for router in routers for job in router.jobs],
             db=db, env=self.env, config=self.sections, outbox=self.outbox, rooms=rooms,
-            facts=facts, submit=submit, faults=faults, joined=joined,
+            facts=facts, submit=submit, faults=faults, joined=joined, metrics=self.metrics,
         )  # fmt: skip
         self.senders = Senders(
             db, exclude_insecure=config.security.exclude_insecure_devices,

@@ -45,6 +45,14 @@ class PrometheusMetrics(Metrics):
             registry=r,
         )
         self.sync_errors = Counter("rcc_sync_errors", "Failed sync requests", registry=r)
+        self.jobs = Counter(
+            "rcc_jobs", "Job runs, by job and outcome (done, again, failed)", ["job", "outcome"],
+            registry=r,
+        )  # fmt: skip
+        self.job_latency = Histogram(
+            "rcc_job_seconds", "Time a job's run for one record took, unit of work included",
+            ["job"], buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30), registry=r,
+        )  # fmt: skip
         self.sent = Counter(
             "rcc_messages_sent", "Messages delivered, by kind", ["kind"], registry=r
         )

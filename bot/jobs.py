@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.faults import CrashPoints
 from bot.logs import log_failure
+from bot.metrics import Metrics
 from bot.outbox import OutboxWriter
 from commands.audience import Audience, audience_for
 from commands.context import JobContext, Write, WriteEmail
@@ -47,6 +49,7 @@ class JobRunner:
         submit: Callable[[list[OutboxMessage]], None],
         faults: CrashPoints,
         joined: Joined = unknown_membership,
+        metrics: Metrics | None = None,
     ) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler  # where jobs run only
 
@@ -58,6 +61,7 @@ class JobRunner:
         self.db, self.env, self.config = db, env, config
         self.outbox, self.rooms, self.submit, self.faults = outbox, rooms, submit, faults
         self.facts, self.joined = facts, joined
+        self.metrics = metrics or Metrics()
         self._timer = AsyncIOScheduler(
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True}
         )
@@ -170,11 +174,14 @@ class JobRunner:
 
     async def _runs(self, name: str, key: int) -> None:
         while True:
+            started = time.monotonic()
             try:
                 following = await self.run(name, key)
+                outcome = "done" if following is None else "again"
             except Exception as exc:  # a failing job must not stop the others: retried later
                 log_failure(log, f"job {name}:{key}", exc)
-                following = self.env.now() + RETRY_FAILED
+                following, outcome = self.env.now() + RETRY_FAILED, "failed"
+            self.metrics.job_ran(name, outcome, time.monotonic() - started)
             if (name, key) not in self._again:
                 break
             self._again.discard((name, key))

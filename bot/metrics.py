@@ -26,6 +26,13 @@ class Metrics:
         nothing: Any = _Nothing()
         self.commands = self.latency = self.sync_errors = self.sent = self.failed = nothing
         self.reminders = self.deliveries = self.acks = self.undecryptable = nothing
+        self.jobs = self.job_latency = nothing
+
+    def job_ran(self, job: str, outcome: str, seconds: float) -> None:
+        """A job's run for one record, counted like a command: done (nothing left for the
+        record), again (planned to run again) or failed (retried later)."""
+        self.jobs.labels(job, outcome).inc()
+        self.job_latency.labels(job).observe(seconds)
 
     def message_sent(self, ref: str | None) -> None:
         kind = _kind(ref)

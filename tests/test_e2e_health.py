@@ -47,6 +47,10 @@ async def test_health_and_metrics(world):
     ):
         assert line in metrics, line
     await wait_for(lambda: runtime.app.metrics.deliveries._value.get() >= 2)
+    # Jobs are counted like commands: the broadcast's delivery ran, and how long it took.
+    _, metrics = await asyncio.to_thread(get, f"{base}/metrics")
+    assert 'rcc_jobs_total{job="broadcast",outcome="again"}' in metrics, metrics
+    assert 'rcc_job_seconds_count{job="broadcast"}' in metrics
 
     world.hs.stop()  # the homeserver goes away: unhealthy once a sync has failed
     try:
