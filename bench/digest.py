@@ -24,7 +24,7 @@ from sqlalchemy import insert
 from bench.common import machine, write_result
 from bot.app import App
 from bot.config import load_config
-from commands.digest_data import build, digest_period
+from commands.digest.data import build, digest_period
 from storage.models import Incident, Lesson, Report, Resource, StatusNote, StatusUpdate
 
 YEARS = 10

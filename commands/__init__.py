@@ -41,7 +41,7 @@ def all_routers() -> list[Router]:
         lessons.router,
         resources.router,
         deadlines.router,
-        digest.router,
+        *digest.routers,
         *broadcast.routers,
         roster.router,
         contacts.router,

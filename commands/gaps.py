@@ -8,7 +8,7 @@ from typing import Any
 from commands.audience import Viewer
 from commands.common import own_country
 from commands.context import Context
-from commands.digest_data import NOTES
+from commands.digest.data import NOTES
 from commands.framework import (
     READERS,
     FileSpec,

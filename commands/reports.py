@@ -25,8 +25,8 @@ from typing import Any
 from commands.audience import Audience, Viewer, heard_by, strictest
 from commands.context import Context
 from commands.deadlines import when
-from commands.digest import DigestConfig, approved_only
-from commands.digest_data import DigestPeriod, build, digest_period
+from commands.digest.compose import DigestConfig, approved_only
+from commands.digest.data import DigestPeriod, build, digest_period
 from commands.framework import (
     DIGEST_READERS,
     ArgumentError,

@@ -14,7 +14,7 @@ from commands.audience import Show
 from commands.common import acting_country, label, own_country
 from commands.context import Context
 from commands.deadlines import open_period
-from commands.digest_data import NOTES
+from commands.digest.data import NOTES
 from commands.framework import (
     CONTRIBUTORS,
     READERS,

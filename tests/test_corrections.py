@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commands.audience import FILE_AUDIENCES, Viewer
-from commands.digest_data import build, digest_period
+from commands.digest.data import build, digest_period
 from tests.helpers import CHAIR, JM1, TT1, say, text_of
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.files import render_file
-from commands.digest import DigestConfig
+from commands.digest.compose import DigestConfig
 from commands.values import RoomKind
 from tests.helpers import CHAIR, JM1, STEERING, STEERING_MEMBERS, TT1, Postman, body_of, say
 from tests.helpers import text_of as said

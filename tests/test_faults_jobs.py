@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commands.digest import LAST_CHECK
+from commands.digest.compose import LAST_CHECK
 from devkit.synapse import wait_for
 from storage.db import Database
 from storage.models import (

@@ -307,7 +307,7 @@ def test_durations_are_written_one_way_in_each_language(lang, late, took, ago_wo
 
     from bot.rendering import ago
     from commands.broadcast.rollcall import elapsed
-    from commands.digest_data import _late
+    from commands.digest.data import _late
 
     now = datetime(2026, 12, 7, 12, 0)
     with i18n.speaking(lang):

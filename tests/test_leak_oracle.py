@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bot.files import render_file
 from commands.audience import FILE_AUDIENCES, Viewer
-from commands.digest_data import build, digest_period
+from commands.digest.data import build, digest_period
 from tests.helpers import ADMIN, CHAIR, JM1, OUTSIDER, RCC_MEMBERS, STEERING, TT1, say
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

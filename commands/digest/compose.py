@@ -34,7 +34,7 @@ from pydantic import Field, field_validator
 from commands import i18n
 from commands.audience import FILE_AUDIENCES, Viewer
 from commands.context import Context, JobContext
-from commands.digest_data import (
+from commands.digest.data import (
     SECTIONS,
     DigestPeriod,
     build,
@@ -67,7 +67,7 @@ from storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
-router = Router("digest")
+router = Router("digest", templates=Path(__file__).parent / "templates")
 
 JOB = "digest"
 APPROVAL_JOB = "digest approval"
