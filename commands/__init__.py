@@ -35,7 +35,7 @@ def all_routers() -> list[Router]:
         gaps.router,
         motions.router,
         projects.router,
-        meetings.router,
+        *meetings.routers,
         reports.router,
         incidents.router,
         lessons.router,

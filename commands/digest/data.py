@@ -286,7 +286,7 @@ async def _actions(
     store: Stores, env: ParseEnv, now: datetime, viewer: Viewer
 ) -> list[dict[str, Any]]:
     """Open actions, overdue first: the follow-up of the Steering Committee's meetings."""
-    from commands.meetings import digest_actions
+    from commands.meetings.minutes import digest_actions
 
     rows = await digest_actions(store, env, now, viewer)
     return sorted(rows, key=lambda a: not a["overdue"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -47,7 +48,7 @@ from commands.values import CHROME, Ref, RefKind, RoomKind, ShortId
 from storage.models import Action, Meeting
 from storage.stores import Stores
 
-router = Router("meetings")
+router = Router("meetings", templates=Path(__file__).parent / "templates")
 MEETING_JOB = "meeting"
 ACTION_JOB = "action"
 MEETING_ID = typed_id(ShortId.MT)
