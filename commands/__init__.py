@@ -33,7 +33,7 @@ def all_routers() -> list[Router]:
         help.router,
         status.router,
         gaps.router,
-        motions.router,
+        *motions.routers,
         projects.router,
         *meetings.routers,
         reports.router,

@@ -28,7 +28,7 @@ from commands.framework import (
     View,
 )
 from commands.i18n import _
-from commands.motions import month
+from commands.motions.votes import month
 from commands.reference import Catalogue, Country, Item, Reference
 from commands.status import item
 from commands.tlp import carried, carried_by, label, present, said, seen_rows, tlp

@@ -40,7 +40,7 @@ from commands.framework import (
 )
 from commands.gaps import gap_report
 from commands.i18n import Deferred, Moment, _
-from commands.motions import decision_row, motion_words
+from commands.motions.votes import decision_row, motion_words
 from commands.reference import Country
 from commands.sections import Sections
 from commands.tlp import label, most_restrictive, seen_rows

@@ -31,7 +31,7 @@ from commands.framework import (
     View,
 )
 from commands.i18n import _
-from commands.motions import motion_words
+from commands.motions.votes import motion_words
 from commands.reference import Area, Country, Item
 from commands.scorecard import STATES, StatusConfig, counts, scorecard, summary_row
 from commands.tlp import carried

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from commands.motions import MotionsConfig, Tally, outcome, settled
+from commands.motions.votes import MotionsConfig, Tally, outcome, settled
 from commands.sections import Sections
 from commands.values import RoomKind
 from tests.helpers import CHAIR, JM1, STEERING, TT1, TT2, Postman, body_of, say, text_of

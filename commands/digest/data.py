@@ -297,7 +297,7 @@ async def _decisions(
 ) -> list[dict[str, Any]]:
     """The motions decided in the period: what the committee adopted, rejected or let fail
     (each where its words' label lets the digest's room read them)."""
-    from commands.motions import decision_row
+    from commands.motions.votes import decision_row
 
     def row(motion: Any) -> dict[str, Any]:
         return decision_row(motion) | {"decided": _when(motion.decided_at, zone)}

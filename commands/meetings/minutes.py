@@ -40,7 +40,7 @@ from commands.framework import (
     View,
 )
 from commands.i18n import Deferred, _
-from commands.motions import motion_words
+from commands.motions.votes import motion_words
 from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, carried_by, said, seen_rows, tlp
 from commands.types import choice, typed_id

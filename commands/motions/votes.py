@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -53,7 +54,7 @@ from storage.stores import Stores
 
 CLOSES = "%-d %b %Y %H:%M %Z"  # when a vote closes, with the zone's abbreviation
 
-router = Router("motions")
+router = Router("motions", templates=Path(__file__).parent / "templates")
 JOB = "motion"
 CHOICES = ("yes", "no", "abstain")
 MOTION_ID = typed_id(ShortId.MO)
