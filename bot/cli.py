@@ -238,6 +238,9 @@ class _OfflineRun:
 
         return render_file(self.renderer, name, data)
 
+    def say(self, line: str) -> None:
+        print(line)
+
     def error(self, line: str) -> int:
         print(f"error: {line}", file=sys.stderr)
         return 1

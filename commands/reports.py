@@ -336,5 +336,5 @@ async def report_file(offline: Offline, args: argparse.Namespace) -> int:
     name = FORMATS[suffix]
     content = to_csv(data) if name is None else await asyncio.to_thread(offline.render, name, data)
     await asyncio.to_thread(out.write_bytes, content)
-    print(f"wrote {out}: the {data['profile']} report for {period.label} ({data['label']})")
+    offline.say(f"wrote {out}: the {data['profile']} report for {period.label} ({data['label']})")
     return 0

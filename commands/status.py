@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -429,17 +428,17 @@ async def import_status(offline: Offline, args: argparse.Namespace) -> int:
     path: Path = args.csv
     text = await asyncio.to_thread(path.read_text, "utf-8-sig")  # an export may start with a BOM
     rows, problems = read(text, offline.env)
-    for problem in problems:
-        print(f"{path}: {problem}", file=sys.stderr)
     if problems:
+        for problem in problems:
+            offline.error(f"{path}: {problem}")
         return offline.error(f"{len(problems)} bad row(s); nothing was stored")
     version = offline.env.reference.catalogue.version
     if args.dry_run:
-        print(f"{len(rows)} row(s) are good (catalogue version {version}); nothing stored")
+        offline.say(f"{len(rows)} row(s) are good (catalogue version {version}); nothing stored")
         return 0
     async with offline.unit() as store:
         await store_rows(
             store, rows, author=f"import:{path.name}", now=offline.env.now(), version=version
         )
-    print(f"stored {len(rows)} status update(s) against catalogue version {version}")
+    offline.say(f"stored {len(rows)} status update(s) against catalogue version {version}")
     return 0

@@ -672,5 +672,5 @@ async def digest_file(offline: Offline, args: argparse.Namespace) -> int:
     )
     await asyncio.to_thread(out.write_bytes, page)
     await asyncio.to_thread(picture.write_bytes, heatmap)
-    print(f"wrote {out} and {picture} ({data['label']})")
+    offline.say(f"wrote {out} and {picture} ({data['label']})")
     return 0
