@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 from commands.context import JobContext
 from commands.framework import Router, Signal, View
@@ -14,7 +15,7 @@ from commands.sections import Sections
 from commands.values import CHROME, RoomKind, fingerprint
 from storage.stores import Stores
 
-router = Router("notices")
+router = Router("notices", templates=Path(__file__).parent / "templates")
 
 JOB = "room notices"
 ROOMS = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from commands import i18n
 from commands.audience import Show, heard_by, hearers
 from commands.common import own_country
@@ -28,7 +30,7 @@ from commands.values import ShortId
 from storage.lists import pack, unpack
 from storage.models import Incident
 
-router = Router("incidents")
+router = Router("incidents", templates=Path(__file__).parent / "templates")
 router.alias("incident", "inc")
 
 SEVERITIES = ("low", "medium", "high", "critical")

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,7 +15,7 @@ from pydantic import Field, field_validator
 
 from commands.calendar import STEP_MONTHS, Schedule, around, occurrence, period_start
 from commands.context import Context
-from commands.dates import natural
+from commands.deadlines.dates import natural
 from commands.framework import (
     CHAIR_ONLY,
     READERS,
@@ -37,7 +38,7 @@ from storage.models import Deadline
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)
-router = Router("deadlines")
+router = Router("deadlines", templates=Path(__file__).parent / "templates")
 
 JOB = "deadline"  # the job that reminds and escalates (commands.reminders)
 

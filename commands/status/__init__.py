@@ -37,7 +37,7 @@ from commands.tlp import carried
 from commands.types import choice, country
 from commands.values import Ref, RefKind, ShortId
 
-router = Router("status")
+router = Router("status", templates=Path(__file__).parent / "templates")
 
 STATE_ALIASES = {
     "not-started": "not-started",
@@ -423,7 +423,7 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
     arguments=_import_arguments,
 )
 async def import_status(offline: Offline, args: argparse.Namespace) -> int:
-    from commands.status_import import read, store_rows
+    from commands.status.imports import read, store_rows
 
     path: Path = args.csv
     text = await asyncio.to_thread(path.read_text, "utf-8-sig")  # an export may start with a BOM

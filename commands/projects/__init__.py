@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from itertools import combinations
+from pathlib import Path
 
 from commands.audience import Show, Viewer, heard_by, hearers
 from commands.common import own_country
@@ -39,7 +40,7 @@ from storage.models import Project, StatusUpdate
 from storage.projects import REGIONAL
 from storage.stores import Stores
 
-router = Router("projects")
+router = Router("projects", templates=Path(__file__).parent / "templates")
 STATUSES = ("planned", "under-way", "completed", "stalled", "cancelled")
 PROJECT_ID = typed_id(ShortId.PR)
 MAX_FIELD = 300

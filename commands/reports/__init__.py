@@ -48,7 +48,7 @@ from commands.values import Clearance, ShortId
 from storage.lists import unpack
 from storage.stores import Stores
 
-router = Router("reports")
+router = Router("reports", templates=Path(__file__).parent / "templates")
 PROFILES = ("steering", "consle", "heads", "csm")
 # The most each profile's readers may see: the Steering Committee and the Heads as the
 # Steering room; CONSLE and the stakeholders of the CSM as outsiders (CLEAR and GREEN only).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from commands.context import Context
 from commands.framework import (
     ANYONE,
@@ -17,7 +19,7 @@ from commands.i18n import _
 from commands.types import choice
 from commands.values import fingerprint
 
-router = Router("help")
+router = Router("help", templates=Path(__file__).parent / "templates")
 
 
 def _who(command: Command) -> str:

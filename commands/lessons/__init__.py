@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from commands import i18n
 from commands.audience import Show, heard_by, hearers
@@ -29,7 +30,7 @@ from commands.values import ShortId
 from storage.lists import pack, unpack
 from storage.models import Lesson
 
-router = Router("lessons")
+router = Router("lessons", templates=Path(__file__).parent / "templates")
 
 MAX_TEXT = 4000
 DEFAULT_TLP = "green"  # the library exists to share lessons across the region

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from commands.audience import heard_by, hearers
 from commands.common import acting_country, own_country
 from commands.context import Context
@@ -23,7 +25,7 @@ from commands.types import choice, country, typed_id
 from commands.values import ShortId
 from storage.models import Resource
 
-router = Router("resources")
+router = Router("resources", templates=Path(__file__).parent / "templates")
 
 KINDS = ("expertise", "tool", "lab", "training")
 MAX_TEXT = 2000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from commands import directory
 from commands.context import Context
 from commands.framework import (
@@ -26,7 +28,7 @@ from commands.types import country, role, user_id, yes_no
 from commands.values import RoomKind
 from commands.values import fingerprint as show_key
 
-router = Router("roster")
+router = Router("roster", templates=Path(__file__).parent / "templates")
 
 ROSTER_READERS = READERS | {Role.ADMIN}
 ROLE_METAVAR = "<ncpoc|contact|chair|steering|admin>"
