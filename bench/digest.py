@@ -25,7 +25,10 @@ from bench.common import machine, write_result
 from bot.app import App
 from bot.config import load_config
 from commands.digest.data import build, digest_period
-from storage.models import Incident, Lesson, Report, Resource, StatusNote, StatusUpdate
+from storage.incidents import Incident
+from storage.lessons import Lesson
+from storage.resources import Resource
+from storage.status import Report, StatusNote, StatusUpdate
 
 YEARS = 10
 PER_DECADE = {"status": 50_000, "incidents": 20_000, "lessons": 5_000, "resources": 1_000}

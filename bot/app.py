@@ -36,7 +36,7 @@ from commands.values import (
 )
 from storage.db import Database
 from storage.lists import unpack
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)

@@ -54,7 +54,7 @@ from commands.tlp import IDENTITY_WAITS
 from commands.values import Exists, Joined, RoomFacts, RoomKind
 from storage.db import Database
 from storage.events import AlreadyHandled
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 from storage.roster import Member
 from storage.stores import Stores
 

@@ -26,7 +26,7 @@ from commands.framework import NEVER, Job, ParseEnv, Reply, Signal, View
 from commands.sections import Sections
 from commands.values import Joined, RoomFacts, RoomKind, Seal, unknown_membership
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from bot.logs import log_failure
 from bot.matrix.backoff import Backoff
 from bot.outbox import Handoff
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,7 @@ from commands import i18n
 from commands.framework import FileSpec, Reply, View
 from commands.i18n import SOURCE, Deferred, Moment
 from commands.values import Clearance, Seal
-from storage.models import OutboxMessage
-from storage.outbox import EMAIL
+from storage.outbox import EMAIL, OutboxMessage
 from storage.stores import Stores
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from commands.reference import Catalogue, Item, Reference
-from storage.models import Motion
+from storage.motions import Motion
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)

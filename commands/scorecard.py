@@ -12,7 +12,7 @@ from commands.context import Context
 from commands.i18n import N_, _
 from commands.reference import Country, Item
 from commands.sections import Duration, Section
-from storage.models import StatusUpdate
+from storage.status import StatusUpdate
 
 STATES = ("not-started", "in-progress", "met", "n/a")
 UNKNOWN = "unreported"

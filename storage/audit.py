@@ -7,9 +7,38 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
 from storage.chain import FIELDS, GENESIS, entry_hash
-from storage.models import AuditChain, AuditEntry
+from storage.columns import utc_column
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only record of every command, refusal, broadcast, reminder and digest."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=utc_column(index=True))
+    actor: str = Field(max_length=255, index=True)
+    action: str = Field(max_length=64)
+    outcome: str = Field(max_length=16)
+    room_id: str | None = Field(default=None, max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    detail: str = Field(default="", max_length=1000)
+    prev_hash: str | None = Field(default=None, max_length=64)  # see storage.chain
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """The head of the audit log's hash chain: one row, locked by each writer in turn."""
+
+    __tablename__ = "audit_chain"
+
+    id: int = Field(primary_key=True)
+    head_id: int
+    head_hash: str = Field(max_length=64)
+
 
 DETAIL_LIMIT = 1000
 _INSERT = AuditEntry.__table__.insert()

@@ -5,11 +5,69 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Column, Text, UniqueConstraint, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import Keyed, utc_column
 from storage.counters import next_number
-from storage.models import Broadcast, BroadcastNotice, BroadcastRecipient, OutboxMessage
+from storage.outbox import OutboxMessage
+
+
+class Broadcast(Keyed, SQLModel, table=True):
+    """An emergency broadcast to every NCPOC, with a roll-call of acknowledgements."""
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    severity: str = Field(max_length=16)
+    exercise: bool = False
+    sender: str = Field(max_length=255)
+    room_id: str = Field(max_length=255)  # where the RCC-wide message went
+    created_at: datetime = Field(sa_column=utc_column(index=True))
+    tlp: str = Field(default="amber", max_length=16)
+    audience: str = Field(default="ncpocs", max_length=100)  # all | ncpocs | cirt,le-24x7,..
+
+
+class BroadcastRecipient(Keyed, SQLModel, table=True):
+    """One NCPOC of one broadcast: the DM delivery and the acknowledgement."""
+
+    __tablename__ = "broadcast_recipient"
+    __table_args__ = (UniqueConstraint("broadcast_id", "user_id", name="uq_broadcast_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    user_id: str = Field(max_length=255)
+    country: str | None = Field(default=None, max_length=2)
+    dm_outbox_id: int | None = Field(default=None)
+    acked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    ack_via: str | None = Field(default=None, max_length=16)  # command|reply|reaction|phone..
+    ack_event_id: str | None = Field(default=None, max_length=255)
+    tier: str = Field(default="primary", max_length=16)  # primary | alternate | a contact kind
+    email: str | None = Field(default=None, max_length=254)
+    email_outbox_id: int | None = Field(default=None)
+    ack_recorded_by: str | None = Field(default=None, max_length=255)  # the chair, for=
+    relayed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    relay_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    relay_tlp: str = Field(default="amber", max_length=16)
+
+
+class BroadcastNotice(SQLModel, table=True):
+    """A re-notification round sent to one person (or the chair's summary), once."""
+
+    __tablename__ = "broadcast_notice"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "round", "recipient", name="uq_broadcast_notice"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    round: int
+    recipient: str = Field(max_length=255)
+    kind: str = Field(max_length=16)  # renotify | summary
+    at: datetime = Field(sa_column=utc_column())
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,24 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Column, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import CatalogueVersion
+from storage.columns import utc_column
+
+
+class CatalogueVersion(SQLModel, table=True):
+    """A numbered version of the catalogue (JSON: areas and items); the highest is in force.
+    Version 1 is seeded from the catalogue file; each adopted motion writes the next."""
+
+    __tablename__ = "catalogue_version"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    motion: int | None = Field(default=None)  # the motion's number that made it
+    note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class CatalogueStore:

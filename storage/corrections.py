@@ -5,10 +5,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Column, Index, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import Correction
+from storage.columns import utc_column
+
+
+class Correction(SQLModel, table=True):
+    """One change to a record after it was made: a field's value before and after, or a
+    withdrawal; who made it, when and from which event (the record keeps its history)."""
+
+    __tablename__ = "correction"
+    __table_args__ = (Index("ix_correction_record", "kind", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # incident, lesson, resource, status
+    number: int
+    field: str = Field(max_length=32)
+    before: str = Field(sa_column=Column(Text, nullable=False))
+    after: str = Field(sa_column=Column(Text, nullable=False))
+    by: str = Field(max_length=255)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column())
 
 
 class CorrectionStore:

@@ -3,10 +3,20 @@ transaction, so a command that fails takes no number."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import (
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import Counter
+
+class Counter(SQLModel, table=True):
+    """Gapless sequences for the short IDs people type (INC-12, LL-4, RS-9, ...)."""
+
+    __tablename__ = "counter"
+
+    name: str = Field(max_length=16, primary_key=True)
+    value: int = 0
 
 
 async def next_number(session: AsyncSession, name: str) -> int:

@@ -5,11 +5,56 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import Keyed, utc_column
 from storage.counters import next_number
-from storage.models import Deadline, ReminderLog
+
+
+class Deadline(Keyed, SQLModel, table=True):
+    """A reporting deadline, one-off or recurring; it closes a reporting period."""
+
+    __tablename__ = "deadline"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    title: str = Field(max_length=300)
+    due_at: datetime = Field(sa_column=utc_column())  # the first occurrence
+    every: str | None = Field(default=None, max_length=16)  # month | quarter | year
+    remind: str = Field(max_length=200)  # offsets in seconds, ",1209600,604800,"
+    status: str = Field(default="active", max_length=16, index=True)
+    config_key: str | None = Field(default=None, max_length=300, unique=True)
+    created_by: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=utc_column())
+    cancelled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class ReminderLog(SQLModel, table=True):
+    """Every reminder, overdue notice and follow-up decided, one row per recipient.
+
+    The unique key is what makes a notification impossible to send twice, also across
+    restarts: the row and the outbox message commit together.
+    """
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (
+        UniqueConstraint(
+            "deadline_id", "occurrence", "kind", "seq", "recipient", name="uq_reminder_once"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id", index=True)
+    occurrence: datetime = Field(sa_column=utc_column())
+    kind: str = Field(max_length=16)  # remind | overdue | followup | escalation
+    seq: int
+    recipient: str = Field(max_length=255)
+    state: str = Field(max_length=16)  # sent | superseded
+    late: bool = False
+    scheduled_at: datetime = Field(sa_column=utc_column())
+    decided_at: datetime = Field(sa_column=utc_column())
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,57 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Column, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import utc_column
 from storage.counters import next_number
 from storage.lists import pack
-from storage.models import DigestDraft, DigestLog
+
+
+class DigestLog(SQLModel, table=True):
+    """Every digest posted; a scheduled one carries its slot, which makes it once-only."""
+
+    __tablename__ = "digest_log"
+    __table_args__ = (UniqueConstraint("slot", name="uq_digest_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    period: str = Field(max_length=32)
+    room_id: str = Field(max_length=255)
+    requested_by: str = Field(max_length=255)
+    posted_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class DigestDraft(SQLModel, table=True):
+    """A Steering Committee digest awaiting the chair's approval (`DG-n`): the data as built
+    for the Steering room, published as approved; a scheduled one carries its slot."""
+
+    __tablename__ = "digest_draft"
+    __table_args__ = (UniqueConstraint("slot", name="uq_digest_draft_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    period: str = Field(max_length=32)  # the key: 2026-11, 2026-Q4, last-30d
+    period_start: datetime = Field(sa_column=utc_column())
+    period_end: datetime = Field(sa_column=utc_column())
+    period_label: str = Field(max_length=100)
+    room_id: str = Field(max_length=255)  # where it goes once approved
+    slot: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    requested_by: str = Field(max_length=255)
+    state: str = Field(max_length=16, index=True)  # draft | published | held
+    omit: str = Field(default=",", max_length=1000)  # storage.lists: INC-3, LL-2, sections
+    data: str = Field(sa_column=Column(Text, nullable=False))  # JSON, as the chair saw it
+    needs: int = 0  # the clearance the Steering room must still have when it is published
+    bound_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
+    resent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    decided_by: str | None = Field(default=None, max_length=255)
+    decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    reason: str = Field(default="", max_length=500)
+    version: int = 1  # each rebuild is a new version: a chair approves the one they saw
 
 
 class DigestStore:

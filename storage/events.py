@@ -7,8 +7,22 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import ProcessedEvent
+from storage.columns import utc_column
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A Matrix event the bot has handled; the key that makes handling exactly-once."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(max_length=255, primary_key=True)
+    room_id: str = Field(max_length=255)
+    sender: str = Field(max_length=255)
+    outcome: str = Field(max_length=16)
+    processed_at: datetime = Field(sa_column=utc_column())
+
 
 # Built once: a Core insert with its values as parameters is compiled once and cached.
 _INSERT = ProcessedEvent.__table__.insert()

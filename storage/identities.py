@@ -11,8 +11,29 @@ from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import Identity
+from storage.columns import utc_column
+
+
+class Identity(SQLModel, table=True):
+    """A member's cross-signing master key, pinned on first sight with the self-signing key
+    it signed (so that devices signed under it still count once the homeserver publishes
+    another); a new one waits for the chair to confirm its fingerprint (`!roster trust`)."""
+
+    __tablename__ = "identity"
+
+    user_id: str = Field(max_length=255, primary_key=True)
+    master_key: str = Field(max_length=64)
+    self_signing_key: str | None = Field(default=None, max_length=64)
+    pinned_at: datetime = Field(sa_column=utc_column())
+    event_id: str | None = Field(default=None, max_length=255)
+    pending_key: str | None = Field(default=None, max_length=64)
+    pending_ssk: str | None = Field(default=None, max_length=64)
+    pending_since: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    pending_event: str | None = Field(default=None, max_length=255)
+    refused_key: str | None = Field(default=None, max_length=64)  # by `!roster distrust`
+
 
 T = TypeVar("T")
 

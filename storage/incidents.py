@@ -4,13 +4,55 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Column, Text, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import utc_column
 from storage.counters import next_number
 from storage.lists import member, pack
-from storage.models import Incident, IncidentUpdate
 from storage.visibility import InFull
+
+
+class Incident(SQLModel, table=True):
+    """An incident alert; `tlp` decides where its details may be shown."""
+
+    __tablename__ = "incident"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    severity: str = Field(max_length=16)
+    tlp: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    sectors: str = Field(default=",", max_length=500)  # ",energy,finance,"
+    countries: str = Field(default=",", max_length=200)  # ",JM,TT,"
+    reporter: str = Field(max_length=255)
+    reporter_country: str | None = Field(default=None, max_length=2)
+    origin_room: str = Field(max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column(index=True))
+    updated_at: datetime = Field(sa_column=utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class IncidentUpdate(SQLModel, table=True):
+    """One step in an incident's history: creation, an update, the closing summary."""
+
+    __tablename__ = "incident_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=16)  # created | update | closed
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str | None = Field(default=None, max_length=16)
+    severity: str | None = Field(default=None, max_length=16)
+    author: str = Field(max_length=255)
+    room_id: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column())
+
 
 CLOSED = "closed"
 

@@ -4,14 +4,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Column, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import utc_column
 from storage.counters import next_number
 from storage.lists import member, pack
-from storage.models import Lesson
 from storage.search import search
 from storage.visibility import InFull
+
+
+class Lesson(SQLModel, table=True):
+    """A lesson learnt; `author` is empty when it was shared anonymously."""
+
+    __tablename__ = "lesson"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    area: str | None = Field(default=None, max_length=32)
+    tags: str = Field(default=",", max_length=500)
+    incident: int | None = Field(default=None)  # the incident's number
+    tlp: str = Field(max_length=16)
+    author: str | None = Field(default=None, max_length=255)
+    country: str | None = Field(default=None, max_length=2)
+    origin_room: str = Field(max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column(index=True))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class LessonStore:

@@ -4,11 +4,75 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Column, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import utc_column
 from storage.counters import next_number
-from storage.models import Action, Meeting, MinuteEntry
+
+
+class Meeting(SQLModel, table=True):
+    """A meeting of the Steering Committee or the RCC (`MT-n`): its agenda goes out ahead,
+    its minutes are taken in its room."""
+
+    __tablename__ = "meeting"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    title: str = Field(max_length=300)
+    starts_at: datetime = Field(sa_column=utc_column(index=True))
+    room_kind: str = Field(max_length=16)  # steering | rcc
+    state: str = Field(max_length=16, index=True)  # scheduled | minuting | closed
+    created_by: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=utc_column())
+    agenda_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    minutes_room: str | None = Field(default=None, max_length=255)
+    started_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    stopped_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class MinuteEntry(SQLModel, table=True):
+    """One line of a meeting's minutes: agreed, an action, or for information."""
+
+    __tablename__ = "minute_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting: int = Field(index=True)  # the meeting's number
+    kind: str = Field(max_length=8)  # agreed | action | info
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    action: int | None = Field(default=None)  # the action's number, for kind "action"
+    author: str = Field(max_length=255)
+    tlp: str = Field(default="amber", max_length=16)  # said without a label: AMBER
+    origin_room: str | None = Field(default=None, max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column())
+
+
+class Action(SQLModel, table=True):
+    """A follow-up with an owner (a person, or a body such as the RIFC) and a due date."""
+
+    __tablename__ = "action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    owner: str = Field(max_length=255)  # @user:server, or a body's name ("RIFC")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    due_at: datetime = Field(sa_column=utc_column(index=True))
+    state: str = Field(default="open", max_length=8, index=True)  # open | done
+    meeting: int | None = Field(default=None)
+    created_by: str = Field(max_length=255)
+    tlp: str = Field(default="amber", max_length=16)  # said without a label: AMBER
+    origin_room: str | None = Field(default=None, max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
+    created_at: datetime = Field(sa_column=utc_column())
+    reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    overdue_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    done_by: str | None = Field(default=None, max_length=255)
+    done_note: str = Field(default="", max_length=1000)
 
 
 class MeetingStore:

@@ -4,11 +4,60 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Column, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import utc_column
 from storage.counters import next_number
-from storage.models import Motion, Vote
+
+
+class Motion(SQLModel, table=True):
+    """A proposal to change the catalogue, decided by one vote per member state."""
+
+    __tablename__ = "motion"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    kind: str = Field(max_length=16)  # propose | amend | retire
+    target: str = Field(max_length=64)  # an item ID, or an area ID for a new item
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    proposer: str = Field(max_length=255)
+    tlp: str = Field(default="amber", max_length=16)  # said without a label: AMBER
+    origin_room: str | None = Field(default=None, max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
+    country: str | None = Field(default=None, max_length=2)
+    seconder: str | None = Field(default=None, max_length=255)
+    state: str = Field(max_length=16, index=True)  # seconding | open | adopted | rejected | failed
+    base_version: int
+    due: str | None = Field(default=None, max_length=7)  # YYYY-MM: the item's target date
+    version: int | None = Field(default=None)  # the catalogue version it created
+    opened_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    closes_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    result: str = Field(default="", max_length=500)  # the tally as announced
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column())
+    # Fixed when it opens: the countries that vote (storage.lists) and the votes needed.
+    electorate: str | None = Field(default=None, max_length=500)
+    quorum: int | None = Field(default=None)
+
+
+class Vote(SQLModel, table=True):
+    """A member state's vote on a motion; a later vote of the same country replaces it."""
+
+    __tablename__ = "vote"
+    __table_args__ = (UniqueConstraint("motion", "country", name="uq_vote_country"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    motion: int  # the motion's number
+    country: str = Field(max_length=2)
+    voter: str = Field(max_length=255)
+    choice: str = Field(max_length=8)  # yes | no | abstain
+    note: str = Field(default="", max_length=500)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column())
+
 
 OPEN_STATES = ("seconding", "open")
 

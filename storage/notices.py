@@ -6,10 +6,24 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Column, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import Notice
+from storage.columns import utc_column
+
+
+class Notice(SQLModel, table=True):
+    """Something the chair must hear about the committee's rooms (an alias that now points
+    elsewhere, a room upgraded): written by the Matrix side, told once by a job."""
+
+    __tablename__ = "notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    data: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    created_at: datetime = Field(sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class NoticeStore:

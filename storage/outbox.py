@@ -8,11 +8,54 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Column, Text, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import Keyed, utc_column
 from storage.lists import pack
-from storage.models import OutboxMessage
+
+
+class OutboxMessage(Keyed, SQLModel, table=True):
+    """A message the bot must send: written with the change that caused it, sent after.
+
+    The transaction ID is fixed when the row is written, so a resend after a crash is
+    recognised by the homeserver as the same message and is not posted twice.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    txn_id: str = Field(max_length=64, unique=True)
+    # The room, or (room_id None) the person whose DM with the bot it goes to: the sender
+    # opens the DM when needed and records its room here.
+    room_id: str | None = Field(default=None, max_length=255)
+    to_user: str | None = Field(default=None, max_length=255)
+    event_type: str = Field(default="m.room.message", max_length=64)
+    # "message": content is the event content. "file": content names a renderer and its data;
+    # the file is rendered, uploaded (encrypted in encrypted rooms) and sent at send time.
+    kind: str = Field(default="message", max_length=16)
+    # What the message belongs to, e.g. "broadcast:3": lets a reply or reaction to the sent
+    # event be traced back to its record.
+    ref: str | None = Field(default=None, max_length=64, index=True)
+    content: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    # Its seal (commands.audience.Seal): the strictest label shown, and the people it is bound
+    # to (storage.lists); `needs` below is the least clearance of its readers.
+    label: str = Field(default="clear", max_length=16)
+    bound_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    state: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    event_id: str | None = Field(default=None, max_length=255)
+    error: str | None = Field(default=None, max_length=255)
+    # Who is told, in words, if the message is refused for good (a packed list), and when.
+    report_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reported_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # The least a room's readers must be cleared for when it is sent (0: anyone), because
+    # it shows labelled content (see commands.audience).
+    needs: int = 0
+
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 EMAIL = "email"  # the kind of an email (bot.mail sends those; the Matrix sender the rest)

@@ -4,12 +4,53 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Column, Text, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import utc_column
 from storage.counters import next_number
 from storage.lists import member, pack
-from storage.models import Project, ProjectUpdate
+
+
+class Project(SQLModel, table=True):
+    """A project or activity that closes gaps: who leads it, with whom, where, on what."""
+
+    __tablename__ = "project"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    title: str = Field(max_length=300)
+    lead: str = Field(max_length=200)
+    partners: str = Field(default=",", max_length=1000)  # storage.lists
+    funding: str = Field(default="", max_length=300)
+    countries: str = Field(default=",", max_length=200)  # codes, or `,regional,`
+    items: str = Field(default=",", max_length=1000)  # catalogue item IDs
+    target: str | None = Field(default=None, max_length=7)  # YYYY-MM
+    status: str = Field(default="planned", max_length=16)
+    version: int  # the catalogue version its items are from
+    created_by: str = Field(max_length=255)
+    tlp: str = Field(default="amber", max_length=16)  # said without a label: AMBER
+    origin_room: str | None = Field(default=None, max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class ProjectUpdate(SQLModel, table=True):
+    """Progress on a project: its status then, and a note."""
+
+    __tablename__ = "project_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project: int = Field(index=True)  # the project's number
+    status: str = Field(max_length=16)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column(index=True))
+
 
 REGIONAL = "regional"
 ACTIVE = ("planned", "under-way", "stalled")

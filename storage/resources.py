@@ -4,13 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Column, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
+from storage.columns import utc_column
 from storage.counters import next_number
-from storage.models import Resource
 from storage.search import search
 from storage.visibility import InFull
+
+
+class Resource(SQLModel, table=True):
+    """National resources and expertise: people, tools, labs, training."""
+
+    __tablename__ = "resource"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    kind: str = Field(max_length=16, index=True)
+    country: str | None = Field(default=None, max_length=2, index=True)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    tlp: str = Field(max_length=16)
+    author: str = Field(max_length=255)
+    origin_room: str = Field(max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by
+    event_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_column=utc_column(index=True))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class ResourceStore:

@@ -6,8 +6,19 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import DirectRoom
+from storage.columns import utc_column
+
+
+class DirectRoom(SQLModel, table=True):
+    """The encrypted direct-message room the bot uses with one user."""
+
+    __tablename__ = "direct_room"
+
+    user_id: str = Field(max_length=255, primary_key=True)
+    room_id: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class RoomStore:

@@ -6,10 +6,66 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Column, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import ContactCheck, RosterEntry, RosterSeed
+from storage.columns import utc_column
+
+
+class RosterEntry(SQLModel, table=True):
+    """One role held by one Matrix user; an NCPOC entry is bound to one country."""
+
+    __tablename__ = "roster"
+    __table_args__ = (UniqueConstraint("user_id", "role", name="uq_roster_user_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=255, index=True)
+    role: str = Field(max_length=16)
+    country: str | None = Field(default=None, max_length=2, index=True)
+    added_by: str = Field(max_length=255)
+    added_at: datetime = Field(sa_column=utc_column())
+    # A national contact's details (NCPOCs have them too): see commands.contacts.
+    kind: str | None = Field(default=None, max_length=16)  # cirt | le-24x7 | oas-cicte | other
+    rank: str | None = Field(default=None, max_length=16)  # an NCPOC's: primary | alternate
+    agency: str | None = Field(default=None, max_length=200)
+    title: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)  # E.164
+    lang: str | None = Field(default=None, max_length=8)
+    confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    away_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    away_to: str | None = Field(default=None, max_length=255)
+    # A phone or email changed by someone else: marked in the chair's escalation notices.
+    changed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    changed_by: str | None = Field(default=None, max_length=255)
+
+
+class RosterSeed(SQLModel, table=True):
+    """The config file's roster as last applied, so config edits apply once as changes."""
+
+    __tablename__ = "roster_seed"
+
+    user_id: str = Field(max_length=255, primary_key=True)
+    role: str = Field(max_length=16, primary_key=True)
+    country: str | None = Field(default=None, max_length=2)
+    details: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, server_default="{}")
+    )  # JSON: the contact details the config gave
+
+
+class ContactCheck(SQLModel, table=True):
+    """One step of a contact's re-confirmation cycle (asked, then their NCPOC, then the
+    chair), once per cycle: the cycle is named by when the confirmation fell due."""
+
+    __tablename__ = "contact_check"
+    __table_args__ = (UniqueConstraint("user_id", "due_at", "stage", name="uq_contact_check"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=255)
+    due_at: datetime = Field(sa_column=utc_column())
+    stage: str = Field(max_length=16)  # asked | ncpoc | chair
+    at: datetime = Field(sa_column=utc_column())
 
 
 @dataclass(frozen=True)

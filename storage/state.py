@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Column, Text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import BotState
+from storage.columns import utc_column
+
+
+class BotState(SQLModel, table=True):
+    """Small named values the bot keeps between runs (the sync token)."""
+
+    __tablename__ = "bot_state"
+
+    key: str = Field(max_length=64, primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column())
 
 
 class StateCache:

@@ -4,10 +4,64 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, column, func, select, values
+from sqlalchemy import Column, Index, String, Text, column, func, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import Report, StatusNote, StatusUpdate
+from storage.columns import utc_column
+
+
+class StatusUpdate(SQLModel, table=True):
+    """One change of one item's state for one country; never overwritten (history)."""
+
+    __tablename__ = "status_update"
+    __table_args__ = (
+        Index("ix_status_update_latest", "country", "item_id", "id"),
+        Index("ix_status_update_at_pair", "country", "item_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str = Field(max_length=2)
+    item_id: str = Field(max_length=64)
+    state: str = Field(max_length=16)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column(index=True))
+    undone_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    version: int | None = Field(default=None)  # the catalogue version in force
+    evidence: str | None = Field(default=None, max_length=2000)  # a link behind the state
+    source: str | None = Field(default=None, max_length=16)  # desk-review | ncpoc
+    # A file sent in reply to the confirmation (JSON: name, type, where; its key if encrypted)
+    attachment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class StatusNote(SQLModel, table=True):
+    """A narrative update on a country's projects and activities."""
+
+    __tablename__ = "status_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str = Field(max_length=2, index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class Report(SQLModel, table=True):
+    """A country's report (`!status submit`) for a reporting period."""
+
+    __tablename__ = "report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str = Field(max_length=2, index=True)
+    period: str = Field(max_length=32)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column(index=True))
+
 
 # Built once (`!status set` writes one per command): compiled once, then cached.
 _INSERT_UPDATE = StatusUpdate.__table__.insert()

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Column, Text, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.models import UndecryptedEvent
+from storage.columns import utc_column
+
+
+class UndecryptedEvent(SQLModel, table=True):
+    """An encrypted event the bot could not read yet; retried when its key arrives."""
+
+    __tablename__ = "undecrypted_event"
+
+    event_id: str = Field(max_length=255, primary_key=True)
+    room_id: str = Field(max_length=255)
+    sender: str = Field(max_length=255)
+    session_id: str = Field(max_length=255)
+    # The encrypted event as JSON: it carries no plaintext.
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    first_seen: datetime = Field(sa_column=utc_column())
+    notified_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class UndecryptedStore:

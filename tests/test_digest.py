@@ -13,7 +13,7 @@ from bot.files import render_file
 from commands.audience import FILE_AUDIENCES, Viewer
 from commands.digest.data import build, digest_period
 from commands.values import RoomKind
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 from tests.helpers import CHAIR, JM1, STEERING, STEERING_MEMBERS, TT1, TT2, body_of, say, text_of
 
 RED_TITLE = "Kestrel cabinet mailbox compromise"

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from devkit.synapse import free_port, wait_for
-from storage.models import BroadcastNotice
+from storage.broadcasts import BroadcastNotice
 from tests.helpers import ShiftedClock
 from tests.test_mail import Inbox, smtp_server
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from devkit.synapse import wait_for
-from storage.models import Identity
+from storage.identities import Identity
 
 pytestmark = pytest.mark.synapse
 

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from devkit.synapse import wait_for
-from storage.models import CatalogueVersion, StatusUpdate
+from storage.catalogue import CatalogueVersion
+from storage.status import StatusUpdate
 
 pytestmark = pytest.mark.synapse
 

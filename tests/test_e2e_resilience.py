@@ -10,7 +10,8 @@ import pytest
 from bot.matrix.content import notice
 from bot.rendering import plain
 from devkit.synapse import wait_for
-from storage.models import OutboxMessage, UndecryptedEvent
+from storage.outbox import OutboxMessage
+from storage.undecrypted import UndecryptedEvent
 
 pytestmark = pytest.mark.synapse
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from devkit.synapse import wait_for
-from storage.models import AuditEntry, OutboxMessage, RosterEntry
+from storage.audit import AuditEntry
+from storage.outbox import OutboxMessage
+from storage.roster import RosterEntry
 
 pytestmark = pytest.mark.synapse
 

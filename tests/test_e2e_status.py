@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from storage.models import StatusUpdate
+from storage.status import StatusUpdate
 
 pytestmark = pytest.mark.synapse
 

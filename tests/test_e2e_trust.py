@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from devkit.synapse import wait_for
-from storage.models import Identity, UndecryptedEvent
+from storage.identities import Identity
+from storage.undecrypted import UndecryptedEvent
 
 pytestmark = pytest.mark.synapse
 

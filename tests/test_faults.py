@@ -18,7 +18,9 @@ from nio import ToDeviceMessage
 
 from bot.matrix.backoff import BASE, CAP, JITTER
 from devkit.synapse import wait_for
-from storage.models import AuditEntry, ProcessedEvent, RosterEntry
+from storage.audit import AuditEntry
+from storage.events import ProcessedEvent
+from storage.roster import RosterEntry
 from tests.htmlcheck import html_problems
 from tests.proxy import FlakyProxy
 

@@ -23,15 +23,11 @@ import pytest
 
 from commands.digest.compose import LAST_CHECK
 from devkit.synapse import wait_for
+from storage.broadcasts import Broadcast, BroadcastRecipient
 from storage.db import Database
-from storage.models import (
-    Broadcast,
-    BroadcastRecipient,
-    Deadline,
-    DigestLog,
-    OutboxMessage,
-    ReminderLog,
-)
+from storage.deadlines import Deadline, ReminderLog
+from storage.digests import DigestLog
+from storage.outbox import OutboxMessage
 
 pytestmark = [pytest.mark.synapse, pytest.mark.faults, pytest.mark.timeout(1500)]
 

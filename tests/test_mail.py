@@ -172,7 +172,7 @@ async def test_an_email_sent_again_after_a_crash_carries_the_same_message_id(mak
     at its next start: the copy is recognisable by its Message-ID."""
     from sqlalchemy import update
 
-    from storage.models import OutboxMessage
+    from storage.outbox import OutboxMessage
 
     port = free_port()
     app = await make_app(extra=smtp_section(port), roster=DEFAULT_ROSTER + CONTACTS)

@@ -15,8 +15,7 @@ from bot.matrix.sender import Sender
 from bot.metrics import Metrics
 from bot.outbox import Admission, Handoff
 from devkit.synapse import wait_for
-from storage.models import OutboxMessage
-from storage.outbox import OutboxStore
+from storage.outbox import OutboxMessage, OutboxStore
 
 
 class HeldHomeserver:

@@ -9,10 +9,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import SQLModel
 
+import storage.stores  # noqa: F401  every concept's tables
 from storage import migrate
 from storage.db import Database, UnsupportedDatabase
-from storage.models import SQLModel
 from storage.roster import SeedEntry
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from bot.runner import Runtime
 from devkit.people import Person
 from devkit.synapse import Synapse, environment_without_proxies, wait_for
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 
 START_WITHIN = 120  # seconds; a cold start on a busy machine takes a few
 

@@ -44,8 +44,9 @@ from bot.outbox import OutboxWriter
 from commands.framework import Input, Proof, Reply, View
 from commands.values import CHROME, RoomKind
 from storage.db import Database
-from storage.models import OutboxMessage, UndecryptedEvent
+from storage.outbox import OutboxMessage
 from storage.stores import Stores
+from storage.undecrypted import UndecryptedEvent
 
 log = logging.getLogger(__name__)
 

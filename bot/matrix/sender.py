@@ -32,7 +32,7 @@ from bot.matrix.devices import DeviceTracker
 from bot.metrics import Metrics
 from bot.outbox import Admission, Handoff
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 

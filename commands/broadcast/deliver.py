@@ -25,7 +25,7 @@ from commands.framework import FileSpec, Router, View
 from commands.sections import Sections
 from commands.tlp import carried_by, label
 from commands.values import CHROME, Clearance, Seal, ShortId
-from storage.models import Broadcast, BroadcastRecipient
+from storage.broadcasts import Broadcast, BroadcastRecipient
 from storage.stores import Stores
 
 router = Router("broadcast delivery")

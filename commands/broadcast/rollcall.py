@@ -14,7 +14,7 @@ from commands.i18n import N_, Deferred, _
 from commands.reference import Reference
 from commands.tlp import label
 from commands.values import ShortId
-from storage.models import Broadcast, BroadcastRecipient
+from storage.broadcasts import Broadcast, BroadcastRecipient
 from storage.stores import Stores
 
 

@@ -43,8 +43,7 @@ from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, label, said, tlp, why
 from commands.types import choice, typed_id, yes_no
 from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
-from storage.broadcasts import Recipient
-from storage.models import Broadcast, BroadcastRecipient
+from storage.broadcasts import Broadcast, BroadcastRecipient, Recipient
 from storage.stores import Stores
 
 router = Router("broadcast", templates=Path(__file__).parent / "templates")

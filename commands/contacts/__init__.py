@@ -48,7 +48,7 @@ from commands.sections import Sections
 from commands.tlp import carried
 from commands.types import choice, country, user_id
 from commands.values import CHROME, Clearance, RoomKind
-from storage.models import RosterEntry
+from storage.roster import RosterEntry
 from storage.stores import Stores
 
 router = Router("contacts")

@@ -33,8 +33,8 @@ from commands.periods import Period, quarter
 from commands.sections import Duration, Offsets, Section, Sections
 from commands.types import choice, csv, duration, typed_id
 from commands.values import ShortId
+from storage.deadlines import Deadline
 from storage.lists import pack, unpack
-from storage.models import Deadline
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)

@@ -61,8 +61,8 @@ from commands.i18n import Deferred, Moment, _
 from commands.sections import Duration, Section, Sections
 from commands.types import choice, typed_id
 from commands.values import Clearance, Ref, RefKind, RoomKind, Seal, ShortId
+from storage.digests import DigestDraft
 from storage.lists import pack, unpack
-from storage.models import DigestDraft
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from commands.sections import Sections
 from commands.tlp import label, most_restrictive, seen_rows
 from commands.values import ShortId
 from storage.lists import unpack
-from storage.models import Project
+from storage.projects import Project
 from storage.stores import Stores
 
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")

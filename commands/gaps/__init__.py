@@ -22,7 +22,7 @@ from commands.reference import Area, Catalogue, Country, Item, Reference
 from commands.scorecard import SYMBOLS, UNKNOWN, counts, matrix
 from commands.tlp import carried, label, most_restrictive
 from commands.types import country, yes_no
-from storage.models import StatusUpdate
+from storage.status import StatusUpdate
 from storage.stores import Stores
 
 router = Router("gaps")

@@ -27,8 +27,8 @@ from commands.reference import Country
 from commands.tlp import carried, check_postable, label, listing, present, tlp
 from commands.types import choice, country, csv, typed_id, user_id, word
 from commands.values import ShortId
+from storage.incidents import Incident
 from storage.lists import pack, unpack
-from storage.models import Incident
 
 router = Router("incidents", templates=Path(__file__).parent / "templates")
 router.alias("incident", "inc")

@@ -27,8 +27,8 @@ from commands.status import area
 from commands.tlp import carried, check_postable, label, listing, present, stricter, tlp
 from commands.types import csv, typed_id, word, yes_no
 from commands.values import ShortId
+from storage.lessons import Lesson
 from storage.lists import pack, unpack
-from storage.models import Lesson
 
 router = Router("lessons", templates=Path(__file__).parent / "templates")
 

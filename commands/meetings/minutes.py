@@ -45,7 +45,7 @@ from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, carried_by, said, seen_rows, tlp
 from commands.types import choice, typed_id
 from commands.values import CHROME, Ref, RefKind, RoomKind, ShortId
-from storage.models import Action, Meeting
+from storage.meetings import Action, Meeting
 from storage.stores import Stores
 
 router = Router("meetings", templates=Path(__file__).parent / "templates")

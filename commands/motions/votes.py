@@ -49,7 +49,7 @@ from commands.tlp import carried, label, said, seen_rows, tlp
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
 from storage.lists import pack, unpack
-from storage.models import Motion, Vote
+from storage.motions import Motion, Vote
 from storage.stores import Stores
 
 CLOSES = "%-d %b %Y %H:%M %Z"  # when a vote closes, with the zone's abbreviation

@@ -36,8 +36,8 @@ from commands.tlp import carried, carried_by, label, present, said, seen_rows, t
 from commands.types import choice, country, typed_id
 from commands.values import ShortId
 from storage.lists import unpack
-from storage.models import Project, StatusUpdate
-from storage.projects import REGIONAL
+from storage.projects import REGIONAL, Project
+from storage.status import StatusUpdate
 from storage.stores import Stores
 
 router = Router("projects", templates=Path(__file__).parent / "templates")

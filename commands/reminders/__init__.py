@@ -23,8 +23,7 @@ from commands.framework import Router, View
 from commands.i18n import Moment
 from commands.sections import Sections
 from commands.values import CHROME, Ref, RefKind, ShortId
-from storage.deadlines import Logged
-from storage.models import Deadline
+from storage.deadlines import Deadline, Logged
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)

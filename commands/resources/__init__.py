@@ -23,7 +23,7 @@ from commands.reference import Country
 from commands.tlp import check_postable, label, listing, present, tlp
 from commands.types import choice, country, typed_id
 from commands.values import ShortId
-from storage.models import Resource
+from storage.resources import Resource
 
 router = Router("resources", templates=Path(__file__).parent / "templates")
 

@@ -1,8 +1,9 @@
 """Alembic environment: always runs on a connection handed in by `storage.migrate`."""
 
 from alembic import context
+from sqlmodel import SQLModel
 
-from storage.models import SQLModel
+import storage.stores  # noqa: F401  every concept's tables, registered on SQLModel.metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
