@@ -11,20 +11,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 
 from bot.config import Config
 from bot.dispatcher import Dispatcher, Facts
 from bot.faults import CrashPoints
 from bot.jobs import JobRunner
+from bot.ledger import Ledger
 from bot.logs import Quota
+from bot.matrix.ports import Admission, Queued
 from bot.metrics import make_metrics
-from bot.outbox import Admission, OutboxWriter
+from bot.outbox import OutboxWriter
 from bot.rendering import Renderer
 from bot.senders import Senders
 from commands import all_routers, i18n
 from commands.audience import admits, audience_for
 from commands.catalogue import in_force
-from commands.framework import BotIdentity, ParseEnv, Signal
+from commands.framework import BotIdentity, Input, ParseEnv, Signal
 from commands.values import (
     Clearance,
     Exists,
@@ -127,6 +130,16 @@ class App:
             senders=self.senders, exists=exists, joined=joined, metrics=self.metrics,
             faults=faults,
         )  # fmt: skip
+        # The Matrix side's ports, kept in storage: what its facts mean is decided there.
+        self.ledger = Ledger(
+            db, clock=clock, outbox=self.outbox, submit=submit, zone=config.committee.zone,
+            on_notice=partial(self.jobs.signal, Signal.NOTICE),
+        )  # fmt: skip
+
+    async def handle(self, said: Input) -> bool:
+        """An input from the Matrix side; whether it was new (not one handled before)."""
+        outcome = await self.dispatcher.handle(said)
+        return outcome is not None and not outcome.duplicate
 
     async def directs_at_start(self) -> list[str]:
         """Whom the families want a direct chat with from the start."""
@@ -156,7 +169,7 @@ class App:
             await store.notices.add("rate_limited", data, now=self.clock())
         self.jobs.signal(Signal.NOTICE)
 
-    async def admits(self, row: OutboxMessage) -> Admission:
+    async def admits(self, row: Queued) -> Admission:
         """The gate, at send time: a message's seal against its room's readers now (their
         roster roles read now). A person's DM with someone else in it: a fresh DM instead."""
         if row.room_id is None:

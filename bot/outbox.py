@@ -17,7 +17,6 @@ import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from enum import Enum
 
 from bot.matrix.content import notice
 from bot.rendering import Message, Renderer
@@ -27,14 +26,6 @@ from commands.i18n import SOURCE, Deferred, Moment
 from commands.values import Clearance, Seal
 from storage.outbox import EMAIL, OutboxMessage
 from storage.stores import Stores
-
-
-class Admission(Enum):
-    """The gate's word on a message about to be sent, checked against its room's readers."""
-
-    SEND = "send"
-    REFUSE = "refuse"  # its room's readers, now, may not read what it shows
-    FRESH_DM = "fresh dm"  # a person's DM has someone else in it: open them a fresh one
 
 
 class Ungated(Exception):

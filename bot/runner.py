@@ -119,35 +119,35 @@ def _build(
         identity=identity, submit=handoff.submit, faults=faults,
         exists=partial(user_exists, client), joined=partial(joined, client),
     )  # fmt: skip
+    ledger = app.ledger
     configured = {
         RoomKind.RCC: config.committee.rcc_room,
         RoomKind.STEERING: config.committee.steering_room,
     }
-    committee = CommitteeRooms(
-        client, db, pinned, configured=configured, clock=clock,
-        on_notice=partial(app.jobs.signal, Signal.NOTICE),
-    )  # fmt: skip
-    rooms = RoomDirectory(client, db, committee, clock=clock, on_replaced=app.dm_replaced)
+    committee = CommitteeRooms(client, ledger, pinned, configured=configured)
+    rooms = RoomDirectory(
+        client, committee, memory=ledger, people=ledger, on_replaced=app.dm_replaced
+    )
     pins = app.senders.pins  # the identities pinned for members: room keys follow them
     trust = CrossSigningTrust(client, pins=pins.get, first_sight=pins.first_sight)
     exclude = config.security.exclude_insecure_devices
     devices = DeviceTracker(client, trust if exclude else None)
     sender = Sender(
-        client, db, devices, handoff, direct_room=rooms.direct_room,
+        client, ledger, devices, handoff, direct_room=rooms.direct_room,
         fresh_direct=rooms.fresh_direct, admits=app.admits,
         on_refused=partial(app.jobs.signal, Signal.REFUSED), on_rate_limited=app.rate_limited,
         clock=clock, faults=faults, render_file=partial(render_file, app.renderer),
         metrics=app.metrics,
     )  # fmt: skip
     inbox = Inbox(
-        client, app.dispatcher, devices, rooms, trust, db=db, outbox=app.outbox,
-        submit=handoff.submit, metrics=app.metrics, clock=clock, zone=config.committee.zone,
+        client, app.handle, devices, rooms, trust, memory=ledger, people=ledger,
+        unreadable=ledger, metrics=app.metrics, clock=clock,
         notice_after=config.bot.undecryptable_notice_after,
         record_deliveries=sender.flush_marks,
     )  # fmt: skip
     bot = MatrixBot(
-        client, db=db, inbox=inbox, sender=sender, rooms=rooms, devices=devices, trust=trust,
-        jobs=app.jobs, metrics=app.metrics, clock=clock,
+        client, memory=ledger, invites=ledger, inbox=inbox, sender=sender, rooms=rooms,
+        devices=devices, trust=trust, jobs=app.jobs, metrics=app.metrics, clock=clock,
         directs_at_start=app.directs_at_start,
     )  # fmt: skip
     return app, bot, handoff

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from commands.values import RoomFacts
 
@@ -249,3 +250,17 @@ class Postman:
 def body_of(row) -> str:
     """The plain body of an outbox message."""
     return json.loads(row.content)["body"]
+
+
+def ledger_for(db, clock=None):
+    """The core's side of the Matrix ports, over `db`, as the runner builds it."""
+    from bot.ledger import Ledger
+    from bot.outbox import OutboxWriter
+    from bot.rendering import Renderer
+
+    clock = clock or (lambda: datetime.now(UTC))
+    zone = ZoneInfo("UTC")
+    outbox = OutboxWriter(Renderer(zone), clock)
+    return Ledger(
+        db, clock=clock, outbox=outbox, submit=lambda rows: None, zone=zone, on_notice=lambda: None
+    )

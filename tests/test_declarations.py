@@ -85,6 +85,22 @@ def test_the_matrix_layer_knows_no_domain():
         assert domain <= {"commands.framework", "commands.values"}, path.name
 
 
+# What the Matrix side may use of the rest of `bot`: its own ports, and plumbing that knows
+# nothing of storage or of the committee.
+PLUMBING = {"bot.config", "bot.faults", "bot.logs", "bot.metrics", "bot.rendering"}
+
+
+def test_the_matrix_layer_is_a_gateway():
+    """It reads no storage (no roster, no audit log, no notices): what it keeps and what it
+    reports goes through `bot/matrix/ports.py`, which the core implements. Nor does it reach
+    into the core (the dispatcher, the jobs, the outbox writer)."""
+    for path in modules("bot/matrix"):
+        found = imports(path)
+        assert not {m for m in found if m.split(".")[0] == "storage"}, path.name
+        core = {m for m in found if m.startswith("bot.") and not m.startswith("bot.matrix")}
+        assert core <= PLUMBING, f"{path.name} imports {sorted(core - PLUMBING)}"
+
+
 def families() -> set[str]:
     """The modules of `commands` that declare a router: the families."""
     found = set()

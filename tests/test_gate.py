@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.outbox import Admission, Ungated
+from bot.matrix.ports import Admission
+from bot.outbox import Ungated
 from commands.context import JobContext
 from commands.framework import Reply, View
 from commands.values import CHROME, Clearance, Seal

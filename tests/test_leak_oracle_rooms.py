@@ -192,7 +192,7 @@ async def deliver(app, rooms: Rooms) -> list[tuple[str, object]]:
 async def app_admits(app, row) -> bool:
     """The app's own send-time check (bot.app.App.admits), as its sender makes it; a DM with
     someone else in it is never sent into (the bot opens a fresh one: not played here)."""
-    from bot.outbox import Admission
+    from bot.matrix.ports import Admission
 
     if row.kind == "email":
         return True  # the outbox writer let it through: what it carries is checked below

@@ -11,6 +11,7 @@ from nio import RoomCreateResponse
 from bot.matrix.committee import CommitteeRooms
 from bot.matrix.rooms import DM_TOPIC, RoomDirectory
 from devkit.synapse import wait_for
+from tests.helpers import ledger_for
 
 DM = "!dm:test.org"
 JM = "@jm:test.org"
@@ -18,10 +19,9 @@ NOW = datetime(2026, 11, 2, tzinfo=UTC)
 
 
 def directory(client, db) -> RoomDirectory:
-    committee = CommitteeRooms(
-        client, db, {}, configured={}, clock=lambda: NOW, on_notice=lambda: None
-    )
-    return RoomDirectory(client, db, committee, clock=lambda: NOW)
+    ledger = ledger_for(db, clock=lambda: NOW)
+    committee = CommitteeRooms(client, ledger, {}, configured={})
+    return RoomDirectory(client, committee, memory=ledger, people=ledger)
 
 
 class Members(dict):

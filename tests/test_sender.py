@@ -11,11 +11,13 @@ from nio import RoomSendResponse
 
 from bot.faults import CrashPoints
 from bot.matrix.devices import DeviceTracker
+from bot.matrix.ports import Admission
 from bot.matrix.sender import Sender
 from bot.metrics import Metrics
-from bot.outbox import Admission, Handoff
+from bot.outbox import Handoff
 from devkit.synapse import wait_for
 from storage.outbox import OutboxMessage, OutboxStore
+from tests.helpers import ledger_for
 
 
 class HeldHomeserver:
@@ -46,7 +48,7 @@ def sender_for(client, db, **options) -> Sender:
 
     return Sender(
         client,
-        db,
+        ledger_for(db),
         DeviceTracker(client),
         Handoff(),
         direct_room=no_room,

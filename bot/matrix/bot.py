@@ -20,24 +20,21 @@ from typing import Any
 import aiohttp
 from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResponse, SyncResponse
 
-from bot.jobs import JobRunner
 from bot.logs import Quota
 from bot.matrix.backoff import Backoff, retry_after
 from bot.matrix.devices import DeviceTracker
-from bot.matrix.inbox import Inbox
+from bot.matrix.inbox import HORIZON, Inbox
+from bot.matrix.ports import Invites, Jobs, Memory
 from bot.matrix.rooms import RoomDirectory
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError
 from bot.matrix.trust import CrossSigningTrust
 from bot.metrics import Metrics
-from commands.framework import NEVER
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 SYNC_TOKEN = "sync_token"
 TOKEN_EVERY = 2.0
-HORIZON = "history_horizon"
 LONG_POLL_MS = 30_000
 GAP_PAGES = 50  # at most 5,000 events are fetched to fill one room's gap
 # While a fan-out fills the outbox, every message sent wakes the bot's own long-poll and
@@ -70,18 +67,19 @@ class MatrixBot:
         self,
         client: AsyncClient,
         *,
-        db: Database,
+        memory: Memory,
+        invites: Invites,
         inbox: Inbox,
         sender: Sender,
         rooms: RoomDirectory,
         devices: DeviceTracker,
         trust: CrossSigningTrust,
-        jobs: JobRunner,
+        jobs: Jobs,
         metrics: Metrics,
         clock: Callable[[], datetime],
         directs_at_start: Callable[[], Awaitable[list[str]]] | None = None,
     ) -> None:
-        self.client, self.db = client, db
+        self.client, self.memory, self.invites = client, memory, invites
         self.inbox, self.sender, self.rooms, self.devices, self.jobs = (
             inbox,
             sender,
@@ -94,6 +92,7 @@ class MatrixBot:
         self.metrics, self.clock = metrics, clock
         self.directs_at_start = directs_at_start  # whom to open a DM with, once running
         self.started_at = clock()
+        self._jobs_started = False
         self._token: str | None = None  # the newest token handled, saved or not yet
         self._token_saved = 0.0
         self._background: list[asyncio.Task] = []
@@ -122,8 +121,7 @@ class MatrixBot:
             await asyncio.gather(sender, *self._background, return_exceptions=True)
 
     async def _loop(self) -> None:
-        async with self.db.unit(write=False) as store:
-            token = await store.state.get(SYNC_TOKEN)
+        token = await self.memory.recall(SYNC_TOKEN)
         first_ever = token is None
         full_state = True
         backoff = Backoff()
@@ -190,7 +188,7 @@ class MatrixBot:
         for room_id, info in response.rooms.invite.items():
             inviter, joined = await self.rooms.handle_invite(room_id, info)
             await self._audit_invite(room_id, inviter, joined)
-        if self.jobs.started_at is NEVER:
+        if not self._jobs_started:
             await self._start_jobs()
         if first_ever:
             # The first sync's timeline is history. The horizon also covers what a later sync
@@ -219,8 +217,7 @@ class MatrixBot:
         self._token = token
         if not now and time.monotonic() - self._token_saved < TOKEN_EVERY:
             return
-        async with self.db.unit() as store:
-            await store.state.set(SYNC_TOKEN, token, now=self.clock())
+        await self.memory.keep(SYNC_TOKEN, token)
         self._token_saved = time.monotonic()
 
     async def _start_jobs(self) -> None:
@@ -228,6 +225,7 @@ class MatrixBot:
         every job resumes from the database whatever was due or left unfinished."""
         await self.rooms.committee.check_aliases()
         await self.jobs.start(self.started_at)
+        self._jobs_started = True
         if self.directs_at_start is not None:
             self._background.append(asyncio.create_task(self._open_directs(), name="open-dms"))
 
@@ -241,9 +239,8 @@ class MatrixBot:
 
     async def _set_horizon(self) -> None:
         horizon = self.started_at
-        async with self.db.unit() as store:
-            if await store.state.get(HORIZON) is None:
-                await store.state.set(HORIZON, horizon.isoformat(), now=self.clock())
+        if await self.memory.recall(HORIZON) is None:
+            await self.memory.keep(HORIZON, horizon.isoformat())
         self.inbox.horizon = horizon
 
     async def _keys(self) -> None:
@@ -311,14 +308,7 @@ class MatrixBot:
         if not joined and not self._declines.allow():
             return
         held = 0 if joined else self._declines.held()
-        async with self.db.unit() as store:
-            await store.audit.record(
-                actor=inviter or "unknown",
-                action="invite",
-                outcome="joined" if joined else "declined",
-                now=self.clock(),
-                room_id=room_id,
-            )
+        await self.invites.invited(room_id, inviter, joined)
         log.info("invite to %s from %s: %s", room_id, inviter, "joined" if joined else "declined")
         if held:
             log.info("%d more invites were declined without a log line", held)

@@ -5,19 +5,18 @@ invited there by a roster member; after that the alias is only checked: if it co
 another room (a squatter, a mistake), the bot stays where it is, logs it and the chair is
 told. A configured room ID is pinned from the start. When a pinned room is upgraded (a
 tombstone), the bot follows into the successor it names only once invited there, and the
-chair is told both times. Notices are written to the database and told by a job, once.
+chair is told both times. What it sees is kept, and reported, through the `Memory` port: the
+core makes each change known to the chair, once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
 from nio import AsyncClient, RoomResolveAliasResponse
 
+from bot.matrix.ports import Memory, RoomChange
 from commands.values import RoomKind
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -34,31 +33,28 @@ class CommitteeRooms:
     def __init__(
         self,
         client: AsyncClient,
-        db: Database,
+        memory: Memory,
         known: dict[RoomKind, str],
         *,
         configured: dict[RoomKind, str],
-        clock: Callable[[], datetime],
-        on_notice: Callable[[], None],
     ) -> None:
-        self.client, self.db, self.clock, self.on_notice = client, db, clock, on_notice
+        self.client, self.memory = client, memory
         self.configured = configured  # room ID or alias, by kind
         self.known = known  # pinned room IDs, filled here, read by the commands
         self.successors: dict[RoomKind, str] = {}
 
     async def load(self) -> None:
         """The pins kept from earlier runs; configured room IDs are pinned as they are."""
-        async with self.db.unit() as store:
-            for kind, configured in self.configured.items():
-                pinned = await store.state.get(PIN.format(kind=kind))
-                if pinned is None and configured.startswith("!"):
-                    pinned = configured
-                    await store.state.set(PIN.format(kind=kind), pinned, now=self.clock())
-                if pinned is not None:
-                    self.known[kind] = pinned
-                successor = await store.state.get(SUCCESSOR.format(kind=kind))
-                if successor:  # "" once followed
-                    self.successors[kind] = successor
+        for kind, configured in self.configured.items():
+            pinned = await self.memory.recall(PIN.format(kind=kind))
+            if pinned is None and configured.startswith("!"):
+                pinned = configured
+                await self.memory.keep(PIN.format(kind=kind), pinned)
+            if pinned is not None:
+                self.known[kind] = pinned
+            successor = await self.memory.recall(SUCCESSOR.format(kind=kind))
+            if successor:  # "" once followed
+                self.successors[kind] = successor
 
     def kind_of(self, room_id: str) -> RoomKind | None:
         return next((kind for kind, pinned in self.known.items() if pinned == room_id), None)
@@ -89,14 +85,12 @@ class CommitteeRooms:
             now = await self._resolve(configured)
             if now is None or now == pinned:
                 continue
-            async with self.db.unit() as store:
-                if await store.state.get(MOVED.format(kind=kind)) == now:
-                    continue  # told already
-                await store.state.set(MOVED.format(kind=kind), now, now=self.clock())
-                data = {"kind": str(kind), "alias": configured, "pinned": pinned, "names": now}
-                await store.notices.add("alias_moved", data, now=self.clock())
+            if await self.memory.recall(MOVED.format(kind=kind)) == now:
+                continue  # told already
+            data = {"kind": str(kind), "alias": configured, "pinned": pinned, "names": now}
+            change = RoomChange("alias_moved", data)
+            await self.memory.keep(MOVED.format(kind=kind), now, change=change)
             log.error("%s now names %s; the bot stays in %s", configured, now, pinned)
-            self.on_notice()
 
     async def check_upgrades(self) -> None:
         """A tombstone in a pinned room: note its successor and tell the chair, once."""
@@ -106,12 +100,11 @@ class CommitteeRooms:
             if not successor or self.successors.get(kind) == successor:
                 continue
             self.successors[kind] = successor
-            async with self.db.unit() as store:
-                await store.state.set(SUCCESSOR.format(kind=kind), successor, now=self.clock())
-                data = {"kind": str(kind), "old": pinned, "new": successor}
-                await store.notices.add("room_upgraded", data, now=self.clock())
+            change = RoomChange(
+                "room_upgraded", {"kind": str(kind), "old": pinned, "new": successor}
+            )
+            await self.memory.keep(SUCCESSOR.format(kind=kind), successor, change=change)
             log.warning("%s was upgraded to %s; waiting for an invite there", pinned, successor)
-            self.on_notice()
 
     async def check_readers(self) -> None:
         """A pinned room's join rule or history visibility changed to let more people read:
@@ -123,33 +116,26 @@ class CommitteeRooms:
                 continue
             kept = f"{room.join_rule}/{room.history_visibility}"
             key = KEPT.format(kind=kind)
-            async with self.db.unit() as store:
-                before = await store.state.get(key)
-                if before == kept:
-                    continue
-                await store.state.set(key, kept, now=self.clock())
-                wider = before is not None and _wider(before, kept)
-                if wider:
-                    data = {"kind": str(kind), "room_id": pinned, "before": before, "now": kept}
-                    await store.notices.add("room_widened", data, now=self.clock())
-            if wider:
+            before = await self.memory.recall(key)
+            if before == kept:
+                continue
+            change = None
+            if before is not None and _wider(before, kept):
+                data = {"kind": str(kind), "room_id": pinned, "before": before, "now": kept}
+                change = RoomChange("room_widened", data)
                 log.warning("the %s room is read more widely now: %s", kind, kept)
-                self.on_notice()
+            await self.memory.keep(key, kept, change=change)
 
     async def _pin(
         self, kind: RoomKind, room_id: str, *, notice: str | None = None, old: str | None = None
     ) -> None:
-        async with self.db.unit() as store:
-            await store.state.set(PIN.format(kind=kind), room_id, now=self.clock())
-            if kind in self.successors:
-                await store.state.set(SUCCESSOR.format(kind=kind), "", now=self.clock())
-            if notice is not None:
-                data = {"kind": str(kind), "old": old, "new": room_id}
-                await store.notices.add(notice, data, now=self.clock())
+        data = {"kind": str(kind), "old": old, "new": room_id}
+        change = RoomChange(notice, data) if notice is not None else None
+        await self.memory.keep(PIN.format(kind=kind), room_id, change=change)
+        if kind in self.successors:  # followed: the successor is forgotten, once pinned
+            await self.memory.keep(SUCCESSOR.format(kind=kind), "")
         self.known[kind] = room_id
         log.info("the %s room is %s", kind, room_id)
-        if notice is not None:
-            self.on_notice()
 
     async def _resolve(self, configured: str) -> str | None:
         if configured.startswith("!"):

@@ -4,24 +4,22 @@ A message or a reaction becomes a neutral `Input` (its text, what it replies or 
 for the dispatcher, which decides what it means and commits its effect, processed-event mark,
 audit entry and replies in one transaction. Encrypted events that cannot be read yet are kept
 and retried whenever room keys arrive (a late room key often comes a moment later); if one
-stays unreadable, its sender is told, in plain words: once per key session and at most once
-an hour, and only when they are on the roster.
+stays unreadable, the core is asked to tell its sender (`UnreadableKeep.tell`: the committee
+decides who hears of it, and how often).
 
-Floods cost the flooder: someone not on the roster gets no notice, no key request and no log
-line per event, and only a few of their events are kept (OUTSIDER_KEPT each, while fewer
-than MOST_KEPT are kept in all).
+Floods cost the flooder: someone the committee does not know gets no notice, no key request
+and no log line per event, and only a few of their events are kept (OUTSIDER_KEPT each, while
+fewer than MOST_KEPT are kept in all).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from nio import (
     AsyncClient,
@@ -35,50 +33,44 @@ from nio import (
 )
 from nio.exceptions import EncryptionError, LocalProtocolError
 
-from bot.dispatcher import Dispatcher
 from bot.matrix.devices import DeviceTracker
+from bot.matrix.ports import Memory, People, Unreadable, UnreadableKeep
 from bot.matrix.rooms import RoomDirectory
 from bot.matrix.trust import UNKNOWN, CrossSigningTrust
 from bot.metrics import Metrics
-from bot.outbox import OutboxWriter
-from commands.framework import Input, Proof, Reply, View
-from commands.values import CHROME, RoomKind
-from storage.db import Database
-from storage.outbox import OutboxMessage
-from storage.stores import Stores
-from storage.undecrypted import UndecryptedEvent
+from commands.framework import Input, Proof
+from commands.values import RoomKind
 
 log = logging.getLogger(__name__)
 
 GIVE_UP_AFTER = timedelta(hours=24)
-OUTSIDER_KEPT = 3  # undecryptable events kept per sender not on the roster
+OUTSIDER_KEPT = 3  # undecryptable events kept per sender the committee does not know
 MOST_KEPT = 500  # no outsider's event is kept while this many wait
-NOTICE_EVERY = timedelta(hours=1)  # at most one "could not read" notice per sender
-TOLD = "told-undecryptable:{digest}"
+HORIZON = "history_horizon"
 
 
 class Inbox:
     def __init__(
         self,
         client: AsyncClient,
-        dispatcher: Dispatcher,
+        dispatch: Callable[[Input], Awaitable[bool]],
         devices: DeviceTracker,
         rooms: RoomDirectory,
         trust: CrossSigningTrust,
         *,
-        db: Database,
-        outbox: OutboxWriter,
-        submit: Callable[[list[OutboxMessage]], None],
+        memory: Memory,
+        people: People,
+        unreadable: UnreadableKeep,
         metrics: Metrics,
         clock: Callable[[], datetime],
-        zone: ZoneInfo,
         notice_after: timedelta,
         record_deliveries: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        self.client, self.dispatcher, self.devices, self.rooms = client, dispatcher, devices, rooms
-        self.trust = trust
-        self.db, self.outbox, self.submit = db, outbox, submit
-        self.metrics, self.clock, self.zone = metrics, clock, zone
+        # `dispatch` hands an input to the core; it answers whether it was new (not a
+        # duplicate of an event handled before).
+        self.client, self.dispatch, self.devices, self.rooms = client, dispatch, devices, rooms
+        self.trust, self.memory, self.people, self.unreadable = trust, memory, people, unreadable
+        self.metrics, self.clock = metrics, clock
         self.notice_after = notice_after
         # Writes the deliveries the sender has not recorded yet: a reply or reaction to one of
         # the bot's messages is traced to its record by the sent event's ID.
@@ -90,9 +82,8 @@ class Inbox:
         self._keys_arrived = True  # try the kept events again (at start: keys came meanwhile)
 
     async def load(self) -> None:
-        async with self.db.unit(write=False) as store:
-            self.pending_undecrypted = len(await store.undecrypted.all())
-            horizon = await store.state.get("history_horizon")
+        self.pending_undecrypted = await self.unreadable.count()
+        horizon = await self.memory.recall(HORIZON)
         self.horizon = datetime.fromisoformat(horizon) if horizon else None
 
     def _is_history(self, event: Any) -> bool:
@@ -172,8 +163,7 @@ class Inbox:
             sent_at=event.server_timestamp / 1000 if event.server_timestamp else None,
             **what,
         )
-        outcome = await self.dispatcher.handle(said)
-        if outcome is not None and not outcome.duplicate:
+        if await self.dispatch(said):
             self.handled += 1
 
     def keys_arrived(self) -> None:
@@ -182,26 +172,27 @@ class Inbox:
 
     async def _keep_undecrypted(self, room: MatrixRoom, event: MegolmEvent) -> None:
         self.metrics.undecryptable.inc()
-        async with self.db.unit() as store:
-            member = await store.roster.member(event.sender)
-            if member is None and (
-                self.pending_undecrypted >= MOST_KEPT
-                or await store.undecrypted.count_from(event.sender) >= OUTSIDER_KEPT
-            ):
-                return  # not stored, not logged, no key asked for: a flood costs nothing
-            log.info("event %s in %s cannot be decrypted yet", event.event_id, room.room_id)
-            await store.undecrypted.add(
-                event_id=event.event_id,
-                room_id=room.room_id,
-                sender=event.sender,
-                session_id=event.session_id,
-                source=json.dumps(event.source),
-                now=self.clock(),
-            )
+        known = await self.people.knows(event.sender)
+        if not known and (
+            self.pending_undecrypted >= MOST_KEPT
+            or await self.unreadable.count(event.sender) >= OUTSIDER_KEPT
+        ):
+            return  # not stored, not logged, no key asked for: a flood costs nothing
+        log.info("event %s in %s cannot be decrypted yet", event.event_id, room.room_id)
+        kept = Unreadable(
+            event_id=event.event_id,
+            room_id=room.room_id,
+            sender=event.sender,
+            session_id=event.session_id,
+            source=json.dumps(event.source),
+            first_seen=self.clock(),
+            notified_at=None,
+        )
+        await self.unreadable.hold(kept)
         self.pending_undecrypted += 1
         due = self.clock() + self.notice_after
         self.next_notice = min(self.next_notice or due, due)
-        if member is not None:
+        if known:
             with contextlib.suppress(LocalProtocolError):  # raised when already requested
                 await self.client.request_room_key(event)
 
@@ -211,8 +202,7 @@ class Inbox:
         if not self.pending_undecrypted:
             return
         retry, self._keys_arrived = self._keys_arrived, False
-        async with self.db.unit(write=False) as store:
-            kept = await store.undecrypted.all()
+        kept = await self.unreadable.all()
         now = self.clock()
         told = {(r.sender, r.session_id) for r in kept if r.notified_at is not None}
         done, overdue, covered = [], [], []
@@ -229,12 +219,9 @@ class Inbox:
                     covered.append(row.event_id)
             elif now - row.first_seen >= self.notice_after:
                 overdue.append(row)
-        if done or covered:
-            async with self.db.unit() as store:
-                await store.undecrypted.remove(done)
-                await store.undecrypted.mark_notified(covered, now=now)
+        await self.unreadable.forget(done, covered)
         if overdue:
-            await self._tell_senders(overdue, now)
+            await self.unreadable.tell(overdue)
         self.pending_undecrypted = len(kept) - len(done)
         waiting = [
             r.first_seen + self.notice_after
@@ -246,17 +233,7 @@ class Inbox:
         ]
         self.next_notice = min(waiting, default=None)
 
-    async def _may_tell(self, store: Stores, sender: str, now: datetime) -> bool:
-        if await store.roster.member(sender) is None:
-            return False
-        key = TOLD.format(digest=hashlib.sha256(sender.encode()).hexdigest()[:40])
-        last = await store.state.get(key)
-        if last is not None and now - datetime.fromisoformat(last) < NOTICE_EVERY:
-            return False
-        await store.state.set(key, now.isoformat(), now=now)
-        return True
-
-    def _decrypt(self, row: UndecryptedEvent) -> Any:
+    def _decrypt(self, row: Unreadable) -> Any:
         event = MegolmEvent.from_dict(json.loads(row.source))
         if not isinstance(event, MegolmEvent):
             return None
@@ -265,34 +242,3 @@ class Inbox:
             return self.client.decrypt_event(event)
         except EncryptionError:
             return None
-
-    async def _tell_senders(self, rows: list[UndecryptedEvent], now: datetime) -> None:
-        # One notice per sender and key session (a missing key usually hides several events),
-        # and at most one an hour per sender; none to someone not on the roster.
-        first: dict[tuple[str, str], UndecryptedEvent] = {}
-        for row in rows:
-            first.setdefault((row.sender, row.session_id), row)
-        written: list[OutboxMessage] = []
-        async with self.db.unit() as store:
-            for row in first.values():
-                if not await self._may_tell(store, row.sender, now):
-                    continue
-                data = {"sent": row.first_seen, "zone": self.zone.key}
-                # Told in the sender's language: the notice is theirs, wherever it is posted.
-                lang = await self.outbox.language(store, row.sender, None)
-                reply = Reply(
-                    View("errors/undecryptable", data), (row.sender,), row.room_id, lang=lang,
-                    seal=CHROME,
-                )  # fmt: skip
-                out = await self.outbox.render(store, reply, here=row.room_id, event=row.event_id)
-                written += await self.outbox.write(store, out)
-                await store.audit.record(
-                    actor=row.sender,
-                    action="undecryptable",
-                    outcome="notified",
-                    now=now,
-                    room_id=row.room_id,
-                    event_id=row.event_id,
-                )
-            await store.undecrypted.mark_notified([r.event_id for r in rows], now=now)
-        self.submit(written)

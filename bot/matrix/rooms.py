@@ -1,5 +1,5 @@
-"""Which rooms the bot belongs in (the committee's pinned rooms, rooms a roster member invited
-it to), what each is to the committee, and the bot's DMs."""
+"""Which rooms the bot belongs in (the committee's pinned rooms, rooms someone the committee
+knows invited it to), what each is to the committee, and the bot's DMs."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from nio import (
 
 from bot.matrix.backoff import Backoff, is_transient, retry_after
 from bot.matrix.committee import CommitteeRooms
+from bot.matrix.ports import Memory, People
 from commands.values import RoomFacts, RoomKind
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +100,13 @@ class RoomDirectory:
     def __init__(
         self,
         client: AsyncClient,
-        db: Database,
         committee: CommitteeRooms,
         *,
-        clock: Callable,
+        memory: Memory,
+        people: People,
         on_replaced: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
-        self.client, self.db, self.committee, self.clock = client, db, committee, clock
+        self.client, self.committee, self.memory, self.people = client, committee, memory, people
         self.on_replaced = on_replaced  # a person's DM was replaced: the core tells them
         self._locks: dict[str, asyncio.Lock] = {}
         self._directs: dict[str, str] = {}  # user ID -> DM room ID, as stored (read once)
@@ -127,8 +127,8 @@ class RoomDirectory:
 
     async def handle_invite(self, room_id: str, info: InviteInfo) -> tuple[str | None, bool]:
         """Join a pinned committee room (or its announced successor) on anyone's invite, any
-        other room only on a roster member's; decline the rest. Returns the inviter and
-        whether the bot joined."""
+        other room only on the invite of someone the committee knows; decline the rest.
+        Returns the inviter and whether the bot joined."""
         me = self.client.user_id
         inviter = next(
             (
@@ -138,8 +138,7 @@ class RoomDirectory:
             ),
             None,
         )
-        async with self.db.unit(write=False) as store:
-            on_roster = inviter is not None and await store.roster.member(inviter) is not None
+        on_roster = inviter is not None and await self.people.knows(inviter)
         if not (on_roster or self.committee.joins_on_any_invite(room_id)):
             await self.client.room_leave(room_id)
             return inviter, False
@@ -159,8 +158,7 @@ class RoomDirectory:
         async with self._locks.setdefault(user_id, asyncio.Lock()):
             known = self._directs.get(user_id)
             if known is None:
-                async with self.db.unit(write=False) as store:
-                    known = await store.rooms.direct_room(user_id)
+                known = await self.memory.direct_room(user_id)
             if known is None or known not in self.client.rooms:
                 # One the bot opened but did not get to record (it stopped in between).
                 known = self._unrecorded_direct(user_id)
@@ -171,8 +169,7 @@ class RoomDirectory:
                 if known is None:
                     return None
             if self._directs.get(user_id) != known:
-                async with self.db.unit() as store:
-                    await store.rooms.set_direct_room(user_id, known, now=self.clock())
+                await self.memory.set_direct_room(user_id, known)
                 self._directs[user_id] = known
             if new:
                 await self._until_invite_seen(known, user_id)
@@ -188,8 +185,7 @@ class RoomDirectory:
             room = await self._create_direct(user_id)
             if room is None:
                 return None
-            async with self.db.unit() as store:
-                await store.rooms.set_direct_room(user_id, room, now=self.clock())
+            await self.memory.set_direct_room(user_id, room)
             self._directs[user_id] = room
             await self._until_invite_seen(room, user_id)
         log.warning(

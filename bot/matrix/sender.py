@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -29,10 +29,8 @@ from bot.logs import log_failure
 from bot.matrix.backoff import Backoff, is_transient, retry_after
 from bot.matrix.content import file_content
 from bot.matrix.devices import DeviceTracker
+from bot.matrix.ports import Admission, Arrivals, Deliveries, Queued
 from bot.metrics import Metrics
-from bot.outbox import Admission, Handoff
-from storage.db import Database
-from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -154,13 +152,13 @@ class Sender:
     def __init__(
         self,
         client: AsyncClient,
-        db: Database,
+        deliveries: Deliveries,
         devices: DeviceTracker,
-        handoff: Handoff,
+        handoff: Arrivals,
         *,
         direct_room: Callable[[str], Awaitable[str | None]],
         fresh_direct: Callable[[str, str], Awaitable[str | None]],
-        admits: Callable[[OutboxMessage], Awaitable[Admission]],
+        admits: Callable[[Queued], Awaitable[Admission]],
         on_refused: Callable[[], None],
         clock: Callable,
         faults: CrashPoints,
@@ -169,7 +167,8 @@ class Sender:
         concurrency: int = 8,
         on_rate_limited: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
-        self.client, self.db, self.devices, self.handoff = client, db, devices, handoff
+        self.client, self.deliveries, self.devices = client, deliveries, devices
+        self.handoff = handoff
         self.on_rate_limited = on_rate_limited
         self.direct_room, self.on_refused = direct_room, on_refused
         self.fresh_direct, self.admits = fresh_direct, admits
@@ -179,7 +178,7 @@ class Sender:
         self.ready = asyncio.Event()  # set once the first sync has told us our rooms
         self._limit = asyncio.Semaphore(concurrency)
         self._rooms: dict[str, asyncio.Task] = {}
-        self._queues: dict[str, deque[OutboxMessage]] = {}
+        self._queues: dict[str, deque[Queued]] = {}
         self._queued: set[int] = set()  # queued, being sent or sent but not yet marked
         self._marks: list[tuple[int, str, datetime]] = []
         self._flusher: asyncio.Task | None = None
@@ -187,7 +186,7 @@ class Sender:
         self.sent = 0
         self.backlog = 0  # messages taken up and not yet sent (or given up on)
 
-    def submit(self, messages: list[OutboxMessage]) -> None:
+    def submit(self, messages: Iterable[Queued]) -> None:
         """Queue messages just committed, without reading them back from the database."""
         for message in messages:
             if message.key in self._queued:
@@ -208,8 +207,7 @@ class Sender:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                async with self.db.unit(write=False) as store:
-                    self.submit(await store.outbox.pending(limit=1000))  # no emails
+                self.submit(await self.deliveries.pending(limit=1000))  # no emails
                 deadline = loop.time() + IDLE_POLL
                 while (left := deadline - loop.time()) > 0:
                     with contextlib.suppress(TimeoutError):
@@ -236,13 +234,13 @@ class Sender:
             finally:
                 self.backlog -= 1
 
-    async def _send(self, message: OutboxMessage) -> None:
+    async def _send(self, message: Queued) -> None:
         try:
             await self._send_one(message)
         finally:
             self.gate.forget(message.key)  # a turn kept for it is not held for ever
 
-    async def _send_one(self, message: OutboxMessage) -> None:
+    async def _send_one(self, message: Queued) -> None:
         content = json.loads(message.content)
         backoff = Backoff()
         upload: dict | None = None
@@ -277,13 +275,13 @@ class Sender:
             if await self._settled(message, response):
                 return
 
-    def _left(self, message: OutboxMessage, room: MatrixRoom) -> str | None:
+    def _left(self, message: Queued, room: MatrixRoom) -> str | None:
         if message.to_user is not None and message.to_user not in room.users:
             # They left (or refused) the direct chat: sent there, it would reach nobody.
             return f"{message.to_user} has left the direct chat"
         return None
 
-    async def _refused(self, message: OutboxMessage, known: MatrixRoom | None) -> str | None:
+    async def _refused(self, message: Queued, known: MatrixRoom | None) -> str | None:
         """Why a message may not go where it was written for (None: it may)."""
         if known is not None and (left := self._left(message, known)) is not None:
             return left
@@ -294,7 +292,7 @@ class Sender:
             return "the room's readers changed since it was written"
         return None
 
-    async def _attempt(self, message: OutboxMessage, room: MatrixRoom, content: dict) -> Any:
+    async def _attempt(self, message: Queued, room: MatrixRoom, content: dict) -> Any:
         """One try, in its turn at the gate."""
         await self.devices.prepare(room)
         async with self.gate.passage(message.key) as turn:
@@ -309,7 +307,7 @@ class Sender:
                 turn.again()  # first in line when the limit allows the next
         return response
 
-    async def _settled(self, message: OutboxMessage, response: Any) -> bool:
+    async def _settled(self, message: Queued, response: Any) -> bool:
         """Sent, or refused for good (True); or to be tried again, as the homeserver asks."""
         if isinstance(response, RoomSendResponse):
             self.gate.passed()
@@ -333,7 +331,7 @@ class Sender:
         await self._fail(message, f"{response.status_code}: {response.message}")
         return True
 
-    def _mark_sent(self, message: OutboxMessage, event_id: str) -> None:
+    def _mark_sent(self, message: Queued, event_id: str) -> None:
         """Record a delivery; marks are written in batches, off the reply's path.
 
         Losing one in a crash costs nothing: the message is sent again with its transaction
@@ -354,8 +352,7 @@ class Sender:
         marks, self._marks = self._marks, []
         if not marks:
             return
-        async with self.db.unit() as store:
-            await store.outbox.mark_all_sent(marks)
+        await self.deliveries.mark_sent(marks)
         # Only now can a re-read of the outbox no longer see them as pending.
         self._queued.difference_update(m[0] for m in marks)
 
@@ -393,16 +390,15 @@ class Sender:
         return self.client.rooms.get(room_id)
 
     async def _retry(
-        self, message: OutboxMessage, error: str, delay: float, *, wait: bool = True
+        self, message: Queued, error: str, delay: float, *, wait: bool = True
     ) -> None:
         """Note a failed attempt; then wait here, or (wait=False) at the gate with the rest."""
         log.warning("send of %s failed (%s); retrying in %.1fs", message.txn_id, error, delay)
-        async with self.db.unit() as store:
-            await store.outbox.note_attempt(message.key, error=error)
+        await self.deliveries.note_attempt(message.key, error)
         if wait:
             await asyncio.sleep(delay)
 
-    async def _admitted(self, message: OutboxMessage) -> bool:
+    async def _admitted(self, message: Queued) -> bool:
         """The gate, once more, as the message leaves: its seal against the room's readers
         now. A person's DM that someone else was let into is left for a fresh one."""
         verdict = await self.admits(message)
@@ -410,29 +406,26 @@ class Sender:
             fresh = await self.fresh_direct(message.to_user, message.room_id)
             if fresh is None:
                 return False
-            async with self.db.unit() as store:
-                await store.outbox.set_room(message.key, fresh)
+            await self.deliveries.set_room(message.key, fresh)
             message.room_id = fresh
             verdict = await self.admits(message)
         return verdict is Admission.SEND
 
-    async def _open_direct(self, message: OutboxMessage) -> bool:
+    async def _open_direct(self, message: Queued) -> bool:
         """The DM a person's message goes to, opened if there is none; recorded on the row."""
         assert message.to_user is not None
         room_id = await self.direct_room(message.to_user)
         if room_id is None:
             await self._fail(message, f"no direct message with {message.to_user} could be opened")
             return False
-        async with self.db.unit() as store:
-            await store.outbox.set_room(message.key, room_id)
+        await self.deliveries.set_room(message.key, room_id)
         message.room_id = room_id
         return True
 
-    async def _fail(self, message: OutboxMessage, error: str) -> None:
+    async def _fail(self, message: Queued, error: str) -> None:
         where = message.room_id or message.to_user
         log.error("message %s to %s rejected: %s", message.txn_id, where, error)
-        async with self.db.unit() as store:
-            await store.outbox.mark_failed(message.key, error=error)
+        await self.deliveries.mark_failed(message.key, error)
         self._queued.discard(message.key)
         self.metrics.message_failed(message.ref)
         if message.report_to:
