@@ -22,6 +22,7 @@ from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter, Outgoing
 from bot.senders import OPEN_COMMANDS, Senders, Standing
+from bot.units import audit, settle
 from commands import i18n
 from commands.audience import Audience, Viewer, audience_for
 from commands.context import Context
@@ -120,14 +121,10 @@ class Dispatcher:
         self.metrics.commands.labels(outcome.command or "unknown", outcome.outcome).inc()
         self.metrics.latency.observe(time.perf_counter() - started)
         self.faults.hit("after-commit")
-        self.submit(outcome.outbox)
         if ctx is not None:
-            for action in ctx.committed:
-                action()
-            for job, key in ctx.wakes:
-                self.wake(job, key)
-            for metric, label in ctx.tallies:
-                self.metrics.tally(metric, label)
+            settle(ctx, outcome.outbox, submit=self.submit, wake=self.wake, metrics=self.metrics)
+        else:
+            self.submit(outcome.outbox)
         return outcome
 
     async def _handle(self, said: Input) -> tuple[Outcome | None, Context | None]:
@@ -346,14 +343,13 @@ class Dispatcher:
                 outcome=outcome,
                 now=now,
             )
-        await store.audit.record(
+        await audit(
+            ctx,
             actor=said.sender,
             action=action,
             outcome=outcome,
-            now=now,
             room_id=said.room_id,
             event_id=said.event_id,
-            detail=ctx.audit_detail,
         )
         replies = [
             await self.outbox.render(

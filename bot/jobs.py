@@ -6,6 +6,10 @@ due: at start every job kind's `pending` records are run (whatever fell due or w
 unfinished while the bot was down), and each run returns when to look again. APScheduler is
 the timer only; its store is in memory. Runs of one record never overlap: a wake that comes
 during a run makes it run once more afterwards.
+
+A run ends as a command does (`bot/units.py`): a run that wrote messages, or says what it did
+(`audit_detail`), is audited in its unit; a run that fails is audited once, when it starts
+failing, and retried.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from bot.faults import CrashPoints
 from bot.logs import log_failure
 from bot.metrics import Metrics
 from bot.outbox import OutboxWriter
+from bot.units import audit, settle
 from commands.audience import Audience, audience_for
 from commands.context import JobContext, Write, WriteEmail
 from commands.framework import NEVER, Job, ParseEnv, Reply, Signal, View
@@ -32,6 +37,7 @@ from storage.stores import Stores
 log = logging.getLogger(__name__)
 
 RETRY_FAILED = timedelta(minutes=1)
+ACTOR = "rcc-bot"  # who a job's audit record names
 Key = tuple[str, int]
 
 
@@ -68,6 +74,7 @@ class JobRunner:
         self._running: dict[Key, asyncio.Task] = {}
         self._again: set[Key] = set()
         self._early: set[Key] = set()  # woken before start: run at start
+        self._failing: set[Key] = set()  # failed at their last run (audited once)
         self.started_at = NEVER
         self.runs = 0
 
@@ -126,14 +133,13 @@ class JobRunner:
                 joined=self.joined,
             )
             following = await job.handler(ctx, key)
+            if written or ctx.audit_detail:
+                ctx.audit_detail = ctx.audit_detail or f"{key}: {len(written)} message(s)"
+                outcome = "done" if following is None else "again"
+                await audit(ctx, actor=ACTOR, action=f"job {name}", outcome=outcome)
             self.faults.hit("before-job-commit", name)
         self.faults.hit("after-job-commit", name)
-        for action in ctx.committed:
-            action()
-        if written:
-            self.submit(written)
-        for wake in ctx.wakes:
-            self.wake(*wake)
+        settle(ctx, written, submit=self.submit, wake=self.wake, metrics=self.metrics)
         return following
 
     def _writers(self, written: list[OutboxMessage]) -> tuple[Write, WriteEmail]:
@@ -178,15 +184,34 @@ class JobRunner:
             try:
                 following = await self.run(name, key)
                 outcome = "done" if following is None else "again"
+                self._failing.discard((name, key))
             except Exception as exc:  # a failing job must not stop the others: retried later
                 log_failure(log, f"job {name}:{key}", exc)
                 following, outcome = self.env.now() + RETRY_FAILED, "failed"
+                await self._audit_failure(name, key, exc)
             self.metrics.job_ran(name, outcome, time.monotonic() - started)
             if (name, key) not in self._again:
                 break
             self._again.discard((name, key))
         if following is not None:
             self._plan(name, key, following)
+
+    async def _audit_failure(self, name: str, key: int, exc: Exception) -> None:
+        """A run that failed, audited the first time in a row (its unit rolled back); the
+        error's kind only, as for commands. The database may be what fails: then the log
+        says it."""
+        if (name, key) in self._failing:
+            return
+        try:
+            async with self.db.unit() as store:
+                await store.audit.record(
+                    actor=ACTOR, action=f"job {name}", outcome="failed", now=self.env.now(),
+                    detail=f"{key}: {type(exc).__name__}",
+                )  # fmt: skip
+        except Exception as again:
+            log_failure(log, f"auditing the failure of job {name}:{key}", again)
+            return
+        self._failing.add((name, key))
 
     def _plan(self, name: str, key: int, at: datetime) -> None:
         # `at` is on the jobs' clock, which a test may have moved; the timer runs on real

@@ -1,7 +1,9 @@
 """What a handler works with: `Context` for commands and listeners, `JobContext` for jobs.
 
-Both carry the stores of one unit of work; what they post is written to the outbox in that
-unit, so it is sent once the unit commits, and never if it rolls back.
+Both are a `Unit`: the stores of one unit of work, the time, the config and the committee's
+rooms, and what is to happen once it commits (jobs to wake, metrics to count, actions in
+memory, what its audit record says). What they post is written to the outbox in that unit,
+so it is sent once the unit commits, and never if it rolls back.
 """
 
 from __future__ import annotations
@@ -42,22 +44,45 @@ Wake = tuple[str, int]  # (job name, record key)
 AudienceOf = Callable[[str], Awaitable[Audience]]
 
 
-@dataclass
-class Context:
+@dataclass(kw_only=True)
+class Unit:
+    """One unit of work, for a command, a listener or a job alike."""
+
+    store: Stores
+    env: ParseEnv
+    config: Sections
+    now: datetime
+    rooms: Mapping[RoomKind, str]  # the committee's rooms whose IDs are known
+    audience_of: AudienceOf  # who can read a room, now
+    joined: Joined = unknown_membership  # whether a user joined a room (their DM, say)
+    audit_detail: str = ""  # what its audit record says of it
+    wakes: list[Wake] = field(default_factory=list)  # jobs to run once this unit commits
+    tallies: list[tuple[str, str]] = field(default_factory=list)  # (metric, label) to count
+    committed: list[Callable[[], None]] = field(default_factory=list)  # once it commits
+
+    def wake(self, job: str, key: int) -> None:
+        """Ask for a job to look at a record once this unit is committed."""
+        self.wakes.append((job, key))
+
+    def tally(self, metric: str, label: str) -> None:
+        """Count something in the bot's metrics once this unit commits."""
+        self.tallies.append((metric, label))
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Do something in memory once this unit commits (never if it rolls back)."""
+        self.committed.append(action)
+
+
+@dataclass(kw_only=True)
+class Context(Unit):
     """Everything a command handler may use: who asked, where, the stores, and `reply`."""
 
     sender: str
     room_id: str
     event_id: str
     member: Member | None
-    store: Stores
-    env: ParseEnv
-    config: Sections
-    now: datetime
     identity: BotIdentity
-    rooms: Mapping[RoomKind, str]  # the committee's rooms whose IDs are known
     viewer: Viewer  # who can read this room, and what they were shown
-    audience_of: AudienceOf  # who can read another room, now
     command: Command | None = None
     commands: Any = None  # the Registry, for !help
     lang: str = "en"  # what the answer is written in: the sender's in a DM, else the room's
@@ -69,12 +94,7 @@ class Context:
     identity_trusted: bool = True  # False while a changed identity awaits the chair
     device_counts: bool = True  # commands from this device are obeyed
     exists: Exists = unknown_existence  # asks the homeserver whether a user exists
-    joined: Joined = unknown_membership  # whether a user joined a room (their DM, say)
     replies: list[Reply] = field(default_factory=list)
-    audit_detail: str = ""
-    wakes: list[Wake] = field(default_factory=list)  # jobs to run once this unit commits
-    tallies: list[tuple[str, str]] = field(default_factory=list)  # (metric, label) to count
-    committed: list[Callable[[], None]] = field(default_factory=list)  # once it commits
 
     @property
     def roles(self) -> frozenset[str]:
@@ -119,18 +139,6 @@ class Context:
             )
         )
 
-    def wake(self, job: str, key: int) -> None:
-        """Ask for a job to look at a record once this command is committed."""
-        self.wakes.append((job, key))
-
-    def tally(self, metric: str, label: str) -> None:
-        """Count something in the bot's metrics once this unit commits."""
-        self.tallies.append((metric, label))
-
-    def on_commit(self, action: Callable[[], None]) -> None:
-        """Do something in memory once this unit commits (never if it rolls back)."""
-        self.committed.append(action)
-
 
 # Writes one message to the outbox in the job's unit; returns the first row written.
 Write = Callable[["Stores", Reply], Awaitable[Any]]
@@ -144,28 +152,15 @@ async def _no_email(*_args: Any) -> Any:
     raise RuntimeError("this job runner sends no email")
 
 
-@dataclass
-class JobContext:
+@dataclass(kw_only=True)
+class JobContext(Unit):
     """Everything a job may use: the stores of its unit of work, the time, reference data,
     the committee's rooms, and `post` to say something in a room or to a person."""
 
-    store: Stores
-    env: ParseEnv
-    config: Sections
-    now: datetime
-    rooms: Mapping[RoomKind, str]
     started_at: datetime  # when this run of the bot began: what fell due before was missed
     write: Write
-    audience_of: AudienceOf
     write_email: WriteEmail = _no_email
-    joined: Joined = unknown_membership  # whether a user joined a room (their DM, say)
-    wakes: list[Wake] = field(default_factory=list)
-    committed: list[Callable[[], None]] = field(default_factory=list)  # once it commits
     _chairs: tuple[str, ...] | None = None
-
-    def on_commit(self, action: Callable[[], None]) -> None:
-        """Do something in memory once this unit commits (never if it rolls back)."""
-        self.committed.append(action)
 
     async def email(
         self, to: str, subject: str, body: View, *, seal: Seal, ref: Ref | None = None
@@ -214,6 +209,3 @@ class JobContext:
             entries = await self.store.roster.entries()
             self._chairs = tuple(e.user_id for e in entries if e.role == Role.CHAIR)
         return self._chairs
-
-    def wake(self, job: str, key: int) -> None:
-        self.wakes.append((job, key))
