@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.chain import FIELDS, GENESIS, entry_hash
-from storage.columns import utc_column
+from storage.columns import table_of, utc_column
 
 
 class AuditEntry(SQLModel, table=True):
@@ -41,8 +41,8 @@ class AuditChain(SQLModel, table=True):
 
 
 DETAIL_LIMIT = 1000
-_INSERT = AuditEntry.__table__.insert()
-_CHAIN = AuditChain.__table__
+_INSERT = table_of(AuditEntry).insert()
+_CHAIN = table_of(AuditChain)
 _HEAD = select(_CHAIN.c.head_id, _CHAIN.c.head_hash).where(_CHAIN.c.id == 1).with_for_update()
 _MOVE_HEAD = (
     _CHAIN.update()
@@ -96,7 +96,10 @@ class AuditStore:
         previous, checked, last = GENESIS, 0, 0
         while True:
             query = (
-                select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch)
+                select(AuditEntry)
+                .where(col(AuditEntry.id) > last)
+                .order_by(col(AuditEntry.id))
+                .limit(batch)
             )
             rows = list(await self._s.scalars(query))
             for entry in rows:
@@ -117,7 +120,7 @@ class AuditStore:
 
     async def recent(self, *, limit: int = 50, actor: str | None = None) -> list[AuditEntry]:
         """Newest first."""
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
         if actor is not None:
-            query = query.where(AuditEntry.actor == actor)
+            query = query.where(col(AuditEntry.actor) == actor)
         return list(await self._s.scalars(query))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import Keyed, utc_column
 from storage.counters import next_number
@@ -129,26 +129,27 @@ class BroadcastStore:
         return broadcast
 
     async def get(self, number: int) -> Broadcast | None:
-        return await self._s.scalar(select(Broadcast).where(Broadcast.number == number))
+        return await self._s.scalar(select(Broadcast).where(col(Broadcast.number) == number))
 
     async def by_id(self, broadcast_id: int) -> Broadcast | None:
         return await self._s.get(Broadcast, broadcast_id)
 
     async def latest(self) -> Broadcast | None:
-        query = select(Broadcast).order_by(Broadcast.number.desc()).limit(1)
+        query = select(Broadcast).order_by(col(Broadcast.number).desc()).limit(1)
         return await self._s.scalar(query)
 
     async def recipients(self, broadcast_id: int) -> list[BroadcastRecipient]:
         query = (
             select(BroadcastRecipient)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id)
-            .order_by(BroadcastRecipient.country, BroadcastRecipient.user_id)
+            .where(col(BroadcastRecipient.broadcast_id) == broadcast_id)
+            .order_by(col(BroadcastRecipient.country), col(BroadcastRecipient.user_id))
         )
         return list(await self._s.scalars(query))
 
     async def recipient(self, broadcast_id: int, user_id: str) -> BroadcastRecipient | None:
         query = select(BroadcastRecipient).where(
-            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.user_id == user_id
+            col(BroadcastRecipient.broadcast_id) == broadcast_id,
+            col(BroadcastRecipient.user_id) == user_id,
         )
         return await self._s.scalar(query)
 
@@ -156,9 +157,12 @@ class BroadcastStore:
         """The newest broadcast this user has not acknowledged yet."""
         query = (
             select(Broadcast)
-            .join(BroadcastRecipient, BroadcastRecipient.broadcast_id == Broadcast.id)
-            .where(BroadcastRecipient.user_id == user_id, BroadcastRecipient.acked_at.is_(None))
-            .order_by(Broadcast.number.desc())
+            .join(BroadcastRecipient, col(BroadcastRecipient.broadcast_id) == col(Broadcast.id))
+            .where(
+                col(BroadcastRecipient.user_id) == user_id,
+                col(BroadcastRecipient.acked_at).is_(None),
+            )
+            .order_by(col(Broadcast.number).desc())
             .limit(1)
         )
         return await self._s.scalar(query)
@@ -172,20 +176,20 @@ class BroadcastStore:
 
     async def unfinished(self, *, since: datetime) -> list[int]:
         """Broadcasts with a DM still to write, or sent after `since` (rounds may remain)."""
-        undelivered = select(BroadcastRecipient.broadcast_id).where(
-            BroadcastRecipient.dm_outbox_id.is_(None)
+        undelivered = select(col(BroadcastRecipient.broadcast_id)).where(
+            col(BroadcastRecipient.dm_outbox_id).is_(None)
         )
-        query = select(Broadcast.id).where(
-            or_(Broadcast.id.in_(undelivered), Broadcast.created_at >= since)
+        query = select(col(Broadcast.id)).where(
+            or_(col(Broadcast.id).in_(undelivered), col(Broadcast.created_at) >= since)
         )
-        return list(await self._s.scalars(query.order_by(Broadcast.id)))
+        return list(await self._s.scalars(query.order_by(col(Broadcast.id))))
 
     async def dm_rooms(self, broadcast_id: int) -> dict[str, str | None]:
         """Recipient -> the room their DM went to (None until the sender has opened it)."""
         query = (
-            select(BroadcastRecipient.user_id, OutboxMessage.room_id)
-            .join(OutboxMessage, OutboxMessage.id == BroadcastRecipient.dm_outbox_id)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id)
+            select(col(BroadcastRecipient.user_id), col(OutboxMessage.room_id))
+            .join(OutboxMessage, col(OutboxMessage.id) == col(BroadcastRecipient.dm_outbox_id))
+            .where(col(BroadcastRecipient.broadcast_id) == broadcast_id)
         )
         return {user: room for user, room in await self._s.execute(query)}
 
@@ -224,20 +228,22 @@ class BroadcastStore:
         """The exercise sent before broadcast `number`, if any."""
         query = (
             select(Broadcast)
-            .where(Broadcast.exercise.is_(True), Broadcast.number < number)
-            .order_by(Broadcast.number.desc())
+            .where(col(Broadcast.exercise).is_(True), col(Broadcast.number) < number)
+            .order_by(col(Broadcast.number).desc())
             .limit(1)
         )
         return await self._s.scalar(query)
 
     async def since(self, start: datetime, end: datetime) -> list[Broadcast]:
         """Broadcasts sent in [start, end), oldest first."""
-        query = select(Broadcast).where(Broadcast.created_at >= start, Broadcast.created_at < end)
-        return list(await self._s.scalars(query.order_by(Broadcast.number)))
+        query = select(Broadcast).where(
+            col(Broadcast.created_at) >= start, col(Broadcast.created_at) < end
+        )
+        return list(await self._s.scalars(query.order_by(col(Broadcast.number))))
 
     async def noticed(self, broadcast_id: int) -> set[tuple[int, str]]:
-        query = select(BroadcastNotice.round, BroadcastNotice.recipient).where(
-            BroadcastNotice.broadcast_id == broadcast_id
+        query = select(col(BroadcastNotice.round), col(BroadcastNotice.recipient)).where(
+            col(BroadcastNotice.broadcast_id) == broadcast_id
         )
         return {(r, who) for r, who in await self._s.execute(query)}
 
@@ -274,5 +280,7 @@ class BroadcastStore:
 
     async def delivery_events(self, ref: str) -> dict[int, str | None]:
         """Outbox ID -> Matrix event ID of every message of one record (`broadcast:3`)."""
-        query = select(OutboxMessage.id, OutboxMessage.event_id).where(OutboxMessage.ref == ref)
-        return {i: e for i, e in await self._s.execute(query)}
+        query = select(col(OutboxMessage.id), col(OutboxMessage.event_id)).where(
+            col(OutboxMessage.ref) == ref
+        )
+        return {i: e for i, e in await self._s.execute(query) if i is not None}

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 
@@ -30,11 +30,11 @@ class CatalogueStore:
         self._s = session
 
     async def in_force(self) -> CatalogueVersion | None:
-        query = select(CatalogueVersion).order_by(CatalogueVersion.version.desc()).limit(1)
+        query = select(CatalogueVersion).order_by(col(CatalogueVersion.version).desc()).limit(1)
         return await self._s.scalar(query)
 
     async def latest_number(self) -> int:
-        return await self._s.scalar(select(func.max(CatalogueVersion.version))) or 0
+        return await self._s.scalar(select(func.max(col(CatalogueVersion.version)))) or 0
 
     async def add(
         self, data: dict, *, now: datetime, motion: int | None = None, note: str = ""

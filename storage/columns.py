@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Dialect, TypeDecorator
+from sqlalchemy import Column, DateTime, Dialect, Table, TypeDecorator
+from sqlmodel import SQLModel
 
 
 class UTCDateTime(TypeDecorator):
@@ -45,3 +46,11 @@ class Keyed:
         if self.id is None:
             raise ValueError(f"this {type(self).__name__} has no ID yet: it was never stored")
         return self.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table class's Core table, for statements built once and run without the ORM.
+    SQLModel sets `__table__` on every `table=True` class but does not declare it."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Index, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 
@@ -60,7 +60,7 @@ class CorrectionStore:
         """A record's corrections, oldest first."""
         query = (
             select(Correction)
-            .where(Correction.kind == kind, Correction.number == number)
-            .order_by(Correction.id)
+            .where(col(Correction.kind) == kind, col(Correction.number) == number)
+            .order_by(col(Correction.id))
         )
         return list(await self._s.scalars(query))

@@ -7,7 +7,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 
 class Counter(SQLModel, table=True):
@@ -20,7 +20,7 @@ class Counter(SQLModel, table=True):
 
 
 async def next_number(session: AsyncSession, name: str) -> int:
-    row = await session.scalar(select(Counter).where(Counter.name == name).with_for_update())
+    row = await session.scalar(select(Counter).where(col(Counter.name) == name).with_for_update())
     if row is None:
         row = Counter(name=name, value=0)
         session.add(row)

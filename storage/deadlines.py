@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import Keyed, utc_column
 from storage.counters import next_number
@@ -100,20 +100,22 @@ class DeadlineStore:
         return deadline
 
     async def get(self, number: int) -> Deadline | None:
-        return await self._s.scalar(select(Deadline).where(Deadline.number == number))
+        return await self._s.scalar(select(Deadline).where(col(Deadline.number) == number))
 
     async def by_id(self, deadline_id: int) -> Deadline | None:
         return await self._s.get(Deadline, deadline_id)
 
     async def by_config_key(self, key: str) -> Deadline | None:
-        return await self._s.scalar(select(Deadline).where(Deadline.config_key == key))
+        return await self._s.scalar(select(Deadline).where(col(Deadline.config_key) == key))
 
     async def all(self) -> list[Deadline]:
         """Every deadline ever set, cancelled ones included (for compliance reports)."""
-        return list(await self._s.scalars(select(Deadline).order_by(Deadline.due_at)))
+        return list(await self._s.scalars(select(Deadline).order_by(col(Deadline.due_at))))
 
     async def active(self) -> list[Deadline]:
-        query = select(Deadline).where(Deadline.status == "active").order_by(Deadline.due_at)
+        query = (
+            select(Deadline).where(col(Deadline.status) == "active").order_by(col(Deadline.due_at))
+        )
         return list(await self._s.scalars(query))
 
     async def cancel(self, deadline: Deadline, *, now: datetime) -> None:
@@ -122,8 +124,10 @@ class DeadlineStore:
 
     async def logged(self, deadline_id: int, occurrence: datetime) -> set[tuple[str, int, str]]:
         """(kind, seq, recipient) of everything decided for one occurrence."""
-        query = select(ReminderLog.kind, ReminderLog.seq, ReminderLog.recipient).where(
-            ReminderLog.deadline_id == deadline_id, ReminderLog.occurrence == occurrence
+        query = select(
+            col(ReminderLog.kind), col(ReminderLog.seq), col(ReminderLog.recipient)
+        ).where(
+            col(ReminderLog.deadline_id) == deadline_id, col(ReminderLog.occurrence) == occurrence
         )
         return {(k, s, r) for k, s, r in await self._s.execute(query)}
 
@@ -138,7 +142,7 @@ class DeadlineStore:
     async def log_for(self, deadline_id: int) -> list[ReminderLog]:
         query = (
             select(ReminderLog)
-            .where(ReminderLog.deadline_id == deadline_id)
-            .order_by(ReminderLog.id)
+            .where(col(ReminderLog.deadline_id) == deadline_id)
+            .order_by(col(ReminderLog.id))
         )
         return list(await self._s.scalars(query))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 from storage.counters import next_number
@@ -82,16 +82,16 @@ class DigestStore:
         changed" for that room's readers (a preview elsewhere does not move it)."""
         query = (
             select(DigestLog)
-            .where(DigestLog.posted_at < before, DigestLog.room_id == room_id)
-            .order_by(DigestLog.posted_at.desc())
+            .where(col(DigestLog.posted_at) < before, col(DigestLog.room_id) == room_id)
+            .order_by(col(DigestLog.posted_at).desc())
             .limit(1)
         )
         return await self._s.scalar(query)
 
     async def slot_posted(self, slot: datetime) -> bool:
         """Whether a slot's digest was posted, or drafted for the chair's approval."""
-        posted = select(DigestLog.id).where(DigestLog.slot == slot)
-        drafted = select(DigestDraft.id).where(DigestDraft.slot == slot)
+        posted = select(col(DigestLog.id)).where(col(DigestLog.slot) == slot)
+        drafted = select(col(DigestDraft.id)).where(col(DigestDraft.slot) == slot)
         return (
             await self._s.scalar(posted) is not None or await self._s.scalar(drafted) is not None
         )
@@ -124,18 +124,18 @@ class DigestStore:
 
     async def latest_published(self, period: str | None = None) -> DigestDraft | None:
         """The digest the chair approved last (of one period, if named)."""
-        query = select(DigestDraft).where(DigestDraft.state == "published")
+        query = select(DigestDraft).where(col(DigestDraft.state) == "published")
         if period is not None:
-            query = query.where(DigestDraft.period == period)
-        return await self._s.scalar(query.order_by(DigestDraft.decided_at.desc()).limit(1))
+            query = query.where(col(DigestDraft.period) == period)
+        return await self._s.scalar(query.order_by(col(DigestDraft.decided_at).desc()).limit(1))
 
     async def get_draft(self, number: int) -> DigestDraft | None:
-        return await self._s.scalar(select(DigestDraft).where(DigestDraft.number == number))
+        return await self._s.scalar(select(DigestDraft).where(col(DigestDraft.number) == number))
 
     async def drafts(self) -> list[DigestDraft]:
         """Drafts awaiting the chair, oldest first."""
-        query = select(DigestDraft).where(DigestDraft.state == "draft")
-        return list(await self._s.scalars(query.order_by(DigestDraft.number)))
+        query = select(DigestDraft).where(col(DigestDraft.state) == "draft")
+        return list(await self._s.scalars(query.order_by(col(DigestDraft.number))))
 
     async def revise(
         self, draft: DigestDraft, *, omit: list[str], data: str, needs: int, now: datetime,

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
-from storage.columns import utc_column
+from storage.columns import table_of, utc_column
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -25,7 +25,7 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 # Built once: a Core insert with its values as parameters is compiled once and cached.
-_INSERT = ProcessedEvent.__table__.insert()
+_INSERT = table_of(ProcessedEvent).insert()
 
 
 class AlreadyHandled(Exception):
@@ -39,7 +39,7 @@ class EventStore:
     async def seen(self, event_id: str) -> bool:
         """True when the event was already handled (in a committed unit)."""
         found = await self._s.scalar(
-            select(ProcessedEvent.event_id).where(ProcessedEvent.event_id == event_id)
+            select(col(ProcessedEvent.event_id)).where(col(ProcessedEvent.event_id) == event_id)
         )
         return found is not None
 
@@ -48,7 +48,7 @@ class EventStore:
         if not event_ids:
             return set()
         rows = await self._s.scalars(
-            select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(event_ids))
+            select(col(ProcessedEvent.event_id)).where(col(ProcessedEvent.event_id).in_(event_ids))
         )
         return set(rows)
 

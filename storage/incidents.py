@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 from storage.counters import next_number
@@ -102,7 +102,7 @@ class IncidentStore:
         return incident
 
     async def get(self, number: int) -> Incident | None:
-        return await self._s.scalar(select(Incident).where(Incident.number == number))
+        return await self._s.scalar(select(Incident).where(col(Incident.number) == number))
 
     async def update(
         self,
@@ -129,8 +129,18 @@ class IncidentStore:
         )
 
     async def _history(
-        self, incident, kind, note, status, severity, author, room_id, event_id, now
+        self,
+        incident: Incident,
+        kind: str,
+        note: str,
+        status: str | None,
+        severity: str | None,
+        author: str,
+        room_id: str,
+        event_id: str | None,
+        now: datetime,
     ) -> IncidentUpdate:
+        assert incident.id is not None, "the incident is stored (flushed) first"
         entry = IncidentUpdate(
             incident_id=incident.id,
             kind=kind,
@@ -149,8 +159,8 @@ class IncidentStore:
     async def history(self, incident: Incident) -> list[IncidentUpdate]:
         query = (
             select(IncidentUpdate)
-            .where(IncidentUpdate.incident_id == incident.id)
-            .order_by(IncidentUpdate.id)
+            .where(col(IncidentUpdate.incident_id) == incident.id)
+            .order_by(col(IncidentUpdate.id))
         )
         return list(await self._s.scalars(query))
 
@@ -168,20 +178,20 @@ class IncidentStore:
         query = (
             select(Incident)
             .where(in_full.clause(Incident))
-            .order_by(Incident.number.desc())
+            .order_by(col(Incident.number).desc())
             .limit(limit)
         )
         if open_only:
-            query = query.where(Incident.status != CLOSED)
+            query = query.where(col(Incident.status) != CLOSED)
         if country is not None:
             query = query.where(
                 or_(
-                    Incident.countries.like(member(country), escape="\\"),
-                    Incident.reporter_country == country,
+                    col(Incident.countries).like(member(country), escape="\\"),
+                    col(Incident.reporter_country) == country,
                 )
             )
         if severity is not None:
-            query = query.where(Incident.severity == severity)
+            query = query.where(col(Incident.severity) == severity)
         return list(await self._s.scalars(query))
 
     async def count_withheld(self, *, in_full: InFull) -> int:
@@ -193,7 +203,7 @@ class IncidentStore:
         query = (
             select(Incident)
             .where(in_full.withheld(Incident))
-            .order_by(Incident.number.desc())
+            .order_by(col(Incident.number).desc())
             .limit(limit)
         )
         return list(await self._s.scalars(query))
@@ -201,7 +211,7 @@ class IncidentStore:
     async def created_between(self, start: datetime, end: datetime) -> list[Incident]:
         query = (
             select(Incident)
-            .where(Incident.created_at >= start, Incident.created_at < end)
-            .order_by(Incident.number)
+            .where(col(Incident.created_at) >= start, col(Incident.created_at) < end)
+            .order_by(col(Incident.number))
         )
         return list(await self._s.scalars(query))

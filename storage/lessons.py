@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 from storage.counters import next_number
@@ -75,7 +75,7 @@ class LessonStore:
         return lesson
 
     async def get(self, number: int) -> Lesson | None:
-        return await self._s.scalar(select(Lesson).where(Lesson.number == number))
+        return await self._s.scalar(select(Lesson).where(col(Lesson.number) == number))
 
     async def find(
         self,
@@ -88,14 +88,14 @@ class LessonStore:
         """Lessons the reader sees in full, newest first."""
         query = (
             select(Lesson)
-            .where(in_full.clause(Lesson), Lesson.withdrawn_at.is_(None))
-            .order_by(Lesson.number.desc())
+            .where(in_full.clause(Lesson), col(Lesson.withdrawn_at).is_(None))
+            .order_by(col(Lesson.number).desc())
             .limit(limit)
         )
         if area is not None:
-            query = query.where(Lesson.area == area)
+            query = query.where(col(Lesson.area) == area)
         if tag is not None:
-            query = query.where(Lesson.tags.like(member(tag), escape="\\"))
+            query = query.where(col(Lesson.tags).like(member(tag), escape="\\"))
         return list(await self._s.scalars(query))
 
     async def search(self, words: str, *, in_full: InFull, limit: int = 20) -> list[Lesson]:
@@ -107,7 +107,7 @@ class LessonStore:
         query = (
             select(func.count())
             .select_from(Lesson)
-            .where(in_full.withheld(Lesson), Lesson.withdrawn_at.is_(None))
+            .where(in_full.withheld(Lesson), col(Lesson.withdrawn_at).is_(None))
         )
         return await self._s.scalar(query) or 0
 
@@ -115,10 +115,10 @@ class LessonStore:
         query = (
             select(Lesson)
             .where(
-                Lesson.created_at >= start,
-                Lesson.created_at < end,
-                Lesson.withdrawn_at.is_(None),
+                col(Lesson.created_at) >= start,
+                col(Lesson.created_at) < end,
+                col(Lesson.withdrawn_at).is_(None),
             )
-            .order_by(Lesson.number)
+            .order_by(col(Lesson.number))
         )
         return list(await self._s.scalars(query))

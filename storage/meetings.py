@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 from storage.counters import next_number
@@ -91,15 +91,21 @@ class MeetingStore:
         return meeting
 
     async def get(self, number: int) -> Meeting | None:
-        return await self._s.scalar(select(Meeting).where(Meeting.number == number))
+        return await self._s.scalar(select(Meeting).where(col(Meeting.number) == number))
 
     async def upcoming(self) -> list[Meeting]:
-        query = select(Meeting).where(Meeting.state == "scheduled").order_by(Meeting.starts_at)
+        query = (
+            select(Meeting)
+            .where(col(Meeting.state) == "scheduled")
+            .order_by(col(Meeting.starts_at))
+        )
         return list(await self._s.scalars(query))
 
     async def minuting_in(self, room_id: str) -> Meeting | None:
         """The meeting whose minutes are being taken in a room."""
-        query = select(Meeting).where(Meeting.state == "minuting", Meeting.minutes_room == room_id)
+        query = select(Meeting).where(
+            col(Meeting.state) == "minuting", col(Meeting.minutes_room) == room_id
+        )
         return await self._s.scalar(query)
 
     async def note(
@@ -115,8 +121,8 @@ class MeetingStore:
         return entry
 
     async def minutes(self, meeting: Meeting) -> list[MinuteEntry]:
-        query = select(MinuteEntry).where(MinuteEntry.meeting == meeting.number)
-        return list(await self._s.scalars(query.order_by(MinuteEntry.id)))
+        query = select(MinuteEntry).where(col(MinuteEntry.meeting) == meeting.number)
+        return list(await self._s.scalars(query.order_by(col(MinuteEntry.id))))
 
     async def add_action(
         self, *, owner: str, text: str, due_at: datetime, author: str, now: datetime,
@@ -132,12 +138,12 @@ class MeetingStore:
         return action
 
     async def action(self, number: int) -> Action | None:
-        return await self._s.scalar(select(Action).where(Action.number == number))
+        return await self._s.scalar(select(Action).where(col(Action.number) == number))
 
     async def actions(self, *, owner: str | None = None, open_only: bool = True) -> list[Action]:
-        query = select(Action).order_by(Action.due_at, Action.number)
+        query = select(Action).order_by(col(Action.due_at), col(Action.number))
         if open_only:
-            query = query.where(Action.state == "open")
+            query = query.where(col(Action.state) == "open")
         if owner is not None:
-            query = query.where(Action.owner == owner)
+            query = query.where(col(Action.owner) == owner)
         return list(await self._s.scalars(query))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 from storage.counters import next_number
@@ -103,17 +103,19 @@ class MotionStore:
         return motion
 
     async def get(self, number: int) -> Motion | None:
-        return await self._s.scalar(select(Motion).where(Motion.number == number))
+        return await self._s.scalar(select(Motion).where(col(Motion.number) == number))
 
     async def pending(self) -> list[Motion]:
-        query = select(Motion).where(Motion.state.in_(OPEN_STATES)).order_by(Motion.number)
+        query = (
+            select(Motion).where(col(Motion.state).in_(OPEN_STATES)).order_by(col(Motion.number))
+        )
         return list(await self._s.scalars(query))
 
     async def decided_between(self, start: datetime, end: datetime) -> list[Motion]:
         query = (
             select(Motion)
-            .where(Motion.decided_at >= start, Motion.decided_at < end)
-            .order_by(Motion.decided_at)
+            .where(col(Motion.decided_at) >= start, col(Motion.decided_at) < end)
+            .order_by(col(Motion.decided_at))
         )
         return list(await self._s.scalars(query))
 
@@ -121,8 +123,8 @@ class MotionStore:
         """Decided motions, newest first."""
         query = (
             select(Motion)
-            .where(Motion.decided_at.is_not(None))
-            .order_by(Motion.decided_at.desc(), Motion.number.desc())
+            .where(col(Motion.decided_at).is_not(None))
+            .order_by(col(Motion.decided_at).desc(), col(Motion.number).desc())
             .limit(limit)
         )
         return list(await self._s.scalars(query))
@@ -140,7 +142,7 @@ class MotionStore:
     ) -> Vote | None:
         """Record a country's vote; returns the vote it replaced, if any (as it was)."""
         found = await self._s.scalar(
-            select(Vote).where(Vote.motion == motion.number, Vote.country == country)
+            select(Vote).where(col(Vote.motion) == motion.number, col(Vote.country) == country)
         )
         if found is None:
             self._s.add(
@@ -167,5 +169,5 @@ class MotionStore:
         return before
 
     async def votes(self, motion: Motion) -> list[Vote]:
-        query = select(Vote).where(Vote.motion == motion.number).order_by(Vote.country)
+        query = select(Vote).where(col(Vote.motion) == motion.number).order_by(col(Vote.country))
         return list(await self._s.scalars(query))

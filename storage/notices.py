@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Column, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 
@@ -35,9 +35,11 @@ class NoticeStore:
         await self._s.flush()
 
     async def unsent(self) -> list[Notice]:
-        query = select(Notice).where(Notice.sent_at.is_(None)).order_by(Notice.id)
+        query = select(Notice).where(col(Notice.sent_at).is_(None)).order_by(col(Notice.id))
         return list(await self._s.scalars(query))
 
     async def mark_sent(self, ids: list[int], *, now: datetime) -> None:
         if ids:
-            await self._s.execute(update(Notice).where(Notice.id.in_(ids)).values(sent_at=now))
+            await self._s.execute(
+                update(Notice).where(col(Notice.id).in_(ids)).values(sent_at=now)
+            )

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Column, Text, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
-from storage.columns import Keyed, utc_column
+from storage.columns import Keyed, table_of, utc_column
 from storage.lists import pack
 
 
@@ -59,7 +59,7 @@ class OutboxMessage(Keyed, SQLModel, table=True):
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 EMAIL = "email"  # the kind of an email (bot.mail sends those; the Matrix sender the rest)
-_TABLE = OutboxMessage.__table__
+_TABLE = table_of(OutboxMessage)
 _MARK_SENT = (
     _TABLE.update()
     .where(_TABLE.c.id == bindparam("row"))
@@ -115,11 +115,11 @@ class OutboxStore:
 
     async def pending(self, *, limit: int = 100, email: bool = False) -> list[OutboxMessage]:
         """Unsent messages, oldest first: Matrix messages, or (email=True) emails."""
-        kind = OutboxMessage.kind == EMAIL if email else OutboxMessage.kind != EMAIL
+        kind = col(OutboxMessage.kind) == EMAIL if email else col(OutboxMessage.kind) != EMAIL
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.state == PENDING, kind)
-            .order_by(OutboxMessage.id)
+            .where(col(OutboxMessage.state) == PENDING, kind)
+            .order_by(col(OutboxMessage.id))
             .limit(limit)
         )
         return list(await self._s.scalars(query))
@@ -134,14 +134,16 @@ class OutboxStore:
         """Give up on a message the homeserver clearly rejected."""
         await self._s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
+            .where(col(OutboxMessage.id) == message_id)
             .values(state=FAILED, error=error[:255])
         )
 
     async def set_room(self, message_id: int, room_id: str) -> None:
         """The DM a person's message goes to, once the sender knows it."""
         await self._s.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(room_id=room_id)
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id)
+            .values(room_id=room_id)
         )
 
     async def failed_unreported(self) -> list[OutboxMessage]:
@@ -149,11 +151,11 @@ class OutboxStore:
         query = (
             select(OutboxMessage)
             .where(
-                OutboxMessage.state == FAILED,
-                OutboxMessage.report_to.is_not(None),
-                OutboxMessage.reported_at.is_(None),
+                col(OutboxMessage.state) == FAILED,
+                col(OutboxMessage.report_to).is_not(None),
+                col(OutboxMessage.reported_at).is_(None),
             )
-            .order_by(OutboxMessage.id)
+            .order_by(col(OutboxMessage.id))
         )
         return list(await self._s.scalars(query))
 
@@ -161,39 +163,43 @@ class OutboxStore:
         if message_ids:
             await self._s.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(message_ids))
+                .where(col(OutboxMessage.id).in_(message_ids))
                 .values(reported_at=now)
             )
 
     async def note_attempt(self, message_id: int, *, error: str) -> None:
         await self._s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(attempts=OutboxMessage.attempts + 1, error=error[:255])
+            .where(col(OutboxMessage.id) == message_id)
+            .values(attempts=col(OutboxMessage.attempts) + 1, error=error[:255])
         )
 
     async def ref_of(self, event_id: str) -> str | None:
         """What record a sent event belongs to (its `ref`), if any."""
-        query = select(OutboxMessage.ref).where(OutboxMessage.event_id == event_id)
+        query = select(col(OutboxMessage.ref)).where(col(OutboxMessage.event_id) == event_id)
         return await self._s.scalar(query)
 
     async def first_sent(self, ref: str, room_id: str) -> OutboxMessage | None:
         """The first message of a record (`digest:4`) sent into a room, if one was."""
         query = select(OutboxMessage).where(
-            OutboxMessage.ref == ref, OutboxMessage.room_id == room_id, OutboxMessage.state == SENT
+            col(OutboxMessage.ref) == ref,
+            col(OutboxMessage.room_id) == room_id,
+            col(OutboxMessage.state) == SENT,
         )
-        return await self._s.scalar(query.order_by(OutboxMessage.id).limit(1))
+        return await self._s.scalar(query.order_by(col(OutboxMessage.id)).limit(1))
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self._s.get(OutboxMessage, message_id)
 
     async def sent_to(self, room_id: str) -> list[OutboxMessage]:
         query = select(OutboxMessage).where(
-            OutboxMessage.room_id == room_id, OutboxMessage.state == SENT
+            col(OutboxMessage.room_id) == room_id, col(OutboxMessage.state) == SENT
         )
-        return list(await self._s.scalars(query.order_by(OutboxMessage.id)))
+        return list(await self._s.scalars(query.order_by(col(OutboxMessage.id))))
 
     async def sent_for(self, ref: str) -> list[OutboxMessage]:
         """Every message already sent for one record, e.g. all deliveries of "broadcast:3"."""
-        query = select(OutboxMessage).where(OutboxMessage.ref == ref, OutboxMessage.state == SENT)
-        return list(await self._s.scalars(query.order_by(OutboxMessage.id)))
+        query = select(OutboxMessage).where(
+            col(OutboxMessage.ref) == ref, col(OutboxMessage.state) == SENT
+        )
+        return list(await self._s.scalars(query.order_by(col(OutboxMessage.id))))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 from storage.counters import next_number
@@ -101,7 +101,7 @@ class ProjectStore:
         return project
 
     async def get(self, number: int) -> Project | None:
-        return await self._s.scalar(select(Project).where(Project.number == number))
+        return await self._s.scalar(select(Project).where(col(Project.number) == number))
 
     async def update(
         self, project: Project, *, status: str, note: str, author: str,
@@ -126,41 +126,41 @@ class ProjectStore:
     ) -> list[Project]:
         """Projects in a country (its own or regional ones), on an item, or with a partner
         (leading or taking part; a word of its name is enough)."""
-        query = select(Project).order_by(Project.number)
+        query = select(Project).order_by(col(Project.number))
         if country is not None:
             query = query.where(
                 or_(
-                    Project.countries.like(member(country), escape="\\"),
-                    Project.countries.like(member(REGIONAL), escape="\\"),
+                    col(Project.countries).like(member(country), escape="\\"),
+                    col(Project.countries).like(member(REGIONAL), escape="\\"),
                 )
             )
         if item is not None:
-            query = query.where(Project.items.like(member(item), escape="\\"))
+            query = query.where(col(Project.items).like(member(item), escape="\\"))
         if partner is not None:
             escaped = partner.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             pattern = f"%{escaped.casefold()}%"
             query = query.where(
                 or_(
-                    Project.lead.ilike(pattern, escape="\\"),
-                    Project.partners.ilike(pattern, escape="\\"),
+                    col(Project.lead).ilike(pattern, escape="\\"),
+                    col(Project.partners).ilike(pattern, escape="\\"),
                 )
             )
         if active_only:
-            query = query.where(Project.status.in_(ACTIVE))
+            query = query.where(col(Project.status).in_(ACTIVE))
         return list(await self._s.scalars(query))
 
     async def updates_between(self, start: datetime, end: datetime) -> list[ProjectUpdate]:
         query = (
             select(ProjectUpdate)
-            .where(ProjectUpdate.at >= start, ProjectUpdate.at < end)
-            .order_by(ProjectUpdate.id)
+            .where(col(ProjectUpdate.at) >= start, col(ProjectUpdate.at) < end)
+            .order_by(col(ProjectUpdate.id))
         )
         return list(await self._s.scalars(query))
 
     async def added_between(self, start: datetime, end: datetime) -> list[Project]:
         query = (
             select(Project)
-            .where(Project.created_at >= start, Project.created_at < end)
-            .order_by(Project.number)
+            .where(col(Project.created_at) >= start, col(Project.created_at) < end)
+            .order_by(col(Project.number))
         )
         return list(await self._s.scalars(query))

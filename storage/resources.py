@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 from storage.counters import next_number
@@ -67,7 +67,7 @@ class ResourceStore:
         return resource
 
     async def get(self, number: int) -> Resource | None:
-        return await self._s.scalar(select(Resource).where(Resource.number == number))
+        return await self._s.scalar(select(Resource).where(col(Resource.number) == number))
 
     async def find(
         self,
@@ -80,14 +80,14 @@ class ResourceStore:
         """Resources the reader sees in full, newest first."""
         query = (
             select(Resource)
-            .where(in_full.clause(Resource), Resource.withdrawn_at.is_(None))
-            .order_by(Resource.number.desc())
+            .where(in_full.clause(Resource), col(Resource.withdrawn_at).is_(None))
+            .order_by(col(Resource.number).desc())
             .limit(limit)
         )
         if kind is not None:
-            query = query.where(Resource.kind == kind)
+            query = query.where(col(Resource.kind) == kind)
         if country is not None:
-            query = query.where(Resource.country == country)
+            query = query.where(col(Resource.country) == country)
         return list(await self._s.scalars(query))
 
     async def search(self, words: str, *, in_full: InFull, limit: int = 20) -> list[Resource]:
@@ -100,7 +100,7 @@ class ResourceStore:
         query = (
             select(func.count())
             .select_from(Resource)
-            .where(in_full.withheld(Resource), Resource.withdrawn_at.is_(None))
+            .where(in_full.withheld(Resource), col(Resource.withdrawn_at).is_(None))
         )
         return await self._s.scalar(query) or 0
 
@@ -108,10 +108,10 @@ class ResourceStore:
         query = (
             select(Resource)
             .where(
-                Resource.created_at >= start,
-                Resource.created_at < end,
-                Resource.withdrawn_at.is_(None),
+                col(Resource.created_at) >= start,
+                col(Resource.created_at) < end,
+                col(Resource.withdrawn_at).is_(None),
             )
-            .order_by(Resource.number)
+            .order_by(col(Resource.number))
         )
         return list(await self._s.scalars(query))

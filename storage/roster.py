@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 
@@ -116,7 +116,7 @@ class RosterStore:
     async def entries(self) -> list[RosterEntry]:
         """Every entry, grouped by role then country then user."""
         query = select(RosterEntry).order_by(
-            RosterEntry.role, RosterEntry.country, RosterEntry.user_id
+            col(RosterEntry.role), col(RosterEntry.country), col(RosterEntry.user_id)
         )
         return list(await self._s.scalars(query))
 
@@ -125,7 +125,7 @@ class RosterStore:
         if not self.changed and user_id in self._cache:
             return self._cache[user_id]
         rows = list(
-            await self._s.scalars(select(RosterEntry).where(RosterEntry.user_id == user_id))
+            await self._s.scalars(select(RosterEntry).where(col(RosterEntry.user_id) == user_id))
         )
         # An NCPOC speaks for the country of their NCPOC entry, whatever else they hold.
         country = next((r.country for r in rows if r.role == "ncpoc" and r.country), None)
@@ -140,11 +140,13 @@ class RosterStore:
 
     async def ncpocs(self, country: str | None = None) -> list[RosterEntry]:
         """NCPOC entries, of one country or of all."""
-        query = select(RosterEntry).where(RosterEntry.role == "ncpoc")
+        query = select(RosterEntry).where(col(RosterEntry.role) == "ncpoc")
         if country is not None:
-            query = query.where(RosterEntry.country == country)
+            query = query.where(col(RosterEntry.country) == country)
         return list(
-            await self._s.scalars(query.order_by(RosterEntry.country, RosterEntry.user_id))
+            await self._s.scalars(
+                query.order_by(col(RosterEntry.country), col(RosterEntry.user_id))
+            )
         )
 
     async def ncpocs_in(self, countries: list[str]) -> list[RosterEntry]:
@@ -152,28 +154,33 @@ class RosterStore:
         if not countries:
             return []
         query = select(RosterEntry).where(
-            RosterEntry.role == "ncpoc", RosterEntry.country.in_(countries)
+            col(RosterEntry.role) == "ncpoc", col(RosterEntry.country).in_(countries)
         )
         return list(
-            await self._s.scalars(query.order_by(RosterEntry.country, RosterEntry.user_id))
+            await self._s.scalars(
+                query.order_by(col(RosterEntry.country), col(RosterEntry.user_id))
+            )
         )
 
     async def national(self, country: str | None = None) -> list[RosterEntry]:
         """NCPOCs and national contacts, of one country or of all, NCPOCs first."""
-        query = select(RosterEntry).where(RosterEntry.role.in_(NATIONAL_ROLES))
+        query = select(RosterEntry).where(col(RosterEntry.role).in_(NATIONAL_ROLES))
         if country is not None:
-            query = query.where(RosterEntry.country == country)
+            query = query.where(col(RosterEntry.country) == country)
         query = query.order_by(
-            RosterEntry.country, RosterEntry.role.desc(), RosterEntry.rank, RosterEntry.user_id
+            col(RosterEntry.country),
+            col(RosterEntry.role).desc(),
+            col(RosterEntry.rank),
+            col(RosterEntry.user_id),
         )
         return list(await self._s.scalars(query))
 
     async def national_of(self, user_id: str) -> list[RosterEntry]:
         """One person's NCPOC and contact entries."""
         query = select(RosterEntry).where(
-            RosterEntry.user_id == user_id, RosterEntry.role.in_(NATIONAL_ROLES)
+            col(RosterEntry.user_id) == user_id, col(RosterEntry.role).in_(NATIONAL_ROLES)
         )
-        return list(await self._s.scalars(query.order_by(RosterEntry.role.desc())))
+        return list(await self._s.scalars(query.order_by(col(RosterEntry.role).desc())))
 
     async def update_details(
         self,
@@ -205,7 +212,9 @@ class RosterStore:
     async def set_language(self, user_id: str, lang: str) -> None:
         """The language a person reads, on every entry of theirs."""
         self._changing()
-        entries = await self._s.scalars(select(RosterEntry).where(RosterEntry.user_id == user_id))
+        entries = await self._s.scalars(
+            select(RosterEntry).where(col(RosterEntry.user_id) == user_id)
+        )
         for entry in entries:
             entry.lang = lang
         await self._s.flush()
@@ -218,22 +227,24 @@ class RosterStore:
     async def checks(self) -> set[tuple[str, datetime, str]]:
         """Every logged step of re-confirmation: (user, due_at, stage)."""
         rows = await self._s.execute(
-            select(ContactCheck.user_id, ContactCheck.due_at, ContactCheck.stage)
+            select(col(ContactCheck.user_id), col(ContactCheck.due_at), col(ContactCheck.stage))
         )
         return {(u, d, s) for u, d, s in rows}
 
-    async def log_check(self, user_id: str, due_at: datetime, stage: str, *, at: datetime):
+    async def log_check(self, user_id: str, due_at: datetime, stage: str, *, at: datetime) -> None:
         self._s.add(ContactCheck(user_id=user_id, due_at=due_at, stage=stage, at=at))
         await self._s.flush()
 
     async def count_ncpocs(self, country: str) -> int:
         query = select(func.count()).where(
-            RosterEntry.role == "ncpoc", RosterEntry.country == country
+            col(RosterEntry.role) == "ncpoc", col(RosterEntry.country) == country
         )
         return int(await self._s.scalar(query) or 0)
 
     async def find(self, user_id: str, role: str) -> RosterEntry | None:
-        query = select(RosterEntry).where(RosterEntry.user_id == user_id, RosterEntry.role == role)
+        query = select(RosterEntry).where(
+            col(RosterEntry.user_id) == user_id, col(RosterEntry.role) == role
+        )
         return await self._s.scalar(query)
 
     async def add(
@@ -260,9 +271,9 @@ class RosterStore:
     async def remove(self, user_id: str, role: str | None = None) -> list[RosterEntry]:
         """Remove a user's roles (one role, or all); returns what was removed."""
         self._changing()
-        query = select(RosterEntry).where(RosterEntry.user_id == user_id)
+        query = select(RosterEntry).where(col(RosterEntry.user_id) == user_id)
         if role is not None:
-            query = query.where(RosterEntry.role == role)
+            query = query.where(col(RosterEntry.role) == role)
         removed = list(await self._s.scalars(query))
         for entry in removed:
             await self._s.delete(entry)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, String, Text, column, func, select, values
+from sqlalchemy import Column, CursorResult, Index, String, Text, column, func, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
-from storage.columns import utc_column
+from storage.columns import table_of, utc_column
 
 
 class StatusUpdate(SQLModel, table=True):
@@ -64,7 +64,7 @@ class Report(SQLModel, table=True):
 
 
 # Built once (`!status set` writes one per command): compiled once, then cached.
-_INSERT_UPDATE = StatusUpdate.__table__.insert()
+_INSERT_UPDATE = table_of(StatusUpdate).insert()
 
 
 class StatusStore:
@@ -101,7 +101,10 @@ class StatusStore:
                 "source": source,
             },
         )
-        return int(result.inserted_primary_key[0])
+        assert isinstance(result, CursorResult)  # an INSERT's result
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
     async def get(self, update_id: int) -> StatusUpdate | None:
         return await self._s.get(StatusUpdate, update_id)
@@ -111,15 +114,15 @@ class StatusStore:
     ) -> list[StatusUpdate]:
         """The newest update per (country, item), as of now or as of `before`; one query."""
         newest = (
-            select(func.max(StatusUpdate.id))
-            .where(StatusUpdate.undone_at.is_(None))
-            .group_by(StatusUpdate.country, StatusUpdate.item_id)
+            select(func.max(col(StatusUpdate.id)))
+            .where(col(StatusUpdate.undone_at).is_(None))
+            .group_by(col(StatusUpdate.country), col(StatusUpdate.item_id))
         )
         if country is not None:
-            newest = newest.where(StatusUpdate.country == country)
+            newest = newest.where(col(StatusUpdate.country) == country)
         if before is not None:
-            newest = newest.where(StatusUpdate.at < before)
-        query = select(StatusUpdate).where(StatusUpdate.id.in_(newest))
+            newest = newest.where(col(StatusUpdate.at) < before)
+        query = select(StatusUpdate).where(col(StatusUpdate.id).in_(newest))
         return list(await self._s.scalars(query))
 
     async def states_at(
@@ -139,30 +142,32 @@ class StatusStore:
             .cte("wanted")
         )
         newest = (
-            select(StatusUpdate.id)
+            select(col(StatusUpdate.id))
             .where(
-                StatusUpdate.country == wanted.c.country,
-                StatusUpdate.item_id == wanted.c.item_id,
-                StatusUpdate.at < before,
-                StatusUpdate.undone_at.is_(None),
+                col(StatusUpdate.country) == wanted.c.country,
+                col(StatusUpdate.item_id) == wanted.c.item_id,
+                col(StatusUpdate.at) < before,
+                col(StatusUpdate.undone_at).is_(None),
             )
-            .order_by(StatusUpdate.at.desc(), StatusUpdate.id.desc())
+            .order_by(col(StatusUpdate.at).desc(), col(StatusUpdate.id).desc())
             .limit(1)
             .scalar_subquery()
         )
         ids = select(newest).select_from(wanted)
-        return list(await self._s.scalars(select(StatusUpdate).where(StatusUpdate.id.in_(ids))))
+        return list(
+            await self._s.scalars(select(StatusUpdate).where(col(StatusUpdate.id).in_(ids)))
+        )
 
     async def last_by(self, author: str, country: str) -> StatusUpdate | None:
         """The author's newest update for a country that still counts (for `!status undo`)."""
         query = (
             select(StatusUpdate)
             .where(
-                StatusUpdate.author == author,
-                StatusUpdate.country == country,
-                StatusUpdate.undone_at.is_(None),
+                col(StatusUpdate.author) == author,
+                col(StatusUpdate.country) == country,
+                col(StatusUpdate.undone_at).is_(None),
             )
-            .order_by(StatusUpdate.id.desc())
+            .order_by(col(StatusUpdate.id).desc())
             .limit(1)
         )
         return await self._s.scalar(query)
@@ -174,8 +179,8 @@ class StatusStore:
     async def history(self, country: str, item_id: str) -> list[StatusUpdate]:
         query = (
             select(StatusUpdate)
-            .where(StatusUpdate.country == country, StatusUpdate.item_id == item_id)
-            .order_by(StatusUpdate.id)
+            .where(col(StatusUpdate.country) == country, col(StatusUpdate.item_id) == item_id)
+            .order_by(col(StatusUpdate.id))
         )
         return list(await self._s.scalars(query))
 
@@ -184,9 +189,11 @@ class StatusStore:
         query = (
             select(StatusUpdate)
             .where(
-                StatusUpdate.at >= start, StatusUpdate.at < end, StatusUpdate.undone_at.is_(None)
+                col(StatusUpdate.at) >= start,
+                col(StatusUpdate.at) < end,
+                col(StatusUpdate.undone_at).is_(None),
             )
-            .order_by(StatusUpdate.id)
+            .order_by(col(StatusUpdate.id))
         )
         return list(await self._s.scalars(query))
 
@@ -207,13 +214,13 @@ class StatusStore:
         limit: int = 20,
     ) -> list[StatusNote]:
         """Newest first."""
-        query = select(StatusNote).order_by(StatusNote.id.desc()).limit(limit)
+        query = select(StatusNote).order_by(col(StatusNote.id).desc()).limit(limit)
         if country is not None:
-            query = query.where(StatusNote.country == country)
+            query = query.where(col(StatusNote.country) == country)
         if since is not None:
-            query = query.where(StatusNote.at >= since)
+            query = query.where(col(StatusNote.at) >= since)
         if until is not None:
-            query = query.where(StatusNote.at < until)
+            query = query.where(col(StatusNote.at) < until)
         return list(await self._s.scalars(query))
 
     async def submit(
@@ -234,14 +241,20 @@ class StatusStore:
         return report
 
     async def last_report(self, country: str) -> Report | None:
-        query = select(Report).where(Report.country == country).order_by(Report.id.desc())
+        query = (
+            select(Report).where(col(Report.country) == country).order_by(col(Report.id).desc())
+        )
         return await self._s.scalar(query.limit(1))
 
     async def reports(
         self, *, start: datetime, end: datetime, country: str | None = None
     ) -> list[Report]:
         """Reports filed in [start, end), oldest first."""
-        query = select(Report).where(Report.at >= start, Report.at < end).order_by(Report.id)
+        query = (
+            select(Report)
+            .where(col(Report.at) >= start, col(Report.at) < end)
+            .order_by(col(Report.id))
+        )
         if country is not None:
-            query = query.where(Report.country == country)
+            query = query.where(col(Report.country) == country)
         return list(await self._s.scalars(query))

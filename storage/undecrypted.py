@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Text, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.columns import utc_column
 
@@ -55,23 +55,23 @@ class UndecryptedStore:
             await self._s.flush()
 
     async def count_from(self, sender: str) -> int:
-        query = select(func.count()).where(UndecryptedEvent.sender == sender)
+        query = select(func.count()).where(col(UndecryptedEvent.sender) == sender)
         return int(await self._s.scalar(query) or 0)
 
     async def all(self) -> list[UndecryptedEvent]:
-        query = select(UndecryptedEvent).order_by(UndecryptedEvent.first_seen)
+        query = select(UndecryptedEvent).order_by(col(UndecryptedEvent.first_seen))
         return list(await self._s.scalars(query))
 
     async def remove(self, event_ids: list[str]) -> None:
         if event_ids:
             await self._s.execute(
-                delete(UndecryptedEvent).where(UndecryptedEvent.event_id.in_(event_ids))
+                delete(UndecryptedEvent).where(col(UndecryptedEvent.event_id).in_(event_ids))
             )
 
     async def mark_notified(self, event_ids: list[str], *, now: datetime) -> None:
         if event_ids:
             await self._s.execute(
                 update(UndecryptedEvent)
-                .where(UndecryptedEvent.event_id.in_(event_ids))
+                .where(col(UndecryptedEvent.event_id).in_(event_ids))
                 .values(notified_at=now)
             )

@@ -22,7 +22,7 @@ depends_on = None
 UTC_TS = sa.DateTime(timezone=True)
 
 
-def roster():
+def roster() -> list[sa.Column]:
     return [
         sa.Column("kind", sa.String(16), nullable=True),
         sa.Column("rank", sa.String(16), nullable=True),
@@ -37,14 +37,14 @@ def roster():
     ]
 
 
-def broadcast():
+def broadcast() -> list[sa.Column]:
     return [
         sa.Column("tlp", sa.String(16), nullable=False, server_default="amber"),
         sa.Column("audience", sa.String(100), nullable=False, server_default="ncpocs"),
     ]
 
 
-def recipient():
+def recipient() -> list[sa.Column]:
     return [
         sa.Column("tier", sa.String(16), nullable=False, server_default="primary"),
         sa.Column("email", sa.String(254), nullable=True),

@@ -23,7 +23,7 @@ depends_on = None
 UTC_TS = sa.DateTime(timezone=True)
 
 
-def status_columns():
+def status_columns() -> list[sa.Column]:
     return [
         sa.Column("version", sa.Integer, nullable=True),
         sa.Column("evidence", sa.String(2000), nullable=True),
