@@ -105,25 +105,57 @@ Parser = Callable[[str, ParseEnv], Any]
 
 
 @dataclass(frozen=True)
+class Labelled:
+    """A parser that says how usage and help show its value: a choice's words are written
+    once, where its parser is made (`<low|medium|high|critical>`)."""
+
+    parse: Parser
+    label: str
+
+    def __call__(self, text: str, env: ParseEnv) -> Any:
+        return self.parse(text, env)
+
+
+def one_of(values: Iterable[str]) -> str:
+    """How a choice among `values` is shown: `<a|b|c>`."""
+    return "<" + "|".join(values) + ">"
+
+
+def _label(parse: Parser, metavar: str, name: str) -> str:
+    if metavar:
+        return metavar
+    if isinstance(parse, Labelled):
+        return parse.label
+    raise TypeError(f"the parameter {name!r} needs a usage label: its parser has none")
+
+
+@dataclass(frozen=True)
 class Pos:
-    """A positional argument."""
+    """A positional argument; shown in usage as its parser's label unless `metavar` says."""
 
     name: str
     parse: Parser
-    metavar: str
+    metavar: str = ""
     optional: bool = False
     words: int = 1  # up to this many words may form the value ("Trinidad and Tobago")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metavar", _label(self.parse, self.metavar, self.name))
 
 
 @dataclass(frozen=True)
 class Opt:
-    """A `key=value` option, recognised anywhere in the message."""
+    """A `key=value` option, recognised anywhere in the message; shown in usage as its
+    parser's label unless `metavar` says."""
 
     key: str
     parse: Parser
-    metavar: str
+    metavar: str = ""
     required: bool = False
     words: int = 1  # up to this many words may form the value (area=Legal environment)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metavar", _label(self.parse, self.metavar, self.key))
 
     @property
     def name(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from commands.audience import Show, Viewer, heard_by
 from commands.context import Context
-from commands.framework import ArgumentError, CommandError, ParseEnv, View
+from commands.framework import ArgumentError, CommandError, Labelled, ParseEnv, View, one_of
 from commands.i18n import N_, _
 from commands.values import Clearance
 
@@ -24,7 +24,7 @@ COLOURS = {
 }
 
 
-def tlp(text: str, _env: ParseEnv) -> str:
+def _tlp(text: str, _env: ParseEnv) -> str:
     """`red`, `TLP:RED`, `amber+strict`, ... (case-insensitive)."""
     value = text.strip().casefold().removeprefix("tlp:")
     value = ALIASES.get(value, value)
@@ -35,6 +35,11 @@ def tlp(text: str, _env: ParseEnv) -> str:
             )
         )
     return value
+
+
+tlp = Labelled(_tlp, one_of(LEVELS))
+# Where RED is refused (said so by the command, with why): the same words, RED not offered.
+tlp_below_red = Labelled(_tlp, one_of(LEVELS[:-1]))
 
 
 def label(level: str) -> str:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from commands.framework import ArgumentError, ParseEnv, Parser, Role
+from commands.framework import ArgumentError, Labelled, ParseEnv, Parser, Role, one_of
 from commands.i18n import _
 from commands.reference import Country
 from commands.values import ShortId
@@ -47,7 +47,7 @@ def word(text: str, _env: ParseEnv) -> str:
     return text.strip()
 
 
-def choice(*values: str, hints: dict[str, str] | None = None) -> Parser:
+def choice(*values: str, hints: dict[str, str] | None = None) -> Labelled:
     """One of fixed words, case-insensitive, or a prefix only one of them starts with
     (`expert` for `expertise`); returns the canonical spelling. `hints` answer words people
     type for something else (`closed` -> "close it with !incident close")."""
@@ -69,16 +69,16 @@ def choice(*values: str, hints: dict[str, str] | None = None) -> Parser:
             )
         return found
 
-    return parse
+    return Labelled(parse, one_of(values))
 
 
-def enum_choice(enum: type[StrEnum]) -> Parser:
+def enum_choice(enum: type[StrEnum]) -> Labelled:
     parse_word = choice(*(m.value for m in enum))
 
     def parse(text: str, env: ParseEnv) -> Any:
         return enum(parse_word(text, env))
 
-    return parse
+    return Labelled(parse, parse_word.label)
 
 
 role = enum_choice(Role)

@@ -315,3 +315,9 @@ def test_durations_are_written_one_way_in_each_language(lang, late, took, ago_wo
         assert elapsed(timedelta(minutes=1, seconds=5)) == took
         assert ago(now - timedelta(days=3, hours=5), now) == ago_words
         assert i18n.span(timedelta(days=1)) != i18n.span(timedelta(days=2))  # plural forms
+
+
+def test_the_language_choice_names_every_language_the_bot_speaks():
+    from commands.languages import language
+
+    assert sorted(language.label.strip("<>").split("|")) == sorted(i18n.languages())

@@ -40,7 +40,7 @@ from commands.framework import (
 from commands.i18n import _
 from commands.parsing import strip_reply_fallback
 from commands.sections import Duration, Section, Sections
-from commands.tlp import carried, label, said, tlp, why
+from commands.tlp import carried, label, said, tlp, tlp_below_red, why
 from commands.types import choice, typed_id, yes_no
 from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
 from storage.broadcasts import Broadcast, BroadcastRecipient, Recipient
@@ -94,8 +94,8 @@ def _audience(text: str, _env: ParseEnv) -> list[str]:
 
 BROADCAST_PARAMS = [
     Opt("to", _audience, "<all|ncpocs|contacts|cirt,le-24x7,..>"),
-    Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
-    Opt("severity", choice(*SEVERITIES), "<info|high|critical>"),
+    Opt("tlp", tlp),
+    Opt("severity", choice(*SEVERITIES)),
 ]
 
 
@@ -283,7 +283,7 @@ OUTSIDE = ("phone", "sms", "email", "in-person", "other")  # how an ack may reac
     params=[
         Pos("id", BROADCAST_ID, "BC-n", optional=True),
         Opt("for", contact_id, "@user|email"),
-        Opt("via", choice(*OUTSIDE), "<phone|sms|email|in-person|other>"),
+        Opt("via", choice(*OUTSIDE)),
         Text("rest", "words", False),
     ],
     example="!ack BC-3",
@@ -426,7 +426,7 @@ async def reply_not_an_ack(ctx: Context, said: Input) -> str | None:
     roles=READERS | {Role.CONTACT},
     params=[
         Pos("id", BROADCAST_ID, "BC-n"),
-        Opt("tlp", tlp, "<clear|green|amber|amber+strict>"),
+        Opt("tlp", tlp_below_red),
         Text("note", "note", False),
     ],
     example="!relayed BC-3 sent to the sector CSIRTs and the telecoms regulator",

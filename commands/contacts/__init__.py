@@ -232,7 +232,7 @@ async def confirm(ctx: Context) -> View:
         Opt("title", _or_none(directory.text), "..", words=6),
         Opt("email", _or_none(directory.email), "address|none"),
         Opt("phone", _or_none(directory.phone), "+E164|none", words=5),
-        Opt("lang", language, "<en|fr|nl|es>"),
+        Opt("lang", language),
     ],
     example="!contact update phone=+18685550123 email=duty@example.gov",
     details="`none` clears a field. Your own update also confirms your details.",

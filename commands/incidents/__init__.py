@@ -49,8 +49,8 @@ def _sector(text: str, env: ParseEnv) -> str:
     summary="report an incident to the region (mentions the NCPOCs concerned)",
     roles=CONTRIBUTORS,
     params=[
-        Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>", required=True),
-        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>", required=True),
+        Opt("severity", choice(*SEVERITIES), required=True),
+        Opt("tlp", tlp, required=True),
         Opt("sectors", csv(_sector), "a,b"),
         Opt("countries", csv(country), "JM,TT"),
         Opt("for", csv(user_id), "@a,@b"),
@@ -157,8 +157,8 @@ CLOSING = dict.fromkeys(
     roles=CONTRIBUTORS,
     params=[
         Pos("id", INCIDENT_ID, "<INC-n>"),
-        Opt("status", choice(*STATUSES, hints=CLOSING), "<open|contained|resolved>"),
-        Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>"),
+        Opt("status", choice(*STATUSES, hints=CLOSING)),
+        Opt("severity", choice(*SEVERITIES)),
         Text("note", "note"),
     ],
     example="!incident update INC-12 status=contained Phishing domain taken down",
@@ -208,8 +208,8 @@ async def incident_update(
         Opt("title", word, "<new title>", words=60),
         Opt("sectors", csv(_sector), "a,b"),
         Opt("countries", csv(country), "JM,TT"),
-        Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>"),
-        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Opt("severity", choice(*SEVERITIES)),
+        Opt("tlp", tlp),
     ],
     example="!incident edit INC-12 title=Phishing wave against two banks countries=JM,TT",
     details="By its reporting country's NCPOCs or the chair, where it may be posted. Each "
@@ -294,7 +294,7 @@ async def incident_close(ctx: Context, id: int, summary: str) -> str:
     params=[
         Pos("which", choice("open", "all"), "open|all", optional=True),
         Opt("country", country, "XX"),
-        Opt("severity", choice(*SEVERITIES), "<low|medium|high|critical>"),
+        Opt("severity", choice(*SEVERITIES)),
     ],
     example="!incident list all country=JM",
     details="Filters match only incidents this room may see in full; the others are listed "

@@ -12,7 +12,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from commands import i18n
-from commands.framework import ANYONE, ArgumentError, CommandError, ParseEnv, Pos, Role, Router
+from commands.framework import (
+    ANYONE,
+    ArgumentError,
+    CommandError,
+    Labelled,
+    ParseEnv,
+    Pos,
+    Role,
+    Router,
+    one_of,
+)
 from commands.i18n import N_, ROOM_KEY, _
 
 if TYPE_CHECKING:
@@ -21,7 +31,7 @@ if TYPE_CHECKING:
 router = Router("lang")
 
 
-def language(text: str, _env: ParseEnv) -> str:
+def _language(text: str, _env: ParseEnv) -> str:
     """A language the bot speaks (`fr`, `FR`), for `!lang` and `lang=`."""
     found = i18n.known(text)
     if found is None:
@@ -33,6 +43,11 @@ def language(text: str, _env: ParseEnv) -> str:
     return found
 
 
+# Shown in the order the contract lists them; tests/test_i18n.py checks it names every
+# language with a catalogue.
+language = Labelled(_language, one_of(("en", "fr", "nl", "es")))
+
+
 def _choices() -> list[dict]:
     return [{"code": code, "name": i18n.name_of(code)} for code in i18n.languages()]
 
@@ -41,7 +56,7 @@ def _choices() -> list[dict]:
     "lang",
     summary=N_("the language the bot writes to you in; `!lang fr` changes it"),
     roles=ANYONE,
-    params=[Pos("code", language, "<en|fr|nl|es>", optional=True)],
+    params=[Pos("code", language, optional=True)],
     example="!lang fr",
     details=N_(
         "Direct messages, reminders and broadcasts reach you in your language; what the bot "
@@ -74,7 +89,7 @@ async def lang(ctx: Context, code: str | None) -> str:
     "lang room",
     summary=N_("the language the bot posts in in this room"),
     roles=frozenset({Role.CHAIR}),
-    params=[Pos("code", language, "<en|fr|nl|es>")],
+    params=[Pos("code", language)],
     example="!lang room fr",
     details=N_(
         "Set in the room itself. The committee's language (`[committee] language`) applies "

@@ -49,7 +49,7 @@ def _tag(text: str, env: ParseEnv) -> str:
         Opt("tags", csv(_tag), "a,b"),
         Opt("incident", typed_id(ShortId.INC), "INC-n"),
         Opt("anonymous", yes_no, "yes"),
-        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Opt("tlp", tlp),
         Text("text", "text"),
     ],
     example="!lesson add area=coop tags=phishing,banking incident=INC-12 Pre-agreed takedown "
@@ -178,7 +178,7 @@ async def _live(ctx: Context, number: int) -> Lesson:
         Pos("id", typed_id(ShortId.LL), "<LL-n>"),
         Opt("area", area, "<priority-area>", words=4),
         Opt("tags", csv(_tag), "a,b"),
-        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Opt("tlp", tlp),
         Text("text", "new text", required=False),
     ],
     example="!lesson edit LL-4 area=coop Takedown contacts cut response from days to hours",

@@ -281,7 +281,7 @@ async def _minuting(ctx: Context) -> Meeting:
     return meeting
 
 
-LABEL = Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>")
+LABEL = Opt("tlp", tlp)
 LABEL_DETAILS = (
     "Without tlp= it is AMBER: the minutes, agendas, digests and reports show it only "
     "where AMBER may be read, and in full to those who were in the room when it was said."

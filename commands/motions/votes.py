@@ -45,7 +45,7 @@ from commands.framework import (
 from commands.i18n import Deferred, _
 from commands.reference import MONTH, Catalogue
 from commands.sections import Duration, Section, Sections
-from commands.tlp import carried, label, said, seen_rows, tlp
+from commands.tlp import carried, label, said, seen_rows, tlp_below_red
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
 from storage.lists import pack, unpack
@@ -366,7 +366,7 @@ def _make(kind: str, summary: str, example: str) -> None:
     params: list[Pos | Opt | Text] = [
         Pos("item", target, "<item>" if kind != "propose" else "<item|area.new-name>"),
         Opt("by", month, "YYYY-MM"),
-        Opt("tlp", tlp, "<clear|green|amber|amber+strict>"),
+        Opt("tlp", tlp_below_red),
         Text("text", "text", required=kind != "retire"),
     ]
 

@@ -97,7 +97,7 @@ def row(project: Project, catalogue: Catalogue) -> dict:
         Opt("countries", where, "JM,TT|regional"),
         Opt("items", items, "item,item"),
         Opt("target", month, "YYYY-MM"),
-        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Opt("tlp", tlp),
         Text("title", "title"),
     ],
     example='!project add Cybercrime bill drafting lead="Commonwealth Secretariat" '

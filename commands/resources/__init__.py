@@ -36,9 +36,9 @@ MAX_TEXT = 2000
     summary="record a national resource: expertise, a tool, a lab or training",
     roles=CONTRIBUTORS,
     params=[
-        Opt("kind", choice(*KINDS), "<expertise|tool|lab|training>", required=True),
+        Opt("kind", choice(*KINDS), required=True),
         Opt("country", country, "XX"),
-        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Opt("tlp", tlp),
         Text("description", "description"),
     ],
     example="!resource add kind=lab Digital forensics lab at the police HQ, can image phones",
@@ -88,8 +88,8 @@ async def _live(ctx: Context, number: int) -> Resource:
     roles=CONTRIBUTORS,
     params=[
         Pos("id", typed_id(ShortId.RS), "<RS-n>"),
-        Opt("kind", choice(*KINDS), "<expertise|tool|lab|training>"),
-        Opt("tlp", tlp, "<clear|green|amber|amber+strict|red>"),
+        Opt("kind", choice(*KINDS)),
+        Opt("tlp", tlp),
         Text("description", "new description", required=False),
     ],
     example="!resource edit RS-3 kind=lab Forensics lab at police HQ, phones and laptops",
@@ -129,7 +129,7 @@ async def resource_withdraw(ctx: Context, id: int, reason: str) -> str:
     summary="resources, by kind and country",
     roles=READERS,
     params=[
-        Opt("kind", choice(*KINDS), "<expertise|tool|lab|training>"),
+        Opt("kind", choice(*KINDS)),
         Opt("country", country, "XX"),
     ],
     example="!resource list kind=lab",

@@ -34,12 +34,12 @@ ROSTER_READERS = READERS | {Role.ADMIN}
 ROLE_METAVAR = "<ncpoc|contact|chair|steering|admin>"
 # The options that describe a national contact (commands.directory), for !roster add.
 DETAIL_OPTS = [
-    Opt("kind", directory.kind, "<cirt|le-24x7|oas-cicte|other|primary|alternate>"),
+    Opt("kind", directory.kind),
     Opt("agency", directory.text, "..", words=6),
     Opt("title", directory.text, "..", words=6),
     Opt("email", directory.email, "address"),
     Opt("phone", directory.phone, "+E164", words=5),
-    Opt("lang", language, "<en|fr|nl|es>"),
+    Opt("lang", language),
 ]
 
 

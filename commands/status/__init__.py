@@ -20,6 +20,7 @@ from commands.framework import (
     ArgumentError,
     CommandError,
     Input,
+    Labelled,
     Offline,
     Opt,
     ParseEnv,
@@ -28,6 +29,7 @@ from commands.framework import (
     Router,
     Text,
     View,
+    one_of,
 )
 from commands.i18n import _
 from commands.motions.votes import motion_words
@@ -70,7 +72,7 @@ def item(text: str, env: ParseEnv) -> Item:
     raise ArgumentError(_("unknown item {text!r}{hint}").format(text=text, hint=hint))
 
 
-def state(text: str, _env: ParseEnv) -> str:
+def _state(text: str, _env: ParseEnv) -> str:
     """A state as people type it: `not started`, `In Progress`, `done`, or a prefix only one
     state starts with (`in`)."""
     key = "-".join(text.strip().casefold().replace("_", " ").split())
@@ -85,6 +87,9 @@ def state(text: str, _env: ParseEnv) -> str:
             )
         )
     return found
+
+
+state = Labelled(_state, one_of(STATES))
 
 
 def area(text: str, env: ParseEnv) -> Area:
@@ -210,7 +215,7 @@ async def _region(ctx: Context) -> View:
     roles=CONTRIBUTORS,
     params=[
         Pos("item", item, "<item>"),
-        Pos("state", state, "<not-started|in-progress|met|n/a>", words=2),
+        Pos("state", state, words=2),
         COUNTRY_OPT,
         Opt("evidence", evidence_url, "https://…"),
         Opt("source", choice(*SOURCES), "|".join(SOURCES)),
