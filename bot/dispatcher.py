@@ -221,6 +221,9 @@ class Dispatcher:
                 )
             except AlreadyHandled:
                 raise _Duplicate(command.name) from None
+            # The roles are read again in the transaction that acts on them: a role taken
+            # away since the words were read counts at once.
+            member = await store.roster.member(said.sender)
             ctx = await self._context(said, now, store, member, command, standing=standing)
             # The role is checked before the arguments are read: a stranger learns nothing.
             if not command.allows(ctx.roles):

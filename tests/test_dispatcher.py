@@ -163,3 +163,19 @@ def test_members_have_a_generous_bucket_judged_by_when_they_typed():
     assert set(verdicts) == {Verdict.ALLOW}
     burst = [floods.check("@jm", member=True, at=2000) for _ in range(70)]
     assert burst.count(Verdict.ALLOW) == 60 and burst.count(Verdict.NOTICE) == 1
+
+
+async def test_a_role_taken_away_while_the_command_is_read_counts_at_once(app, monkeypatch):
+    """The sender's roles are read again in the transaction that acts on them."""
+    standing = app.dispatcher.senders.standing
+
+    async def meanwhile(said, member, now):
+        async with app.db.unit() as store:  # the chair removes them, between read and run
+            await store.roster.remove(JM1)
+        return await standing(said, member, now)
+
+    monkeypatch.setattr(app.dispatcher.senders, "standing", meanwhile)
+    outcome = await say(app, JM1, "!incident new severity=low tlp=green A phishing wave")
+    assert outcome.outcome == "refused"
+    async with app.db.unit(write=False) as store:
+        assert await store.incidents.get(1) is None
