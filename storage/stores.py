@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Callable
 from functools import cached_property
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +32,8 @@ from storage.state import StateCache, StateStore
 from storage.status import StatusStore
 from storage.undecrypted import UndecryptedStore
 
+S = TypeVar("S")
+
 
 class Stores:
     """Entry point handed to handlers: `store.roster`, `store.audit`, ... share one transaction."""
@@ -43,6 +49,14 @@ class Stores:
         self._roster_cache = roster_cache
         self._state_cache = state_cache
         self._began = state_cache.generation if state_cache else 0  # for the state cache
+        self._more: dict[Callable[[AsyncSession], Any], Any] = {}
+
+    def of(self, kind: Callable[[AsyncSession], S]) -> S:
+        """The store of a concept this class does not list (a new family's own:
+        `store.of(RequestStore)`): one per unit of work, sharing its transaction."""
+        if kind not in self._more:
+            self._more[kind] = kind(self._session)
+        return cast(S, self._more[kind])
 
     @cached_property
     def roster(self) -> RosterStore:
@@ -139,3 +153,13 @@ class Stores:
     @cached_property
     def meetings(self) -> MeetingStore:
         return MeetingStore(self._session)
+
+
+def register_all() -> None:
+    """Import every module of `storage`, so that every concept's tables are on
+    `SQLModel.metadata` (for the migrations and the schema check), listed here or not."""
+    import storage
+
+    for module in pkgutil.iter_modules(storage.__path__):
+        if module.name != "migrations":
+            importlib.import_module(f"storage.{module.name}")

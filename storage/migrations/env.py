@@ -3,7 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import storage.stores  # noqa: F401  every concept's tables, registered on SQLModel.metadata
+from storage.stores import register_all
+
+register_all()  # every concept's tables, on SQLModel.metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
