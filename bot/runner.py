@@ -9,6 +9,7 @@ import logging
 import signal
 from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 
 from nio import AsyncClient
 
@@ -113,10 +114,12 @@ def _build(
 ) -> tuple[App, MatrixBot, Handoff]:
     """Every part, once, in order; each gets what it needs at construction."""
     handoff = Handoff()
-    pinned: dict[RoomKind, str] = {}  # the committee's rooms, filled as they are pinned
+    # The committee's rooms, pinned by the Matrix side alone; the core reads them through a
+    # read-only view.
+    pinned: dict[RoomKind, str] = {}
     app = App(
-        config, db=db, clock=clock, rooms=pinned, facts=partial(room_facts, client),
-        identity=identity, submit=handoff.submit, faults=faults,
+        config, db=db, clock=clock, rooms=MappingProxyType(pinned),
+        facts=partial(room_facts, client), identity=identity, submit=handoff.submit, faults=faults,
         exists=partial(user_exists, client), joined=partial(joined, client),
     )  # fmt: skip
     ledger = app.ledger

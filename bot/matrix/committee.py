@@ -40,7 +40,7 @@ class CommitteeRooms:
     ) -> None:
         self.client, self.memory = client, memory
         self.configured = configured  # room ID or alias, by kind
-        self.known = known  # pinned room IDs, filled here, read by the commands
+        self.known = known  # pinned room IDs, written here alone (the core reads a view)
         self.successors: dict[RoomKind, str] = {}
 
     async def load(self) -> None:
