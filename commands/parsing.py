@@ -8,6 +8,9 @@ It meets people halfway: `key="a quoted value"` works for every option and for t
 by its name (`title="Tax portal down"`); an option declared with `words` takes the following
 words while they still make a valid value (`area=Legal environment`); two positionals typed
 in the wrong order are swapped when only that reading fits (`!status set met legal.privacy`).
+The bot's own notation is read back: a label written as the bot writes it (`TLP:AMBER`,
+`[TLP:RED]`) is the command's `tlp=`, and a free text typed inside one pair of quotes
+(straight or a phone's typographic ones) is the text without them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from commands.framework import ArgumentError, Command, Opt, ParseEnv, Pos, Router
 from commands.i18n import _
+from commands.types import plain
 
 MAX_COMMAND = 4000  # characters: a longer message is refused before it is read
 NAME_SPAN = 200  # characters enough to name a command (what a stranger's message costs)
@@ -31,6 +35,8 @@ CLOSES = re.compile('["”“]')
 RUN = re.compile('[^\\s"“”„]+')  # a run of a word's characters up to its next quote
 WORD = re.compile("\\S+")
 OPTION = re.compile(r"^([A-Za-z][A-Za-z0-9_+\-]*)=(.*)$", re.DOTALL)
+LABEL = "tlp"  # the option a label written as the bot writes it stands for
+LABEL_WORD = re.compile(r"^\[?tlp:([^\s\[\]]+?)\]?[.,;:]?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -357,7 +363,7 @@ def bind(command: Command, text: str, tokens: list[Token], env: ParseEnv) -> dic
     rest = _bind_positionals(command, rest, env, arguments)
     free = command.text
     if free is not None:
-        typed = _free_text(text, rest, tokens)
+        typed = _unquoted(_free_text(text, rest, tokens))
         arguments[free.name] = " ".join(p for p in (named_text, typed) if p)
         if free.required and not arguments[free.name]:
             raise ArgumentError(_("missing {what}").format(what=free.metavar))
@@ -439,6 +445,9 @@ def _split_options(
     for token in tokens:
         match = OPTION.match(token.raw)
         key = match.group(1).casefold() if match else None
+        if key is None and LABEL in known and _label_word(token, options, tails):
+            taking = None
+            continue
         if taking is not None and key is None and taking[1] > 0:
             tails[taking[0]].append(token)
             taking = (taking[0], taking[1] - 1)
@@ -451,6 +460,9 @@ def _split_options(
             continue
         if key is None or key not in known:
             rest.append(token)
+            continue
+        if key == LABEL and key in options:  # a label written twice must agree
+            _one_label(options, token.value.split("=", 1)[1].strip())
             continue
         if key in options:
             raise ArgumentError(_("{key}= is given twice").format(key=key))
@@ -466,6 +478,32 @@ def _split_options(
         if known[key].words > 1 and token.raw.split("=", 1)[1][:1] not in OPENING:
             taking = (key, known[key].words - 1)
     return options, tails, rest, named_text
+
+
+def _label_word(token: Token, options: dict[str, str], tails: dict[str, list[Token]]) -> bool:
+    """`TLP:AMBER` as the bot writes it: taken as the label (True), said once."""
+    word = LABEL_WORD.match(token.value)
+    if word is None:
+        return False
+    _one_label(options, word.group(1))
+    tails.setdefault(LABEL, [])
+    return True
+
+
+def _one_label(options: dict[str, str], given: str) -> None:
+    """Keep the label given (as `tlp=` or as `TLP:AMBER`); a second one must say the same."""
+    before = options.get(LABEL)
+    if before is not None and _level(before) != _level(given):
+        raise ArgumentError(
+            _("two labels are given ({first} and {second}); give one").format(
+                first=f"TLP:{_level(before).upper()}", second=f"TLP:{_level(given).upper()}"
+            )
+        )
+    options.setdefault(LABEL, given)
+
+
+def _level(text: str) -> str:
+    return plain(text).strip().strip("[]").casefold().removeprefix("tlp:")
 
 
 def _parse_option(opt: Opt, raw: str, tail: list[Token], env: ParseEnv) -> tuple[Any, list[Token]]:
@@ -501,6 +539,17 @@ def _free_text(text: str, rest: list[Token], tokens: list[Token]) -> str:
         parts.append(token.raw)
         previous, skipped = token, False
     return "".join(parts).strip()
+
+
+def _unquoted(text: str) -> str:
+    """A text typed inside one pair of quotes, without them (`“CSIRT set-up”`); quotes
+    that only open or close part of it stay."""
+    if len(text) < 2 or text[0] not in OPENING or text[-1] not in CLOSING:
+        return text
+    inner = text[1:-1]
+    if OPENS.search(inner) or CLOSES.search(inner):
+        return text  # `"a" and "b"`: not one quoted text
+    return inner.strip()
 
 
 def _unexpected(command: Command, rest: list[Token]) -> ArgumentError:

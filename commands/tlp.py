@@ -10,6 +10,7 @@ from commands.audience import Show, Viewer, heard_by
 from commands.context import Context
 from commands.framework import ArgumentError, CommandError, Labelled, ParseEnv, View, one_of
 from commands.i18n import N_, _
+from commands.types import plain
 from commands.values import Clearance
 
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")  # least to most restrictive
@@ -25,8 +26,9 @@ COLOURS = {
 
 
 def _tlp(text: str, _env: ParseEnv) -> str:
-    """`red`, `TLP:RED`, `amber+strict`, ... (case-insensitive)."""
-    value = text.strip().casefold().removeprefix("tlp:")
+    """`red`, `TLP:RED`, `[TLP:RED]`, `amber+strict`, ... (case-insensitive): the bot's own
+    notation is read back."""
+    value = plain(text).strip().strip("[]").casefold().removeprefix("tlp:").strip()
     value = ALIASES.get(value, value)
     if value not in LEVELS:
         raise ArgumentError(

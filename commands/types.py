@@ -22,6 +22,19 @@ DURATION_PART = re.compile(r"(\d+)\s*(s|m|h|d|w)", re.IGNORECASE)
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+# What phone keyboards put in place of the plain characters a command is written with.
+TYPOGRAPHIC = str.maketrans({
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+})  # fmt: skip
+
+
+def plain(text: str) -> str:
+    """`in–progress` and `2026—12—15` as typed on a phone: dashes and quotes made plain,
+    for words the bot reads (never for what people write, which is kept as written)."""
+    return text.translate(TYPOGRAPHIC)
+
+
 def parse_duration(text: str) -> timedelta:
     """`30m`, `12h`, `7d`, `2w`, `45s` or a combination such as `1d12h`; positive only."""
     compact = text.strip().replace(" ", "")
@@ -54,7 +67,7 @@ def choice(*values: str, hints: dict[str, str] | None = None) -> Labelled:
     canonical = {v.casefold(): v for v in values}
 
     def parse(text: str, _env: ParseEnv) -> str:
-        key = text.strip().casefold()
+        key = plain(text).strip().casefold()
         found = canonical.get(key)
         if found is None and key:
             starting = [v for k, v in canonical.items() if k.startswith(key)]
@@ -125,7 +138,7 @@ def typed_id(kind: ShortId) -> Parser:
     pattern = re.compile(rf"^(?:{kind.value}-?)?(\d{{1,9}})$", re.IGNORECASE)
 
     def parse(text: str, _env: ParseEnv) -> int:
-        match = pattern.match(text.strip())
+        match = pattern.match(plain(text).strip())
         if not match:
             raise ArgumentError(
                 _("{text!r} is not an ID like {id}").format(text=text, id=kind.of(12))

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from commands.framework import ArgumentError, ParseEnv
 from commands.i18n import _
+from commands.types import plain
 
 MONTHS = {
     "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
@@ -46,6 +47,7 @@ def looks_like_a_date(text: str) -> bool:
 def natural(text: str, env: ParseEnv) -> tuple[datetime, bool]:
     """The local wall time `text` names (naive, in the committee's zone) and whether it gave
     a time of day; an ArgumentError when it names none."""
+    text = plain(text)
     if not looks_like_a_date(text):
         raise ArgumentError(
             _("{text!r} is not a date like 2026-12-15, tomorrow 17:00 or next Friday").format(

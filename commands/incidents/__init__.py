@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 from commands import i18n
@@ -149,6 +151,46 @@ CLOSING = dict.fromkeys(
     ("closed", "close", "done", "finished"),
     "to close an incident with its summary: !incident close INC-n <summary>",
 )
+# A state said as the first word of an update, as people write it in the bot's four
+# languages (accents optional): `contained`, `résolu, domaines retirés`.
+SAID_STATES = {
+    "contained": "contained", "contenu": "contained", "maitrise": "contained",
+    "ingedamd": "contained", "beheerst": "contained", "contenido": "contained",
+    "controlado": "contained", "resolved": "resolved", "resolu": "resolved",
+    "opgelost": "resolved", "resuelto": "resolved",
+}  # fmt: skip
+SAID_CLOSED = {"closed", "ferme", "clos", "cloture", "gesloten", "afgesloten", "cerrado"}
+# Its first word, and whether it stands alone (the end, or a comma, colon or dash after it).
+LEADING = re.compile(r"^\s*([^\W\d_]+)(\s*(?:[,:;.\u2013\u2014-]|$))?\s*(.*)$", re.DOTALL)
+
+
+def _said_state(id: int, note: str) -> tuple[str | None, str, str | None]:
+    """The state an update's first word says, the note without it, and a hint when the
+    word may be meant otherwise; `closed` is answered with the command that closes."""
+    match = LEADING.match(note)
+    if match is None:
+        return None, note, None
+    word, alone, rest = _folded(match.group(1)), match.group(2) is not None, match.group(3)
+    if word in SAID_CLOSED and alone:
+        raise CommandError(
+            _("an incident is closed with its summary: {command}").format(
+                command=f"!incident close {ShortId.INC.of(id)} {rest or _('<summary>')}"
+            )
+        )
+    state = SAID_STATES.get(word)
+    if state is None:
+        return None, note, None
+    if alone:
+        return state, rest.strip(), None
+    hint = _("to change its status as well: {command}").format(
+        command=f"!incident update {ShortId.INC.of(id)} status={state} …"
+    )
+    return None, note, hint
+
+
+def _folded(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @router.command(
@@ -170,6 +212,9 @@ async def incident_update(
     incident = await _incident(ctx, id)
     _check_room(ctx, incident)
     _check_owner(ctx, incident)
+    hint = None
+    if status is None:  # `!incident update INC-1 contained, domains taken down`
+        status, note, hint = _said_state(id, note)
     if incident.status == "closed" and status != "open":
         raise CommandError(
             _("{id} is closed; reopen it with status=open").format(id=ShortId.INC.of(id))
@@ -196,7 +241,8 @@ async def incident_update(
     if severity:
         changes.append(f"severity {severity}")
     changed = f" ({', '.join(changes)})" if changes else ""
-    return f"✅ {ShortId.INC.of(id)} updated{changed}. [{label(incident.tlp)}]"
+    done = f"✅ {ShortId.INC.of(id)} updated{changed}. [{label(incident.tlp)}]"
+    return f"{done}\n{hint}" if hint else done
 
 
 @router.command(

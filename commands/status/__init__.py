@@ -36,7 +36,7 @@ from commands.motions.votes import motion_words
 from commands.reference import Area, Country, Item
 from commands.scorecard import STATES, StatusConfig, counts, scorecard, summary_row
 from commands.tlp import carried
-from commands.types import choice, country
+from commands.types import choice, country, plain
 from commands.values import Ref, RefKind, ShortId
 
 router = Router("status", templates=Path(__file__).parent / "templates")
@@ -75,7 +75,7 @@ def item(text: str, env: ParseEnv) -> Item:
 def _state(text: str, _env: ParseEnv) -> str:
     """A state as people type it: `not started`, `In Progress`, `done`, or a prefix only one
     state starts with (`in`)."""
-    key = "-".join(text.strip().casefold().replace("_", " ").split())
+    key = "-".join(plain(text).strip().casefold().replace("_", " ").split())
     found = STATE_ALIASES.get(key)
     if found is None and len(key) >= 2:
         starting = {v for k, v in STATE_ALIASES.items() if k.startswith(key)}
@@ -123,6 +123,8 @@ MAX_URL = 2000
 def evidence_url(text: str, _env: ParseEnv) -> str:
     """A web link to the evidence behind a state (a gazette, a published strategy)."""
     url = text.strip()
+    if url.casefold().startswith("www."):  # as people write links: the web's is https
+        url = "https://" + url
     parsed = urlsplit(url)
     if parsed.scheme not in ("https", "http") or not parsed.netloc or len(url) > MAX_URL:
         raise ArgumentError(
