@@ -295,9 +295,10 @@ class Dispatcher:
             with i18n.speaking(await self._language(said, store)):
                 ctx = await self._context(said, now, store, member, None)
                 result = await listener.handler(ctx, said)
-            if result is None:
+            if result is None and not ctx.replies:  # not for this listener: nothing kept
                 return None, None
-            await ctx.reply(result)
+            if result is not None:
+                await ctx.reply(result)
             return await self._finish(store, said, now, listener.name, ACCEPTED, ctx), ctx
 
     async def _reject(

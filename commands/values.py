@@ -60,6 +60,7 @@ class RefKind(StrEnum):
     STATUS = "status"  # the confirmation of a status update: a file in reply is its evidence
     MEETING = "meeting"
     ACTION = "action"
+    HELD = "held"  # a broadcast held as a likely test: a ✅ on its notice sends it
 
 
 @dataclass(frozen=True)

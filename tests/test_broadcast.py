@@ -258,7 +258,7 @@ async def test_exercise_is_marked_everywhere_and_status_shows_the_roll_call(app,
 
 
 async def test_a_refused_delivery_is_reported_to_the_chair_once(app, hs):
-    await say(app, CHAIR, "!broadcast Patch now")
+    await say(app, CHAIR, "!broadcast Patch the VPN appliances now")
     await app.jobs.run("broadcast", 1)
     people = await recipients(app)
     async with app.db.unit() as store:
@@ -321,3 +321,80 @@ def test_acknowledgement_words_in_the_regions_languages(body, counts):
     assert _is_ack(bare) is counts
     replied = Input(event_id="$e", room_id="!r", sender="@a:b", body=body, reply_to="$x")
     assert _is_ack(replied) is counts
+
+
+async def broadcasts(app):
+    async with app.db.unit(write=False) as store:
+        return [await store.broadcasts.get(n) for n in (1, 2) if await store.broadcasts.get(n)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "!broadcast test",
+        "!broadcast Testing the bot",
+        "!broadcast severity=critical this is a test of the channel",
+        "!broadcast hello all",  # shorter than 15 characters
+        "!broadcast essai de la chaîne d'alerte",
+        "!broadcast prueba de la cadena de alerta",
+    ],
+)
+async def test_a_broadcast_that_looks_like_a_test_is_held_and_points_at_drill(app, hs, text):
+    held = await say(app, CHAIR, text)
+    assert held.outcome == "accepted"
+    assert "Nothing was sent" in text_of(held) and "!drill" in text_of(held)
+    assert "!broadcast confirm" in text_of(held)
+    assert await broadcasts(app) == []
+    assert [body_of(r) for r in await hs.deliver_all()] == [text_of(held)], "its answer only"
+
+
+async def test_a_held_broadcast_is_sent_as_typed_when_confirmed(app, hs):
+    await say(app, CHAIR, "!broadcast severity=critical tlp=green test")
+    confirmed = await say(app, CHAIR, "!broadcast confirm")
+    assert confirmed.outcome == "accepted", text_of(confirmed)
+    (sent,) = await broadcasts(app)
+    assert (sent.message, sent.severity, sent.tlp, sent.exercise) == (
+        "test", "critical", "green", False,
+    )  # fmt: skip
+    assert "🚨 CRITICAL broadcast BC-1" in text_of(confirmed)
+    again = await say(app, CHAIR, "!broadcast confirm")
+    assert again.outcome == "invalid", "confirmed once, sent once"
+
+
+async def test_a_held_broadcast_waits_two_minutes_only(app, hs, clock):
+    await say(app, CHAIR, "!broadcast test")
+    clock.advance(timedelta(minutes=2, seconds=1))
+    late = await say(app, CHAIR, "!broadcast confirm")
+    assert late.outcome == "invalid" and "waiting to be confirmed" in text_of(late)
+    assert await broadcasts(app) == []
+
+
+async def test_a_tick_on_the_bots_answer_confirms_it(app, hs):
+    held = await say(app, CHAIR, "!broadcast test")
+    (notice,) = await hs.deliver_all()
+    sent = await say(app, CHAIR, reaction="✅", reply_to=notice.event_id)
+    assert held.outcome == "accepted" and sent is not None and sent.outcome == "accepted"
+    assert [b.message for b in await broadcasts(app)] == ["test"]
+    assert "HIGH broadcast BC-1" in text_of(sent)
+    # A tick from someone else sends nothing; a second one is told there is nothing waiting.
+    assert await say(app, JM1, reaction="✅", reply_to=notice.event_id) is None
+    again = await say(app, CHAIR, reaction="✅", reply_to=notice.event_id)
+    assert "waiting to be confirmed" in text_of(again)
+    assert len(await broadcasts(app)) == 1
+
+
+async def test_exercises_and_real_alerts_are_not_held(app, hs):
+    drill = await say(app, CHAIR, "!drill test")
+    exercise = await say(app, CHAIR, "!broadcast exercise=yes test")
+    real = await say(app, CHAIR, "!broadcast Confirm receipt of the new VPN keys by noon")
+    assert all(o.outcome == "accepted" for o in (drill, exercise, real))
+    async with app.db.unit(write=False) as store:
+        messages = [(await store.broadcasts.get(n)).message for n in (1, 2, 3)]
+    assert messages == ["test", "test", "Confirm receipt of the new VPN keys by noon"]
+
+
+async def test_a_held_broadcast_is_refused_first_for_what_would_refuse_it(app, hs):
+    app.test_rooms.meet("!rcc:test.org", "rcc", STEERING, True)  # a Steering member joins
+    refused = await say(app, CHAIR, "!broadcast tlp=amber+strict test")
+    assert refused.outcome == "refused", "not held, only to be refused when confirmed"
+    assert "may not show TLP:AMBER+STRICT" in text_of(refused)

@@ -203,7 +203,7 @@ async def test_to_and_tlp_choose_the_audience_and_the_label(app, hs):
 
 async def test_a_label_the_rcc_room_may_not_show_is_refused(app, hs):
     app.test_rooms.meet("!rcc:test.org", "rcc", STEERING, True)  # a Steering member joins
-    refused = await say(app, CHAIR, "!broadcast tlp=amber+strict Details follow")
+    refused = await say(app, CHAIR, "!broadcast tlp=amber+strict Details follow by phone")
     assert refused.outcome == "refused"
     assert "the RCC room may not show TLP:AMBER+STRICT" in text_of(refused)
 
@@ -237,7 +237,7 @@ async def test_one_acknowledgement_answers_for_the_country_and_stops_its_chain(a
 
 
 async def test_the_chair_records_an_acknowledgement_obtained_by_phone(app, hs):
-    await start(app, hs, "!broadcast Patch now")
+    await start(app, hs, "!broadcast Patch the VPN appliances now")
     recorded = await say(app, CHAIR, f"!ack BC-1 for={JM1} via=phone")
     assert f"acknowledged for {JM1} (phone)" in text_of(recorded)
     person = (await recipients(app))[JM1]
@@ -250,7 +250,7 @@ async def test_the_chair_records_an_acknowledgement_obtained_by_phone(app, hs):
 
 
 async def test_relayed_is_recorded_per_country_and_the_unrelayed_chased_once(app, hs, clock):
-    await start(app, hs, "!broadcast Patch now")
+    await start(app, hs, "!broadcast Patch the VPN appliances now")
     await say(app, JM1, "!ack")
     relayed = await say(
         app, TT_CIRT, "!relayed BC-1 passed to the sector CSIRTs", room="!dm-tt-cirt",
@@ -314,7 +314,7 @@ async def test_a_green_broadcast_emails_its_text(app, hs, clock):
 async def test_without_smtp_no_email_is_written(make_app, clock):
     plain = await make_app(roster=DEFAULT_ROSTER + CONTACTS)
     plain.rooms[RoomKind.RCC] = "!rcc:test.org"
-    await say(plain, CHAIR, "!broadcast Patch now")
+    await say(plain, CHAIR, "!broadcast Patch the VPN appliances now")
     clock.advance(timedelta(hours=3))
     await plain.jobs.run("broadcast", 1)
     assert await emails(plain) == []
@@ -345,7 +345,7 @@ async def test_away_sends_broadcasts_to_the_colleague_who_takes_their_place(app,
     away = await say(app, TT1, "!away until 2026-11-20", room="!dm-tt1", kind="direct")
     assert f"your reminders and broadcasts go to {TT2}" in text_of(away), text_of(away)
     assert "Fri 20 Nov 2026 00:00" in text_of(away)
-    _, sent = await start(app, hs, "!broadcast Patch now")
+    _, sent = await start(app, hs, "!broadcast Patch the VPN appliances now")
     people = await recipients(app)
     assert TT1 not in people and people[TT2].tier == "primary"  # in TT1's place in the chain
     assert len([r for r in sent if r.room_id == f"!dm-{TT2}"]) == 1  # reached once
@@ -519,7 +519,7 @@ async def test_an_email_only_contact_is_emailed_at_once_and_its_address_kept(mak
     app = await make_app(extra=SMTP, roster=DEFAULT_ROSTER + CONTACTS + BB_BY_EMAIL)
     app.rooms[RoomKind.RCC] = "!rcc:test.org"
     hs = Postman(app)
-    outcome, sent = await start(app, hs, "!broadcast Patch now")
+    outcome, sent = await start(app, hs, "!broadcast Patch the VPN appliances now")
     assert "(and 1 by email)" in text_of(outcome)
     assert "ops@cirt.bb.example" not in text_of(outcome) + "".join(body_of(r) for r in sent)
     (mail,) = await emails(app)  # at once, not after email_after
@@ -543,7 +543,7 @@ async def test_an_email_only_contact_is_emailed_at_once_and_its_address_kept(mak
 async def test_without_smtp_an_email_only_contact_is_not_reached_and_the_chair_told(make_app):
     app = await make_app(roster=DEFAULT_ROSTER + BB_BY_EMAIL)
     app.rooms[RoomKind.RCC] = "!rcc:test.org"
-    outcome = await say(app, CHAIR, "!broadcast Patch now")
+    outcome = await say(app, CHAIR, "!broadcast Patch the VPN appliances now")
     assert "1 email-only contact(s) were not reached: the bot has no [smtp] server" in "".join(
         r.message.body for r in outcome.replies
     )

@@ -39,3 +39,29 @@ async def test_a_broadcast_rings_and_a_reply_stays_quiet(world):
         for room, event in received:
             assert event.source["content"]["msgtype"] == "m.text", event.source["content"]
             assert await person.would_notify(room, event), (person.user_id, room)
+
+
+async def test_a_broadcast_that_looks_like_a_test_sends_nothing_until_the_chair_confirms(world):
+    from storage.broadcasts import Broadcast
+
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm])
+    jm.accept_invites()
+    held = await chair.ask(rcc, "!broadcast test")
+    assert "Nothing was sent" in held.body and "!drill" in held.body
+    assert await world.rows(Broadcast) == []
+    later = await chair.ask(rcc, "!whoami")  # the bot has moved on: still nothing went out
+    assert later.body and await world.rows(Broadcast) == []
+    assert not [e for _, e in jm.messages if e.sender == world.bot_id and "BC-1" in e.body]
+
+    await chair.react(rcc, held.event_id, "✅")
+
+    def copies():
+        found = [(r, e) for r, e in jm.messages if e.sender == world.bot_id and "BC-1" in e.body]
+        return found if len({r for r, _ in found}) == 2 else None  # the RCC room and a DM
+
+    for room, event in await wait_for(copies, 120, interval=0.2):
+        assert "test" in event.body
+        assert await jm.would_notify(room, event), room

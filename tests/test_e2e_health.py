@@ -32,7 +32,7 @@ async def test_health_and_metrics(world):
     room = await world.rcc_room(chair, [jm])
     await jm.ask(room, "!whoami")
     await jm.ask(room, "!status set nosuch met")
-    await chair.ask(room, "!broadcast Metrics check")
+    await chair.ask(room, "!broadcast Metrics check of the phone tree")
     await jm.ask(room, "!ack")
     status, body = await asyncio.to_thread(get, f"{base}/healthz")
     assert status == 200 and json.loads(body)["ok"]

@@ -127,7 +127,11 @@ async def test_kills_while_broadcasts_fan_out(world):
         return len(found) < len(typed) or bool(undelivered) or not await nothing_unsent(world)
 
     async def broadcast() -> None:  # typed while the bot is down
-        typed.append(await chair.say(rcc, f"!broadcast severity=high Drill {len(typed) + 1}"))
+        typed.append(
+            await chair.say(
+                rcc, f"!broadcast severity=high Drill {len(typed) + 1} of the phone tree"
+            )
+        )
 
     kills = await kill_while(world, rng, pending, broadcast, anywhere(*JOB_POINTS, "after-commit"))
     recipients = await rows(world, BroadcastRecipient)

@@ -358,8 +358,8 @@ async def test_no_output_reaches_a_reader_it_should_not(
     await scene(app, clock, oracle, rooms)
     # A broadcast written now, delivered after the rooms changed.
     m = oracle.marker()
-    await said(app, oracle, rooms, CHAIR, f"!broadcast tlp={broadcast} {m} now", RCC,
-               kind="broadcast", level=broadcast, marker=m)  # fmt: skip
+    text = f"!broadcast tlp={broadcast} {m} now, patch the VPNs"
+    await said(app, oracle, rooms, CHAIR, text, RCC, kind="broadcast", level=broadcast, marker=m)
     await app.jobs.run("broadcast", 1)
     m = oracle.marker()
     relay = await say(app, TT1, f"!relayed BC-1 {m} passed on", room=dm(TT1), kind="direct")

@@ -178,7 +178,7 @@ async def test_an_email_sent_again_after_a_crash_carries_the_same_message_id(mak
     app = await make_app(extra=smtp_section(port), roster=DEFAULT_ROSTER + CONTACTS)
     inbox = Inbox(asyncio.get_running_loop())
     with smtp_server(inbox, port):
-        await broadcast_and_email(app, clock, "!broadcast Patch now")
+        await broadcast_and_email(app, clock, "!broadcast Patch the VPN appliances now")
         await mailed(app, inbox)
         async with app.db.unit() as store:  # as if the mark had not been written
             await store._session.execute(
@@ -219,7 +219,7 @@ async def test_a_refused_address_is_failed_and_reported(make_app, clock, caplog)
     inbox = Inbox(asyncio.get_running_loop(), refuse={"soc@jamaicacirt.example"})
     refused: list = []
     with smtp_server(inbox, port):
-        await broadcast_and_email(app, clock, "!broadcast Patch now")
+        await broadcast_and_email(app, clock, "!broadcast Patch the VPN appliances now")
         task = await run_mailer(app, app.config, refused)
         try:
             await until(lambda: _none_pending(app), "the email given up on")
@@ -243,7 +243,7 @@ async def test_a_refused_address_is_failed_and_reported(make_app, clock, caplog)
 async def test_an_unreachable_server_is_waited_out(make_app, clock):
     port = free_port()
     app = await make_app(extra=smtp_section(port), roster=DEFAULT_ROSTER + CONTACTS)
-    await broadcast_and_email(app, clock, "!broadcast Patch now")
+    await broadcast_and_email(app, clock, "!broadcast Patch the VPN appliances now")
     task = await run_mailer(app, app.config)
     try:
 

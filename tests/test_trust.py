@@ -109,14 +109,14 @@ async def test_a_refused_identity_stays_refused_and_the_pinned_one_works(app):
 
 async def test_the_chairs_new_identity_is_confirmed_by_an_admin_not_the_chair(app):
     assert (await say(app, CHAIR, "!deadline list")).outcome == "accepted"
-    refused = await say(app, CHAIR, "!broadcast Patch now", master_key=NEW_KEY)
+    refused = await say(app, CHAIR, "!broadcast Patch the VPN appliances now", master_key=NEW_KEY)
     assert refused.outcome == "refused" and "new cross-signing identity" in text_of(refused)
     # (From a DM: an admin in the RCC room would keep it from showing an AMBER broadcast.)
     confirmed = await say(
         app, ADMIN, f"!roster trust {CHAIR} {NEW_KEY}", room="!dm-admin", kind="direct"
     )
     assert confirmed.outcome == "accepted", text_of(confirmed)
-    again = await say(app, CHAIR, "!broadcast Patch now", master_key=NEW_KEY)
+    again = await say(app, CHAIR, "!broadcast Patch the VPN appliances now", master_key=NEW_KEY)
     assert again.outcome == "accepted", text_of(again)
 
 
@@ -127,7 +127,9 @@ async def test_the_config_vouches_for_a_chairs_new_identity(make_app):
     await say(app, CHAIR, "!deadline list", master_key=master_key_of(CHAIR))  # pinned
     chair = f'role = "chair"\nmaster_key = "{NEW_KEY}"'
     vouched = await make_app(roster=DEFAULT_ROSTER.replace('role = "chair"', chair))
-    outcome = await say(vouched, CHAIR, "!broadcast Patch now", master_key=NEW_KEY)
+    outcome = await say(
+        vouched, CHAIR, "!broadcast Patch the VPN appliances now", master_key=NEW_KEY
+    )
     assert outcome.outcome == "accepted", text_of(outcome)
     async with vouched.db.unit(write=False) as store:
         assert (await store.identities.get(CHAIR)).master_key == NEW_KEY

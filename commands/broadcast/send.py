@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from commands.audience import Audience, Show, sealed
+from commands.broadcast import hold
 from commands.broadcast.acks import is_ack_reaction, is_ack_text
 from commands.broadcast.escalation import AUDIENCES, Step, check_targets, default_chain, tiers
 from commands.broadcast.rollcall import audience_words, drill_report, elapsed, roll_call
@@ -42,7 +43,7 @@ from commands.parsing import strip_reply_fallback
 from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, label, said, tlp, tlp_below_red, why
 from commands.types import choice, typed_id, yes_no
-from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
+from commands.values import CHROME, Ref, RefKind, RoomKind, Seal, ShortId
 from storage.broadcasts import Broadcast, BroadcastRecipient, Recipient
 from storage.stores import Stores
 
@@ -122,7 +123,79 @@ async def broadcast(
     exercise: bool | None,
     message: str,
 ) -> str | None:
-    return await send(ctx, message, to=to, level=tlp, severity=severity, exercise=bool(exercise))
+    return await _broadcast(ctx, message, to=to, level=tlp, severity=severity, exercise=exercise)
+
+
+async def _broadcast(
+    ctx: Context,
+    message: str,
+    *,
+    to: list[str] | None,
+    level: str | None,
+    severity: str | None,
+    exercise: bool | None,
+) -> str | None:
+    if not exercise and hold.looks_like_a_test(message):
+        await _checked(ctx, message, to=to, level=level)  # what would refuse it, said now
+        await _hold(ctx, hold.Held(message, to, level, severity, ctx.now.isoformat()))
+        return None
+    return await send(ctx, message, to=to, level=level, severity=severity, exercise=bool(exercise))
+
+
+async def _hold(ctx: Context, held: hold.Held) -> None:
+    """Not sent: the chair is pointed at !drill, and told how to send it after all."""
+    await hold.keep(ctx, held)
+    ctx.audit_detail = "held: it looks like a test"
+    prefix = ctx.config.committee.command_prefix
+    await ctx.reply(
+        _(
+            "⏸️ Nothing was sent: this looks like a test. To test the chain, use {prefix}drill "
+            "(every message is marked EXERCISE, with a per-country report). To send it as a "
+            "real emergency to every national contact, write {prefix}broadcast confirm or "
+            "react ✅ to this message within {minutes} minutes."
+        ).format(prefix=prefix, minutes=int(hold.HOLD_FOR.total_seconds() // 60)),
+        ref=Ref(RefKind.HELD, 0),
+        seal=CHROME,
+    )
+
+
+@router.command(
+    "broadcast confirm",
+    summary="send the broadcast the bot held as a likely test, as it was typed",
+    roles=CHAIR_ONLY,
+    params=[*BROADCAST_PARAMS, Opt("exercise", yes_no, "yes"), Text("message", "message", False)],
+    example="!broadcast confirm",
+    details="A !broadcast whose text says test, or is shorter than 15 characters, is held "
+    "for 2 minutes rather than sent; this sends it (so does a ✅ on the bot's answer). A "
+    "broadcast whose text begins with the word confirm is sent as a broadcast.",
+)
+async def broadcast_confirm(
+    ctx: Context,
+    to: list[str] | None,
+    tlp: str | None,
+    severity: str | None,
+    exercise: bool | None,
+    message: str,
+) -> str | None:
+    if message:  # `!broadcast Confirm your fallback channel`: a broadcast, not a confirmation
+        message = f"Confirm {message}"
+        return await _broadcast(
+            ctx, message, to=to, level=tlp, severity=severity, exercise=exercise
+        )
+    return await _confirm(ctx)
+
+
+async def _confirm(ctx: Context) -> str | None:
+    held = await hold.take(ctx)
+    if held is None:
+        raise CommandError(
+            _("no broadcast of yours is waiting to be confirmed (they wait {minutes} minutes)")
+            .format(minutes=int(hold.HOLD_FOR.total_seconds() // 60))
+        )  # fmt: skip
+    ctx.audit_detail = "confirmed"
+    return await send(
+        ctx, held.message, to=held.to, level=held.level, severity=held.severity, exercise=False
+    )
 
 
 @router.command(
@@ -150,6 +223,31 @@ async def send(
     severity: str | None,
     exercise: bool,
 ) -> str | None:
+    rcc, level, audience, present, unreachable, room = await _checked(
+        ctx, message, to=to, level=level
+    )
+    sent = await ctx.store.broadcasts.create(
+        message=message, severity=severity or "high", exercise=exercise, tlp=level,
+        audience=",".join(audience), sender=ctx.sender, room_id=rcc,
+        recipients=list(present.values()), now=ctx.now,
+    )  # fmt: skip
+    countries = {r.country for r in present.values()}
+    ctx.audit_detail = (
+        f"{ShortId.BC.of(sent.number)} {sent.severity} {label(level)} to {len(present)} in "
+        f"{len(countries)} countries ({sent.audience})" + (" exercise" if sent.exercise else "")
+    )
+    ctx.wake(JOB, sent.key)
+    await _announce(ctx, sent, present, rcc, room)
+    here = rcc == ctx.room_id
+    return _confirmation(sent, present, len(countries), len(unreachable), here=here)
+
+
+async def _checked(
+    ctx: Context, message: str, *, to: list[str] | None, level: str | None
+) -> tuple[str, str, list[str], dict[str, Recipient], list[str], Audience]:
+    """Everything that would refuse a broadcast, checked before anything is written: its
+    length, the RCC room known and allowed its label, someone to reach. Returns the RCC room,
+    the label, the audience, who is reached and who not, and the RCC room's readers."""
     if len(message) > MAX_MESSAGE:
         raise CommandError(
             _("the message is too long (at most {MAX_MESSAGE} characters)").format(
@@ -171,20 +269,7 @@ async def send(
                 label=label(level), why=why(room.clearance, _("its readers"))
             )
         )
-    sent = await ctx.store.broadcasts.create(
-        message=message, severity=severity or "high", exercise=exercise, tlp=level,
-        audience=",".join(audience), sender=ctx.sender, room_id=rcc,
-        recipients=list(present.values()), now=ctx.now,
-    )  # fmt: skip
-    countries = {r.country for r in present.values()}
-    ctx.audit_detail = (
-        f"{ShortId.BC.of(sent.number)} {sent.severity} {label(level)} to {len(present)} in "
-        f"{len(countries)} countries ({sent.audience})" + (" exercise" if sent.exercise else "")
-    )
-    ctx.wake(JOB, sent.key)
-    await _announce(ctx, sent, present, rcc, room)
-    here = rcc == ctx.room_id
-    return _confirmation(sent, present, len(countries), len(unreachable), here=here)
+    return rcc, level, audience, present, unreachable, room
 
 
 async def _announce(
@@ -385,6 +470,8 @@ async def ack_by_event(ctx: Context, said: Input) -> str | None:
         found = await ctx.store.broadcasts.get(int(match.group(1)))
     if found is None and said.reply_to:
         tag = Ref.parse(await ctx.store.outbox.ref_of(said.reply_to))
+        if tag is not None and tag.kind == RefKind.HELD:
+            return None  # a ✅ that confirms a held broadcast (below), not an acknowledgement
         if tag is not None and tag.kind == RefKind.BROADCAST:
             found = await ctx.store.broadcasts.by_id(tag.key)
     if found is None and ctx.is_direct:
@@ -418,6 +505,22 @@ async def reply_not_an_ack(ctx: Context, said: Input) -> str | None:
         "{number}: reply with “ack”, react ✅, or send {prefix}ack "
         "{number}."
     ).format(number=number, prefix=ctx.config.committee.command_prefix)
+
+
+def _is_confirmation(said: Input) -> bool:
+    return said.reaction is not None and said.reply_to is not None and said.reaction == "✅"
+
+
+@router.listener("broadcast confirm", accepts=_is_confirmation)
+async def confirm_by_reaction(ctx: Context, said: Input) -> str | None:
+    """A ✅ from the chair on the bot's answer to a held broadcast sends it."""
+    tag = Ref.parse(await ctx.store.outbox.ref_of(said.reply_to or ""))
+    if tag is None or tag.kind != RefKind.HELD or not ctx.has_role(Role.CHAIR):
+        return None
+    try:
+        return await _confirm(ctx)
+    except (CommandError, Refused) as exc:  # a listener answers in words, not as a command
+        return f"⚠️ {exc.message}"
 
 
 @router.command(
