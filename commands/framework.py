@@ -398,9 +398,14 @@ class Command:
 class Router:
     """The commands of one family module; `commands.all_routers()` gathers them in one place."""
 
-    def __init__(self, name: str, *, templates: Path | None = None) -> None:
+    def __init__(
+        self, name: str, *, templates: Path | None = None, topic: str | None = None
+    ) -> None:
         self.name = name
         self.templates = templates  # the family's own templates folder, if it has one
+        # What the family is about, in plain words (marked N_): `!help <name>` shows its
+        # commands with their examples; a family without one is not a topic of `!help`.
+        self.topic = topic
         self.commands: list[Command] = []
         self.listeners: list[Listener] = []
         self.jobs: list[Job] = []

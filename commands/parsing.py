@@ -163,6 +163,10 @@ class Registry:
         self._families: dict[str, dict[str | None, Command]] = {}
         self._family_names: dict[str, str] = {}
         self._sub_aliases: dict[tuple[str, str], str] = {}
+        # The families that are topics of `!help`: name -> (what it is about, its commands).
+        self.topics: dict[str, tuple[str, list[Command]]] = {
+            r.name: (r.topic, r.commands) for r in routers if r.topic and r.commands
+        }
         for router in routers:
             for command in router.commands:
                 self._add(command)

@@ -195,7 +195,8 @@ async def test_help_in_the_person_s_language(app):
     await say(app, JM1, "!lang es", room="!dm-jm1", kind="direct")
     listed = text_of(await say(app, JM1, "!help", room="!dm-jm1", kind="direct"))
     assert "Comandos que puede usar (NCPOC):" in listed
-    assert "— confirmar la recepción de una difusión (por defecto" in listed
+    assert "• !ack — acusar recibo de un mensaje de emergencia" in listed
+    assert "Para empezar:" in listed and "• incidents — incidentes compartidos" in listed
     assert "Escriba !help <command> para ver un comando completo." in listed
 
 

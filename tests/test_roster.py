@@ -77,7 +77,7 @@ async def test_help_for_one_command_and_a_family(app):
     one = text_of(await say(app, JM1, "!help roster add"))
     assert "Who: RCC chair, bot admin (not you)" in one
     assert "Example: !roster add @tt-cirt:example.org role=contact kind=cirt" in one
-    family = text_of(await say(app, JM1, "!help roster"))
+    family = text_of(await say(app, CHAIR, "!help roster"))
     assert "!roster remove" in family and "!roster add" in family
     unknown = await say(app, JM1, "!help nosuch")
     assert "unknown command !nosuch" in text_of(unknown)

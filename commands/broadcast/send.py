@@ -25,6 +25,7 @@ from commands.context import Context
 from commands.directory import TIER_ORDER, contact_id, email_only, ranked, shown, stand_in
 from commands.framework import (
     CHAIR_ONLY,
+    NATIONAL,
     READERS,
     ArgumentError,
     CommandError,
@@ -38,7 +39,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import _
+from commands.i18n import N_, _
 from commands.parsing import strip_reply_fallback
 from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, label, said, tlp, tlp_below_red, why
@@ -47,7 +48,11 @@ from commands.values import CHROME, Ref, RefKind, RoomKind, Seal, ShortId
 from storage.broadcasts import Broadcast, BroadcastRecipient, Recipient
 from storage.stores import Stores
 
-router = Router("broadcast", templates=Path(__file__).parent / "templates")
+router = Router(
+    "broadcast",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("emergency broadcasts and their acknowledgements"),
+)
 
 JOB = "broadcast"  # the job that delivers a broadcast's DMs (commands.broadcast.deliver)
 
@@ -364,7 +369,7 @@ OUTSIDE = ("phone", "sms", "email", "in-person", "other")  # how an ack may reac
 @router.command(
     "ack",
     summary="acknowledge a broadcast (the newest one you have not, by default)",
-    roles=READERS | {Role.CONTACT},
+    roles=NATIONAL | CHAIR_ONLY,  # those a broadcast reaches; the chair records others' acks
     params=[
         Pos("id", BROADCAST_ID, "BC-n", optional=True),
         Opt("for", contact_id, "@user|email"),
@@ -526,7 +531,7 @@ async def confirm_by_reaction(ctx: Context, said: Input) -> str | None:
 @router.command(
     "relayed",
     summary="confirm that a broadcast was passed on within your country",
-    roles=READERS | {Role.CONTACT},
+    roles=NATIONAL,  # those a broadcast reaches
     params=[
         Pos("id", BROADCAST_ID, "BC-n"),
         Opt("tlp", tlp_below_red),

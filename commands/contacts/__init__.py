@@ -41,7 +41,7 @@ from commands.framework import (
     Router,
     View,
 )
-from commands.i18n import Deferred, _
+from commands.i18n import N_, Deferred, _
 from commands.languages import language
 from commands.reference import Country
 from commands.sections import Sections
@@ -51,7 +51,7 @@ from commands.values import CHROME, Clearance, RoomKind
 from storage.roster import RosterEntry
 from storage.stores import Stores
 
-router = Router("contacts")
+router = Router("contacts", topic=N_("national contacts and their details"))
 
 
 @router.command(

@@ -28,7 +28,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import Moment, _
+from commands.i18n import N_, Moment, _
 from commands.periods import Period, quarter
 from commands.sections import Duration, Offsets, Section, Sections
 from commands.types import choice, csv, duration, typed_id
@@ -38,7 +38,11 @@ from storage.lists import pack, unpack
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)
-router = Router("deadlines", templates=Path(__file__).parent / "templates")
+router = Router(
+    "deadlines",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("reporting deadlines and their reminders"),
+)
 
 JOB = "deadline"  # the job that reminds and escalates (commands.reminders)
 

@@ -57,7 +57,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import Deferred, Moment, _
+from commands.i18n import N_, Deferred, Moment, _
 from commands.sections import Duration, Section, Sections
 from commands.types import choice, typed_id
 from commands.values import Clearance, Ref, RefKind, RoomKind, Seal, ShortId
@@ -67,7 +67,11 @@ from storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
-router = Router("digest", templates=Path(__file__).parent / "templates")
+router = Router(
+    "digest",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("the digest for the Steering Committee"),
+)
 
 JOB = "digest"
 APPROVAL_JOB = "digest approval"

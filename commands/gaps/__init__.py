@@ -17,6 +17,7 @@ from commands.framework import (
     Router,
     View,
 )
+from commands.i18n import N_
 from commands.projects import helpers
 from commands.reference import Area, Catalogue, Country, Item, Reference
 from commands.scorecard import SYMBOLS, UNKNOWN, counts, matrix
@@ -25,7 +26,7 @@ from commands.types import country, yes_no
 from storage.status import StatusUpdate
 from storage.stores import Stores
 
-router = Router("gaps")
+router = Router("gaps", topic=N_("what a country still has to do, and who can help"))
 
 
 @router.command(

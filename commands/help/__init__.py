@@ -10,16 +10,76 @@ from commands.framework import (
     ArgumentError,
     Command,
     Pos,
+    Role,
     Router,
     Text,
     View,
     role_titles,
 )
-from commands.i18n import _
+from commands.i18n import N_, _
 from commands.types import choice
 from commands.values import fingerprint
 
-router = Router("help", templates=Path(__file__).parent / "templates")
+router = Router(
+    "help",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("help and how the bot sees you"),
+)
+
+
+# Five things to start with, by role, in plain words with a command that works as shown; the
+# first of the reader's roles in this order chooses (tests/test_help.py runs every example).
+FIRST = (Role.CHAIR, Role.NCPOC, Role.STEERING, Role.ADMIN, Role.CONTACT)
+START: dict[Role | None, tuple[tuple[str, str], ...]] = {
+    Role.NCPOC: (
+        (N_("say where your country stands on an item of the plan"),
+         "!status set legal.strategy in-progress Draft with Cabinet"),
+        (N_("see what your country still has to do"), "!gaps"),
+        (N_("report an incident to the region"),
+         "!incident new severity=high tlp=amber Phishing wave against bank customers"),
+        (N_("share a lesson learnt"), "!lesson add Keep an offline copy of the contact list"),
+        (N_("acknowledge an emergency broadcast"), "!ack"),
+    ),
+    Role.CHAIR: (
+        (N_("see where every country stands"), "!status"),
+        (N_("practise an emergency broadcast"), "!drill Quarterly check of the phone tree"),
+        (N_("add a national point of contact"),
+         "!roster add @name:example.org role=ncpoc country=JM"),
+        (N_("set a reporting deadline with reminders"),
+         "!deadline add 2027-01-15 Q4 status report"),
+        (N_("draft the digest for the Steering Committee"), "!digest"),
+    ),
+    Role.STEERING: (
+        (N_("see where every country stands"), "!status"),
+        (N_("read the digest"), "!digest"),
+        (N_("see the open incidents"), "!incident list"),
+        (N_("see the decisions taken"), "!decisions"),
+        (N_("the report for the Steering Committee"), "!report steering"),
+    ),
+    Role.ADMIN: (
+        (N_("see who is on the roster"), "!roster"),
+        (N_("add a national contact"),
+         "!roster add @soc:example.org role=contact kind=cirt country=JM"),
+        (N_("see a country's national contacts"), "!contacts JM"),
+        (N_("correct a contact's details"), "!contact update @soc:example.org phone=+18765550100"),
+        (N_("how the bot sees you"), "!whoami"),
+    ),
+    Role.CONTACT: (
+        (N_("acknowledge an emergency broadcast"), "!ack"),
+        (N_("say you passed a broadcast on in your country"),
+         "!relayed BC-3 sent to the sector CSIRTs"),
+        (N_("confirm your details are still right"), "!confirm"),
+        (N_("correct your phone number"), "!contact update phone=+18765550100"),
+        (N_("choose the language the bot writes to you in"), "!lang fr"),
+    ),
+    None: ((N_("how the bot sees you, and whether your session counts"), "!whoami"),),
+}  # fmt: skip
+
+
+def start_for(roles: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """What a reader with these roles is shown first."""
+    role = next((r for r in FIRST if r in roles), None)
+    return START[role]
 
 
 def _who(command: Command) -> str:
@@ -48,8 +108,12 @@ def _entry(ctx: Context, command: Command) -> dict:
 )
 async def help_(ctx: Context, command: str) -> View:
     registry = ctx.commands
+    prefix = ctx.config.committee.command_prefix
+    topic = registry.topics.get(command.strip().casefold())
+    if topic is not None:  # `!help incidents`: a family's commands, with their examples
+        return _topic(ctx, command.strip().casefold(), *topic)
     if command:
-        words = command.lstrip(ctx.config.committee.command_prefix).split()
+        words = command.lstrip(prefix).split()
         try:
             found, used = registry.find(words[:2])
         except ArgumentError as exc:
@@ -60,15 +124,28 @@ async def help_(ctx: Context, command: str) -> View:
         family = found.family if found else family
         chosen = [found] if found and used == 2 else registry.family(family).values()
         return View("help/command", {"commands": [_entry(ctx, c) for c in chosen]})
-    allowed = [c for c in registry.commands if c.allows(ctx.roles)]
-    return View(
-        "help/list",
-        {
-            "commands": [_entry(ctx, c) for c in allowed],
-            "roles": role_titles(ctx.roles),
-            "prefix": ctx.config.committee.command_prefix,
-        },
-    )
+    start = [{"text": _(text), "example": _prefixed(example, prefix)} for text, example
+             in start_for(ctx.roles)]  # fmt: skip
+    topics = [
+        {"name": name, "about": _(about)}
+        for name, (about, commands) in registry.topics.items()
+        if any(c.allows(ctx.roles) for c in commands)
+    ]
+    data = {"start": start, "topics": topics, "roles": role_titles(ctx.roles), "prefix": prefix}
+    return View("help/list", data | {"member": bool(ctx.roles)})
+
+
+def _topic(ctx: Context, name: str, about: str, commands: list[Command]) -> View:
+    """One family's commands the reader may use: what each does and an example."""
+    allowed = [_entry(ctx, c) for c in commands if c.allows(ctx.roles)]
+    prefix = ctx.config.committee.command_prefix
+    return View("help/topic", {"name": name, "about": _(about), "commands": allowed,
+                               "prefix": prefix})  # fmt: skip
+
+
+def _prefixed(example: str, prefix: str) -> str:
+    """An example as the committee types it (its prefix may not be `!`)."""
+    return prefix + example.removeprefix("!")
 
 
 @router.command(

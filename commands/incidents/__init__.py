@@ -24,7 +24,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import _
+from commands.i18n import N_, _
 from commands.reference import Country
 from commands.tlp import carried, check_postable, label, listing, present, tlp
 from commands.types import choice, country, csv, typed_id, user_id, word
@@ -32,7 +32,11 @@ from commands.values import ShortId
 from storage.incidents import Incident
 from storage.lists import pack, unpack
 
-router = Router("incidents", templates=Path(__file__).parent / "templates")
+router = Router(
+    "incidents",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("incidents shared with the region, under TLP"),
+)
 router.alias("incident", "inc")
 
 SEVERITIES = ("low", "medium", "high", "critical")

@@ -28,7 +28,7 @@ from commands.i18n import N_, ROOM_KEY, _
 if TYPE_CHECKING:
     from commands.context import Context
 
-router = Router("lang")
+router = Router("lang", topic=N_("the language the bot writes in"))
 
 
 def _language(text: str, _env: ParseEnv) -> str:

@@ -21,7 +21,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import _
+from commands.i18n import N_, _
 from commands.reference import Area
 from commands.status import area
 from commands.tlp import carried, check_postable, label, listing, present, stricter, tlp
@@ -30,7 +30,9 @@ from commands.values import ShortId
 from storage.lessons import Lesson
 from storage.lists import pack, unpack
 
-router = Router("lessons", templates=Path(__file__).parent / "templates")
+router = Router(
+    "lessons", templates=Path(__file__).parent / "templates", topic=N_("lessons learnt")
+)
 
 MAX_TEXT = 4000
 DEFAULT_TLP = "green"  # the library exists to share lessons across the region

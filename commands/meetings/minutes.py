@@ -39,7 +39,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import Deferred, _
+from commands.i18n import N_, Deferred, _
 from commands.motions.votes import motion_words
 from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, carried_by, said, seen_rows, tlp
@@ -48,7 +48,11 @@ from commands.values import CHROME, Ref, RefKind, RoomKind, ShortId
 from storage.meetings import Action, Meeting
 from storage.stores import Stores
 
-router = Router("meetings", templates=Path(__file__).parent / "templates")
+router = Router(
+    "meetings",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("meetings, their minutes and actions"),
+)
 MEETING_JOB = "meeting"
 ACTION_JOB = "action"
 MEETING_ID = typed_id(ShortId.MT)

@@ -42,7 +42,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import Deferred, _
+from commands.i18n import N_, Deferred, _
 from commands.reference import MONTH, Catalogue
 from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, label, said, seen_rows, tlp_below_red
@@ -54,7 +54,11 @@ from storage.stores import Stores
 
 CLOSES = "%-d %b %Y %H:%M %Z"  # when a vote closes, with the zone's abbreviation
 
-router = Router("motions", templates=Path(__file__).parent / "templates")
+router = Router(
+    "motions",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("motions to change the plan, and votes"),
+)
 JOB = "motion"
 CHOICES = ("yes", "no", "abstain")
 MOTION_ID = typed_id(ShortId.MO)

@@ -28,7 +28,7 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import _
+from commands.i18n import N_, _
 from commands.motions.votes import month
 from commands.reference import Catalogue, Country, Item, Reference
 from commands.status import item
@@ -40,7 +40,11 @@ from storage.projects import REGIONAL, Project
 from storage.status import StatusUpdate
 from storage.stores import Stores
 
-router = Router("projects", templates=Path(__file__).parent / "templates")
+router = Router(
+    "projects",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("projects under the plan, and who leads them"),
+)
 STATUSES = ("planned", "under-way", "completed", "stalled", "cancelled")
 PROJECT_ID = typed_id(ShortId.PR)
 MAX_FIELD = 300

@@ -39,7 +39,7 @@ from commands.framework import (
     Router,
 )
 from commands.gaps import gap_report
-from commands.i18n import Deferred, Moment, _
+from commands.i18n import N_, Deferred, Moment, _
 from commands.motions.votes import decision_row, motion_words
 from commands.reference import Country
 from commands.sections import Sections
@@ -48,7 +48,11 @@ from commands.values import Clearance, ShortId
 from storage.lists import unpack
 from storage.stores import Stores
 
-router = Router("reports", templates=Path(__file__).parent / "templates")
+router = Router(
+    "reports",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("reports for the Steering Committee, CONSLE, the Heads and the CSM"),
+)
 PROFILES = ("steering", "consle", "heads", "csm")
 # The most each profile's readers may see: the Steering Committee and the Heads as the
 # Steering room; CONSLE and the stakeholders of the CSM as outsiders (CLEAR and GREEN only).

@@ -18,14 +18,18 @@ from commands.framework import (
     Text,
     View,
 )
-from commands.i18n import _
+from commands.i18n import N_, _
 from commands.reference import Country
 from commands.tlp import check_postable, label, listing, present, tlp
 from commands.types import choice, country, typed_id
 from commands.values import ShortId
 from storage.resources import Resource
 
-router = Router("resources", templates=Path(__file__).parent / "templates")
+router = Router(
+    "resources",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("national resources and expertise to share"),
+)
 
 KINDS = ("expertise", "tool", "lab", "training")
 MAX_TEXT = 2000

@@ -21,14 +21,18 @@ from commands.framework import (
     View,
     role_titles,
 )
-from commands.i18n import _
+from commands.i18n import N_, _
 from commands.languages import language
 from commands.reference import Country
 from commands.types import country, role, user_id, yes_no
 from commands.values import RoomKind
 from commands.values import fingerprint as show_key
 
-router = Router("roster", templates=Path(__file__).parent / "templates")
+router = Router(
+    "roster",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("who is on the committee, and in which role"),
+)
 
 ROSTER_READERS = READERS | {Role.ADMIN}
 ROLE_METAVAR = "<ncpoc|contact|chair|steering|admin>"

@@ -31,7 +31,7 @@ from commands.framework import (
     View,
     one_of,
 )
-from commands.i18n import _
+from commands.i18n import N_, _
 from commands.motions.votes import motion_words
 from commands.reference import Area, Country, Item
 from commands.scorecard import STATES, StatusConfig, counts, scorecard, summary_row
@@ -39,7 +39,11 @@ from commands.tlp import carried
 from commands.types import choice, country, plain
 from commands.values import Ref, RefKind, ShortId
 
-router = Router("status", templates=Path(__file__).parent / "templates")
+router = Router(
+    "status",
+    templates=Path(__file__).parent / "templates",
+    topic=N_("where each country stands against the plan"),
+)
 
 STATE_ALIASES = {
     "not-started": "not-started",
