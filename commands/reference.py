@@ -9,7 +9,7 @@ import difflib
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -98,6 +98,11 @@ def _fold(text: str) -> str:
     return " ".join(kept.split())
 
 
+def _starts_a_word(key: str, names: Iterable[str], item_id: str) -> bool:
+    words = {w for n in names for w in n.split()} | set(re.split(r"[.\-]", item_id))
+    return any(w.startswith(key) for w in words)
+
+
 @dataclass(frozen=True)
 class Countries:
     by_code: dict[str, Country]
@@ -162,6 +167,34 @@ class Catalogue:
 
     def item(self, item_id: str) -> Item | None:
         return next((i for i in self.items if i.id == item_id.casefold()), None)
+
+    def number_of(self, item: Item) -> int:
+        """An item's number in the catalogue (1, 2, …): typed in its place when its name is
+        ambiguous (`!status set 18 met`)."""
+        return self.items.index(item) + 1
+
+    def numbered(self, number: int) -> Item | None:
+        return self.items[number - 1] if 1 <= number <= len(self.items) else None
+
+    def named(self, text: str, names: Callable[[Item], Iterable[str]]) -> list[Item]:
+        """The items a person may mean by `text`: the whole of a name (in any language
+        `names` gives) or a run of its words, case and accents aside; one word may also be
+        the start of a word of the name or of the ID (`strategy`, `cyberc`)."""
+        key = _fold(text)
+        if not key:
+            return []
+        padded = f" {key} "
+        found = []
+        for item in self.items:
+            folded = {_fold(n) for n in (item.name, *names(item))}
+            if any(padded in f" {n} " for n in folded) or (
+                " " not in key and len(key) >= 3 and _starts_a_word(key, folded, item.id)
+            ):
+                found.append(item)
+        exact = [i for i in found if key in {_fold(n) for n in (i.name, *names(i))}]
+        # `cybercrime`: the item whose ID ends so, before those whose names mention it.
+        tail = [i for i in found if i.id.rsplit(".", 1)[-1] == key.replace(" ", "-")]
+        return exact or (tail if len(tail) == 1 else found)
 
     def area(self, area_id: str) -> Area | None:
         key = area_id.casefold()

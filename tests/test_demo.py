@@ -32,7 +32,8 @@ def test_demo_once(tmp_path):
         "💬 jm: !status set legal.strategy met",
         "PR-1 “CSIRT set-up” registered",
         "Who can help with coop.cert",
-        "🤖 rcc-bot: ✅ Jamaica (JM): legal.strategy is now met",
+        "🤖 rcc-bot: ✅ Jamaica (JM): National Cyber Security Strategy (legal.strategy) is now "
+        "met",
         "is filed",
         "INC-1 [TLP:AMBER] high: Phishing wave",
         "LL-1 shared by",

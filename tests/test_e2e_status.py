@@ -21,7 +21,7 @@ async def test_status_commands_through_synapse(world):
     standards = await jm.ask(room, "!standards coop")
     assert "coop.cert — Computer Emergency/Incident Response Teams (CERTs)" in standards.body
     assert (await jm.ask(room, "!status set legal.strategy in-progress Draft")).body.startswith(
-        "✅ Jamaica (JM): legal.strategy is now in-progress"
+        "✅ Jamaica (JM): National Cyber Security Strategy (legal.strategy) is now in-progress"
     )
     assert (
         "is now met (was in-progress)"
@@ -29,8 +29,9 @@ async def test_status_commands_through_synapse(world):
     )
     refused = await jm.ask(room, "!status set coop.cert met country=TT")
     assert "only the chair may do this for Trinidad and Tobago" in refused.body
+    cert = "Computer Emergency/Incident Response Teams (CERTs) at a national level (coop.cert)"
     assert (
-        "Trinidad and Tobago (TT): coop.cert is now met"
+        f"Trinidad and Tobago (TT): {cert} is now met"
         in (await chair.ask(room, "!status set coop.cert met country=TT")).body
     )
     assert "Noted for Jamaica" in (await jm.ask(room, "!status note CSIRT staffed")).body

@@ -127,7 +127,7 @@ async def test_a_reply_to_a_broadcast_that_is_no_ack_gets_a_hint(app):
 
     app.rooms[RoomKind.RCC] = "!rcc:test.org"
     hs = Postman(app)
-    await say(app, CHAIR, "!broadcast severity=high Patch the VPN")
+    await say(app, CHAIR, "!broadcast severity=high Patch the VPN appliances")
     await app.jobs.run("broadcast", 1)
     sent = await hs.deliver_all()
     announcement = next(r for r in sent if r.room_id == "!rcc:test.org")

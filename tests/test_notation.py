@@ -135,3 +135,58 @@ async def test_a_state_word_that_starts_a_sentence_is_kept_with_a_hint(app):
     assert "!incident update INC-1 status=resolved" in text_of(outcome)
     found, history = await incident(app)
     assert (found.status, history[-1].note) == ("open", "Resolved DNS points elsewhere now")
+
+
+# The plan's names
+
+
+async def item_set(app, words):
+    outcome = await say(app, JM1, f"!status set {words}")
+    async with app.db.unit(write=False) as store:
+        latest = {u.item_id: u.state for u in await store.status.latest("JM")}
+    return outcome, latest
+
+
+@pytest.mark.parametrize(
+    ("words", "item_id"),
+    [
+        ("National Cyber Security Strategy met", "legal.strategy"),
+        ("national cyber security strategy in progress Draft", "legal.strategy"),
+        ("cyber security strategy met", "legal.strategy"),
+        ("Stratégie nationale de cybersécurité met", "legal.strategy"),  # French
+        ("Nationale cyberbeveiligingsstrategie met", "legal.strategy"),  # Dutch
+        ("estrategia nacional de ciberseguridad met", "legal.strategy"),  # Spanish
+        ("Data Privacy Act met", "legal.privacy"),
+        ("privacy met", "legal.privacy"),
+        ("cybercrime met", "legal.cybercrime"),  # the item whose ID ends so
+        ("18 met", "legal.strategy"),  # its number in the catalogue
+        ("LEGAL.STRATEGY met", "legal.strategy"),
+    ],
+)
+async def test_an_item_by_its_name_in_any_language_or_its_number(app, words, item_id):
+    outcome, latest = await item_set(app, words)
+    assert outcome.outcome == "accepted", text_of(outcome)
+    assert list(latest) == [item_id]
+    assert f"({item_id}) is now" in text_of(outcome), "the reply names it, with its ID"
+
+
+async def test_an_ambiguous_name_lists_the_candidates_with_their_numbers(app):
+    outcome, latest = await item_set(app, "strategy met")
+    assert outcome.outcome == "invalid" and latest == {}
+    said = text_of(outcome)
+    assert "'strategy' could be several items" in said
+    assert "6. awareness.strategy (Public awareness strategy)" in said
+    assert "18. legal.strategy (National Cyber Security Strategy)" in said
+    picked, latest = await item_set(app, "6 met")
+    assert picked.outcome == "accepted" and list(latest) == ["awareness.strategy"]
+
+
+async def test_an_ambiguous_name_is_listed_in_the_readers_language(app):
+    await say(app, JM1, "!lang fr", room="!dm-jm1", kind="direct")
+    outcome = await say(app, JM1, "!status set strategie met", room="!dm-jm1", kind="direct")
+    assert "18. legal.strategy (Stratégie nationale de cybersécurité)" in text_of(outcome)
+
+
+async def test_an_unknown_item_is_named_as_typed_with_the_closest_ids(app):
+    outcome, _ = await item_set(app, "legal.stratgy met Approved by Cabinet")
+    assert "unknown item 'legal.stratgy'; did you mean legal.strategy" in text_of(outcome)

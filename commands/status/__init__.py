@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,7 +32,7 @@ from commands.framework import (
     View,
     one_of,
 )
-from commands.i18n import N_, _
+from commands.i18n import CATALOGUE, N_, _, pgettext
 from commands.motions.votes import motion_words
 from commands.reference import Area, Country, Item
 from commands.scorecard import STATES, StatusConfig, counts, scorecard, summary_row
@@ -66,14 +67,50 @@ STATE_ALIASES = {
 MAX_NOTE = 2000
 
 
+ITEM_WORDS = 16  # the longest item name a person may type in full
+
+
 def item(text: str, env: ParseEnv) -> Item:
-    """A catalogue item ID; an unknown one gets the closest IDs suggested."""
-    found = env.reference.catalogue.item(text)
+    """A catalogue item by its ID, its number, or its name in any of the bot's languages
+    (the whole name or a run of its words: `National Cyber Security Strategy`, `cyber
+    security strategy`, `stratégie`); an ambiguous name lists the candidates with their
+    numbers, an unknown one the closest IDs."""
+    catalogue = env.reference.catalogue
+    found = catalogue.item(text)
+    if found is None and text.strip().isdigit():
+        found = catalogue.numbered(int(text))
     if found is not None:
         return found
-    close = env.reference.catalogue.suggest(text)
+    candidates = catalogue.named(text, names_of)
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        choices = "; ".join(
+            f"{catalogue.number_of(i)}. {i.id} ({pgettext(CATALOGUE, i.name)})"
+            for i in candidates[:8]
+        )
+        raise ArgumentError(
+            _("{text!r} could be several items: {choices}. Type its number or its ID in its "
+              "place.").format(text=text, choices=choices),
+            specific=True,
+        )  # fmt: skip
+    close = catalogue.suggest(text)
     hint = f"; did you mean {', '.join(close)}?" if close else "; see !standards for the IDs"
-    raise ArgumentError(_("unknown item {text!r}{hint}").format(text=text, hint=hint))
+    # Only a one-word reading says "unknown": of the longer ones tried first, it is the one
+    # a person recognises as what they typed.
+    raise ArgumentError(
+        _("unknown item {text!r}{hint}").format(text=text, hint=hint), specific=" " not in text
+    )
+
+
+def names_of(item: Item) -> tuple[str, ...]:
+    """An item's name in each language the bot speaks."""
+    return _names(item.name, i18n.languages())
+
+
+@functools.lru_cache(maxsize=256)
+def _names(name: str, languages: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(i18n.translations(lang).pgettext(CATALOGUE, name) for lang in languages)
 
 
 def _state(text: str, _env: ParseEnv) -> str:
@@ -220,7 +257,7 @@ async def _region(ctx: Context) -> View:
     summary="record the state of one item for your country (the chair: country=XX)",
     roles=CONTRIBUTORS,
     params=[
-        Pos("item", item, "<item>"),
+        Pos("item", item, "<item>", words=ITEM_WORDS),
         Pos("state", state, words=2),
         COUNTRY_OPT,
         Opt("evidence", evidence_url, "https://…"),
@@ -270,7 +307,8 @@ async def status_set(
             "at minimum standard (catalogue version {version}).{kept} "
             "Reply to this message with a file to keep it as evidence."
         ).format(
-            label=label(chosen), id=item.id, state=state, was=was, met=met,
+            label=label(chosen), id=f"{pgettext(CATALOGUE, item.name)} ({item.id})",
+            state=state, was=was, met=met,
             size=len(catalogue.scored), version=catalogue.version, kept=kept,
         ),
         ref=Ref(RefKind.STATUS, update_id),
