@@ -28,6 +28,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The run ends by saying what it left out, why, and how to include it."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        said = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = said.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if not reasons:
+        return
+    write = terminalreporter.write_line
+    write("")
+    for reason, count in sorted(reasons.items(), key=lambda r: -r[1]):
+        write(f"skipped {count}: {reason}")
+    if not PG_URL:
+        write(
+            "to run the PostgreSQL variants too: RCC_TEST_DATABASE_URL="
+            "postgresql+asyncpg://postgres@127.0.0.1:5432/test make test"
+        )
+
+
 class Backend:
     """A database URL plus the connect arguments that isolate one test on it."""
 

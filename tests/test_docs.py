@@ -62,3 +62,34 @@ def test_every_command_a_guide_teaches_is_one_the_bot_knows(guide):
         assert f"{word} {sub}" in known or word in known or (word in families and not sub), (
             f"{guide.name} teaches !{word} {sub}".strip()
         )
+
+
+MENTION = re.compile(r"!([a-z][a-z-]*)((?: [a-z]+(?:\|[a-z]+)*)?)")
+
+
+def readme_commands() -> tuple[set[str], set[str]]:
+    """The commands the README's "Commands by role" names (`!lesson add|list` is two), and
+    the words written as commands that are none."""
+    text = (ROOT / "README.md").read_text().replace("\\|", "|")
+    section = text.split("## Commands by role", 1)[1].split("\n## ", 1)[0]
+    registered = {c.name for router in all_routers() for c in router.commands}
+    named, strangers = set(), set()
+    for family, following in MENTION.findall(section):
+        subs = (
+            [f"{family} {word}" for word in following.split()[0].split("|")] if following else []
+        )
+        found = {s for s in subs if s in registered}
+        if found:
+            named |= found
+        elif family in registered:
+            named.add(family)
+        else:
+            strangers.add(f"!{family}{following}")
+    return named, strangers
+
+
+def test_the_readmes_commands_by_role_are_every_command_and_nothing_else():
+    named, strangers = readme_commands()
+    registered = {c.name for router in all_routers() for c in router.commands}
+    assert not strangers, f"not commands: {sorted(strangers)}"
+    assert not registered - named, f"missing from the README: {sorted(registered - named)}"
