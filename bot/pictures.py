@@ -69,6 +69,7 @@ LABELS = {
     "met": N_("met"),
     "n/a": N_("not applicable"),
 }
+KEY_LINE = 0.13  # inches per line of the heatmap's key
 SYMBOLS = {"met": "●", "in-progress": "◐", "not-started": "○", "n/a": "–", "unreported": "·"}
 
 
@@ -89,9 +90,10 @@ def heatmap(data: dict[str, Any]) -> bytes:
     ]
     left = 0.3 + 0.07 * max((len(label) for label in labels), default=10)  # inches, 8 pt
     width = max(11.0, 0.42 * len(items) + left + 0.4)
-    key_lines = (len(items) + 1) // 2
-    line = 0.13  # inches per line of the key
-    below = line * key_lines + 1.0  # inches under the grid: the legend, then the key
+    key = _key(names, matrix["areas"], width)
+    half = _split(key)
+    key_lines = max(half, len(key) - half)
+    below = KEY_LINE * key_lines + 1.0  # inches under the grid: the legend, then the key
     above = 1.35  # inches over it: the title, the areas' names, the items' numbers
     height = 0.34 * len(rows) + below + above
     figure = Figure(figsize=(width, height), dpi=120)
@@ -110,7 +112,7 @@ def heatmap(data: dict[str, Any]) -> bytes:
         y=1 - 0.12 / height,
         va="top",
     )
-    _legend_and_key(figure, names, (line * key_lines + 0.45) / height)
+    _legend_and_key(figure, key, half, (KEY_LINE * key_lines + 0.45) / height)
     buffer = BytesIO()
     figure.savefig(buffer, format="png", facecolor="white")
     return buffer.getvalue()
@@ -152,15 +154,17 @@ def _cells(axes: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _areas(axes: Any, areas: list[dict[str, Any]], columns: int) -> None:
-    """The priority areas' names over their columns, divided by a rule."""
+    """The priority areas over their columns, divided by a rule: each numbered, with its name
+    where the whole of it fits in four lines as wide as its columns (a translated name may be
+    twice as long as the English); else its number alone, the key below naming it. Nothing
+    is cut short."""
     edge = 0
-    for area in areas:
-        # As wide as the area's columns and at most four lines above the grid: a translated
-        # name may be twice as long as the English (the report carries it in full).
-        name = textwrap.fill(
-            _item(area["name"]), max(8, int(area["size"] * 4.2)), max_lines=4,
-            placeholder=" …", break_long_words=False,
+    for k, area in enumerate(areas, start=1):
+        lines = textwrap.wrap(
+            f"{k}. {_item(area['name'])}", max(8, int(area["size"] * 4.2)),
+            break_long_words=False,
         )  # fmt: skip
+        name = "\n".join(lines) if len(lines) <= 4 else _("{n}. (below)").format(n=k)
         axes.text(
             edge + area["size"] / 2, -0.85, name, ha="center", va="bottom",
             fontsize=7.5, fontweight="bold",
@@ -170,9 +174,19 @@ def _areas(axes: Any, areas: list[dict[str, Any]], columns: int) -> None:
             axes.axvline(edge, color="#000000", linewidth=1.6)
 
 
-def _legend_and_key(figure: Any, names: list[str], top: float) -> None:
-    """Under the grid: the legend of states, then the numbered items' names in two columns
-    (`top`: the legend's baseline, as a fraction of the figure's height)."""
+def _split(lines: list[tuple[str, bool]]) -> int:
+    """How many of the key's lines go in its first column: half, an area's name never left
+    at the foot of the column without its items."""
+    half = (len(lines) + 1) // 2
+    while half > 1 and lines[half - 1][1]:
+        half -= 1
+    return half
+
+
+def _legend_and_key(figure: Any, lines: list[tuple[str, bool]], half: int, top: float) -> None:
+    """Under the grid: the legend of states, then the key in two columns (`half` lines in
+    the first), the numbered items under their areas' names in bold (`top`: the legend's
+    baseline, as a fraction of the figure's height)."""
     from matplotlib.patches import Patch
 
     legend = [
@@ -185,15 +199,29 @@ def _legend_and_key(figure: Any, names: list[str], top: float) -> None:
         handles=legend, loc="lower center", ncol=len(legend), fontsize=8, frameon=False,
         bbox_to_anchor=(0.5, top),
     )  # fmt: skip
-    half = (len(names) + 1) // 2
-    for column, start in enumerate((0, half)):
-        lines = [
-            f"{n + 1:>2}  {_item(names[n])}" for n in range(start, min(start + half, len(names)))
-        ]
+    step = KEY_LINE / figure.get_figheight()
+    first = top - 0.15 / figure.get_figheight()
+    for n, (text, bold) in enumerate(lines):
+        column, row = (0, n) if n < half else (1, n - half)
         figure.text(
-            0.03 + column * 0.49, top - 0.15 / figure.get_figheight(), "\n".join(lines),
-            va="top", fontsize=7, family="DejaVu Sans",
+            0.03 + column * 0.49, first - row * step, text, va="top", fontsize=7,
+            family="DejaVu Sans", fontweight="bold" if bold else "normal",
         )  # fmt: skip
+
+
+def _key(names: list[str], areas: list[dict[str, Any]], width: float) -> list[tuple[str, bool]]:
+    """The key's lines: each area's number and full name (bold, wrapped to half the picture's
+    `width` in inches), then its items, numbered as the grid's columns."""
+    chars = max(40, int(width / 2 / 0.058))
+    lines: list[tuple[str, bool]] = []
+    n = 0
+    for k, area in enumerate(areas, start=1):
+        heading = textwrap.wrap(f"{k}. {_item(area['name'])}", chars, break_long_words=False)
+        lines += [(text, True) for text in heading]
+        for _column in range(area["size"]):
+            lines.append((f"{n + 1:>2}  {_item(names[n])}", False))
+            n += 1
+    return lines
 
 
 def drill_chart(data: dict[str, Any]) -> bytes:

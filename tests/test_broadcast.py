@@ -398,3 +398,12 @@ async def test_a_held_broadcast_is_refused_first_for_what_would_refuse_it(app, h
     refused = await say(app, CHAIR, "!broadcast tlp=amber+strict test")
     assert refused.outcome == "refused", "not held, only to be refused when confirmed"
     assert "may not show TLP:AMBER+STRICT" in text_of(refused)
+
+
+async def test_an_exercise_says_so_once_and_the_relay_has_a_line_of_its_own(app, hs):
+    _, sent = await start(app, hs, "!drill Quarterly check of the phone tree")
+    assert sent
+    for row in sent:
+        body = body_of(row)
+        assert body.count("EXERCISE") == 1, body
+        assert "\nOnce passed on in your country: !relayed BC-1" in body, body

@@ -281,12 +281,15 @@ async def test_the_matrix_names_countries_items_and_who_has_no_ncpoc(app, clock)
     matrix = (await digest_of(app, clock))["matrix"]
     by_code = {r["code"]: r for r in matrix["rows"]}
     assert by_code["JM"]["name"] == "Jamaica" and by_code["JM"]["ncpoc"]
-    assert not by_code["BB"]["ncpoc"]  # nobody could report for Barbados
+    assert "BB" not in by_code  # nobody could report for Barbados: one line for all such
+    assert "Barbados" in matrix["unstaffed"] and "Jamaica" not in matrix["unstaffed"]
     assert len(matrix["names"]) == len(matrix["items"])
     assert "Government Ministers" in matrix["names"]
     assert "coop.capacity-centre" not in matrix["items"]  # regional: not per country
     html = render_file(app.renderer, "digest-html", await digest_of(app, clock)).decode()
-    assert "Jamaica (JM)" in html and "no NCPOC on the roster" in html and "Legend:" in html
+    assert "Jamaica (JM)" in html and "Legend:" in html
+    assert "No NCPOC on the roster and nothing reported: " in html and "Barbados" in html
+    assert "<td>Barbados" not in html and "Barbados (BB)" not in html
     assert "1 day 17 hours" in html and "AST" in html  # plain durations, times with a zone
     picture = render_file(app.renderer, "digest-png", await digest_of(app, clock))
     assert picture.startswith(b"\x89PNG")
@@ -360,3 +363,48 @@ def test_drawing_a_picture_leaves_matplotlib_out_of_the_bot(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout) > 1000
+
+
+def test_the_heatmaps_area_names_are_never_cut_short():
+    """Over the grid an area's whole name, or its number with the name in the key below;
+    the key names every area in full (a long name wrapped, never ended with an ellipsis)."""
+    from bot.pictures import _areas, _key
+    from commands.reference import load_catalogue
+
+    catalogue = load_catalogue()
+    areas = [{"name": a.name, "size": len(catalogue.scored_in(a.id))} for a in catalogue.areas]
+    names = [i.name for i in catalogue.scored]
+
+    class Axes:
+        def __init__(self) -> None:
+            self.said: list[str] = []
+
+        def text(self, x, y, text, **kw):
+            self.said.append(text)
+
+        def axvline(self, *a, **kw):
+            pass
+
+    axes = Axes()
+    _areas(axes, areas, len(names))
+    for k, (area, said) in enumerate(zip(areas, axes.said, strict=True), start=1):
+        assert " ".join(said.split()) in (f"{k}. {area['name']}", f"{k}. (below)")
+    key = _key(names, areas, 13.0)
+    headings = " ".join(text for text, bold in key if bold)
+    for k, area in enumerate(areas, start=1):
+        assert f"{k}. {area['name']}" in " ".join(headings.split())
+    assert not any("…" in text for text, _ in key)
+    assert [text.split(maxsplit=1)[0] for text, bold in key if not bold] == [
+        str(n) for n in range(1, len(names) + 1)
+    ]
+
+
+async def test_the_incident_counts_agree_with_the_rows_listed(app, clock):
+    await seed(app, clock)
+    incidents = (await digest_of(app, clock))["incidents"]
+    rows = incidents["full"] + incidents["titled"] + incidents["labelled"]
+    assert incidents["listed"] == len(rows) > incidents["total"]  # some by title or label
+    assert all(row["status"] for row in rows), "every listed row has its status"
+    assert incidents["open"] == sum(1 for row in rows if row["status"] != "closed")
+    html = render_file(app.renderer, "digest-html", await digest_of(app, clock)).decode()
+    assert f"{incidents['listed']} listed ({incidents['total']} shown in full)" in html

@@ -46,7 +46,9 @@ SECTIONS = (
     "projects", "directory", "deadlines", "actions",
 )  # fmt: skip
 NO_PROJECTS: dict[str, Any] = {"new": [], "progress": [], "active": 0, "funding": []}
-NO_DIRECTORY: dict[str, Any] = {"total": 0, "unconfirmed": 0, "unreachable": 0, "attention": []}
+NO_DIRECTORY: dict[str, Any] = {
+    "total": 0, "unconfirmed": 0, "awaiting": 0, "unreachable": 0, "attention": []
+}  # fmt: skip
 NOTES = "green"  # the label status data and narrative updates are shared under
 SEVERITIES = ("critical", "high", "medium", "low")
 
@@ -240,7 +242,7 @@ def _empty(data: dict[str, Any]) -> bool:
     return not (
         data["changes"]
         or data["notes"]
-        or incidents["total"]
+        or incidents["listed"]
         or incidents["titled"]
         or incidents["labelled"]
         or incidents["withheld"]
@@ -363,16 +365,22 @@ async def _directory(
                 "country": ref.countries.name_of(e.country),
                 "total": 0,
                 "unconfirmed": 0,
+                "awaiting": 0,
                 "unreachable": 0,
             },
         )
         row["total"] += 1
-        row["unconfirmed"] += unconfirmed(e, config[ContactsConfig].confirm_every, now)
+        every = config[ContactsConfig].confirm_every
+        if e.confirmed_at is None and e.added_at + every >= now:
+            row["awaiting"] += 1  # added within the cycle: not late, awaiting a first one
+        else:
+            row["unconfirmed"] += unconfirmed(e, every, now)
         row["unreachable"] += unreachable(e, direct) is not None  # offline: opened DMs count
     listed = sorted(rows.values(), key=lambda r: r["country"] or "")
     return {
         "total": sum(r["total"] for r in listed),
         "unconfirmed": sum(r["unconfirmed"] for r in listed),
+        "awaiting": sum(r["awaiting"] for r in listed),
         "unreachable": sum(r["unreachable"] for r in listed),
         "attention": [r for r in listed if r["unconfirmed"] or r["unreachable"]],
     }
@@ -530,6 +538,12 @@ def _occurrences_in(schedule: Schedule, period: DigestPeriod, zone: ZoneInfo) ->
     return sorted(found)
 
 
+def _item_name(ref: Reference, item_id: str) -> str:
+    """An item's name, for the reader (translated where it is shown, `| item`)."""
+    found = ref.catalogue.item(item_id)
+    return found.name if found else item_id
+
+
 def _pairs(ref: Reference) -> list[tuple[str, str]]:
     return [(c.code, i.id) for c in ref.countries for i in ref.catalogue.scored]
 
@@ -543,8 +557,11 @@ async def _matrix(
     by_country: dict[str, list] = {}
     for update in latest:
         by_country.setdefault(update.country, []).append(update)
-    rows = []
+    rows, unstaffed = [], []
     for country in ref.countries:
+        if country.code not in staffed and country.code not in by_country:
+            unstaffed.append(country.name)  # no NCPOC, nothing reported: one line for all
+            continue
         tally = counts(by_country.get(country.code, []), catalogue.scored)
         rows.append(
             {
@@ -564,6 +581,7 @@ async def _matrix(
             for a in catalogue.areas
         ],
         "rows": rows,
+        "unstaffed": unstaffed,
         "symbols": SYMBOLS,
         "catalogue": catalogue.label,
     }
@@ -591,6 +609,7 @@ async def _changes(
                 {
                     "country": country,
                     "item": item,
+                    "name": _item_name(ref, item),
                     "from": was,
                     "to": update.state,
                     "by": update.author,
@@ -621,10 +640,10 @@ async def _incidents(
             "severity": i.severity,
             "tlp": i.tlp,
             "label": label(i.tlp),
+            "status": i.status,
         }
         if seen == Show.FULL:
             details = {
-                "status": i.status,
                 "title": i.title,
                 "sectors": unpack(i.sectors),
                 "countries": unpack(i.countries),
@@ -647,7 +666,8 @@ async def _incidents(
         "titled": titled,
         "labelled": labelled,
         "withheld": withheld,
-        "open": sum(1 for i in full if i["status"] != "closed"),
+        "listed": len(full) + len(titled) + len(labelled),
+        "open": sum(1 for i in full + titled + labelled if i["status"] != "closed"),
     }
 
 
