@@ -100,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # every problem, a line each
+            print(f"error: {line}", file=sys.stderr)
         return 1
     try:
         return _command(args, config)

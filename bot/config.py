@@ -318,11 +318,13 @@ def load_config(path: Path | str) -> Config:
         )
     except ReferenceDataError as exc:
         raise ConfigError(f"{path}: [committee] reference data: {exc}") from None
-    _check_roster(path, config)
+    problems = _check_roster(path, config)
     if config.smtp.enabled and not config.smtp.from_:
-        raise ConfigError(
+        problems.append(
             f'{path}: [smtp] from: missing — expected an address, e.g. "rcc@example.org"'
         )
+    if problems:
+        raise ConfigError("\n".join(problems))
     return config
 
 
@@ -336,24 +338,38 @@ def _apply_environment(data: dict[str, Any]) -> None:
 
 
 def _describe(path: Path, exc: ValidationError) -> str:
-    # An unknown key is usually a misspelt one, which also makes the real key "missing":
-    # name the unknown key first, with the closest known key.
+    """Every problem pydantic found, a line each; an unknown key (usually a misspelt one,
+    which also makes the real key "missing") first, with the closest known key."""
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    where, expected = _locate(first["loc"])
-    if first["type"] == "missing":
+    meant = {
+        (*error["loc"][:-1], close[0])
+        for error in errors
+        if error["type"] == "extra_forbidden"
+        for close in [_closest(error["loc"])]
+        if close
+    }  # the keys a misspelling was meant for: not also said to be missing
+    kept = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in meant)]
+    return "\n".join(_problem(path, error) for error in kept)
+
+
+def _closest(loc: tuple[Any, ...]) -> list[str]:
+    return difflib.get_close_matches(str(loc[-1]), _known_keys(loc), n=1)
+
+
+def _problem(path: Path, error: Any) -> str:
+    where, expected = _locate(error["loc"])
+    if error["type"] == "missing":
         problem = "missing"
-    elif first["type"] == "extra_forbidden":
+    elif error["type"] == "extra_forbidden":
         problem, expected = "unknown key", ""
-        close = difflib.get_close_matches(str(first["loc"][-1]), _known_keys(first["loc"]), n=1)
+        close = _closest(error["loc"])
         problem += f" (did you mean {close[0]}?)" if close else " (config.example.toml lists all)"
-    elif first["type"] in ("enum", "literal_error"):
-        problem = f"{first['input']!r} is not valid"
+    elif error["type"] in ("enum", "literal_error"):
+        problem = f"{error['input']!r} is not valid"
     else:
-        problem = first["msg"].removeprefix("Value error, ")
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        problem = error["msg"].removeprefix("Value error, ")
     tail = f" — expected {expected}" if expected else ""
-    return f"{path}: {where}: {problem}{tail}{more}"
+    return f"{path}: {where}: {problem}{tail}"
 
 
 def _locate(loc: tuple[Any, ...]) -> tuple[str, str]:
@@ -396,33 +412,52 @@ def _inner_model(field: Any) -> Any:
 ONE_ROLE = frozenset({Role.NCPOC, Role.CONTACT, Role.CHAIR, Role.STEERING})
 
 
-def _check_roster(path: Path, config: Config) -> None:
-    countries = config.reference.countries
+def _check_roster(path: Path, config: Config) -> list[str]:
+    """Every roster entry checked; returns a line per problem (the seed is kept when there
+    is none)."""
     seen: set[tuple[str, Role]] = set()
     per_country: dict[str, int] = {}
     codes: list[str | None] = [None] * len(config.roster)
+    problems: list[str] = []
     for n, entry in enumerate(config.roster, start=1):
         where = f"{path}: [[roster]] #{n}"
-        _check_entry(where, entry, seen)
+        try:
+            _check_entry(where, entry, seen)
+            codes[n - 1] = _country_of(where, entry, config, per_country)
+        except ConfigError as exc:
+            problems.append(str(exc))
         seen.add((entry.key, entry.role))
-        if entry.role not in NATIONAL:
-            continue
-        if entry.country is None:
-            raise ConfigError(f'{where} country: missing — expected a country code, e.g. "JM"')
-        found = countries.resolve(entry.country)
-        if found is None:
-            raise ConfigError(f"{where} country: unknown country {entry.country!r}")
-        codes[n - 1] = found.code
-        if entry.role is Role.CONTACT:
-            continue
-        per_country[found.code] = per_country.get(found.code, 0) + 1
-        limit = config.committee.max_ncpocs_per_country
-        if per_country[found.code] > limit:
-            raise ConfigError(f"{where}: more than {limit} NCPOCs for {found.code}")
     config._seed = [
         SeedEntry(e.key, e.role.value, code, e.details)
         for e, code in zip(config.roster, codes, strict=True)
     ]
+    return problems
+
+
+def _country_of(
+    where: str, entry: RosterEntryConfig, config: Config, per_country: dict[str, int]
+) -> str | None:
+    """A national entry's country code, counted against the NCPOCs a country may have."""
+    if entry.role not in NATIONAL:
+        return None
+    if entry.country is None:
+        raise ConfigError(f'{where} country: missing — expected a country code, e.g. "JM"')
+    countries = config.reference.countries
+    found = countries.resolve(entry.country)
+    if found is None:
+        close = countries.suggest(entry.country)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ConfigError(
+            f"{where} country: unknown country {entry.country!r} — {hint}expected one of the "
+            f"{len(countries)} countries of [committee] countries_file, by code or name "
+            f"({', '.join(c.code for c in countries)})"
+        )
+    if entry.role is Role.NCPOC:
+        per_country[found.code] = per_country.get(found.code, 0) + 1
+        limit = config.committee.max_ncpocs_per_country
+        if per_country[found.code] > limit:
+            raise ConfigError(f"{where}: more than {limit} NCPOCs for {found.code}")
+    return found.code
 
 
 def _check_entry(where: str, entry: RosterEntryConfig, seen: set[tuple[str, Role]]) -> None:

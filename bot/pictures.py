@@ -82,7 +82,9 @@ def heatmap(data: dict[str, Any]) -> bytes:
     from matplotlib.figure import Figure
 
     matrix = data["matrix"]
-    rows, items, names = matrix["rows"], matrix["items"], matrix.get("names", matrix["items"])
+    items, names = matrix["items"], matrix.get("names", matrix["items"])
+    # A country with no NCPOC that reported nothing is no row (the report names them).
+    rows = [r for r in matrix["rows"] if r.get("ncpoc", True) or r.get("reported", True)]
     labels = [
         f"{r['name']} ({r['code']})  {r['met']}/{r['applicable']}"
         + ("" if r.get("ncpoc", True) else "  · " + _("no NCPOC"))

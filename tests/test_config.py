@@ -126,7 +126,7 @@ def test_the_escalation_chain_is_read_or_built(tmp_path):
 
 
 @pytest.mark.parametrize(("change", "expected"), BROKEN)
-def test_broken_config_fails_with_one_line(tmp_path, capsys, change, expected):
+def test_a_broken_config_fails_with_a_line_for_its_problem(tmp_path, capsys, change, expected):
     text = EXAMPLE.read_text()
     assert change[0] in text, "the test's change must apply to the example"
     code, output = check(tmp_path, text.replace(change[0], change[1], 1), capsys)
@@ -284,3 +284,30 @@ def test_the_example_lists_every_key_of_every_section_with_a_comment():
         assert model is not None, f"config.example.toml: [{table}] is no section"
         known = {f.alias or k for k, f in model.model_fields.items()}
         assert set(keys) <= known, f"[{table}]: {sorted(set(keys) - known)} are not keys"
+
+
+def test_every_problem_is_listed_at_once(tmp_path, capsys):
+    text = EXAMPLE.read_text()
+    for old, new in (
+        ('timezone = "America/Port_of_Spain"', 'timezone = "Mars/Olympus"'),
+        ("max_ncpocs_per_country = 2", "max_ncpocs_per_country = 0"),
+        ("homeserver =", "homeservr ="),
+    ):
+        assert old in text
+        text = text.replace(old, new, 1)
+    code, output = check(tmp_path, text, capsys)
+    lines = output.splitlines()
+    assert code == 1 and len(lines) == 3, output
+    assert all(line.startswith("error: ") for line in lines)
+    assert "homeservr: unknown key (did you mean homeserver?)" in lines[0]
+    assert "timezone" in output and "max_ncpocs_per_country" in output
+    assert "homeserver: missing" not in output, "the misspelling says it already"
+
+
+def test_roster_problems_are_listed_together_with_a_hint(tmp_path, capsys):
+    text = EXAMPLE.read_text().replace('country = "JM"', 'country = "UK"', 1)
+    text = text.replace('country = "TT"', 'country = "Jamica"', 1)
+    code, output = check(tmp_path, text, capsys)
+    assert code == 1 and len(output.splitlines()) == 2, output
+    assert "unknown country 'UK' — expected one of the 20 countries" in output
+    assert "unknown country 'Jamica' — did you mean JM?" in output

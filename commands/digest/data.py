@@ -559,9 +559,9 @@ async def _matrix(
         by_country.setdefault(update.country, []).append(update)
     rows, unstaffed = [], []
     for country in ref.countries:
-        if country.code not in staffed and country.code not in by_country:
-            unstaffed.append(country.name)  # no NCPOC, nothing reported: one line for all
-            continue
+        reported = country.code in by_country
+        if country.code not in staffed and not reported:
+            unstaffed.append(country.name)  # no NCPOC, nothing reported: shown in one line
         tally = counts(by_country.get(country.code, []), catalogue.scored)
         rows.append(
             {
@@ -571,6 +571,7 @@ async def _matrix(
                 "met": tally["met"],
                 "applicable": tally["applicable"],
                 "ncpoc": country.code in staffed,  # no NCPOC: nobody could report
+                "reported": reported,
             }
         )
     return {
