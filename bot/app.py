@@ -8,6 +8,7 @@ Matrix); tests build it with a plain dict of rooms and their own identity.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from commands import all_routers, i18n
 from commands.audience import admits, audience_for
 from commands.catalogue import in_force
 from commands.framework import BotIdentity, Input, ParseEnv, Signal
+from commands.reference import Catalogue
 from commands.values import (
     Clearance,
     Exists,
@@ -40,6 +42,7 @@ from commands.values import (
 from storage.db import Database
 from storage.lists import unpack
 from storage.outbox import OutboxMessage
+from storage.schema import HEAD
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,22 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+async def read_only(db: Database, config: Config) -> bool:
+    """Ready for a verb that only reads, changing nothing: the schema must be current (False:
+    it is not), and the catalogue in force is read (the file's, where none is stored)."""
+    if await db.revision() != HEAD:
+        return False
+    for folder in db.make_private():  # permissions, not data: the files are the bot's alone
+        log.warning("%s can be listed by other users; keep the database private", folder)
+    async with db.unit(write=False) as store:
+        found = await store.catalogue.in_force()
+    if found is not None:
+        data = json.loads(found.data)
+        origin = f"version {found.version}"
+        config.reference.catalogue = Catalogue.from_data(data, found.version, origin)
+    return True
 
 
 async def prepare(db: Database, config: Config, clock: Clock, *, isolated: bool = False) -> None:

@@ -207,7 +207,7 @@ def _offline(verb: Verb, args: argparse.Namespace, config: Config) -> int:
 
 
 async def _run_offline(verb: Verb, args: argparse.Namespace, config: Config) -> int:
-    from bot.app import prepare, system_clock
+    from bot.app import prepare, read_only, system_clock
     from bot.rendering import Renderer
     from commands.framework import ParseEnv
     from storage.db import Database
@@ -216,7 +216,15 @@ async def _run_offline(verb: Verb, args: argparse.Namespace, config: Config) -> 
     renderer = Renderer(config.committee.zone, config.reports.templates_dir)
 
     try:
-        await prepare(db, config, system_clock)  # the catalogue in force, from the database
+        if verb.writes:
+            await prepare(db, config, system_clock)  # migrated, the config applied
+        elif not await read_only(db, config):
+            print(
+                "error: [storage] url: the database is not at this version's schema (or has "
+                "none); run rcc-bot db upgrade first (this command changes nothing)",
+                file=sys.stderr,
+            )
+            return 1
         env = ParseEnv(config.reference, config.committee.zone, system_clock)
         return await verb.run(_OfflineRun(db, renderer, env, config), args)
     finally:

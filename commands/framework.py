@@ -322,6 +322,9 @@ class Verb:
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[Offline, argparse.Namespace], Awaitable[int]]
     document: bool = False  # written in a language: takes --lang
+    # Writes to the database (the config's roster and deadlines are applied first); a verb
+    # that only reads changes nothing at all, migrations and seeding included.
+    writes: bool = False
 
 
 class Signal(StrEnum):
@@ -499,16 +502,19 @@ class Router:
         help: str,
         arguments: Callable[[argparse.ArgumentParser], None],
         document: bool = False,
+        writes: bool = False,
     ) -> Callable[
         [Callable[[Offline, argparse.Namespace], Awaitable[int]]],
         Callable[[Offline, argparse.Namespace], Awaitable[int]],
     ]:
-        """Declare a verb of the `rcc-bot` command line (`rcc-bot digest --config …`)."""
+        """Declare a verb of the `rcc-bot` command line (`rcc-bot digest --config …`); one
+        that `writes` gets the database migrated and the config applied first, the others
+        change nothing."""
 
         def register(
             run: Callable[[Offline, argparse.Namespace], Awaitable[int]],
         ) -> Callable[[Offline, argparse.Namespace], Awaitable[int]]:
-            self.verbs.append(Verb(name, help, arguments, run, document))
+            self.verbs.append(Verb(name, help, arguments, run, document, writes))
             return run
 
         return register

@@ -53,6 +53,8 @@ def test_a_file_that_cannot_be_written_is_one_line(cli, tmp_path, capsys):
     path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
     blocked = tmp_path / "blocked"
     blocked.write_text("a file, not a directory")
+    assert cli(["db", "upgrade", "--config", str(path)]) == 0
+    capsys.readouterr()
     assert cli(["digest", "--config", str(path), "--out", str(blocked / "d.html")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {blocked}") and len(err.splitlines()) == 1, err
@@ -218,3 +220,26 @@ def test_report_writes_each_audiences_report_as_html_csv_and_xlsx(cli, tmp_path,
     assert "Atteint par Trinidad and Tobago (TT)." in page and "Gap analysis" not in page
     assert cli([*bad, "--profile", "csm", "--lang", "de"]) == 1
     assert "--lang de: not one of en, es, fr, nl" in capsys.readouterr().err
+
+
+def test_an_offline_digest_or_report_changes_nothing(cli, tmp_path, capsys):
+    """Read only: no migration, no roster seeded, no audit entry; a database at another
+    schema is refused with the command that readies it."""
+    import sqlite3
+
+    path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+    assert cli(["digest", "--config", str(path), "--out", str(tmp_path / "d.html")]) == 1
+    assert "run rcc-bot db upgrade first" in capsys.readouterr().err
+    assert cli(["db", "upgrade", "--config", str(path)]) == 0
+
+    def tables() -> dict[str, int]:
+        with sqlite3.connect(tmp_path / "rcc.db") as db:
+            names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            return {n: db.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+    before = tables()
+    assert cli(["digest", "--config", str(path), "--out", str(tmp_path / "d.html")]) == 0
+    report = ["report", "--profile", "steering", "--out", str(tmp_path / "r.html")]
+    assert cli([*report, "--config", str(path)]) == 0
+    assert tables() == before
+    assert before["roster"] == 0 and before["audit_log"] == 0 and before["catalogue_version"] == 0

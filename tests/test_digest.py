@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -215,6 +216,7 @@ def test_digest_cli_writes_html_and_png(tmp_path, monkeypatch):
     monkeypatch.setattr("bot.cli.configure_logging", lambda level: None)
     path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
     out = tmp_path / "digest.html"
+    assert main(["db", "upgrade", "--config", str(path)]) == 0
     assert main(["digest", "--config", str(path), "--period", "2026-Q4", "--out", str(out)]) == 0
     assert "Digest for the Steering Committee" in out.read_text()
     assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
@@ -239,8 +241,16 @@ def test_audit_verify_cli_names_the_first_entry_changed(tmp_path, monkeypatch, c
 
     monkeypatch.setattr("bot.cli.configure_logging", lambda level: None)
     path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
-    out = str(tmp_path / "d.html")
-    assert main(["digest", "--config", str(path), "--out", out]) == 0  # seeds, audits the roster
+    from bot.app import prepare, system_clock
+    from bot.config import load_config
+    from storage.db import Database
+
+    async def seeded() -> None:  # as the bot's first start: the roster seeded and audited
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+        await prepare(db, load_config(path), system_clock)
+        await db.close()
+
+    asyncio.run(seeded())
     assert main(["audit", "verify", "--config", str(path)]) == 0
     assert "audit log intact: 6 entries, head #6" in capsys.readouterr().out
     with sqlite3.connect(tmp_path / "rcc.db") as db:
@@ -258,6 +268,7 @@ def test_files_are_for_the_bots_user_alone(tmp_path, monkeypatch):
     path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
     (tmp_path / "rcc.db").touch(mode=0o644)  # made earlier, world-readable
     out = tmp_path / "d.html"
+    assert main(["db", "upgrade", "--config", str(path)]) == 0
     assert main(["digest", "--config", str(path), "--out", str(out)]) == 0
     for made in (tmp_path / "rcc.db", out, out.with_suffix(".png")):
         assert made.stat().st_mode & 0o777 == 0o600, made

@@ -470,6 +470,7 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
     help="load a baseline of status from a CSV file (country,item,state[,note,evidence,source]) "
     "with the checks of !status set; nothing is stored if any row is bad",
     arguments=_import_arguments,
+    writes=True,
 )
 async def import_status(offline: Offline, args: argparse.Namespace) -> int:
     from commands.status.imports import read, store_rows
