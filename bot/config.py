@@ -63,6 +63,9 @@ class MatrixConfig(Section):
     )
     store_path: Path = Field(description='a directory for session and keys, e.g. "data/store"')
     device_name: str = Field("rcc-bot", description="a short device name")
+    first_contact_within: Duration = Field(
+        timedelta(minutes=5), description='a duration such as "5m" or "1h"'
+    )
 
     @field_validator("homeserver")
     @classmethod

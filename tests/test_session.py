@@ -1,5 +1,7 @@
 """The bot's wrapper around nio's crypto store, without a homeserver."""
 
+import pytest
+
 from bot.matrix.session import write_new_encrypted_rooms_only
 
 
@@ -30,3 +32,22 @@ def test_only_rooms_not_yet_stored_are_written():
     store.save_encrypted_rooms({"!new:hs"})
     assert store.writes == [{"!new:hs"}]
     assert store.load_encrypted_rooms() == {"!old:hs", "!new:hs"}
+
+
+async def test_the_first_start_gives_up_on_an_unreachable_homeserver_and_names_it():
+    import aiohttp
+
+    from bot.matrix.session import SessionError, _patiently
+
+    tries = []
+
+    async def refused():
+        tries.append(1)
+        raise aiohttp.ClientConnectionError("refused")
+
+    with pytest.raises(SessionError) as given_up:
+        await _patiently(refused, "https://matrix.example.invalid", give_up_after=0)
+    assert str(given_up.value).startswith(
+        "[matrix] homeserver https://matrix.example.invalid: unreachable for 0s at the first start"
+    )
+    assert "check the URL and the network" in str(given_up.value) and tries == [1]

@@ -7,10 +7,12 @@ would send plaintext into encrypted rooms.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -109,13 +111,12 @@ async def open_client(config: MatrixConfig) -> AsyncClient:
     client = AsyncClient(
         config.homeserver, config.user_id, session.device_id, str(store), client_config()
     )
-    if session.access_token:
-        client.restore_login(session.user_id, session.device_id, session.access_token)
-        if not await _token_works(client):
-            log.warning("the saved access token was rejected; logging in again, same device")
-            await _login(client, config, store, session)
-    else:
-        await _login(client, config, store, session)
+    try:
+        await _signed_in(client, config, store, session)
+    except BaseException:  # Ctrl-C or a stop while waiting: close, then stop
+        with contextlib.suppress(Exception):
+            await client.close()
+        raise
     if client.olm is None:
         await client.close()
         raise SessionError(
@@ -124,7 +125,7 @@ async def open_client(config: MatrixConfig) -> AsyncClient:
     secure_store(store)
     write_new_encrypted_rooms_only(client.store)
     if client.should_upload_keys:
-        await _patiently(client.keys_upload)
+        await _patiently(client.keys_upload, config.homeserver)
     return client
 
 
@@ -144,22 +145,56 @@ def write_new_encrypted_rooms_only(store: Any) -> None:
     store.save_encrypted_rooms = save
 
 
-async def _patiently(call: Callable[[], Awaitable[Any]]) -> Any:
-    """The homeserver may not be up yet (both started together): wait for it, with backoff."""
+async def _patiently(
+    call: Callable[[], Awaitable[Any]], homeserver: str, give_up_after: float | None = None
+) -> Any:
+    """The homeserver may not be up yet (both started together): wait for it, with backoff;
+    at the first start only `give_up_after` seconds (a wrong URL is not waited for forever)."""
     backoff = Backoff()
+    began = time.monotonic()
     while True:
         try:
             return await call()
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            why = _why(exc)
+            if give_up_after is not None and time.monotonic() - began >= give_up_after:
+                raise SessionError(
+                    f"[matrix] homeserver {homeserver}: unreachable for "
+                    f"{int(give_up_after)}s at the first start ({why}); check the URL and the "
+                    "network, then start again"
+                ) from None
             delay = backoff.next_delay()
             log.warning(
-                "homeserver unreachable (%s); retrying in %.1fs", type(exc).__name__, delay
+                "homeserver %s unreachable (%s); retrying in %.1fs", homeserver, why, delay
             )
             await asyncio.sleep(delay)
 
 
-async def _token_works(client: AsyncClient) -> bool:
-    response = await _patiently(client.whoami)
+def _why(exc: BaseException) -> str:
+    """What went wrong, in words an operator acts on."""
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "its name does not resolve (DNS)"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return "its TLS certificate is not valid"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "the connection was refused or timed out"
+    return type(exc).__name__
+
+
+async def _signed_in(
+    client: AsyncClient, config: MatrixConfig, store: Path, session: Session
+) -> None:
+    if session.access_token:
+        client.restore_login(session.user_id, session.device_id, session.access_token)
+        if not await _token_works(client, config.homeserver):
+            log.warning("the saved access token was rejected; logging in again, same device")
+            await _login(client, config, store, session)
+    else:
+        await _login(client, config, store, session)
+
+
+async def _token_works(client: AsyncClient, homeserver: str) -> bool:
+    response = await _patiently(client.whoami, homeserver)
     if isinstance(response, WhoamiResponse):
         return True
     if getattr(response, "status_code", "") == "M_UNKNOWN_TOKEN":
@@ -175,7 +210,10 @@ async def _login(client: AsyncClient, config: MatrixConfig, store: Path, session
             "or RCC_MATRIX_PASSWORD for the first start"
         )
     password = config.password.get_secret_value()
-    response = await _patiently(lambda: client.login(password, config.device_name))
+    first = config.first_contact_within.total_seconds()  # no session yet: the first start
+    response = await _patiently(
+        lambda: client.login(password, config.device_name), config.homeserver, first
+    )
     if not isinstance(response, LoginResponse):
         await client.close()
         raise SessionError(f"login as {config.user_id} failed: {response.message}")
