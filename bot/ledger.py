@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -178,12 +179,4 @@ class Ledger:
 
 
 def _unreadable(row: UndecryptedEvent) -> Unreadable:
-    return Unreadable(
-        event_id=row.event_id,
-        room_id=row.room_id,
-        sender=row.sender,
-        session_id=row.session_id,
-        source=row.source,
-        first_seen=row.first_seen,
-        notified_at=row.notified_at,
-    )
+    return Unreadable(**{f.name: getattr(row, f.name) for f in fields(Unreadable)})
