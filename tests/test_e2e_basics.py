@@ -117,7 +117,8 @@ async def test_waits_for_a_homeserver_that_is_not_up_yet(world):
 
     world.homeserver = f"http://127.0.0.1:{free_port()}"
     world.spawn_bot()
-    await wait_for(lambda: "homeserver unreachable" in (world.tmp / "bot.log").read_text())
+    said = f"homeserver {world.homeserver} unreachable (the connection was refused"
+    await wait_for(lambda: said in (world.tmp / "bot.log").read_text())
     assert world.process.poll() is None, "the bot keeps waiting instead of exiting"
 
 
