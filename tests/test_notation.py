@@ -190,3 +190,14 @@ async def test_an_ambiguous_name_is_listed_in_the_readers_language(app):
 async def test_an_unknown_item_is_named_as_typed_with_the_closest_ids(app):
     outcome, _ = await item_set(app, "legal.stratgy met Approved by Cabinet")
     assert "unknown item 'legal.stratgy'; did you mean legal.strategy" in text_of(outcome)
+
+
+async def test_an_incidents_update_is_answered_in_the_readers_language(app):
+    await say(app, JM1, "!lang fr", room="!dm-jm1", kind="direct")
+    await say(app, JM1, "!incident new severity=low tlp=green Phishing", room="!dm-jm1",
+              kind="direct")  # fmt: skip
+    outcome = await say(app, JM1, "!incident update 1 contenu", room="!dm-jm1", kind="direct")
+    assert "✅ INC-1 mis à jour (statut contained). [TLP:GREEN]" in text_of(outcome)
+    closed = await say(app, JM1, "!incident close 1 Domaines retirés", room="!dm-jm1",
+                       kind="direct")  # fmt: skip
+    assert "✅ INC-1 clos. [TLP:GREEN]" in text_of(closed)

@@ -241,11 +241,13 @@ async def incident_update(
         now=ctx.now,
     )
     ctx.audit_detail = f"{ShortId.INC.of(id)} update" + (f" status={status}" if status else "")
-    changes = [f"status {status}"] if status else []
+    changes = [_("status {status}").format(status=status)] if status else []
     if severity:
-        changes.append(f"severity {severity}")
+        changes.append(_("severity {severity}").format(severity=severity))
     changed = f" ({', '.join(changes)})" if changes else ""
-    done = f"✅ {ShortId.INC.of(id)} updated{changed}. [{label(incident.tlp)}]"
+    done = _("✅ {id} updated{changed}. [{label}]").format(
+        id=ShortId.INC.of(id), changed=changed, label=label(incident.tlp)
+    )
     return f"{done}\n{hint}" if hint else done
 
 
@@ -334,7 +336,7 @@ async def incident_close(ctx: Context, id: int, summary: str) -> str:
         now=ctx.now,
     )
     ctx.audit_detail = f"{ShortId.INC.of(id)} closed"
-    return f"✅ {ShortId.INC.of(id)} closed. [{label(incident.tlp)}]"
+    return _("✅ {id} closed. [{label}]").format(id=ShortId.INC.of(id), label=label(incident.tlp))
 
 
 @router.command(
