@@ -98,11 +98,6 @@ def _fold(text: str) -> str:
     return " ".join(kept.split())
 
 
-def _starts_a_word(key: str, names: Iterable[str], item_id: str) -> bool:
-    words = {w for n in names for w in n.split()} | set(re.split(r"[.\-]", item_id))
-    return any(w.startswith(key) for w in words)
-
-
 @dataclass(frozen=True)
 class Countries:
     by_code: dict[str, Country]
@@ -183,18 +178,33 @@ class Catalogue:
         key = _fold(text)
         if not key:
             return []
-        padded = f" {key} "
-        found = []
-        for item in self.items:
-            folded = {_fold(n) for n in (item.name, *names(item))}
+        padded, one_word = f" {key} ", " " not in key and len(key) >= 3
+        found, exact = [], []
+        for item, folded, words in self._folded(names):
+            if key in folded:
+                exact.append(item)
             if any(padded in f" {n} " for n in folded) or (
-                " " not in key and len(key) >= 3 and _starts_a_word(key, folded, item.id)
+                one_word and any(w.startswith(key) for w in words)
             ):
                 found.append(item)
-        exact = [i for i in found if key in {_fold(n) for n in (i.name, *names(i))}]
         # `cybercrime`: the item whose ID ends so, before those whose names mention it.
         tail = [i for i in found if i.id.rsplit(".", 1)[-1] == key.replace(" ", "-")]
         return exact or (tail if len(tail) == 1 else found)
+
+    def _folded(
+        self, names: Callable[[Item], Iterable[str]]
+    ) -> tuple[tuple[Item, frozenset[str], frozenset[str]], ...]:
+        """Each item with its names folded and the words of its names and ID: computed once
+        per catalogue (a command may try several readings of its words)."""
+        cache = self.__dict__.setdefault("_folded_names", {})
+        if names not in cache:
+            cache[names] = tuple(
+                (item, folded, frozenset(w for n in folded for w in n.split())
+                 | frozenset(re.split(r"[.\-]", item.id)))
+                for item in self.items
+                for folded in [frozenset(_fold(n) for n in (item.name, *names(item)))]
+            )  # fmt: skip
+        return cache[names]
 
     def area(self, area_id: str) -> Area | None:
         key = area_id.casefold()
