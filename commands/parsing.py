@@ -23,7 +23,7 @@ from typing import Any
 
 from commands.framework import ArgumentError, Command, Opt, ParseEnv, Pos, Router
 from commands.i18n import _
-from commands.types import plain
+from commands.tlp import spelled
 
 MAX_COMMAND = 4000  # characters: a longer message is refused before it is read
 NAME_SPAN = 200  # characters enough to name a command (what a stranger's message costs)
@@ -497,17 +497,13 @@ def _label_word(token: Token, options: dict[str, str], tails: dict[str, list[Tok
 def _one_label(options: dict[str, str], given: str) -> None:
     """Keep the label given (as `tlp=` or as `TLP:AMBER`); a second one must say the same."""
     before = options.get(LABEL)
-    if before is not None and _level(before) != _level(given):
+    if before is not None and spelled(before) != spelled(given):
         raise ArgumentError(
             _("two labels are given ({first} and {second}); give one").format(
-                first=f"TLP:{_level(before).upper()}", second=f"TLP:{_level(given).upper()}"
+                first=f"TLP:{spelled(before).upper()}", second=f"TLP:{spelled(given).upper()}"
             )
         )
     options.setdefault(LABEL, given)
-
-
-def _level(text: str) -> str:
-    return plain(text).strip().strip("[]").casefold().removeprefix("tlp:")
 
 
 def _parse_option(opt: Opt, raw: str, tail: list[Token], env: ParseEnv) -> tuple[Any, list[Token]]:

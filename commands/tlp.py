@@ -25,11 +25,17 @@ COLOURS = {
 }
 
 
+def spelled(text: str) -> str:
+    """A label as typed (`[TLP:AMBER-STRICT]`, `tlp:white`, a phone's dashes) spelled as the
+    bot spells it (`amber+strict`, `clear`); not checked to be one."""
+    value = plain(text).strip().strip("[]").casefold().removeprefix("tlp:").strip()
+    return ALIASES.get(value, value)
+
+
 def _tlp(text: str, _env: ParseEnv) -> str:
     """`red`, `TLP:RED`, `[TLP:RED]`, `amber+strict`, ... (case-insensitive): the bot's own
     notation is read back."""
-    value = plain(text).strip().strip("[]").casefold().removeprefix("tlp:").strip()
-    value = ALIASES.get(value, value)
+    value = spelled(text)
     if value not in LEVELS:
         raise ArgumentError(
             _("{text!r} is not a TLP label; use one of: {choices}").format(

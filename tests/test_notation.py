@@ -28,6 +28,7 @@ async def incident(app, number=1):
         ("Phishing [TLP:CLEAR]. wave", "clear"),
         ("tlp=green Phishing TLP:GREEN wave", "green"),  # said twice, the same
         ("TLP:AMBER tlp=amber Phishing wave", "amber"),
+        ("tlp=amber+strict Phishing wave [TLP:AMBER-STRICT]", "amber+strict"),  # its alias
     ],
 )
 async def test_a_label_written_as_the_bot_writes_it_is_the_label(app, words, level):
