@@ -468,7 +468,8 @@ async def ack_by_event(ctx: Context, said: Input) -> str | None:
 
     The broadcast is found from a BC-n in the text (clients quote the original in a reply),
     else from the event replied or reacted to, else (in a DM) the newest one not acknowledged.
-    Anything that is not a recipient's first acknowledgement is ignored quietly.
+    Anything that is not a recipient's first acknowledgement is ignored quietly. A ✅ on the
+    bot's answer to a broadcast it held as a likely test is the chair's confirmation instead.
     """
     found = None
     if said.reaction is None and (match := MENTIONED.search(said.body)):
@@ -476,7 +477,7 @@ async def ack_by_event(ctx: Context, said: Input) -> str | None:
     if found is None and said.reply_to:
         tag = Ref.parse(await ctx.store.outbox.ref_of(said.reply_to))
         if tag is not None and tag.kind == RefKind.HELD:
-            return None  # a ✅ that confirms a held broadcast (below), not an acknowledgement
+            return await _confirmed_by(ctx, said)
         if tag is not None and tag.kind == RefKind.BROADCAST:
             found = await ctx.store.broadcasts.by_id(tag.key)
     if found is None and ctx.is_direct:
@@ -512,15 +513,9 @@ async def reply_not_an_ack(ctx: Context, said: Input) -> str | None:
     ).format(number=number, prefix=ctx.config.committee.command_prefix)
 
 
-def _is_confirmation(said: Input) -> bool:
-    return said.reaction is not None and said.reply_to is not None and said.reaction == "✅"
-
-
-@router.listener("broadcast confirm", accepts=_is_confirmation)
-async def confirm_by_reaction(ctx: Context, said: Input) -> str | None:
+async def _confirmed_by(ctx: Context, said: Input) -> str | None:
     """A ✅ from the chair on the bot's answer to a held broadcast sends it."""
-    tag = Ref.parse(await ctx.store.outbox.ref_of(said.reply_to or ""))
-    if tag is None or tag.kind != RefKind.HELD or not ctx.has_role(Role.CHAIR):
+    if said.reaction != "✅" or not ctx.has_role(Role.CHAIR):
         return None
     try:
         return await _confirm(ctx)
