@@ -8,7 +8,6 @@ Matrix); tests build it with a plain dict of rooms and their own identity.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -29,7 +28,6 @@ from commands import all_routers, i18n
 from commands.audience import admits, audience_for
 from commands.catalogue import in_force
 from commands.framework import BotIdentity, Input, ParseEnv, Signal
-from commands.reference import Catalogue
 from commands.values import (
     Clearance,
     Exists,
@@ -54,19 +52,25 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def _private(db: Database) -> None:
+    """The database's files for the bot's user alone."""
+    for folder in db.make_private():
+        log.warning(
+            "%s can be listed by other users; keep the database in a private folder", folder
+        )
+
+
 async def read_only(db: Database, config: Config) -> bool:
     """Ready for a verb that only reads, changing nothing: the schema must be current (False:
     it is not), and the catalogue in force is read (the file's, where none is stored)."""
     if await db.revision() != HEAD:
         return False
-    for folder in db.make_private():  # permissions, not data: the files are the bot's alone
-        log.warning("%s can be listed by other users; keep the database private", folder)
+    _private(db)  # permissions, not data
     async with db.unit(write=False) as store:
-        found = await store.catalogue.in_force()
-    if found is not None:
-        data = json.loads(found.data)
-        origin = f"version {found.version}"
-        config.reference.catalogue = Catalogue.from_data(data, found.version, origin)
+        reference = config.reference
+        reference.catalogue = await in_force(
+            store, reference.catalogue, system_clock(), read_only=True
+        )
     return True
 
 
@@ -76,10 +80,7 @@ async def prepare(db: Database, config: Config, clock: Clock, *, isolated: bool 
     applied = await db.upgrade(isolated=isolated)
     if applied:
         log.info("database migrated: %s", ", ".join(applied))
-    for folder in db.make_private():
-        log.warning(
-            "%s can be listed by other users; keep the database in a private folder", folder
-        )
+    _private(db)
     now = clock()
     async with db.unit() as store:
         result = await store.roster.apply_seed(config.roster_seed, now=now)

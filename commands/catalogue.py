@@ -18,9 +18,14 @@ from storage.stores import Stores
 log = logging.getLogger(__name__)
 
 
-async def in_force(store: Stores, seed: Catalogue, now: datetime) -> Catalogue:
-    """The version in force; at the first start, the seed (the file) becomes version 1."""
+async def in_force(
+    store: Stores, seed: Catalogue, now: datetime, *, read_only: bool = False
+) -> Catalogue:
+    """The version in force; at the first start, the seed (the file) becomes version 1
+    (`read_only`: it is used as it is, nothing stored)."""
     row = await store.catalogue.in_force()
+    if row is None and read_only:
+        return seed
     if row is None:
         row = await store.catalogue.add(seed.to_data(), now=now, note="seeded from the file")
         log.info("catalogue version 1 seeded: %d items", len(seed.items))
