@@ -83,9 +83,7 @@ def heatmap(data: dict[str, Any]) -> bytes:
 
     matrix = data["matrix"]
     items, names = matrix["items"], matrix.get("names", matrix["items"])
-    # A country with no NCPOC that reported nothing is no row (the report names them).
-    rows = [r for r in matrix["rows"] if r.get("ncpoc", True) or r.get("reported", True)]
-    rows = rows or matrix["rows"]  # nobody on the roster yet: every country, hatched
+    rows = [r for r in matrix["rows"] if r.get("listed", True)]  # the others in one line
     labels = [
         f"{r['name']} ({r['code']})  {r['met']}/{r['applicable']}"
         + ("" if r.get("ncpoc", True) else "  · " + _("no NCPOC"))

@@ -557,11 +557,8 @@ async def _matrix(
     by_country: dict[str, list] = {}
     for update in latest:
         by_country.setdefault(update.country, []).append(update)
-    rows, unstaffed = [], []
+    rows = []
     for country in ref.countries:
-        reported = country.code in by_country
-        if country.code not in staffed and not reported:
-            unstaffed.append(country.name)  # no NCPOC, nothing reported: shown in one line
         tally = counts(by_country.get(country.code, []), catalogue.scored)
         rows.append(
             {
@@ -571,9 +568,16 @@ async def _matrix(
                 "met": tally["met"],
                 "applicable": tally["applicable"],
                 "ncpoc": country.code in staffed,  # no NCPOC: nobody could report
-                "reported": reported,
+                "reported": country.code in by_country,
             }
         )
+    # The table and the picture list a row for a country with an NCPOC or something reported;
+    # the others (no NCPOC, nothing reported) are named in one line. With nobody on the
+    # roster yet, every country has its row.
+    unstaffed = [r["name"] for r in rows if not (r["ncpoc"] or r["reported"])]
+    everyone = len(unstaffed) == len(rows)
+    for row in rows:
+        row["listed"] = everyone or row["ncpoc"] or row["reported"]
     return {
         "items": [i.id for i in catalogue.scored],
         "names": [i.name for i in catalogue.scored],
@@ -582,7 +586,7 @@ async def _matrix(
             for a in catalogue.areas
         ],
         "rows": rows,
-        "unstaffed": unstaffed,
+        "unstaffed": [] if everyone else unstaffed,
         "symbols": SYMBOLS,
         "catalogue": catalogue.label,
     }
