@@ -85,7 +85,7 @@ def item(text: str, env: ParseEnv) -> Item:
     if rest and (catalogue.item(first) or first.isdigit()):
         # An ID or a number, then other words: the item is the first word alone (a shorter
         # reading is tried next), not a name that starts with an ID.
-        raise ArgumentError(_("unknown item {text!r}").format(text=text))
+        raise ArgumentError(_("unknown item {text!r}{hint}").format(text=text, hint=""))
     candidates = catalogue.named(text, names_of)
     if len(candidates) == 1:
         return candidates[0]
