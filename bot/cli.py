@@ -144,7 +144,8 @@ async def _check_config(path: Path, config: Config, *, offline: bool) -> int:
     ref = config.reference
     print(
         f"ok: {path} is valid ({len(config.roster)} roster entries, "
-        f"{len(ref.countries)} countries, {len(ref.catalogue.items)} catalogue items)"
+        f"{len(ref.countries)} countries, {len(ref.catalogue.scored)} items per country in "
+        f"catalogue {ref.catalogue.label})"
     )
     found = await checks(config, offline=offline)
     for check in found:

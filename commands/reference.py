@@ -79,6 +79,13 @@ class Item:
         """Counted per country: a national item in force."""
         return self.scope == "national" and self.status != "retired"
 
+    @property
+    def measured(self) -> bool:
+        """Has a minimum standard to be measured against (the plan's own, or one the
+        committee adopted); an item without one is a need: its progress is tracked, but it
+        never counts as "at minimum standard"."""
+        return bool(self.standard)
+
     def to_data(self) -> dict:
         data = {k: getattr(self, k) for k in ITEM_KEYS}
         data["solution"], data["partners"] = list(self.solution), list(self.partners)
@@ -137,13 +144,16 @@ class Catalogue:
 
     @property
     def label(self) -> str:
-        """`version 2 (5 adopted, 21 illustrative)`: what a count is measured against."""
+        """`version 2: 5 adopted, 21 illustrative; 9 with a minimum standard`: what a count is
+        measured against."""
         counts: dict[str, int] = {}
         for i in self.scored:
             counts[i.status] = counts.get(i.status, 0) + 1
         parts = ", ".join(
             _(words).format(n=counts[s]) for s, words in STATUS_COUNTS.items() if counts.get(s)
         )
+        measured = sum(1 for i in self.scored if i.measured)
+        parts += "; " + _("{n} with a minimum standard").format(n=measured)
         return _("version {version}: {parts}").format(version=self.version, parts=parts)
 
     def scored_in(self, area_id: str) -> tuple[Item, ...]:

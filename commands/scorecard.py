@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -22,18 +22,46 @@ LEGEND = N_("● met  ◐ in progress  ○ not started  – n/a  · not reported
 
 def counts(updates: Iterable[StatusUpdate], scored: Iterable[Item]) -> dict[str, int]:
     """How many of the scored items (the catalogue in force's) are in each state; items
-    never reported count as unreported, updates on other items not at all."""
-    ids = {i.id for i in scored}
-    tally = dict.fromkeys((*STATES, UNKNOWN), 0)
+    never reported count as unreported, updates on other items not at all.
+
+    `met` and `applicable` are progress over every item; `standard_met` of `standards` is
+    the only "at minimum standard" count: items with a standard (`Item.measured`), n/a
+    aside. An item without a standard is a need, and meeting it is progress, not a
+    standard met."""
+    return tally_of({u.item_id: u.state for u in updates}, scored)
+
+
+def tally_of(states: Mapping[str, str], scored: Iterable[Item]) -> dict[str, int]:
+    """`counts` from each item's state by ID."""
+    items = {i.id: i for i in scored}
+    tally = dict.fromkeys((*STATES, UNKNOWN, "standard_met", "standards_na"), 0)
     seen = 0
-    for update in updates:
-        if update.item_id in ids:
-            tally[update.state] += 1
+    for item_id, state in states.items():
+        item = items.get(item_id)
+        if item is not None:
+            tally[state] += 1
             seen += 1
-    total = len(ids)
+            if item.measured and state in ("met", "n/a"):
+                tally["standard_met" if state == "met" else "standards_na"] += 1
+    total = len(items)
     tally[UNKNOWN] = total - seen
     tally["applicable"] = total - tally["n/a"]
+    tally["standards"] = sum(1 for i in items.values() if i.measured) - tally.pop("standards_na")
     return tally
+
+
+def standing(tally: dict[str, int]) -> str:
+    """The one sentence every reply, listing and digest uses for a count against the
+    standards, beside the progress over every item so the two never read as one."""
+    if not tally["standards"]:
+        measured = _("no applicable item has a minimum standard yet")
+    else:
+        measured = _("{met} of {standards} items with a minimum standard met").format(
+            met=tally["standard_met"], standards=tally["standards"]
+        )
+    return _("{measured}; {met} of {applicable} items met in all").format(
+        measured=measured, met=tally["met"], applicable=tally["applicable"]
+    )
 
 
 def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dict[str, Any]:
@@ -68,6 +96,7 @@ def scorecard(ctx: Context, country: Country, latest: list[StatusUpdate]) -> dic
         "country": f"{country.name} ({country.code})",
         "areas": areas,
         "counts": tally,
+        "standing": standing(tally),
         "stale": sum(1 for a in areas for r in a["rows"] if r["stale"]),
         "stale_after_days": ctx.config[StatusConfig].stale_after.days,
         "now": ctx.now,
@@ -87,6 +116,8 @@ def summary_row(
         "name": country.name,
         "met": tally["met"],
         "applicable": tally["applicable"],
+        "standard_met": tally["standard_met"],
+        "standards": tally["standards"],
         "unreported": tally[UNKNOWN],
         "last": last,
         "reported": reported,
@@ -117,6 +148,8 @@ def matrix(ctx: Context, latest: list[StatusUpdate]) -> dict[str, Any]:
                 "cells": cells,
                 "met": tally["met"],
                 "applicable": tally["applicable"],
+                "standard_met": tally["standard_met"],
+                "standards": tally["standards"],
             }
         )
     areas = [

@@ -194,7 +194,12 @@ def test_report_writes_each_audiences_report_as_html_csv_and_xlsx(cli, tmp_path,
         "TLP:GREEN"
     )
     header = [c.value for c in matrix[3]]
-    assert header[:3] == ["Country", "Code", "awareness.ministers"] and header[-1] == "Applicable"
+    assert header[:3] == ["Country", "Code", "awareness.ministers"] and header[-4:] == [
+        "Met",
+        "Applicable",
+        "With a standard met",
+        "With a standard",
+    ]
     rows = {r[1]: r for r in matrix.iter_rows(min_row=4, values_only=True)}
     assert rows["JM"][header.index("legal.strategy")] == "met" and rows["JM"][-2] == 1
     history = list(book["Compliance history"].iter_rows(min_row=4, values_only=True))

@@ -43,7 +43,10 @@ async def test_propose_vote_adopt_and_see_it_in_the_standards_and_the_digest(wor
     assert policy["status"] == "adopted"
 
     standards = await gd.ask(rcc, "!standards legal")
-    assert "The Action Plan catalogue, version 2: 1 adopted, 25 illustrative." in standards.body
+    assert (
+        "The Action Plan catalogue, version 2: 1 adopted, 25 illustrative; 9 with a minimum "
+        "standard." in standards.body
+    )
     assert "legal.policy — National Cyber Security Policy: Law enacted/Approval Obtained " in (
         standards.body
     )

@@ -135,7 +135,7 @@ def test_the_catalogue_words_are_translated_english_stays_the_source():
             )
     data = {
         "country": "Haiti (HT)", "met": 0, "applicable": 1, "catalogue": "version 1",
-        "mine": False,
+        "mine": False, "standing": "0 of 1",
         "areas": [{"name": "Legal Environment", "items": [
             {"symbol": "🔴", "id": "legal.privacy", "state": "not-started", "standard":
              "Legislation enacted", "status": "illustrative"}]}],

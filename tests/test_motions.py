@@ -85,7 +85,9 @@ async def test_a_motion_adopted_by_quorum_makes_version_2_and_scorecards_follow(
     # Scorecards and standards count against the version in force, and say which.
     await accepted(app, JM1, "!status set legal.cybercrime met")
     card = await accepted(app, JM1, "!status")
-    assert "catalogue version 2: 1 adopted, 25 illustrative" in card
+    # legal.cybercrime had no standard: adopting one makes it count "at minimum standard".
+    assert "catalogue version 2: 1 adopted, 25 illustrative; 10 with a minimum standard" in card
+    assert "1 of 10 items with a minimum standard met; 1 of 26 items met in all" in card
     standards = await accepted(app, STEERING, "!standards legal")
     assert "Cybercrime Act enacted [adopted, by 2027-06]" in standards
     late = await say(app, GD1, "!vote MO-1 no")

@@ -80,7 +80,9 @@ async def test_state_aliases_and_area_prefix(app):
     assert (await say(app, JM1, "!status set coop.cert DONE")).outcome == "accepted"
     assert (await latest(app, "JM"))["coop.cert"].state == "met"
     body = text_of(await say(app, STEERING, "!standards leg"))
-    assert "The Action Plan catalogue, version 1: 26 illustrative." in body
+    assert (
+        "The Action Plan catalogue, version 1: 26 illustrative; 9 with a minimum standard." in body
+    )
     assert "legal.strategy — National Cyber Security Strategy: Approved [illustrative]" in body
     assert "legal.cybercrime — Enactment of appropriate Cyber legislation: no minimum " in body
     assert "Partners: Cybercrime (T-CY) Committee of the Council of Europe; OAS/REMJA" in body
@@ -90,12 +92,37 @@ async def test_state_aliases_and_area_prefix(app):
     assert "[illustrative, regional]" in overview and "Partners:" not in overview
 
 
+async def test_only_items_with_a_standard_count_as_at_minimum_standard(app):
+    """An item without a minimum standard is a need: meeting it is progress, and every count
+    of "at minimum standard" (the reply, the scorecard, the gaps) leaves it out."""
+    need = text_of(await say(app, JM1, "!status set coop.cert met"))
+    assert "0 of 9 items with a minimum standard met; 1 of 26 items met in all" in need
+    standard = text_of(await say(app, JM1, "!status set legal.strategy met"))
+    assert "1 of 9 items with a minimum standard met; 2 of 26 items met in all" in standard
+    aside = text_of(await say(app, JM1, "!status set legal.policy n/a"))
+    assert "1 of 8 items with a minimum standard met; 2 of 25 items met in all" in aside
+    for asked in ("!status", "!gaps jm"):
+        assert "1 of 8 items with a minimum standard met; 2 of 25" in text_of(
+            await say(app, JM1, asked)
+        )
+    filed = text_of(await say(app, JM1, "!status submit"))
+    assert "1 of 8 items with a minimum standard met; 2 of 25 items met in all." in filed
+    await say(app, JM1, "!lang fr", room="!dm-jm1", kind="direct")
+    french = await say(app, JM1, "!status set coop.cert met", room="!dm-jm1", kind="direct")
+    assert "1 éléments dotés d'une norme minimale atteints sur 8 ; 2 éléments atteints sur 25" in (
+        text_of(french)
+    )
+
+
 async def test_scorecard_shows_latest_who_when_and_stale(app, clock):
     await say(app, JM1, "!status set legal.strategy met Approved in March")
     clock.advance(timedelta(days=200))
     await say(app, JM1, "!status set coop.cert in-progress")
     body = text_of(await say(app, JM1, "!status"))
-    assert "Scorecard — Jamaica (JM): 1/26 items at minimum standard, 1 in progress" in body
+    assert (
+        "Scorecard — Jamaica (JM): 1 of 9 items with a minimum standard met; 1 of 26 items met "
+        "in all, 1 in progress, 0 not started, 24 not reported"
+    ) in body
     assert "● legal.strategy — met ⚠ stale · @jm1:test.org · 28w ago · “Approved in March”" in body
     assert "◐ coop.cert — in-progress · @jm1:test.org · just now" in body
     assert "1 stale (unchanged > 180 days)" in body
@@ -129,8 +156,8 @@ async def test_gaps_for_a_country_and_the_region(app):
     await say(app, TT1, "!status set coop.cert in-progress")
     gaps = text_of(await say(app, JM1, "!gaps jm"))
     assert (
-        "Gaps — Jamaica (JM): 1/25 items at minimum standard "
-        "(catalogue version 1: 26 illustrative)." in gaps
+        "Gaps — Jamaica (JM): 1 of 8 items with a minimum standard met; 1 of 25 items met in "
+        "all (catalogue version 1: 26 illustrative; 9 with a minimum standard)." in gaps
     )
     assert "legal.strategy" not in gaps and "legal.policy" not in gaps
     assert "· legal.authority (unreported) — needs: Established [illustrative]" in gaps

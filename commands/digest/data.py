@@ -408,10 +408,12 @@ async def _summary(
     critical ones it may not), and the next
     deadline. Only from what the digest itself shows."""
     rows = [r for r in data["matrix"]["rows"] if r["code"] in staffed]
-    met = sum(r["met"] for r in rows)
-    applicable = sum(r["applicable"] for r in rows)
+    # "At minimum standard" counts only items with a standard; the rest is progress.
+    met = sum(r["standard_met"] for r in rows)
+    applicable = sum(r["standards"] for r in rows)
+    measured = [i.id for i in ref.catalogue.scored if i.measured]
     before = await store.status.states_at(
-        [(r["code"], item) for r in rows for item in data["matrix"]["items"]], period.start
+        [(r["code"], item) for r in rows for item in measured], period.start
     )
     met_before = sum(1 for u in before if u.state == "met")
     rank = {"met": 0, "in-progress": 2, "not-started": 3, "n/a": 4}
@@ -435,6 +437,8 @@ async def _summary(
         "met": met,
         "applicable": applicable,
         "percent": round(100 * met / applicable) if applicable else 0,
+        "items_met": sum(r["met"] for r in rows),
+        "items_applicable": sum(r["applicable"] for r in rows),
         "countries": len(rows),
         "trend": met - met_before,
         "highlights": (reached + fell + others)[:5],
@@ -567,6 +571,8 @@ async def _matrix(
                 "cells": [state.get((country.code, i.id), UNKNOWN) for i in catalogue.scored],
                 "met": tally["met"],
                 "applicable": tally["applicable"],
+                "standard_met": tally["standard_met"],
+                "standards": tally["standards"],
                 "ncpoc": country.code in staffed,  # no NCPOC: nobody could report
                 "reported": country.code in by_country,
             }

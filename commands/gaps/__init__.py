@@ -20,7 +20,7 @@ from commands.framework import (
 from commands.i18n import N_
 from commands.projects import helpers
 from commands.reference import Area, Catalogue, Country, Item, Reference
-from commands.scorecard import SYMBOLS, UNKNOWN, counts, matrix
+from commands.scorecard import SYMBOLS, UNKNOWN, counts, matrix, standing
 from commands.tlp import carried, label, most_restrictive
 from commands.types import country, yes_no
 from storage.status import StatusUpdate
@@ -39,7 +39,8 @@ router = Router("gaps", topic=N_("what a country still has to do, and who can he
     ],
     example="!gaps TT report=yes",
     details="The matrix shows one symbol per item, grouped by priority area, and the number "
-    "of items each country has at minimum standard. NCPOCs: `!gaps` alone shows the region; "
+    "of items each country has met (the scorecard says how many of those have a minimum "
+    "standard). NCPOCs: `!gaps` alone shows the region; "
     "name your country for its list. report=yes adds the country's gap analysis report "
     "(HTML): each gap with who can help.",
 )
@@ -107,6 +108,9 @@ async def _list(ctx: Context, country: Country) -> View:
             "areas": areas,
             "met": tally["met"],
             "applicable": tally["applicable"],
+            "standard_met": tally["standard_met"],
+            "standards": tally["standards"],
+            "standing": standing(tally),
             "mine": own is not None and own.code == country.code,
             "catalogue": catalogue.label,
         }
@@ -154,6 +158,9 @@ async def gap_report(
         "gap_count": sum(len(a["gaps"]) for a in areas),
         "met": tally["met"],
         "applicable": tally["applicable"],
+        "standard_met": tally["standard_met"],
+        "standards": tally["standards"],
+        "standing": standing(tally),
         "tlp": level,
         "label": label(level),
         "generated": now.astimezone(zone).strftime("%-d %b %Y %H:%M %Z"),

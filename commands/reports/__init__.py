@@ -164,9 +164,12 @@ async def tables(
     sheets: dict[str, list[list[Any]]] = {}
     if "matrix" in data:
         matrix = data["matrix"]
-        sheets["Status matrix"] = [["Country", "Code", *matrix["items"], "Met", "Applicable"]] + [
-            [r["name"], r["code"], *r["cells"], r["met"], r["applicable"]] for r in matrix["rows"]
-        ]
+        head = ["Met", "Applicable", "With a standard met", "With a standard"]
+        sheets["Status matrix"] = [["Country", "Code", *matrix["items"], *head]] + [
+            [r["name"], r["code"], *r["cells"], r["met"], r["applicable"], r["standard_met"],
+             r["standards"]]
+            for r in matrix["rows"]
+        ]  # fmt: skip
     else:
         sheets["Gaps"] = [["Item", "Name", "State", "Minimum standard", "Status"]] + [
             [g["id"], g["name"], g["state"], g["standard"], g["status"]]

@@ -35,7 +35,15 @@ from commands.framework import (
 from commands.i18n import CATALOGUE, N_, _, pgettext
 from commands.motions.votes import motion_words
 from commands.reference import Area, Country, Item
-from commands.scorecard import STATES, StatusConfig, counts, scorecard, summary_row
+from commands.scorecard import (
+    STATES,
+    StatusConfig,
+    counts,
+    scorecard,
+    standing,
+    summary_row,
+    tally_of,
+)
 from commands.tlp import carried
 from commands.types import choice, country, plain
 from commands.values import Ref, RefKind, ShortId
@@ -301,20 +309,18 @@ async def status_set(
         source=source or ("ncpoc" if own_country(ctx) else None),
     )
     ctx.audit_detail = f"{chosen.code} {item.id} -> {state}"
-    states = {i: u.state for i, u in latest.items()} | {item.id: state}
     catalogue = ctx.env.reference.catalogue
-    met = sum(1 for i in catalogue.scored if states.get(i.id) == "met")
+    states = {i: u.state for i, u in latest.items()} | {item.id: state}
     was = _(" (was {state})").format(state=previous.state) if previous else ""
     kept = _(" Evidence linked.") if evidence else ""
     await ctx.reply(
         _(
-            "✅ {label}: {id} is now {state}{was}. {met} of {size} items "
-            "at minimum standard (catalogue version {version}).{kept} "
-            "Reply to this message with a file to keep it as evidence."
+            "✅ {label}: {id} is now {state}{was}. {standing} (catalogue version "
+            "{version}).{kept} Reply to this message with a file to keep it as evidence."
         ).format(
             label=label(chosen), id=f"{pgettext(CATALOGUE, item.name)} ({item.id})",
-            state=state, was=was, met=met,
-            size=len(catalogue.scored), version=catalogue.version, kept=kept,
+            state=state, was=was, standing=standing(tally_of(states, catalogue.scored)),
+            version=catalogue.version, kept=kept,
         ),
         ref=Ref(RefKind.STATUS, update_id),
     )  # fmt: skip
@@ -446,18 +452,15 @@ async def status_submit(ctx: Context, country: Country | None, note: str) -> str
     )
     ctx.audit_detail = f"{chosen.code} report {period.key}"
     latest = await ctx.store.status.latest(chosen.code)
-    scored = ctx.env.reference.catalogue.scored
-    met = counts(latest, scored)["met"]
-    total = len(scored)
+    tally = counts(latest, ctx.env.reference.catalogue.scored)
     again = ""
     if earlier:
         first = earlier[0]
         filed = i18n.when(first.at, ctx.env.zone, "%-d %b")
         again = _(" (an update: {who} first filed on {day})").format(who=first.author, day=filed)
-    return _(
-        "✅ {label}'s report for {label2} is filed{again}. {met} of "
-        "{total} items at minimum standard."
-    ).format(label=label(chosen), label2=period.label, again=again, met=met, total=total)
+    return _("✅ {label}'s report for {label2} is filed{again}. {standing}.").format(
+        label=label(chosen), label2=period.label, again=again, standing=standing(tally)
+    )
 
 
 router.section("status", StatusConfig)
