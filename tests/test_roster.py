@@ -35,6 +35,16 @@ async def test_chair_adds_second_ncpoc_and_third_is_refused(app):
     assert await member(app, "@jm3:test.org") is None
 
 
+async def test_the_chairs_roster_changes_are_said_in_the_chairs_language(app):
+    await say(app, CHAIR, "!lang es", room="!dm-chair", kind="direct")
+    added = await say(app, CHAIR, f"!roster add {JM2} role=ncpoc country=JM", room="!dm-chair",
+                      kind="direct")  # fmt: skip
+    assert "✅ @jm2:test.org añadido/a como NCPOC de Jamaica (JM)." in text_of(added)
+    refused = await say(app, CHAIR, "!roster add @x:test.org role=ncpoc", room="!dm-chair",
+                        kind="direct")  # fmt: skip
+    assert "el rol NCPOC necesita un país: añada country=XX" in text_of(refused)
+
+
 async def test_the_chair_manages_the_committee_an_ncpoc_may_not(app):
     assert (await say(app, CHAIR, "!roster add @s2:test.org role=steering")).outcome == "accepted"
     refused = await say(app, JM1, "!roster add @s3:test.org role=steering")
@@ -43,7 +53,7 @@ async def test_the_chair_manages_the_committee_an_ncpoc_may_not(app):
 
 async def test_add_checks_country_rules(app):
     no_country = await say(app, CHAIR, "!roster add @x:test.org role=ncpoc")
-    assert "an NCPOC needs a country" in text_of(no_country)
+    assert "the role NCPOC needs a country" in text_of(no_country)
     stray = await say(app, CHAIR, "!roster add @x:test.org role=chair country=JM")
     assert "country= applies to NCPOCs and contacts, not to the role chair" in text_of(stray)
     twice = await say(app, CHAIR, f"!roster add {JM1} role=ncpoc country=TT")

@@ -148,10 +148,18 @@ async def roster_add(
         now=ctx.now,
         details=given,
     )
-    where = f" for {country.name} ({country.code})" if country else ""
-    ctx.audit_detail = f"added {user} as {role.value}{where}"
-    said = directory.shown(user)
-    return await _announced(ctx, f"✅ Added {said} as {ROLE_TITLES[role]}{where}.")
+    ctx.audit_detail = f"added {user} as {role.value}" + (
+        f" for {country.code}" if country else ""
+    )
+    said, title = directory.shown(user), _(ROLE_TITLES[role])
+    if country is None:
+        return await _announced(ctx, _("✅ Added {user} as {role}.").format(user=said, role=title))
+    return await _announced(
+        ctx,
+        _("✅ Added {user} as {role} for {country}.").format(
+            user=said, role=title, country=f"{country.name} ({country.code})"
+        ),
+    )
 
 
 def _may_grant(ctx: Context, role: Role, country: Country | None, given: dict[str, str]) -> None:
@@ -166,9 +174,7 @@ def _may_grant(ctx: Context, role: Role, country: Country | None, given: dict[st
         )
     if role in NATIONAL and country is None:
         raise CommandError(
-            _("{article} needs a country: add country=XX").format(
-                article=_article(ROLE_TITLES[role])
-            )
+            _("the role {role} needs a country: add country=XX").format(role=_(ROLE_TITLES[role]))
         )
     if role not in NATIONAL and country is not None:
         raise CommandError(
@@ -422,7 +428,3 @@ async def _announced(ctx: Context, text: str) -> str:
             room_id=rcc,
         )
     return text
-
-
-def _article(title: str) -> str:
-    return f"{'an' if title[0] in 'AEINOaeio' else 'a'} {title}"
