@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from bot.app import Admission
 from commands.tlp import LEVELS
+from commands.values import RoomKind
 from storage.visibility import InFull
-from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, TT1, TT2, say, text_of
+from tests.helpers import (
+    CHAIR,
+    JM1,
+    OUTSIDER,
+    RCC_MEMBERS,
+    STEERING,
+    TT1,
+    TT2,
+    say,
+    text_of,
+)
 
 RCC, OTHER = "!rcc:test.org", "!other:test.org"
 EVERYTHING = InFull(frozenset(LEVELS))  # every row: what the tests look at behind the rule
@@ -77,16 +89,77 @@ async def test_closing_a_closed_incident_is_an_error(app):
     assert [h.kind for h in history] == ["created", "closed", "update"]
 
 
-async def test_high_severity_mentions_ncpocs_concerned_and_nobody_else(app):
+async def test_high_severity_alerts_ncpocs_concerned_and_the_chair_and_nobody_else(app):
     high = await say(app, CHAIR, "!incident new severity=high tlp=green countries=TT Outage")
-    assert high.replies[0].mentions == (TT1, TT2)
+    assert high.replies[0].mentions == (TT1, TT2) and high.replies[0].alert  # m.text: it rings
     assert "For the attention of: @tt1:test.org, @tt2:test.org" in text_of(high)
+    # No country named: every NCPOC and the chair; never the person who reported it.
     own = await say(app, JM1, "!incident new severity=critical tlp=green Ransomware at ministry")
-    assert own.replies[0].mentions == ()  # JM's only NCPOC reported it: nobody else to tell
+    assert own.replies[0].mentions == (TT1, TT2, CHAIR) and own.replies[0].alert
     named = await say(app, TT1, "!incident new severity=low tlp=green countries=JM,TT Scan")
-    assert named.replies[0].mentions == (JM1, TT2)
+    assert named.replies[0].mentions == (JM1, TT2, CHAIR)
     quiet = await say(app, TT1, "!incident new severity=medium tlp=green Defacement")
-    assert quiet.replies[0].mentions == ()
+    assert quiet.replies[0].mentions == () and not quiet.replies[0].alert  # a notice
+    assert len(quiet.replies) == 1
+
+
+def _where(reply) -> str:
+    return reply.room_id or f"!dm-{reply.to_user}"
+
+
+async def _sent(app, outcome) -> dict[str, object]:
+    """Each message of an outcome by where it goes, after the sender's gate let it through
+    (every DM read by its one person, the RCC room by its members)."""
+    for reply in outcome.outbox:
+        if reply.to_user:
+            app.test_rooms.set(f"!dm-{reply.to_user}", {reply.to_user})
+            reply.room_id = f"!dm-{reply.to_user}"
+        assert await app.admits(reply) is Admission.SEND, reply.content
+    return {_where(r): r for r in outcome.replies}
+
+
+async def test_a_red_incident_reported_in_a_dm_rings_the_room_with_its_id_only(app):
+    app.rooms[RoomKind.RCC] = RCC
+    app.test_rooms.set(RCC, RCC_MEMBERS)
+    red = await say(app, JM1, "!incident new severity=critical tlp=red Minister account hijacked",
+                    room="!dm-jm1", kind="direct")  # fmt: skip
+    assert red.outcome == "accepted"
+    sent = await _sent(app, red)
+    assert set(sent) == {"!dm-jm1", RCC, "!dm-@tt1:test.org", "!dm-@tt2:test.org",
+                         "!dm-@chair:test.org"}  # fmt: skip
+    answer = sent.pop("!dm-jm1")
+    assert not answer.alert and "Minister account hijacked" in answer.message.body
+    assert "Alerted directly: @tt1:test.org, @tt2:test.org, @chair:test.org" in answer.message.body
+    room = sent.pop(RCC)
+    assert room.alert and room.mentions == (TT1, TT2, CHAIR)
+    assert "🚨 INC-1 [TLP:RED] critical — Jamaica" in room.message.body
+    assert "Details withheld here: ask @jm1:test.org." in room.message.body
+    for told in sent.values():  # RED is for those who heard it: the label and whom to ask
+        assert told.alert and told.mentions == (told.to_user,)
+        assert "Details withheld here: ask @jm1:test.org." in told.message.body
+    everything = "\n".join(r.message.body + r.message.html for r in red.replies if r is not answer)
+    assert "hijacked" not in everything
+
+
+async def test_an_amber_incident_reported_in_a_dm_is_told_in_full_where_amber_may_be_read(app):
+    app.rooms[RoomKind.RCC] = RCC
+    app.test_rooms.set(RCC, RCC_MEMBERS)
+    typed = "!incident new severity=high tlp=amber countries=TT sectors=energy Grid SCADA probing"
+    amber = await say(app, JM1, typed, room="!dm-jm1", kind="direct")
+    sent = await _sent(app, amber)
+    assert set(sent) == {"!dm-jm1", RCC, "!dm-@tt1:test.org", "!dm-@tt2:test.org",
+                         "!dm-@chair:test.org"}  # fmt: skip
+    room = sent[RCC]
+    assert "🚨 INC-1 [TLP:AMBER] high — Jamaica: Grid SCADA probing" in room.message.body
+    assert room.seal.label == "amber" and room.mentions == (TT1, TT2, CHAIR)
+    dm = sent["!dm-@tt1:test.org"]
+    assert "Grid SCADA probing" in dm.message.body and "Sectors: energy." in dm.message.body
+    assert "You are told because it concerns you" in dm.message.body
+    # A low one, naming no country, rings nobody: the RCC room still learns it exists.
+    low = await say(app, JM1, "!incident new severity=low tlp=green Spam run", room="!dm-jm1",
+                    kind="direct")  # fmt: skip
+    quiet = await _sent(app, low)
+    assert set(quiet) == {"!dm-jm1", RCC} and not quiet[RCC].alert and not quiet[RCC].mentions
 
 
 async def test_red_stays_in_its_room(app):
@@ -227,3 +300,57 @@ async def test_only_the_reporting_country_or_the_chair_changes_an_incident(make_
     assert chair.outcome == "accepted", text_of(chair)
     (incident,) = await incidents(app)
     assert incident.status == "closed" and incident.title == "Port scans"
+
+
+async def test_a_country_escalates_and_the_chair_broadcasts_the_incident_with_its_label(app):
+    app.rooms[RoomKind.RCC] = RCC
+    app.test_rooms.set(RCC, RCC_MEMBERS)
+    await say(app, JM1, "!incident new severity=high tlp=amber sectors=finance Card skimming")
+    await say(app, JM1, "!incident update INC-1 Seen at three banks")
+    other = await say(app, TT1, "!incident escalate INC-1 please")
+    assert other.outcome == "refused" and "only its NCPOCs or the chair" in text_of(other)
+    asked = await say(app, JM1, "!incident escalate INC-1 Spreading to the region; patch today")
+    assert asked.outcome == "accepted", text_of(asked)
+    sent = await _sent(app, asked)
+    assert "⬆️ INC-1: the chair was asked (@chair:test.org)" in sent[RCC].message.body
+    dm = sent["!dm-@chair:test.org"]
+    assert dm.alert and dm.mentions == (CHAIR,) and dm.seal.label == "amber"
+    body = dm.message.body
+    assert "@jm1:test.org asks for an emergency broadcast: INC-1 [TLP:AMBER] high" in body
+    assert "Why: “Spreading to the region; patch today”" in body
+    assert "!broadcast from=INC-1" in body
+    own = await say(app, CHAIR, "!incident escalate INC-1")
+    assert "you are the chair: make it a broadcast with !broadcast from=INC-1" in text_of(own)
+    # The chair broadcasts it: its label, its severity, its title and latest update.
+    lower = await say(app, CHAIR, "!broadcast from=INC-1 tlp=green")
+    assert "keeps its label TLP:AMBER or a stricter one" in text_of(lower)
+    done = await say(app, CHAIR, "!broadcast from=INC-1 Apply the vendor fix")
+    assert done.outcome == "accepted", text_of(done)
+    async with app.db.unit(write=False) as store:
+        broadcast = await store.broadcasts.get(1)
+        history = await store.incidents.history((await incidents(app))[0])
+    assert (broadcast.tlp, broadcast.severity) == ("amber", "high")
+    assert broadcast.message == (
+        "INC-1 (high): Card skimming\nSeen at three banks\nApply the vendor fix"
+    )
+    assert [(h.kind, h.note) for h in history][-2:] == [
+        ("escalated", "Spreading to the region; patch today"),
+        ("broadcast", "BC-1"),
+    ]
+
+
+async def test_a_red_incident_is_escalated_by_its_label_and_broadcast_only_by_who_heard_it(app):
+    app.rooms[RoomKind.RCC] = RCC
+    app.test_rooms.set(RCC, RCC_MEMBERS)
+    app.test_rooms.set("!dm-jm1", {JM1})
+    await say(app, JM1, "!incident new severity=critical tlp=red Minister account hijacked",
+              room="!dm-jm1", kind="direct")  # fmt: skip
+    asked = await say(app, JM1, "!incident escalate INC-1 The minister's mail is read",
+                      room="!dm-jm1", kind="direct")  # fmt: skip
+    sent = await _sent(app, asked)
+    dm = sent["!dm-@chair:test.org"].message.body
+    assert "Details withheld here: ask @jm1:test.org." in dm
+    assert "hijacked" not in dm and "mail" not in dm  # the reason speaks of it: RED too
+    refused = await say(app, CHAIR, "!broadcast from=INC-1")
+    assert refused.outcome == "refused"
+    assert "INC-1 is TLP:RED and this room may not read it in full" in text_of(refused)

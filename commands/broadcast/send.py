@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from commands.audience import Audience, Show, sealed
+from commands.audience import Audience, Show, heard_by, sealed
 from commands.broadcast import hold
 from commands.broadcast.acks import is_ack_reaction, is_ack_text
 from commands.broadcast.escalation import AUDIENCES, Step, check_targets, default_chain, tiers
@@ -42,10 +42,11 @@ from commands.framework import (
 from commands.i18n import N_, _
 from commands.parsing import strip_reply_fallback
 from commands.sections import Duration, Section, Sections
-from commands.tlp import carried, label, said, tlp, tlp_below_red, why
+from commands.tlp import carried, label, said, stricter, tlp, tlp_below_red, why
 from commands.types import choice, typed_id, yes_no
 from commands.values import CHROME, Ref, RefKind, RoomKind, Seal, ShortId
 from storage.broadcasts import Broadcast, BroadcastRecipient, Recipient
+from storage.incidents import Incident, IncidentUpdate
 from storage.stores import Stores
 
 router = Router(
@@ -59,6 +60,7 @@ JOB = "broadcast"  # the job that delivers a broadcast's DMs (commands.broadcast
 SEVERITIES = ("info", "high", "critical")
 BROADCAST_ID = typed_id(ShortId.BC)
 MENTIONED = ShortId.BC.pattern()
+INCIDENT_ID = typed_id(ShortId.INC)
 MAX_MESSAGE = 4000
 
 
@@ -109,7 +111,12 @@ BROADCAST_PARAMS = [
     "broadcast",
     summary="an emergency message to every national contact: the RCC room and a DM to each",
     roles=CHAIR_ONLY,
-    params=[*BROADCAST_PARAMS, Opt("exercise", yes_no, "yes"), Text("message", "message")],
+    params=[
+        *BROADCAST_PARAMS,
+        Opt("exercise", yes_no, "yes"),
+        Opt("from", INCIDENT_ID, "INC-n"),
+        Text("message", "message", required=False),
+    ],
     example="!broadcast severity=critical Ransomware spreading via VPN appliances; patch now",
     details="to= chooses who (default all: NCPOCs and national contacts); tlp= labels every "
     "copy (default from the config). Acknowledge with !ack BC-n, a reply that is only 'ack' "
@@ -118,7 +125,8 @@ BROADCAST_PARAMS = [
     "Countries still dark are escalated along the configured chain; the chair can record an "
     "acknowledgement obtained by phone (!ack BC-n for=@user via=phone), and each country "
     "confirms onward dissemination with !relayed BC-n. exercise=yes (or !drill) marks every "
-    "message of a drill EXERCISE.",
+    "message of a drill EXERCISE. from=INC-n sends an incident you may read in full: its "
+    "label (tlp= may only raise it), its severity and its summary, then your words.",
 )
 async def broadcast(
     ctx: Context,
@@ -126,9 +134,63 @@ async def broadcast(
     tlp: str | None,
     severity: str | None,
     exercise: bool | None,
+    from_: int | None,
     message: str,
 ) -> str | None:
+    if from_ is not None:
+        incident = await _readable_incident(ctx, from_)
+        level = _at_least(incident.tlp, tlp)
+        text = _incident_message(incident, await ctx.store.incidents.history(incident), message)
+        severity = severity or INCIDENT_SEVERITY[incident.severity]
+        return await send(
+            ctx, text, to=to, level=level, severity=severity, exercise=bool(exercise),
+            incident=incident,
+        )  # fmt: skip
+    if not message:
+        raise CommandError(_("say the message to send (or from=INC-n for an incident)"))
     return await _broadcast(ctx, message, to=to, level=tlp, severity=severity, exercise=exercise)
+
+
+# An incident's severity as a broadcast's (a broadcast has no low or medium).
+INCIDENT_SEVERITY = {"low": "info", "medium": "info", "high": "high", "critical": "critical"}
+
+
+async def _readable_incident(ctx: Context, number: int) -> Incident:
+    """The incident, if the chair may read it in full here: a broadcast carries its content."""
+    name = ShortId.INC.of(number)
+    incident = await ctx.store.incidents.get(number)
+    if incident is None:
+        raise CommandError(_("there is no {id}").format(id=name))
+    if not ctx.viewer.in_full(incident.tlp, incident.origin_room, heard_by(incident)):
+        raise Refused(
+            _(
+                "{id} is {label} and this room may not read it in full, so it cannot be "
+                "broadcast from here: ask {reporter}, or broadcast your own words"
+            ).format(id=name, label=label(incident.tlp), reporter=incident.reporter)
+        )
+    return incident
+
+
+def _at_least(level: str, asked: str | None) -> str:
+    """The incident's label, or a stricter one asked for; never a lower one."""
+    if asked is None or asked == level:
+        return level
+    if stricter(asked, level) != asked:
+        raise CommandError(
+            _("a broadcast of an incident keeps its label {label} or a stricter one").format(
+                label=label(level)
+            )
+        )
+    return asked
+
+
+def _incident_message(incident: Incident, history: list[IncidentUpdate], words: str) -> str:
+    """What the broadcast says: the incident's ID, severity and title, its latest update
+    (or closing summary), then the chair's own words."""
+    latest = next((h.note for h in reversed(history) if h.note and h.kind != "escalated"), "")
+    parts = [f"{ShortId.INC.of(incident.number)} ({incident.severity}): {incident.title}"]
+    parts += [p for p in (latest, words) if p]
+    return "\n".join(parts)
 
 
 async def _broadcast(
@@ -227,6 +289,7 @@ async def send(
     level: str | None,
     severity: str | None,
     exercise: bool,
+    incident: Incident | None = None,
 ) -> str | None:
     rcc, level, audience, present, unreachable, room = await _checked(
         ctx, message, to=to, level=level
@@ -236,6 +299,12 @@ async def send(
         audience=",".join(audience), sender=ctx.sender, room_id=rcc,
         recipients=list(present.values()), now=ctx.now,
     )  # fmt: skip
+    if incident is not None:  # the incident's history says where it went
+        await ctx.store.incidents.update(
+            incident, kind="broadcast", note=ShortId.BC.of(sent.number), status=None,
+            severity=None, author=ctx.sender, room_id=ctx.room_id, event_id=ctx.event_id,
+            now=ctx.now,
+        )  # fmt: skip
     countries = {r.country for r in present.values()}
     ctx.audit_detail = (
         f"{ShortId.BC.of(sent.number)} {sent.severity} {label(level)} to {len(present)} in "

@@ -25,10 +25,11 @@ from commands.framework import (
     View,
 )
 from commands.i18n import N_, _
+from commands.incidents import alerts
 from commands.reference import Country
 from commands.tlp import carried, check_postable, label, listing, present, tlp
 from commands.types import choice, country, csv, typed_id, user_id, word
-from commands.values import ShortId
+from commands.values import RoomKind, ShortId
 from storage.incidents import Incident
 from storage.lists import pack, unpack
 
@@ -41,7 +42,6 @@ router.alias("incident", "inc")
 
 SEVERITIES = ("low", "medium", "high", "critical")
 STATUSES = ("open", "contained", "resolved")
-NOTIFY = ("high", "critical")
 MAX_TITLE, MAX_NOTE = 300, 4000
 INCIDENT_ID = typed_id(ShortId.INC)
 
@@ -52,7 +52,7 @@ def _sector(text: str, env: ParseEnv) -> str:
 
 @router.command(
     "incident new",
-    summary="report an incident to the region (mentions the NCPOCs concerned)",
+    summary="report an incident to the region (alerts the NCPOCs concerned and the chair)",
     roles=CONTRIBUTORS,
     params=[
         Opt("severity", choice(*SEVERITIES), required=True),
@@ -64,8 +64,11 @@ def _sector(text: str, env: ParseEnv) -> str:
     ],
     example="!incident new severity=high tlp=amber sectors=finance countries=JM,TT "
     "Phishing wave against bank customers",
-    details="high and critical incidents, and any naming countries=, mention the NCPOCs of "
-    "the countries concerned (those named, else the reporter's own). TLP:RED is refused in "
+    details="high and critical incidents, and any naming countries=, alert (a mention that "
+    "notifies) the NCPOCs of the countries concerned (those named, else every NCPOC) and "
+    "the chair. Reported outside the RCC room (in a DM with the bot, say), the RCC room is "
+    "told of it too, as much as its readers may see (for TLP:RED: its ID, label and whom to "
+    "ask), and each person concerned gets a DM. TLP:RED is refused in "
     "unencrypted rooms and where new members can read back; AMBER only in the RCC room or a "
     "DM with the bot. TLP:RED is for the people in the room when it is posted, and those "
     "named with for=: a later joiner sees only its label.",
@@ -102,14 +105,19 @@ async def incident_new(
         said_to=hearers(ctx.viewer.audience, for_ or ()),
     )
     ctx.audit_detail = f"{ShortId.INC.of(incident.number)} {severity} {label(tlp)}"
-    concerned = named or ([home.code] if home else [])
-    mentions: list[str] = []
-    if severity in NOTIFY or named:
-        entries = await ctx.store.roster.ncpocs_in(concerned)
-        mentions = [e.user_id for e in entries if e.user_id != ctx.sender]
+    ringing = alerts.rings(incident)
+    people = await alerts.concerned(ctx, incident) if ringing else []
     data = _summary(ctx, incident)
-    data["mentions"] = mentions
-    await ctx.reply(View("incidents/created", data | carried(ctx)), mentions=mentions)
+    rcc = ctx.rooms.get(RoomKind.RCC)
+    if rcc is not None and rcc != ctx.room_id:  # a DM, say: the region hears of it too
+        data["told"] = await alerts.ring_elsewhere(ctx, incident, people)
+        data["mentions"] = []
+    else:
+        data["mentions"] = people
+    await ctx.reply(
+        View("incidents/created", data | carried(ctx)),
+        mentions=data["mentions"], alert=bool(data["mentions"]),
+    )  # fmt: skip
 
 
 async def _incident(ctx: Context, number: int) -> Incident:
@@ -249,6 +257,50 @@ async def incident_update(
         id=ShortId.INC.of(id), changed=changed, label=label(incident.tlp)
     )
     return f"{done}\n{hint}" if hint else done
+
+
+@router.command(
+    "incident escalate",
+    summary="ask the chair to make your country's incident an emergency broadcast",
+    roles=CONTRIBUTORS,
+    params=[Pos("id", INCIDENT_ID, "<INC-n>"), Text("why", "why", required=False)],
+    example="!incident escalate INC-12 Spreading to banks across the region; patch today",
+    details="By the reporting country's NCPOCs. The chair gets a DM that rings, with the "
+    "incident as the chair may read it and your reason, and sends it to every national "
+    "contact with !broadcast from=INC-n (carrying the incident's label and summary). Kept "
+    "in the incident's history.",
+)
+async def incident_escalate(ctx: Context, id: int, why: str) -> str:
+    incident = await _incident(ctx, id)
+    name = ShortId.INC.of(id)
+    _check_room(ctx, incident)
+    _check_owner(ctx, incident)
+    prefix = ctx.config.committee.command_prefix
+    if ctx.has_role(Role.CHAIR):
+        raise CommandError(
+            _("you are the chair: make it a broadcast with {command}").format(
+                command=f"{prefix}broadcast from={name}"
+            )
+        )
+    if incident.status == "closed":
+        raise CommandError(_("{id} is closed; reopen it with status=open").format(id=name))
+    if len(why) > MAX_NOTE:
+        raise CommandError(
+            _("the note is too long ({size} characters; at most {MAX_NOTE})").format(
+                size=len(why), MAX_NOTE=MAX_NOTE
+            )
+        )
+    chairs = await alerts.ask_chairs(ctx, incident, why)
+    if not chairs:
+        raise CommandError(_("nobody on the roster is chair: there is nobody to ask"))
+    await ctx.store.incidents.update(
+        incident, kind="escalated", note=why, status=None, severity=None, author=ctx.sender,
+        room_id=ctx.room_id, event_id=ctx.event_id, now=ctx.now,
+    )  # fmt: skip
+    ctx.audit_detail = f"{name} escalated to {', '.join(chairs)}"
+    return _(
+        "⬆️ {id}: the chair was asked ({chairs}) to send it to every national contact. [{label}]"
+    ).format(id=name, chairs=", ".join(chairs), label=label(incident.tlp))
 
 
 @router.command(

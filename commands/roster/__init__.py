@@ -151,14 +151,15 @@ async def roster_add(
     ctx.audit_detail = f"added {user} as {role.value}" + (
         f" for {country.code}" if country else ""
     )
-    said, title = directory.shown(user), _(ROLE_TITLES[role])
+    return await _announced(ctx, _added(directory.shown(user), role, country))
+
+
+def _added(said: str, role: Role, country: Country | None) -> str:
+    title = _(ROLE_TITLES[role])
     if country is None:
-        return await _announced(ctx, _("✅ Added {user} as {role}.").format(user=said, role=title))
-    return await _announced(
-        ctx,
-        _("✅ Added {user} as {role} for {country}.").format(
-            user=said, role=title, country=f"{country.name} ({country.code})"
-        ),
+        return _("✅ Added {user} as {role}.").format(user=said, role=title)
+    return _("✅ Added {user} as {role} for {country}.").format(
+        user=said, role=title, country=f"{country.name} ({country.code})"
     )
 
 
