@@ -363,8 +363,9 @@ class Dispatcher:
         ]
         rows = []
         for out in replies:
-            # A reply mentions the person it answers, as the Matrix spec recommends.
-            also = [said.sender] if out.in_reply_to is not None else []
+            # A reply mentions the person it answers, as the Matrix spec recommends; an alert
+            # (m.text, which rings whoever it mentions) does not ring the person who sent it.
+            also = [said.sender] if out.in_reply_to is not None and not out.alert else []
             rows += await self.outbox.write(store, out, also_mention=also)
         self.faults.hit("before-commit")
         return Outcome(outcome, action, replies, detail=ctx.audit_detail, outbox=rows)

@@ -156,7 +156,19 @@ class Person:
 
     async def would_notify(self, room_id: str, event) -> bool:
         """Whether this person's client would notify them of a (decrypted) event."""
-        from devkit.push import actions_for, notifies
+        from devkit.push import notifies
+
+        return notifies(await self._actions(room_id, event))
+
+    async def would_ring(self, room_id: str, event) -> bool:
+        """Whether their client would notify them with a sound: wake them."""
+        from devkit.push import rings
+
+        return rings(await self._actions(room_id, event))
+
+    async def _actions(self, room_id: str, event) -> list:
+        """The push actions this person's own rules give a (decrypted) event."""
+        from devkit.push import actions_for
 
         room = self.client.rooms[room_id]
         as_seen = {
@@ -172,7 +184,7 @@ class Person:
             display_name=room.user_name(self.user_id),
             member_count=room.joined_count,
         )
-        return notifies(actions)
+        return actions
 
     async def _on_message(self, room, event) -> None:
         self.messages.append((room.room_id, event))

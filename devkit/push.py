@@ -3,7 +3,8 @@
 override, content, room, sender, underride; the first enabled rule whose conditions all hold
 decides). The conditions of the spec's default rules are implemented: event_match,
 event_property_is, event_property_contains, contains_display_name, room_member_count and
-sender_notification_permission (taken as not granted)."""
+sender_notification_permission (taken as not granted); the legacy mention rules are skipped
+for an event with `m.mentions`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fnmatch import translate
 from typing import Any
 
 KINDS = ("override", "content", "room", "sender", "underride")
+LEGACY = {".m.rule.contains_display_name", ".m.rule.contains_user_name", ".m.rule.roomnotif"}
 
 
 def _path(key: str) -> list[str]:
@@ -83,9 +85,13 @@ def actions_for(
     """The actions of the rule that decides for this event (empty: nothing happens)."""
     user = {"user_id": user_id, "display_name": display_name, "member_count": member_count}
     ruleset = rules.get("global", rules)
+    # Intentional mentions (spec v1.7, MSC3952): an event that says whom it mentions
+    # (`m.mentions`, even empty) is not matched by the legacy rules reading its body for a
+    # name, as Synapse's evaluator and Element's do.
+    said = isinstance(event.get("content"), dict) and "m.mentions" in event["content"]
     for kind in KINDS:
         for rule in ruleset.get(kind, []):
-            if not rule.get("enabled", True):
+            if not rule.get("enabled", True) or (said and rule.get("rule_id") in LEGACY):
                 continue
             if kind == "content":
                 conditions = [{"kind": "event_match", "key": "content.body",
@@ -105,3 +111,11 @@ def actions_for(
 
 def notifies(actions: list[Any]) -> bool:
     return "notify" in actions
+
+
+def rings(actions: list[Any]) -> bool:
+    """Notified with a sound: what wakes a person (a mention, a DM), where a plain message
+    in a group room only adds to its unread count."""
+    return notifies(actions) and any(
+        isinstance(a, dict) and a.get("set_tweak") == "sound" for a in actions
+    )

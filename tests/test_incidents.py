@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.app import Admission
@@ -96,6 +98,11 @@ async def test_high_severity_alerts_ncpocs_concerned_and_the_chair_and_nobody_el
     # No country named: every NCPOC and the chair; never the person who reported it.
     own = await say(app, JM1, "!incident new severity=critical tlp=green Ransomware at ministry")
     assert own.replies[0].mentions == (TT1, TT2, CHAIR) and own.replies[0].alert
+    # A reply mentions whom it answers, but an alert (which rings) never its own sender.
+    content = json.loads(own.outbox[0].content)
+    assert content["msgtype"] == "m.text" and JM1 not in content["m.mentions"]["user_ids"]
+    quiet_reply = json.loads((await say(app, JM1, "!incident list")).outbox[0].content)
+    assert quiet_reply["m.mentions"]["user_ids"] == [JM1] and quiet_reply["msgtype"] == "m.notice"
     named = await say(app, TT1, "!incident new severity=low tlp=green countries=JM,TT Scan")
     assert named.replies[0].mentions == (JM1, TT2, CHAIR)
     quiet = await say(app, TT1, "!incident new severity=medium tlp=green Defacement")
