@@ -35,6 +35,11 @@ class Incident(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())
     closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # What it is, for intelligence (commands.incidents.taxonomy): an RSIT type
+    # (`fraud:phishing`), a link to other crime, and how it was done.
+    rsit: str | None = Field(default=None, max_length=64)
+    crime: str | None = Field(default=None, max_length=32)
+    modus: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class IncidentUpdate(SQLModel, table=True):
@@ -75,6 +80,8 @@ class IncidentStore:
         event_id: str | None,
         now: datetime,
         said_to: str | None = None,
+        rsit: str | None = None,
+        crime: str | None = None,
     ) -> Incident:
         """A new incident with the next number, and its first history entry; `said_to`: who
         heard it (storage.lists)."""
@@ -93,6 +100,8 @@ class IncidentStore:
             event_id=event_id,
             created_at=now,
             updated_at=now,
+            rsit=rsit,
+            crime=crime,
         )
         self._s.add(incident)
         await self._s.flush()

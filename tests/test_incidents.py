@@ -361,3 +361,29 @@ async def test_a_red_incident_is_escalated_by_its_label_and_broadcast_only_by_wh
     refused = await say(app, CHAIR, "!broadcast from=INC-1")
     assert refused.outcome == "refused"
     assert "INC-1 is TLP:RED and this room may not read it in full" in text_of(refused)
+
+
+async def test_an_incident_says_what_it_is_for_intelligence(app):
+    new = await say(app, JM1, "!incident new severity=high tlp=green type=phishing crime=fraud "
+                    "sectors=finance SMS lures for bank credentials")  # fmt: skip
+    assert new.outcome == "accepted", text_of(new)
+    assert "Type: Phishing (fraud:phishing). Linked to other crime: fraud." in text_of(new)
+    edited = await say(
+        app,
+        JM1,
+        '!incident edit INC-1 type=rsit:fraud="masquerade" '
+        "crime=money-laundering mo=Lookalike bank domains, SMS from short codes",
+    )
+    assert edited.outcome == "accepted", text_of(edited)
+    shown = text_of(await say(app, STEERING, "!incident show INC-1"))
+    assert "Type: Masquerade (fraud:masquerade)" in shown
+    assert "Linked to other crime: money laundering" in shown
+    assert "Modus operandi: Lookalike bank domains, SMS from short codes" in shown
+    (incident,) = await incidents(app)
+    assert (incident.rsit, incident.crime) == ("fraud:masquerade", "money-laundering")
+    wrong = await say(app, JM1, "!incident new severity=low tlp=green type=hacking Defacement")
+    assert wrong.outcome == "invalid" and "'hacking' is not an incident type" in text_of(wrong)
+    assert "phishing" in text_of(wrong)
+    await say(app, JM1, "!lang fr", room="!dm-jm1", kind="direct")
+    french = await say(app, JM1, "!incident show INC-1", room="!dm-jm1", kind="direct")
+    assert "Mascarade (fraud:masquerade)" in text_of(french)

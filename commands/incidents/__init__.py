@@ -25,7 +25,7 @@ from commands.framework import (
     View,
 )
 from commands.i18n import N_, _
-from commands.incidents import alerts
+from commands.incidents import alerts, taxonomy
 from commands.reference import Country
 from commands.tlp import carried, check_postable, label, listing, present, tlp
 from commands.types import choice, country, csv, typed_id, user_id, word
@@ -60,10 +60,12 @@ def _sector(text: str, env: ParseEnv) -> str:
         Opt("sectors", csv(_sector), "a,b"),
         Opt("countries", csv(country), "JM,TT"),
         Opt("for", csv(user_id), "@a,@b"),
+        Opt("type", taxonomy.INCIDENT_TYPE),
+        Opt("crime", choice(*taxonomy.CRIMES)),
         Text("title", "title"),
     ],
     example="!incident new severity=high tlp=amber sectors=finance countries=JM,TT "
-    "Phishing wave against bank customers",
+    "type=phishing crime=fraud Phishing wave against bank customers",
     details="high and critical incidents, and any naming countries=, alert (a mention that "
     "notifies) the NCPOCs of the countries concerned (those named, else every NCPOC) and "
     "the chair. Reported outside the RCC room (in a DM with the bot, say), the RCC room is "
@@ -80,6 +82,8 @@ async def incident_new(
     sectors: list[str] | None,
     countries: list[Country] | None,
     for_: list[str] | None,
+    type: str | None,
+    crime: str | None,
     title: str,
 ) -> None:
     check_postable(tlp, ctx)
@@ -103,6 +107,8 @@ async def incident_new(
         event_id=ctx.event_id,
         now=ctx.now,
         said_to=hearers(ctx.viewer.audience, for_ or ()),
+        rsit=type,
+        crime=crime,
     )
     ctx.audit_detail = f"{ShortId.INC.of(incident.number)} {severity} {label(tlp)}"
     ringing = alerts.rings(incident)
@@ -314,11 +320,16 @@ async def incident_escalate(ctx: Context, id: int, why: str) -> str:
         Opt("countries", csv(country), "JM,TT"),
         Opt("severity", choice(*SEVERITIES)),
         Opt("tlp", tlp),
+        Opt("type", taxonomy.INCIDENT_TYPE),
+        Opt("crime", choice(*taxonomy.CRIMES)),
+        Opt("mo", word, "<how it was done>", words=200),
     ],
     example="!incident edit INC-12 title=Phishing wave against two banks countries=JM,TT",
     details="By its reporting country's NCPOCs or the chair, where it may be posted. Each "
     "change is kept with its value before (`!incident show` lists them). The label may only "
-    "go up, unless the original poster lowers it. A multi-word title ends at the next option.",
+    "go up, unless the original poster lowers it. A multi-word title ends at the next option. "
+    "type= is the incident's type in the Reference Security Incident Taxonomy (`phishing`, "
+    "`ddos`, … as MISP's rsit), crime= its link to other crime, mo= how it was done.",
 )
 async def incident_edit(
     ctx: Context,
@@ -328,6 +339,9 @@ async def incident_edit(
     countries: list[Country] | None,
     severity: str | None,
     tlp: str | None,
+    type: str | None,
+    crime: str | None,
+    mo: str | None,
 ) -> str:
     incident = await _incident(ctx, id)
     name = ShortId.INC.of(id)
@@ -348,6 +362,9 @@ async def incident_edit(
             "countries": pack(c.code for c in countries) if countries else None,
             "severity": severity,
             "tlp": tlp,
+            "rsit": type,
+            "crime": crime,
+            "modus": mo[:MAX_NOTE] if mo else None,
         },
     )  # fmt: skip
 
@@ -475,5 +492,8 @@ def _summary(ctx: Context, incident: Incident) -> dict:
             countries=unpack(incident.countries),
             reporter=incident.reporter,
             created=incident.created_at,
+            type=taxonomy.type_label(incident.rsit),
+            crime=taxonomy.crime_label(incident.crime),
+            modus=incident.modus or "",
         )
     return data
