@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, func, or_, select
+from sqlalchemy import Column, Text, UniqueConstraint, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -60,6 +60,36 @@ class IncidentUpdate(SQLModel, table=True):
 
 
 CLOSED = "closed"
+
+
+class Observable(SQLModel, table=True):
+    """An indicator seen in an incident (commands.incidents.observables), labelled no lower
+    than its incident, kept with a keyed hash that incidents are matched on."""
+
+    __tablename__ = "observable"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=16)  # ip | domain | url | email | md5 | sha1 | sha256 | sha512
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    tlp: str = Field(max_length=16)
+    keyed: str = Field(max_length=64, index=True)
+    author: str = Field(max_length=255)
+    origin_room: str = Field(max_length=255)
+    said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class IncidentLink(SQLModel, table=True):
+    """Two incidents of different countries that share an indicator: their countries were
+    told once (`first` is the lower incident ID)."""
+
+    __tablename__ = "incident_link"
+
+    first: int = Field(foreign_key="incident.id", primary_key=True)
+    second: int = Field(foreign_key="incident.id", primary_key=True)
+    found_at: datetime = Field(sa_column=utc_column())
 
 
 class IncidentStore:
@@ -224,3 +254,59 @@ class IncidentStore:
             .order_by(col(Incident.number))
         )
         return list(await self._s.scalars(query))
+
+    async def observe(
+        self, incident: Incident, *, kind: str, value: str, tlp: str, keyed: str, author: str,
+        room_id: str, said_to: str | None, now: datetime,
+    ) -> Observable | None:  # fmt: skip
+        """Keep one indicator of an incident; None when it was already kept."""
+        found = await self._s.scalar(
+            select(Observable).where(
+                col(Observable.incident_id) == incident.id,
+                col(Observable.kind) == kind,
+                col(Observable.value) == value,
+            )
+        )
+        if found is not None:
+            return None
+        assert incident.id is not None
+        row = Observable(
+            incident_id=incident.id, kind=kind, value=value, tlp=tlp, keyed=keyed,
+            author=author, origin_room=room_id, said_to=said_to, created_at=now,
+        )  # fmt: skip
+        self._s.add(row)
+        await self._s.flush()
+        return row
+
+    async def observables(self, incident: Incident) -> list[Observable]:
+        query = select(Observable).where(col(Observable.incident_id) == incident.id)
+        return list(await self._s.scalars(query.order_by(col(Observable.id))))
+
+    async def sharing(self, incident: Incident, keyed: list[str]) -> list[Incident]:
+        """Other incidents with one of these indicators, reported by another country."""
+        if not keyed:
+            return []
+        query = (
+            select(Incident)
+            .join(Observable, col(Observable.incident_id) == col(Incident.id))
+            .where(
+                col(Observable.keyed).in_(keyed),
+                col(Incident.id) != incident.id,
+                or_(
+                    col(Incident.reporter_country).is_(None),
+                    col(Incident.reporter_country) != (incident.reporter_country or ""),
+                ),
+            )
+            .distinct()
+        )
+        return list(await self._s.scalars(query.order_by(col(Incident.number))))
+
+    async def link(self, a: Incident, b: Incident, *, now: datetime) -> bool:
+        """Record that two incidents share an indicator; False when it was known already."""
+        assert a.id is not None and b.id is not None
+        first, second = sorted((a.id, b.id))
+        if await self._s.get(IncidentLink, (first, second)) is not None:
+            return False
+        self._s.add(IncidentLink(first=first, second=second, found_at=now))
+        await self._s.flush()
+        return True

@@ -18,7 +18,8 @@ async def test_incidents_tlp_and_lessons_through_synapse(world):
     # Create, update, close, read back.
     created = await jm.ask(rcc, "!incident new severity=high tlp=green countries=TT DDoS on ISP")
     assert "INC-1 [TLP:GREEN] high: DDoS on ISP" in created.body
-    assert set(created.source["content"]["m.mentions"]["user_ids"]) == {tt.user_id, jm.user_id}
+    # An alert: TT's NCPOC and the chair; not JM, who reported it (an alert rings whom it names)
+    assert set(created.source["content"]["m.mentions"]["user_ids"]) == {tt.user_id, chair.user_id}
     assert (
         f'href="https://matrix.to/#/{tt.user_id}"' in created.source["content"]["formatted_body"]
     )

@@ -25,11 +25,11 @@ from commands.framework import (
     View,
 )
 from commands.i18n import N_, _
-from commands.incidents import alerts, taxonomy
+from commands.incidents import alerts, observables, taxonomy
 from commands.reference import Country
-from commands.tlp import carried, check_postable, label, listing, present, tlp
+from commands.tlp import carried, check_postable, label, listing, present, stricter, tlp
 from commands.types import choice, country, csv, typed_id, user_id, word
-from commands.values import RoomKind, ShortId
+from commands.values import ShortId
 from storage.incidents import Incident
 from storage.lists import pack, unpack
 
@@ -111,15 +111,9 @@ async def incident_new(
         crime=crime,
     )
     ctx.audit_detail = f"{ShortId.INC.of(incident.number)} {severity} {label(tlp)}"
-    ringing = alerts.rings(incident)
-    people = await alerts.concerned(ctx, incident) if ringing else []
-    data = _summary(ctx, incident)
-    rcc = ctx.rooms.get(RoomKind.RCC)
-    if rcc is not None and rcc != ctx.room_id:  # a DM, say: the region hears of it too
-        data["told"] = await alerts.ring_elsewhere(ctx, incident, people)
-        data["mentions"] = []
-    else:
-        data["mentions"] = people
+    data = _summary(ctx, incident) | await alerts.ring(ctx, incident)
+    if crime == taxonomy.CHILD_EXPLOITATION:
+        data["law_enforcement"] = await alerts.tell_law_enforcement(ctx, incident)
     await ctx.reply(
         View("incidents/created", data | carried(ctx)),
         mentions=data["mentions"], alert=bool(data["mentions"]),
@@ -310,6 +304,93 @@ async def incident_escalate(ctx: Context, id: int, why: str) -> str:
 
 
 @router.command(
+    "incident observe",
+    summary="add indicators to an incident: IP addresses, domains, URLs, file hashes, emails",
+    roles=CONTRIBUTORS,
+    params=[
+        Pos("id", INCIDENT_ID, "<INC-n>"),
+        *(Opt(kind, observables.parser(kind)) for kind in observables.KINDS),
+        Opt("tlp", tlp),
+    ],
+    example="!incident observe INC-12 domain=secure-bank[.]example ip=203.0.113.7 "
+    "hash=44d88612fea8a8f36de82e1278abb02f",
+    details="By the reporting country's NCPOCs or the chair. Several of a kind are "
+    "comma-separated; defanged spellings are taken (hxxp, [.]), domains are kept in "
+    "lower-case ASCII (IDNA), hashes named by their length. Each is labelled like the "
+    "incident unless tlp= says stricter. Should another country's incident have one of them, "
+    "both countries' NCPOCs are told that the two share an indicator, never which.",
+)
+async def incident_observe(
+    ctx: Context, id: int, ip: list[str] | None, domain: list[str] | None,
+    url: list[str] | None, hash: list[str] | None, email: list[str] | None, tlp: str | None,
+) -> str:  # fmt: skip
+    incident = await _incident(ctx, id)
+    name = ShortId.INC.of(id)
+    _check_room(ctx, incident)
+    _check_owner(ctx, incident)
+    level = tlp or incident.tlp
+    if stricter(level, incident.tlp) != level:
+        raise CommandError(
+            _("an indicator of {id} is labelled {label} or stricter").format(
+                id=name, label=label(incident.tlp)
+            )
+        )
+    check_postable(level, ctx)
+    given = dict(zip(observables.KINDS, (ip, domain, url, hash, email), strict=True))
+    found = [(kind, value) for kind, values in given.items() for value in values or ()]
+    if not found:
+        raise CommandError(_("name at least one: ip=, domain=, url=, hash= or email="))
+    secret = await observables.key(ctx.store.state, ctx.now)
+    heard = hearers(ctx.viewer.audience)
+    added = []
+    for kind, value in found:
+        kept = observables.kind_of(kind, value)
+        row = await ctx.store.incidents.observe(
+            incident, kind=kept, value=value, tlp=level, author=ctx.sender, room_id=ctx.room_id,
+            keyed=observables.keyed(secret, kept, value), said_to=heard, now=ctx.now,
+        )  # fmt: skip
+        if row is not None:
+            added.append(row)
+    ctx.audit_detail = f"{name} observe {len(added)}"
+    await alerts.tell_shared(ctx, incident, [o.keyed for o in added])
+    done = _("✅ {id}: {added} of {given} indicators added ({kept} already kept). [{label}]")
+    return done.format(
+        id=name, added=len(added), given=len(found), kept=len(found) - len(added),
+        label=label(level),
+    )  # fmt: skip
+
+
+@router.command(
+    "incident share",
+    summary="disclose your country's incident, indicators included, to another country",
+    roles=CONTRIBUTORS,
+    params=[Pos("id", INCIDENT_ID, "<INC-n>"), Opt("with", country, "XX", required=True)],
+    example="!incident share INC-12 with=TT",
+    details="By the reporting country's NCPOCs or the chair, after the bot said that two "
+    "incidents share an indicator, or at any time. The other country's NCPOCs become people "
+    "it was said to (as with for=: TLP:RED included), and each gets it in a DM.",
+)
+async def incident_share(ctx: Context, id: int, with_: Country) -> str:
+    incident = await _incident(ctx, id)
+    name = ShortId.INC.of(id)
+    _check_room(ctx, incident)
+    _check_owner(ctx, incident)
+    people = [e.user_id for e in await ctx.store.roster.ncpocs(with_.code)]
+    if not people:
+        raise CommandError(
+            _("{country} has no NCPOC on the roster to share it with").format(country=with_.name)
+        )
+    incident.said_to = pack(dict.fromkeys([*unpack(incident.said_to), *people]))
+    for row in await ctx.store.incidents.observables(incident):
+        row.said_to = pack(dict.fromkeys([*unpack(row.said_to), *people]))
+    ctx.audit_detail = f"{name} shared with {with_.code}"
+    await alerts.disclose(ctx, incident, people)
+    return _("✅ {id} is shared with {country}: {people} may read it in full. [{label}]").format(
+        id=name, country=with_.name, people=", ".join(people), label=label(incident.tlp)
+    )
+
+
+@router.command(
     "incident edit",
     summary="correct an incident's title, sectors, countries, severity or label (kept as history)",
     roles=CONTRIBUTORS,
@@ -469,7 +550,25 @@ async def incident_show(ctx: Context, id: int) -> View | str:
     ]
     full = data["shown"] == "full"
     data["corrections"] = await ctx.store.corrections.of("incident", id) if full else []
+    data["observables"], data["withheld"] = await _observables(ctx, incident) if full else ([], 0)
     return View("incidents/show", data | carried(ctx))
+
+
+async def _observables(ctx: Context, incident: Incident) -> tuple[list[dict], int]:
+    """The indicators this room may read, and how many it may not. Those of a child
+    exploitation case only where the reporting country's own people (its NCPOCs and 24/7
+    law-enforcement contacts) alone read."""
+    rows = await ctx.store.incidents.observables(incident)
+    if incident.crime == taxonomy.CHILD_EXPLOITATION and not await alerts.own_people_only(
+        ctx, incident
+    ):
+        return [], len(rows)
+    shown = [
+        {"kind": o.kind, "value": observables.defanged(o.kind, o.value), "label": label(o.tlp)}
+        for o in rows
+        if ctx.viewer.in_full(o.tlp, o.origin_room, heard_by(o))
+    ]
+    return shown, len(rows) - len(shown)
 
 
 def _summary(ctx: Context, incident: Incident) -> dict:

@@ -15,14 +15,16 @@ refuses any that would show more than its readers may see.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from commands.audience import Audience, Show, Viewer, heard_by
 from commands.context import Context
 from commands.framework import Role, View
+from commands.i18n import Deferred, _
 from commands.reference import Reference
 from commands.tlp import carried_by, label
-from commands.values import Clearance, RoomKind, ShortId
+from commands.values import CHROME, Clearance, RoomKind, ShortId
 from storage.incidents import Incident
 from storage.lists import unpack
 
@@ -72,6 +74,16 @@ def shown(viewer: Viewer, incident: Incident, reference: Reference, now: datetim
             created=incident.created_at,
         )
     return data
+
+
+async def ring(ctx: Context, incident: Incident) -> dict[str, list[str]]:
+    """A new incident's alerts: who the answer mentions (in the RCC room), or, reported
+    elsewhere, who was told directly (`told`)."""
+    people = await concerned(ctx, incident) if rings(incident) else []
+    rcc = ctx.rooms.get(RoomKind.RCC)
+    if rcc is not None and rcc != ctx.room_id:  # a DM, say: the region hears of it too
+        return {"told": await ring_elsewhere(ctx, incident, people), "mentions": []}
+    return {"mentions": people}
 
 
 async def ring_elsewhere(ctx: Context, incident: Incident, people: list[str]) -> list[str]:
@@ -132,3 +144,96 @@ async def ask_chairs(ctx: Context, incident: Incident, why: str) -> list[str]:
             alert=True, seal=dm.seal(),
         )  # fmt: skip
     return chairs
+
+
+async def tell_shared(ctx: Context, incident: Incident, keyed: list[str]) -> None:
+    """Incidents of other countries with one of these indicators: the NCPOCs of both
+    reporting countries are told, once per pair, that the two share an indicator — its
+    value, the other's title and label never; each may disclose theirs with
+    `!incident share`."""
+    prefix = ctx.config.committee.command_prefix
+    countries = ctx.env.reference.countries
+    for other in await ctx.store.incidents.sharing(incident, keyed):
+        if not await ctx.store.incidents.link(incident, other, now=ctx.now):
+            continue
+        pair = [(incident, other), (other, incident)]
+        ctx.audit_detail += f"; {ShortId.INC.of(incident.number)} ~ {ShortId.INC.of(other.number)}"
+        for mine, theirs in pair:
+            if mine.reporter_country is None:
+                told = [mine.reporter]  # reported by someone of no country: them alone
+            else:
+                told = [e.user_id for e in await ctx.store.roster.ncpocs(mine.reporter_country)]
+            words = Deferred(
+                partial(
+                    _shared_words,
+                    ShortId.INC.of(mine.number),
+                    countries.name_of(mine.reporter_country, mine.reporter),
+                    ShortId.INC.of(theirs.number),
+                    countries.name_of(theirs.reporter_country, theirs.reporter),
+                    f"{prefix}incident share {ShortId.INC.of(mine.number)} "
+                    f"with={theirs.reporter_country or theirs.reporter}",
+                )
+            )
+            for person in told:  # IDs and countries only: the bot's own words
+                await ctx.reply(words, to_user=person, mentions=[person], alert=True, seal=CHROME)
+
+
+def _shared_words(mine: str, home: str, theirs: str, where: str, command: str) -> str:
+    return _(
+        "🔗 {mine} ({home}) and {theirs} ({where}) share an indicator. Neither incident's "
+        "indicators nor its title are shown to the other country. To disclose yours to "
+        "{where}: {command}"
+    ).format(mine=mine, home=home, theirs=theirs, where=where, command=command)
+
+
+async def own_people(ctx: Context, incident: Incident) -> set[str]:
+    """The reporting country's NCPOCs and 24/7 law-enforcement contacts."""
+    if incident.reporter_country is None:
+        return {incident.reporter}
+    national = await ctx.store.roster.national(incident.reporter_country)
+    return {
+        e.user_id for e in national
+        if e.role == Role.NCPOC or (e.role == Role.CONTACT and e.kind == "le-24x7")
+    }  # fmt: skip
+
+
+async def own_people_only(ctx: Context, incident: Incident) -> bool:
+    """Whether only the reporting country's own people read this room."""
+    members = ctx.viewer.audience.members
+    return bool(members) and members is not None and members <= await own_people(ctx, incident)
+
+
+async def disclose(ctx: Context, incident: Incident, people: list[str]) -> None:
+    """`!incident share`: each person now told gets it in a DM, as that DM may show it."""
+    for person in people:
+        dm = Viewer(direct(person, Clearance.RCC))
+        data = shown(dm, incident, ctx.env.reference, ctx.now)
+        if data["shown"] == "nothing":
+            continue
+        data |= {"mentions": [], "where": "shared"} | carried_by(dm)
+        await ctx.reply(
+            View("incidents/alert", data), to_user=person, mentions=[person], alert=True,
+            seal=dm.seal(),
+        )  # fmt: skip
+
+
+async def tell_law_enforcement(ctx: Context, incident: Incident) -> list[str]:
+    """A child sexual exploitation case: the reporting country's 24/7 law-enforcement
+    contacts are told that it exists and whom to call, in the bot's own words (a contact is
+    not on the committee, so none of the record's content). Returns who was told."""
+    if incident.reporter_country is None:
+        return []
+    national = await ctx.store.roster.national(incident.reporter_country)
+    told = [e.user_id for e in national if e.role == Role.CONTACT and e.kind == "le-24x7"]
+    words = Deferred(partial(_case_words, ShortId.INC.of(incident.number), incident.reporter))
+    for person in told:
+        await ctx.reply(words, to_user=person, mentions=[person], alert=True, seal=CHROME)
+    return told
+
+
+def _case_words(id: str, reporter: str) -> str:
+    return _(
+        "🚨 A child sexual exploitation case was reported to the Regional Cyber Committee "
+        "({id}) by your country's NCPOC {reporter}. Its details are for your country's NCPOCs "
+        "and its 24/7 law-enforcement contacts: call {reporter}."
+    ).format(id=id, reporter=reporter)
