@@ -29,7 +29,7 @@ from commands.directory import (
     valid_phone,
     valid_text,
 )
-from commands.framework import NATIONAL, Role
+from commands.framework import NATIONAL, ONE_PER_PERSON, Role
 from commands.reference import Reference, ReferenceDataError, load_reference
 from commands.sections import (
     CommitteeConfig,
@@ -156,7 +156,7 @@ class RosterEntryConfig(Section):
     user_id: str | None = Field(
         None, description='a Matrix user ID, e.g. "@jm1:example.org" (a contact: or none)'
     )
-    role: Role = Field(description="one of ncpoc, chair, steering, admin, contact")
+    role: Role = Field(description="one of ncpoc, chair, steering, rifc, admin, contact")
     country: str | None = Field(
         None, description='a country code, e.g. "JM" (NCPOCs and contacts only)'
     )
@@ -412,9 +412,6 @@ def _inner_model(field: Any) -> Any:
     return None
 
 
-ONE_ROLE = frozenset({Role.NCPOC, Role.CONTACT, Role.CHAIR, Role.STEERING})
-
-
 def _check_roster(path: Path, config: Config) -> list[str]:
     """Every roster entry checked; returns a line per problem (the seed is kept when there
     is none)."""
@@ -472,7 +469,8 @@ def _check_entry(where: str, entry: RosterEntryConfig, seen: set[tuple[str, Role
         )
     if (entry.key, entry.role) in seen:
         raise ConfigError(f"{where}: {entry.key} is listed twice as {entry.role.value}")
-    other = next((r for k, r in seen if k == entry.key and {r, entry.role} <= ONE_ROLE), None)
+    same = (r for k, r in seen if k == entry.key and {r, entry.role} <= ONE_PER_PERSON)
+    other = next(same, None)
     if other is not None and other is not entry.role:
         raise ConfigError(
             f"{where}: {entry.key} is {other.value} already — a person holds one role "

@@ -37,7 +37,7 @@ def all_routers() -> list[Router]:
         projects.router,
         *meetings.routers,
         reports.router,
-        incidents.router,
+        *incidents.routers,
         lessons.router,
         resources.router,
         deadlines.router,

@@ -37,6 +37,9 @@ class Role(StrEnum):
     STEERING = "steering"
     ADMIN = "admin"
     CONTACT = "contact"  # a national contact outside the committee (commands.contacts)
+    # The Regional Intelligence Fusion Centre's analysts: read and export the incident
+    # picture at a Steering member's clearance (commands.audience), never vote or act.
+    RIFC = "rifc"
 
 
 ROLE_TITLES = {
@@ -45,6 +48,7 @@ ROLE_TITLES = {
     Role.STEERING: N_("Steering Committee member"),
     Role.ADMIN: N_("bot admin"),
     Role.CONTACT: N_("national contact"),
+    Role.RIFC: N_("RIFC analyst"),
 }
 
 
@@ -54,11 +58,14 @@ def role_titles(roles: Iterable[str]) -> str:
 
 
 ANYONE: frozenset[Role] | None = None
-READERS = frozenset({Role.NCPOC, Role.CHAIR, Role.STEERING})
+READERS = frozenset({Role.NCPOC, Role.CHAIR, Role.STEERING, Role.RIFC})
 CONTRIBUTORS = frozenset({Role.NCPOC, Role.CHAIR})
 CHAIR_ONLY = frozenset({Role.CHAIR})
 ROSTER_KEEPERS = frozenset({Role.CHAIR, Role.ADMIN})
 DIGEST_READERS = frozenset({Role.CHAIR, Role.STEERING})
+# At most one of these per person: a person speaks for one country, or for the committee,
+# or for the RIFC (admin is the operators' role and may go with any of them).
+ONE_PER_PERSON = frozenset({Role.NCPOC, Role.CONTACT, Role.CHAIR, Role.STEERING, Role.RIFC})
 # Everyone a broadcast can reach: NCPOCs and the national contacts beside them.
 NATIONAL = frozenset({Role.NCPOC, Role.CONTACT})
 

@@ -233,6 +233,22 @@ class IncidentStore:
             query = query.where(col(Incident.severity) == severity)
         return list(await self._s.scalars(query))
 
+    async def reported_between(
+        self, start: datetime, end: datetime, *, in_full: InFull, limit: int = 5000
+    ) -> list[Incident]:
+        """Incidents reported in [start, end) the reader sees in full, oldest first."""
+        query = (
+            select(Incident)
+            .where(
+                in_full.clause(Incident),
+                col(Incident.created_at) >= start,
+                col(Incident.created_at) < end,
+            )
+            .order_by(col(Incident.number))
+            .limit(limit)
+        )
+        return list(await self._s.scalars(query))
+
     async def count_withheld(self, *, in_full: InFull) -> int:
         query = select(func.count()).select_from(Incident).where(in_full.withheld(Incident))
         return await self._s.scalar(query) or 0

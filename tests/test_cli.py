@@ -5,6 +5,7 @@ traceback; missing directories are made (for the bot's user alone); check-config
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -248,3 +249,23 @@ def test_an_offline_digest_or_report_changes_nothing(cli, tmp_path, capsys):
     assert cli([*report, "--config", str(path)]) == 0
     assert tables() == before
     assert before["roster"] == 0 and before["audit_log"] == 0 and before["catalogue_version"] == 0
+
+
+def test_export_writes_a_stix_bundle_and_misp_events(cli, tmp_path, capsys):
+    import stix2
+
+    path = write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rcc.db'}")
+    assert cli(["db", "upgrade", "--config", str(path)]) == 0
+    for kind in ("stix", "misp"):
+        out = tmp_path / "out" / f"export.{kind}.json"
+        args = ["export", "--config", str(path), "--format", kind, "--out", str(out)]
+        assert cli([*args, "--period", "2026-11", "--audience", "rcc"]) == 0, capsys.readouterr()
+        assert "0 incidents (November 2026)" in capsys.readouterr().out
+        if kind == "stix":
+            bundle = stix2.parse(out.read_text(), allow_custom=True)
+            assert [o["type"] for o in bundle.objects] == ["marking-definition", "identity"]
+        else:
+            assert json.loads(out.read_text()) == {"response": []}
+    bad = cli(["export", "--config", str(path), "--format", "stix", "--period", "2026-13",
+               "--out", str(tmp_path / "x.json")])  # fmt: skip
+    assert bad != 0 and "there is no month 13" in capsys.readouterr().err

@@ -29,7 +29,7 @@ router = Router(
 
 # Five things to start with, by role, in plain words with a command that works as shown; the
 # first of the reader's roles in this order chooses (tests/test_help.py runs every example).
-FIRST = (Role.CHAIR, Role.NCPOC, Role.STEERING, Role.ADMIN, Role.CONTACT)
+FIRST = (Role.CHAIR, Role.NCPOC, Role.STEERING, Role.RIFC, Role.ADMIN, Role.CONTACT)
 START: dict[Role | None, tuple[tuple[str, str], ...]] = {
     Role.NCPOC: (
         (N_("say where your country stands on an item of the plan"),
@@ -55,6 +55,13 @@ START: dict[Role | None, tuple[tuple[str, str], ...]] = {
         (N_("see the open incidents"), "!incident list"),
         (N_("see the decisions taken"), "!decisions"),
         (N_("the report for the Steering Committee"), "!report steering"),
+    ),
+    Role.RIFC: (
+        (N_("see the open incidents"), "!incident list"),
+        (N_("read one incident in full, with its indicators"), "!incident show INC-1"),
+        (N_("export the month's incidents for MISP (in a DM)"), "!export misp period=last-30d"),
+        (N_("the report to the Heads of Intelligence"), "!report heads"),
+        (N_("how the bot sees you"), "!whoami"),
     ),
     Role.ADMIN: (
         (N_("see who is on the roster"), "!roster"),

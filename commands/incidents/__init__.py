@@ -596,3 +596,8 @@ def _summary(ctx: Context, incident: Incident) -> dict:
             modus=incident.modus or "",
         )
     return data
+
+
+from commands.incidents import export  # noqa: E402  (its router is this family's second)
+
+routers = (router, export.router)

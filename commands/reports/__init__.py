@@ -255,7 +255,7 @@ def _cell(value: Any) -> Any:
     "report",
     summary="a report for one audience (steering, consle, heads, csm, country:XX), with its "
     "spreadsheet",
-    roles=DIGEST_READERS,
+    roles=DIGEST_READERS | {Role.RIFC},
     params=[
         Pos("profile", profile, "steering|consle|heads|csm|country:XX"),
         Opt("period", digest_period, "<YYYY|YYYY-Qn|YYYY-MM|last-30d>"),

@@ -8,6 +8,7 @@ from commands import directory
 from commands.context import Context
 from commands.framework import (
     NATIONAL,
+    ONE_PER_PERSON,
     READERS,
     ROLE_TITLES,
     ROSTER_KEEPERS,
@@ -56,7 +57,9 @@ DETAIL_OPTS = [
 async def roster_list(ctx: Context) -> View:
     entries = await ctx.store.roster.entries()
     by_country: dict[str, list[str]] = {}
-    others: dict[Role, list[str]] = {r: [] for r in (Role.CHAIR, Role.STEERING, Role.ADMIN)}
+    others: dict[Role, list[str]] = {
+        r: [] for r in (Role.CHAIR, Role.STEERING, Role.RIFC, Role.ADMIN)
+    }
     contacts: dict[str, int] = {}
     for entry in entries:
         if entry.role == Role.NCPOC:
@@ -232,18 +235,15 @@ def skeleton(user: str) -> str:
 # Admins keep the national contacts (and the bot's own administration); every role that
 # votes, reads the committee's records or acts for it is the chair's to give and take.
 ADMINS_GRANT = frozenset({Role.CONTACT})
-# At most one of these per person: a person speaks for one country, or for the committee.
-# (admin is the operators' role and may go with any of them.)
-ONE_OF = frozenset({Role.NCPOC, Role.CONTACT, Role.CHAIR, Role.STEERING})
 
 
 async def _one_role(ctx: Context, user: str, role: Role) -> None:
     """A person holds one role for one country: an NCPOC of one country who is a contact of
     another could act as NCPOC of the other; a chair who is an NCPOC votes twice."""
     held = await ctx.store.roster.member(user)
-    if held is None or role not in ONE_OF:
+    if held is None or role not in ONE_PER_PERSON:
         return
-    clash = [r for r in held.roles if r in ONE_OF]
+    clash = [r for r in held.roles if r in ONE_PER_PERSON]
     if clash:
         raise CommandError(
             _(
