@@ -317,6 +317,16 @@ class IncidentStore:
         )
         return list(await self._s.scalars(query.order_by(col(Incident.number))))
 
+    async def links_among(self, ids: list[int]) -> list[tuple[int, int]]:
+        """The pairs of these incidents (by ID) known to share an indicator."""
+        if len(ids) < 2:
+            return []
+        query = select(IncidentLink).where(
+            col(IncidentLink.first).in_(ids), col(IncidentLink.second).in_(ids)
+        )
+        rows = await self._s.scalars(query.order_by(col(IncidentLink.first)))
+        return [(r.first, r.second) for r in rows]
+
     async def link(self, a: Incident, b: Incident, *, now: datetime) -> bool:
         """Record that two incidents share an indicator; False when it was known already."""
         assert a.id is not None and b.id is not None

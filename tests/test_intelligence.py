@@ -161,3 +161,28 @@ async def test_a_child_exploitation_case_stays_with_its_country(region):
         elsewhere = text_of(await say(region, who, "!incident show INC-1", room=room, kind=kind))
         assert "Grooming via a school app" in elsewhere  # the incident is AMBER: the RCC reads it
         assert "bad-app" not in elsewhere and "1 indicator is not shown here." in elsewhere
+
+
+async def test_the_heads_report_shows_types_crime_and_links_its_readers_may_see(region):
+    from bot.files import render_file
+
+    for who, command in (
+        (JM1, "!incident new severity=high tlp=green type=phishing crime=fraud SMS lures"),
+        (JM1, "!incident observe INC-1 domain=lure.example"),
+        (TT1, "!incident new severity=medium tlp=green type=phishing Bank lookalikes"),
+        (TT1, "!incident observe INC-2 domain=lure.example"),
+        (TT1, "!incident new severity=high tlp=amber type=ddos Grid probing"),
+        (TT1, "!incident observe INC-3 domain=lure.example"),  # AMBER: titles only for Heads
+    ):
+        await _observe(region, who, command)
+    pages = {}
+    for profile in ("heads", "consle"):
+        outcome = await say(region, CHAIR, f"!report {profile} period=2026-11")
+        spec = next(f for f in outcome.replies[0].files if f.mimetype == "text/html")
+        pages[profile] = render_file(region.renderer, "report-html", spec.data).decode()
+    heads = pages["heads"]
+    assert "Phishing <span" in heads and "(fraud:phishing)" in heads
+    assert "Linked to other crime: fraud 1." in heads
+    assert "INC-1 and INC-2 (JM–TT) share an indicator." in heads
+    assert heads.count("share an indicator") == 1  # INC-3's links: AMBER, a title here
+    assert "by type: Phishing 2" in pages["consle"]

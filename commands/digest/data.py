@@ -30,8 +30,10 @@ from commands.i18n import _
 from commands.reference import Reference
 from commands.scorecard import SYMBOLS, UNKNOWN, counts
 from commands.sections import Sections
+from commands.taxonomy import CRIMES, type_name
 from commands.tlp import label, most_restrictive, seen_rows
 from commands.values import ShortId
+from storage.incidents import Incident
 from storage.lists import unpack
 from storage.projects import Project
 from storage.stores import Stores
@@ -654,12 +656,7 @@ async def _incidents(
             "status": i.status,
         }
         if seen == Show.FULL:
-            details = {
-                "title": i.title,
-                "sectors": unpack(i.sectors),
-                "countries": unpack(i.countries),
-            }
-            full.append(brief | details)
+            full.append(brief | _details(i))
         elif seen == Show.TITLE:
             titled.append(brief | {"title": i.title})
         elif seen == Show.LABEL:
@@ -671,6 +668,7 @@ async def _incidents(
     severity = Counter(i["severity"] for i in full)
     return {
         "total": len(full),
+        **await _intelligence(store, full),
         "by_severity": [{"name": s, "count": severity[s]} for s in SEVERITIES if severity[s]],
         "by_sector": [{"name": s, "count": n} for s, n in sorted(sectors.items())],
         "full": full,
@@ -680,6 +678,49 @@ async def _incidents(
         "listed": len(full) + len(titled) + len(labelled),
         "open": sum(1 for i in full + titled + labelled if i["status"] != "closed"),
     }
+
+
+def _details(incident: Incident) -> dict[str, Any]:
+    """What a digest shows of an incident it may show in full, beside its ID and label."""
+    return {
+        "title": incident.title,
+        "sectors": unpack(incident.sectors),
+        "countries": unpack(incident.countries),
+        "type": incident.rsit or "",
+        "crime": incident.crime or "",
+        "reporter_country": incident.reporter_country or "",
+        "key": incident.id,
+    }
+
+
+async def _intelligence(store: Stores, full: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the incidents shown in full are: by type and link to other crime (English names,
+    which templates translate), and the pairs of them known to share an indicator."""
+    types = Counter(i["type"] for i in full if i["type"])
+    crimes = Counter(i["crime"] for i in full if i["crime"])
+    return {
+        "by_type": [
+            {"key": t, "name": type_name(t), "count": n} for t, n in sorted(types.items())
+        ],
+        "by_crime": [
+            {"key": c, "name": CRIMES.get(c, c), "count": n} for c, n in sorted(crimes.items())
+        ],
+        "links": await _links(store, full),
+    }
+
+
+async def _links(store: Stores, full: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Incidents of two countries that share an indicator, both shown in full here."""
+    by_key = {i["key"]: i for i in full}
+    found = await store.incidents.links_among(list(by_key))
+    return [
+        {
+            "a": by_key[a]["id"], "b": by_key[b]["id"],
+            "countries": f"{by_key[a]['reporter_country'] or '—'}–"
+            f"{by_key[b]['reporter_country'] or '—'}",
+        }
+        for a, b in found
+    ]  # fmt: skip
 
 
 async def _shared(

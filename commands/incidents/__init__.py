@@ -6,7 +6,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from commands import i18n
+from commands import i18n, taxonomy
 from commands.audience import Show, heard_by, hearers
 from commands.common import own_country
 from commands.context import Context
@@ -25,7 +25,7 @@ from commands.framework import (
     View,
 )
 from commands.i18n import N_, _
-from commands.incidents import alerts, observables, taxonomy
+from commands.incidents import alerts, observables
 from commands.reference import Country
 from commands.tlp import carried, check_postable, label, listing, present, stricter, tlp
 from commands.types import choice, country, csv, typed_id, user_id, word

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from commands import taxonomy
 from commands.audience import FILE_AUDIENCES, Audience, Viewer, heard_by
 from commands.common import own_country
 from commands.context import Context
@@ -32,7 +33,6 @@ from commands.framework import (
     Router,
 )
 from commands.i18n import N_, _
-from commands.incidents import taxonomy
 from commands.types import choice
 from commands.values import Clearance
 from storage.incidents import Incident, Observable

@@ -1,4 +1,5 @@
-"""What an incident is, in words the region's CSIRTs and intelligence units share.
+"""What an incident is, in words the region's CSIRTs and intelligence units share (shared by
+the incidents family, the digest and the reports, as `commands.reference` is).
 
 `type=`: the Reference Security Incident Taxonomy (RSIT), with the values of MISP's `rsit`
 taxonomy (version 2), so an export tags it `rsit:<category>="<type>"` as MISP does.
@@ -117,3 +118,11 @@ def type_label(key: str | None) -> str:
 
 def crime_label(key: str | None) -> str:
     return _(CRIMES[key]) if key in CRIMES else (key or "")
+
+
+def type_name(key: str) -> str:
+    """A type's English name (translated where it is shown), or the key itself."""
+    if key not in TYPES:
+        return key
+    category, name = TYPES[key]
+    return RSIT[category][1][name]
