@@ -61,6 +61,7 @@ class RefKind(StrEnum):
     MEETING = "meeting"
     ACTION = "action"
     HELD = "held"  # a broadcast held as a likely test: a ✅ on its notice sends it
+    INCIDENT = "incident"  # an incident's alert: a file sent in reply to it is answered
 
 
 @dataclass(frozen=True)

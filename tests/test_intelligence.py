@@ -3,16 +3,19 @@ without disclosure, shared on purpose, and child exploitation cases kept to thei
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from commands.framework import ArgumentError
 from commands.incidents import observables
 from commands.values import RoomKind
-from tests.helpers import CHAIR, JM1, RCC_MEMBERS, TT1, TT2, say, text_of
+from tests.helpers import CHAIR, JM1, RCC_MEMBERS, TT1, TT2, Postman, say, text_of
 
 RCC = "!rcc:test.org"
 BB1 = "@bb1:test.org"
 JM_LE = "@jm-le:test.org"
+RIFC = "@rifc:test.org"
 
 
 @pytest.mark.parametrize(
@@ -72,6 +75,10 @@ role = "ncpoc"
 country = "BB"
 
 [[roster]]
+user_id = "{RIFC}"
+role = "rifc"
+
+[[roster]]
 user_id = "{JM_LE}"
 role = "contact"
 country = "JM"
@@ -80,7 +87,7 @@ kind = "le-24x7"
     app = await make_app(extra)
     app.rooms[RoomKind.RCC] = RCC
     app.test_rooms.set(RCC, RCC_MEMBERS | {BB1})
-    for person in (JM1, TT1, TT2, BB1, CHAIR, JM_LE):
+    for person in (JM1, TT1, TT2, BB1, CHAIR, JM_LE, RIFC):
         app.test_rooms.set(f"!dm-{person}", {person})
     return app
 
@@ -121,7 +128,8 @@ async def test_two_countries_learn_they_share_an_indicator_and_nothing_more(regi
     found = await _observe(region, TT1, "!incident observe INC-2 ip=203.0.113[.]7",
                            room="!dm-tt1", kind="direct")  # fmt: skip
     told = {r.to_user: r.message.body for r in found.replies if r.to_user}
-    assert set(told) == {JM1, TT1, TT2}  # both countries' NCPOCs; BB and the chair: nothing
+    # Both countries' NCPOCs; BB and the chair nothing; the RIFC nothing (TT's is RED).
+    assert set(told) == {JM1, TT1, TT2}
     assert "🔗 INC-1 (Jamaica) and INC-2 (Trinidad and Tobago) share an indicator" in told[JM1]
     assert "!incident share INC-1 with=TT" in told[JM1]
     assert "!incident share INC-2 with=JM" in told[TT1]
@@ -185,4 +193,32 @@ async def test_the_heads_report_shows_types_crime_and_links_its_readers_may_see(
     assert "Linked to other crime: fraud 1." in heads
     assert "INC-1 and INC-2 (JM–TT) share an indicator." in heads
     assert heads.count("share an indicator") == 1  # INC-3's links: AMBER, a title here
+    async with region.db.unit(write=False) as store:
+        sent = [r for r in await store.outbox.pending(limit=1000) if r.to_user == RIFC]
+    # The RIFC reads GREEN in full: told of INC-1 ~ INC-2, never of a link to AMBER INC-3.
+    assert [json.loads(r.content)["body"] for r in sent] == [
+        "🔗 INC-1 (Jamaica) and INC-2 (Trinidad and Tobago) share an indicator: "
+        "!incident show INC-1"
+    ]
     assert "by type: Phishing 2" in pages["consle"]
+
+
+async def test_a_file_in_reply_to_a_child_exploitation_alert_is_refused_and_not_kept(region):
+    await _observe(region, JM1, "!incident new severity=high tlp=amber crime=child-exploitation "
+                   "Grooming via a school app")  # fmt: skip
+    await _observe(region, JM1, "!incident new severity=low tlp=green Spam run")
+    sent = await Postman(region).deliver_all()
+    alerts = {r.ref: r for r in sent if r.ref and r.ref.startswith("incident:")}
+    file = '{"msgtype": "m.image", "body": "screenshot.png", "url": "mxc://test.org/abc"}'
+    refused = await say(region, JM1, "screenshot.png", reply_to=alerts["incident:1"].event_id,
+                        attachment=file)  # fmt: skip
+    assert "⛔ Not kept: no file is attached to a child sexual exploitation case (INC-1)" in (
+        text_of(refused)
+    )
+    other = await say(region, JM1, "log.txt", reply_to=alerts["incident:2"].event_id,
+                      attachment=file)  # fmt: skip
+    assert other is None  # any other incident: a file in reply is chatter, as before
+    async with region.db.unit(write=False) as store:
+        assert [u.kind for u in await store.incidents.history(await store.incidents.get(1))] == [
+            "created"
+        ]

@@ -15,6 +15,7 @@ from commands.framework import (
     CONTRIBUTORS,
     READERS,
     CommandError,
+    Input,
     Opt,
     ParseEnv,
     Pos,
@@ -29,7 +30,7 @@ from commands.incidents import alerts, observables
 from commands.reference import Country
 from commands.tlp import carried, check_postable, label, listing, present, stricter, tlp
 from commands.types import choice, country, csv, typed_id, user_id, word
-from commands.values import ShortId
+from commands.values import Ref, RefKind, ShortId
 from storage.incidents import Incident
 from storage.lists import pack, unpack
 
@@ -117,6 +118,7 @@ async def incident_new(
     await ctx.reply(
         View("incidents/created", data | carried(ctx)),
         mentions=data["mentions"], alert=bool(data["mentions"]),
+        ref=Ref(RefKind.INCIDENT, incident.number),
     )  # fmt: skip
 
 
@@ -388,6 +390,29 @@ async def incident_share(ctx: Context, id: int, with_: Country) -> str:
     return _("✅ {id} is shared with {country}: {people} may read it in full. [{label}]").format(
         id=name, country=with_.name, people=", ".join(people), label=label(incident.tlp)
     )
+
+
+def _sends_a_file(said: Input) -> bool:
+    return said.attachment is not None and said.reply_to is not None
+
+
+@router.listener("incident file", accepts=_sends_a_file)
+async def incident_file(ctx: Context, said: Input) -> str | None:
+    """A file sent in reply to an incident's alert. No file is kept with an incident; for a
+    child sexual exploitation case the sender is told at once to take it down: such
+    material is for law enforcement, never a chat room."""
+    tag = Ref.parse(await ctx.store.outbox.ref_of(said.reply_to or ""))
+    if tag is None or tag.kind != RefKind.INCIDENT:
+        return None
+    incident = await ctx.store.incidents.get(tag.key)
+    if incident is None or incident.crime != taxonomy.CHILD_EXPLOITATION:
+        return None
+    ctx.audit_detail = f"{ShortId.INC.of(incident.number)} file refused"
+    return _(
+        "⛔ Not kept: no file is attached to a child sexual exploitation case ({id}). Delete "
+        "your message now (everyone in this room can open it until you do) and hand the "
+        "material to your country's 24/7 law-enforcement contact."
+    ).format(id=ShortId.INC.of(incident.number))
 
 
 @router.command(

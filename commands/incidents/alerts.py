@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from commands.audience import Audience, Show, Viewer, heard_by
+from commands.audience import Audience, Show, Viewer, heard_by, needs
 from commands.context import Context
 from commands.framework import Role, View
 from commands.i18n import Deferred, _
@@ -176,6 +176,31 @@ async def tell_shared(ctx: Context, incident: Incident, keyed: list[str]) -> Non
             )
             for person in told:  # IDs and countries only: the bot's own words
                 await ctx.reply(words, to_user=person, mentions=[person], alert=True, seal=CHROME)
+        await _tell_rifc(ctx, incident, other)
+
+
+async def _tell_rifc(ctx: Context, a: Incident, b: Incident) -> None:
+    """The RIFC hears of a link only where it may read both incidents in full."""
+    if not all(needs(i.tlp, Show.FULL) <= Clearance.STEERING for i in (a, b)):
+        return
+    countries = ctx.env.reference.countries
+    a, b = sorted((a, b), key=lambda i: i.number)
+    words = Deferred(
+        partial(
+            _linked_words, ShortId.INC.of(a.number), countries.name_of(a.reporter_country),
+            ShortId.INC.of(b.number), countries.name_of(b.reporter_country),
+        )
+    )  # fmt: skip
+    for entry in await ctx.store.roster.entries():
+        if entry.role == Role.RIFC:
+            person = entry.user_id
+            await ctx.reply(words, to_user=person, mentions=[person], alert=True, seal=CHROME)
+
+
+def _linked_words(a: str, home: str, b: str, where: str) -> str:
+    return _("🔗 {a} ({home}) and {b} ({where}) share an indicator: !incident show {a}").format(
+        a=a, home=home, b=b, where=where
+    )
 
 
 def _shared_words(mine: str, home: str, theirs: str, where: str, command: str) -> str:
