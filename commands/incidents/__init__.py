@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from commands import i18n, taxonomy
-from commands.audience import Show, heard_by, hearers
+from commands.audience import heard_by, hearers
 from commands.common import own_country
 from commands.context import Context
 from commands.corrections import check_label, corrected
@@ -130,6 +130,15 @@ async def _incident(ctx: Context, number: int) -> Incident:
     return incident
 
 
+async def _changeable(ctx: Context, number: int) -> Incident:
+    """The incident, if this sender may change it here: its reporting country's NCPOCs or
+    the chair, where it may be posted (TLP:RED: where it was)."""
+    incident = await _incident(ctx, number)
+    _check_room(ctx, incident)
+    _check_owner(ctx, incident)
+    return incident
+
+
 def _check_owner(ctx: Context, incident: Incident) -> None:
     """An incident is changed by the NCPOCs of the country that reported it, or the chair:
     another country may read it, not rewrite, close or relabel it."""
@@ -223,9 +232,7 @@ def _folded(word: str) -> str:
 async def incident_update(
     ctx: Context, id: int, status: str | None, severity: str | None, note: str
 ) -> str:
-    incident = await _incident(ctx, id)
-    _check_room(ctx, incident)
-    _check_owner(ctx, incident)
+    incident = await _changeable(ctx, id)
     hint = None
     if status is None:  # `!incident update INC-1 contained, domains taken down`
         status, note, hint = _said_state(id, note)
@@ -273,10 +280,8 @@ async def incident_update(
     "in the incident's history.",
 )
 async def incident_escalate(ctx: Context, id: int, why: str) -> str:
-    incident = await _incident(ctx, id)
+    incident = await _changeable(ctx, id)
     name = ShortId.INC.of(id)
-    _check_room(ctx, incident)
-    _check_owner(ctx, incident)
     prefix = ctx.config.committee.command_prefix
     if ctx.has_role(Role.CHAIR):
         raise CommandError(
@@ -326,10 +331,8 @@ async def incident_observe(
     ctx: Context, id: int, ip: list[str] | None, domain: list[str] | None,
     url: list[str] | None, hash: list[str] | None, email: list[str] | None, tlp: str | None,
 ) -> str:  # fmt: skip
-    incident = await _incident(ctx, id)
+    incident = await _changeable(ctx, id)
     name = ShortId.INC.of(id)
-    _check_room(ctx, incident)
-    _check_owner(ctx, incident)
     level = tlp or incident.tlp
     if stricter(level, incident.tlp) != level:
         raise CommandError(
@@ -373,10 +376,8 @@ async def incident_observe(
     "it was said to (as with for=: TLP:RED included), and each gets it in a DM.",
 )
 async def incident_share(ctx: Context, id: int, with_: Country) -> str:
-    incident = await _incident(ctx, id)
+    incident = await _changeable(ctx, id)
     name = ShortId.INC.of(id)
-    _check_room(ctx, incident)
-    _check_owner(ctx, incident)
     people = [e.user_id for e in await ctx.store.roster.ncpocs(with_.code)]
     if not people:
         raise CommandError(
@@ -449,10 +450,8 @@ async def incident_edit(
     crime: str | None,
     mo: str | None,
 ) -> str:
-    incident = await _incident(ctx, id)
+    incident = await _changeable(ctx, id)
     name = ShortId.INC.of(id)
-    _check_room(ctx, incident)
-    _check_owner(ctx, incident)
     if title is not None and len(title) > MAX_TITLE:
         raise CommandError(
             _("the title is too long (at most {MAX_TITLE} characters)").format(MAX_TITLE=MAX_TITLE)
@@ -483,9 +482,7 @@ async def incident_edit(
     example="!incident close INC-12 Domains taken down, no customer losses confirmed",
 )
 async def incident_close(ctx: Context, id: int, summary: str) -> str:
-    incident = await _incident(ctx, id)
-    _check_room(ctx, incident)
-    _check_owner(ctx, incident)
+    incident = await _changeable(ctx, id)
     if incident.status == "closed":
         closed = i18n.when(
             incident.closed_at or incident.updated_at, ctx.env.zone, "%-d %b %Y %H:%M"
@@ -598,29 +595,7 @@ async def _observables(ctx: Context, incident: Incident) -> tuple[list[dict], in
 
 def _summary(ctx: Context, incident: Incident) -> dict:
     """What this room may see of an incident: all, its title, or its ID, severity and label."""
-    shown = ctx.viewer.sees(incident.tlp, incident.origin_room, heard_by(incident))
-    data = {
-        "id": ShortId.INC.of(incident.number),
-        "label": label(incident.tlp),
-        "shown": shown.name.lower(),
-        "now": ctx.now,
-    }
-    if shown >= Show.LABEL:
-        data.update(severity=incident.severity, tlp=incident.tlp)
-    if shown >= Show.TITLE:
-        data.update(title=incident.title)
-    if shown == Show.FULL:
-        data.update(
-            status=incident.status,
-            sectors=unpack(incident.sectors),
-            countries=unpack(incident.countries),
-            reporter=incident.reporter,
-            created=incident.created_at,
-            type=taxonomy.type_label(incident.rsit),
-            crime=taxonomy.crime_label(incident.crime),
-            modus=incident.modus or "",
-        )
-    return data
+    return alerts.shown(ctx.viewer, incident, ctx.env.reference, ctx.now)
 
 
 from commands.incidents import export  # noqa: E402  (its router is this family's second)

@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from commands import taxonomy
 from commands.audience import Audience, Show, Viewer, heard_by, needs
 from commands.context import Context
 from commands.framework import Role, View
@@ -49,7 +50,8 @@ async def concerned(ctx: Context, incident: Incident) -> list[str]:
 
 def shown(viewer: Viewer, incident: Incident, reference: Reference, now: datetime) -> dict:
     """What one audience may see of an incident: all, its title, or its ID, severity and
-    label (with who to ask); recorded on the viewer, which seals the output."""
+    label (with its reporter and country, whom to ask); recorded on the viewer, which seals
+    the output. Every output of an incident is shaped here."""
     seen = viewer.sees(incident.tlp, incident.origin_room, heard_by(incident))
     data: dict[str, Any] = {
         "id": ShortId.INC.of(incident.number),
@@ -72,6 +74,9 @@ def shown(viewer: Viewer, incident: Incident, reference: Reference, now: datetim
             sectors=unpack(incident.sectors),
             countries=unpack(incident.countries),
             created=incident.created_at,
+            type=taxonomy.type_label(incident.rsit),
+            crime=taxonomy.crime_label(incident.crime),
+            modus=incident.modus or "",
         )
     return data
 
