@@ -34,7 +34,7 @@ def all_routers() -> list[Router]:
         status.router,
         gaps.router,
         *motions.routers,
-        projects.router,
+        *projects.routers,
         *meetings.routers,
         reports.router,
         *incidents.routers,

@@ -62,6 +62,7 @@ class RefKind(StrEnum):
     ACTION = "action"
     HELD = "held"  # a broadcast held as a likely test: a ✅ on its notice sends it
     INCIDENT = "incident"  # an incident's alert: a file sent in reply to it is answered
+    PROJECT = "project"  # a project's reminder of its target
 
 
 @dataclass(frozen=True)

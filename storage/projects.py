@@ -36,6 +36,10 @@ class Project(SQLModel, table=True):
     event_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column(index=True))
+    # Its target kept (commands.projects.targets): when its lead was reminded, and when it
+    # was found overdue; each said once, for the target it had then.
+    reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    overdue_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class ProjectUpdate(SQLModel, table=True):
@@ -148,6 +152,13 @@ class ProjectStore:
         if active_only:
             query = query.where(col(Project.status).in_(ACTIVE))
         return list(await self._s.scalars(query))
+
+    async def with_targets(self) -> list[Project]:
+        """Active projects with a target month, soonest first."""
+        query = select(Project).where(
+            col(Project.status).in_(ACTIVE), col(Project.target).is_not(None)
+        )
+        return list(await self._s.scalars(query.order_by(col(Project.target))))
 
     async def updates_between(self, start: datetime, end: datetime) -> list[ProjectUpdate]:
         query = (

@@ -139,6 +139,8 @@ async def project_add(
     )  # fmt: skip
     name = ShortId.PR.of(project.number)
     ctx.audit_detail = f"{name} added {project.tlp}"
+    if target is not None:
+        ctx.wake(TARGET_JOB, project.number)  # its target is kept from now on
     overlaps = [
         p for p in await _active(ctx) if p.number != project.number and _overlap(p, project)
     ]
@@ -340,3 +342,9 @@ async def help_with(ctx: Context, item: Item, country: Country | None) -> View:
     )
     data["for"] = chosen.name if chosen else None
     return View("projects/help", data)
+
+
+from commands.projects import targets  # noqa: E402  (dates kept: this family's second router)
+
+TARGET_JOB = targets.JOB
+routers = (router, targets.router)
