@@ -85,3 +85,28 @@ async def test_the_timeline_lists_items_and_projects_soonest_first(app, clock):
     assert "PR-1" in legal and "PR-2" not in legal
     jamaica = text_of(await ok(app, STEERING, "!timeline JM"))
     assert "legal.cybercrime" in jamaica and "· in-progress" in jamaica and "PR-2" not in jamaica
+
+
+async def test_an_items_target_reminds_countries_behind_and_tells_the_chair_after(app, clock):
+    await ok(app, CHAIR, "!motion propose legal.cybercrime by=2026-11 tlp=green Act enacted")
+    await ok(app, JM1, "!vote MO-1 yes")
+    await ok(app, TT1, "!vote MO-1 yes")
+    await ok(app, JM1, "!status set legal.cybercrime met Act in force")
+    before = len(await _told(app))
+    await app.jobs.run("item targets", 0)
+    reminded = (await _told(app))[before:]
+    assert sorted(to for to, _ in reminded) == [TT1, "@tt2:test.org"]  # JM met it: not asked
+    assert reminded[0][1] == (
+        "📅 The minimum standard of legal.cybercrime is due by the end of 2026-11; TT is "
+        "unreported. When it is met: !status set legal.cybercrime met"
+    )
+    await app.jobs.run("item targets", 0)
+    assert len(await _told(app)) == before + 2  # once
+    clock.advance(timedelta(days=30))
+    await app.jobs.run("item targets", 0)
+    await app.jobs.run("item targets", 0)
+    late = (await _told(app))[before + 2 :]
+    assert late == [
+        (CHAIR, "⚠️ The minimum standard of legal.cybercrime was due by 2026-11; not met in: "
+                "TT (unreported).")
+    ]  # fmt: skip

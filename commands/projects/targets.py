@@ -93,6 +93,69 @@ async def keep_target(job: JobContext, project_key: int) -> datetime | None:
     return min(later) if later else None
 
 
+ITEMS_JOB = "item targets"
+KEPT = "target:{item}:{target}:{kind}"  # the bot's state: an item target's notice, said
+
+
+async def always(store: Stores, config: Sections, now: datetime) -> list[int]:
+    return [0]  # one record: the catalogue in force
+
+
+@router.job(ITEMS_JOB, pending=always, summary="the catalogue's target dates: before, and after")
+async def keep_item_targets(job: JobContext, catalogue_key: int) -> datetime | None:
+    """For each item with a target (a motion's by=): the NCPOCs of each country that has not
+    met it are reminded before its month ends; once it has, the chair is told who has not.
+    Each once per item and target (kept in the bot's state). Returns when to look again."""
+    items = [i for i in job.env.reference.catalogue.scored if i.target and i.measured]
+    if not items:
+        return job.now + timedelta(days=1)  # a motion may set one: look again tomorrow
+    before = job.config[TargetsConfig].remind_before
+    states = {(u.country, u.item_id): u.state for u in await job.store.status.latest()}
+    ncpocs = await job.store.roster.ncpocs()
+    later: list[datetime] = [job.now + timedelta(days=1)]
+    for item in items:
+        due = due_of(item.target or "", job.env.zone)
+        behind = sorted({e.country or "" for e in ncpocs} - {
+            c for (c, i), state in states.items() if i == item.id and state in ("met", "n/a")
+        })  # fmt: skip
+        if due - before <= job.now < due and await _first(job, item.id, item.target, "remind"):
+            for entry in (e for e in ncpocs if e.country in behind):
+                state = states.get((entry.country or "", item.id), "unreported")
+                words = Deferred(partial(_item_soon, item.id, item.target, entry.country, state))
+                await job.post(words, to_user=entry.user_id, mentions=[entry.user_id],
+                               alert=True, seal=Seal("green"))  # fmt: skip
+        if job.now >= due and behind and await _first(job, item.id, item.target, "overdue"):
+            listed = ", ".join(f"{c} ({states.get((c, item.id), 'unreported')})" for c in behind)
+            for chair in await job.chairs():
+                words = Deferred(partial(_item_late, item.id, item.target, listed))
+                await job.post(words, to_user=chair, mentions=[chair], alert=True,
+                               seal=Seal("green"))  # fmt: skip
+        later += [t for t in (due - before, due) if t > job.now]
+    return min(later)
+
+
+async def _first(job: JobContext, item: str, target: str | None, kind: str) -> bool:
+    """Whether this notice is said now for the first time (and mark it said)."""
+    key = KEPT.format(item=item, target=target, kind=kind)
+    if await job.store.state.get(key) is not None:
+        return False
+    await job.store.state.set(key, job.now.isoformat(), now=job.now)
+    return True
+
+
+def _item_soon(item: str, target: str | None, country: str | None, state: str) -> str:
+    return _(
+        "📅 The minimum standard of {item} is due by the end of {target}; {country} is "
+        "{state}. When it is met: !status set {item} met"
+    ).format(item=item, target=target, country=country, state=state)
+
+
+def _item_late(item: str, target: str | None, listed: str) -> str:
+    return _("⚠️ The minimum standard of {item} was due by {target}; not met in: {listed}.").format(
+        item=item, target=target, listed=listed
+    )
+
+
 def _soon(name: str, title: str, target: str) -> str:
     return _(
         "📅 {name} “{title}” has its target at the end of {target}. Say where it stands: "
