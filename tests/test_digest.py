@@ -433,3 +433,12 @@ async def test_the_incident_counts_agree_with_the_rows_listed(app, clock):
     assert incidents["open"] == sum(1 for row in rows if row["status"] != "closed")
     html = render_file(app.renderer, "digest-html", await digest_of(app, clock)).decode()
     assert f"{incidents['listed']} listed ({incidents['total']} shown in full)" in html
+
+
+async def test_a_country_with_fewer_ncpocs_than_agreed_is_named(app, clock):
+    data = await digest_of(app, clock)
+    assert data["short_of_ncpocs"] == [
+        {"name": "Jamaica", "code": "JM", "has": 1, "should": 2}
+    ]  # TT has its two; the countries with none are named as unstaffed
+    text = all_outputs(app, data)
+    assert "Fewer NCPOCs than agreed: Jamaica (JM) has 1 of 2." in text

@@ -169,8 +169,21 @@ async def build(
         level = most_restrictive([*shown, *viewer.shown])
         data.update(tlp=level, label=label(level), carried=label(level))
         data["summary"] = await _summary(store, period, env.reference, data, set(expected))
+        data["short_of_ncpocs"] = _short(ncpocs, env.reference, config)
         data["empty"] = _empty(data)
         return data
+
+
+def _short(ncpocs: list[Any], ref: Reference, config: Sections) -> list[dict[str, Any]]:
+    """Countries with an NCPOC but fewer than each member state should have (two, by the
+    plan): the committee's eyes in that country are thinner than agreed."""
+    should = config.committee.max_ncpocs_per_country
+    counted = Counter(e.country for e in ncpocs if e.country)
+    return [
+        {"name": ref.countries.name_of(code), "code": code, "has": n, "should": should}
+        for code, n in sorted(counted.items())
+        if n < should
+    ]
 
 
 async def _records(
