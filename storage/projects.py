@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, or_, select
+from sqlalchemy import Boolean, Column, Text, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -40,6 +40,10 @@ class Project(SQLModel, table=True):
     # was found overdue; each said once, for the target it had then.
     reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     overdue_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # A quick win (Action Plan, section 8): something to show early, by the plan's own word.
+    quick_win: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, default=False)
+    )
 
 
 class ProjectUpdate(SQLModel, table=True):
@@ -81,6 +85,7 @@ class ProjectStore:
         tlp: str = "amber",
         origin_room: str | None = None,
         said_to: str | None = None,
+        quick_win: bool = False,
     ) -> Project:
         project = Project(
             number=await next_number(self._s, "project"),
@@ -99,6 +104,7 @@ class ProjectStore:
             event_id=event_id,
             created_at=now,
             updated_at=now,
+            quick_win=quick_win,
         )
         self._s.add(project)
         await self._s.flush()
@@ -127,6 +133,7 @@ class ProjectStore:
         item: str | None = None,
         partner: str | None = None,
         active_only: bool = False,
+        quick_wins: bool = False,
     ) -> list[Project]:
         """Projects in a country (its own or regional ones), on an item, or with a partner
         (leading or taking part; a word of its name is enough)."""
@@ -151,6 +158,8 @@ class ProjectStore:
             )
         if active_only:
             query = query.where(col(Project.status).in_(ACTIVE))
+        if quick_wins:
+            query = query.where(col(Project.quick_win).is_(True))
         return list(await self._s.scalars(query))
 
     async def with_targets(self) -> list[Project]:

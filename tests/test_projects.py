@@ -145,3 +145,12 @@ async def test_a_project_is_updated_by_its_lead_or_the_chair(make_app):
     await ok(app, JM1, "!project update PR-3 status=under-way")  # the one country it is for
     async with app.db.unit(write=False) as store:
         assert [(await store.projects.get(n)).status for n in (1, 2, 3)] == ["under-way"] * 3
+
+
+async def test_quick_wins_are_marked_and_listed(app):
+    await ok(app, JM1, "!project add Awareness week lead=JM quick-win=yes tlp=green")
+    await ok(app, JM1, "!project add Cybercrime bill lead=JM tlp=green")
+    wins = await ok(app, STEERING, "!projects quick-wins")
+    assert "PR-1" in wins and "⚡ quick win" in wins and "PR-2" not in wins
+    every = await ok(app, STEERING, "!projects")
+    assert "PR-2" in every and every.count("⚡ quick win") == 1

@@ -33,7 +33,7 @@ from commands.motions.votes import month
 from commands.reference import Catalogue, Country, Item, Reference
 from commands.status import item
 from commands.tlp import carried, carried_by, label, present, said, seen_rows, tlp
-from commands.types import choice, country, typed_id
+from commands.types import choice, country, typed_id, yes_no
 from commands.values import ShortId
 from storage.lists import unpack
 from storage.projects import REGIONAL, Project
@@ -87,6 +87,7 @@ def row(project: Project, catalogue: Catalogue) -> dict:
         "target": project.target,
         "status": project.status,
         "version": project.version,
+        "quick_win": project.quick_win,
     }
 
 
@@ -102,13 +103,15 @@ def row(project: Project, catalogue: Catalogue) -> dict:
         Opt("items", items, "item,item"),
         Opt("target", month, "YYYY-MM"),
         Opt("tlp", tlp),
+        Opt("quick-win", yes_no, "yes"),
         Text("title", "title"),
     ],
     example='!project add Cybercrime bill drafting lead="Commonwealth Secretariat" '
     "countries=JM,TT items=legal.cybercrime target=2027-06 tlp=green",
     details='Quote a value with spaces: lead="CARICOM IMPACS". Without countries= the '
     "project is your country's (the chair's: regional). Without tlp= it is AMBER: the "
-    "register, digests and reports show it where AMBER may be read.",
+    "register, digests and reports show it where AMBER may be read. quick-win=yes marks "
+    "one of the plan's quick wins (section 8): `!projects quick-wins` lists them.",
 )
 async def project_add(
     ctx: Context,
@@ -119,6 +122,7 @@ async def project_add(
     items: list[str] | None,
     target: str | None,
     tlp: str | None,
+    quick_win: bool | None,
     title: str,
 ) -> str:
     title = title.strip()
@@ -135,7 +139,7 @@ async def project_add(
         title=title, lead=lead, partners=partners or [], funding=funding or "",
         countries=chosen, items=items or [], target=target, version=catalogue.version,
         author=ctx.sender, event_id=ctx.event_id, now=ctx.now, tlp=said(ctx, tlp),
-        origin_room=ctx.room_id, said_to=hearers(ctx.viewer.audience),
+        origin_room=ctx.room_id, said_to=hearers(ctx.viewer.audience), quick_win=bool(quick_win),
     )  # fmt: skip
     name = ShortId.PR.of(project.number)
     ctx.audit_detail = f"{name} added {project.tlp}"
@@ -213,6 +217,8 @@ def _filter(text: str, env: ParseEnv) -> tuple[str, str]:
     key = text.strip()
     if key.casefold() == "overlap":
         return "overlap", ""
+    if key.casefold().replace("_", "-") in ("quick-wins", "quick-win", "quickwins"):
+        return "quick-wins", "quick-wins"
     found = env.reference.countries.resolve(key)
     if found is not None:
         return "country", found.code
@@ -225,9 +231,11 @@ def _filter(text: str, env: ParseEnv) -> tuple[str, str]:
 @router.command(
     "projects",
     summary="the register: all projects, or a country's, an item's, a partner's; `overlap` "
-    "lists those that duplicate each other",
+    "lists those that duplicate each other, `quick-wins` the plan's quick wins",
     roles=READERS,
-    params=[Pos("filter", _filter, "country|item|partner|overlap", optional=True, words=6)],
+    params=[
+        Pos("filter", _filter, "country|item|partner|overlap|quick-wins", optional=True, words=6)
+    ],
     example="!projects overlap",
 )
 async def projects(ctx: Context, filter: tuple[str, str] | None) -> View:
@@ -241,6 +249,7 @@ async def projects(ctx: Context, filter: tuple[str, str] | None) -> View:
         country=value if kind == "country" else None,
         item=value if kind == "item" else None,
         partner=value if kind == "partner" else None,
+        quick_wins=kind == "quick-wins",
     )
     rows, hidden = seen_rows(ctx.viewer, found, lambda p: row(p, catalogue))
     return View("projects/list", {"rows": rows, "filter": value, "hidden": hidden} | carried(ctx))
