@@ -46,7 +46,7 @@ def _give_back() -> None:
 def _render(renderer: Renderer, name: str, data: dict[str, Any]) -> bytes:
     if name == "digest-html":
         return renderer.document("digest/report", data).encode("utf-8")
-    if name in ("digest-png", "drill-png"):
+    if name in ("digest-png", "drill-png", "timeline-png"):
         return draw(name, data)
     if name == "gaps-html":
         return renderer.document("reports/gaps", data).encode("utf-8")

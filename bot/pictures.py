@@ -44,6 +44,8 @@ def drawn_here(kind: str, data: dict[str, Any]) -> bytes:
         return heatmap(data)
     if kind == "drill-png":
         return drill_chart(data)
+    if kind == "timeline-png":
+        return timeline_chart(data)
     raise ValueError(f"no picture named {kind!r}")
 
 
@@ -288,6 +290,87 @@ def _drill_bar(axes: Any, y: int, row: dict[str, Any], longest: float) -> None:
     if row.get("previous_seconds") is not None:
         axes.plot([row["previous_seconds"] / 60] * 2, [y - 0.45, y + 0.45], color="black",
                   linewidth=2)  # fmt: skip
+
+
+def _month(text: str) -> Any:
+    """A `YYYY-MM` month as the date its last day ends on (a target falls due then)."""
+    from datetime import date
+
+    year, month = (int(p) for p in text.split("-"))
+    return date(year + month // 12, month % 12 + 1, 1)
+
+
+def timeline_chart(data: dict[str, Any]) -> bytes:
+    """Every target the report's readers may see, on a time axis: a project as a bar from
+    its registration to its target, an item's standard as a diamond at its month's end;
+    overdue ones in vermillion, the rest in blue (Okabe-Ito), a line at the report's date."""
+    from datetime import date
+
+    from matplotlib import dates as mdates
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = list(reversed(data["timeline"]))  # the soonest on top
+    labels = [
+        textwrap.shorten(
+            f"{r['what']} {r['name'] if r['kind'] == 'project' else _item(r['name'])}", 52,
+            placeholder="…",
+        )
+        for r in rows
+    ]  # fmt: skip
+    height = 0.34 * len(rows) + 1.8
+    figure = Figure(figsize=(10.0, height), dpi=120)
+    FigureCanvasAgg(figure)
+    left = min(0.45, 0.1 + 0.0075 * max((len(x) for x in labels), default=10))
+    axes = figure.add_axes((left, 0.8 / height, 0.95 - left, 1 - 1.35 / height))
+    moments = [date.fromisoformat(data["today"]), *_targets(axes, rows)]
+    today = float(mdates.date2num(date.fromisoformat(data["today"])))
+    axes.axvline(today, color="black", linewidth=1.2)
+    axes.text(today, len(rows) - 0.3, " " + _("today"), fontsize=8, va="bottom")
+    axes.set_yticks(range(len(rows)), labels, fontsize=8)
+    axes.set_ylim(-0.7, len(rows) - 0.1)
+    margin = 20  # days either side: nothing drawn on the frame
+    axes.set_xlim(mdates.date2num(min(moments)) - margin, mdates.date2num(max(moments)) + margin)
+    axes.xaxis_date()
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    axes.tick_params(axis="x", labelsize=8)
+    title = _("{committee} — target dates · {label}").format(
+        committee=data["committee"], label=data["label"]
+    )
+    axes.set_title(title, fontsize=11)
+    figure.text(
+        0.5,
+        0.15 / height,
+        _("◆ an item's standard due · ▬ a project, registered to target · vermillion: overdue"),
+        ha="center",
+        fontsize=8,
+    )
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def _targets(axes: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """Each target on its row: a project's bar from registration to target, an item's
+    diamond at its month's end (vermillion when overdue). Returns the dates drawn."""
+    from datetime import date
+
+    from matplotlib import dates as mdates
+
+    moments = []
+    for y, row in enumerate(rows):
+        end = _month(row["target"])
+        colour = "#d55e00" if row["overdue"] else "#0072b2"
+        moments.append(end)
+        if row["kind"] == "project":
+            start = date.fromisoformat(f"{row['since']}-01")
+            moments.append(start)
+            axes.barh(y, (end - start).days, left=mdates.date2num(start), height=0.5, color=colour,
+                      edgecolor="#555555", linewidth=0.6)  # fmt: skip
+        else:
+            axes.plot([mdates.date2num(end)], [y], marker="D", markersize=8, color=colour,
+                      markeredgecolor="#333")  # fmt: skip
+    return moments
 
 
 def _main() -> None:

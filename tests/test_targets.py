@@ -110,3 +110,27 @@ async def test_an_items_target_reminds_countries_behind_and_tells_the_chair_afte
         (CHAIR, "⚠️ The minimum standard of legal.cybercrime was due by 2026-11; not met in: "
                 "TT (unreported).")
     ]  # fmt: skip
+
+
+async def test_the_reports_carry_a_timeline_picture_of_what_their_readers_may_see(app, clock):
+    from bot.files import render_file
+
+    await ok(app, CHAIR, "!motion propose legal.cybercrime by=2027-06 tlp=green Act enacted")
+    await ok(app, JM1, "!vote MO-1 yes")
+    await ok(app, TT1, "!vote MO-1 yes")
+    await ok(app, JM1, "!project add Bill drafting lead=JM target=2026-11 tlp=green")
+    await ok(app, TT1, "!project add Grid hardening lead=TT target=2027-03 tlp=amber")
+    clock.advance(timedelta(days=35))
+    outcome = await ok(app, CHAIR, "!report consle period=2026-11")
+    (spec,) = [f for f in outcome.replies[0].files if f.renderer == "timeline-png"]
+    rows = [(r["what"], r["overdue"]) for r in spec.data["timeline"]]
+    assert rows == [("PR-1", True), ("legal.cybercrime", False)]  # CONSLE: AMBER not shown
+    picture = render_file(app.renderer, "timeline-png", spec.data)
+    assert picture.startswith(b"\x89PNG")
+    from io import BytesIO
+
+    from PIL import Image
+
+    with Image.open(BytesIO(picture)) as image:
+        assert image.size[0] > 2 * image.size[1]  # a wide time axis, a row per target
+        assert image.convert("L").getextrema()[0] < 100  # ink on it

@@ -189,9 +189,19 @@ def _scope(text: str, env: ParseEnv) -> Area | Country:
     "on each item.",
 )
 async def timeline(ctx: Context, scope: Area | Country | None) -> View:
-    rows = await _items(ctx, scope) + await _projects(ctx, scope)
-    rows.sort(key=lambda r: (r["target"], r["what"]))
+    rows = await dated(ctx.store, ctx.env, ctx.viewer, ctx.now, scope)
     return View("targets/timeline", {"rows": rows} | _scope_words(scope) | carried(ctx))
+
+
+async def dated(
+    store: Stores, env: ParseEnv, viewer: Viewer, now: datetime,
+    scope: Area | Country | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Every target this viewer may see, soonest first: for `!timeline` and the reports'
+    timeline picture."""
+    rows = await _items(store, env, now, scope) + await _projects(store, env, viewer, now, scope)
+    rows.sort(key=lambda r: (r["target"], r["what"]))
+    return rows
 
 
 def _scope_words(scope: Area | Country | None) -> dict[str, Any]:
@@ -200,12 +210,14 @@ def _scope_words(scope: Area | Country | None) -> dict[str, Any]:
     return {"scope": scope.name if scope else "", "area": scope is not None}
 
 
-async def _items(ctx: Context, scope: Area | Country | None) -> list[dict[str, Any]]:
+async def _items(
+    store: Stores, env: ParseEnv, now: datetime, scope: Area | Country | None
+) -> list[dict[str, Any]]:
     """The items with a target; for a country, its state on each (status is GREEN)."""
-    catalogue = ctx.env.reference.catalogue
+    catalogue = env.reference.catalogue
     states: dict[str, str] = {}
     if isinstance(scope, Country):
-        latest = await ctx.store.status.latest(scope.code)
+        latest = await store.status.latest(scope.code)
         states = {u.item_id: u.state for u in latest}
     picked = [
         i for i in catalogue.scored
@@ -214,20 +226,21 @@ async def _items(ctx: Context, scope: Area | Country | None) -> list[dict[str, A
     return [
         {
             "target": i.target, "what": i.id, "kind": "item", "name": i.name,
-            "standard": i.standard, "overdue": due_of(i.target or "", ctx.env.zone) <= ctx.now,
+            "standard": i.standard, "overdue": due_of(i.target or "", env.zone) <= now,
             "state": states.get(i.id, "unreported") if isinstance(scope, Country) else "",
         }
         for i in picked
     ]  # fmt: skip
 
 
-async def _projects(ctx: Context, scope: Area | Country | None) -> list[dict[str, Any]]:
+async def _projects(
+    store: Stores, env: ParseEnv, viewer: Viewer, now: datetime, scope: Area | Country | None
+) -> list[dict[str, Any]]:
     rows = []
-    viewer: Viewer = ctx.viewer
-    area_items = {i.id for i in ctx.env.reference.catalogue.scored_in(scope.id)} if (
+    area_items = {i.id for i in env.reference.catalogue.scored_in(scope.id)} if (
         isinstance(scope, Area)
     ) else None  # fmt: skip
-    for project in await ctx.store.projects.with_targets():
+    for project in await store.projects.with_targets():
         where = unpack(project.countries)
         if isinstance(scope, Country) and not {scope.code, REGIONAL} & set(where):
             continue
@@ -238,6 +251,7 @@ async def _projects(ctx: Context, scope: Area | Country | None) -> list[dict[str
         rows.append({
             "target": project.target, "what": ShortId.PR.of(project.number), "kind": "project",
             "name": project.title, "lead": project.lead, "status": project.status,
-            "overdue": due_of(project.target or "", ctx.env.zone) <= ctx.now,
+            "overdue": due_of(project.target or "", env.zone) <= now,
+            "since": project.created_at.astimezone(env.zone).strftime("%Y-%m"),
         })  # fmt: skip
     return rows

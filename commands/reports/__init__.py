@@ -41,6 +41,7 @@ from commands.framework import (
 from commands.gaps import gap_report
 from commands.i18n import N_, Deferred, Moment, _
 from commands.motions.votes import decision_row, motion_words
+from commands.projects.targets import dated
 from commands.reference import Country
 from commands.sections import Sections
 from commands.tlp import label, most_restrictive, seen_rows
@@ -117,6 +118,9 @@ async def report_data(
         )  # fmt: skip
         if kind == "csm":
             data.update(await _amendments(store, env, period, viewer))
+        # Every target date its readers may see, for the timeline picture beside it.
+        data["timeline"] = await dated(store, env, viewer, now)
+        data["today"] = now.astimezone(env.zone).date().isoformat()
     if kind == "heads":  # by country, over the incidents shown in full only
         named = Counter(c for i in data["incidents"]["full"] for c in i["countries"])
         data["by_country"] = [
@@ -289,6 +293,9 @@ async def report(
                               data, caption))  # fmt: skip
     files.append(FileSpec(f"rcc-{name}-{period.key}.xlsx", "report-xlsx", XLSX, data,
                           f"{data['profile']} data, {period.label}"))  # fmt: skip
+    if data.get("timeline"):
+        files.append(FileSpec(f"rcc-{name}-{period.key}-timeline.png", "timeline-png",
+                              "image/png", data, f"{data['profile']} target dates"))  # fmt: skip
     kinds = ", ".join(f.filename.rsplit(".", 1)[1].upper() for f in files)
     await ctx.reply(
         _("📄 The {profile} report for {label} [{label2}]: {kinds}.").format(
