@@ -31,6 +31,10 @@ class Meeting(SQLModel, table=True):
     minutes_room: str | None = Field(default=None, max_length=255)
     started_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     stopped_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # A recurring meeting (month | quarter | year): the next one is scheduled when this one's
+    # reminder goes out, once (`followed_by` is its number).
+    every: str | None = Field(default=None, max_length=16)
+    followed_by: int | None = Field(default=None)
 
 
 class MinuteEntry(SQLModel, table=True):
@@ -80,11 +84,13 @@ class MeetingStore:
         self._s = session
 
     async def add(
-        self, *, title: str, starts_at: datetime, room_kind: str, author: str, now: datetime
-    ) -> Meeting:
+        self, *, title: str, starts_at: datetime, room_kind: str, author: str, now: datetime,
+        every: str | None = None,
+    ) -> Meeting:  # fmt: skip
         meeting = Meeting(
             number=await next_number(self._s, "meeting"), title=title, starts_at=starts_at,
             room_kind=room_kind, state="scheduled", created_by=author, created_at=now,
+            every=every,
         )  # fmt: skip
         self._s.add(meeting)
         await self._s.flush()

@@ -153,3 +153,22 @@ async def test_an_action_s_reminder_is_in_its_owner_s_language(committee, clock)
     told = {r.to_user: body_of(r) for r in await postman.deliver_all()}
     assert "AC-1 (@jm1:test.org) était due mar. 10 nov. 2026" in told[JM1]
     assert "AC-1 (@jm1:test.org) was due Tue 10 Nov 2026" in told[CHAIR]
+
+
+async def test_a_recurring_meeting_schedules_the_next_one_once(committee, clock):
+    app = committee
+    said = await chair(app, "!meeting add 2026-11-20 10:00 Steering quarterly every=quarter")
+    assert "MT-1" in said
+    starts = datetime(2026, 11, 20, 14, tzinfo=UTC)  # 10:00 in Port of Spain
+    clock.current = starts - timedelta(minutes=30)  # the reminder goes out: the next is planned
+    await app.jobs.run("meeting", 1)
+    await app.jobs.run("meeting", 1)
+    async with app.db.unit(write=False) as store:
+        upcoming = await store.meetings.upcoming()
+    assert [(m.number, m.title, m.every) for m in upcoming] == [
+        (1, "Steering quarterly", "quarter"),
+        (2, "Steering quarterly", "quarter"),
+    ]  # once: no MT-3
+    assert upcoming[1].starts_at == datetime(2027, 2, 20, 14, tzinfo=UTC)  # same local time
+    listed = await chair(app, "!meetings")
+    assert "MT-2" in listed and "every quarter" in listed

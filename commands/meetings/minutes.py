@@ -11,7 +11,7 @@ and after the due date; a body (the RIFC) is followed up through the chair.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from pydantic import Field
 
 from commands import i18n
 from commands.audience import Viewer, heard_by, hearers, sealed
-from commands.calendar import around, occurrence
+from commands.calendar import STEP_MONTHS, add_months, around, occurrence
 from commands.context import Context, JobContext
 from commands.deadlines import DueInput, not_reported, resolve_due, schedule_of, when
 from commands.deadlines import due as date_typed
@@ -94,11 +94,16 @@ def _text(text: str) -> str:
     params=[
         Pos("starts", date_typed, "<YYYY-MM-DD HH:MM>", words=4),
         Opt("room", choice("steering", "rcc"), "steering|rcc"),
+        Opt("every", choice(*STEP_MONTHS), "month|quarter|year"),
         Text("title", "title"),
     ],
     example="!meeting add 2027-01-20 14:00 Steering Committee, first quarter room=steering",
+    details="every= makes it recurring: the next one is scheduled, same day and time that "
+    "many months on, when this one's reminder goes out.",
 )
-async def meeting_add(ctx: Context, starts: DueInput, room: str | None, title: str) -> str:
+async def meeting_add(
+    ctx: Context, starts: DueInput, room: str | None, every: str | None, title: str
+) -> str:
     starts_at = resolve_due(starts, ctx.env.zone, ctx.config)
     if starts_at <= ctx.now:
         raise CommandError(
@@ -107,7 +112,7 @@ async def meeting_add(ctx: Context, starts: DueInput, room: str | None, title: s
     kind = room or "steering"
     meeting = await ctx.store.meetings.add(
         title=_text(title)[:300], starts_at=starts_at, room_kind=kind, author=ctx.sender,
-        now=ctx.now,
+        now=ctx.now, every=every,
     )  # fmt: skip
     ctx.wake(MEETING_JOB, meeting.number)
     name = ShortId.MT.of(meeting.number)
@@ -133,7 +138,7 @@ def _words(ahead: timedelta) -> str:
 async def meetings(ctx: Context) -> View:
     rows = [
         {"id": ShortId.MT.of(m.number), "title": m.title, "when": when(m.starts_at, ctx.env.zone),
-         "room": m.room_kind}
+         "room": m.room_kind, "every": m.every}
         for m in await ctx.store.meetings.upcoming()
     ]  # fmt: skip
     return View("meetings/list", {"rows": rows})
@@ -234,8 +239,25 @@ async def meeting_notices(job: JobContext, meeting_key: int) -> datetime | None:
             room_id=room, mentions=sorted(set(members)), alert=True, seal=CHROME,
             ref=Ref(RefKind.MEETING, meeting.number),
         )  # fmt: skip
+    if meeting.every and meeting.followed_by is None and job.now >= remind_at:
+        await _next_one(job, meeting)
     later = [t for t in (agenda_at, remind_at) if t > job.now]
     return min(later) if later and job.now < meeting.starts_at else None
+
+
+async def _next_one(job: JobContext, meeting: Meeting) -> None:
+    """A recurring meeting's next occurrence, scheduled once: same local day and time."""
+    local = meeting.starts_at.astimezone(job.env.zone).replace(tzinfo=None)
+    step = STEP_MONTHS[meeting.every or "quarter"]
+    starts = add_months(local, step).replace(tzinfo=job.env.zone).astimezone(UTC)
+    following = await job.store.meetings.add(
+        title=meeting.title, starts_at=starts, room_kind=meeting.room_kind,
+        author=meeting.created_by, now=job.now, every=meeting.every,
+    )  # fmt: skip
+    meeting.followed_by = following.number
+    job.wake(MEETING_JOB, following.number)
+    job.audit_detail += f"; {ShortId.MT.of(following.number)} scheduled after "
+    job.audit_detail += ShortId.MT.of(meeting.number)
 
 
 # --- minutes ----------------------------------------------------------------------------------
