@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.i18n import N_, _
 
-MEMBERSHIPS = ("member", "associate")
+# A member state, an associate member, or an observer: a state outside CARICOM the plan
+# invites (section 2), which sees and reports but is neither scored nor votes.
+MEMBERSHIPS = ("member", "associate", "observer")
 SCOPES = ("national", "regional")
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # YYYY-MM: an item's target date
 ITEM_STATUSES = ("illustrative", "proposed", "adopted", "retired")
@@ -42,6 +44,11 @@ class Country:
     zone: str
     membership: str
     aliases: tuple[str, ...] = ()
+
+    @property
+    def scored(self) -> bool:
+        """Counted in the region's compliance (an observer is not)."""
+        return self.membership != "observer"
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,10 @@ class Countries:
 
     def __len__(self) -> int:
         return len(self.by_code)
+
+    def scored(self) -> list[Country]:
+        """The countries the region's compliance counts: all but observers."""
+        return [c for c in self.by_code.values() if c.scored]
 
     def name_of(self, code: str | None, unknown: str = "—") -> str:
         """A country's name by its code; the code itself if it is not known."""

@@ -133,7 +133,7 @@ def matrix(ctx: Context, latest: list[StatusUpdate]) -> dict[str, Any]:
     for update in latest:
         by_country.setdefault(update.country, []).append(update)
     rows = []
-    for country in ctx.env.reference.countries:
+    for country in ctx.env.reference.countries.scored():
         cells = [
             "".join(
                 SYMBOLS[state.get((country.code, i.id), UNKNOWN)]

@@ -149,7 +149,8 @@ async def build(
     language = await i18n.language_of(store, i18n.current(), room=room_id)
     with i18n.speaking(language):
         ncpocs = await store.roster.ncpocs()
-        expected = sorted({e.country for e in ncpocs if e.country})
+        scored = {c.code for c in env.reference.countries.scored()}
+        expected = sorted({e.country for e in ncpocs if e.country in scored})
         # The labels of what the digest shows; the status of the countries, the reporting and
         # the narrative updates carry none of their own: the committee shares them as GREEN.
         shown: list[str] = [NOTES]
@@ -178,7 +179,8 @@ def _short(ncpocs: list[Any], ref: Reference, config: Sections) -> list[dict[str
     """Countries with an NCPOC but fewer than each member state should have (two, by the
     plan): the committee's eyes in that country are thinner than agreed."""
     should = config.committee.max_ncpocs_per_country
-    counted = Counter(e.country for e in ncpocs if e.country)
+    scored = {c.code for c in ref.countries.scored()}  # the rule is member states'
+    counted = Counter(e.country for e in ncpocs if e.country in scored)
     return [
         {"name": ref.countries.name_of(code), "code": code, "has": n, "should": should}
         for code, n in sorted(counted.items())
@@ -564,7 +566,7 @@ def _item_name(ref: Reference, item_id: str) -> str:
 
 
 def _pairs(ref: Reference) -> list[tuple[str, str]]:
-    return [(c.code, i.id) for c in ref.countries for i in ref.catalogue.scored]
+    return [(c.code, i.id) for c in ref.countries.scored() for i in ref.catalogue.scored]
 
 
 async def _matrix(
@@ -577,7 +579,7 @@ async def _matrix(
     for update in latest:
         by_country.setdefault(update.country, []).append(update)
     rows = []
-    for country in ref.countries:
+    for country in ref.countries.scored():  # an observer reports, and is not scored
         tally = counts(by_country.get(country.code, []), catalogue.scored)
         rows.append(
             {

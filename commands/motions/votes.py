@@ -150,14 +150,18 @@ def settled(t: Tally, config: Sections) -> str | None:
 
 
 async def eligible(store: Stores, env: ParseEnv, config: Sections) -> list[str]:
-    """The countries that vote: member states with an NCPOC (associates where configured)."""
+    """The countries that vote: member states with an NCPOC (associates where configured;
+    observers never)."""
     codes = {e.country for e in await store.roster.ncpocs() if e.country}
     countries = env.reference.countries.by_code
     return sorted(
         c
         for c in codes
         if c in countries
-        and (countries[c].membership == "member" or config[MotionsConfig].associates_vote)
+        and (
+            countries[c].membership == "member"
+            or (countries[c].membership == "associate" and config[MotionsConfig].associates_vote)
+        )
     )
 
 
@@ -468,7 +472,7 @@ async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
             _(
                 "{where} does not vote on {name}: the countries that vote were fixed when it "
                 "opened (member states with an NCPOC; associate members only where the "
-                "committee's config says so)"
+                "committee's config says so; observer states never)"
             ).format(where=where, name=name)
         )
     before = await ctx.store.motions.vote(

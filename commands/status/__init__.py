@@ -259,7 +259,7 @@ async def _region(ctx: Context) -> View:
         by_country.setdefault(update.country, []).append(update)
     rows = [
         summary_row(ctx, c, by_country.get(c.code, []), c.code in reported)
-        for c in ctx.env.reference.countries
+        for c in ctx.env.reference.countries.scored()
     ]
     ctx.viewer.sees(NOTES)  # status is shared under the committee's GREEN
     return View("status/region", {"rows": rows, "period": period.label} | carried(ctx))
