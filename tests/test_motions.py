@@ -265,3 +265,23 @@ async def test_a_vote_after_the_window_closed_is_refused(four, clock):
     assert late.outcome == "invalid" and "closed at" in text_of(late)
     async with app.db.unit(write=False) as store:
         assert await store.motions.votes(await store.motions.get(1)) == []
+
+
+async def test_member_states_endorse_an_adopted_standard_nationally(four):
+    app = four
+    early = await say(app, JM1, "!endorse legal.cybercrime")
+    assert early.outcome == "invalid" and "no standard the committee adopted yet" in text_of(early)
+    await accepted(app, CHAIR, "!motion propose legal.cybercrime tlp=green Cybercrime Act enacted")
+    for voter in (JM1, TT1, BB1):
+        await accepted(app, voter, "!vote MO-1 yes")
+    done = await accepted(app, JM1, "!endorse legal.cybercrime evidence=www.gov.jm/cabinet-2027")
+    assert (
+        "✅ Jamaica (JM) endorsed the standard of legal.cybercrime (“Cybercrime Act enacted”)"
+        in (done)
+    )
+    assert "endorsed by 1 of 15 member states" in done
+    again = await accepted(app, JM1, "!endorse legal.cybercrime")
+    assert "endorsed by 1 of 15" in again  # once per country
+    await accepted(app, CHAIR, "!endorse legal.cybercrime country=TT")
+    standards = await accepted(app, STEERING, "!standards legal")
+    assert "adopted regionally, endorsed by 2 of 15 member states (JM, TT)" in standards

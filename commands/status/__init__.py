@@ -7,6 +7,7 @@ import asyncio
 import functools
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from commands import i18n
@@ -47,6 +48,7 @@ from commands.scorecard import (
 from commands.tlp import carried
 from commands.types import choice, country, plain
 from commands.values import Ref, RefKind, ShortId
+from storage.endorsements import EndorsementStore
 
 router = Router(
     "status",
@@ -205,17 +207,76 @@ async def standards(ctx: Context, area: Area | None) -> View:
         for m in await ctx.store.motions.pending()
         if area is None or m.target.startswith(area.id + ".")
     ]
+    shown = [i for a in areas for i in catalogue.items_in(a.id)]
     return View(
         "status/standards",
         {
             "areas": [
                 {"id": a.id, "name": a.name, "items": catalogue.items_in(a.id)} for a in areas
             ],
+            "endorsed": await endorsements(ctx, shown),
             "full": area is not None,
             "catalogue": catalogue.label,
             "pending": [(ShortId.MO.of(m.number), motion_words(m), m.state) for m in pending],
         },
     )
+
+
+@router.command(
+    "endorse",
+    summary="say that your country endorsed nationally a standard the region adopted",
+    roles=CONTRIBUTORS,
+    params=[
+        Pos("item", item, "<item>", words=ITEM_WORDS),
+        Opt("evidence", evidence_url, "https://…"),
+        COUNTRY_OPT,
+    ],
+    example="!endorse legal.cybercrime evidence=https://gazette.gov.jm/cabinet-2027-02",
+    details="Only for an item whose minimum standard the committee adopted by vote; its "
+    "very words are endorsed, so an amended standard is endorsed anew. !standards shows "
+    '"adopted regionally, endorsed by N of M member states".',
+)
+async def endorse(ctx: Context, item: Item, evidence: str | None, country: Country | None) -> str:
+    chosen = acting_country(ctx, country)
+    _scored_per_country(item)
+    if item.status != "adopted" or not item.standard:
+        raise CommandError(
+            _(
+                "{id} has no standard the committee adopted yet: a country endorses what "
+                "the region adopted (!motion propose)"
+            ).format(id=item.id)
+        )
+    catalogue = ctx.env.reference.catalogue
+    _row, new = await ctx.store.of(EndorsementStore).endorse(
+        country=chosen.code, item_id=item.id, version=catalogue.version,
+        standard=item.standard, evidence=evidence, author=ctx.sender, event_id=ctx.event_id,
+        now=ctx.now,
+    )  # fmt: skip
+    ctx.audit_detail = f"{chosen.code} endorsed {item.id}" + ("" if new else " (evidence)")
+    counted = (await endorsements(ctx, [item])).get(item.id, {"count": 0, "of": 0})
+    return _(
+        "✅ {country} endorsed the standard of {id} (“{standard}”); adopted regionally, "
+        "endorsed by {n} of {of} member states."
+    ).format(
+        country=label(chosen),
+        id=item.id,
+        standard=pgettext(CATALOGUE, item.standard),
+        n=counted["count"],
+        of=counted["of"],
+    )
+
+
+async def endorsements(ctx: Context, items: list[Item]) -> dict[str, dict[str, Any]]:
+    """For each adopted item: how many member states endorsed its standard, of how many,
+    and which."""
+    adopted = {i.id: i.standard for i in items if i.status == "adopted" and i.standard}
+    found = await ctx.store.of(EndorsementStore).of_items(adopted)
+    members = {c.code for c in ctx.env.reference.countries if c.membership == "member"}
+    result = {}
+    for item_id in adopted:
+        codes = [e.country for e in found.get(item_id, []) if e.country in members]
+        result[item_id] = {"count": len(codes), "of": len(members), "countries": codes}
+    return result
 
 
 @router.command(
