@@ -42,6 +42,7 @@ class ShortId(StrEnum):
     DG = "DG"  # a digest drafted for the chair's approval
     MT = "MT"  # meeting
     AC = "AC"  # action, with an owner and a due date
+    RP = "RP"  # a report delivered in a room (`!report`), which its readers give feedback on
 
     def of(self, number: int) -> str:
         return f"{self.value}-{number}"

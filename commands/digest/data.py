@@ -33,6 +33,7 @@ from commands.sections import Sections
 from commands.taxonomy import CRIMES, type_name
 from commands.tlp import label, most_restrictive, seen_rows
 from commands.values import ShortId
+from storage.feedback import ReportStore
 from storage.incidents import Incident
 from storage.lists import unpack
 from storage.projects import Project
@@ -208,7 +209,33 @@ async def _records(
             store.resources.created_between(*between), "resource", viewer, shown, omit
         ),
         "notes": [] if "notes" in omit else await _notes(store, period, zone, viewer, shown),
+        "feedback": await feedback_rows(store, period.start, period.end, zone, viewer, shown),
     }
+
+
+async def feedback_rows(
+    store: Stores, start: datetime, end: datetime, zone: ZoneInfo, viewer: Viewer,
+    shown: list[str],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The readers' feedback on reports given in [start, end), where this audience may
+    read it in full (its labels gathered in `shown`); the rest is left out."""
+    reports = store.of(ReportStore)
+    found = await reports.feedback_between(start, end)
+    records = await reports.profiles([f.report for f in found])
+    rows = []
+    for entry in found:
+        if not viewer.in_full(entry.tlp, entry.origin_room, heard_by(entry)):
+            continue
+        shown.append(entry.tlp)
+        record = records.get(entry.report)
+        rows.append({
+            "report": ShortId.RP.of(entry.report),
+            "profile": record.profile if record else "",
+            "period": record.period_label if record else "",
+            "text": entry.text, "by": entry.author, "when": _when(entry.at, zone),
+            "label": label(entry.tlp),
+        })  # fmt: skip
+    return rows
 
 
 async def _picture(

@@ -24,6 +24,7 @@ from commands.calendar import STEP_MONTHS, add_months, around, occurrence
 from commands.context import Context, JobContext
 from commands.deadlines import DueInput, not_reported, resolve_due, schedule_of, when
 from commands.deadlines import due as date_typed
+from commands.digest.data import feedback_rows
 from commands.framework import (
     CHAIR_ONLY,
     READERS,
@@ -144,6 +145,9 @@ async def meetings(ctx: Context) -> View:
     return View("meetings/list", {"rows": rows})
 
 
+FEEDBACK_SPAN = timedelta(days=92)  # an agenda takes up the feedback of about a quarter
+
+
 async def agenda(
     store: Stores, config: Sections, env: ParseEnv, now: datetime, viewer: Viewer
 ) -> dict:
@@ -171,6 +175,8 @@ async def agenda(
         "motions": motions,
         "hidden": hidden_actions + hidden_motions,
         "overdue": await overdue_countries(store, config, env, now),
+        # Readers' feedback on reports of the last quarter (Action Plan, section 8.4).
+        "feedback": await feedback_rows(store, now - FEEDBACK_SPAN, now, env.zone, viewer, []),
     } | carried_by(viewer)
 
 

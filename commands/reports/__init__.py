@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from commands.audience import Audience, Viewer, heard_by, strictest
+from commands.audience import Audience, Viewer, heard_by, hearers, strictest
 from commands.context import Context
 from commands.deadlines import when
 from commands.digest.compose import DigestConfig, approved_only
@@ -30,6 +30,7 @@ from commands.digest.data import DigestPeriod, build, digest_period
 from commands.framework import (
     DIGEST_READERS,
     ArgumentError,
+    CommandError,
     FileSpec,
     Offline,
     Opt,
@@ -37,6 +38,7 @@ from commands.framework import (
     Pos,
     Role,
     Router,
+    Text,
 )
 from commands.gaps import gap_report
 from commands.i18n import N_, Deferred, Moment, _
@@ -44,8 +46,10 @@ from commands.motions.votes import decision_row, motion_words
 from commands.projects.targets import dated
 from commands.reference import Country
 from commands.sections import Sections
-from commands.tlp import label, most_restrictive, seen_rows
+from commands.tlp import label, most_restrictive, said, seen_rows, tlp
+from commands.types import typed_id
 from commands.values import Clearance, ShortId
+from storage.feedback import ReportStore
 from storage.lists import unpack
 from storage.stores import Stores
 
@@ -284,8 +288,28 @@ async def report(
     data = await report_data(
         ctx.store, ctx.env, ctx.config, kind, country, period, viewer, ctx.now
     )
+    record = await ctx.store.of(ReportStore).record(
+        profile=data["profile"], period_key=period.key, period_label=period.label,
+        tlp=data["tlp"], room_id=ctx.room_id, author=ctx.sender, now=ctx.now,
+    )  # fmt: skip
+    rp = ShortId.RP.of(record.number)
+    ctx.audit_detail = f"report {rp} {data['profile']} {period.key} {data['label']}"
+    files = _files(data, period)
+    kinds = ", ".join(f.filename.rsplit(".", 1)[1].upper() for f in files)
+    await ctx.reply(
+        _("📄 {rp}: the {profile} report for {label} [{label2}]: {kinds}. Its readers' "
+          "feedback: !feedback {rp} <text>").format(
+            rp=rp, profile=data["profile"], label=period.label, label2=data["label"],
+            kinds=kinds,
+        ),
+        files=files,
+        seal=strictest(ctx.viewer.seal(), viewer.seal()),
+    )  # fmt: skip
+
+
+def _files(data: dict, period: DigestPeriod) -> list[FileSpec]:
+    """A report's files: HTML, PDF where WeasyPrint is installed, XLSX, and its timeline."""
     name = data["profile"].replace(":", "-")
-    ctx.audit_detail = f"report {data['profile']} {period.key} {data['label']}"
     caption = f"{data['profile']} report, {period.label} ({data['label']})"
     files = [FileSpec(f"rcc-{name}-{period.key}.html", "report-html", "text/html", data, caption)]
     if pdf_available():
@@ -296,13 +320,42 @@ async def report(
     if data.get("timeline"):
         files.append(FileSpec(f"rcc-{name}-{period.key}-timeline.png", "timeline-png",
                               "image/png", data, f"{data['profile']} target dates"))  # fmt: skip
-    kinds = ", ".join(f.filename.rsplit(".", 1)[1].upper() for f in files)
-    await ctx.reply(
-        _("📄 The {profile} report for {label} [{label2}]: {kinds}.").format(
-            profile=data["profile"], label=period.label, label2=data["label"], kinds=kinds
-        ),
-        files=files,
-        seal=strictest(ctx.viewer.seal(), viewer.seal()),
+    return files
+
+
+@router.command(
+    "feedback",
+    summary="feedback on a report (RP-n): kept, and shown in the next digest and agenda",
+    roles=frozenset({Role.CHAIR, Role.STEERING, Role.RIFC}),
+    params=[Pos("id", typed_id(ShortId.RP), "<RP-n>"), Opt("tlp", tlp), Text("text", "text")],
+    example="!feedback RP-3 The Heads ask for incident counts by type in the next report",
+    details="Section 8.4 of the plan: the feedback of a report's readers feeds the "
+    "monitoring. Labelled AMBER unless tlp= says otherwise; shown, under its label, in the "
+    "next digest and in the agendas of meetings.",
+)
+async def feedback(ctx: Context, id: int, tlp: str | None, text: str) -> str:
+    reports = ctx.store.of(ReportStore)
+    found = await reports.get(id)
+    if found is None:
+        raise CommandError(_("there is no {id}").format(id=ShortId.RP.of(id)))
+    text = " ".join(text.split())
+    if not text or len(text) > 4000:
+        raise CommandError(_("say the feedback (up to 4000 characters)"))
+    level = said(ctx, tlp)
+    await reports.add_feedback(
+        found, text=text, tlp=level, origin_room=ctx.room_id,
+        said_to=hearers(ctx.viewer.audience), author=ctx.sender, event_id=ctx.event_id,
+        now=ctx.now,
+    )  # fmt: skip
+    ctx.audit_detail = f"feedback on {ShortId.RP.of(id)} {level}"
+    return _(
+        "✅ Feedback on {id} ({profile}, {period}) kept; the next digest and meeting agendas "
+        "show it. [{label}]"
+    ).format(
+        id=ShortId.RP.of(id),
+        profile=found.profile,
+        period=found.period_label,
+        label=label(level),
     )
 
 
