@@ -55,8 +55,9 @@ async def corrected(
     """Apply an edit and say what changed (the audit entry names the fields)."""
     changed = await apply(ctx, kind, number, record, changes)
     ctx.audit_detail = f"{name} edit {','.join(changed)}"
-    kept = "the earlier values are kept"
-    return f"✅ {name} corrected ({', '.join(changed)}); {kept}. [{label(record.tlp)}]"
+    return _("✅ {name} corrected ({fields}); the earlier values are kept. [{label}]").format(
+        name=name, fields=", ".join(changed), label=label(record.tlp)
+    )
 
 
 async def withdraw(

@@ -154,3 +154,15 @@ async def test_quick_wins_are_marked_and_listed(app):
     assert "PR-1" in wins and "⚡ quick win" in wins and "PR-2" not in wins
     every = await ok(app, STEERING, "!projects")
     assert "PR-2" in every and every.count("⚡ quick win") == 1
+
+
+async def test_a_project_and_a_correction_are_answered_in_the_readers_language(app):
+    await say(app, JM1, "!lang es", room="!dm-jm1", kind="direct")
+    added = await say(app, JM1, "!project add Semana de concienciación lead=JM tlp=green",
+                      room="!dm-jm1", kind="direct")  # fmt: skip
+    assert "✅ PR-1 «Semana de concienciación» registrado (JM)." in text_of(added)
+    await say(app, JM1, "!incident new severity=low tlp=green Spam", room="!dm-jm1",
+              kind="direct")  # fmt: skip
+    fixed = await say(app, JM1, "!incident edit INC-1 severity=medium", room="!dm-jm1",
+                      kind="direct")  # fmt: skip
+    assert "✅ INC-1 corregido (severity); se conservan los valores anteriores." in text_of(fixed)

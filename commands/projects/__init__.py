@@ -151,8 +151,13 @@ async def project_add(
     also = ""
     if overlaps:
         listed = ", ".join(f"{ShortId.PR.of(p.number)} “{p.title}” ({p.lead})" for p in overlaps)
-        also = f" ⚠️ It overlaps in country and item with {listed}: see !projects overlap."
-    return f"✅ {name} “{title}” registered ({', '.join(chosen)}).{also}"
+        also = " " + _(
+            "⚠️ It overlaps in country and item with {listed}: see !projects overlap."
+        ).format(listed=listed)
+    done = _("✅ {name} “{title}” registered ({countries}).").format(
+        name=name, title=title, countries=", ".join(chosen)
+    )
+    return done + also
 
 
 async def _check_lead(ctx: Context, project: Project) -> None:
