@@ -387,3 +387,11 @@ async def test_an_incident_says_what_it_is_for_intelligence(app):
     await say(app, JM1, "!lang fr", room="!dm-jm1", kind="direct")
     french = await say(app, JM1, "!incident show INC-1", room="!dm-jm1", kind="direct")
     assert "Mascarade (fraud:masquerade)" in text_of(french)
+
+
+async def test_with_the_rcc_room_unknown_a_dm_report_still_reaches_the_people_concerned(app):
+    outcome = await say(app, JM1, "!incident new severity=critical tlp=amber Grid down",
+                        room="!dm-jm1", kind="direct")  # fmt: skip
+    told = {r.to_user for r in outcome.replies if r.to_user}
+    assert told == {TT1, TT2, CHAIR}
+    assert "The RCC room was told" not in text_of(outcome)

@@ -86,8 +86,10 @@ async def ring(ctx: Context, incident: Incident) -> dict[str, list[str]]:
     elsewhere, who was told directly (`told`)."""
     people = await concerned(ctx, incident) if rings(incident) else []
     rcc = ctx.rooms.get(RoomKind.RCC)
-    if rcc is not None and rcc != ctx.room_id:  # a DM, say: the region hears of it too
-        return {"told": await ring_elsewhere(ctx, incident, people), "mentions": []}
+    here = ctx.room_id == rcc if rcc is not None else ctx.room_kind == RoomKind.RCC
+    if not here:  # a DM, say: the region hears of it too (the people concerned, at least)
+        told = await ring_elsewhere(ctx, incident, people)
+        return {"told": told, "rcc_told": rcc is not None, "mentions": []}
     return {"mentions": people}
 
 
