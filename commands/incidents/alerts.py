@@ -81,7 +81,7 @@ def shown(viewer: Viewer, incident: Incident, reference: Reference, now: datetim
     return data
 
 
-async def ring(ctx: Context, incident: Incident) -> dict[str, list[str]]:
+async def ring(ctx: Context, incident: Incident) -> dict[str, Any]:
     """A new incident's alerts: who the answer mentions (in the RCC room), or, reported
     elsewhere, who was told directly (`told`)."""
     people = await concerned(ctx, incident) if rings(incident) else []
