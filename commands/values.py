@@ -43,6 +43,7 @@ class ShortId(StrEnum):
     MT = "MT"  # meeting
     AC = "AC"  # action, with an owner and a due date
     RP = "RP"  # a report delivered in a room (`!report`), which its readers give feedback on
+    IN = "IN"  # a stakeholder's input to the Caribbean Stakeholders Meeting
 
     def of(self, number: int) -> str:
         return f"{self.value}-{number}"

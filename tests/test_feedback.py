@@ -37,3 +37,27 @@ async def test_feedback_on_a_report_reaches_the_next_digest_and_agenda(app, cloc
     agenda = [body_of(r) for r in await Postman(app).deliver_all() if "Agenda" in body_of(r)]
     assert agenda and "5. Feedback on reports:" in agenda[0]
     assert "RP-1 (heads, November 2026) [TLP:GREEN] @steer:test.org" in agenda[0]
+
+
+async def test_stakeholders_input_reaches_the_csm_report_and_becomes_a_motion(app, clock):
+    from bot.files import render_file
+
+    contact = "@jm-soc:test.org"
+    await say(app, CHAIR, f"!roster add {contact} role=contact kind=cirt country=JM force=yes")
+    given = await say(app, contact, "!input csm Small states need a model data protection bill",
+                      room=f"!dm-{contact}", kind="direct")  # fmt: skip
+    assert given.outcome == "accepted", text_of(given)
+    assert "✅ IN-1 kept for the Caribbean Stakeholders Meeting" in text_of(given)
+    hidden = await say(app, STEERING, "!input csm tlp=red Names of the drafters", room=ST,
+                       kind="steering")  # fmt: skip
+    assert hidden.outcome == "accepted", text_of(hidden)
+    motion = await say(app, CHAIR, "!motion propose legal.privacy from=IN-1 tlp=green Model "
+                       "bill adapted and tabled")  # fmt: skip
+    assert motion.outcome == "accepted", text_of(motion)
+    twice = await say(app, CHAIR, "!motion propose legal.cybercrime from=IN-1 Act")
+    assert "IN-1 became MO-1 already" in text_of(twice)
+    made = await say(app, CHAIR, "!report csm period=2026-11", room=ST, kind="steering")
+    spec = next(f for f in made.replies[0].files if f.mimetype == "text/html")
+    page = render_file(app.renderer, "report-html", spec.data).decode()
+    assert "IN-1" in page and "model data protection bill" in page and "→ MO-1" in page
+    assert "Names of the drafters" not in page and "1 more not shown" in page

@@ -48,6 +48,7 @@ from commands.sections import Duration, Section, Sections
 from commands.tlp import carried, label, said, seen_rows, tlp_below_red
 from commands.types import choice, typed_id
 from commands.values import Ref, RefKind, RoomKind, Seal, ShortId
+from storage.inputs import InputStore, StakeholderInput
 from storage.lists import pack, unpack
 from storage.motions import Motion, Vote
 from storage.stores import Stores
@@ -320,7 +321,7 @@ def _check(ctx: Context, kind: str, item_id: str, text: str) -> None:
 
 async def _motion(
     ctx: Context, kind: str, item_id: str, by: str | None, given: str | None, text: str
-) -> str:
+) -> tuple[str, Motion]:
     if not (ctx.has_role(Role.CHAIR) or own_country(ctx)):
         raise Refused(_("motions come from the chair or an NCPOC"))
     level = said(ctx, given)
@@ -353,11 +354,11 @@ async def _motion(
     ctx.audit_detail = f"{name} {kind} {item_id}"
     if ctx.has_role(Role.CHAIR):
         await _open(ctx, motion)
-        return _opened(ctx, motion)
+        return _opened(ctx, motion), motion
     return _(
         "✅ {name}: {motion_words}. It opens for voting once an NCPOC "
         "of another country seconds it: !motion second {name}"
-    ).format(name=name, motion_words=motion_words(motion))
+    ).format(name=name, motion_words=motion_words(motion)), motion
 
 
 def _opened(ctx: Context, motion: Motion) -> str:
@@ -375,19 +376,41 @@ def _make(kind: str, summary: str, example: str) -> None:
         Pos("item", target, "<item>" if kind != "propose" else "<item|area.new-name>"),
         Opt("by", month, "YYYY-MM"),
         Opt("tlp", tlp_below_red),
+        Opt("from", typed_id(ShortId.IN), "IN-n"),
         Text("text", "text", required=kind != "retire"),
     ]
 
     @router.command(f"motion {kind}", summary=summary, roles=CONTRIBUTORS, params=params,
                     example=example, details=MOTION_LABEL)  # fmt: skip
-    async def handler(ctx: Context, item: str, by: str | None, tlp: str | None, text: str) -> str:
-        return await _motion(ctx, kind, item, by, tlp, text.strip())
+    async def handler(
+        ctx: Context, item: str, by: str | None, tlp: str | None, from_: int | None, text: str
+    ) -> str:
+        said = await _from_input(ctx, from_) if from_ is not None else None
+        done, motion = await _motion(ctx, kind, item, by, tlp, text.strip())
+        if said is not None:  # the input it came from says what it became
+            said.motion = motion.number
+        return done
 
 
 MOTION_LABEL = (
     "Without tlp= its words are AMBER: the Steering Committee's agendas and digests show "
-    "them only where AMBER may be read. Once adopted, a standard is the catalogue's, for all."
+    "them only where AMBER may be read. Once adopted, a standard is the catalogue's, for all. "
+    "from=IN-n: it comes from a stakeholder's input to the CSM, whose report then says so."
 )
+
+
+async def _from_input(ctx: Context, number: int) -> StakeholderInput:
+    """The input a motion comes from, if this room may read it; not one already taken up."""
+    found = await ctx.store.of(InputStore).get(number)
+    name = ShortId.IN.of(number)
+    if found is None or not ctx.viewer.in_full(found.tlp, found.origin_room, heard_by(found)):
+        raise CommandError(_("there is no {id}").format(id=name))
+    if found.motion is not None:
+        raise CommandError(
+            _("{id} became {motion} already").format(id=name, motion=ShortId.MO.of(found.motion))
+        )
+    return found
+
 
 _make(
     "propose",

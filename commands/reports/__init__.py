@@ -50,6 +50,7 @@ from commands.tlp import label, most_restrictive, said, seen_rows, tlp
 from commands.types import typed_id
 from commands.values import Clearance, ShortId
 from storage.feedback import ReportStore
+from storage.inputs import InputStore
 from storage.lists import unpack
 from storage.stores import Stores
 
@@ -122,6 +123,7 @@ async def report_data(
         )  # fmt: skip
         if kind == "csm":
             data.update(await _amendments(store, env, period, viewer))
+            data["inputs"], data["inputs_hidden"] = await csm_inputs(store, period, viewer)
         # Every target date its readers may see, for the timeline picture beside it.
         data["timeline"] = await dated(store, env, viewer, now)
         data["today"] = now.astimezone(env.zone).date().isoformat()
@@ -357,6 +359,47 @@ async def feedback(ctx: Context, id: int, tlp: str | None, text: str) -> str:
         period=found.period_label,
         label=label(level),
     )
+
+
+@router.command(
+    "input csm",
+    summary="your input to the Caribbean Stakeholders Meeting: listed in its report, and may "
+    "become a motion",
+    roles=frozenset({Role.NCPOC, Role.CHAIR, Role.STEERING, Role.RIFC, Role.CONTACT}),
+    params=[Opt("tlp", tlp), Text("text", "text")],
+    example="!input csm The legal items need a model data protection bill for small states",
+    details="Section 8.3 of the plan: the yearly meeting gathers stakeholders' input in a "
+    "structured way and updates the plan. National contacts may give it too. GREEN unless "
+    "tlp= says otherwise; the CSM report lists it; !motion propose from=IN-n turns it into a "
+    "motion.",
+)
+async def input_csm(ctx: Context, tlp: str | None, text: str) -> str:
+    text = " ".join(text.split())
+    if not text or len(text) > 4000:
+        raise CommandError(_("say the input (up to 4000 characters)"))
+    level = tlp or "green"
+    row = await ctx.store.of(InputStore).add(
+        meeting="csm", text=text, tlp=level, origin_room=ctx.room_id,
+        said_to=hearers(ctx.viewer.audience), author=ctx.sender, event_id=ctx.event_id,
+        now=ctx.now,
+    )  # fmt: skip
+    name = ShortId.IN.of(row.number)
+    ctx.audit_detail = f"{name} csm {level}"
+    return _(
+        "✅ {id} kept for the Caribbean Stakeholders Meeting; its report lists it. [{label}]"
+    ).format(id=name, label=label(level))
+
+
+async def csm_inputs(
+    store: Stores, period: DigestPeriod, viewer: Viewer
+) -> tuple[list[dict[str, Any]], int]:
+    """The period's input to the CSM this report's readers may see, and how many others."""
+    found = await store.of(InputStore).between("csm", period.start, period.end)
+    return seen_rows(
+        viewer, found,
+        lambda i: {"id": ShortId.IN.of(i.number), "text": i.text, "by": i.author,
+                   "motion": ShortId.MO.of(i.motion) if i.motion else ""},
+    )  # fmt: skip
 
 
 def pdf_available() -> bool:
