@@ -244,3 +244,21 @@ async def test_evidence_a_link_a_source_and_a_file_sent_in_reply_are_kept(app):
 async def test_a_regional_deliverable_is_not_scored_per_country(app):
     refused = await say(app, CHAIR, "!status set coop.capacity-centre met country=JM")
     assert refused.outcome == "invalid" and "tracked once for the region" in text_of(refused)
+
+
+async def test_a_bill_climbs_its_ladder_with_its_champion_and_moves_the_items_state(app):
+    tabled = await say(app, JM1, "!bill legal.cybercrime tabled champion=Hon. A. Minister "
+                       "evidence=www.gov.jm/cybercrime-bill")  # fmt: skip
+    assert "✅ Jamaica (JM): the bill for legal.cybercrime is tabled (in-progress)." in (
+        text_of(tabled)
+    )
+    assert (await latest(app, "JM"))["legal.cybercrime"].state == "in-progress"
+    passed = await say(app, JM1, "!bill cybercrime in-force")
+    assert "is in-force (met)" in text_of(passed)
+    assert (await latest(app, "JM"))["legal.cybercrime"].state == "met"
+    card = text_of(await say(app, JM1, "!status"))
+    assert "legal.cybercrime: in-force · champion Hon. A. Minister" in card  # the champion stays
+    other = await say(app, JM1, "!bill coop.cert passed")
+    assert other.outcome == "invalid" and "coop.cert is not a legal item" in text_of(other)
+    wrong = await say(app, JM1, "!bill legal.cybercrime signed")
+    assert wrong.outcome == "invalid" and "'signed' is not one of" in text_of(wrong)

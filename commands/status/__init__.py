@@ -46,8 +46,9 @@ from commands.scorecard import (
     tally_of,
 )
 from commands.tlp import carried
-from commands.types import choice, country, plain
+from commands.types import choice, country, plain, word
 from commands.values import Ref, RefKind, ShortId
+from storage.bills import BillStore
 from storage.endorsements import EndorsementStore
 
 router = Router(
@@ -222,6 +223,56 @@ async def standards(ctx: Context, area: Area | None) -> View:
     )
 
 
+# A bill's ladder (Action Plan, Table 4: legislation enacted; row 2 names a champion per
+# bill): the last two rungs meet the item, the others are progress.
+LADDER = ("drafted", "cabinet", "tabled", "passed", "in-force", "budapest")
+LADDER_MEETS = ("in-force", "budapest")
+
+
+@router.command(
+    "bill",
+    summary="where a legal item's bill stands in your country: drafted, cabinet, tabled, "
+    "passed, in force, Budapest Convention accession",
+    roles=CONTRIBUTORS,
+    params=[
+        Pos("item", item, "<item>", words=ITEM_WORDS),
+        Pos("stage", choice(*LADDER)),
+        Opt("champion", word, "<name|@user>", words=8),
+        Opt("evidence", evidence_url, "https://…"),
+        COUNTRY_OPT,
+    ],
+    example="!bill legal.cybercrime tabled champion=Hon. A. Minister evidence=www.gov.jm/bill",
+    details="For the legal area's items. Each step is kept (the ladder climbed) and is also a "
+    "status update: in force and accession to the Budapest Convention meet the item, the "
+    "earlier stages are in progress. The champion, once named, stays until another is.",
+)
+async def bill(
+    ctx: Context, item: Item, stage: str, champion: str | None, evidence: str | None,
+    country: Country | None,
+) -> str:  # fmt: skip
+    chosen = acting_country(ctx, country)
+    _scored_per_country(item)
+    if item.area != "legal":
+        raise CommandError(
+            _("{id} is not a legal item: record its state with !status set").format(id=item.id)
+        )
+    await ctx.store.of(BillStore).step(
+        country=chosen.code, item_id=item.id, stage=stage,
+        champion=" ".join(champion.split())[:255] if champion else None, evidence=evidence,
+        author=ctx.sender, event_id=ctx.event_id, now=ctx.now,
+    )  # fmt: skip
+    state = "met" if stage in LADDER_MEETS else "in-progress"
+    await ctx.store.status.record(
+        country=chosen.code, item_id=item.id, state=state, note=f"bill: {stage}",
+        author=ctx.sender, event_id=ctx.event_id, now=ctx.now,
+        version=ctx.env.reference.catalogue.version, evidence=evidence,
+    )  # fmt: skip
+    ctx.audit_detail = f"{chosen.code} {item.id} bill {stage}"
+    return _("✅ {country}: the bill for {id} is {stage} ({state}).").format(
+        country=label(chosen), id=item.id, stage=stage, state=state
+    )
+
+
 @router.command(
     "endorse",
     summary="say that your country endorsed nationally a standard the region adopted",
@@ -298,6 +349,11 @@ async def status(ctx: Context, country: Country | None) -> View:
         start=period.start, end=period.end, country=chosen.code
     )
     card = scorecard(ctx, chosen, latest)
+    card["bills"] = [
+        {"item": b.item_id, "stage": b.stage, "champion": b.champion or "",
+         "evidence": b.evidence or ""}
+        for b in (await ctx.store.of(BillStore).latest(chosen.code)).values()
+    ]  # fmt: skip
     card["period"] = period.label
     card["report"] = reports[-1] if reports else None
     # The whole story: the latest narrative update and, when none is filed for this period,

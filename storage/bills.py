@@ -1,0 +1,58 @@
+"""Legislation as it moves: a legal item's bill, stage by stage, in one country (Action Plan,
+Table 4: legislation enacted, with a champion per bill)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+from storage.columns import utc_column
+
+
+class BillStage(SQLModel, table=True):
+    """One step of a bill (never overwritten: the history is the ladder climbed)."""
+
+    __tablename__ = "bill_stage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str = Field(max_length=2, index=True)
+    item_id: str = Field(max_length=64)
+    stage: str = Field(max_length=16)
+    champion: str | None = Field(default=None, max_length=255)
+    evidence: str | None = Field(default=None, max_length=2000)
+    author: str = Field(max_length=255)
+    event_id: str | None = Field(default=None, max_length=255)
+    at: datetime = Field(sa_column=utc_column())
+
+
+class BillStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def step(
+        self, *, country: str, item_id: str, stage: str, champion: str | None,
+        evidence: str | None, author: str, event_id: str | None, now: datetime,
+    ) -> BillStage:  # fmt: skip
+        row = BillStage(
+            country=country, item_id=item_id, stage=stage, champion=champion,
+            evidence=evidence, author=author, event_id=event_id, at=now,
+        )  # fmt: skip
+        self._s.add(row)
+        await self._s.flush()
+        return row
+
+    async def latest(self, country: str) -> dict[str, BillStage]:
+        """Each legal item's latest step in one country; a champion named once stays."""
+        rows = await self._s.scalars(
+            select(BillStage).where(col(BillStage.country) == country).order_by(col(BillStage.id))
+        )
+        found: dict[str, BillStage] = {}
+        for row in rows:
+            before = found.get(row.item_id)
+            if before is not None and row.champion is None:
+                row = BillStage(**{**row.model_dump(), "champion": before.champion})
+            found[row.item_id] = row
+        return found
