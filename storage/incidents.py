@@ -37,7 +37,7 @@ class Incident(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     # What it is, for intelligence (commands.incidents.taxonomy): an RSIT type
     # (`fraud:phishing`), a link to other crime, and how it was done.
-    rsit: str | None = Field(default=None, max_length=64)
+    rsit: str | None = Field(default=None, max_length=80)
     crime: str | None = Field(default=None, max_length=32)
     modus: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 

@@ -41,7 +41,7 @@ class InputStore:
         author: str, event_id: str | None, now: datetime,
     ) -> StakeholderInput:  # fmt: skip
         row = StakeholderInput(
-            number=await next_number(self._s, "stakeholder_input"), meeting=meeting, text=text,
+            number=await next_number(self._s, "input"), meeting=meeting, text=text,
             tlp=tlp, origin_room=origin_room, said_to=said_to, author=author,
             event_id=event_id, at=now,
         )  # fmt: skip

@@ -222,3 +222,10 @@ async def test_a_file_in_reply_to_a_child_exploitation_alert_is_refused_and_not_
         assert [u.kind for u in await store.incidents.history(await store.incidents.get(1))] == [
             "created"
         ]
+
+
+async def test_the_longest_incident_type_is_kept_on_every_backend(region):
+    longest = "information-content-security:unauthorised-information-modification"
+    await _observe(region, JM1, f"!incident new severity=low tlp=green type={longest} Edited")
+    async with region.db.unit(write=False) as store:
+        assert (await store.incidents.get(1)).rsit == longest

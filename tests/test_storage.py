@@ -314,3 +314,10 @@ async def test_a_concept_no_list_names_gets_its_store_from_the_unit(db: Database
     assert (first, second) == (1, 2)
     async with db.unit() as store:
         assert await store.of(Tally).next() == 3, "written in the unit's transaction"
+
+
+async def test_a_counter_name_too_long_for_postgresql_is_refused_on_every_backend():
+    from storage.counters import next_number
+
+    with pytest.raises(ValueError, match="longer than 16"):  # before any database is asked
+        await next_number(None, "stakeholder_input")  # type: ignore[arg-type]

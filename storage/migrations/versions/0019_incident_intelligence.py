@@ -15,7 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("incident") as batch:
-        batch.add_column(sa.Column("rsit", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("rsit", sa.String(80), nullable=True))
         batch.add_column(sa.Column("crime", sa.String(32), nullable=True))
         batch.add_column(sa.Column("modus", sa.Text, nullable=True))
 
