@@ -44,6 +44,11 @@ class BillStore:
         await self._s.flush()
         return row
 
+    async def stages(self) -> dict[tuple[str, str], str]:
+        """Every (country, item)'s latest stage."""
+        rows = await self._s.scalars(select(BillStage).order_by(col(BillStage.id)))
+        return {(r.country, r.item_id): r.stage for r in rows}
+
     async def latest(self, country: str) -> dict[str, BillStage]:
         """Each legal item's latest step in one country; a champion named once stays."""
         rows = await self._s.scalars(

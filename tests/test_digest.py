@@ -442,3 +442,15 @@ async def test_a_country_with_fewer_ncpocs_than_agreed_is_named(app, clock):
     ]  # TT has its two; the countries with none are named as unstaffed
     text = all_outputs(app, data)
     assert "Fewer NCPOCs than agreed: Jamaica (JM) has 1 of 2." in text
+
+
+async def test_the_digest_shows_each_countrys_bills_stage_by_stage(app, clock):
+    await say(app, JM1, "!bill legal.cybercrime cabinet champion=Hon. A. Minister")
+    await say(app, TT1, "!bill legal.privacy in-force")
+    data = await digest_of(app, clock)
+    assert data["bills"]["items"] == ["legal.cybercrime", "legal.privacy"]
+    assert [(r["code"], r["cells"]) for r in data["bills"]["rows"]] == [
+        ("JM", ["cabinet", ""]), ("TT", ["", "in-force"])
+    ]  # fmt: skip
+    html = render_file(app.renderer, "digest-html", data).decode()
+    assert "Legislation, stage by stage" in html and "<td>cabinet</td><td>—</td>" in html

@@ -33,6 +33,7 @@ from commands.sections import Sections
 from commands.taxonomy import CRIMES, type_name
 from commands.tlp import label, most_restrictive, seen_rows
 from commands.values import ShortId
+from storage.bills import BillStore
 from storage.feedback import ReportStore
 from storage.incidents import Incident
 from storage.lists import unpack
@@ -172,8 +173,25 @@ async def build(
         data.update(tlp=level, label=label(level), carried=label(level))
         data["summary"] = await _summary(store, period, env.reference, data, set(expected))
         data["short_of_ncpocs"] = _short(ncpocs, env.reference, config)
+        data["bills"] = await _bills(store, env.reference)
         data["empty"] = _empty(data)
         return data
+
+
+async def _bills(store: Stores, ref: Reference) -> dict[str, Any]:
+    """Legislation stage by stage: each country with a bill on record, each legal item's
+    latest stage (status data: shared as GREEN, as the matrix is)."""
+    stages = await store.of(BillStore).stages()
+    items = sorted({i for _c, i in stages})
+    countries = sorted({c for c, _i in stages})
+    return {
+        "items": items,
+        "rows": [
+            {"name": ref.countries.name_of(c), "code": c,
+             "cells": [stages.get((c, i), "") for i in items]}
+            for c in countries
+        ],
+    }  # fmt: skip
 
 
 def _short(ncpocs: list[Any], ref: Reference, config: Sections) -> list[dict[str, Any]]:
