@@ -266,6 +266,11 @@ class Input:
     prove: Prove | None = field(default=None, compare=False, repr=False)
 
 
+def file_in_reply(said: Input) -> bool:
+    """A file sent in reply to a message (what listeners that keep or refuse one accept)."""
+    return said.attachment is not None and said.reply_to is not None
+
+
 @dataclass(frozen=True)
 class BotIdentity:
     """Who the bot is on Matrix, for `!whoami bot`."""

@@ -49,15 +49,7 @@ class BillStore:
         rows = await self._s.scalars(select(BillStage).order_by(col(BillStage.id)))
         return {(r.country, r.item_id): r.stage for r in rows}
 
-    async def latest(self, country: str) -> dict[str, BillStage]:
-        """Each legal item's latest step in one country; a champion named once stays."""
-        rows = await self._s.scalars(
-            select(BillStage).where(col(BillStage.country) == country).order_by(col(BillStage.id))
-        )
-        found: dict[str, BillStage] = {}
-        for row in rows:
-            before = found.get(row.item_id)
-            if before is not None and row.champion is None:
-                row = BillStage(**{**row.model_dump(), "champion": before.champion})
-            found[row.item_id] = row
-        return found
+    async def history(self, country: str) -> list[BillStage]:
+        """Every step of one country's bills, oldest first."""
+        query = select(BillStage).where(col(BillStage.country) == country)
+        return list(await self._s.scalars(query.order_by(col(BillStage.id))))

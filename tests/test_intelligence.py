@@ -9,7 +9,7 @@ import pytest
 
 from commands.framework import ArgumentError
 from commands.incidents import observables
-from commands.values import RoomKind
+from commands.values import CHROME, Clearance, RoomKind
 from tests.helpers import CHAIR, JM1, RCC_MEMBERS, TT1, TT2, Postman, say, text_of
 
 RCC = "!rcc:test.org"
@@ -135,7 +135,9 @@ async def test_two_countries_learn_they_share_an_indicator_and_nothing_more(regi
     assert "!incident share INC-2 with=JM" in told[TT1]
     for body in told.values():
         assert "203.0.113" not in body and "Ministry" not in body and "skimming" not in body
-    assert all(r.seal.label == "clear" for r in found.replies if r.to_user)
+    # IDs and countries only, sealed as what the labels show: never for an outsider's eyes.
+    assert all(r.seal.label == "clear" and r.seal.needs == Clearance.STEERING
+               for r in found.replies if r.to_user)  # fmt: skip
     # The same pair is told once.
     more = await _observe(region, TT1, "!incident observe INC-2 domain=a.example",
                           room="!dm-tt1", kind="direct")  # fmt: skip
@@ -158,8 +160,9 @@ async def test_a_child_exploitation_case_stays_with_its_country(region):
     new = await _observe(region, JM1, "!incident new severity=high tlp=amber "
                          "crime=child-exploitation Grooming via a school app")  # fmt: skip
     le = next(r for r in new.replies if r.to_user == JM_LE)
-    assert "child sexual exploitation case" in le.message.body and "INC-1" in le.message.body
-    assert "Grooming" not in le.message.body and le.seal.label == "clear"
+    # A contact may read none of the record: asked to call, not told its ID, kind or title.
+    assert "call @jm1:test.org" in le.message.body and le.seal == CHROME
+    assert all(w not in le.message.body for w in ("INC-1", "Grooming", "exploitation"))
     assert "24/7 law-enforcement contacts were told: @jm-le:test.org" in text_of(new)
     await _observe(region, JM1, "!incident observe INC-1 url=hxxp://bad-app[.]example/x",
                    room="!dm-jm1", kind="direct")  # fmt: skip

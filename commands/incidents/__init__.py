@@ -24,6 +24,7 @@ from commands.framework import (
     Router,
     Text,
     View,
+    file_in_reply,
 )
 from commands.i18n import N_, _
 from commands.incidents import alerts, observables
@@ -393,11 +394,7 @@ async def incident_share(ctx: Context, id: int, with_: Country) -> str:
     )
 
 
-def _sends_a_file(said: Input) -> bool:
-    return said.attachment is not None and said.reply_to is not None
-
-
-@router.listener("incident file", accepts=_sends_a_file)
+@router.listener("incident file", accepts=file_in_reply)
 async def incident_file(ctx: Context, said: Input) -> str | None:
     """A file sent in reply to an incident's alert. No file is kept with an incident; for a
     child sexual exploitation case the sender is told at once to take it down: such

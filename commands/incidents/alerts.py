@@ -25,9 +25,10 @@ from commands.framework import Role, View
 from commands.i18n import Deferred, _
 from commands.reference import Reference
 from commands.tlp import carried_by, label
-from commands.values import CHROME, Clearance, RoomKind, ShortId
+from commands.values import CHROME, Clearance, RoomKind, Seal, ShortId
 from storage.incidents import Incident
 from storage.lists import unpack
+from storage.roster import RosterEntry
 
 RINGS = ("high", "critical")  # severities that alert without countries=
 
@@ -181,9 +182,16 @@ async def tell_shared(ctx: Context, incident: Incident, keyed: list[str]) -> Non
                     f"with={theirs.reporter_country or theirs.reporter}",
                 )
             )
-            for person in told:  # IDs and countries only: the bot's own words
-                await ctx.reply(words, to_user=person, mentions=[person], alert=True, seal=CHROME)
+            for person in told:  # each incident's ID and country: what a label shows
+                await ctx.reply(words, to_user=person, mentions=[person], alert=True,
+                                seal=_labels_of(incident, other))  # fmt: skip
         await _tell_rifc(ctx, incident, other)
+
+
+def _labels_of(*incidents: Incident) -> Seal:
+    """The seal of words naming incidents by ID and country only (no title, no value):
+    what their labels let a reader see, and no more."""
+    return Seal("clear", max(needs(i.tlp, Show.LABEL) for i in incidents))
 
 
 async def _tell_rifc(ctx: Context, a: Incident, b: Incident) -> None:
@@ -201,7 +209,8 @@ async def _tell_rifc(ctx: Context, a: Incident, b: Incident) -> None:
     for entry in await ctx.store.roster.entries():
         if entry.role == Role.RIFC:
             person = entry.user_id
-            await ctx.reply(words, to_user=person, mentions=[person], alert=True, seal=CHROME)
+            await ctx.reply(words, to_user=person, mentions=[person], alert=True,
+                            seal=_labels_of(a, b))  # fmt: skip
 
 
 def _linked_words(a: str, home: str, b: str, where: str) -> str:
@@ -223,10 +232,13 @@ async def own_people(ctx: Context, incident: Incident) -> set[str]:
     if incident.reporter_country is None:
         return {incident.reporter}
     national = await ctx.store.roster.national(incident.reporter_country)
-    return {
-        e.user_id for e in national
-        if e.role == Role.NCPOC or (e.role == Role.CONTACT and e.kind == "le-24x7")
-    }  # fmt: skip
+    ncpocs = {e.user_id for e in national if e.role == Role.NCPOC}
+    return ncpocs | set(_law_enforcement(national))
+
+
+def _law_enforcement(national: list[RosterEntry]) -> list[str]:
+    """A country's 24/7 law-enforcement contacts, of its national entries."""
+    return [e.user_id for e in national if e.role == Role.CONTACT and e.kind == "le-24x7"]
 
 
 async def own_people_only(ctx: Context, incident: Incident) -> bool:
@@ -251,21 +263,20 @@ async def disclose(ctx: Context, incident: Incident, people: list[str]) -> None:
 
 async def tell_law_enforcement(ctx: Context, incident: Incident) -> list[str]:
     """A child sexual exploitation case: the reporting country's 24/7 law-enforcement
-    contacts are told that it exists and whom to call, in the bot's own words (a contact is
-    not on the committee, so none of the record's content). Returns who was told."""
+    contacts are asked to call the NCPOC who reported it. A contact is not on the committee
+    and may read none of the record (not its ID, nor its kind): the bot's own words, which
+    the gate lets through as they are. Returns who was asked."""
     if incident.reporter_country is None:
         return []
-    national = await ctx.store.roster.national(incident.reporter_country)
-    told = [e.user_id for e in national if e.role == Role.CONTACT and e.kind == "le-24x7"]
-    words = Deferred(partial(_case_words, ShortId.INC.of(incident.number), incident.reporter))
+    told = _law_enforcement(await ctx.store.roster.national(incident.reporter_country))
+    words = Deferred(partial(_call_words, incident.reporter))
     for person in told:
         await ctx.reply(words, to_user=person, mentions=[person], alert=True, seal=CHROME)
     return told
 
 
-def _case_words(id: str, reporter: str) -> str:
+def _call_words(reporter: str) -> str:
     return _(
-        "🚨 A child sexual exploitation case was reported to the Regional Cyber Committee "
-        "({id}) by your country's NCPOC {reporter}. Its details are for your country's NCPOCs "
-        "and its 24/7 law-enforcement contacts: call {reporter}."
-    ).format(id=id, reporter=reporter)
+        "🚨 Your country's NCPOC {reporter} reported a case to the Regional Cyber Committee "
+        "that needs your country's 24/7 law-enforcement contact now: call {reporter}."
+    ).format(reporter=reporter)

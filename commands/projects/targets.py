@@ -94,6 +94,7 @@ async def keep_target(job: JobContext, project_key: int) -> datetime | None:
 
 
 ITEMS_JOB = "item targets"
+STATUS_SEAL = sealed("green")  # a country's state on an item: status, shared as GREEN
 KEPT = "target:{item}:{target}:{kind}"  # the bot's state: an item target's notice, said
 
 
@@ -123,13 +124,13 @@ async def keep_item_targets(job: JobContext, catalogue_key: int) -> datetime | N
                 state = states.get((entry.country or "", item.id), "unreported")
                 words = Deferred(partial(_item_soon, item.id, item.target, entry.country, state))
                 await job.post(words, to_user=entry.user_id, mentions=[entry.user_id],
-                               alert=True, seal=Seal("green"))  # fmt: skip
+                               alert=True, seal=STATUS_SEAL)  # fmt: skip
         if job.now >= due and behind and await _first(job, item.id, item.target, "overdue"):
             listed = ", ".join(f"{c} ({states.get((c, item.id), 'unreported')})" for c in behind)
             for chair in await job.chairs():
                 words = Deferred(partial(_item_late, item.id, item.target, listed))
                 await job.post(words, to_user=chair, mentions=[chair], alert=True,
-                               seal=Seal("green"))  # fmt: skip
+                               seal=STATUS_SEAL)  # fmt: skip
         later += [t for t in (due - before, due) if t > job.now]
     return min(later)
 

@@ -31,6 +31,7 @@ from commands.framework import (
     Router,
     Text,
     View,
+    file_in_reply,
     one_of,
 )
 from commands.i18n import CATALOGUE, N_, _, pgettext
@@ -48,7 +49,7 @@ from commands.scorecard import (
 from commands.tlp import carried
 from commands.types import choice, country, plain, word
 from commands.values import Ref, RefKind, ShortId
-from storage.bills import BillStore
+from storage.bills import BillStage, BillStore
 from storage.endorsements import EndorsementStore
 
 router = Router(
@@ -273,6 +274,20 @@ async def bill(
     )
 
 
+def bills(history: list[BillStage]) -> list[dict[str, str]]:
+    """Each legal item's latest stage, with the last champion and evidence named for it (a
+    champion named once stays until another is)."""
+    found: dict[str, dict[str, str]] = {}
+    for step in history:
+        before = found.get(step.item_id, {"champion": "", "evidence": ""})
+        found[step.item_id] = {
+            "item": step.item_id, "stage": step.stage,
+            "champion": step.champion or before["champion"],
+            "evidence": step.evidence or before["evidence"],
+        }  # fmt: skip
+    return list(found.values())
+
+
 @router.command(
     "endorse",
     summary="say that your country endorsed nationally a standard the region adopted",
@@ -349,11 +364,7 @@ async def status(ctx: Context, country: Country | None) -> View:
         start=period.start, end=period.end, country=chosen.code
     )
     card = scorecard(ctx, chosen, latest)
-    card["bills"] = [
-        {"item": b.item_id, "stage": b.stage, "champion": b.champion or "",
-         "evidence": b.evidence or ""}
-        for b in (await ctx.store.of(BillStore).latest(chosen.code)).values()
-    ]  # fmt: skip
+    card["bills"] = bills(await ctx.store.of(BillStore).history(chosen.code))
     card["period"] = period.label
     card["report"] = reports[-1] if reports else None
     # The whole story: the latest narrative update and, when none is filed for this period,
@@ -458,11 +469,7 @@ def _scored_per_country(item: Item) -> None:
         )
 
 
-def _sends_a_file(said: Input) -> bool:
-    return said.attachment is not None and said.reply_to is not None
-
-
-@router.listener("status evidence", accepts=_sends_a_file)
+@router.listener("status evidence", accepts=file_in_reply)
 async def evidence_file(ctx: Context, said: Input) -> str | None:
     """A file sent in reply to the confirmation of a status update: kept with the update.
 
