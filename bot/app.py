@@ -126,7 +126,7 @@ class App:
         self._rate_limits = Quota(1, 3600)
         self.env = ParseEnv(config.reference, config.committee.zone, clock)
         self.sections = config.sections
-        self.renderer = Renderer(config.committee.zone, config.reports.templates_dir)
+        self.renderer = Renderer(config.committee.zone, config.templates_dir)
         self.metrics = make_metrics(bool(config.health.listen))
         language = config.committee.language
 

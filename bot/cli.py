@@ -214,7 +214,7 @@ async def _run_offline(verb: Verb, args: argparse.Namespace, config: Config) -> 
     from storage.db import Database
 
     db = Database(config.storage.url)
-    renderer = Renderer(config.committee.zone, config.reports.templates_dir)
+    renderer = Renderer(config.committee.zone, config.templates_dir)
 
     try:
         if verb.writes:

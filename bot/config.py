@@ -105,12 +105,6 @@ class BotConfig(Section):
     )
 
 
-class ReportsConfig(Section):
-    templates_dir: Path | None = Field(
-        None, description="a folder of templates that replace the shipped ones (reports/…)"
-    )
-
-
 class SmtpConfig(Section):
     host: str = Field("", description='the SMTP server, e.g. "smtp.example.org" ("" : no email)')
     port: int = Field(587, ge=1, le=65535, description="a port number, e.g. 587")
@@ -239,7 +233,6 @@ class Config(Section):
     committee: CommitteeConfig = Field(description="a [committee] section")
     bot: BotConfig = Field(BotConfig(), description="a [bot] section")
     smtp: SmtpConfig = Field(SmtpConfig(), description="an [smtp] section")
-    reports: ReportsConfig = Field(ReportsConfig(), description="a [reports] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
     limits: LimitsConfig = Field(LimitsConfig(), description="a [limits] section")
@@ -251,6 +244,12 @@ class Config(Section):
     def reference(self) -> Reference:
         assert self._reference is not None, "load the config with load_config()"
         return self._reference
+
+    @property
+    def templates_dir(self) -> Path | None:
+        """The committee's own templates, read before the shipped ones (the reports family's
+        `[reports] templates_dir`: the renderer is the core's, the key the family's)."""
+        return getattr(getattr(self, "reports", None), "templates_dir", None)
 
     @property
     def pinned_identities(self) -> dict[str, str]:

@@ -27,7 +27,7 @@ from bot.outbox import OutboxWriter
 from bot.units import audit, settle
 from commands.audience import Audience, audience_for
 from commands.context import JobContext, Write, WriteEmail
-from commands.framework import NEVER, Job, ParseEnv, Reply, Signal, View
+from commands.framework import NEVER, FileSpec, Job, ParseEnv, Reply, Signal, View
 from commands.sections import Sections
 from commands.values import Joined, RoomFacts, RoomKind, Seal, unknown_membership
 from storage.db import Database
@@ -161,10 +161,12 @@ class JobRunner:
             ref: str | None,
             report_to: tuple[str, ...],
             seal: Seal,
+            files: tuple[FileSpec, ...] = (),
         ) -> OutboxMessage:
             row = await self.outbox.email(
-                store, to=to, subject=subject, view=body, ref=ref, report_to=report_to, seal=seal
-            )
+                store, to=to, subject=subject, view=body, ref=ref, report_to=report_to,
+                seal=seal, files=files,
+            )  # fmt: skip
             written.append(row)
             return row
 

@@ -50,9 +50,11 @@ class Mailer:
         *,
         clock: Callable[[], datetime],
         on_refused: Callable[[], None],
+        render_file: Callable[[str, dict, str | None], bytes] | None = None,
     ) -> None:
         self.config, self.db, self.handoff = config, db, handoff
         self.clock, self.on_refused = clock, on_refused
+        self.render_file = render_file
         self._queue: asyncio.Queue[OutboxMessage] = asyncio.Queue()
         self._queued: set[int] = set()
         self.sent = 0
@@ -91,18 +93,19 @@ class Mailer:
                 self._queued.discard(row.key)
 
     async def _send(self, row: OutboxMessage) -> None:
-        message = self.compose(row)
+        try:
+            message = await asyncio.to_thread(self.compose, row)
+        except Exception as exc:  # a file that cannot be rendered will not be, later either
+            log_failure(log, f"composing email {row.txn_id}", exc)
+            await self._refuse(row, "the email's file could not be rendered")
+            return
         backoff = Backoff(base=2.0, cap=300.0)
         while True:
             try:
                 await asyncio.to_thread(self._deliver, message)
             except Permanent as exc:
                 log.error("email %s refused: %s", row.txn_id, type(exc).__name__)
-                async with self.db.unit() as store:
-                    await store.outbox.mark_failed(row.key, error=f"email refused: {exc}")
-                self._queued.discard(row.key)
-                if row.report_to:
-                    self.on_refused()
+                await self._refuse(row, f"email refused: {exc}")
                 return
             except (OSError, smtplib.SMTPException) as exc:
                 delay = backoff.next_delay()
@@ -123,6 +126,14 @@ class Mailer:
             log.info("emailed %s", row.txn_id)  # never the address: logs are read widely
             return
 
+    async def _refuse(self, row: OutboxMessage, error: str) -> None:
+        """Marked failed for good; the chair is told (the refusals job reports it)."""
+        async with self.db.unit() as store:
+            await store.outbox.mark_failed(row.key, error=error)
+        self._queued.discard(row.key)
+        if row.report_to:
+            self.on_refused()
+
     def compose(self, row: OutboxMessage) -> EmailMessage:
         content = json.loads(row.content)
         message = EmailMessage()
@@ -133,6 +144,12 @@ class Mailer:
         message["Message-ID"] = f"<{row.txn_id}@{self.config.from_.partition('@')[2]}>"
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
         message.set_content(content["text"])
+        for spec in content.get("files", ()):  # a report's files, rendered as it is sent
+            if self.render_file is None:
+                raise RuntimeError("this mailer renders no files")
+            data = self.render_file(spec["renderer"], spec["data"], spec.get("lang"))
+            kind, _slash, sub = spec["mimetype"].partition("/")
+            message.add_attachment(data, maintype=kind, subtype=sub, filename=spec["filename"])
         return message
 
     def _deliver(self, message: EmailMessage) -> None:

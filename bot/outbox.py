@@ -176,20 +176,26 @@ class OutboxWriter:
         ref: str | None,
         seal: Seal,
         report_to: Iterable[str] = (),
+        files: Iterable[FileSpec] = (),
     ) -> OutboxMessage:
-        """An email in plain text, sent by `bot.mail` once the unit commits; a failure is
-        reported to the chair like a Matrix message's. Mail servers read it on the way: it
-        carries nothing above GREEN, and nothing bound to people."""
+        """An email in plain text, sent by `bot.mail` once the unit commits, its files
+        rendered and attached then; a failure is reported to the chair like a Matrix
+        message's. Mail servers read it on the way: it carries nothing above GREEN, and
+        nothing bound to people — its files included, which share its seal."""
         if seal.label not in EMAILABLE or seal.needs > Clearance.OUTSIDER or seal.bound_to:
             raise Ungated(f"an email sealed {seal.label}: its readers are outsiders")
         self._declared(view)
-        text = self.renderer.text(view.template, view.data, await self.language(store, to, None))
+        lang = await self.language(store, to, None)
+        text = self.renderer.text(view.template, view.data, lang)
+        content: dict = {"subject": subject, "text": text}
+        if attached := [_file(spec, lang) for spec in files]:
+            content["files"] = attached
         return await store.outbox.enqueue(
             room_id=None,
             to_user=to,
             kind=EMAIL,
             event_type=EMAIL,
-            content={"subject": subject, "text": text},
+            content=content,
             ref=ref,
             now=self.clock(),
             report_to=report_to,

@@ -75,6 +75,7 @@ class Runtime:
                     handoff,
                     clock=clock,
                     on_refused=partial(app.jobs.signal, Signal.REFUSED),
+                    render_file=partial(render_file, app.renderer),
                 )
                 mailing = asyncio.create_task(mailer.run(), name="mail")
                 stack.push_async_callback(_cancel, mailing)

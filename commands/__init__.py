@@ -36,7 +36,7 @@ def all_routers() -> list[Router]:
         *motions.routers,
         *projects.routers,
         *meetings.routers,
-        reports.router,
+        *reports.routers,
         *incidents.routers,
         lessons.router,
         resources.router,

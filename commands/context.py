@@ -142,9 +142,11 @@ class Context(Unit):
 
 # Writes one message to the outbox in the job's unit; returns the first row written.
 Write = Callable[["Stores", Reply], Awaitable[Any]]
-# Writes one email (to, subject, body view, ref, who to tell of a refusal, seal) to the outbox.
+# Writes one email (to, subject, body view, ref, who to tell of a refusal, seal, files) to
+# the outbox.
 WriteEmail = Callable[
-    ["Stores", str, str, View, "str | None", tuple[str, ...], Seal], Awaitable[Any]
+    ["Stores", str, str, View, "str | None", tuple[str, ...], Seal, tuple[FileSpec, ...]],
+    Awaitable[Any],
 ]
 
 
@@ -163,14 +165,17 @@ class JobContext(Unit):
     _chairs: tuple[str, ...] | None = None
 
     async def email(
-        self, to: str, subject: str, body: View, *, seal: Seal, ref: Ref | None = None
-    ) -> Any:
-        """Send an email (plain text from `body`) once this unit commits; returns its outbox
-        row. Only where the config has an SMTP server (`email_after(config)` is set), and
-        never with more than GREEN in it (`seal`)."""
+        self, to: str, subject: str, body: View, *, seal: Seal, ref: Ref | None = None,
+        files: Iterable[FileSpec] = (),
+    ) -> Any:  # fmt: skip
+        """Send an email (plain text from `body`, `files` attached) once this unit commits;
+        returns its outbox row. Only where the config has an SMTP server
+        (`config.mail`), and never with more than GREEN in it (`seal`)."""
         tag = str(ref) if ref else None
         chairs = await self.chairs()
-        return await self.write_email(self.store, to, subject, body, tag, chairs, seal)
+        return await self.write_email(
+            self.store, to, subject, body, tag, chairs, seal, tuple(files)
+        )
 
     async def post(
         self,

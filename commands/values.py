@@ -65,6 +65,7 @@ class RefKind(StrEnum):
     HELD = "held"  # a broadcast held as a likely test: a ✅ on its notice sends it
     INCIDENT = "incident"  # an incident's alert: a file sent in reply to it is answered
     PROJECT = "project"  # a project's reminder of its target
+    REPORT = "report"  # a report on its cycle (RP-n): its draft, its delivery
 
 
 @dataclass(frozen=True)

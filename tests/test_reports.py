@@ -145,7 +145,7 @@ async def test_every_report_as_pdf_a_label_and_page_number_on_each_page(seeded, 
 async def test_a_hostile_value_breaks_no_spreadsheet_and_is_never_a_formula(app):
     from openpyxl import load_workbook
 
-    from commands.reports import to_csv
+    from commands.reports.profiles import to_csv
 
     title = '=HYPERLINK("http://evil.example","click")\x07\x1b[31m bell'
     made = await say(app, JM1, f"!project add tlp=green lead=ITU {title}")

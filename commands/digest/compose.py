@@ -525,6 +525,8 @@ def next_slot(expression: str, zone: ZoneInfo, now: datetime) -> datetime | None
 def scheduled_period(kind: str, slot: datetime, env: ParseEnv) -> DigestPeriod:
     if kind == "quarter":
         return previous_quarter(slot, env)
+    if kind == "year":
+        return digest_period(f"{slot.astimezone(env.zone).year - 1}", env)
     if kind == "last-30d":
         start = slot - timedelta(days=30)
         day = i18n.when(slot, env.zone, "%-d %b %Y")
@@ -598,13 +600,22 @@ async def _post(job: JobContext, slot: datetime) -> bool:
     return True
 
 
-class DigestConfig(Section):
-    schedule: str = Field(
-        "", description='a cron expression in the committee\'s zone, e.g. "0 9 1 * *" (or "")'
-    )
-    period: Literal["month", "quarter", "last-30d"] = Field(
-        "month", description="month, quarter or last-30d (the period before each slot)"
-    )
+def cron(value: str) -> str:
+    """A cron expression (or "" for none), checked as APScheduler reads it."""
+    if value.strip():
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a cron expression ({exc})") from None
+    return value.strip()
+
+
+class ApprovalConfig(Section):
+    """The chair's approval of what the bot drafts for readers outside the RCC: the
+    digest's (`[digest]`) and the reports' on their cycles (`[reports]`)."""
+
     approval: Literal["chair", "none"] = Field(
         "chair", description='"chair" (a draft the chair approves) or "none" (posted at once)'
     )
@@ -615,22 +626,24 @@ class DigestConfig(Section):
         None, description='a duration such as "4d" (unset: twice approve_within)'
     )
 
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, v: str) -> str:
-        if v.strip():
-            from apscheduler.triggers.cron import CronTrigger
-
-            try:
-                CronTrigger.from_crontab(v.strip())
-            except ValueError as exc:
-                raise ValueError(f"{v!r} is not a cron expression ({exc})") from None
-        return v.strip()
-
     @property
     def expires(self) -> timedelta:
         """After this long a draft can no longer be approved (twice approve_within unset)."""
         return self.draft_expires or 2 * self.approve_within
+
+
+class DigestConfig(ApprovalConfig):
+    schedule: str = Field(
+        "", description='a cron expression in the committee\'s zone, e.g. "0 9 1 * *" (or "")'
+    )
+    period: Literal["month", "quarter", "last-30d"] = Field(
+        "month", description="month, quarter or last-30d (the period before each slot)"
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        return cron(v)
 
 
 router.section("digest", DigestConfig)
