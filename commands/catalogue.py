@@ -47,6 +47,10 @@ def changed(catalogue: Catalogue, motion: Motion) -> Catalogue:
         if found is None:
             raise ValueError(f"{motion.target} is not in the catalogue")
         items[found] = replace(items[found], status="retired")
+    elif found is not None and motion.part != "standard":  # its need, solutions or partners
+        items[found] = amended(items[found], motion.part, motion.text)
+        if target:
+            items[found] = replace(items[found], target=target)
     elif found is not None:  # propose or amend an item in the catalogue: its standard
         standard = motion.text or items[found].standard
         items[found] = replace(
@@ -66,6 +70,26 @@ def changed(catalogue: Catalogue, motion: Motion) -> Catalogue:
             ),
         )  # fmt: skip
     return Catalogue(catalogue.areas, tuple(items), catalogue.version + 1)
+
+
+PARTS = ("standard", "need", "solutions", "partners")  # what an amendment may change
+
+
+def listed(text: str) -> tuple[str, ...]:
+    """Solutions or partners as a motion gives them: separated by semicolons."""
+    return tuple(p.strip() for p in text.split(";") if p.strip())
+
+
+def amended(item: Item, part: str, text: str) -> Item:
+    """An item with its need, solutions or partners replaced (the plan: "not a conclusive
+    list"); its standard and status stay as they are."""
+    if part == "need":
+        return replace(item, need=text.strip())
+    if part == "solutions":
+        return replace(item, solution=listed(text))
+    if part == "partners":
+        return replace(item, partners=listed(text))
+    raise ValueError(f"{part} is not a part of an item")
 
 
 def install(reference: Reference, catalogue: Catalogue) -> None:

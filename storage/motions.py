@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint, select
+from sqlalchemy import Column, String, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -20,6 +20,11 @@ class Motion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True)
     kind: str = Field(max_length=16)  # propose | amend | retire
+    # What an amendment changes: the item's standard, need, solutions or partners.
+    part: str = Field(
+        default="standard",
+        sa_column=Column(String(16), nullable=False, server_default="standard"),
+    )
     target: str = Field(max_length=64)  # an item ID, or an area ID for a new item
     text: str = Field(sa_column=Column(Text, nullable=False))
     proposer: str = Field(max_length=255)
@@ -81,10 +86,12 @@ class MotionStore:
         tlp: str = "amber",
         origin_room: str | None = None,
         said_to: str | None = None,
+        part: str = "standard",
     ) -> Motion:
         motion = Motion(
             number=await next_number(self._s, "motion"),
             kind=kind,
+            part=part,
             target=target,
             text=text,
             proposer=proposer,

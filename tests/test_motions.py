@@ -3,6 +3,7 @@ scorecards follow the version in force (both backends, through the dispatcher)."
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -285,3 +286,43 @@ async def test_member_states_endorse_an_adopted_standard_nationally(four):
     await accepted(app, CHAIR, "!endorse legal.cybercrime country=TT")
     standards = await accepted(app, STEERING, "!standards legal")
     assert "adopted regionally, endorsed by 2 of 15 member states (JM, TT)" in standards
+
+
+async def test_a_motion_amends_an_items_partners_and_need_as_a_new_version(four):
+    """The plan's lists are "not a conclusive list": a motion changes an item's need,
+    solutions or partners, adopted by vote into the next catalogue version."""
+    app = four
+    bad = await say(app, CHAIR, "!motion amend awareness.strategy part=partners ;  ; ")
+    assert bad.outcome == "invalid" and "say the partners, separated by semicolons" in text_of(bad)
+    opened = await accepted(
+        app, CHAIR,
+        "!motion amend awareness.strategy part=partners tlp=green CoE; OAS/CICTE; CARICOM "
+        "IMPACS; ITU",
+    )  # fmt: skip
+    assert "MO-1 is open: amend awareness.strategy (partners) — CoE; OAS/CICTE" in opened
+    for who in (JM1, TT1, BB1):
+        await accepted(app, who, "!vote MO-1 yes")
+    item = app.env.reference.catalogue.item("awareness.strategy")
+    assert item.partners == ("CoE", "OAS/CICTE", "CARICOM IMPACS", "ITU")
+    assert item.status == "illustrative" and not item.standard  # its standard is untouched
+    assert await in_force(app) == 2
+    need = await accepted(
+        app, CHAIR, "!motion amend awareness.strategy part=need tlp=green A strategy per "
+        "member state, published and reviewed every three years",
+    )  # fmt: skip
+    assert "amend awareness.strategy (need)" in need
+    for who in (JM1, TT1, BB1):
+        await accepted(app, who, "!vote MO-2 yes")
+    assert await in_force(app) == 3
+    shown = await accepted(app, STEERING, "!standards awareness")
+    assert "Partners: CoE; OAS/CICTE; CARICOM IMPACS; ITU" in shown
+    assert "Need: A strategy per member state, published and reviewed every three years" in shown
+    log = await accepted(app, STEERING, "!decisions")
+    assert (
+        "amend awareness.strategy (partners)" in log and "amend awareness.strategy (need)" in log
+    )
+    async with app.db.unit(write=False) as store:  # what a restart reads back
+        stored = json.loads((await store.catalogue.in_force()).data)
+    (kept,) = [i for i in stored["item"] if i["id"] == "awareness.strategy"]
+    assert kept["partners"] == ["CoE", "OAS/CICTE", "CARICOM IMPACS", "ITU"]
+    assert kept["need"].startswith("A strategy per member state")

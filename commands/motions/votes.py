@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 
 from commands import i18n
 from commands.audience import Show, Viewer, heard_by, hearers, sealed
-from commands.catalogue import changed, install
+from commands.catalogue import PARTS, changed, install, listed
 from commands.common import own_country
 from commands.context import Context, JobContext
 from commands.directory import stand_in
@@ -244,6 +244,7 @@ def seal_of(motion: Motion) -> Seal:
 def motion_words(motion: Motion) -> str:
     verbs = {"propose": "adopt", "amend": "amend", "retire": "retire"}
     words = f"{verbs[motion.kind]} {motion.target}"
+    words += f" ({motion.part})" if motion.part != "standard" else ""
     words += f" — {motion.text}" if motion.text else ""
     return words + (f" (by {motion.due})" if motion.due else "")
 
@@ -286,7 +287,7 @@ async def _open(ctx: Context, motion: Motion) -> None:
     ctx.wake(JOB, motion.number)
 
 
-def _check(ctx: Context, kind: str, item_id: str, text: str) -> None:
+def _check(ctx: Context, kind: str, item_id: str, text: str, part: str = "standard") -> None:
     found = ctx.env.reference.catalogue.item(item_id)
     if len(text) > MAX_TEXT:
         raise CommandError(
@@ -317,17 +318,20 @@ def _check(ctx: Context, kind: str, item_id: str, text: str) -> None:
         raise CommandError(_("{item_id} is retired").format(item_id=item_id))
     elif kind == "amend" and not text:
         raise CommandError(_("say the amended minimum standard"))
+    elif part in ("solutions", "partners") and not listed(text):
+        raise CommandError(_("say the {part}, separated by semicolons").format(part=part))
 
 
 async def _motion(
-    ctx: Context, kind: str, item_id: str, by: str | None, given: str | None, text: str
-) -> tuple[str, Motion]:
+    ctx: Context, kind: str, item_id: str, by: str | None, given: str | None, text: str,
+    part: str = "standard",
+) -> tuple[str, Motion]:  # fmt: skip
     if not (ctx.has_role(Role.CHAIR) or own_country(ctx)):
         raise Refused(_("motions come from the chair or an NCPOC"))
     level = said(ctx, given)
     if level == "red":  # every member state votes on it: it cannot be for a few people
         raise CommandError(_("a motion goes to every member state's vote: it cannot be TLP:RED"))
-    _check(ctx, kind, item_id, text)
+    _check(ctx, kind, item_id, text, part)
     for pending in await ctx.store.motions.pending():
         if pending.target == item_id:
             raise CommandError(
@@ -349,9 +353,10 @@ async def _motion(
         tlp=level,
         origin_room=ctx.room_id,
         said_to=hearers(ctx.viewer.audience),
+        part=part,
     )
     name = ShortId.MO.of(motion.number)
-    ctx.audit_detail = f"{name} {kind} {item_id}"
+    ctx.audit_detail = f"{name} {kind} {item_id}" + (f" {part}" if part != "standard" else "")
     if ctx.has_role(Role.CHAIR):
         await _open(ctx, motion)
         return _opened(ctx, motion), motion
@@ -371,25 +376,48 @@ def _opened(ctx: Context, motion: Motion) -> str:
     ).format(id=ShortId.MO.of(motion.number), motion_words=motion_words(motion), closes=closes)
 
 
-def _make(kind: str, summary: str, example: str) -> None:
+def _make(kind: str, summary: str, example: str, details: str = "") -> None:
     params: list[Pos | Opt | Text] = [
         Pos("item", target, "<item>" if kind != "propose" else "<item|area.new-name>"),
+        Opt("part", choice(*PARTS), "|".join(PARTS)),
         Opt("by", month, "YYYY-MM"),
         Opt("tlp", tlp_below_red),
         Opt("from", typed_id(ShortId.IN), "IN-n"),
         Text("text", "text", required=kind != "retire"),
     ]
+    if kind != "amend":  # only an amendment changes a part of an item other than its standard
+        params.pop(1)
+    declare = router.command(
+        f"motion {kind}", summary=summary, roles=CONTRIBUTORS, params=params, example=example,
+        details=details + MOTION_LABEL,
+    )  # fmt: skip
 
-    @router.command(f"motion {kind}", summary=summary, roles=CONTRIBUTORS, params=params,
-                    example=example, details=MOTION_LABEL)  # fmt: skip
-    async def handler(
-        ctx: Context, item: str, by: str | None, tlp: str | None, from_: int | None, text: str
-    ) -> str:
+    async def made(
+        ctx: Context, item: str, by: str | None, tlp: str | None, from_: int | None, text: str,
+        part: str,
+    ) -> str:  # fmt: skip
         said = await _from_input(ctx, from_) if from_ is not None else None
-        done, motion = await _motion(ctx, kind, item, by, tlp, text.strip())
+        done, motion = await _motion(ctx, kind, item, by, tlp, text.strip(), part)
         if said is not None:  # the input it came from says what it became
             said.motion = motion.number
         return done
+
+    if kind == "amend":
+
+        @declare
+        async def amend(
+            ctx: Context, item: str, part: str | None, by: str | None, tlp: str | None,
+            from_: int | None, text: str,
+        ) -> str:  # fmt: skip
+            return await made(ctx, item, by, tlp, from_, text, part or "standard")
+
+    else:
+
+        @declare
+        async def handler(
+            ctx: Context, item: str, by: str | None, tlp: str | None, from_: int | None, text: str
+        ) -> str:
+            return await made(ctx, item, by, tlp, from_, text, "standard")
 
 
 MOTION_LABEL = (
@@ -419,8 +447,11 @@ _make(
 )
 _make(
     "amend",
-    "propose changing an item's minimum standard",
+    "propose changing an item's minimum standard, or its need, solutions or partners",
     "!motion amend legal.privacy Act in force",
+    "part= says what changes: the minimum standard (the default), the need, the solutions "
+    "or the partners (a list separated by semicolons, which replaces the item's). Adopted, "
+    "it makes the next catalogue version, as a standard does. ",
 )
 _make("retire", "propose retiring an item", "!motion retire awareness.schools merged into society")
 
