@@ -94,6 +94,12 @@ def heatmap(data: dict[str, Any]) -> bytes:
     left = 0.3 + 0.07 * max((len(label) for label in labels), default=10)  # inches, 8 pt
     width = max(11.0, 0.42 * len(items) + left + 0.4)
     key = _key(names, matrix["areas"], width)
+    bills = _bills(data.get("bills") or {}, items)
+    if bills:
+        key += [
+            (_("Bills (legal items), the figure in a cell's corner:"), True),
+            (_ladder(data["bills"]), False),
+        ]
     half = _split(key)
     key_lines = max(half, len(key) - half)
     below = KEY_LINE * key_lines + 1.0  # inches under the grid: the legend, then the key
@@ -104,7 +110,7 @@ def heatmap(data: dict[str, Any]) -> bytes:
     axes = figure.add_axes(
         (left / width, below / height, 1 - (left + 0.3) / width, 1 - (below + above) / height)
     )
-    _cells(axes, rows)
+    _cells(axes, rows, bills)
     _grid(axes, len(items), labels)
     _areas(axes, matrix["areas"], len(items))
     figure.suptitle(
@@ -135,9 +141,28 @@ def _grid(axes: Any, columns: int, labels: list[str]) -> None:
         spine.set_visible(False)
 
 
-def _cells(axes: Any, rows: list[dict[str, Any]]) -> None:
+def _bills(bills: dict[str, Any], items: list[str]) -> dict[tuple[str, int], int]:
+    """(country, column) -> the rung its bill stands at on the legal ladder the data names
+    (`bills.ladder`: 1 drafted … 6 Budapest Convention), for a figure in the cell's corner."""
+    ladder = [stage for stage, _words in bills.get("ladder", ())]
+    columns = {item: x for x, item in enumerate(items)}
+    found = {}
+    for row in bills.get("rows", ()):
+        for item, stage in zip(bills.get("items", ()), row["cells"], strict=False):
+            if stage in ladder and item in columns:
+                found[(row["code"], columns[item])] = ladder.index(stage) + 1
+    return found
+
+
+def _ladder(bills: dict[str, Any]) -> str:
+    return " · ".join(f"{n} {_(words)}" for n, (_s, words) in enumerate(bills["ladder"], 1))
+
+
+def _cells(
+    axes: Any, rows: list[dict[str, Any]], bills: dict[tuple[str, int], int] | None = None
+) -> None:
     """Each cell bordered, coloured and marked with its state's symbol; a country without an
-    NCPOC hatched where nothing was reported."""
+    NCPOC hatched where nothing was reported; a legal item's bill, its rung in the corner."""
     from matplotlib.patches import Rectangle
 
     for y, row in enumerate(rows):
@@ -154,6 +179,12 @@ def _cells(axes: Any, rows: list[dict[str, Any]]) -> None:
                 x + 0.5, y + 0.5, SYMBOLS[cell], ha="center", va="center", fontsize=8,
                 color=INK[cell],
             )  # fmt: skip
+            rung = (bills or {}).get((row["code"], x))
+            if rung:
+                axes.text(
+                    x + 0.93, y + 0.1, str(rung), ha="right", va="top", fontsize=5.5,
+                    color=INK[cell], fontweight="bold",
+                )  # fmt: skip
 
 
 def _areas(axes: Any, areas: list[dict[str, Any]], columns: int) -> None:

@@ -164,6 +164,15 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# The legal ladder (`!bill`, Table 4 row 2): a bill's stages, in order; the last two meet it.
+LADDER = ("drafted", "cabinet", "tabled", "passed", "in-force", "budapest")
+LADDER_MEETS = ("in-force", "budapest")
+RUNGS = {
+    "drafted": N_("drafted"), "cabinet": N_("cabinet"), "tabled": N_("tabled"),
+    "passed": N_("passed"), "in-force": N_("in force"), "budapest": N_("Budapest Convention"),
+}  # fmt: skip
+
+
 class StatusConfig(Section):
     stale_after: Duration = Field(
         timedelta(days=180), description='a duration such as "180d" or "26w"'

@@ -454,3 +454,27 @@ async def test_the_digest_shows_each_countrys_bills_stage_by_stage(app, clock):
     ]  # fmt: skip
     html = render_file(app.renderer, "digest-html", data).decode()
     assert "Legislation, stage by stage" in html and "<td>cabinet</td><td>—</td>" in html
+
+
+async def test_the_heatmap_marks_each_bill_by_its_rung_on_the_ladder(app, clock, tmp_path):
+    """Table 4 row 2: legislation moves through stages; the matrix shows where each bill
+    stands (a figure in the legal item's cell, the ladder in the key)."""
+    from bot.pictures import _bills, _ladder
+
+    tabled = await say(app, JM1, "!bill legal.cybercrime tabled champion=Hon. A. Minister")
+    assert tabled.outcome == "accepted", text_of(tabled)
+    assert (await say(app, TT1, "!bill legal.privacy budapest")).outcome == "accepted"
+    data = await digest_of(app, clock, period="last-30d")
+    columns = data["matrix"]["items"]
+    rungs = _bills(data["bills"], columns)
+    assert rungs == {
+        ("JM", columns.index("legal.cybercrime")): 3,  # drafted, cabinet, tabled
+        ("TT", columns.index("legal.privacy")): 6,  # Budapest Convention accession
+    }
+    assert _ladder(data["bills"]) == (
+        "1 drafted · 2 cabinet · 3 tabled · 4 passed · 5 in force · 6 Budapest Convention"
+    )
+    with_bills = render_file(app.renderer, "digest-png", data)
+    without = render_file(app.renderer, "digest-png", data | {"bills": {}})
+    assert with_bills.startswith(b"\x89PNG") and with_bills != without
+    (tmp_path / "heatmap.png").write_bytes(with_bills)

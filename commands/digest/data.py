@@ -28,7 +28,7 @@ from commands.directory import ContactsConfig, unconfirmed, unreachable
 from commands.framework import ArgumentError, ParseEnv
 from commands.i18n import _
 from commands.reference import Reference
-from commands.scorecard import SYMBOLS, UNKNOWN, counts
+from commands.scorecard import LADDER, RUNGS, SYMBOLS, UNKNOWN, counts
 from commands.sections import Sections
 from commands.taxonomy import CRIMES, type_name
 from commands.tlp import label, most_restrictive, seen_rows
@@ -186,6 +186,7 @@ async def _bills(store: Stores, ref: Reference) -> dict[str, Any]:
     countries = sorted({c for c, _i in stages})
     return {
         "items": items,
+        "ladder": [[stage, RUNGS[stage]] for stage in LADDER],
         "rows": [
             {"name": ref.countries.name_of(c), "code": c,
              "cells": [stages.get((c, i), "") for i in items]}

@@ -38,6 +38,8 @@ from commands.i18n import CATALOGUE, N_, _, pgettext
 from commands.motions.votes import motion_words
 from commands.reference import Area, Country, Item
 from commands.scorecard import (
+    LADDER,
+    LADDER_MEETS,
     STATES,
     StatusConfig,
     counts,
@@ -225,9 +227,7 @@ async def standards(ctx: Context, area: Area | None) -> View:
 
 
 # A bill's ladder (Action Plan, Table 4: legislation enacted; row 2 names a champion per
-# bill): the last two rungs meet the item, the others are progress.
-LADDER = ("drafted", "cabinet", "tabled", "passed", "in-force", "budapest")
-LADDER_MEETS = ("in-force", "budapest")
+# bill): the last two rungs meet the item, the others are progress (`scorecard.LADDER`).
 
 
 @router.command(
