@@ -11,6 +11,7 @@ import pytest
 
 from commands.digest.compose import next_slot
 from devkit.synapse import wait_for
+from storage.outbox import OutboxMessage
 from tests.helpers import ShiftedClock
 
 pytestmark = pytest.mark.synapse
@@ -46,7 +47,10 @@ async def test_a_scheduled_consle_report_waits_for_the_chair_and_is_delivered_on
     (dm, draft) = drafts[0]
     assert dm not in (rcc, steering) and "!report approve RP-1 v1" in draft.body
     await wait_for(lambda: len([r for r, _ in chair.files if r == dm]) >= 2)
-    await world.stop_bot()  # a restart before the chair answers: the slot is not drafted again
+    # Every file of the draft sent (the sender idle), then a restart before the chair
+    # answers: the slot is not drafted again.
+    await wait_for(lambda: _all_sent(world), 120)
+    await world.stop_bot()
     await world.start_bot()
     await world.quiet(chair, steer)
     assert len([e for _, e in chair.messages if "RP-1, version" in e.body]) == 1
@@ -86,3 +90,8 @@ async def test_a_scheduled_consle_report_waits_for_the_chair_and_is_delivered_on
 
 def _mimetype(event) -> str:
     return event.source["content"].get("info", {}).get("mimetype", "")
+
+
+async def _all_sent(world) -> bool:
+    pending = await world.rows(OutboxMessage, OutboxMessage.state == "pending")
+    return not pending

@@ -309,3 +309,13 @@ def test_a_broken_cycle_is_refused_with_one_line(tmp_path, cycle, expected):
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert "[reports] consle" in str(err.value) and expected in str(err.value)
+
+
+async def test_the_chair_reads_the_draft_and_its_notices_in_their_language(consle):
+    app, postman = consle, Postman(consle)
+    chose = await say(app, CHAIR, "!lang fr", room=CHAIR_DM, kind="direct")
+    assert chose.outcome == "accepted", text_of(chose)
+    await postman.deliver_all()
+    await app.jobs.run("report cycle", 1)
+    (draft,) = [r for r in await postman.deliver_all() if r.kind == "message"]
+    assert body_of(draft).startswith("📝 RP-1, version 1 : le rapport consle"), body_of(draft)

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
@@ -39,7 +42,7 @@ from commands.digest.compose import (
 from commands.digest.data import DigestPeriod
 from commands.directory import valid_email
 from commands.framework import CHAIR_ONLY, CommandError, FileSpec, Pos, Role, Router, Text, View
-from commands.i18n import _
+from commands.i18n import Deferred, _
 from commands.reports.profiles import audience_for, files_of, report_data
 from commands.sections import Duration, Section
 from commands.tlp import label
@@ -172,21 +175,23 @@ async def _remind(job: JobContext, profile: str, slot: datetime) -> None:
     room = job.rooms.get(RoomKind.RCC)
     if room is None:
         return
-    day = i18n.when(slot, job.env.zone, "%-d %b %Y")
-    prefix = job.config.committee.command_prefix
+    words = partial(_reminder, profile, slot, job.env.zone, job.config.committee.command_prefix)
+    await job.post(Deferred(words), room_id=room, seal=CHROME)  # in the room's language
+    job.audit_detail = f"report cycle {profile}: reminded for {slot.isoformat()}"
+
+
+def _reminder(profile: str, slot: datetime, zone: ZoneInfo, prefix: str) -> str:
+    day = i18n.when(slot, zone, "%-d %b %Y")
     if profile == "csm":
-        text = _(
+        return _(
             "🗓️ The report for the Caribbean Stakeholders Meeting is drafted on {day}. Your "
             "input to the meeting — what the plan should change, what is missing — is listed "
             "in it: {prefix}input csm <text>"
         ).format(day=day, prefix=prefix)
-    else:
-        text = _(
-            "🗓️ The report for {readers} is drafted on {day} from what is recorded by then: "
-            "bring your country's status up to date ({prefix}gaps shows what is missing)."
-        ).format(readers=NAMES[profile], day=day, prefix=prefix)
-    await job.post(text, room_id=room, seal=CHROME)
-    job.audit_detail = f"report cycle {profile}: reminded for {slot.isoformat()}"
+    return _(
+        "🗓️ The report for {readers} is drafted on {day} from what is recorded by then: "
+        "bring your country's status up to date ({prefix}gaps shows what is missing)."
+    ).format(readers=NAMES[profile], day=day, prefix=prefix)
 
 
 def _room_of(job: JobContext | Context, cycle: CycleConfig) -> str | None:
@@ -264,7 +269,10 @@ def _places(record: ReportRecord) -> tuple[str | None, list[str]]:
 
 
 def _where(record: ReportRecord) -> str:
-    room, emails = _places(record)
+    return _where_to(*_places(record))
+
+
+def _where_to(room: str | None, emails: list[str]) -> str:
     parts = [room] if room else []
     if emails:
         parts.append(_("{n} email address(es)").format(n=len(emails)))
@@ -274,23 +282,32 @@ def _where(record: ReportRecord) -> str:
 async def _to_chairs(
     store: Stores, record: ReportRecord, data: dict, send: Any, *, again: bool = False
 ) -> None:
-    """The draft, to each chair in a DM, with the files as they would be delivered."""
-    name = ShortId.RP.of(record.number)
-    words = _(
-        "📝 {again}{name}, version {version}: the {profile} report for {period} [{label}], "
-        "drafted on its cycle, as {where} would receive it. Nothing is delivered until you "
-        "approve it.\n!report approve {name} v{version} · !report hold {name} <reason>"
-    ).format(
-        again=_("Still waiting for your approval: ") if again else "",
-        name=name, version=record.version, profile=record.profile,
-        period=record.period_label, label=label(record.tlp), where=_where(record),
-    )  # fmt: skip
+    """The draft, to each chair in a DM (in their language), with the files as they would
+    be delivered."""
+    words = Deferred(partial(_draft_words, record.number, record.version, record.profile,
+                             record.period_label, record.tlp, _places(record), again))  # fmt: skip
     for entry in await store.roster.entries():
         if entry.role == Role.CHAIR:
             await send(
                 words, to_user=entry.user_id, files=files_of(data, _period(record)),
                 ref=Ref(RefKind.REPORT, record.number), seal=record_seal(record),
             )  # fmt: skip
+
+
+def _draft_words(
+    number: int, version: int, profile: str, period: str, level: str,
+    places: tuple[str | None, list[str]], again: bool,
+) -> str:  # fmt: skip
+    name = ShortId.RP.of(number)
+    return _(
+        "📝 {again}{name}, version {version}: the {profile} report for {period} [{label}], "
+        "drafted on its cycle, as {where} would receive it. Nothing is delivered until you "
+        "approve it.\n!report approve {name} v{version} · !report hold {name} <reason>"
+    ).format(
+        again=_("Still waiting for your approval: ") if again else "",
+        name=name, version=version, profile=profile, period=period, label=label(level),
+        where=_where_to(*places),
+    )  # fmt: skip
 
 
 # --- the chair's decision -----------------------------------------------------------------------
@@ -433,27 +450,18 @@ async def _deliver(job: JobContext, record: ReportRecord) -> None:
     by = record.decided_by or "schedule"
     done: list[str] = []
     if room:
+        words = partial(_delivered, name, record.profile, record.period_label, record.tlp, by)
         await job.post(
-            _(
-                "📄 {name}: the {profile} report for {period} [{label}], approved by {by}. "
-                "Its readers' feedback: !feedback {name} <text>"
-            ).format(
-                name=name, profile=record.profile, period=record.period_label,
-                label=label(record.tlp), by=by,
-            ),
-            room_id=room, files=files, ref=Ref(RefKind.REPORT, record.number), seal=seal,
+            Deferred(words), room_id=room, files=files, ref=Ref(RefKind.REPORT, record.number),
+            seal=seal,
         )  # fmt: skip
         record.room_id = room
         done.append(room)
     if emails:
         if not job.config.mail:
-            await _tell_chairs(job, name, _("it was not emailed: the bot has no [smtp] server"))
+            await _tell_chairs(job, partial(_not_emailed, name, None))
         elif seal.label not in EMAILABLE or seal.needs > Clearance.OUTSIDER or seal.bound_to:
-            await _tell_chairs(
-                job,
-                name,
-                _("it was not emailed: it carries {label}").format(label=label(seal.label)),
-            )
+            await _tell_chairs(job, partial(_not_emailed, name, seal.label))
         else:
             await _email(job, record, data, emails, files, seal)
             done.append(f"{len(emails)} email(s)")
@@ -487,8 +495,23 @@ async def _email(
         )  # fmt: skip
 
 
-async def _tell_chairs(job: JobContext, name: str, why: Any) -> None:
-    for chair in await job.chairs():
-        await job.post(
-            _("⚠️ {name}: {why}.").format(name=name, why=why), to_user=chair, seal=CHROME
-        )
+def _delivered(name: str, profile: str, period: str, level: str, by: str) -> str:
+    return _(
+        "📄 {name}: the {profile} report for {period} [{label}], approved by {by}. Its "
+        "readers' feedback: !feedback {name} <text>"
+    ).format(name=name, profile=profile, period=period, label=label(level), by=by)
+
+
+def _not_emailed(name: str, level: str | None) -> str:
+    """Why a report was not emailed: no SMTP server (`level` None), or its label."""
+    why = (
+        _("it was not emailed: the bot has no [smtp] server")
+        if level is None
+        else _("it was not emailed: it carries {label}").format(label=label(level))
+    )
+    return _("⚠️ {name}: {why}.").format(name=name, why=why)
+
+
+async def _tell_chairs(job: JobContext, words: Callable[[], str]) -> None:
+    for chair in await job.chairs():  # each in their own language
+        await job.post(Deferred(words), to_user=chair, seal=CHROME)
