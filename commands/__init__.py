@@ -24,6 +24,7 @@ def all_routers() -> list[Router]:
         projects,
         reminders,
         reports,
+        requests,
         resources,
         roster,
         status,
@@ -40,6 +41,7 @@ def all_routers() -> list[Router]:
         *incidents.routers,
         lessons.router,
         resources.router,
+        requests.router,  # before broadcast: a reply 'ack' to a request's ask is the request's
         deadlines.router,
         *digest.routers,
         *broadcast.routers,

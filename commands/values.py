@@ -44,6 +44,8 @@ class ShortId(StrEnum):
     AC = "AC"  # action, with an owner and a due date
     RP = "RP"  # a report delivered in a room (`!report`), which its readers give feedback on
     IN = "IN"  # a stakeholder's input to the Caribbean Stakeholders Meeting
+    RQ = "RQ"  # a country's request for assistance
+    OF = "OF"  # an offer answering a request
 
     def of(self, number: int) -> str:
         return f"{self.value}-{number}"
@@ -66,6 +68,7 @@ class RefKind(StrEnum):
     INCIDENT = "incident"  # an incident's alert: a file sent in reply to it is answered
     PROJECT = "project"  # a project's reminder of its target
     REPORT = "report"  # a report on its cycle (RP-n): its draft, its delivery
+    REQUEST = "request"  # a request's ask: a reply "ack" to it acknowledges it
 
 
 @dataclass(frozen=True)

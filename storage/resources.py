@@ -23,6 +23,7 @@ class Resource(SQLModel, table=True):
     number: int = Field(unique=True)
     kind: str = Field(max_length=16, index=True)
     country: str | None = Field(default=None, max_length=2, index=True)
+    item: str | None = Field(default=None, max_length=64, index=True)  # the item it helps with
     description: str = Field(sa_column=Column(Text, nullable=False))
     tlp: str = Field(max_length=16)
     author: str = Field(max_length=255)
@@ -49,11 +50,13 @@ class ResourceStore:
         event_id: str | None,
         now: datetime,
         said_to: str | None = None,
+        item: str | None = None,
     ) -> Resource:
         resource = Resource(
             number=await next_number(self._s, "resource"),
             kind=kind,
             country=country,
+            item=item,
             description=description,
             tlp=tlp,
             author=author,
@@ -75,6 +78,7 @@ class ResourceStore:
         in_full: InFull,
         kind: str | None = None,
         country: str | None = None,
+        item: str | None = None,
         limit: int = 50,
     ) -> list[Resource]:
         """Resources the reader sees in full, newest first."""
@@ -88,6 +92,8 @@ class ResourceStore:
             query = query.where(col(Resource.kind) == kind)
         if country is not None:
             query = query.where(col(Resource.country) == country)
+        if item is not None:
+            query = query.where(col(Resource.item) == item)
         return list(await self._s.scalars(query))
 
     async def search(self, words: str, *, in_full: InFull, limit: int = 20) -> list[Resource]:

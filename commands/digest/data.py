@@ -38,6 +38,7 @@ from storage.feedback import ReportStore
 from storage.incidents import Incident
 from storage.lists import unpack
 from storage.projects import Project
+from storage.requests import RequestStore, tally
 from storage.stores import Stores
 
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -229,6 +230,9 @@ async def _records(
         ),
         "notes": [] if "notes" in omit else await _notes(store, period, zone, viewer, shown),
         "feedback": await feedback_rows(store, period.start, period.end, zone, viewer, shown),
+        "requests": tally(
+            await store.of(RequestStore).between(period.start, period.end), *between
+        ),
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from commands.audience import Viewer
+from commands.audience import Viewer, heard_by
 from commands.common import own_country
 from commands.context import Context
 from commands.digest.data import NOTES
@@ -23,6 +23,8 @@ from commands.reference import Area, Catalogue, Country, Item, Reference
 from commands.scorecard import SYMBOLS, UNKNOWN, counts, matrix, standing
 from commands.tlp import carried, label, most_restrictive
 from commands.types import country, yes_no
+from commands.values import ShortId
+from storage.requests import RequestStore
 from storage.status import StatusUpdate
 from storage.stores import Stores
 
@@ -63,6 +65,27 @@ async def gaps(ctx: Context, country: Country | None, report: bool | None) -> Vi
         ctx.viewer.sees(NOTES)  # status is shared under the committee's GREEN
         return View("status/matrix", matrix(ctx, await ctx.store.status.latest()) | carried(ctx))
     return await _list(ctx, country)
+
+
+async def assistance(
+    store: Stores, viewer: Viewer, country: str, zone: Any
+) -> list[dict[str, Any]]:
+    """The country's requests for assistance the region delivered (`!request`), each where
+    its label lets the report's readers see it: what was asked, who helped, the feedback."""
+    requests = store.of(RequestStore)
+    found = []
+    for r in await requests.find(country=country, states=("delivered", "closed")):
+        if r.delivered_at is None or not viewer.in_full(r.tlp, r.origin_room, heard_by(r)):
+            continue
+        offer = await requests.get_offer(r.accepted_offer) if r.accepted_offer else None
+        found.append({
+            "id": ShortId.RQ.of(r.number), "kind": r.kind, "item": r.item or "",
+            "text": r.text, "label": label(r.tlp), "feedback": r.feedback or "",
+            "delivered": r.delivered_at.astimezone(zone).strftime("%-d %b %Y"),
+            "by": (f"{offer.country} ({offer.author})" if offer.country else offer.author)
+            if offer else "",
+        })  # fmt: skip
+    return found
 
 
 def gaps_by_area(
@@ -148,6 +171,7 @@ async def gap_report(
             )  # fmt: skip
         areas.append({"name": area.name, "gaps": found})
     tally = counts(mine.values(), catalogue.scored)
+    requests = await assistance(store, viewer, country.code, zone)
     level = most_restrictive([NOTES, *viewer.shown])
     return {
         "committee": committee,
@@ -161,6 +185,7 @@ async def gap_report(
         "standard_met": tally["standard_met"],
         "standards": tally["standards"],
         "standing": standing(tally),
+        "requests": requests,
         "tlp": level,
         "label": label(level),
         "generated": now.astimezone(zone).strftime("%-d %b %Y %H:%M %Z"),

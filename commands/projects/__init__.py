@@ -306,18 +306,19 @@ async def helpers(
     country: str | None,
     latest: list[StatusUpdate] | None = None,
 ) -> dict:
-    """Who can help close a gap on one item: countries that met it, the resources they offered
-    (only those the audience may read in full), projects under way, the plan's partners."""
+    """Who can help close a gap on one item: countries that met it, the resources linked to
+    it (`item=`; only those the audience may read in full, none of the country's own),
+    projects under way, the plan's partners."""
     if latest is None:
         latest = await store.status.latest()
     met = sorted({u.country for u in latest if u.item_id == entry.id and u.state == "met"})
     met = [c for c in met if c != country]
-    offered = []
-    for code in met:
-        found = await store.resources.find(
-            in_full=viewer.audience.in_full(), country=code, limit=5
-        )
-        offered += [r for r in found if viewer.in_full(r.tlp, r.origin_room, heard_by(r))]
+    found = await store.resources.find(in_full=viewer.audience.in_full(), item=entry.id)
+    offered = [
+        r for r in found
+        if (country is None or r.country != country)
+        and viewer.in_full(r.tlp, r.origin_room, heard_by(r))
+    ]  # fmt: skip
     under_way, _hidden = seen_rows(
         viewer,
         await store.projects.find(item=entry.id, country=country, active_only=True),

@@ -19,7 +19,8 @@ from commands.framework import (
     View,
 )
 from commands.i18n import N_, _
-from commands.reference import Country
+from commands.reference import Country, Item
+from commands.status import item as item_of
 from commands.tlp import check_postable, label, listing, present, tlp
 from commands.types import choice, country, typed_id
 from commands.values import ShortId
@@ -41,17 +42,22 @@ MAX_TEXT = 2000
     roles=CONTRIBUTORS,
     params=[
         Opt("kind", choice(*KINDS), required=True),
+        Opt("item", item_of, "<item>"),
         Opt("country", country, "XX"),
         Opt("tlp", tlp),
         Text("description", "description"),
     ],
-    example="!resource add kind=lab Digital forensics lab at the police HQ, can image phones",
+    example="!resource add kind=lab item=technical.forensics Digital forensics lab at the police "
+    "HQ, can image phones",
     details="An NCPOC records resources of their own country; the chair may name any country "
-    "or none (a regional resource). TLP:GREEN unless tlp= says otherwise.",
+    "or none (a regional resource). TLP:GREEN unless tlp= says otherwise. item= links it to "
+    "the plan's item it helps with: !help-with and requests for assistance on that item find "
+    "it.",
 )
 async def resource_add(
-    ctx: Context, kind: str, country: Country | None, tlp: str | None, description: str
-) -> str:
+    ctx: Context, kind: str, item: Item | None, country: Country | None, tlp: str | None,
+    description: str,
+) -> str:  # fmt: skip
     if len(description) > MAX_TEXT:
         raise CommandError(
             _("the description is too long (at most {MAX_TEXT} characters)").format(
@@ -72,10 +78,12 @@ async def resource_add(
         event_id=ctx.event_id,
         now=ctx.now,
         said_to=hearers(ctx.viewer.audience),
+        item=item.id if item else None,
     )
     ctx.audit_detail = f"{ShortId.RS.of(resource.number)} {kind} {label(level)}"
     where = f" for {country.name}" if country else " (regional)"
-    return f"✅ {ShortId.RS.of(resource.number)} recorded{where}: {kind} [{label(level)}]."
+    on = f" on {item.id}" if item else ""
+    return f"✅ {ShortId.RS.of(resource.number)} recorded{where}: {kind}{on} [{label(level)}]."
 
 
 async def _live(ctx: Context, number: int) -> Resource:
@@ -93,6 +101,7 @@ async def _live(ctx: Context, number: int) -> Resource:
     params=[
         Pos("id", typed_id(ShortId.RS), "<RS-n>"),
         Opt("kind", choice(*KINDS)),
+        Opt("item", item_of, "<item>"),
         Opt("tlp", tlp),
         Text("description", "new description", required=False),
     ],
@@ -101,8 +110,9 @@ async def _live(ctx: Context, number: int) -> Resource:
     "value before. The label may only go up, unless the original poster lowers it.",
 )
 async def resource_edit(
-    ctx: Context, id: int, kind: str | None, tlp: str | None, description: str
-) -> str:
+    ctx: Context, id: int, kind: str | None, item: Item | None, tlp: str | None,
+    description: str,
+) -> str:  # fmt: skip
     resource = await _live(ctx, id)
     if len(description) > MAX_TEXT:
         raise CommandError(
@@ -112,7 +122,8 @@ async def resource_edit(
         )
     if tlp is not None:
         check_label(ctx, resource.author, resource.tlp, tlp, ShortId.RS.of(id))
-    changes = {"description": description or None, "kind": kind, "tlp": tlp}
+    changes = {"description": description or None, "kind": kind, "tlp": tlp,
+               "item": item.id if item else None}  # fmt: skip
     return await corrected(ctx, "resource", ShortId.RS.of(id), id, resource, changes)
 
 
@@ -134,15 +145,19 @@ async def resource_withdraw(ctx: Context, id: int, reason: str) -> str:
     roles=READERS,
     params=[
         Opt("kind", choice(*KINDS)),
+        Opt("item", item_of, "<item>"),
         Opt("country", country, "XX"),
     ],
     example="!resource list kind=lab",
 )
-async def resource_list(ctx: Context, kind: str | None, country: Country | None) -> View:
+async def resource_list(
+    ctx: Context, kind: str | None, item: Item | None, country: Country | None
+) -> View:
     found = await ctx.store.resources.find(
         in_full=ctx.viewer.audience.in_full(),
         kind=kind,
         country=country.code if country else None,
+        item=item.id if item else None,
     )
     return await _listing(ctx, found, None)
 
@@ -177,6 +192,7 @@ def _row(ctx: Context, resource: Resource) -> dict:
     if shown:
         data.update(
             kind=resource.kind,
+            item=resource.item,
             description=resource.description,
             country=resource.country or "regional",
             author=resource.author,
