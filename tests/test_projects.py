@@ -72,7 +72,9 @@ async def test_the_register_by_country_item_and_partner(app):
 
 async def test_help_with_names_who_met_it_their_resources_projects_and_the_plans_partners(app):
     await ok(app, TT1, "!status set legal.cybercrime met Act of 2015")
-    await ok(app, TT1, "!resource add kind=expertise tlp=green Legal drafters for cybercrime")
+    await ok(app, TT1, "!resource add kind=expertise item=legal.cybercrime tlp=green Legal "
+             "drafters for cybercrime")  # fmt: skip
+    await ok(app, TT1, "!resource add kind=lab tlp=green Forensic lab, by arrangement")
     await ok(
         app, CHAIR, '!project add Bill drafting lead="ComSec" countries=JM items=legal.cybercrime'
     )
@@ -83,6 +85,7 @@ async def test_help_with_names_who_met_it_their_resources_projects_and_the_plans
     )
     assert "Countries that met it: Trinidad and Tobago (TT)." in helped
     assert "Legal drafters for cybercrime" in helped
+    assert "Forensic lab" not in helped  # a resource not linked to the item is not listed
     assert "PR-1 “Bill drafting” (ComSec, planned)" in helped
     assert "Partners the Action Plan names (Table 4, need 2): Cybercrime (T-CY)" in helped
     # A section 5 example takes the partners of the table row it belongs to.
@@ -99,8 +102,10 @@ async def test_a_countrys_gap_report_names_who_can_help_under_the_rooms_label(ap
         return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", inline)).split())
 
     await ok(app, TT1, "!status set legal.cybercrime met Act of 2015")
-    await ok(app, TT1, "!resource add kind=expertise tlp=green Legal drafters for cybercrime")
-    await ok(app, TT1, "!resource add kind=lab tlp=amber Forensic lab, by arrangement")
+    await ok(app, TT1, "!resource add kind=expertise item=legal.cybercrime tlp=green Legal "
+             "drafters for cybercrime")  # fmt: skip
+    await ok(app, TT1, "!resource add kind=lab item=technical.forensics tlp=amber Forensic lab, "
+             "by arrangement")  # fmt: skip
     await ok(app, JM1, "!status set legal.strategy met")
     await ok(app, JM1, '!project add Bill drafting lead="ComSec" items=legal.cybercrime')
     outcome = await say(app, JM1, "!gaps report=yes")
