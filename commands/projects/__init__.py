@@ -94,7 +94,7 @@ def row(project: Project, catalogue: Catalogue) -> dict:
 @router.command(
     "project add",
     summary="register a project or activity: who leads it, with whom, where, on which items",
-    roles=CONTRIBUTORS,
+    roles=CONTRIBUTORS | {Role.STEERING},
     params=[
         Opt("lead", short, "agency", required=True),
         Opt("partners", names, "a,b"),
@@ -111,7 +111,9 @@ def row(project: Project, catalogue: Catalogue) -> dict:
     details='Quote a value with spaces: lead="CARICOM IMPACS". Without countries= the '
     "project is your country's (the chair's: regional). Without tlp= it is AMBER: the "
     "register, digests and reports show it where AMBER may be read. quick-win=yes marks "
-    "one of the plan's quick wins (section 8): `!projects quick-wins` lists them.",
+    "one of the plan's quick wins (section 8): `!projects quick-wins` lists them. A Steering "
+    "member registers their own organisation's projects (lead= is their agency on the "
+    "roster); its funding: !project fund.",
 )
 async def project_add(
     ctx: Context,
@@ -133,6 +135,8 @@ async def project_add(
             )
         )
     mine = own_country(ctx)
+    if not ctx.has_role(Role.CHAIR, Role.NCPOC):
+        await _own_organisation(ctx, lead)
     chosen = countries or ([mine.code] if mine else [REGIONAL])
     catalogue = ctx.env.reference.catalogue
     project = await ctx.store.projects.add(
@@ -158,6 +162,18 @@ async def project_add(
         name=name, title=title, countries=", ".join(chosen)
     )
     return done + also
+
+
+async def _own_organisation(ctx: Context, lead: str) -> None:
+    """A Steering member registers their own organisation's projects: the agency the roster
+    names for them leads it."""
+    entry = await ctx.store.roster.find(ctx.sender, Role.STEERING)
+    agency = entry.agency if entry else None
+    if not agency or not _same(agency, lead):
+        raise Refused(
+            _("a Steering member registers their own organisation's projects: lead= is "
+              "{agency}").format(agency=agency or _("your agency (not on the roster yet)"))
+        )  # fmt: skip
 
 
 async def _check_lead(ctx: Context, project: Project) -> None:
@@ -359,7 +375,8 @@ async def help_with(ctx: Context, item: Item, country: Country | None) -> View:
     return View("projects/help", data)
 
 
-from commands.projects import targets  # noqa: E402  (dates kept: this family's second router)
+# Dates kept and money: this family's other routers.
+from commands.projects import funding, targets  # noqa: E402
 
 TARGET_JOB = targets.JOB
-routers = (router, targets.router)
+routers = (router, targets.router, funding.router)

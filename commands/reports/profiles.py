@@ -43,6 +43,7 @@ from commands.framework import (
 from commands.gaps import gap_report
 from commands.i18n import N_, Deferred, Moment, _
 from commands.motions.votes import decision_row, motion_words
+from commands.projects.funding import annex_rows, unfunded_needs
 from commands.projects.targets import dated
 from commands.reference import Country
 from commands.sections import Sections
@@ -59,7 +60,7 @@ router = Router(
     templates=Path(__file__).parent / "templates",
     topic=N_("reports for the Steering Committee, CONSLE, the Heads and the CSM"),
 )
-PROFILES = ("steering", "consle", "heads", "csm")
+PROFILES = ("steering", "consle", "heads", "csm", "funding")
 # The most each profile's readers may see: the Steering Committee and the Heads as the
 # Steering room; CONSLE and the stakeholders of the CSM as outsiders (CLEAR and GREEN only).
 CLEARANCE = {
@@ -68,9 +69,11 @@ CLEARANCE = {
     "consle": Clearance.OUTSIDER,
     "csm": Clearance.OUTSIDER,
     "country": Clearance.STEERING,
+    "funding": Clearance.OUTSIDER,  # the annex for proposals goes to funders
 }
 TEMPLATES = {"steering": "digest/report", "consle": "reports/consle", "heads": "reports/heads",
-             "csm": "reports/csm", "country": "reports/gaps"}  # fmt: skip
+             "csm": "reports/csm", "country": "reports/gaps",
+             "funding": "reports/funding"}  # fmt: skip
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -109,6 +112,8 @@ async def report_data(
     now: datetime,
 ) -> dict[str, Any]:
     """The data of one report, for its audience, with the tables of its spreadsheet."""
+    if kind == "funding":
+        return await _funding(store, env, config, period, viewer, now)
     if kind == "country":
         assert country is not None
         data = await gap_report(
@@ -138,6 +143,23 @@ async def report_data(
     level = most_restrictive([data.get("tlp") or "clear", *viewer.shown])
     data.update(tlp=level, label=label(level))
     return data
+
+
+async def _funding(
+    store: Stores, env: ParseEnv, config: Sections, period: DigestPeriod, viewer: Viewer,
+    now: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    """The unfunded-needs annex (section 9): item × country × the plan's partners × the
+    funders whose interests match; one sheet, the same lines."""
+    rows = await unfunded_needs(store, env.reference, viewer)
+    level = most_restrictive(["clear", *viewer.shown])
+    return {
+        "committee": config.committee.name, "profile": "funding", "template": "reports/funding",
+        "rows": rows, "period": {"key": period.key, "label": period.label},
+        "generated": now.astimezone(env.zone).strftime("%-d %b %Y %H:%M %Z"),
+        "tables": {"Unfunded needs": annex_rows(rows, env.reference)},
+        "tlp": level, "label": label(level),
+    }  # fmt: skip
 
 
 async def _amendments(
@@ -267,7 +289,7 @@ def _cell(value: Any) -> Any:
     "spreadsheet",
     roles=DIGEST_READERS | {Role.RIFC},
     params=[
-        Pos("profile", profile, "steering|consle|heads|csm|country:XX"),
+        Pos("profile", profile, "steering|consle|heads|csm|funding|country:XX"),
         Opt("period", digest_period, "<YYYY|YYYY-Qn|YYYY-MM|last-30d>"),
     ],
     example="!report consle period=2026-Q4",
@@ -420,7 +442,10 @@ FORMATS = {".html": "report-html", ".pdf": "report-pdf", ".csv": None, ".xlsx": 
 
 def _report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--profile", required=True, metavar="PROFILE", help="steering|consle|heads|csm|country:XX"
+        "--profile",
+        required=True,
+        metavar="PROFILE",
+        help="steering|consle|heads|csm|funding|country:XX",
     )
     parser.add_argument("--period", default="last-30d", help="YYYY, YYYY-Qn, YYYY-MM or last-30d")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="the file")
