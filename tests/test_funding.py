@@ -61,7 +61,7 @@ async def seed_needs(app) -> None:
     await accepted(app, JM1, "!status set legal.strategy met")
     await accepted(app, TT1, "!status set legal.privacy n/a")
     await accepted(app, CHAIR, '!project add Bill drafting lead="ComSec" countries=JM,TT '
-                   "items=legal.cybercrime")  # fmt: skip
+                   "items=legal.cybercrime tlp=green")  # fmt: skip
     await accepted(app, CHAIR, '!project fund PR-1 80000 USD disbursed funder="ComSec"')
     await accepted(app, CHAIR, '!project add Privacy laws lead="CARICOM IMPACS" '
                    "countries=regional items=legal.privacy")  # fmt: skip
@@ -134,3 +134,18 @@ async def test_the_annex_as_pdf_lists_every_unfunded_need(funded):
     for item in items:
         assert item in text, item
     assert "legal.cybercrime" not in text
+
+
+async def test_the_register_shows_the_money_and_an_items_delivered_help(funded):
+    app = funded
+    await seed_needs(app)
+    listed = await accepted(app, STEERING, "!projects legal.cybercrime")
+    assert "money: 80,000.00 USD disbursed (ComSec)" in listed
+    await accepted(app, JM1, "!request forensic item=coop.forensic-pool tlp=green Image two "
+                   "phones")  # fmt: skip
+    await accepted(app, TT1, "!offer RQ-1 Our lab")
+    await accepted(app, JM1, "!accept RQ-1 OF-1")
+    await accepted(app, JM1, "!delivered RQ-1")
+    pool = await accepted(app, STEERING, "!projects coop.forensic-pool")
+    assert "Help the region delivered on this item:" in pool
+    assert "RQ-1 [TLP:GREEN] forensic · JM: Image two phones" in pool

@@ -6,6 +6,7 @@ backends, through the dispatcher)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -238,3 +239,22 @@ async def test_the_record_counts_in_the_gap_report_and_the_digest(region, clock)
     assert counts["by_country"] == [{"country": "JM", "opened": 2, "answered": 1, "overdue": 0}]
     digest = render_file(app.renderer, "digest-html", data).decode()
     assert "Requests for assistance" in digest and "Median time to a first offer: 5.0 h." in digest
+
+
+async def test_a_24x7_contact_without_matrix_is_emailed_its_text_only_up_to_green(make_app, clock):
+    smtp = '[smtp]\nhost = "127.0.0.1"\nport = 2525\nstarttls = false\nfrom = "b@rcc.example"\n'
+    by_mail = '[[roster]]\nrole = "contact"\ncountry = "TT"\nkind = "le-24x7"\nemail = "duty@ttps.example"\n'  # noqa: E501
+    app = await make_app(extra=smtp, roster=DEFAULT_ROSTER + CONTACTS + by_mail)
+    await accepted(app, JM1, "!request preservation to=TT tlp=green Preserve logs of host x")
+    await accepted(app, JM1, "!request preservation to=TT Preserve the AMBER logs of host y")
+    for number in (1, 2):
+        await app.jobs.run("request", number)
+    async with app.db.unit(write=False) as store:
+        mails = await store.outbox.pending(email=True)
+    assert [m.to_user for m in mails] == ["duty@ttps.example"] * 2
+    green, amber = (json.loads(m.content) for m in mails)
+    assert "Preserve logs of host x" in green["text"] and green["subject"].startswith(
+        "[TLP:GREEN] PRESERVATION request RQ-1 from JM"
+    )
+    assert "AMBER logs" not in amber["text"] and "its text is not sent by email" in amber["text"]
+    assert {m.label for m in mails} == {"green", "clear"}

@@ -35,6 +35,7 @@ from commands.status import item
 from commands.tlp import carried, carried_by, label, present, said, seen_rows, tlp
 from commands.types import choice, country, typed_id, yes_no
 from commands.values import ShortId
+from storage.funding import FundingStore
 from storage.lists import unpack
 from storage.projects import REGIONAL, Project
 from storage.status import StatusUpdate
@@ -78,6 +79,7 @@ def short(text: str, _env: ParseEnv) -> str:
 def row(project: Project, catalogue: Catalogue) -> dict:
     return {
         "id": ShortId.PR.of(project.number),
+        "number": project.number,
         "title": project.title,
         "lead": project.lead,
         "partners": unpack(project.partners),
@@ -273,7 +275,32 @@ async def projects(ctx: Context, filter: tuple[str, str] | None) -> View:
         quick_wins=kind == "quick-wins",
     )
     rows, hidden = seen_rows(ctx.viewer, found, lambda p: row(p, catalogue))
-    return View("projects/list", {"rows": rows, "filter": value, "hidden": hidden} | carried(ctx))
+    lines = await ctx.store.of(FundingStore).current([p.number for p in found])
+    for r in rows:  # each project's money, line by line (shown with the project)
+        r["lines"] = [
+            f"{f.amount:,.2f} {f.currency} {f.state} ({f.funder})"
+            for f in lines.get(r["number"], [])
+        ]
+    data = {"rows": rows, "filter": value, "hidden": hidden}
+    if kind == "item":  # the help the region delivered on it (a pooling item's record)
+        data["requests"] = await delivered_on(ctx, value)
+    return View("projects/list", data | carried(ctx))
+
+
+async def delivered_on(ctx: Context, item_id: str) -> list[dict[str, str]]:
+    """Requests for assistance on an item the region delivered, as this room may read them."""
+    from storage.requests import RequestStore
+
+    found = []
+    for r in await ctx.store.of(RequestStore).find(states=("delivered", "closed")):
+        if (
+            r.item == item_id
+            and r.delivered_at is not None
+            and ctx.viewer.in_full(r.tlp, r.origin_room, heard_by(r))
+        ):
+            found.append({"id": ShortId.RQ.of(r.number), "country": r.country,
+                          "kind": r.kind, "text": r.text, "label": label(r.tlp)})  # fmt: skip
+    return found
 
 
 async def _active(ctx: Context) -> list[Project]:

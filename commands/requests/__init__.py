@@ -307,6 +307,12 @@ async def _ring(job: JobContext, row: AssistanceRequest, *, wider: bool) -> None
                 Deferred(words), to_user=person, mentions=[person], ref=ref(row), alert=True,
                 seal=_by_name(row, person),
             )  # fmt: skip
+    # By email, as a broadcast's fallback: a contact without a Matrix account at once, the
+    # others with an address once, when the chain first widens.
+    emailed = [e for e in contacts if e.email and (
+        str(e.user_id).startswith("mailto:") if not wider else row.rounds == 1)]  # fmt: skip
+    if emailed and job.config.mail:
+        await _email(job, row, [str(e.email) for e in emailed])
     if wider:
         for entry in await job.store.roster.ncpocs(row.asked):
             await _dm(job, row, str(entry.user_id))
@@ -315,6 +321,27 @@ async def _ring(job: JobContext, row: AssistanceRequest, *, wider: bool) -> None
         f"{ShortId.RQ.of(row.number)} round {row.rounds}: {len(people)} 24/7 contact(s) of "
         f"{row.asked}" + (" and its NCPOCs, chair told" if wider else "")
     )
+
+
+EMAIL_TEXT_UP_TO = ("clear", "green")  # labels whose text an email may carry
+
+
+async def _email(job: JobContext, row: AssistanceRequest, addresses: list[str]) -> None:
+    """The ask by email: its text only up to TLP:GREEN, else where to read it."""
+    shown = row.tlp in EMAIL_TEXT_UP_TO
+    name = ShortId.RQ.of(row.number)
+    data = {
+        "id": name, "country": row.country, "kind": row.kind, "author": row.author,
+        "text": row.text if shown else None, "label": label(row.tlp),
+        "committee": job.config.committee.name, "prefix": job.config.committee.command_prefix,
+        "carried": label(row.tlp) if shown else None,
+    }  # fmt: skip
+    subject = f"[{label(row.tlp)}] {row.kind.upper()} request {name} from {row.country}"
+    for address in addresses:
+        await job.email(
+            address, subject, View("requests/email", data), ref=ref(row),
+            seal=Seal(row.tlp) if shown else CHROME,
+        )  # fmt: skip
 
 
 def _by_name(row: AssistanceRequest, person: str) -> Seal:
