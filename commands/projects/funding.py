@@ -23,6 +23,7 @@ from typing import Any
 
 from commands.audience import Viewer
 from commands.context import Context
+from commands.digest.data import NOTES
 from commands.framework import (
     CONTRIBUTORS,
     READERS,
@@ -49,7 +50,6 @@ from storage.stores import Stores
 
 router = Router("funding", templates=Path(__file__).parent / "templates")
 
-STATUS_LABEL = "green"  # what the unfunded needs are built from is shared under GREEN
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MOST = Decimal("100000000000000")
 
@@ -204,7 +204,7 @@ async def unfunded_needs(
     lists (an NCPOC on the roster, or something reported), observers aside."""
     from commands.projects import partners_of  # this family's first module
 
-    viewer.sees(STATUS_LABEL)
+    viewer.sees(NOTES)
     catalogue = reference.catalogue
     latest = await store.status.latest()
     state = {(u.country, u.item_id): u.state for u in latest}

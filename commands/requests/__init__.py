@@ -24,12 +24,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from commands.audience import PRIVATE, Show, Viewer, heard_by, hearers, sealed
+from commands.audience import PRIVATE, Show, Viewer, heard_by, hearers, sealed, strictest
 from commands.broadcast.acks import is_ack_reaction, is_ack_text
 from commands.common import acting_country, own_country
 from commands.context import Context, JobContext
 from commands.deadlines import DueInput, resolve_due, when
 from commands.deadlines import due as due_typed
+from commands.digest.data import NOTES
 from commands.directory import ranked, stand_in
 from commands.framework import (
     CONTRIBUTORS,
@@ -106,6 +107,13 @@ def ref(request: AssistanceRequest) -> Ref:
 def seal_of(request: AssistanceRequest) -> Seal:
     """An output showing the request in full: its label (TLP:RED: its hearers only)."""
     return sealed(request.tlp, heard_by(request))
+
+
+def named(request: AssistanceRequest) -> Seal:
+    """A notice naming the request (its ID, country, kind) to someone who put it or answered
+    it, to whom it was put by name: its label (TLP:RED: its hearers only, as offers on a RED
+    request come from them alone)."""
+    return seal_of(request) if request.tlp == "red" else Seal(request.tlp)
 
 
 # --- asking ---------------------------------------------------------------------------------
@@ -214,6 +222,7 @@ def _answer(ctx: Context, row: AssistanceRequest, match: dict[str, Any], mine: C
         )
     ]
     if match["met"]:
+        ctx.viewer.sees(NOTES)  # who met an item is status data, shared as GREEN
         names = ", ".join(f"{ctx.env.reference.countries.name_of(c)} ({c})" for c in match["met"])
         lines.append(_("Countries that met the item: {c}.").format(c=names))
     for r in match["resources"][:10]:
@@ -390,9 +399,11 @@ async def _tell_chairs(
     (with the 24/7 contacts' phone numbers: for the chair's eyes only)."""
     phones = [f"{e.user_id} {e.phone}" for e in contacts if getattr(e, "phone", None)]
     for chair in await job.chairs():
+        viewer = Viewer(direct(chair, Clearance.CHAIR))  # it names the request: its label
+        viewer.sees(row.tlp, row.origin_room, heard_by(row))
         await job.post(
-            Deferred(partial(_chair_words, row, why, phones, job.env.zone)),
-            to_user=chair, seal=PRIVATE if phones else CHROME,
+            Deferred(partial(_chair_words, row, why, phones, job.env.zone)), to_user=chair,
+            seal=strictest(PRIVATE, viewer.seal()) if phones else viewer.seal(),
         )  # fmt: skip
 
 
@@ -420,7 +431,7 @@ async def _remind(job: JobContext, row: AssistanceRequest) -> None:
     for person in dict.fromkeys(people):
         await job.post(
             Deferred(partial(_reminder_words, row, job.env.zone)), to_user=person, ref=ref(row),
-            seal=CHROME,
+            seal=named(row),
         )  # fmt: skip
 
 
@@ -458,7 +469,7 @@ async def _acknowledged(ctx: Context, row: AssistanceRequest) -> str:
         _("✅ {id}: {who} ({asked}) acknowledged your preservation request.").format(
             id=name, who=ctx.sender, asked=row.asked
         ),
-        to_user=row.author, mentions=[row.author], ref=ref(row), seal=CHROME,
+        to_user=row.author, mentions=[row.author], ref=ref(row), seal=named(row),
     )  # fmt: skip
     ctx.wake(JOB, row.number)
     ctx.audit_detail = f"{name} acknowledged by {row.asked}"
@@ -574,7 +585,7 @@ async def accept(ctx: Context, id: int, offer: int) -> str:
         _("✅ Your offer {of} on {id} was accepted by {who}.").format(
             of=of, id=name, who=ctx.sender
         ),
-        to_user=made.author, mentions=[made.author], ref=ref(row), seal=CHROME,
+        to_user=made.author, mentions=[made.author], ref=ref(row), seal=named(row),
     )  # fmt: skip
     ctx.audit_detail = f"{name} accepted {of}"
     return _("✅ {id}: {of} accepted; {who} is told.").format(id=name, of=of, who=made.author)
