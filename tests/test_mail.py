@@ -104,12 +104,18 @@ async def pending_emails(app) -> list:
 
 
 async def run_mailer(app, config, refused: list | None = None) -> asyncio.Task:
+    """The mailer as the runner builds it, files rendered as they are sent."""
+    from functools import partial
+
+    from bot.files import render_file
+
     mailer = Mailer(
         config.smtp,
         app.db,
         Handoff(),
         clock=app.clock,
         on_refused=lambda: refused.append(1) if refused is not None else None,
+        render_file=partial(render_file, app.renderer),
     )
     return asyncio.create_task(mailer.run())
 

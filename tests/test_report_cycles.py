@@ -25,7 +25,7 @@ from tests.helpers import (
     say,
     text_of,
 )
-from tests.test_mail import WAIT, Inbox, free_port, smtp_server, stop, until
+from tests.test_mail import WAIT, Inbox, free_port, run_mailer, smtp_server, stop, until
 
 STEERING_ROOM = "!steering:test.org"
 SLOT = datetime(2026, 12, 1, 13, 0, 5, tzinfo=UTC)  # 1 December, 09:00 in Port of Spain
@@ -178,7 +178,7 @@ async def test_by_email_a_report_shows_clear_and_green_only_with_its_files(make_
     ).outcome == "accepted"
     await app.jobs.run("report approval", 1)
     with smtp_server(inbox, port):
-        task = await run_mailer_with_files(app)
+        task = await run_mailer(app, app.config)
         try:
             async with asyncio.timeout(WAIT):
                 await inbox.arrived.wait()
@@ -200,20 +200,6 @@ async def test_by_email_a_report_shows_clear_and_green_only_with_its_files(make_
     assert "TLP:GREEN" in [c.value for c in book["Status matrix"][1]]
     body = mail.get_body(("plain",)).get_content()
     assert "approved by the committee's chair and labelled TLP:GREEN" in body
-
-
-async def run_mailer_with_files(app) -> asyncio.Task:
-    from functools import partial
-
-    from bot.files import render_file
-    from bot.mail import Mailer
-    from bot.outbox import Handoff
-
-    mailer = Mailer(
-        app.config.smtp, app.db, Handoff(), clock=app.clock, on_refused=lambda: None,
-        render_file=partial(render_file, app.renderer),
-    )  # fmt: skip
-    return asyncio.create_task(mailer.run())
 
 
 async def _none_pending(app) -> bool:
