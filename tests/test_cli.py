@@ -213,7 +213,7 @@ def test_report_writes_each_audiences_report_as_html_csv_and_xlsx(cli, tmp_path,
     assert parsed[0][:2] == ["Country", "Code"] and len(parsed) == 21  # a header, 20 countries
     bad = ["report", "--config", str(path), "--out", str(jm)]
     assert cli([*bad, "--profile", "ministers"]) == 1
-    assert "'ministers' is not a report: steering, consle, heads, csm or country:XX" in (
+    assert "'ministers' is not a report: steering, consle, heads, csm, funding or country:XX" in (
         capsys.readouterr().err
     )
     assert cli(["report", "--config", str(path), "--profile", "csm", "--out", "x.docx"]) == 1
