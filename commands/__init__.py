@@ -9,6 +9,7 @@ def all_routers() -> list[Router]:
     """Every command family, in the order `!help` lists them, and every job's."""
     from commands import (
         broadcast,
+        calendars,
         contacts,
         deadlines,
         digest,
@@ -37,6 +38,7 @@ def all_routers() -> list[Router]:
         *motions.routers,
         *projects.routers,
         *meetings.routers,
+        calendars.router,
         *reports.routers,
         *incidents.routers,
         lessons.router,
