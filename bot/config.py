@@ -20,6 +20,7 @@ from pydantic import (
     ValidationError,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from commands.directory import (
@@ -46,6 +47,7 @@ from storage.roster import SeedEntry
 # Secrets may come from the environment instead of the file; the environment wins.
 ENV_OVERRIDES = {
     "RCC_MATRIX_PASSWORD": ("matrix", "password"),
+    "RCC_MATRIX_ACCESS_TOKEN": ("matrix", "access_token"),
     "RCC_STORAGE_URL": ("storage", "url"),
     "RCC_SMTP_PASSWORD": ("smtp", "password"),
 }
@@ -60,6 +62,14 @@ class MatrixConfig(Section):
     user_id: str = Field(description='the bot\'s Matrix ID, e.g. "@rccbot:example.org"')
     password: SecretStr | None = Field(
         None, description="the bot account's password (or RCC_MATRIX_PASSWORD)"
+    )
+    access_token: SecretStr | None = Field(
+        None,
+        description="instead of a password, an access token issued for the bot's device (or "
+        "RCC_MATRIX_ACCESS_TOKEN); with device_id",
+    )
+    device_id: str | None = Field(
+        None, description='the device the access token belongs to, e.g. "RCCBOTA1B2C3"'
     )
     store_path: Path = Field(description='a directory for session and keys, e.g. "data/store"')
     device_name: str = Field("rcc-bot", description="a short device name")
@@ -80,6 +90,22 @@ class MatrixConfig(Section):
         if not USER_ID.match(v):
             raise ValueError(f"{v!r} is not a Matrix user ID")
         return v
+
+    @field_validator("device_id")
+    @classmethod
+    def _device(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9_.:=-]{1,255}", v):
+            raise ValueError(f"{v!r} is not a device ID")
+        return v
+
+    @model_validator(mode="after")
+    def _token_has_device(self) -> MatrixConfig:
+        if self.access_token is not None and not self.device_id:
+            raise ValueError(
+                "an access_token belongs to a device: set device_id too (a homeserver behind "
+                "Matrix Authentication Service issues both)"
+            )
+        return self
 
 
 class StorageConfig(Section):

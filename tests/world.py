@@ -41,7 +41,8 @@ class World:
         self.open_dms = False  # most scenes do not want DM invites at start
         self.renotify_after = "15m"
         self.broadcast_config = ""  # more lines for the [broadcast] section
-        self.password = "bot-password"
+        self.password: str | None = "bot-password"
+        self.access_token, self.device_id = "", ""  # used when password is None
         self.homeserver = hs.url
         self.clock: Clock = system_clock  # a test may move it (tests.helpers.ShiftedClock)
 
@@ -82,7 +83,7 @@ class World:
 [matrix]
 homeserver = "{self.homeserver}"
 user_id = "{self.bot_id}"
-password = "{self.password}"
+{self._credentials()}
 store_path = "{self.tmp / "store"}"
 
 [storage]
@@ -105,6 +106,12 @@ log_level = "DEBUG"
 """
         )
         return path
+
+    def _credentials(self) -> str:
+        """A password, or (`password` None) an access token with its device."""
+        if self.password is not None:
+            return f'password = "{self.password}"'
+        return f'access_token = "{self.access_token}"\ndevice_id = "{self.device_id}"'
 
     async def start_bot(self, *, crash_at: str | None = None) -> Runtime:
         config = load_config(self.config_path())

@@ -103,6 +103,7 @@ async def open_client(config: MatrixConfig) -> AsyncClient:
             f"{store} holds the session of {session.user_id} on {session.homeserver}, not "
             f"{config.user_id} on {config.homeserver}; use another store_path"
         )
+    session = _given_token(config, store, session)
     if session is None:
         # The device ID is chosen and saved before logging in, so a crash during the first
         # login does not leave a second device behind at the next attempt.
@@ -181,6 +182,24 @@ def _why(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _given_token(config: MatrixConfig, store: Path, session: Session | None) -> Session | None:
+    """A session from the configured access token (a homeserver behind Matrix Authentication
+    Service issues no password to a bot, but a compatibility token for a device): used as
+    given, for its own device only; a new token for the same device replaces the saved one."""
+    if config.access_token is None:
+        return session
+    token = config.access_token.get_secret_value()
+    if session is not None and session.device_id != config.device_id:
+        raise SessionError(
+            f"{store} holds device {session.device_id}, but [matrix] device_id is "
+            f"{config.device_id}: the crypto store belongs to one device; use another store_path"
+        )
+    if session is None or session.access_token != token:
+        session = Session(config.homeserver, config.user_id, str(config.device_id), token)
+        save_session(store, session)
+    return session
+
+
 async def _signed_in(
     client: AsyncClient, config: MatrixConfig, store: Path, session: Session
 ) -> None:
@@ -194,8 +213,15 @@ async def _signed_in(
 
 
 async def _token_works(client: AsyncClient, homeserver: str) -> bool:
+    expected = (client.user_id, client.device_id)  # nio takes whoami's answer as its own
     response = await _patiently(client.whoami, homeserver)
     if isinstance(response, WhoamiResponse):
+        owner = (response.user_id, response.device_id or expected[1])
+        if owner != expected:
+            raise SessionError(
+                f"the access token belongs to {owner[0]}, device {owner[1]}, not "
+                f"{expected[0]}, device {expected[1]}"
+            )
         return True
     if getattr(response, "status_code", "") == "M_UNKNOWN_TOKEN":
         return False
@@ -205,9 +231,15 @@ async def _token_works(client: AsyncClient, homeserver: str) -> bool:
 async def _login(client: AsyncClient, config: MatrixConfig, store: Path, session: Session) -> Any:
     if config.password is None:
         await client.close()
+        if config.access_token is not None:
+            raise SessionError(
+                f"the homeserver rejected the access token of device {session.device_id}: "
+                "issue a new one (Matrix Authentication Service: mas-cli manage "
+                "issue-compatibility-token) and set [matrix] access_token"
+            )
         raise SessionError(
             f"no usable session in {store} and no password: set [matrix] password "
-            "or RCC_MATRIX_PASSWORD for the first start"
+            "or RCC_MATRIX_PASSWORD (or an access_token and its device_id) for the first start"
         )
     password = config.password.get_secret_value()
     first = config.first_contact_within.total_seconds()  # no session yet: the first start
