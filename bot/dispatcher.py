@@ -357,7 +357,12 @@ class Dispatcher:
         )
         replies = [
             await self.outbox.render(
-                store, reply, here=said.room_id, event=said.event_id, seal=ctx.viewer.seal()
+                store,
+                reply,
+                here=said.room_id,
+                event=said.event_id,
+                seal=ctx.viewer.seal(),
+                thread=said.thread,
             )
             for reply in ctx.replies
         ]

@@ -50,6 +50,7 @@ class Outgoing:
     report_to: tuple[str, ...] = ()
     alert: bool = False
     lang: str = SOURCE  # what the message was written in; its files are too
+    thread: str | None = None  # the thread it answers in
 
 
 def _file(spec: FileSpec, lang: str) -> dict:
@@ -91,6 +92,7 @@ class OutboxWriter:
         here: str | None = None,
         event: str | None = None,
         seal: Seal | None = None,
+        thread: str | None = None,
     ) -> Outgoing:
         """A reply rendered in its language (the recipient's, or the room's, unless the
         reply says); without a room or person of its own it answers `event` in `here`, as a
@@ -113,6 +115,7 @@ class OutboxWriter:
             report_to=reply.report_to,
             alert=reply.alert,
             lang=lang,
+            thread=thread if room is not None and room == here else None,
         )
 
     def _declared(self, content: object) -> None:
@@ -143,6 +146,7 @@ class OutboxWriter:
             in_reply_to=out.in_reply_to,
             mentions=[*out.mentions, *also_mention],
             alert=out.alert,
+            thread=out.thread,
         )
         now = self.clock()
         parts: list[tuple[str, dict, str | None]] = [("message", content, out.ref)]

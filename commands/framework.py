@@ -252,6 +252,7 @@ class Input:
     encrypted: bool = True
     room_kind: RoomKind = RoomKind.RCC
     reply_to: str | None = None  # the event this message answers
+    thread: str | None = None  # the root of the thread it was sent in (answered there)
     reaction: str | None = None  # the key of a reaction (then `reply_to` is what it reacts to)
     device_id: str | None = None  # the sending device, when it is known
     master_key: str | None = None  # its owner's master key, when they cross-signed it

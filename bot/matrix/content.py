@@ -20,6 +20,7 @@ def notice(
     in_reply_to: str | None = None,
     mentions: Iterable[str] = (),
     alert: bool = False,
+    thread: str | None = None,
 ) -> dict[str, Any]:
     """An m.notice (bots never answer notices, so two bots cannot loop); an alert is m.text."""
     content: dict[str, Any] = {
@@ -29,7 +30,12 @@ def notice(
         "formatted_body": message.html,
         "m.mentions": {"user_ids": sorted(set(mentions))},
     }
-    if in_reply_to:
+    if thread:  # in a thread, as a reply there (not a fallback)
+        content["m.relates_to"] = {
+            "rel_type": "m.thread", "event_id": thread, "is_falling_back": not in_reply_to,
+            "m.in_reply_to": {"event_id": in_reply_to or thread},
+        }  # fmt: skip
+    elif in_reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
     return content
 

@@ -49,6 +49,18 @@ MOST_KEPT = 500  # no outsider's event is kept while this many wait
 HORIZON = "history_horizon"
 
 
+def replied(relation: dict[str, Any]) -> tuple[str | None, str | None]:
+    """What a message answers, and the thread it was sent in. In a thread, a client names
+    the thread's latest event as a fallback reply (`is_falling_back`) for clients without
+    threads: that is not an answer to it."""
+    thread = relation.get("event_id") if relation.get("rel_type") == "m.thread" else None
+    reply_to = (relation.get("m.in_reply_to") or {}).get("event_id")
+    if thread is not None and relation.get("is_falling_back", True):
+        reply_to = None
+    return (reply_to if isinstance(reply_to, str) else None,
+            thread if isinstance(thread, str) else None)  # fmt: skip
+
+
 class Inbox:
     def __init__(
         self,
@@ -120,8 +132,8 @@ class Inbox:
             body = new.get("body") if isinstance(new.get("body"), str) else ""
             await self._input(room, event, body=body, replaces=relation.get("event_id"))
             return
-        reply_to = (relation.get("m.in_reply_to") or {}).get("event_id")
-        await self._input(room, event, body=event.body, reply_to=reply_to)
+        reply_to, thread = replied(relation)
+        await self._input(room, event, body=event.body, reply_to=reply_to, thread=thread)
 
     async def _file(self, room: MatrixRoom, event: RoomMessageMedia | RoomEncryptedMedia) -> None:
         """A file: handed over with what fetches it (an encrypted file's key included), for a
@@ -130,12 +142,14 @@ class Inbox:
             return
         content = event.source.get("content", {})
         relation = content.get("m.relates_to") or {}
-        reply_to = (relation.get("m.in_reply_to") or {}).get("event_id")
+        reply_to, thread = replied(relation)
         if not reply_to:
             return  # only a reply to one of the bot's messages can concern it
         kept = {k: content[k] for k in ("msgtype", "body", "url", "file", "info") if k in content}
         name = content.get("body") if isinstance(content.get("body"), str) else ""
-        await self._input(room, event, body=name, reply_to=reply_to, attachment=json.dumps(kept))
+        await self._input(
+            room, event, body=name, reply_to=reply_to, thread=thread, attachment=json.dumps(kept)
+        )
 
     async def _reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
         if room.encrypted and not event.decrypted:

@@ -1,0 +1,30 @@
+"""Threads (issue 37): a command typed in a thread, as Element sends it, is answered in that
+thread — a reply there, not in the room's main timeline."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.synapse
+
+
+async def test_a_command_in_a_thread_is_answered_in_the_thread(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm])
+    root = await jm.say(rcc, "Planning the Q4 status round")
+    # Element: the thread's root, and its latest event as a fallback reply for old clients.
+    relation = {"rel_type": "m.thread", "event_id": root, "is_falling_back": True,
+                "m.in_reply_to": {"event_id": root}}  # fmt: skip
+    asked = await jm.say(rcc, "!whoami", content={"msgtype": "m.text", "body": "!whoami",
+                                                  "m.relates_to": relation})  # fmt: skip
+    answer = await jm.reply_to(asked)
+    related = answer.source["content"]["m.relates_to"]
+    assert related["rel_type"] == "m.thread" and related["event_id"] == root
+    assert related["m.in_reply_to"]["event_id"] == asked and not related["is_falling_back"]
+    assert "NCPOC" in answer.body
+    # Outside a thread the answer stays a plain reply in the main timeline.
+    typed = await jm.say(rcc, "!whoami")
+    plain = await jm.reply_to(typed)
+    assert plain.source["content"]["m.relates_to"] == {"m.in_reply_to": {"event_id": typed}}
