@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email
+import json
 import logging
 import socket
 from datetime import timedelta
 from email.policy import default
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
@@ -283,3 +285,35 @@ async def test_a_contact_without_matrix_is_emailed_at_once(make_app, clock):
     assert to == ["ops@cirt.bb.example"]
     body = message.get_content()
     assert "Patch the VPN appliances" in body and "without a Matrix account" in body
+
+
+@pytest.mark.parametrize(("level", "shown"), [("green", True), ("amber", False)])
+async def test_a_person_who_refuses_the_dm_is_emailed_instead_and_the_chair_told(
+    make_app, level, shown
+):
+    """A DM refused (M_INVITE_BLOCKED, a 403): the message goes by email at once, its text only
+    up to GREEN; the chair's notice of the refusal says it was emailed."""
+    port = free_port()
+    jm = '[[roster]]\nuser_id = "@jm9:test.org"\nrole = "ncpoc"\ncountry = "JM"\nemail = "jm9@cirt.jm.example"\n'  # noqa: E501
+    app = await make_app(smtp_section(port), roster=DEFAULT_ROSTER + jm)
+    async with app.db.unit() as store:
+        row = await store.outbox.enqueue(
+            room_id=None, to_user="@jm9:test.org", report_to=[CHAIR], label=level,
+            content={"msgtype": "m.notice", "body": "⏰ DL-1 Q4 status report is due in 7 days"},
+            now=app.clock(), needs=2 if level == "amber" else 0,
+        )  # fmt: skip
+        await store.outbox.mark_failed(
+            row.id, error="no direct message with @jm9:test.org could be opened"
+        )
+    await app.jobs.run("delivery failures", 0)
+    async with app.db.unit(write=False) as store:
+        told = [json.loads(r.content)["body"] for r in await store.outbox.pending()]
+    assert any("It was emailed to them instead" in b for b in told), told
+    inbox = Inbox(asyncio.get_running_loop())
+    with smtp_server(inbox, port):
+        await mailed(app, inbox)
+    ((to, mail),) = inbox.messages
+    assert to == ["jm9@cirt.jm.example"]
+    text = mail.get_content()
+    assert ("DL-1 Q4 status report is due in 7 days" in text) is shown
+    assert "could not open a direct chat with you" in text
