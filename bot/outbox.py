@@ -21,7 +21,7 @@ from datetime import datetime
 from bot.matrix.content import notice
 from bot.rendering import Message, Renderer
 from commands import i18n
-from commands.framework import FileSpec, Reply, View
+from commands.framework import FileSpec, RawEvent, Reply, View
 from commands.i18n import SOURCE, Deferred, Moment
 from commands.values import Clearance, Seal
 from storage.outbox import EMAIL, OutboxMessage
@@ -33,6 +33,7 @@ class Ungated(Exception):
 
 
 EMAILABLE = ("clear", "green")  # the labels an email may carry
+MESSAGE = "m.room.message"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Outgoing:
     alert: bool = False
     lang: str = SOURCE  # what the message was written in; its files are too
     thread: str | None = None  # the thread it answers in
+    event: RawEvent | None = None  # an event a family shaped itself (a poll): sent as given
 
 
 def _file(spec: FileSpec, lang: str) -> dict:
@@ -103,9 +105,12 @@ class OutboxWriter:
         self._declared(reply.content)
         room = reply.room_id or (None if reply.to_user else here)
         lang = reply.lang or await self.language(store, reply.to_user, room)
+        content = reply.content
+        raw = content if isinstance(content, RawEvent) else None
         return Outgoing(
             room_id=room,
-            message=self.renderer.render(reply.content, lang),
+            message=self.renderer.render("" if isinstance(content, RawEvent) else content, lang),
+            event=raw,
             seal=sealed,
             in_reply_to=event if room is not None and room == here else None,
             mentions=reply.mentions,
@@ -141,13 +146,13 @@ class OutboxWriter:
         With `flush=False` rows get their IDs at the unit's next flush, so that many written
         together (a broadcast's DMs) are inserted in one statement.
         """
-        content = notice(
+        content = out.event.content if out.event else notice(
             out.message,
             in_reply_to=out.in_reply_to,
             mentions=[*out.mentions, *also_mention],
             alert=out.alert,
             thread=out.thread,
-        )
+        )  # fmt: skip
         now = self.clock()
         parts: list[tuple[str, dict, str | None]] = [("message", content, out.ref)]
         parts += [("file", _file(spec, out.lang), None) for spec in out.files]
@@ -162,6 +167,7 @@ class OutboxWriter:
                 ref=ref,
                 now=now,
                 flush=flush,
+                event_type=out.event.type if out.event and kind == "message" else MESSAGE,
             )
             for kind, body, ref in parts
         ]

@@ -19,6 +19,7 @@ from commands.framework import (
     Command,
     FileSpec,
     ParseEnv,
+    RawEvent,
     Reply,
     Role,
     View,
@@ -105,7 +106,7 @@ class Context(Unit):
 
     async def reply(
         self,
-        content: str | View | Deferred,
+        content: str | View | Deferred | RawEvent,
         *,
         mentions: Iterable[str] = (),
         room_id: str | None = None,
@@ -179,7 +180,7 @@ class JobContext(Unit):
 
     async def post(
         self,
-        content: str | View | Deferred,
+        content: str | View | Deferred | RawEvent,
         *,
         room_id: str | None = None,
         to_user: str | None = None,

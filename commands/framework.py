@@ -202,6 +202,16 @@ class FileSpec:
 
 
 @dataclass(frozen=True)
+class RawEvent:
+    """An event a family shapes itself, for what Matrix has beyond messages (a poll, and its
+    end): its type and its content (which carries the words a client without support shows).
+    It is sealed and gated like any message."""
+
+    type: str
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message for the bot to send: by default a reply in the command's room; to a room
     by ID, or to a person (`to_user`: the bot's direct message with them, opened if needed).
@@ -209,7 +219,8 @@ class Reply:
     `report_to` are told, in words, if the homeserver refuses the message for good.
     """
 
-    content: str | View | Deferred  # Deferred: plain words made in the reader's language
+    # Deferred: plain words made in the reader's language; RawEvent: an event as given.
+    content: str | View | Deferred | RawEvent
     mentions: tuple[str, ...] = ()
     room_id: str | None = None
     files: tuple[FileSpec, ...] = ()
@@ -253,6 +264,7 @@ class Input:
     room_kind: RoomKind = RoomKind.RCC
     reply_to: str | None = None  # the event this message answers
     thread: str | None = None  # the root of the thread it was sent in (answered there)
+    poll: str | None = None  # an answer to a poll (its ID); `reply_to` is the poll's event
     reaction: str | None = None  # the key of a reaction (then `reply_to` is what it reacts to)
     device_id: str | None = None  # the sending device, when it is known
     master_key: str | None = None  # its owner's master key, when they cross-signed it

@@ -69,6 +69,7 @@ class RefKind(StrEnum):
     PROJECT = "project"  # a project's reminder of its target
     REPORT = "report"  # a report on its cycle (RP-n): its draft, its delivery
     REQUEST = "request"  # a request's ask: a reply "ack" to it acknowledges it
+    POLL = "poll"  # a motion's poll (key: the motion's number): an answer is a vote
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,7 @@ async def say(
     replaces: str | None = None,
     attachment: str | None = None,
     sent_at: float | None = None,
+    poll: str | None = None,
 ):
     """One message (or, with `reaction`, a reaction) through the dispatcher; its Outcome.
 
@@ -204,6 +205,7 @@ async def say(
         reaction=reaction,
         attachment=attachment,
         replaces=replaces,
+        poll=poll,
         device_id="TESTDEVICE",
         master_key=master_key_of(sender) if master_key == "" else master_key,
         sent_at=float(next(_typed_at)) if sent_at is None else sent_at,

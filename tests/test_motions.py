@@ -326,3 +326,41 @@ async def test_a_motion_amends_an_items_partners_and_need_as_a_new_version(four)
     (kept,) = [i for i in stored["item"] if i["id"] == "awareness.strategy"]
     assert kept["partners"] == ["CoE", "OAS/CICTE", "CARICOM IMPACS", "ITU"]
     assert kept["need"].startswith("A strategy per member state")
+
+
+async def test_a_motions_poll_answer_from_an_ncpoc_is_the_countrys_vote(four):
+    """Element's native poll mirrors the motion: an NCPOC's answer is their country's !vote,
+    anyone else's is ignored, and the poll's end carries the official tally."""
+    app = four
+    await accepted(app, CHAIR, "!motion propose legal.cybercrime tlp=green Cybercrime Act enacted")
+    sent = await Postman(app).deliver_all()
+    (poll,) = [r for r in sent if r.event_type == "org.matrix.msc3381.poll.start"]
+    assert poll.room_id == "!rcc:test.org" and poll.label == "green"
+    start = json.loads(poll.content)["org.matrix.msc3381.poll.start"]
+    assert [a["id"] for a in start["answers"]] == ["yes", "no", "abstain"]
+    assert (
+        "MO-1: adopt legal.cybercrime — Cybercrime Act enacted"
+        in start["question"]["org.matrix.msc1767.text"]
+    )
+    ignored = await say(app, STEERING, poll="yes", reply_to=poll.event_id)
+    assert ignored is None  # not an NCPOC: not a vote, nothing said or kept
+    for who in (JM1, TT1):
+        await say(app, who, poll="yes", reply_to=poll.event_id)
+    told = [body_of(r) for r in await Postman(app).deliver_all() if r.room_id == f"!dm-{JM1}"]
+    assert told == ["✅ Jamaica votes yes on MO-1."]
+    changed = await say(app, JM1, poll="no", reply_to=poll.event_id)  # the later replaces
+    assert changed.outcome == "accepted"
+    await say(app, BB1, poll="no", reply_to=poll.event_id)  # 1 yes, 2 no: cannot be outvoted
+    assert (await motion(app)).state == "rejected"
+    await say(app, GD1, poll="yes", reply_to=poll.event_id)  # too late: told so, not counted
+    sent = await Postman(app).deliver_all()
+    assert [body_of(r) for r in sent if r.room_id == f"!dm-{GD1}"] == [
+        "⚠️ MO-1 is closed (rejected)"
+    ]
+    ended = [r for r in sent if r.event_type == "org.matrix.msc3381.poll.end"]
+    (end,) = ended
+    content = json.loads(end.content)
+    assert content["m.relates_to"] == {"rel_type": "m.reference", "event_id": poll.event_id}
+    assert content["org.matrix.msc1767.text"] == (
+        "MO-1 rejected: 1 yes, 2 no, 0 abstaining; 3 of 4 countries voted (quorum 3)"
+    )

@@ -30,6 +30,7 @@ from nio import (
     RoomMemberEvent,
     RoomMessageMedia,
     RoomMessageText,
+    UnknownEvent,
 )
 from nio.exceptions import EncryptionError, LocalProtocolError
 
@@ -47,6 +48,9 @@ GIVE_UP_AFTER = timedelta(hours=24)
 OUTSIDER_KEPT = 3  # undecryptable events kept per sender the committee does not know
 MOST_KEPT = 500  # no outsider's event is kept while this many wait
 HORIZON = "history_horizon"
+
+
+POLL_RESPONSES = ("org.matrix.msc3381.poll.response", "m.poll.response")
 
 
 def replied(relation: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -118,6 +122,22 @@ class Inbox:
             await self._reaction(room, event)
         elif isinstance(event, RoomMessageMedia | RoomEncryptedMedia):
             await self._file(room, event)
+        elif isinstance(event, UnknownEvent) and event.type in POLL_RESPONSES:
+            await self._poll_response(room, event)
+
+    async def _poll_response(self, room: MatrixRoom, event: UnknownEvent) -> None:
+        """An answer to a poll (MSC3381, as Element sends it today, or the stable form):
+        handed over as the answer's ID, in reply to the poll's event."""
+        if room.encrypted and not event.decrypted:
+            return
+        content = event.source.get("content", {})
+        relation = content.get("m.relates_to") or {}
+        poll = relation.get("event_id") if relation.get("rel_type") == "m.reference" else None
+        unstable = content.get("org.matrix.msc3381.poll.response") or {}
+        answers = unstable.get("answers") or content.get("m.selections") or []
+        if not isinstance(poll, str) or not answers or not isinstance(answers[0], str):
+            return
+        await self._input(room, event, poll=answers[0][:64], reply_to=poll)
 
     async def _message(self, room: MatrixRoom, event: RoomMessageText) -> None:
         content = event.source.get("content", {})

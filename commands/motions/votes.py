@@ -33,9 +33,11 @@ from commands.framework import (
     READERS,
     ArgumentError,
     CommandError,
+    Input,
     Opt,
     ParseEnv,
     Pos,
+    RawEvent,
     Refused,
     Role,
     Router,
@@ -271,6 +273,7 @@ async def _settle(ctx: Context, motion: Motion) -> str | None:
         ctx.store, motion, result, t, env=ctx.env, config=ctx.config, now=ctx.now,
         on_commit=ctx.on_commit, say=say,
     )  # fmt: skip
+    await end_poll(ctx.store, motion, ctx.rooms.get(RoomKind.RCC), ctx.reply)
     return " ".join(told)
 
 
@@ -285,6 +288,74 @@ async def _open(ctx: Context, motion: Motion) -> None:
     motion.closes_at = ctx.now + ctx.config[MotionsConfig].window
     motion.electorate, motion.quorum = pack(voters), quorum(len(voters), ctx.config)
     ctx.wake(JOB, motion.number)
+    room = ctx.rooms.get(RoomKind.RCC)
+    if room is not None:  # its poll, for Element's native voting; `!vote` stays the record
+        await ctx.reply(
+            poll_start(motion), room_id=room, ref=Ref(RefKind.POLL, motion.number),
+            seal=seal_of(motion),
+        )  # fmt: skip
+
+
+POLL_START = "org.matrix.msc3381.poll.start"  # MSC3381 as Element sends polls today
+POLL_END = "org.matrix.msc3381.poll.end"
+TEXT = "org.matrix.msc1767.text"
+
+
+def poll_start(motion: Motion) -> RawEvent:
+    """The motion as a poll: one answer per choice, disclosed (results shown as they come)."""
+    question = f"{ShortId.MO.of(motion.number)}: {motion_words(motion)}"
+    lines = [question, *(f"{n}. {c}" for n, c in enumerate(CHOICES, start=1))]
+    return RawEvent(POLL_START, {
+        POLL_START: {
+            "kind": "org.matrix.msc3381.poll.disclosed", "max_selections": 1,
+            "question": {TEXT: question},
+            "answers": [{"id": c, TEXT: c} for c in CHOICES],
+        },
+        TEXT: "\n".join(lines), "body": "\n".join(lines),
+    })  # fmt: skip
+
+
+def poll_end(motion: Motion, poll_event: str) -> RawEvent:
+    """The poll closed, with the official tally (the votes as `!vote` recorded them)."""
+    text = f"{ShortId.MO.of(motion.number)} {motion.state}: {motion.result}"
+    return RawEvent(POLL_END, {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": poll_event},
+        POLL_END: {}, TEXT: text, "body": text,
+    })  # fmt: skip
+
+
+async def end_poll(store: Stores, motion: Motion, room: str | None, post: Any) -> None:
+    """Close the motion's poll in the RCC room, once it is decided (`post`: a command's reply
+    or a job's post); a poll not sent yet has nothing to close."""
+    if room is None:
+        return
+    sent = await store.outbox.first_sent(str(Ref(RefKind.POLL, motion.number)), room)
+    if sent is not None and sent.event_id:
+        await post(poll_end(motion, sent.event_id), room_id=room, seal=seal_of(motion))
+
+
+def _is_poll_answer(said: Input) -> bool:
+    return said.poll is not None and said.reply_to is not None
+
+
+@router.listener("poll vote", accepts=_is_poll_answer)
+async def poll_vote(ctx: Context, said: Input) -> str | None:
+    """An answer to a motion's poll from an NCPOC counts as their country's `!vote` (the
+    later replaces the earlier); anyone else's is ignored. The voter hears back in a DM."""
+    tag = Ref.parse(await ctx.store.outbox.ref_of(said.reply_to or ""))
+    if tag is None or tag.kind != RefKind.POLL or said.poll not in CHOICES:
+        return None
+    if not ctx.has_role(Role.NCPOC):
+        return None
+    motion = await ctx.store.motions.get(tag.key)
+    if motion is None:
+        return None
+    try:
+        words = await cast(ctx, motion, str(said.poll), "by poll")
+    except (CommandError, Refused) as exc:
+        words = f"⚠️ {exc.message}"
+    await ctx.reply(words, to_user=ctx.sender, seal=seal_of(motion))
+    return None
 
 
 def _check(ctx: Context, kind: str, item_id: str, text: str, part: str = "standard") -> None:
@@ -504,8 +575,12 @@ async def _get(ctx: Context, number: int) -> Motion:
     example="!vote MO-3 yes adopted by Cabinet in May",
 )
 async def vote(ctx: Context, id: int, choice: str, note: str) -> str:
-    motion = await _get(ctx, id)
-    name = ShortId.MO.of(id)
+    return await cast(ctx, await _get(ctx, id), choice, note)
+
+
+async def cast(ctx: Context, motion: Motion, choice: str, note: str) -> str:
+    """A country's vote, by `!vote` or by its answer to the motion's poll: the same rules."""
+    name = ShortId.MO.of(motion.number)
     sees(ctx.viewer, motion)  # the answer may name its words: it carries their label
     if motion.state == "seconding":
         raise CommandError(_("{name} is not open yet: it waits for a second").format(name=name))
@@ -632,6 +707,7 @@ async def close_or_remind(job: JobContext, motion_key: int) -> datetime | None:
             store, motion, result, t, env=job.env, config=job.config, now=now,
             on_commit=job.on_commit, say=say,
         )  # fmt: skip
+        await end_poll(store, motion, room, job.post)
         return None
     rounds = sorted(
         (motion.closes_at - r for r in job.config[MotionsConfig].remind), reverse=False
