@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from bot.matrix.content import notice
+from bot.matrix.content import notice, replacement
 from bot.rendering import Message, Renderer
 from commands import i18n
-from commands.framework import FileSpec, RawEvent, Reply, View
+from commands.framework import PINNED, FileSpec, RawEvent, Reply, View
 from commands.i18n import SOURCE, Deferred, Moment
 from commands.values import Clearance, Seal
 from storage.outbox import EMAIL, OutboxMessage
@@ -53,6 +53,7 @@ class Outgoing:
     lang: str = SOURCE  # what the message was written in; its files are too
     thread: str | None = None  # the thread it answers in
     event: RawEvent | None = None  # an event a family shaped itself (a poll): sent as given
+    edits: str | None = None  # the bot's event it replaces (m.replace)
 
 
 def _file(spec: FileSpec, lang: str) -> dict:
@@ -111,6 +112,7 @@ class OutboxWriter:
             room_id=room,
             message=self.renderer.render("" if isinstance(content, RawEvent) else content, lang),
             event=raw,
+            edits=reply.edits,
             seal=sealed,
             in_reply_to=event if room is not None and room == here else None,
             mentions=reply.mentions,
@@ -153,8 +155,11 @@ class OutboxWriter:
             alert=out.alert,
             thread=out.thread,
         )  # fmt: skip
+        if out.edits:
+            content = replacement(content, out.edits)
         now = self.clock()
-        parts: list[tuple[str, dict, str | None]] = [("message", content, out.ref)]
+        kind = "pin" if out.event and out.event.type == PINNED else "message"
+        parts: list[tuple[str, dict, str | None]] = [(kind, content, out.ref)]
         parts += [("file", _file(spec, out.lang), None) for spec in out.files]
         return [
             await store.outbox.enqueue(
@@ -167,7 +172,7 @@ class OutboxWriter:
                 ref=ref,
                 now=now,
                 flush=flush,
-                event_type=out.event.type if out.event and kind == "message" else MESSAGE,
+                event_type=out.event.type if out.event and kind != "file" else MESSAGE,
             )
             for kind, body, ref in parts
         ]

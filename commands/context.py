@@ -190,9 +190,11 @@ class JobContext(Unit):
         seal: Seal,
         report: bool = True,
         alert: bool = False,
+        edits: str | None = None,
     ) -> Any:
         """Say something in a room or to a person (in the bot's DM with them), sealed with
         what it shows (`CHROME` for the bot's own words): nothing is written unsealed.
+        `edits`: the event it replaces (m.replace), one the bot sent in that room.
         Returns the outbox row; should the homeserver refuse it for good, the chair is told
         (unless `report` is False: a report of a refusal is not reported again)."""
         if (room_id is None) == (to_user is None):
@@ -207,6 +209,7 @@ class JobContext(Unit):
             report_to=await self.chairs() if report else (),
             seal=seal,
             alert=alert,
+            edits=edits,
         )
         return await self.write(self.store, reply)
 

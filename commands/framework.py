@@ -211,6 +211,15 @@ class RawEvent:
     content: dict[str, Any]
 
 
+PINNED = "m.room.pinned_events"
+
+
+def pin(event_id: str, *, on: bool = True) -> RawEvent:
+    """Pin one of the bot's events in its room (or, `on` False, unpin it): the Matrix layer
+    adds it to, or takes it from, the room's pinned events as they stand when it is sent."""
+    return RawEvent(PINNED, {"event_id": event_id, "pin": on})
+
+
 @dataclass(frozen=True)
 class Reply:
     """One message for the bot to send: by default a reply in the command's room; to a room
@@ -236,6 +245,8 @@ class Reply:
     alert: bool = False
     # The language to write it in (commands.i18n); None: the recipient's, or the room's.
     lang: str | None = None
+    # An edit (m.replace) of one of the bot's sent events: clients show it in its place.
+    edits: str | None = None
 
 
 @dataclass(frozen=True)

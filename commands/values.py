@@ -70,6 +70,7 @@ class RefKind(StrEnum):
     REPORT = "report"  # a report on its cycle (RP-n): its draft, its delivery
     REQUEST = "request"  # a request's ask: a reply "ack" to it acknowledges it
     POLL = "poll"  # a motion's poll (key: the motion's number): an answer is a vote
+    ROLLCALL = "rollcall"  # a broadcast's live roll-call in the RCC room (key: its ID)
 
 
 @dataclass(frozen=True)

@@ -137,10 +137,14 @@ async def test_kills_while_broadcasts_fan_out(world):
     recipients = await rows(world, BroadcastRecipient)
     assert len(recipients) == NCPOCS * len(typed)
     assert len(await rows(world, Broadcast)) == len(typed)
-    announced = Counter(
-        r.ref for r in await rows(world, OutboxMessage, OutboxMessage.room_id == rcc) if r.ref
-    )
+    in_rcc = await rows(world, OutboxMessage, OutboxMessage.room_id == rcc)
+    announced = Counter(r.ref for r in in_rcc if r.ref and r.ref.startswith("broadcast:"))
     assert sorted(announced.values()) == [1] * len(typed), "one announcement in the RCC room each"
+    live = Counter(
+        r.ref for r in in_rcc
+        if r.ref and r.ref.startswith("rollcall:") and "m.replace" not in r.content
+    )  # fmt: skip
+    assert sorted(live.values()) == [1] * len(typed), "one live roll-call each, then edits"
     sent = await each_room_holds_its_outbox_once(world)
     dms = {r.dm_outbox_id for r in recipients}
     assert len(dms) == len(recipients), "one DM per recipient and broadcast"

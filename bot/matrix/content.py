@@ -40,6 +40,22 @@ def notice(
     return content
 
 
+def replacement(new: dict[str, Any], original: str) -> dict[str, Any]:
+    """An edit of one of the bot's events (m.replace): clients show `new` in its place; the
+    fallback, for clients without edits, is the new text marked with an asterisk. It
+    mentions nobody again."""
+    inner = {k: new[k] for k in ("msgtype", "body", "format", "formatted_body") if k in new}
+    return {
+        "msgtype": new.get("msgtype", "m.notice"),
+        "body": f"* {new.get('body', '')}",
+        "format": "org.matrix.custom.html",
+        "formatted_body": f"* {new.get('formatted_body', '')}",
+        "m.new_content": inner | {"m.mentions": {}},
+        "m.mentions": {},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": original},
+    }
+
+
 def file_content(spec: dict[str, Any], size: int, upload: dict[str, Any]) -> dict[str, Any]:
     """An m.image or m.file event for an uploaded file (`upload` has `url` or `file`)."""
     image = spec["mimetype"].startswith("image/")

@@ -21,7 +21,14 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
-from nio import AsyncClient, MatrixRoom, RoomSendResponse, UploadResponse
+from nio import (
+    AsyncClient,
+    MatrixRoom,
+    RoomGetStateEventResponse,
+    RoomPutStateResponse,
+    RoomSendResponse,
+    UploadResponse,
+)
 from nio.exceptions import LocalProtocolError
 
 from bot.faults import CrashPoints
@@ -294,6 +301,8 @@ class Sender:
 
     async def _attempt(self, message: Queued, room: MatrixRoom, content: dict) -> Any:
         """One try, in its turn at the gate."""
+        if message.kind == "pin":
+            return await self._pin(message, room, content)
         await self.devices.prepare(room)
         async with self.gate.passage(message.key) as turn:
             response = await self.client.room_send(
@@ -307,9 +316,27 @@ class Sender:
                 turn.again()  # first in line when the limit allows the next
         return response
 
+    async def _pin(self, message: Queued, room: MatrixRoom, content: dict) -> Any:
+        """Pin or unpin one event: the room's pinned events as they stand now, with it added
+        or taken away (others' pins are kept)."""
+        current = await self.client.room_get_state_event(room.room_id, message.event_type)
+        pinned = (
+            list(current.content.get("pinned") or [])
+            if isinstance(current, RoomGetStateEventResponse) else []
+        )  # fmt: skip
+        target = content["event_id"]
+        wanted = [p for p in pinned if p != target] + ([target] if content["pin"] else [])
+        async with self.gate.passage(message.key) as turn:
+            response = await self.client.room_put_state(
+                room.room_id, message.event_type, {"pinned": wanted}
+            )
+            if retry_after(response) is not None:
+                turn.again()
+        return response
+
     async def _settled(self, message: Queued, response: Any) -> bool:
         """Sent, or refused for good (True); or to be tried again, as the homeserver asks."""
-        if isinstance(response, RoomSendResponse):
+        if isinstance(response, RoomSendResponse | RoomPutStateResponse):
             self.gate.passed()
             self.faults.hit("after-send")
             self._mark_sent(message, response.event_id)

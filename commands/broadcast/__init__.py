@@ -7,6 +7,6 @@ templates (`templates/broadcast/`). `commands.all_routers` registers it in one l
 
 from __future__ import annotations
 
-from commands.broadcast import deliver, send
+from commands.broadcast import deliver, live, send
 
-routers = (send.router, deliver.router)
+routers = (send.router, deliver.router, live.router)

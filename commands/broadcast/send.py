@@ -56,6 +56,7 @@ router = Router(
 )
 
 JOB = "broadcast"  # the job that delivers a broadcast's DMs (commands.broadcast.deliver)
+LIVE = "broadcast roll-call"  # the job that keeps its roll-call current (commands.broadcast.live)
 
 SEVERITIES = ("info", "high", "critical")
 BROADCAST_ID = typed_id(ShortId.BC)
@@ -311,6 +312,7 @@ async def send(
         f"{len(countries)} countries ({sent.audience})" + (" exercise" if sent.exercise else "")
     )
     ctx.wake(JOB, sent.key)
+    ctx.wake(LIVE, sent.key)
     await _announce(ctx, sent, present, rcc, room)
     here = rcc == ctx.room_id
     return _confirmation(sent, present, len(countries), len(unreachable), here=here)
@@ -503,6 +505,7 @@ async def acknowledge(
     ctx.audit_detail = f"{number} ack by {via}" + (f" for {recipient.user_id}" if recorded else "")
     ctx.tally("acks", via)
     ctx.wake(JOB, target.key)  # the country's escalation stops; its relay is awaited
+    ctx.wake(LIVE, target.key)  # the live roll-call shows it
     everyone = await ctx.store.broadcasts.recipients(target.key)
     countries = {r.country for r in everyone}
     answered = {r.country for r in everyone if r.acked_at is not None}
@@ -629,6 +632,7 @@ async def relayed(ctx: Context, id: int, tlp: str | None, note: str) -> str:
     if level == "red":
         raise CommandError(_("a relay note goes to the roll-call: it cannot be TLP:RED"))
     await ctx.store.broadcasts.relayed(mine, note=note.strip() or None, now=ctx.now, tlp=level)
+    ctx.wake(LIVE, target.key)
     where = ctx.env.reference.countries.name_of(mine.country)
     answer = f"✅ {number}: onward dissemination in {where} recorded."
     first = all(r.acked_at is None for r in country)
