@@ -15,15 +15,13 @@ import json
 from datetime import datetime, timedelta
 
 from commands.audience import Viewer
-from commands.broadcast.deliver import horizon
+from commands.broadcast.deliver import horizon, unfinished
 from commands.broadcast.rollcall import roll_call
 from commands.broadcast.send import LIVE as JOB
 from commands.context import JobContext
 from commands.framework import Router, View, pin
-from commands.sections import Sections
 from commands.tlp import carried_by
 from commands.values import CHROME, Ref, RefKind
-from storage.stores import Stores
 
 router = Router("broadcast roll-call")
 
@@ -31,11 +29,7 @@ EVERY = timedelta(seconds=20)  # at most one edit this often
 WAIT_SENT = timedelta(seconds=5)  # the first message is on its way: look again soon
 
 
-async def open_broadcasts(store: Stores, config: Sections, now: datetime) -> list[int]:
-    return await store.broadcasts.unfinished(since=now - horizon(config))
-
-
-@router.job(JOB, pending=open_broadcasts, summary="a broadcast's live roll-call, pinned")
+@router.job(JOB, pending=unfinished, summary="a broadcast's live roll-call, pinned")
 async def keep_current(job: JobContext, key: int) -> datetime | None:
     """Post the roll-call once, pin it, edit it as it changes; unpin it when it is over."""
     target = await job.store.broadcasts.by_id(key)
