@@ -362,7 +362,7 @@ class Dispatcher:
                 here=said.room_id,
                 event=said.event_id,
                 seal=ctx.viewer.seal(),
-                thread=said.thread,
+                thread=ctx.thread,
             )
             for reply in ctx.replies
         ]
@@ -409,6 +409,7 @@ class Dispatcher:
             room_kind=said.room_kind,
             device_id=said.device_id,
             master_key=said.master_key,
+            thread=said.thread,
             identity_trusted=standing != Standing.PENDING,
             device_counts=standing != Standing.UNSIGNED,
             exists=self.exists,

@@ -92,6 +92,7 @@ class Context(Unit):
     room_kind: RoomKind = RoomKind.RCC
     device_id: str | None = None  # the device the command came from
     master_key: str | None = None  # its owner's master key, when they cross-signed it
+    thread: str | None = None  # the thread its answers go in (where it was typed, or a record's)
     identity_trusted: bool = True  # False while a changed identity awaits the chair
     device_counts: bool = True  # commands from this device are obeyed
     exists: Exists = unknown_existence  # asks the homeserver whether a user exists
@@ -103,6 +104,14 @@ class Context(Unit):
 
     def has_role(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
+
+    async def in_thread_of(self, ref: Ref) -> None:
+        """Answer in the thread of a record's first message in this room (an incident's
+        alert, a meeting's agenda or the start of its minutes), when it was sent here: the
+        room's timeline keeps the alerts and summaries, the thread the rest."""
+        sent = await self.store.outbox.first_sent(str(ref), self.room_id)
+        if sent is not None and sent.event_id:
+            self.thread = sent.event_id
 
     async def reply(
         self,

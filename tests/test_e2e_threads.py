@@ -28,3 +28,19 @@ async def test_a_command_in_a_thread_is_answered_in_the_thread(world):
     typed = await jm.say(rcc, "!whoami")
     plain = await jm.reply_to(typed)
     assert plain.source["content"]["m.relates_to"] == {"m.in_reply_to": {"event_id": typed}}
+
+
+async def test_an_incidents_updates_go_in_its_thread_rooted_at_its_alert(world):
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm])
+    alert = await jm.ask(rcc, "!incident new severity=medium tlp=green Phishing against banks")
+    updated = await jm.ask(rcc, "!incident update INC-1 status=contained domains taken down")
+    related = updated.source["content"]["m.relates_to"]
+    assert related["rel_type"] == "m.thread" and related["event_id"] == alert.event_id
+    assert "INC-1 updated" in updated.body
+    closed = await jm.ask(rcc, "!incident close INC-1 no losses confirmed")
+    assert closed.source["content"]["m.relates_to"]["event_id"] == alert.event_id
+    listed = await jm.ask(rcc, "!incident list")  # not about one incident: the main timeline
+    assert listed.source["content"]["m.relates_to"].get("rel_type") is None

@@ -178,8 +178,11 @@ class Inbox:
 
     async def _input(self, room: MatrixRoom, event: Any, **what: Any) -> None:
         kind = self.rooms.kind(room, event.sender)
-        if what.get("reply_to") and self.record_deliveries is not None:
-            await self.record_deliveries()  # a quick reply may come before they are written
+        if self.record_deliveries is not None:
+            # A quick reply, or a command about a record just announced (its thread is rooted
+            # at that message), may come before the deliveries are written: write them first
+            # (nothing to do, and no cost, when none is waiting).
+            await self.record_deliveries()
 
         async def prove() -> Proof:
             # Only an encrypted event names its device (and only by its keys).

@@ -133,10 +133,12 @@ async def _incident(ctx: Context, number: int) -> Incident:
 
 async def _changeable(ctx: Context, number: int) -> Incident:
     """The incident, if this sender may change it here: its reporting country's NCPOCs or
-    the chair, where it may be posted (TLP:RED: where it was)."""
+    the chair, where it may be posted (TLP:RED: where it was). What is said of it then goes
+    in the incident's thread, rooted at its alert in this room."""
     incident = await _incident(ctx, number)
     _check_room(ctx, incident)
     _check_owner(ctx, incident)
+    await ctx.in_thread_of(Ref(RefKind.INCIDENT, incident.number))
     return incident
 
 

@@ -278,7 +278,7 @@ async def _next_one(job: JobContext, meeting: Meeting) -> None:
     details="Without MT-n: the next meeting scheduled for this kind of room, or a meeting "
     "of today's date. Then !agreed, !action, !info; !minutes stop posts the minutes.",
 )
-async def minutes_start(ctx: Context, id: int | None) -> str:
+async def minutes_start(ctx: Context, id: int | None) -> None:
     if await ctx.store.meetings.minuting_in(ctx.room_id):
         raise CommandError(_("minutes are being taken in this room already: !minutes stop first"))
     if ctx.room_kind not in (RoomKind.STEERING, RoomKind.RCC):
@@ -299,17 +299,24 @@ async def minutes_start(ctx: Context, id: int | None) -> str:
     meeting.state, meeting.minutes_room, meeting.started_at = "minuting", ctx.room_id, ctx.now
     name = ShortId.MT.of(meeting.number)
     ctx.audit_detail = f"{name} minutes start"
-    return _(
-        "📝 Minutes of {name} “{title}” are being taken here: !agreed "
-        "<text>, !action @owner due=<date> <text>, !info <text>; "
-        "!minutes stop ends them."
-    ).format(name=name, title=meeting.title)
+    await ctx.in_thread_of(Ref(RefKind.MEETING, meeting.number))  # its agenda's, if posted here
+    await ctx.reply(  # else this message is the root of the meeting's thread
+        _(
+            "📝 Minutes of {name} “{title}” are being taken here: !agreed "
+            "<text>, !action @owner due=<date> <text>, !info <text>; "
+            "!minutes stop ends them."
+        ).format(name=name, title=meeting.title),
+        ref=Ref(RefKind.MEETING, meeting.number),
+    )
+    return None
 
 
 async def _minuting(ctx: Context) -> Meeting:
+    """The meeting minuted in this room; what is said of it goes in its thread."""
     meeting = await ctx.store.meetings.minuting_in(ctx.room_id)
     if meeting is None:
         raise CommandError(_("no minutes are being taken in this room: !minutes start first"))
+    await ctx.in_thread_of(Ref(RefKind.MEETING, meeting.number))
     return meeting
 
 
@@ -377,6 +384,8 @@ async def action(ctx: Context, owner: str, due: DueInput, tlp: str | None, text:
     level = said(ctx, tlp)
     heard = hearers(ctx.viewer.audience)
     meeting = await ctx.store.meetings.minuting_in(ctx.room_id)
+    if meeting is not None:
+        await ctx.in_thread_of(Ref(RefKind.MEETING, meeting.number))
     made = await ctx.store.meetings.add_action(
         owner=owner, text=_text(text), due_at=due_at, author=ctx.sender, now=ctx.now,
         meeting=meeting.number if meeting else None, tlp=level, origin_room=ctx.room_id,
@@ -402,7 +411,9 @@ async def action(ctx: Context, owner: str, due: DueInput, tlp: str | None, text:
     example="!minutes stop",
 )
 async def minutes_stop(ctx: Context) -> None:
+    typed_in = ctx.thread
     meeting = await _minuting(ctx)
+    ctx.thread = typed_in  # the minutes are the summary: in the room's timeline
     meeting.state, meeting.stopped_at = "closed", ctx.now
     data = await minutes_data(
         ctx.store, meeting, ctx.env, ctx.config.committee.name, ctx.now, ctx.viewer
