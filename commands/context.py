@@ -124,6 +124,7 @@ class Context(Unit):
         seal: Seal | None = None,
         alert: bool = False,
         to_user: str | None = None,
+        edits: str | None = None,
     ) -> None:
         """Queue a message; it is sent after this command's changes are committed.
 
@@ -146,6 +147,7 @@ class Context(Unit):
                 alert=alert,
                 to_user=to_user,
                 lang=lang,
+                edits=edits,
             )
         )
 

@@ -40,6 +40,19 @@ async def test_an_incidents_updates_go_in_its_thread_rooted_at_its_alert(world):
     related = updated.source["content"]["m.relates_to"]
     assert related["rel_type"] == "m.thread" and related["event_id"] == alert.event_id
     assert "INC-1 updated" in updated.body
+    # The alert itself is kept current: edited in place in the room's timeline.
+    from devkit.synapse import wait_for
+
+    def header():
+        return [
+            e for r, e in jm.messages
+            if r == rcc and (e.source["content"].get("m.relates_to") or {}).get("rel_type")
+            == "m.replace" and e.source["content"]["m.relates_to"]["event_id"] == alert.event_id
+        ]  # fmt: skip
+
+    (edited,) = await wait_for(header)
+    now_shown = edited.source["content"]["m.new_content"]["body"]
+    assert "INC-1 [TLP:GREEN] medium: Phishing against banks — status: contained" in now_shown
     closed = await jm.ask(rcc, "!incident close INC-1 no losses confirmed")
     assert closed.source["content"]["m.relates_to"]["event_id"] == alert.event_id
     listed = await jm.ask(rcc, "!incident list")  # not about one incident: the main timeline

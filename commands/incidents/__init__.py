@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from commands import i18n, taxonomy
-from commands.audience import heard_by, hearers
+from commands.audience import Viewer, heard_by, hearers
 from commands.common import own_country
 from commands.context import Context
 from commands.corrections import check_label, corrected
@@ -29,7 +29,16 @@ from commands.framework import (
 from commands.i18n import N_, _
 from commands.incidents import alerts, observables
 from commands.reference import Country
-from commands.tlp import carried, check_postable, label, listing, present, stricter, tlp
+from commands.tlp import (
+    carried,
+    carried_by,
+    check_postable,
+    label,
+    listing,
+    present,
+    stricter,
+    tlp,
+)
 from commands.types import choice, country, csv, typed_id, user_id, word
 from commands.values import Ref, RefKind, ShortId
 from storage.incidents import Incident
@@ -261,6 +270,7 @@ async def incident_update(
         now=ctx.now,
     )
     ctx.audit_detail = f"{ShortId.INC.of(id)} update" + (f" status={status}" if status else "")
+    await keep_current(ctx, incident)
     changes = [_("status {status}").format(status=status)] if status else []
     if severity:
         changes.append(_("severity {severity}").format(severity=severity))
@@ -458,7 +468,7 @@ async def incident_edit(
     if tlp is not None:
         check_label(ctx, incident.reporter, incident.tlp, tlp, name)
     incident.updated_at = ctx.now
-    return await corrected(
+    done = await corrected(
         ctx, "incident", name, id, incident,
         {
             "title": title,
@@ -471,6 +481,8 @@ async def incident_edit(
             "modus": mo[:MAX_NOTE] if mo else None,
         },
     )  # fmt: skip
+    await keep_current(ctx, incident)  # a label raised: the room that may not see it now
+    return done  # sees the header say less (or nothing, left as it was)
 
 
 @router.command(
@@ -507,6 +519,7 @@ async def incident_close(ctx: Context, id: int, summary: str) -> str:
         now=ctx.now,
     )
     ctx.audit_detail = f"{ShortId.INC.of(id)} closed"
+    await keep_current(ctx, incident)
     return _("✅ {id} closed. [{label}]").format(id=ShortId.INC.of(id), label=label(incident.tlp))
 
 
@@ -590,6 +603,24 @@ async def _observables(ctx: Context, incident: Incident) -> tuple[list[dict], in
         if ctx.viewer.in_full(o.tlp, o.origin_room, heard_by(o))
     ]
     return shown, len(rows) - len(shown)
+
+
+async def keep_current(ctx: Context, incident: Incident) -> None:
+    """The incident's alert, where it was reported, edited in place to show it as it stands
+    now (severity, title, status), as that room's readers may see it: the room's timeline
+    keeps one current header, its thread the story."""
+    room = incident.origin_room
+    sent = await ctx.store.outbox.first_sent(str(Ref(RefKind.INCIDENT, incident.number)), room)
+    if sent is None or not sent.event_id:
+        return
+    viewer = Viewer(await ctx.audience_of(room))
+    data = alerts.shown(viewer, incident, ctx.env.reference, ctx.now)
+    if data["shown"] == "nothing":
+        return
+    await ctx.reply(
+        View("incidents/header", data | carried_by(viewer)), room_id=room,
+        edits=sent.event_id, seal=viewer.seal(), ref=Ref(RefKind.INCIDENT, incident.number),
+    )  # fmt: skip
 
 
 def _summary(ctx: Context, incident: Incident) -> dict:
