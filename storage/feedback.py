@@ -114,10 +114,6 @@ class ReportStore:
         query = select(ReportRecord).where(col(ReportRecord.state).in_(("draft", "approved")))
         return list(await self._s.scalars(query.order_by(col(ReportRecord.number))))
 
-    async def recent(self, limit: int = 20) -> list[ReportRecord]:
-        query = select(ReportRecord).order_by(col(ReportRecord.number).desc()).limit(limit)
-        return list(await self._s.scalars(query))
-
     async def get(self, number: int) -> ReportRecord | None:
         return await self._s.scalar(select(ReportRecord).where(col(ReportRecord.number) == number))
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
-from sqlalchemy import Column, Text, func, select
+from sqlalchemy import Column, Text, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -107,13 +107,15 @@ class RequestStore:
         return list(await self._s.scalars(query.limit(limit)))
 
     async def between(self, start: datetime, end: datetime) -> list[AssistanceRequest]:
-        """Requests opened in a period, or still open at its end (for the digest)."""
-        query = select(AssistanceRequest).where(col(AssistanceRequest.created_at) < end)
-        rows = await self._s.scalars(query.order_by(col(AssistanceRequest.number)))
-        return [
-            r for r in rows
-            if r.created_at >= start or r.state in OPEN or (r.closed_at or end) >= start
-        ]  # fmt: skip
+        """Requests opened in a period, or opened before it and still open (for the digest's
+        counts: opened, answered, overdue)."""
+        query = select(AssistanceRequest).where(
+            col(AssistanceRequest.created_at) < end,
+            or_(
+                col(AssistanceRequest.created_at) >= start, col(AssistanceRequest.state).in_(OPEN)
+            ),
+        )
+        return list(await self._s.scalars(query.order_by(col(AssistanceRequest.number))))
 
     async def offer(
         self, request: AssistanceRequest, *, country: str | None, text: str, author: str,
@@ -136,10 +138,6 @@ class RequestStore:
     async def get_offer(self, number: int) -> AssistanceOffer | None:
         query = select(AssistanceOffer).where(col(AssistanceOffer.number) == number)
         return await self._s.scalar(query)
-
-    async def count_open(self) -> int:
-        query = select(func.count()).where(col(AssistanceRequest.state).in_(OPEN))
-        return await self._s.scalar(query) or 0
 
 
 def tally(rows: list[AssistanceRequest], start: datetime, end: datetime) -> dict[str, Any]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from devkit.synapse import wait_for
+from storage.outbox import OutboxMessage
+
 pytestmark = pytest.mark.synapse
 
 
@@ -36,13 +39,16 @@ async def test_an_incidents_updates_go_in_its_thread_rooted_at_its_alert(world):
     await world.start_bot()
     rcc = await world.rcc_room(chair, [jm])
     alert = await jm.ask(rcc, "!incident new severity=medium tlp=green Phishing against banks")
+    # People type their update after reading the alert; the bot records it as sent in batches
+    # (a fraction of a second): the thread is rooted at it once it is recorded.
+    await wait_for(lambda: world.rows(OutboxMessage, OutboxMessage.ref == "incident:1",
+                                      OutboxMessage.state == "sent"))  # fmt: skip
     updated = await jm.ask(rcc, "!incident update INC-1 status=contained domains taken down")
     related = updated.source["content"]["m.relates_to"]
     assert related["rel_type"] == "m.thread" and related["event_id"] == alert.event_id
     assert "INC-1 updated" in updated.body
-    # The alert itself is kept current: edited in place in the room's timeline.
-    from devkit.synapse import wait_for
 
+    # The alert itself is kept current: edited in place in the room's timeline.
     def header():
         return [
             e for r, e in jm.messages

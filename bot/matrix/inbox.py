@@ -56,11 +56,13 @@ POLL_RESPONSES = ("org.matrix.msc3381.poll.response", "m.poll.response")
 def replied(relation: dict[str, Any]) -> tuple[str | None, str | None]:
     """What a message answers, and the thread it was sent in. In a thread, a client names
     the thread's latest event as a fallback reply (`is_falling_back`) for clients without
-    threads: that is not an answer to it."""
+    threads: that is not an answer to it, but the message concerns the thread's root (a
+    file sent in an incident's thread is a file about its alert; "ack" in a broadcast's, an
+    acknowledgement of it)."""
     thread = relation.get("event_id") if relation.get("rel_type") == "m.thread" else None
     reply_to = (relation.get("m.in_reply_to") or {}).get("event_id")
     if thread is not None and relation.get("is_falling_back", True):
-        reply_to = None
+        reply_to = thread
     return (reply_to if isinstance(reply_to, str) else None,
             thread if isinstance(thread, str) else None)  # fmt: skip
 
@@ -178,11 +180,8 @@ class Inbox:
 
     async def _input(self, room: MatrixRoom, event: Any, **what: Any) -> None:
         kind = self.rooms.kind(room, event.sender)
-        if self.record_deliveries is not None:
-            # A quick reply, or a command about a record just announced (its thread is rooted
-            # at that message), may come before the deliveries are written: write them first
-            # (nothing to do, and no cost, when none is waiting).
-            await self.record_deliveries()
+        if (what.get("reply_to") or what.get("thread")) and self.record_deliveries is not None:
+            await self.record_deliveries()  # a quick reply may come before they are written
 
         async def prove() -> Proof:
             # Only an encrypted event names its device (and only by its keys).

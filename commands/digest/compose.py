@@ -244,7 +244,7 @@ async def _store_draft(
         period=period.key, period_start=period.start, period_end=period.end,
         period_label=period.label, room_id=room, requested_by=requested_by,
         data=as_json(data), needs=int(viewer.needs), now=now, slot=slot,
-        bound_to=_packed(viewer.bound_to),
+        bound_to=packed(viewer.bound_to),
     )  # fmt: skip
 
 
@@ -269,7 +269,8 @@ def draft_seal(draft: DigestDraft) -> Seal:
     return Seal(json.loads(draft.data).get("tlp", "clear"), Clearance(draft.needs), bound)
 
 
-def _packed(people: frozenset[str] | None) -> str | None:
+def packed(people: frozenset[str] | None) -> str | None:
+    """The people an output is bound to, as a draft keeps them (None: bound to nobody)."""
     return pack(sorted(people)) if people is not None else None
 
 
@@ -336,7 +337,7 @@ async def digest_approve(ctx: Context, id: int, version: int | None) -> str:
     if moved:
         await ctx.store.digests.revise(
             draft, omit=unpack(draft.omit), data=as_json(current), needs=int(seal.needs),
-            now=ctx.now, bound_to=_packed(seal.bound_to),
+            now=ctx.now, bound_to=packed(seal.bound_to),
         )  # fmt: skip
         await _to_chairs(ctx.store, draft, current, ctx.reply)
         # Not an error: the new version is written and sent, and only that is committed.
@@ -365,24 +366,32 @@ async def digest_approve(ctx: Context, id: int, version: int | None) -> str:
 
 
 async def _check_version(ctx: Context, draft: DigestDraft, version: int | None) -> None:
-    """With two chairs, each approves the version they read: one may have changed it since."""
-    name = ShortId.DG.of(draft.number)
+    await check_version(
+        ctx, ShortId.DG.of(draft.number), draft.version, version, command="!digest approve"
+    )
+
+
+async def check_version(
+    ctx: Context, name: str, current: int, version: int | None, *, command: str
+) -> None:
+    """With two chairs, each approves the version they read: one may have changed it since
+    (a draft digest's, a report's on its cycle)."""
     if version is None:
         chairs = [e for e in await ctx.store.roster.entries() if e.role == Role.CHAIR]
         if len(chairs) > 1:
             raise CommandError(
                 _(
                     "there is more than one chair: name the version you read, "
-                    "!digest approve {name} v{version}"
-                ).format(name=name, version=draft.version)
+                    "{command} {name} v{version}"
+                ).format(command=command, name=name, version=current)
             )
         return
-    if version != draft.version:
+    if version != current:
         raise CommandError(
             _(
                 "{name} is at version {current} now, not {version}: it changed since you read "
                 "it. Read version {current} in your direct chat with the bot, then approve it."
-            ).format(name=name, current=draft.version, version=version)
+            ).format(name=name, current=current, version=version)
         )
 
 
@@ -464,7 +473,7 @@ async def digest_omit(ctx: Context, id: int, what: str) -> None:
     )  # fmt: skip
     await ctx.store.digests.revise(
         draft, omit=omit, data=as_json(data), needs=int(viewer.needs), now=ctx.now,
-        bound_to=_packed(viewer.bound_to),
+        bound_to=packed(viewer.bound_to),
     )  # fmt: skip
     ctx.audit_detail = f"{ShortId.DG.of(id)} omit {what}"
     await _to_chairs(ctx.store, draft, data, ctx.reply)

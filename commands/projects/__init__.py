@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 from commands.audience import Show, Viewer, heard_by, hearers
 from commands.common import own_country
@@ -38,6 +39,7 @@ from commands.values import ShortId
 from storage.funding import FundingStore
 from storage.lists import unpack
 from storage.projects import REGIONAL, Project
+from storage.resources import Resource
 from storage.status import StatusUpdate
 from storage.stores import Stores
 
@@ -341,6 +343,13 @@ def partners_of(entry: Item, catalogue: Catalogue) -> list[str]:
     return list(dict.fromkeys(named))
 
 
+def resource_row(resource: Resource) -> dict[str, Any]:
+    """A resource as who-can-help lists show it (one its readers may read in full)."""
+    return {"id": ShortId.RS.of(resource.number), "kind": resource.kind,
+            "country": resource.country, "description": resource.description,
+            "label": label(resource.tlp)}  # fmt: skip
+
+
 async def helpers(
     store: Stores,
     reference: Reference,
@@ -370,16 +379,7 @@ async def helpers(
     return {
         "item": asdict(entry),  # plain data: it travels in a file spec (JSON)
         "met": [f"{reference.countries.name_of(c)} ({c})" for c in met],
-        "resources": [
-            {
-                "id": ShortId.RS.of(r.number),
-                "kind": r.kind,
-                "country": r.country,
-                "description": r.description,
-                "label": label(r.tlp),
-            }
-            for r in offered
-        ],
+        "resources": [resource_row(r) for r in offered],
         "projects": under_way,
         "partners": partners_of(entry, reference.catalogue),
     } | carried_by(viewer)

@@ -32,9 +32,11 @@ from commands.context import Context, JobContext
 from commands.digest.compose import (
     ApprovalConfig,
     as_json,
+    check_version,
     cron,
     draft_version,
     next_slot,
+    packed,
     scheduled_period,
     slots,
     stale,
@@ -231,7 +233,7 @@ async def _draft_slot(job: JobContext, profile: str, cycle: CycleConfig, slot: d
     record = await reports.draft(
         profile=profile, period_key=period.key, period_label=period.label,
         period_start=period.start, period_end=period.end, tlp=data["tlp"],
-        data=as_json(data), needs=int(viewer.needs), bound_to=_packed(viewer.bound_to),
+        data=as_json(data), needs=int(viewer.needs), bound_to=packed(viewer.bound_to),
         destinations=pack(places), slot=slot, now=job.now,
     )  # fmt: skip
     name = ShortId.RP.of(record.number)
@@ -242,10 +244,6 @@ async def _draft_slot(job: JobContext, profile: str, cycle: CycleConfig, slot: d
         record.state, record.decided_by, record.decided_at = "approved", "schedule", job.now
     job.wake(APPROVAL_JOB, record.number)
     return True
-
-
-def _packed(people: frozenset[str] | None) -> str | None:
-    return pack(sorted(people)) if people is not None else None
 
 
 def record_seal(record: ReportRecord) -> Seal:
@@ -343,27 +341,13 @@ async def report_approve(ctx: Context, id: int, version: int | None) -> str:
         raise CommandError(
             _("{name} was built too long ago to be approved: it has expired.").format(name=name)
         )
-    chairs = [e for e in await ctx.store.roster.entries() if e.role == Role.CHAIR]
-    if version is None and len(chairs) > 1:
-        raise CommandError(
-            _(
-                "there is more than one chair: name the version you read, "
-                "!report approve {name} v{version}"
-            ).format(name=name, version=record.version)
-        )
-    if version is not None and version != record.version:
-        raise CommandError(
-            _(
-                "{name} is at version {current} now, not {version}: it changed since you read "
-                "it. Read version {current} in your direct chat with the bot, then approve it."
-            ).format(name=name, current=record.version, version=version)
-        )
+    await check_version(ctx, name, record.version, version, command="!report approve")
     current, viewer = await _rebuilt(ctx, record)
     before = json.loads(record.data or "{}")
     moved = [k for k in stale(before, current) if k not in ("today",)]
     if moved:
         record.data, record.tlp = as_json(current), current["tlp"]
-        record.needs, record.bound_to = int(viewer.needs), _packed(viewer.bound_to)
+        record.needs, record.bound_to = int(viewer.needs), packed(viewer.bound_to)
         record.version += 1
         record.updated_at, record.resent_at = ctx.now, None
         await _to_chairs(ctx.store, record, current, ctx.reply)

@@ -51,7 +51,7 @@ from commands.framework import (
 from commands.i18n import N_, Deferred, _
 from commands.incidents.alerts import direct
 from commands.parsing import strip_reply_fallback
-from commands.projects import helpers
+from commands.projects import helpers, resource_row
 from commands.reference import Country, Item
 from commands.sections import Duration, Section
 from commands.status import item as item_of
@@ -200,8 +200,7 @@ async def matched(
                 in_full=ctx.viewer.audience.in_full(), kind=wanted, limit=20
             )
             resources = [
-                {"id": ShortId.RS.of(r.number), "kind": r.kind, "country": r.country,
-                 "description": r.description, "label": label(r.tlp)}
+                resource_row(r)
                 for r in rows
                 if r.country != country and ctx.viewer.in_full(r.tlp, r.origin_room, heard_by(r))
             ]  # fmt: skip
@@ -510,6 +509,15 @@ async def _get(ctx: Context, number: int, *, shown: bool = True) -> AssistanceRe
     return row
 
 
+async def _ours(ctx: Context, number: int, *, still: tuple[str, ...] = OPEN) -> AssistanceRequest:
+    """A request this sender decides on (its country's NCPOCs, or the chair), in one of the
+    states `still` it must be in."""
+    row = await _get(ctx, number)
+    _requesting_side(ctx, row)
+    _still_open(row, still)
+    return row
+
+
 def _requesting_side(ctx: Context, row: AssistanceRequest) -> None:
     mine = own_country(ctx)
     if not (ctx.has_role(Role.CHAIR) or (mine is not None and mine.code == row.country)):
@@ -520,8 +528,8 @@ def _requesting_side(ctx: Context, row: AssistanceRequest) -> None:
         )
 
 
-def _still_open(row: AssistanceRequest) -> None:
-    if row.state not in OPEN:
+def _still_open(row: AssistanceRequest, still: tuple[str, ...] = OPEN) -> None:
+    if row.state not in still:
         raise CommandError(
             _("{id} is {state}").format(id=ShortId.RQ.of(row.number), state=row.state)
         )
@@ -571,9 +579,7 @@ async def offer(ctx: Context, id: int, text: str) -> str:
     example="!accept RQ-3 OF-7",
 )
 async def accept(ctx: Context, id: int, offer: int) -> str:
-    row = await _get(ctx, id)
-    _requesting_side(ctx, row)
-    _still_open(row)
+    row = await _ours(ctx, id)
     made = await ctx.store.of(RequestStore).get_offer(offer)
     if made is None or made.request != row.number:
         raise CommandError(
@@ -599,9 +605,7 @@ async def accept(ctx: Context, id: int, offer: int) -> str:
     example="!delivered RQ-3",
 )
 async def delivered(ctx: Context, id: int) -> str:
-    row = await _get(ctx, id)
-    _requesting_side(ctx, row)
-    _still_open(row)
+    row = await _ours(ctx, id)
     row.state, row.delivered_at = "delivered", ctx.now
     ctx.audit_detail = f"{ShortId.RQ.of(id)} delivered"
     return _("✅ {id} delivered. Close it with your feedback: !close {id} <feedback>").format(
@@ -617,10 +621,7 @@ async def delivered(ctx: Context, id: int) -> str:
     example="!close RQ-3 Both phones imaged in four days; evidence accepted by the court",
 )
 async def close(ctx: Context, id: int, feedback: str) -> str:
-    row = await _get(ctx, id)
-    _requesting_side(ctx, row)
-    if row.state in ("closed", "withdrawn"):
-        raise CommandError(_("{id} is {state}").format(id=ShortId.RQ.of(id), state=row.state))
+    row = await _ours(ctx, id, still=(*OPEN, "delivered"))
     feedback = " ".join(feedback.split())[:MAX_TEXT]
     row.state, row.closed_at, row.feedback = "closed", ctx.now, feedback or None
     ctx.audit_detail = f"{ShortId.RQ.of(id)} closed"
@@ -635,9 +636,7 @@ async def close(ctx: Context, id: int, feedback: str) -> str:
     example="!withdraw RQ-3",
 )
 async def withdraw(ctx: Context, id: int) -> str:
-    row = await _get(ctx, id)
-    _requesting_side(ctx, row)
-    _still_open(row)
+    row = await _ours(ctx, id)
     row.state, row.closed_at = "withdrawn", ctx.now
     ctx.audit_detail = f"{ShortId.RQ.of(id)} withdrawn"
     return _("✅ {id} withdrawn; nobody is asked any more.").format(id=ShortId.RQ.of(id))
