@@ -133,7 +133,7 @@ class App:
         async def speaks(store: Stores, user: str | None, room: str | None) -> str:
             return await i18n.language_of(store, language, user=user, room=room)
 
-        self.outbox = OutboxWriter(self.renderer, clock, speaks)
+        self.outbox = OutboxWriter(self.renderer, clock, speaks, i18n.zone_of)
         routers = all_routers()
         self.jobs = JobRunner(
             [job for router in routers for job in router.jobs],

@@ -363,6 +363,7 @@ class Dispatcher:
                 event=said.event_id,
                 seal=ctx.viewer.seal(),
                 thread=ctx.thread,
+                reader=said.sender if said.is_direct else None,
             )
             for reply in ctx.replies
         ]

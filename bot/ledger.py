@@ -9,6 +9,7 @@ sender (once per key session, at most once an hour, and only to people on the ro
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
@@ -16,12 +17,15 @@ from zoneinfo import ZoneInfo
 
 from bot.matrix.ports import Queued, RoomChange, Unreadable
 from bot.outbox import OutboxWriter
+from commands import i18n
 from commands.framework import Reply, View
 from commands.values import CHROME
 from storage.db import Database
 from storage.outbox import OutboxMessage
 from storage.stores import Stores
 from storage.undecrypted import UndecryptedEvent
+
+log = logging.getLogger(__name__)
 
 NOTICE_EVERY = timedelta(hours=1)  # at most one "could not read" notice per sender
 TOLD = "told-undecryptable:{digest}"
@@ -70,6 +74,21 @@ class Ledger:
     async def knows(self, user_id: str) -> bool:
         async with self.db.unit(write=False) as store:
             return await store.roster.member(user_id) is not None
+
+    # Profiles
+
+    async def wanted(self) -> list[str]:
+        """Everyone on the roster: their DMs are written in their own time zone."""
+        async with self.db.unit(write=False) as store:
+            return sorted({e.user_id for e in await store.roster.entries()})
+
+    async def zones(self, zones: dict[str, str | None]) -> None:
+        """What people's profiles say of their zones: kept when it names an IANA zone."""
+        named = {user: zone if i18n.zone_named(zone) else None for user, zone in zones.items()}
+        async with self.db.unit() as store:
+            changed = await store.roster.set_zones(named)
+        if changed:
+            log.info("time zones from profiles: %d changed", len(changed))
 
     async def invited(self, room_id: str, inviter: str | None, joined: bool) -> None:
         async with self.db.unit() as store:

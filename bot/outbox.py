@@ -17,6 +17,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.matrix.content import notice, replacement
 from bot.rendering import Message, Renderer
@@ -72,10 +73,15 @@ def _file(spec: FileSpec, lang: str) -> dict:
 
 # The language to write in to a person (their DM) or in a room: (store, user, room).
 LanguageOf = Callable[["Stores", str | None, str | None], Awaitable[str]]
+ZoneOf = Callable[["Stores", str], Awaitable[ZoneInfo | None]]
 
 
 async def _source_language(_store: Stores, _user: str | None, _room: str | None) -> str:
     return SOURCE
+
+
+async def _committee_zone(_store: Stores, _user: str) -> ZoneInfo | None:
+    return None
 
 
 class OutboxWriter:
@@ -84,8 +90,9 @@ class OutboxWriter:
         renderer: Renderer,
         clock: Callable[[], datetime],
         language: LanguageOf = _source_language,
+        zone: ZoneOf = _committee_zone,
     ) -> None:
-        self.renderer, self.clock, self.language = renderer, clock, language
+        self.renderer, self.clock, self.language, self.zone = renderer, clock, language, zone
 
     async def render(
         self,
@@ -96,21 +103,28 @@ class OutboxWriter:
         event: str | None = None,
         seal: Seal | None = None,
         thread: str | None = None,
+        reader: str | None = None,
     ) -> Outgoing:
         """A reply rendered in its language (the recipient's, or the room's, unless the
         reply says); without a room or person of its own it answers `event` in `here`, as a
-        Matrix reply. `seal` applies where the reply does not carry its own."""
+        Matrix reply. `seal` applies where the reply does not carry its own. Written to one
+        person — their DM, or `here` when `reader` reads it alone — its times are in their
+        own zone, when their profile gives one."""
         sealed = reply.seal or seal
         if sealed is None:
             raise Ungated("an output without a seal")
         self._declared(reply.content)
         room = reply.room_id or (None if reply.to_user else here)
         lang = reply.lang or await self.language(store, reply.to_user, room)
+        alone = reply.to_user if room is None else (reader if room == here else None)
+        zone = await self.zone(store, alone) if alone else None
         content = reply.content
         raw = content if isinstance(content, RawEvent) else None
         return Outgoing(
             room_id=room,
-            message=self.renderer.render("" if isinstance(content, RawEvent) else content, lang),
+            message=self.renderer.render(
+                "" if isinstance(content, RawEvent) else content, lang, zone
+            ),
             event=raw,
             edits=reply.edits,
             seal=sealed,
@@ -201,7 +215,7 @@ class OutboxWriter:
             raise Ungated(f"an email sealed {seal.label}: its readers are outsiders")
         self._declared(view)
         lang = await self.language(store, to, None)
-        text = self.renderer.text(view.template, view.data, lang)
+        text = self.renderer.text(view.template, view.data, lang, await self.zone(store, to))
         content: dict = {"subject": subject, "text": text}
         if attached := [_file(spec, lang) for spec in files]:
             content["files"] = attached

@@ -180,21 +180,33 @@ class Renderer:
         with i18n.speaking(lang or i18n.current()):
             return self._html.get_template(f"{template}.html.j2").render(data)
 
-    def text(self, template: str, data: dict[str, Any], lang: str | None = None) -> str:
-        """Plain text only (an email's body)."""
-        with i18n.speaking(lang or i18n.current()):
+    def text(
+        self,
+        template: str,
+        data: dict[str, Any],
+        lang: str | None = None,
+        zone: ZoneInfo | None = None,
+    ) -> str:
+        """Plain text only (an email's body), its times in `zone` when given."""
+        with i18n.speaking(lang or i18n.current()), i18n.reading_in(zone):
             body = self._text.get_template(f"{template}.txt.j2").render(data)
         return unbidi(body.strip())
 
-    def render(self, content: str | View | i18n.Deferred, lang: str | None = None) -> Message:
-        """A message in `lang` (by default the language being written now). Plain words a
-        job writes to several people come as `Deferred`: made in each one's language."""
+    def render(
+        self,
+        content: str | View | i18n.Deferred,
+        lang: str | None = None,
+        zone: ZoneInfo | None = None,
+    ) -> Message:
+        """A message in `lang` (by default the language being written now), its times in
+        `zone` when given (the one reader's own). Plain words a job writes to several people
+        come as `Deferred`: made in each one's language."""
         if isinstance(content, str):
             return plain(content)
         if isinstance(content, i18n.Deferred):
-            with i18n.speaking(lang or i18n.current()):
+            with i18n.speaking(lang or i18n.current()), i18n.reading_in(zone):
                 return plain(str(content))
-        with i18n.speaking(lang or i18n.current()):
+        with i18n.speaking(lang or i18n.current()), i18n.reading_in(zone):
             body = self._text.get_template(f"{content.template}.txt.j2").render(content.data)
             html = self._html.get_template(f"{content.template}.html.j2").render(content.data)
         return Message(unbidi(body.strip()), sanitize(_overrides_out(html.strip())))

@@ -21,6 +21,7 @@ from bot.matrix.bot import MatrixBot
 from bot.matrix.committee import CommitteeRooms
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.inbox import Inbox
+from bot.matrix.profiles import ProfileWatch
 from bot.matrix.rooms import RoomDirectory, joined, room_facts, user_exists
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError, open_client
@@ -152,7 +153,7 @@ def _build(
     bot = MatrixBot(
         client, memory=ledger, invites=ledger, inbox=inbox, sender=sender, rooms=rooms,
         devices=devices, trust=trust, jobs=app.jobs, metrics=app.metrics, clock=clock,
-        directs_at_start=app.directs_at_start,
+        directs_at_start=app.directs_at_start, profiles=ProfileWatch(client, ledger),
     )  # fmt: skip
     return app, bot, handoff
 

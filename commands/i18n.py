@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
     from storage.stores import Stores
@@ -35,6 +35,9 @@ DOMAIN = "messages"
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 _current: ContextVar[str] = ContextVar("rcc_language", default=SOURCE)
+# The zone of the one person a message is written to (their profile's `m.tz`), while it is
+# rendered: their times are in it. None: the zone each time was given in (the committee's).
+_reader_zone: ContextVar[ZoneInfo | None] = ContextVar("rcc_reader_zone", default=None)
 
 
 @cache
@@ -64,6 +67,27 @@ def speaking(language: str | None) -> Iterator[str]:
         yield _current.get()
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def reading_in(zone: ZoneInfo | None) -> Iterator[ZoneInfo | None]:
+    """Times written until the block ends are in `zone` (None: in the zone each was given
+    in), except those that name a zone of their own (`Moment(..., fixed=True)`)."""
+    token = _reader_zone.set(zone)
+    try:
+        yield zone
+    finally:
+        _reader_zone.reset(token)
+
+
+def zone_named(name: str | None) -> ZoneInfo | None:
+    """The IANA zone `name` (a profile's `m.tz`), or None when it names none."""
+    if not name or len(name) > 64:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 @cache
@@ -220,9 +244,13 @@ def _pattern(fmt: str) -> tuple[str, ...]:
     return pieces
 
 
-def when(moment: datetime, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """`moment` in `zone`, formatted like strftime(`fmt`) in the current language."""
-    local = moment.astimezone(zone)
+def when(
+    moment: datetime, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M", *, fixed: bool = False
+) -> str:
+    """`moment` in `zone` — or in the reader's own zone, when the message goes to one person
+    whose profile gives one and `zone` is not `fixed` — formatted like strftime(`fmt`) in the
+    current language."""
+    local = moment.astimezone(zone if fixed else in_reader_zone(zone))
     calendar = _calendar(_locale())
     return "".join(
         _DIRECTIVES[piece](local, calendar) if piece in _DIRECTIVES else piece
@@ -230,20 +258,35 @@ def when(moment: datetime, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     )
 
 
+def in_reader_zone(zone: ZoneInfo) -> ZoneInfo:
+    """The reader's own zone while a message to one person is written, else `zone`."""
+    return _reader_zone.get() or zone
+
+
 class Moment:
     """A time shown in the language of the message it ends up in: a job builds the data
-    once, and each recipient's copy names the month and day in their language."""
+    once, and each recipient's copy names the month and day in their language — and, in a
+    message to one person with a zone in their profile, the time in that zone (unless
+    `fixed`: a time that names its own place, "in Jamaica that is …")."""
 
-    __slots__ = ("at", "fmt", "show_zone", "zone")
+    __slots__ = ("at", "fixed", "fmt", "show_zone", "zone")
 
     def __init__(
-        self, at: datetime, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M", show_zone: bool = False
+        self,
+        at: datetime,
+        zone: ZoneInfo,
+        fmt: str = "%Y-%m-%d %H:%M",
+        show_zone: bool = False,
+        *,
+        fixed: bool = False,
     ) -> None:
         self.at, self.zone, self.fmt, self.show_zone = at, zone, fmt, show_zone
+        self.fixed = fixed
 
     def __str__(self) -> str:
-        text = when(self.at, self.zone, self.fmt)
-        return f"{text} ({self.zone.key})" if self.show_zone else text
+        zone = self.zone if self.fixed else in_reader_zone(self.zone)
+        text = when(self.at, zone, self.fmt, fixed=True)
+        return f"{text} ({zone.key})" if self.show_zone else text
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
@@ -327,6 +370,12 @@ def extract_commands(
 
 
 ROOM_KEY = "language:{room}"  # bot state: a room's own language, set by the chair (`!lang`)
+
+
+async def zone_of(store: Stores, user: str) -> ZoneInfo | None:
+    """The zone `user`'s profile gives (kept on the roster), for what is written to them alone."""
+    member = await store.roster.member(user)
+    return zone_named(member.tz if member else None)
 
 
 async def language_of(

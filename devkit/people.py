@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -144,6 +145,16 @@ class Person:
         await self._sign()
         assert self.master_key is not None
         return self.master_key
+
+    async def set_zone(self, zone: str) -> None:
+        """This person's time zone in their profile, as Element writes it (`m.tz`)."""
+        response = await self.client.send(
+            "PUT",
+            f"/_matrix/client/v3/profile/{self.user_id}/m.tz",
+            json.dumps({"m.tz": zone}),
+            headers={"Authorization": f"Bearer {self.client.access_token}"},
+        )
+        assert response.status == 200, await response.text()
 
     async def push_rules(self) -> dict:
         """This person's push rules as their homeserver holds them (the defaults, here)."""

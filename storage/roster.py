@@ -33,6 +33,9 @@ class RosterEntry(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=20)  # E.164
     lang: str | None = Field(default=None, max_length=8)
+    # Their own time zone, as their Matrix profile's `m.tz` gives it (bot.matrix.profiles):
+    # written on each of their entries; the times in their DMs are in it.
+    tz: str | None = Field(default=None, max_length=64)
     confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     away_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     away_to: str | None = Field(default=None, max_length=255)
@@ -76,6 +79,7 @@ class Member:
     roles: frozenset[str]
     country: str | None
     lang: str | None = None  # the language they read, when they chose one
+    tz: str | None = None  # their profile's time zone, when it gives one
 
 
 # A national contact's details, as columns of the entry (see commands.contacts).
@@ -131,7 +135,9 @@ class RosterStore:
         country = next((r.country for r in rows if r.role == "ncpoc" and r.country), None)
         country = country or next((r.country for r in rows if r.country), None)
         lang = next((r.lang for r in rows if r.lang), None)
-        found = Member(user_id, frozenset(r.role for r in rows), country, lang) if rows else None
+        tz = next((r.tz for r in rows if r.tz), None)
+        roles = frozenset(r.role for r in rows)
+        found = Member(user_id, roles, country, lang, tz) if rows else None
         if not self.changed:
             if len(self._cache) >= MOST_CACHED:  # strangers' IDs must not grow it for ever
                 self._cache.clear()
@@ -218,6 +224,25 @@ class RosterStore:
         for entry in entries:
             entry.lang = lang
         await self._s.flush()
+
+    async def set_zones(self, zones: dict[str, str | None]) -> list[str]:
+        """Each person's own time zone (None: their profile gives none), on every entry of
+        theirs; returns whose changed."""
+        if not zones:
+            return []
+        entries = await self._s.scalars(
+            select(RosterEntry).where(col(RosterEntry.user_id).in_(zones))
+        )
+        changed = {e.user_id for e in entries if e.tz != zones[e.user_id]}
+        if not changed:
+            return []
+        self._changing()
+        for entry in await self._s.scalars(
+            select(RosterEntry).where(col(RosterEntry.user_id).in_(changed))
+        ):
+            entry.tz = zones[entry.user_id]
+        await self._s.flush()
+        return sorted(changed)
 
     async def set_away(self, user_id: str, until: datetime | None, to: str | None) -> None:
         for entry in await self.national_of(user_id):

@@ -331,3 +331,42 @@ async def test_config_deadlines_are_created_once(tmp_path, backend, clock):
             active = await store.deadlines.active()
         await db.close()
         assert [(d.title, d.every) for d in active] == [("Annual report", "year")]
+
+
+async def test_a_reminder_is_in_the_zone_the_readers_profile_gives(app, clock, mailbox):
+    await app.ledger.zones({JM1: "Europe/Amsterdam", TT1: "Not/AZone", TT2: None})
+    async with app.db.unit(write=False) as store:
+        assert (await store.roster.member(JM1)).tz == "Europe/Amsterdam"
+        assert (await store.roster.member(TT1)).tz is None, "a zone no one has is not kept"
+    deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
+    clock.current = datetime(2026, 12, 14, 21, tzinfo=UTC)
+    await run(app, deadline)
+    await mailbox.take()
+    bodies = mailbox.bodies()
+    # 17:00 in Port of Spain is 22:00 in Amsterdam; the country's own clock still shown.
+    assert "is due Tue 15 Dec 2026 22:00 (Europe/Amsterdam)" in bodies[JM1]
+    assert "In Jamaica that is Tue 15 Dec 2026 16:00 (America/Jamaica)" in bodies[JM1]
+    assert "is due Tue 15 Dec 2026 17:00 (America/Port_of_Spain)" in bodies[TT1]
+    assert "In Trinidad" not in bodies[TT1]
+
+
+async def test_a_reminder_in_the_countrys_own_zone_does_not_repeat_it(app, clock, mailbox):
+    await app.ledger.zones({JM1: "America/Jamaica"})
+    deadline = await add(app, "!deadline add 2026-12-15 Q4 report")
+    clock.current = datetime(2026, 12, 14, 21, tzinfo=UTC)
+    await run(app, deadline)
+    await mailbox.take()
+    assert "is due Tue 15 Dec 2026 16:00 (America/Jamaica)" in mailbox.bodies()[JM1]
+    assert "In Jamaica that is" not in mailbox.bodies()[JM1]
+
+
+async def test_dates_in_a_dm_are_in_the_readers_zone_and_in_a_room_the_committees(app):
+    await add(app, "!deadline add 2026-12-15 Q4 report")
+    await app.ledger.zones({JM1: "Asia/Tokyo"})
+    in_dm = text_of(await say(app, JM1, "!deadline list", room="!dm-jm1", kind="direct"))
+    assert "due Wed 16 Dec 2026 06:00 (Asia/Tokyo)" in in_dm
+    in_room = text_of(await say(app, JM1, "!deadline list"))
+    assert "due Tue 15 Dec 2026 17:00 (America/Port_of_Spain)" in in_room
+    await app.ledger.zones({JM1: None})  # the profile no longer gives one
+    again = text_of(await say(app, JM1, "!deadline list", room="!dm-jm1", kind="direct"))
+    assert "due Tue 15 Dec 2026 17:00 (America/Port_of_Spain)" in again

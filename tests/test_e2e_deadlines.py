@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devkit.synapse import wait_for
+from storage.roster import RosterEntry
 from tests.helpers import ShiftedClock
 
 pytestmark = pytest.mark.synapse
@@ -72,3 +73,34 @@ async def test_deadline_passing_while_stopped_gives_one_late_notice(world):
     assert "Still missing" in missing[0] and "Jamaica (JM)" in missing[0]
     await world.quiet(jm)
     assert len([b for b in jm.texts_in(dm) if "DL-1" in b]) == 1, "one late notice, not two"
+
+
+async def test_times_written_to_a_person_are_in_their_profiles_zone(world):
+    """Element writes a person's zone into their profile (`m.tz`); the bot reads it when it
+    starts and writes their reminders and DM answers in it, the room's in the committee's."""
+    world.clock = clock = ShiftedClock()
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    await jm.set_zone("Europe/Amsterdam")
+    runtime = await world.start_bot()
+    rcc = await world.rcc_room(chair, [jm])
+
+    async def zone_kept() -> bool:
+        rows = await world.rows(RosterEntry, RosterEntry.user_id == jm.user_id)
+        return any(e.tz == "Europe/Amsterdam" for e in rows)
+
+    await wait_for(zone_kept)
+    due = noon_in_two_days(clock)
+    added = await chair.ask(rcc, f"!deadline add {due:%Y-%m-%d %H:%M} Quick return remind=1d")
+    assert f"{due:%H:%M} (America/Port_of_Spain)" in added.body
+    amsterdam = due.astimezone(ZoneInfo("Europe/Amsterdam"))
+    clock.set(due - timedelta(days=1, seconds=3))
+    runtime.app.jobs.wake("deadline", 1)
+    dm = await jm.accept_invite()
+    reminder = await wait_for(lambda: [b for b in jm.texts_in(dm) if "Reminder" in b])
+    assert f"is due {amsterdam:%a} {amsterdam.day} " in reminder[0]
+    assert f"{amsterdam:%H:%M} (Europe/Amsterdam)" in reminder[0]
+    jamaica = due.astimezone(ZoneInfo("America/Jamaica"))
+    assert f"In Jamaica that is {jamaica:%a} {jamaica.day} " in reminder[0]
+    answer = await jm.ask(dm, "!deadline list")
+    assert f"{amsterdam:%H:%M} (Europe/Amsterdam)" in answer.body

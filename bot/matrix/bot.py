@@ -25,6 +25,7 @@ from bot.matrix.backoff import Backoff, retry_after
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.inbox import HORIZON, Inbox
 from bot.matrix.ports import Invites, Jobs, Memory
+from bot.matrix.profiles import ProfileWatch
 from bot.matrix.rooms import RoomDirectory
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError
@@ -78,6 +79,7 @@ class MatrixBot:
         metrics: Metrics,
         clock: Callable[[], datetime],
         directs_at_start: Callable[[], Awaitable[list[str]]] | None = None,
+        profiles: ProfileWatch | None = None,
     ) -> None:
         self.client, self.memory, self.invites = client, memory, invites
         self.inbox, self.sender, self.rooms, self.devices, self.jobs = (
@@ -91,6 +93,7 @@ class MatrixBot:
         self._declines = Quota(DECLINES_LOGGED, 3600)
         self.metrics, self.clock = metrics, clock
         self.directs_at_start = directs_at_start  # whom to open a DM with, once running
+        self.profiles = profiles  # people's own time zones, read once running
         self.started_at = clock()
         self._jobs_started = False
         self._token: str | None = None  # the newest token handled, saved or not yet
@@ -228,6 +231,8 @@ class MatrixBot:
         self._jobs_started = True
         if self.directs_at_start is not None:
             self._background.append(asyncio.create_task(self._open_directs(), name="open-dms"))
+        if self.profiles is not None:
+            self._background.append(asyncio.create_task(self.profiles.run(), name="profiles"))
 
     async def _open_directs(self) -> None:
         assert self.directs_at_start is not None

@@ -100,6 +100,17 @@ class People(Protocol):
     async def knows(self, user_id: str) -> bool: ...
 
 
+class Profiles(Protocol):
+    """Whose Matrix profiles the core wants read, and what they say (bot.matrix.profiles)."""
+
+    async def wanted(self) -> list[str]: ...
+
+    async def zones(self, zones: dict[str, str | None]) -> None:
+        """Each person's own time zone as their profile gives it (None: it gives none);
+        people whose profile could not be read are left out."""
+        ...
+
+
 @dataclass(frozen=True)
 class Unreadable:
     """An encrypted event kept until its key arrives."""

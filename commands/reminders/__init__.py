@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from commands import i18n
 from commands.calendar import Planned, next_round, period_start, plan, relevant
 from commands.context import JobContext
 from commands.deadlines import JOB, schedule_of, when
@@ -146,7 +147,8 @@ async def _deliver(
         )
         if not d.send:
             continue
-        view = _message(job, deadline, d, late, period, ncpocs)
+        seen = await i18n.zone_of(job.store, d.recipient) or job.env.zone
+        view = _message(job, deadline, d, late, period, ncpocs, seen)
         await job.post(
             view, to_user=d.recipient, mentions=[d.recipient], ref=ref(deadline), alert=True,
             seal=CHROME,  # a deadline's title is the chair's schedule, said to every NCPOC
@@ -171,8 +173,15 @@ def ref(deadline: Deadline) -> Ref:
 
 
 def _message(
-    job: JobContext, deadline: Deadline, d: Decision, late: bool, period: Period, ncpocs: Any
+    job: JobContext,
+    deadline: Deadline,
+    d: Decision,
+    late: bool,
+    period: Period,
+    ncpocs: Any,
+    seen: ZoneInfo,
 ) -> View:
+    """`seen`: the zone the recipient reads times in (their profile's, or the committee's)."""
     zone = job.env.zone
     due = d.round.occurrence
     data = {
@@ -201,12 +210,13 @@ def _message(
         return View("deadlines/escalation", data)
     country = job.env.reference.countries.by_code.get(d.country or "")
     data["country"] = country.name if country else d.country
-    data["local_due"] = _local(due, zone, ZoneInfo(country.zone)) if country else None
+    data["local_due"] = _local(due, seen, ZoneInfo(country.zone)) if country else None
     return View("deadlines/reminder", data)
 
 
-def _local(due: datetime, committee: ZoneInfo, home: ZoneInfo) -> Moment | None:
-    """The due time in the country's own zone, when its clock differs at that moment."""
-    if due.astimezone(home).utcoffset() == due.astimezone(committee).utcoffset():
+def _local(due: datetime, seen: ZoneInfo, home: ZoneInfo) -> Moment | None:
+    """The due time in the country's own zone, when its clock differs at that moment from
+    the one the reader sees it in."""
+    if due.astimezone(home).utcoffset() == due.astimezone(seen).utcoffset():
         return None
-    return when(due, home)
+    return Moment(due, home, "%a %-d %b %Y %H:%M", show_zone=True, fixed=True)
