@@ -30,7 +30,14 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard commands/locale/*/LC_MESSAGES/mess
 commands/locale/%/LC_MESSAGES/messages.mo: commands/locale/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile -d commands/locale -D messages -l $* -i $< -o $@ >/dev/null
 
-install: $(STAMP) $(CATALOGUES)
+# A committee member's client on the stack Element uses (matrix-js-sdk with its Rust crypto),
+# for the Synapse tests that check threads and polls as Element sees them: from its lock file.
+ELEMENT := devkit/element
+$(ELEMENT)/node_modules/.installed: $(ELEMENT)/package.json $(ELEMENT)/package-lock.json
+	npm ci --prefix $(ELEMENT) --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP) $(CATALOGUES) $(ELEMENT)/node_modules/.installed
 
 # Every message of the code, the templates, the commands' help and the catalogue into
 # commands/locale/messages.pot, and from there into each language's catalogue (new messages

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.app import Clock, system_clock
 from bot.config import load_config
 from bot.runner import Runtime
+from devkit.element import ElementPerson
 from devkit.people import Person
 from devkit.synapse import Synapse, environment_without_proxies, wait_for
 from storage.db import Database
@@ -28,6 +29,7 @@ class World:
         self.hs, self.tmp = hs, tmp
         self.tag = uuid.uuid4().hex[:6]
         self.people: list[Person] = []
+        self.element_people: list[ElementPerson] = []
         self.roster: list[tuple[str, str, str | None]] = []
         self.details: dict[str, dict[str, str]] = {}  # a contact's kind, email, phone...
         self.bot_account = hs.register(f"rccbot-{self.tag}", "bot-password")
@@ -62,6 +64,20 @@ class World:
             self.roster.append((account.user_id, role, country))
             if details:
                 self.details[account.user_id] = details
+        return someone
+
+    async def element_person(
+        self, name: str, role: str | None = None, country: str | None = None
+    ) -> ElementPerson:
+        """Someone on the stack Element uses (matrix-js-sdk, Rust crypto) on their only device,
+        cross-signed as Element does at first login."""
+        account = self.hs.register(f"{name}-{self.tag}")
+        self.hs.unlimit(account.user_id)
+        someone = ElementPerson(self.hs, account, self.tmp / f"element-{name}.log")
+        self.element_people.append(someone)
+        await someone.start()
+        if role:
+            self.roster.append((account.user_id, role, country))
         return someone
 
     async def device(self, person: Person, name: str, *, cross_signed: bool) -> Person:
@@ -235,4 +251,6 @@ log_level = "DEBUG"
     async def close(self) -> None:
         await self.stop_bot()
         self.kill_bot()
-        await asyncio.gather(*(p.stop() for p in self.people), return_exceptions=True)
+        await asyncio.gather(
+            *(p.stop() for p in [*self.people, *self.element_people]), return_exceptions=True
+        )
