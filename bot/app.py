@@ -38,6 +38,7 @@ from commands.values import (
     unknown_membership,
 )
 from storage.db import Database
+from storage.lease import Claim
 from storage.lists import unpack
 from storage.outbox import OutboxMessage
 from storage.schema import HEAD
@@ -76,7 +77,12 @@ async def read_only(db: Database, config: Config) -> bool:
 
 async def prepare(db: Database, config: Config, clock: Clock, *, isolated: bool = False) -> None:
     """Migrate the schema and apply the config's roster and deadlines changed since the last
-    start (before anything else touches the database)."""
+    start (before anything else touches the database); one node at a time."""
+    async with db.exclusive("prepare"):
+        await _prepare(db, config, clock, isolated=isolated)
+
+
+async def _prepare(db: Database, config: Config, clock: Clock, *, isolated: bool) -> None:
     applied = await db.upgrade(isolated=isolated)
     if applied:
         log.info("database migrated: %s", ", ".join(applied))
@@ -187,6 +193,16 @@ class App:
         async with self.db.unit() as store:
             data = {"kind": "bot", "user": user, "wait": round(wait, 1), "call": call}
             await store.notices.add("rate_limited", data, now=self.clock())
+        self.jobs.signal(Signal.NOTICE)
+
+    async def taken_over(self, node: str, claim: Claim) -> None:
+        """This node took the lease from another: counted, and the chair is told."""
+        if not claim.taken_from or claim.taken_from == node:
+            return
+        self.metrics.takeovers.inc()
+        async with self.db.unit() as store:
+            data = {"kind": "bot", "node": node, "previous": claim.taken_from}
+            await store.notices.add("taken_over", data, now=self.clock())
         self.jobs.signal(Signal.NOTICE)
 
     async def admits(self, row: Queued) -> Admission:

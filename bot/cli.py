@@ -36,7 +36,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config", required=True, type=Path, metavar="PATH", help="config file")
         return p
 
-    with_config("run", "run the bot")
+    with_config("run", "run the bot").add_argument(
+        "--standby", action="store_true", help="the standby of two sites on one PostgreSQL "
+        "([ha] role = standby): it acts once the active node is silent for [ha] takeover_after",
+    )  # fmt: skip
     check = with_config(
         "check-config",
         "validate a config file and what it names (database, store, homeserver, rooms); "
@@ -55,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
                 help="the language to write it in (en, fr, nl, es …); default: [committee] "
                 "language",
             )
+    _maintenance(sub)
+    return parser
+
+
+def _maintenance(sub: Any) -> None:
+    """The verbs beside running the bot: demo, audit verify, db upgrade."""
     demo = sub.add_parser(
         "demo", help="the whole mission on a throwaway homeserver (needs the demo extra)"
     )
@@ -74,7 +83,6 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply pending schema migrations")
     up.add_argument("--config", required=True, type=Path, metavar="PATH", help="config file")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("nio").setLevel(logging.ERROR)
         return demo(args.once, args.out)
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, role="standby" if getattr(args, "standby", 0) else None)
     except ConfigError as exc:
         for line in str(exc).splitlines():  # every problem, a line each
             print(f"error: {line}", file=sys.stderr)

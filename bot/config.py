@@ -166,6 +166,27 @@ class HealthConfig(Section):
         return v
 
 
+class HaConfig(Section):
+    """Two sites on one PostgreSQL: the node holding the lease acts, the other stands by."""
+
+    role: Literal["single", "active", "standby"] = Field(
+        "single",
+        description="single (one node), active or standby (two sites on one PostgreSQL: "
+        "whichever holds the lease acts; rcc-bot run --standby sets standby)",
+    )
+    node: str = Field(
+        "", max_length=64, description='this node\'s name, e.g. "site-a" (default: its device)'
+    )
+    takeover_after: Duration = Field(
+        timedelta(seconds=30),
+        description='a duration such as "30s": how long a silent active node keeps the lease',
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return self.role != "single"
+
+
 class SecurityConfig(Section):
     exclude_insecure_devices: bool = Field(
         True, description="true or false (commands only from cross-signed devices)"
@@ -261,6 +282,7 @@ class Config(Section):
     smtp: SmtpConfig = Field(SmtpConfig(), description="an [smtp] section")
     health: HealthConfig = Field(HealthConfig(), description="a [health] section")
     security: SecurityConfig = Field(SecurityConfig(), description="a [security] section")
+    ha: HaConfig = Field(HaConfig(), description="an [ha] section")
     limits: LimitsConfig = Field(LimitsConfig(), description="a [limits] section")
     roster: list[RosterEntryConfig] = Field([], description="[[roster]] entries")
     _reference: Reference | None = PrivateAttr(None)
@@ -326,8 +348,9 @@ def config_model() -> type[Config]:
     return create_model("Config", __base__=Config, **fields)
 
 
-def load_config(path: Path | str) -> Config:
-    """Read, validate and cross-check the config; raises `ConfigError` with one line."""
+def load_config(path: Path | str, *, role: str | None = None) -> Config:
+    """Read, validate and cross-check the config; raises `ConfigError` with one line.
+    `role`: the `[ha] role` the command line gives (`rcc-bot run --standby`)."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text("utf-8"))
@@ -336,6 +359,8 @@ def load_config(path: Path | str) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     _apply_environment(data)
+    if role is not None and isinstance(data.setdefault("ha", {}), dict):
+        data["ha"]["role"] = role
     try:
         config = config_model().model_validate(data)
     except ValidationError as exc:
@@ -350,6 +375,12 @@ def load_config(path: Path | str) -> Config:
     if config.smtp.enabled and not config.smtp.from_:
         problems.append(
             f'{path}: [smtp] from: missing — expected an address, e.g. "rcc@example.org"'
+        )
+    if config.ha.enabled and not config.storage.url.startswith("postgresql"):
+        problems.append(
+            f"{path}: [ha] role: {config.ha.role!r} needs PostgreSQL — two sites share one "
+            '[storage] url, e.g. "postgresql+asyncpg://rcc@/rcc?host=db1:5432&host=db2:5432'
+            '&target_session_attrs=primary"'
         )
     if problems:
         raise ConfigError("\n".join(problems))

@@ -1,6 +1,7 @@
 """Named crash points for the fault tests: `RCC_CRASH_AT=after-commit` kills the process
 with SIGKILL the first time that point is reached (`after-commit:3` on the third time). A job's
 points may name the job: `after-job-commit@broadcast:2` is the second run of that job only.
+`after-send:5!stop` stops the process there instead (SIGSTOP), as a frozen host would be.
 
 Read once in `main`; with the variable unset every `hit` is a dictionary lookup and nothing else.
 """
@@ -22,12 +23,15 @@ POINTS = (
 class CrashPoints:
     def __init__(self, spec: str | None = None) -> None:
         self._armed: dict[str, int] = {}
+        self._signal: dict[str, signal.Signals] = {}
         for part in (spec or "").split(","):
             name, _, count = part.strip().partition(":")
+            count, _, how = count.partition("!")
             if name:
                 if name.partition("@")[0] not in POINTS:
                     raise ValueError(f"unknown crash point {name!r}; known: {', '.join(POINTS)}")
                 self._armed[name] = int(count or 1)
+                self._signal[name] = signal.SIGSTOP if how == "stop" else signal.SIGKILL
 
     def hit(self, name: str, job: str | None = None) -> None:
         if job is not None and self._armed:
@@ -36,5 +40,7 @@ class CrashPoints:
         if left is None:
             return
         if left <= 1:
-            os.kill(os.getpid(), signal.SIGKILL)
+            del self._armed[name]  # once: a stopped process may be let go on
+            os.kill(os.getpid(), self._signal[name])
+            return
         self._armed[name] = left - 1

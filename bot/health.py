@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -18,6 +18,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from bot.metrics import Metrics
 
 if TYPE_CHECKING:
+    from bot.ha import LeaseKeeper
     from bot.matrix.bot import MatrixBot
     from storage.db import Database
 
@@ -70,16 +71,30 @@ class PrometheusMetrics(Metrics):
         self.undecryptable = Counter(
             "rcc_undecryptable_events", "Encrypted events the bot could not read", registry=r
         )
+        self.takeovers = Counter(
+            "rcc_takeovers", "Times this node took the lease from the other site", registry=r
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
 class HealthServer:
-    def __init__(self, listen: str, bot: MatrixBot, db: Database, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        listen: str,
+        bot: MatrixBot | None,
+        db: Database,
+        metrics: Metrics,
+        *,
+        ha: LeaseKeeper | None = None,
+        keys: Any = None,
+    ) -> None:
+        """`bot`: the acting bot (None while a node of two sites stands by, syncing `keys`)."""
         host, _, port = listen.rpartition(":")
         self.host, self.port, self.bot = host or "127.0.0.1", int(port), bot
         self.db, self.metrics_source = db, metrics
+        self.ha, self.keys = ha, keys
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -97,7 +112,10 @@ class HealthServer:
 
     async def healthz(self, _request: web.Request) -> web.Response:
         problems = []
-        if not self.bot.sync_ok:
+        if self.bot is None:
+            if self.keys is not None and not self.keys.sync_ok:
+                problems.append("the last sync failed")
+        elif not self.bot.sync_ok:
             problems.append("the last sync failed")
         elif time.monotonic() - self.bot.sync_started > STUCK_AFTER:
             problems.append("the sync loop is stuck")
@@ -106,9 +124,22 @@ class HealthServer:
                 await self.db.ping()
         except Exception:  # any failure to answer means unhealthy
             problems.append("the database does not answer")
+        site = self._site()
         if problems:
-            return web.json_response({"ok": False, "problems": problems}, status=503)
-        return web.json_response({"ok": True})
+            return web.json_response({"ok": False, "problems": problems, **site}, status=503)
+        return web.json_response({"ok": True, **site})
+
+    def _site(self) -> dict[str, Any]:
+        """Of two sites: this node, its role and since when, and which node acts."""
+        if self.ha is None:
+            return {}
+        seen = self.ha.seen
+        return {
+            "node": self.ha.node,
+            "role": self.ha.role,
+            "since": self.ha.since.isoformat(),
+            "active": seen.holder if seen is not None and seen.holder else None,
+        }
 
     async def metrics(self, _request: web.Request) -> web.Response:
         return web.Response(

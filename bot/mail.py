@@ -51,8 +51,10 @@ class Mailer:
         clock: Callable[[], datetime],
         on_refused: Callable[[], None],
         render_file: Callable[[str, dict, str | None], bytes] | None = None,
+        acting: Callable[[], bool] | None = None,
     ) -> None:
         self.config, self.db, self.handoff = config, db, handoff
+        self.acting = acting  # of two sites: may this node send now (bot/ha.py)
         self.clock, self.on_refused = clock, on_refused
         self.render_file = render_file
         self._queue: asyncio.Queue[OutboxMessage] = asyncio.Queue()
@@ -101,6 +103,9 @@ class Mailer:
             return
         backoff = Backoff(base=2.0, cap=300.0)
         while True:
+            if self.acting is not None and not self.acting():
+                log.warning("email %s not sent: this node no longer acts", row.txn_id)
+                return  # left pending, for the node that acts now
             try:
                 await asyncio.to_thread(self._deliver, message)
             except Permanent as exc:

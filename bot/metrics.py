@@ -26,7 +26,7 @@ class Metrics:
         nothing: Any = _Nothing()
         self.commands = self.latency = self.sync_errors = self.sent = self.failed = nothing
         self.reminders = self.deliveries = self.acks = self.undecryptable = nothing
-        self.jobs = self.job_latency = nothing
+        self.jobs = self.job_latency = self.takeovers = nothing
 
     def job_ran(self, job: str, outcome: str, seconds: float) -> None:
         """A job's run for one record, counted like a command: done (nothing left for the

@@ -302,6 +302,7 @@ class BotIdentity:
     user_id: str
     device_id: str
     master_key: str | None = None  # the cross-signing master key, when the device is signed
+    node: str | None = None  # of two sites ([ha]), the node answering: the one acting
 
 
 Handler = Callable[..., Awaitable[str | View | None]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import sys
@@ -143,6 +144,24 @@ class Database:
                 self._state_cache.forget(stores.state_written)
             if stores.identities_changed:
                 self.identity_generation += 1
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """One process at a time, across hosts, for the block (two sites on one PostgreSQL
+        starting together migrate and seed once): a PostgreSQL advisory lock held on a
+        connection of its own. SQLite has one host: nothing to take."""
+        if self.is_sqlite:
+            yield
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
+            await conn.commit()
+            try:
+                yield
+            finally:
+                await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+                await conn.commit()
 
     async def upgrade(self, *, isolated: bool = False) -> list[str]:
         """Apply pending migrations; returns the revisions applied.

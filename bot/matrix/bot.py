@@ -61,6 +61,10 @@ DECLINES_LOGGED = 20  # declined invites logged and audited an hour; the rest on
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
+class Fenced(Exception):
+    """Of two sites, this node no longer acts."""
+
+
 class MatrixBot:
     """The sync loop, with the parts it drives: the inbox, the sender, the rooms, the jobs."""
 
@@ -80,6 +84,7 @@ class MatrixBot:
         clock: Callable[[], datetime],
         directs_at_start: Callable[[], Awaitable[list[str]]] | None = None,
         profiles: ProfileWatch | None = None,
+        acting: Callable[[], bool] | None = None,
     ) -> None:
         self.client, self.memory, self.invites = client, memory, invites
         self.inbox, self.sender, self.rooms, self.devices, self.jobs = (
@@ -94,6 +99,9 @@ class MatrixBot:
         self.metrics, self.clock = metrics, clock
         self.directs_at_start = directs_at_start  # whom to open a DM with, once running
         self.profiles = profiles  # people's own time zones, read once running
+        # Of two sites: does this node act now (bot/ha.py)? A node that no longer does
+        # handles nothing more and records no sync position: its run ends.
+        self.acting = acting
         self.started_at = clock()
         self._jobs_started = False
         self._token: str | None = None  # the newest token handled, saved or not yet
@@ -129,6 +137,7 @@ class MatrixBot:
         full_state = True
         backoff = Backoff()
         while True:
+            self._fenced()
             if self.sender.backlog >= BUSY_BACKLOG:
                 await asyncio.sleep(BUSY_SYNC_GAP)
             self.sync_started = time.monotonic()
@@ -141,8 +150,13 @@ class MatrixBot:
                 continue
             backoff.reset()
             self.last_sync = time.monotonic()
+            self._fenced()
             await self._after_sync(response, token, first_ever)
             token, full_state, first_ever = response.next_batch, False, False
+
+    def _fenced(self) -> None:
+        if self.acting is not None and not self.acting():
+            raise Fenced("this node no longer acts: the other site does")
 
     def _poll_ms(self, full_state: bool) -> int:
         """Long-poll time: shorter when a kept undecryptable event's notice falls due."""
@@ -220,6 +234,8 @@ class MatrixBot:
         self._token = token
         if not now and time.monotonic() - self._token_saved < TOKEN_EVERY:
             return
+        if self.acting is not None and not self.acting():
+            return  # the node that acts now keeps the position
         await self.memory.keep(SYNC_TOKEN, token)
         self._token_saved = time.monotonic()
 

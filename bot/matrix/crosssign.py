@@ -99,9 +99,14 @@ def save_keys(store: Path, keys: dict[str, SigningKey]) -> None:
 
 
 class CrossSigner:
-    def __init__(self, client: AsyncClient, store: Path, password: str | None) -> None:
+    def __init__(
+        self, client: AsyncClient, store: Path, password: str | None, *, replace: bool = True
+    ) -> None:
         self.client, self.store, self.password = client, store, password
         self.user_id = client.user_id
+        # False on a node of two sites: published keys it does not hold are the other
+        # node's, never to be replaced (that would reset the bot's identity for everyone).
+        self.replace = replace
 
     async def _call(self, method: str, path: str, body: Any = None) -> tuple[int, dict]:
         headers = {
@@ -139,6 +144,11 @@ class CrossSigner:
         published = server.get("master_keys", {}).get(self.user_id, {}).get("keys", {})
         if keys is not None and f"ed25519:{keys['master'].public}" in published:
             return keys
+        if published and not self.replace:
+            raise CrossSigningError(
+                f"the bot's cross-signing keys are published but {self.store / KEYS_FILE} "
+                "does not hold them: copy that file from the other node's store_path"
+            )
         if keys is None:
             keys = {usage: SigningKey.generate() for usage in USAGES}
         await self._upload(keys, replacing=bool(published))

@@ -24,7 +24,9 @@ import aiohttp
 from nio import (
     AsyncClient,
     MatrixRoom,
+    MessageDirection,
     RoomGetStateEventResponse,
+    RoomMessagesResponse,
     RoomPutStateResponse,
     RoomSendResponse,
     UploadResponse,
@@ -44,10 +46,19 @@ log = logging.getLogger(__name__)
 IDLE_POLL = 10.0  # also re-read the outbox this often, in case a wake-up was missed
 ROOM_WAIT = 30.0  # a room just created or joined shows up at the next sync; wait that long
 MARK_DELAY = 0.2  # seconds: deliveries are recorded in batches this far apart
+# Of two sites, each message carries its outbox transaction ID in its content: the node that
+# takes over finds what the other sent but had not recorded (`recover`), and does not send it
+# again. (Matrix transaction IDs are the sending device's own: the homeserver cannot tell.)
+OUTBOX_FIELD = "org.rcc.outbox"
+RECOVER_PAGES = 3  # of 100 events per room: a take-over looks this far back
 
 
 class _Rejected(Exception):
     """A message that cannot be sent, ever (not worth retrying)."""
+
+
+class _Fenced(Exception):
+    """This node no longer acts (two sites): the message stays pending for the other."""
 
 
 class Turn:
@@ -173,6 +184,7 @@ class Sender:
         metrics: Metrics,
         concurrency: int = 8,
         on_rate_limited: Callable[[float], Awaitable[None]] | None = None,
+        acting: Callable[[], bool] | None = None,
     ) -> None:
         self.client, self.deliveries, self.devices = client, deliveries, devices
         self.handoff = handoff
@@ -182,6 +194,7 @@ class Sender:
         self.render_file = render_file
         self.metrics = metrics
         self.clock, self.faults = clock, faults
+        self.acting = acting  # of two sites: may this node send now (asked before each send)
         self.ready = asyncio.Event()  # set once the first sync has told us our rooms
         self._limit = asyncio.Semaphore(concurrency)
         self._rooms: dict[str, asyncio.Task] = {}
@@ -211,6 +224,8 @@ class Sender:
         """Send what commands and jobs hand over as they commit; and, as a safety net, what
         is pending in the outbox (at start, and every IDLE_POLL seconds)."""
         await self.ready.wait()
+        if self.acting is not None:
+            await self.recover()
         loop = asyncio.get_running_loop()
         try:
             while True:
@@ -279,6 +294,10 @@ class Sender:
             except _Rejected as exc:
                 await self._fail(message, str(exc))
                 return
+            except _Fenced:
+                log.warning("%s not sent: this node no longer acts", message.txn_id)
+                self._queued.discard(message.key)
+                return
             if await self._settled(message, response):
                 return
 
@@ -305,10 +324,11 @@ class Sender:
             return await self._pin(message, room, content)
         await self.devices.prepare(room)
         async with self.gate.passage(message.key) as turn:
+            self._fence()
             response = await self.client.room_send(
                 room.room_id,
                 message.event_type,
-                content,
+                self._marked(content, message),
                 tx_id=message.txn_id,
                 ignore_unverified_devices=True,
             )
@@ -327,12 +347,61 @@ class Sender:
         target = content["event_id"]
         wanted = [p for p in pinned if p != target] + ([target] if content["pin"] else [])
         async with self.gate.passage(message.key) as turn:
+            self._fence()
             response = await self.client.room_put_state(
                 room.room_id, message.event_type, {"pinned": wanted}
             )
             if retry_after(response) is not None:
                 turn.again()
         return response
+
+    def _fence(self) -> None:
+        """Of two sites, only the node that acts sends: asked just before every request."""
+        if self.acting is not None and not self.acting():
+            raise _Fenced
+
+    def _marked(self, content: dict, message: Queued) -> dict:
+        if self.acting is None:
+            return content
+        return {**content, OUTBOX_FIELD: message.txn_id}
+
+    async def recover(self) -> None:
+        """On taking over from the other site: what it sent but had not recorded as sent is
+        found in its room (its content carries its outbox ID) and recorded, not sent again."""
+        pending = [m for m in await self.deliveries.pending(limit=1000) if m.kind != "pin"]
+        wanted = {m.txn_id: m for m in pending if m.room_id}
+        found: dict[str, str] = {}
+        for room_id in sorted({m.room_id for m in wanted.values() if m.room_id}):
+            found.update(await self._sent_in(room_id, set(wanted)))
+        marks = [(wanted[txn].key, event, self.clock()) for txn, event in found.items()]
+        if marks:
+            await self.deliveries.mark_sent(marks)
+            log.warning("%d message(s) the other node sent but had not recorded: not sent "
+                        "again", len(marks))  # fmt: skip
+        log.info("take-over: %d pending message(s) checked in their rooms", len(wanted))
+
+    async def _sent_in(self, room_id: str, wanted: set[str]) -> dict[str, str]:
+        """Outbox ID -> event ID of the bot's own recent messages in `room_id`."""
+        found: dict[str, str] = {}
+        token = self.client.next_batch
+        for _ in range(RECOVER_PAGES):
+            try:
+                response = await self.client.room_messages(
+                    room_id, start=token, direction=MessageDirection.back, limit=100
+                )
+            except (aiohttp.ClientError, TimeoutError, OSError):
+                break
+            if not isinstance(response, RoomMessagesResponse):
+                break
+            for event in response.chunk:
+                content = event.source.get("content") or {}
+                txn = content.get(OUTBOX_FIELD) if event.sender == self.client.user_id else None
+                if txn in wanted:
+                    found[txn] = event.event_id
+            if not response.chunk or not response.end:
+                break
+            token = response.end
+        return found
 
     async def _settled(self, message: Queued, response: Any) -> bool:
         """Sent, or refused for good (True); or to be tried again, as the homeserver asks."""
