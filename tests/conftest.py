@@ -127,6 +127,13 @@ async def backend(request, tmp_path: Path, templates: Templates) -> AsyncIterato
         shutil.copyfile(await templates.sqlite_file(), path)
         yield Backend("sqlite", f"sqlite+aiosqlite:///{path}")
         return
+    yield Backend(
+        "postgres", await _pg_copy(templates), {"server_settings": {"search_path": "public"}}
+    )
+
+
+async def _pg_copy(templates: Templates) -> str:
+    """A fresh PostgreSQL database at the newest revision, made from the migrated template."""
     import asyncpg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
@@ -137,7 +144,15 @@ async def backend(request, tmp_path: Path, templates: Templates) -> AsyncIterato
         templates.copies.append(name)
     finally:
         await conn.close()
-    yield Backend("postgres", _on(PG_URL, name), {"server_settings": {"search_path": "public"}})
+    return _on(PG_URL, name)
+
+
+@pytest.fixture
+async def pg_url(templates: Templates) -> str:
+    """A fresh PostgreSQL database's URL, for what only PostgreSQL can do (two sites)."""
+    if PG_URL is None:
+        pytest.skip("RCC_TEST_DATABASE_URL is not set")
+    return await _pg_copy(templates)
 
 
 @pytest.fixture
