@@ -175,6 +175,11 @@ async def test_kill_the_active_node_again_and_again_while_broadcasts_fan_out(
     in_rcc = await world.rows(OutboxMessage, OutboxMessage.room_id == rcc)
     announced = Counter(r.ref for r in in_rcc if r.ref and r.ref.startswith("broadcast:"))
     assert sorted(announced.values()) == [1] * len(typed), "one announcement each"
+    live = Counter(
+        r.ref for r in in_rcc
+        if r.ref and r.ref.startswith("rollcall:") and "m.replace" not in r.content
+    )  # fmt: skip
+    assert sorted(live.values()) == [1] * len(typed), "one live roll-call each, then edits"
     sent = await each_room_holds_its_outbox_once(world)
     assert len({r.dm_outbox_id for r in recipients}) == len(recipients), "one DM each"
     told = await world.rows(Notice, Notice.kind == "taken_over")
