@@ -113,6 +113,26 @@ async def each_room_holds_its_outbox_once(world) -> int:
     return len(sent)
 
 
+async def each_broadcast_once(world, rcc: str, typed: int, ncpocs: int) -> int:
+    """Each broadcast recorded, announced and its live roll-call posted once in the RCC room,
+    one DM per recipient; every room holds its outbox once. Returns the messages sent."""
+    recipients = await rows(world, BroadcastRecipient)
+    assert len(recipients) == ncpocs * typed
+    assert len(await rows(world, Broadcast)) == typed
+    in_rcc = await rows(world, OutboxMessage, OutboxMessage.room_id == rcc)
+    announced = Counter(r.ref for r in in_rcc if r.ref and r.ref.startswith("broadcast:"))
+    assert sorted(announced.values()) == [1] * typed, "one announcement in the RCC room each"
+    live = Counter(
+        r.ref for r in in_rcc
+        if r.ref and r.ref.startswith("rollcall:") and "m.replace" not in r.content
+    )  # fmt: skip
+    assert sorted(live.values()) == [1] * typed, "one live roll-call each, then edits"
+    sent = await each_room_holds_its_outbox_once(world)
+    dms = {r.dm_outbox_id for r in recipients}
+    assert len(dms) == len(recipients), "one DM per recipient and broadcast"
+    return sent
+
+
 async def test_kills_while_broadcasts_fan_out(world):
     rng = seeded()
     chair, rcc = await scene(world)
@@ -134,20 +154,7 @@ async def test_kills_while_broadcasts_fan_out(world):
         )
 
     kills = await kill_while(world, rng, pending, broadcast, anywhere(*JOB_POINTS, "after-commit"))
-    recipients = await rows(world, BroadcastRecipient)
-    assert len(recipients) == NCPOCS * len(typed)
-    assert len(await rows(world, Broadcast)) == len(typed)
-    in_rcc = await rows(world, OutboxMessage, OutboxMessage.room_id == rcc)
-    announced = Counter(r.ref for r in in_rcc if r.ref and r.ref.startswith("broadcast:"))
-    assert sorted(announced.values()) == [1] * len(typed), "one announcement in the RCC room each"
-    live = Counter(
-        r.ref for r in in_rcc
-        if r.ref and r.ref.startswith("rollcall:") and "m.replace" not in r.content
-    )  # fmt: skip
-    assert sorted(live.values()) == [1] * len(typed), "one live roll-call each, then edits"
-    sent = await each_room_holds_its_outbox_once(world)
-    dms = {r.dm_outbox_id for r in recipients}
-    assert len(dms) == len(recipients), "one DM per recipient and broadcast"
+    sent = await each_broadcast_once(world, rcc, len(typed), NCPOCS)
     print(f"{len(typed)} broadcasts, {sent} messages, each once; kills: {dict(kills)}")
 
 
