@@ -1,9 +1,16 @@
-"""The floor: a bare matrix-nio echo bot, with the same E2EE stack and nothing else.
+"""The floors: a bare matrix-nio echo bot, with the same E2EE stack and nothing else.
 
 It joins rooms it is invited to and answers every `!`-message with an encrypted m.notice reply
 carrying the same text. No database, no parsing, no outbox: what any nio bot must spend.
 
+With `--stack URL` it is the *stack floor*: what the product's fixed stack forces on any bot
+built on it, and nothing more — the storage package's SQLModel tables imported, the database
+opened as the bot opens it (`storage.db.Database`: the same engine, `synchronous=FULL` on
+SQLite) and, for each command, one unit of work that writes one row (the event marked
+handled) and commits, before the reply. Against it, what is left is the bot's own work.
+
     python -m bench.echo --homeserver URL --user @echo:server --password PW --store DIR
+        [--stack sqlite+aiosqlite:///stack.db]
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from nio import (
     AsyncClient,
@@ -23,8 +32,19 @@ from nio import (
 )
 
 
-async def main(homeserver: str, user: str, password: str, store: Path) -> None:
+async def open_stack(url: str) -> Any:
+    """The bot's storage, opened as the bot opens it; every table imported and created."""
+    import storage.stores  # noqa: F401  (every model, as the bot loads them)
+    from storage.db import Database
+
+    db = Database(url)
+    await db.upgrade()
+    return db
+
+
+async def main(homeserver: str, user: str, password: str, store: Path, stack: str | None) -> None:
     store.mkdir(parents=True, exist_ok=True)
+    db = await open_stack(stack) if stack else None
     config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True)
     session = store / "session.json"
     client = AsyncClient(homeserver, user, "ECHOBOT", str(store), config)
@@ -47,6 +67,12 @@ async def main(homeserver: str, user: str, password: str, store: Path) -> None:
     async def on_message(room: MatrixRoom, event: RoomMessageText) -> None:
         if event.sender == client.user_id or not event.body.startswith("!"):
             return
+        if db is not None:  # the stack floor: one row written and committed per command
+            async with db.unit() as unit:
+                await unit.events.mark(
+                    event_id=event.event_id, room_id=room.room_id, sender=event.sender,
+                    outcome="accepted", now=datetime.now(UTC),
+                )  # fmt: skip
         await client.room_send(
             room.room_id,
             "m.room.message",
@@ -78,5 +104,6 @@ if __name__ == "__main__":
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--stack", help="a database URL: be the stack floor")
     args = parser.parse_args()
-    asyncio.run(main(args.homeserver, args.user, args.password, args.store))
+    asyncio.run(main(args.homeserver, args.user, args.password, args.store, args.stack))

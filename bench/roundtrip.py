@@ -1,9 +1,12 @@
-"""Command round trip, memory and cold start: the bot next to a bare nio echo bot.
+"""Command round trip, memory and cold start: the bot next to its two floors.
 
-An NCPOC's real client sends an encrypted command and waits for the decrypted reply, N times
-in a row, alternating between the bot's room and the echo bot's room so both see the same
-homeserver load. Then the resident memory of both, and the time from starting each process
-(existing store and database) to its first reply. Writes bench/results/roundtrip.json.
+The floors (bench/echo.py): a bare nio echo bot, and the stack floor — the same echo bot with
+the product's fixed stack (SQLModel, the storage package's tables, one row committed per
+command with the bot's durability). An NCPOC's real client sends an encrypted command and
+waits for the decrypted reply, N times in a row, alternating between the bot's room and each
+floor's room so all see the same homeserver load. Then the resident memory of each, and the
+time from starting each process (existing store and database) to its first reply. Writes
+bench/results/roundtrip.json.
 
     .venv/bin/python -m bench.roundtrip [--n 200]
 """
@@ -23,22 +26,26 @@ COMMANDS = {
 }
 
 
+WHO = ("bot", "echo", "stack")
+
+
 async def round_trips(scene: Scene, person, rooms: dict[str, str], n: int) -> dict:
     results = {}
-    pids = {who: scene.processes[who].pid for who in ("bot", "echo")}
+    pids = {who: scene.processes[who].pid for who in WHO}
     for name, texts in COMMANDS.items():
-        times = {"bot": [], "echo": []}
+        times: dict[str, list[float]] = {who: [] for who in WHO}
         cpu = {who: cpu_seconds(pid) for who, pid in pids.items()}
         for i in range(n):
-            for who in ("bot", "echo"):
+            for who in WHO:
                 text = texts[i % len(texts)]
                 times[who].append(await timed_ask(person, rooms[who], text))
         results[name] = {who: summary(values) for who, values in times.items()}
         for who, pid in pids.items():  # the process's own work: steadier than wall time
             results[name][who]["cpu_ms"] = (cpu_seconds(pid) - cpu[who]) * 1000 / n
-        results[name]["ratio_median"] = (
-            results[name]["bot"]["median_ms"] / results[name]["echo"]["median_ms"]
-        )
+        bot = results[name]["bot"]
+        results[name]["ratio_median"] = bot["median_ms"] / results[name]["echo"]["median_ms"]
+        results[name]["ratio_stack"] = bot["median_ms"] / results[name]["stack"]["median_ms"]
+        results[name]["cpu_over_stack_ms"] = bot["cpu_ms"] - results[name]["stack"]["cpu_ms"]
         results[name]["samples"] = {
             who: [v * 1000 for v in values] for who, values in times.items()
         }
@@ -67,54 +74,35 @@ async def after_a_digest(scene: Scene) -> float:
 async def cold_start(scene: Scene, person, rooms: dict[str, str]) -> dict:
     """Process start to first reply, with the store and database of the earlier run."""
     times = {}
-    for who, start in (("bot", scene.start_bot), ("echo", scene.start_echo)):
+    starts = {"bot": scene.start_bot, "echo": scene.start_echo, "stack": scene.start_stack}
+    for who, start in starts.items():
         scene.stop(who)
         await asyncio.sleep(1)
         started = time.perf_counter()
         start()
         await person.ask(rooms[who], "!whoami", within=60)
         times[who] = time.perf_counter() - started
-    return {"bot_s": times["bot"], "echo_s": times["echo"]}
+    return {f"{who}_s": seconds for who, seconds in times.items()}
 
 
 async def main(n: int) -> None:
     async with Scene() as scene:
-        bot, echo = scene.start_bot(), scene.start_echo()
+        scene.start_bot(), scene.start_echo(), scene.start_stack()
         person = await scene.person(scene.ncpoc_accounts[0])
         rooms = {
             "bot": await scene.room_with(person, scene.bot_account.user_id, alias="rcc"),
             "echo": await scene.room_with(person, scene.echo_account.user_id),
+            "stack": await scene.room_with(person, scene.stack_account.user_id),
         }
-        for who in ("bot", "echo"):  # warm up: key exchange, first megolm sessions
+        for who in WHO:  # warm up: key exchange, first megolm sessions
             for _ in range(5):
                 await timed_ask(person, rooms[who], "!whoami")
-        idle = {"bot_mb": rss_mb(bot.pid), "echo_mb": rss_mb(echo.pid)}
+        idle = {f"{who}_mb": rss_mb(scene.processes[who].pid) for who in WHO}
         trips = await round_trips(scene, person, rooms, n)
-        after = {
-            "bot_mb": rss_mb(scene.processes["bot"].pid),
-            "echo_mb": rss_mb(scene.processes["echo"].pid),
-        }
+        after = {f"{who}_mb": rss_mb(scene.processes[who].pid) for who in WHO}
         after["bot_digest_mb"] = await after_a_digest(scene)
         cold = await cold_start(scene, person, rooms)
-    print(
-        f"{'command':12} {'who':5} {'min':>8} {'median':>8} {'p95':>8} {'CPU/cmd':>8}"
-        "  ratio (median)"
-    )
-    for name, r in trips.items():
-        for who in ("bot", "echo"):
-            s = r[who]
-            ratio = f"{r['ratio_median']:.2f}x" if who == "bot" else ""
-            print(
-                f"{name:12} {who:5} {s['min_ms']:7.1f}ms {s['median_ms']:7.1f}ms "
-                f"{s['p95_ms']:7.1f}ms {s['cpu_ms']:6.1f}ms  {ratio}"
-            )
-    print(
-        f"memory idle: bot {idle['bot_mb']:.0f} MB, echo {idle['echo_mb']:.0f} MB; after "
-        f"the runs: bot {after['bot_mb']:.0f} MB, echo {after['echo_mb']:.0f} MB "
-        f"({after['bot_mb'] / after['echo_mb']:.2f}x); after a digest: bot "
-        f"{after['bot_digest_mb']:.0f} MB"
-    )
-    print(f"cold start to first reply: bot {cold['bot_s']:.2f}s, echo {cold['echo_s']:.2f}s")
+    report(trips, idle, after, cold)
     write_result(
         "roundtrip",
         {
@@ -125,6 +113,37 @@ async def main(n: int) -> None:
             "memory_after": after,
             "cold_start": cold,
         },
+    )
+
+
+def report(trips: dict, idle: dict, after: dict, cold: dict) -> None:
+    """The bot against both floors, side by side: ratios to the bare floor (echo) and to the
+    stack floor, CPU per command over the stack floor's."""
+    print(
+        f"{'command':12} {'who':5} {'min':>8} {'median':>8} {'p95':>8} {'CPU/cmd':>8}"
+        "  ratio to echo | to stack (median)"
+    )
+    for name, r in trips.items():
+        for who in WHO:
+            s = r[who]
+            ratio = (
+                f"{r['ratio_median']:.2f}x | {r['ratio_stack']:.2f}x "
+                f"(CPU +{r['cpu_over_stack_ms']:.1f}ms)" if who == "bot" else ""
+            )  # fmt: skip
+            print(
+                f"{name:12} {who:5} {s['min_ms']:7.1f}ms {s['median_ms']:7.1f}ms "
+                f"{s['p95_ms']:7.1f}ms {s['cpu_ms']:6.1f}ms  {ratio}"
+            )
+    for when, mb in (("idle", idle), ("after the runs", after)):
+        print(
+            f"memory {when}: bot {mb['bot_mb']:.0f} MB, echo {mb['echo_mb']:.0f} MB, stack "
+            f"{mb['stack_mb']:.0f} MB ({mb['bot_mb'] / mb['echo_mb']:.2f}x | "
+            f"{mb['bot_mb'] / mb['stack_mb']:.2f}x)"
+        )
+    print(f"after a digest: bot {after['bot_digest_mb']:.0f} MB")
+    print(
+        f"cold start to first reply: bot {cold['bot_s']:.2f}s, echo {cold['echo_s']:.2f}s, "
+        f"stack {cold['stack_s']:.2f}s ({cold['bot_s'] / cold['stack_s']:.2f}x of the stack)"
     )
 
 

@@ -60,11 +60,13 @@ class Scene:
         await asyncio.to_thread(self.hs.start)
         self.bot_account = self.hs.register("rccbot", "bot-password")
         self.echo_account = self.hs.register("echo", "echo-password")
+        self.stack_account = self.hs.register("stack", "stack-password")
         self.chair_account = self.hs.register("chair", "chair-password")
         self.ncpoc_accounts = [self.hs.register(f"ncpoc{n}", "pw") for n in range(self.ncpocs)]
         for account in (
             self.bot_account,
             self.echo_account,
+            self.stack_account,
             self.chair_account,
             *self.ncpoc_accounts,
         ):
@@ -130,27 +132,27 @@ log_level = "INFO"
         return self.processes["bot"]
 
     def start_echo(self) -> subprocess.Popen:
-        log = (self.tmp / "echo.log").open("ab")
-        self.processes["echo"] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.echo",
-                "--homeserver",
-                self.hs.url,
-                "--user",
-                self.echo_account.user_id,
-                "--password",
-                "echo-password",
-                "--store",
-                self.tmp / "echo-store",
-            ],
+        """The bare floor: a nio echo bot, nothing else."""
+        return self._floor("echo", self.echo_account.user_id, "echo-password")
+
+    def start_stack(self) -> subprocess.Popen:
+        """The stack floor: the echo bot writing one row per command through the bot's
+        storage (bench/echo.py --stack)."""
+        url = f"sqlite+aiosqlite:///{self.tmp / 'stack.db'}"
+        return self._floor("stack", self.stack_account.user_id, "stack-password", url)
+
+    def _floor(self, name: str, user: str, password: str, stack: str | None = None):
+        log = (self.tmp / f"{name}.log").open("ab")
+        args = [sys.executable, "-m", "bench.echo", "--homeserver", self.hs.url, "--user",
+                user, "--password", password, "--store", self.tmp / f"{name}-store"]  # fmt: skip
+        self.processes[name] = subprocess.Popen(
+            [*args, *(["--stack", stack] if stack else [])],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=environment_without_proxies(),
             cwd=ROOT,
         )
-        return self.processes["echo"]
+        return self.processes[name]
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name)
