@@ -78,9 +78,11 @@ class Ledger:
     # Profiles
 
     async def wanted(self) -> list[str]:
-        """Everyone on the roster: their DMs are written in their own time zone."""
+        """Everyone on the roster with a Matrix ID: their DMs are written in their zone."""
         async with self.db.unit(write=False) as store:
-            return sorted({e.user_id for e in await store.roster.entries()})
+            entries = await store.roster.entries()
+        # Contacts reached by email alone have no Matrix profile (`mailto:` IDs).
+        return sorted({e.user_id for e in entries if e.user_id.startswith("@")})
 
     async def zones(self, zones: dict[str, str | None]) -> None:
         """What people's profiles say of their zones: kept when it names an IANA zone."""

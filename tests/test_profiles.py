@@ -77,3 +77,15 @@ async def test_the_watch_reads_again_after_each_wait_and_survives_a_bad_round():
     with pytest.raises(Stop):
         await watch.run()
     assert rounds == [{"@a:x": "Europe/Paris"}] * 2
+
+
+async def test_the_core_wants_the_profiles_of_people_with_a_matrix_id_only(app):
+    async with app.db.unit() as store:
+        await store.roster.add(
+            user_id="mailto:desk@cirt.example", role="contact", country="JM", added_by="t",
+            now=app.clock(),
+        )  # fmt: skip
+        everyone = {e.user_id for e in await store.roster.entries()}
+    wanted = await app.ledger.wanted()
+    assert "mailto:desk@cirt.example" in everyone and "mailto:desk@cirt.example" not in wanted
+    assert set(wanted) == {u for u in everyone if u.startswith("@")} and wanted
