@@ -271,7 +271,10 @@ class SiteNode:
         self.keeper = LeaseKeeper(db, self.name, config.ha.takeover_after)
         token = STANDBY_TOKEN.format(node=self.name)
         self.keys = KeysOnly(
-            client, recall=partial(_recall, db, token), keep=partial(_keep, db, token)
+            client,
+            DeviceTracker(client),
+            recall=partial(_recall, db, token),
+            keep=partial(_keep, db, token),
         )
         self.health: HealthServer | None = None
         self.runtime: Runtime | None = None

@@ -101,6 +101,11 @@ class Node:
         except OSError:
             return {}
 
+    def metrics(self) -> str:
+        url = f"http://127.0.0.1:{self.health}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.read().decode()
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
@@ -211,6 +216,7 @@ async def test_a_stopped_node_sends_nothing_once_the_other_has_taken_over(
     assert all(len(chair.replies_to(c)) == 1 for c in asked), "each answered once"
     await each_room_holds_its_outbox_once(world)
     assert b.healthz()["role"] == "active"
+    assert "rcc_takeovers_total 1.0" in b.metrics(), "the take-over is counted"
 
 
 async def one_round(world, chair, rcc, active: Node, standby: Node, typed, rng) -> str:

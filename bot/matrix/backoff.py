@@ -5,8 +5,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import aiohttp
+
 # While the homeserver fails, at most about one request a second; once it is back, the
 # longest wait before the next try is CAP * 1.3 (about 8 s).
+# What a request to the homeserver raises when the network, not the homeserver, failed.
+NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 BASE, CAP, JITTER = 1.0, 6.0, 0.3
 
 

@@ -17,11 +17,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResponse, SyncResponse
 
 from bot.logs import Quota
-from bot.matrix.backoff import Backoff, retry_after
+from bot.matrix.backoff import NETWORK_ERRORS, Backoff, retry_after
 from bot.matrix.devices import DeviceTracker
 from bot.matrix.inbox import HORIZON, Inbox
 from bot.matrix.ports import Invites, Jobs, Memory
@@ -58,7 +57,6 @@ SYNC_FILTER = {
     "account_data": {"types": []},
 }
 DECLINES_LOGGED = 20  # declined invites logged and audited an hour; the rest only counted
-NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 class Fenced(Exception):

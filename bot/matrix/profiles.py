@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 
 from nio import AsyncClient, ProfileGetError, ProfileGetResponse
 
+from bot.matrix.backoff import NETWORK_ERRORS
 from bot.matrix.ports import Profiles
 
 log = logging.getLogger(__name__)
 
 ZONE_FIELDS = ("m.tz", "us.cloke.msc4175.tz")
 EVERY = 6 * 3600.0
-NETWORK_ERRORS = (OSError, TimeoutError, asyncio.TimeoutError)
 ABSENT = frozenset({"M_NOT_FOUND"})  # no such profile: nothing to say of its zone
 
 

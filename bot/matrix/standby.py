@@ -13,10 +13,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-import aiohttp
 from nio import AsyncClient, SyncResponse
 
-from bot.matrix.backoff import Backoff, retry_after
+from bot.matrix.backoff import NETWORK_ERRORS, Backoff, retry_after
+from bot.matrix.devices import DeviceTracker
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +26,18 @@ KEYS_ONLY: dict[str, dict[str, list]] = {
     "account_data": {"types": []},
 }
 LONG_POLL_MS = 10_000
-NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 class KeysOnly:
     def __init__(
         self,
         client: AsyncClient,
+        devices: DeviceTracker,
         *,
         recall: Callable[[], Awaitable[str | None]],
         keep: Callable[[str], Awaitable[None]],
     ) -> None:
-        self.client, self.recall, self.keep = client, recall, keep
+        self.client, self.devices, self.recall, self.keep = client, devices, recall, keep
         self.sync_ok = False
         self.syncs = 0
 
@@ -75,13 +75,7 @@ class KeysOnly:
         return True
 
     async def _keys(self) -> None:
-        client = self.client
         try:
-            if client.should_upload_keys:
-                await client.keys_upload()
-            if client.should_query_keys:
-                await client.keys_query()
-            if client.outgoing_to_device_messages:
-                await client.send_to_device_messages()
+            await self.devices.sync_keys()  # one-time keys topped up, as the bot does
         except NETWORK_ERRORS as exc:
             log.warning("standby key maintenance failed: %s", type(exc).__name__)
