@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 IDLE_POLL = 30.0  # also re-read the outbox this often, in case a hand-over was missed
 
 
+class NotActing(Exception):
+    """Of two sites, this node no longer acts: the email stays pending for the other."""
+
+
 class Permanent(Exception):
     """The server refused the message for good."""
 
@@ -103,11 +107,11 @@ class Mailer:
             return
         backoff = Backoff(base=2.0, cap=300.0)
         while True:
-            if self.acting is not None and not self.acting():
-                log.warning("email %s not sent: this node no longer acts", row.txn_id)
-                return  # left pending, for the node that acts now
             try:
                 await asyncio.to_thread(self._deliver, message)
+            except NotActing:
+                log.warning("email %s not sent: this node no longer acts", row.txn_id)
+                return  # left pending, for the node that acts now
             except Permanent as exc:
                 log.error("email %s refused: %s", row.txn_id, type(exc).__name__)
                 await self._refuse(row, f"email refused: {exc}")
@@ -172,6 +176,12 @@ class Mailer:
             if config.user:
                 password = config.password.get_secret_value() if config.password else ""
                 smtp.login(config.user, password)
+            smtp.ehlo_or_helo_if_needed()
+            if self.acting is not None and not self.acting():
+                # Asked last, connected and greeted, just before the message goes: a node
+                # frozen while connecting (SIGSTOP, a stalled VM) must not send on waking
+                # after the other took over.
+                raise NotActing
             try:
                 refused = smtp.send_message(message)
             except smtplib.SMTPRecipientsRefused as exc:

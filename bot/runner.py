@@ -20,9 +20,10 @@ from bot.config import Config
 from bot.faults import CrashPoints
 from bot.files import render_file
 from bot.ha import LeaseKeeper, LeaseLost
-from bot.matrix.bot import Fenced, MatrixBot
+from bot.matrix.bot import MatrixBot
 from bot.matrix.committee import CommitteeRooms
 from bot.matrix.devices import DeviceTracker
+from bot.matrix.fence import Fenced, fence
 from bot.matrix.inbox import Inbox
 from bot.matrix.profiles import ProfileWatch
 from bot.matrix.rooms import RoomDirectory, joined, room_facts, user_exists
@@ -269,6 +270,7 @@ class SiteNode:
         self.config, self.db, self.client, self.identity = config, db, client, identity
         self.name = identity.node or client.device_id
         self.keeper = LeaseKeeper(db, self.name, config.ha.takeover_after)
+        fence(client, self.keeper.acting)  # no write to a room unless this node acts
         token = STANDBY_TOKEN.format(node=self.name)
         self.keys = KeysOnly(
             client,

@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import ConfigError, load_config
 from bot.ha import MARGIN, LeaseKeeper
+from bot.matrix.fence import fenced
 from storage import lease
 from tests.helpers import config_text
 
@@ -186,3 +187,25 @@ async def test_the_chair_hears_of_a_take_over_once_and_not_of_a_first_start(app,
     assert "node site-b acts now, node site-a stopped renewing its lease" in body_of(told)
     await app.jobs.run("room notices", 0)
     assert not await Postman(app).deliver_all(), "told once"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "refused"),
+    [
+        ("PUT", "/_matrix/client/v3/rooms/!r:hs/send/m.room.message/t1", True),
+        ("PUT", "/_matrix/client/v3/rooms/!r:hs/state/m.room.pinned_events/", True),
+        ("PUT", "/_matrix/client/r0/rooms/!r:hs/redact/$e/t2", True),
+        ("POST", "/_matrix/client/v3/createRoom", True),
+        ("POST", "/_matrix/client/v3/rooms/!r:hs/invite", True),
+        ("PUT", "/_matrix/client/v3/user/%40bot%3Ahs/account_data/m.direct", True),
+        ("POST", "/_matrix/media/v3/upload?filename=x.pdf", True),
+        ("GET", "/_matrix/client/v3/sync?since=s1&timeout=30000", False),
+        ("GET", "/_matrix/client/v3/rooms/!r:hs/messages?dir=b", False),
+        ("POST", "/_matrix/client/v3/keys/upload", False),
+        ("POST", "/_matrix/client/v3/keys/query", False),
+        ("PUT", "/_matrix/client/v3/sendToDevice/m.room.encrypted/t3", False),
+        ("POST", "/_matrix/client/v3/user/%40bot%3Ahs/filter", False),
+    ],
+)
+def test_a_node_that_does_not_act_may_only_read_and_keep_its_own_keys(method, path, refused):
+    assert fenced(method, path) is refused

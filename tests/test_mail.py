@@ -105,7 +105,7 @@ async def pending_emails(app) -> list:
         return await store.outbox.pending(email=True)
 
 
-async def run_mailer(app, config, refused: list | None = None) -> asyncio.Task:
+async def run_mailer(app, config, refused: list | None = None, acting=None) -> asyncio.Task:
     """The mailer as the runner builds it, files rendered as they are sent."""
     from functools import partial
 
@@ -118,6 +118,7 @@ async def run_mailer(app, config, refused: list | None = None) -> asyncio.Task:
         clock=app.clock,
         on_refused=lambda: refused.append(1) if refused is not None else None,
         render_file=partial(render_file, app.renderer),
+        acting=acting,
     )
     return asyncio.create_task(mailer.run())
 
@@ -196,6 +197,42 @@ async def test_an_email_sent_again_after_a_crash_carries_the_same_message_id(mak
         await mailed(app, inbox)  # a new mailer: the next start
     first, again = (message for _, message in inbox.messages)
     assert first["Message-ID"] == again["Message-ID"] and first["Message-ID"].startswith("<rcc.")
+
+
+class Greeted(Inbox):
+    """An SMTP server at whose greeting the node that connected loses its lease: as if it
+    were stopped (SIGSTOP) while connecting and woke after the other site took over."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, lease: dict) -> None:
+        super().__init__(loop)
+        self.lease = lease
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.lease["held"] = False
+        return responses
+
+
+async def test_a_node_that_stopped_acting_while_connecting_sends_no_email(make_app, clock, caplog):
+    port = free_port()
+    app = await make_app(extra=smtp_section(port), roster=DEFAULT_ROSTER + CONTACTS)
+    lease = {"held": True}
+    inbox = Greeted(asyncio.get_running_loop(), lease)
+    caplog.set_level(logging.WARNING, logger="bot.mail")
+    with smtp_server(inbox, port):
+        await broadcast_and_email(app, clock, "!broadcast Patch the VPN appliances now")
+        (waiting,) = await pending_emails(app)
+        task = await run_mailer(app, app.config, acting=lambda: lease["held"])
+        try:
+            await until(lambda: _said(caplog, "no longer acts"), "the mailer to stand down")
+        finally:
+            await stop(task)
+    assert inbox.messages == [] and not lease["held"]
+    assert [m.key for m in await pending_emails(app)] == [waiting.key], "left for the other"
+
+
+async def _said(caplog, words: str) -> bool:
+    return any(words in record.getMessage() for record in caplog.records)
 
 
 async def _none_pending(app) -> bool:

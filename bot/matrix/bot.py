@@ -22,6 +22,7 @@ from nio import AsyncClient, MessageDirection, RoomMemberEvent, RoomMessagesResp
 from bot.logs import Quota
 from bot.matrix.backoff import NETWORK_ERRORS, Backoff, retry_after
 from bot.matrix.devices import DeviceTracker
+from bot.matrix.fence import Fenced
 from bot.matrix.inbox import HORIZON, Inbox
 from bot.matrix.ports import Invites, Jobs, Memory
 from bot.matrix.profiles import ProfileWatch
@@ -57,10 +58,6 @@ SYNC_FILTER = {
     "account_data": {"types": []},
 }
 DECLINES_LOGGED = 20  # declined invites logged and audited an hour; the rest only counted
-
-
-class Fenced(Exception):
-    """Of two sites, this node no longer acts."""
 
 
 class MatrixBot:

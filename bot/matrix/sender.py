@@ -38,6 +38,7 @@ from bot.logs import log_failure
 from bot.matrix.backoff import Backoff, is_transient, retry_after
 from bot.matrix.content import file_content
 from bot.matrix.devices import DeviceTracker
+from bot.matrix.fence import Fenced
 from bot.matrix.ports import Admission, Arrivals, Deliveries, Queued
 from bot.metrics import Metrics
 
@@ -55,10 +56,6 @@ RECOVER_PAGES = 3  # of 100 events per room: a take-over looks this far back
 
 class _Rejected(Exception):
     """A message that cannot be sent, ever (not worth retrying)."""
-
-
-class _Fenced(Exception):
-    """This node no longer acts (two sites): the message stays pending for the other."""
 
 
 class Turn:
@@ -259,6 +256,9 @@ class Sender:
     async def _send(self, message: Queued) -> None:
         try:
             await self._send_one(message)
+        except Fenced:  # of two sites, anywhere on its way: it stays pending for the other
+            log.warning("%s not sent: this node no longer acts", message.txn_id)
+            self._queued.discard(message.key)
         finally:
             self.gate.forget(message.key)  # a turn kept for it is not held for ever
 
@@ -293,10 +293,6 @@ class Sender:
                 continue
             except _Rejected as exc:
                 await self._fail(message, str(exc))
-                return
-            except _Fenced:
-                log.warning("%s not sent: this node no longer acts", message.txn_id)
-                self._queued.discard(message.key)
                 return
             if await self._settled(message, response):
                 return
@@ -358,7 +354,7 @@ class Sender:
     def _fence(self) -> None:
         """Of two sites, only the node that acts sends: asked just before every request."""
         if self.acting is not None and not self.acting():
-            raise _Fenced
+            raise Fenced("this node no longer acts")
 
     def _marked(self, content: dict, message: Queued) -> dict:
         if self.acting is None:
