@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -104,6 +105,18 @@ class SeedResult:
 MOST_CACHED = 1000  # users whose roster standing is remembered at once
 
 
+def _member(user_id: str, rows: list[RosterEntry]) -> Member | None:
+    """One user's standing from their roster entries (None: not on the roster)."""
+    if not rows:
+        return None
+    # An NCPOC speaks for the country of their NCPOC entry, whatever else they hold.
+    country = next((r.country for r in rows if r.role == "ncpoc" and r.country), None)
+    country = country or next((r.country for r in rows if r.country), None)
+    lang = next((r.lang for r in rows if r.lang), None)
+    tz = next((r.tz for r in rows if r.tz), None)
+    return Member(user_id, frozenset(r.role for r in rows), country, lang, tz)
+
+
 class RosterStore:
     """`cache`, shared by the units of one Database, answers `member()` without a query; any
     change clears it (and the Database clears it again once the change is committed)."""
@@ -128,20 +141,32 @@ class RosterStore:
         """The roles and country of one user, or None when not on the roster."""
         if not self.changed and user_id in self._cache:
             return self._cache[user_id]
-        rows = list(
-            await self._s.scalars(select(RosterEntry).where(col(RosterEntry.user_id) == user_id))
-        )
-        # An NCPOC speaks for the country of their NCPOC entry, whatever else they hold.
-        country = next((r.country for r in rows if r.role == "ncpoc" and r.country), None)
-        country = country or next((r.country for r in rows if r.country), None)
-        lang = next((r.lang for r in rows if r.lang), None)
-        tz = next((r.tz for r in rows if r.tz), None)
-        roles = frozenset(r.role for r in rows)
-        found = Member(user_id, roles, country, lang, tz) if rows else None
+        return (await self._members([user_id]))[user_id]
+
+    async def warm(self, user_ids: Iterable[str]) -> None:
+        """Read the standing of many users in one query, so that `member()` then asks none
+        (a broadcast's recipients, each written to in their language and zone)."""
+        if self.changed:
+            return
+        wanted = sorted({u for u in user_ids if u not in self._cache})[:MOST_CACHED]
+        if wanted:
+            await self._members(wanted)
+
+    async def _members(self, user_ids: list[str]) -> dict[str, Member | None]:
+        query = select(RosterEntry).where(col(RosterEntry.user_id).in_(user_ids))
+        if self.changed:  # this unit changed the roster: what it has pending is read too
+            rows = list(await self._s.scalars(query))
+        else:  # no autoflush: what the unit has pending is not the roster (a broadcast's
+            with self._s.no_autoflush:  # DMs, inserted together at the unit's next flush)
+                rows = list(await self._s.scalars(query))
+        by_user: dict[str, list[RosterEntry]] = {user: [] for user in user_ids}
+        for row in rows:
+            by_user[row.user_id].append(row)
+        found = {user: _member(user, entries) for user, entries in by_user.items()}
         if not self.changed:
-            if len(self._cache) >= MOST_CACHED:  # strangers' IDs must not grow it for ever
-                self._cache.clear()
-            self._cache[user_id] = found
+            if len(self._cache) + len(found) > MOST_CACHED:  # strangers' IDs must not grow
+                self._cache.clear()  # it for ever
+            self._cache.update(found)
         return found
 
     async def ncpocs(self, country: str | None = None) -> list[RosterEntry]:

@@ -191,3 +191,41 @@ async def test_the_roster_takes_only_people_who_exist(app):
     forced = await say(app, CHAIR, "!roster add @ghost:nowhere.example role=steering force=yes")
     assert forced.outcome == "accepted", text_of(forced)
     assert (await member(app, "@ghost:nowhere.example")).roles == {"steering"}
+
+
+async def test_a_broadcasts_recipients_are_read_in_one_query_and_a_unit_sees_its_own_changes(db):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    NOW = datetime(2026, 12, 7, tzinfo=UTC)
+
+    people = [f"@ncpoc{i}:test.org" for i in range(30)]
+    async with db.unit() as store:
+        for i, user in enumerate(people):
+            country = ("JM", "TT", "BB", "GD", "LC")[i % 5]
+            await store.roster.add(
+                user_id=user, role="ncpoc", country=country, added_by=CHAIR, now=NOW
+            )
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with db.unit() as store:
+            await store.roster.warm([*people, OUTSIDER])
+            warmed = len(statements)
+            found = [await store.roster.member(user) for user in [*people, OUTSIDER]]
+            assert len(statements) == warmed, "member() asked again after warm()"
+            assert [m.country for m in found[:5] if m] == ["JM", "TT", "BB", "GD", "LC"]
+            assert found[-1] is None
+            await store.roster.add(
+                user_id=OUTSIDER, role="steering", country=None, added_by=CHAIR, now=NOW
+            )
+            changed = await store.roster.member(OUTSIDER)  # this unit's own change
+            assert changed is not None and changed.roles == {"steering"}
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    assert len([s for s in statements[:warmed] if "FROM roster" in s]) == 1

@@ -107,7 +107,9 @@ async def _deliver(
     by_email = [r for r in recipients if email_only(r.user_id)]
     if by_email:  # contacts without a Matrix account: their email is their delivery
         await _send_emails(job, target, by_email, at_once=True)
-    for r in breadth_first([r for r in recipients if not email_only(r.user_id)]):
+    by_matrix = breadth_first([r for r in recipients if not email_only(r.user_id)])
+    await job.store.roster.warm(r.user_id for r in by_matrix)  # their languages, one query
+    for r in by_matrix:
         view = announcement(target, [r.user_id], personal=r.user_id)
         row = await job.post(
             view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True,
