@@ -11,10 +11,11 @@ INSTALL_LOCKED = $(BIN)/python -m pip install --quiet --require-hashes --no-deps
 
 # Three workers, each with its own Synapse: most of the suite waits on the homeserver (a rate
 # limit, a 30 s outage, a kill), so the others run meanwhile; on two cores three finished in
-# 8m05s where two took 9m50s. `worksteal` evens out the tail; the slowest tests are listed.
-PYTEST := $(BIN)/pytest -q -n 3 --dist worksteal --durations=15
+# 8m05s where two took 9m50s. Slowest first, one test at a time to each worker (the order is
+# tests/durations.json's: tests/ordering.py), so no long scene starts last; they are listed.
+PYTEST := $(BIN)/pytest -q -n 3 --dist load --maxschedchunk 1 --durations=15
 
-.PHONY: install lint format test test-fast test-faults bench demo lock clean i18n i18n-check
+.PHONY: install lint format test durations test-fast test-faults bench demo lock clean i18n i18n-check
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +84,10 @@ format: install
 
 test: lint
 	$(PYTEST)
+
+# Measure every test again for the slowest-first order (then commit tests/durations.json).
+durations: lint
+	RCC_RECORD_DURATIONS=tests/durations.json $(PYTEST)
 
 test-fast: install
 	$(PYTEST) -m "not synapse"

@@ -15,6 +15,8 @@ import pytest
 
 from tests.helpers import FakeClock, Rooms, write_config
 
+pytest_plugins = ["tests.ordering"]
+
 PG_URL = os.environ.get("RCC_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
