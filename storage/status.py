@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, CursorResult, Index, String, Text, column, func, select, values
+from sqlalchemy import (
+    Column,
+    CursorResult,
+    Index,
+    Insert,
+    String,
+    Text,
+    column,
+    delete,
+    func,
+    select,
+    values,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -36,6 +50,18 @@ class StatusUpdate(SQLModel, table=True):
     attachment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class StatusCurrent(SQLModel, table=True):
+    """The newest update of each (country, item) that still counts: what `latest()` reads,
+    one row a pair, instead of grouping the whole history (ten years of updates: every
+    `!status` and `!gaps` read them all). Kept by `record` and `undo`, its only writers."""
+
+    __tablename__ = "status_current"
+
+    country: str = Field(max_length=2, primary_key=True)
+    item_id: str = Field(max_length=64, primary_key=True)
+    update_id: int
+
+
 class StatusNote(SQLModel, table=True):
     """A narrative update on a country's projects and activities."""
 
@@ -65,6 +91,19 @@ class Report(SQLModel, table=True):
 
 # Built once (`!status set` writes one per command): compiled once, then cached.
 _INSERT_UPDATE = table_of(StatusUpdate).insert()
+
+
+def _set_current(dialect: str) -> Insert:
+    """(country, item_id, update_id) made current, inserted or replaced: one statement."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table_of(StatusCurrent))
+    return statement.on_conflict_do_update(
+        index_elements=["country", "item_id"],
+        set_={"update_id": statement.excluded.update_id},
+    )
+
+
+_SET_CURRENT = {name: _set_current(name) for name in ("postgresql", "sqlite")}
 
 
 class StatusStore:
@@ -104,7 +143,22 @@ class StatusStore:
         assert isinstance(result, CursorResult)  # an INSERT's result
         key = result.inserted_primary_key
         assert key is not None
-        return int(key[0])
+        update_id = int(key[0])
+        await self._current(country, item_id, update_id)
+        return update_id
+
+    async def _current(self, country: str, item_id: str, update_id: int | None) -> None:
+        if update_id is None:  # every update of the pair undone
+            await self._s.execute(
+                delete(StatusCurrent).where(
+                    col(StatusCurrent.country) == country, col(StatusCurrent.item_id) == item_id
+                )
+            )
+            return
+        dialect = self._s.get_bind().dialect.name
+        await self._s.execute(
+            _SET_CURRENT[dialect], {"country": country, "item_id": item_id, "update_id": update_id}
+        )
 
     async def get(self, update_id: int) -> StatusUpdate | None:
         return await self._s.get(StatusUpdate, update_id)
@@ -113,6 +167,15 @@ class StatusStore:
         self, country: str | None = None, *, before: datetime | None = None
     ) -> list[StatusUpdate]:
         """The newest update per (country, item), as of now or as of `before`; one query."""
+        if before is None:  # as of now: the pairs' current rows, however long the history
+            current = select(col(StatusCurrent.update_id))
+            if country is not None:
+                current = current.where(col(StatusCurrent.country) == country)
+            return list(
+                await self._s.scalars(
+                    select(StatusUpdate).where(col(StatusUpdate.id).in_(current))
+                )
+            )
         newest = (
             select(func.max(col(StatusUpdate.id)))
             .where(col(StatusUpdate.undone_at).is_(None))
@@ -175,6 +238,14 @@ class StatusStore:
     async def undo(self, update: StatusUpdate, *, now: datetime) -> None:
         update.undone_at = now
         await self._s.flush()
+        before = await self._s.scalar(
+            select(func.max(col(StatusUpdate.id))).where(
+                col(StatusUpdate.country) == update.country,
+                col(StatusUpdate.item_id) == update.item_id,
+                col(StatusUpdate.undone_at).is_(None),
+            )
+        )
+        await self._current(update.country, update.item_id, before)
 
     async def history(self, country: str, item_id: str) -> list[StatusUpdate]:
         query = (

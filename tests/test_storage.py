@@ -15,6 +15,7 @@ from storage import migrate
 from storage.db import Database, UnsupportedDatabase
 from storage.roster import SeedEntry
 from storage.stores import register_all
+from tests.helpers import JM1
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
 
@@ -321,3 +322,54 @@ async def test_a_counter_name_too_long_for_postgresql_is_refused_on_every_backen
 
     with pytest.raises(ValueError, match="longer than 16"):  # before any database is asked
         await next_number(None, "stakeholder_input")  # type: ignore[arg-type]
+
+
+async def test_the_current_status_follows_every_update_and_undo_and_is_built_from_history(
+    db: Database,
+):
+    from alembic import command
+    from sqlalchemy import insert
+
+    from storage.migrate import _config
+    from storage.status import StatusUpdate
+
+    at = datetime(2026, 12, 7, tzinfo=UTC)
+
+    async def latest(country=None) -> dict:
+        async with db.unit(write=False) as store:
+            return {(u.country, u.item_id): u.state for u in await store.status.latest(country)}
+
+    async def record(country: str, item: str, state: str) -> int:
+        async with db.unit() as store:
+            return await store.status.record(
+                country=country, item_id=item, state=state, note="", author=JM1,
+                event_id=None, now=at,
+            )  # fmt: skip
+
+    await record("JM", "legal.strategy", "in-progress")
+    met = await record("JM", "legal.strategy", "met")
+    await record("TT", "legal.strategy", "met")
+    only = await record("JM", "legal.policy", "in-progress")
+    assert await latest() == {
+        ("JM", "legal.strategy"): "met", ("TT", "legal.strategy"): "met",
+        ("JM", "legal.policy"): "in-progress",
+    }  # fmt: skip
+    for undone in (met, only):
+        async with db.unit() as store:
+            update = await store.status.get(undone)
+            assert update is not None
+            await store.status.undo(update, now=at)
+    assert await latest("JM") == {("JM", "legal.strategy"): "in-progress"}
+    # A database from before the table: its history is read into it by the migration.
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.downgrade(_config(c), "0033"))
+        await conn.execute(
+            insert(StatusUpdate),
+            [{"country": "BB", "item_id": "legal.strategy", "state": s, "note": "",
+              "author": JM1, "at": at} for s in ("in-progress", "met")],
+        )  # fmt: skip
+    assert await db.upgrade() == ["0034"]
+    assert await latest() == {
+        ("JM", "legal.strategy"): "in-progress", ("TT", "legal.strategy"): "met",
+        ("BB", "legal.strategy"): "met",
+    }  # fmt: skip
