@@ -98,13 +98,14 @@ test-faults: install
 	$(PYTEST) -m faults
 
 # Each benchmark starts its own Synapse, prints a table and writes bench/results/NAME.json;
-# the plot for the README is drawn from those. Under ten minutes on a 2-core machine.
+# the plot for the README is drawn from those. The soak (20,000 commands) is the longest.
 bench: install
 	$(BIN)/python -m bench.parse
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.roundtrip
 	$(BIN)/python -m bench.rush
 	$(BIN)/python -m bench.broadcast
+	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.plot
 
 clean:
