@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.matrix.content import notice, replacement
 from bot.rendering import Message, Renderer
 from commands import i18n
-from commands.framework import PINNED, FileSpec, RawEvent, Reply, View
+from commands.framework import PINNED, FileSpec, ForPerson, RawEvent, Reply, View
 from commands.i18n import SOURCE, Deferred, Moment
 from commands.values import Clearance, Seal
 from storage.outbox import EMAIL, OutboxMessage
@@ -141,6 +141,8 @@ class OutboxWriter:
 
     def _declared(self, content: object) -> None:
         """A view says what it shows; one showing records carries their label (`carried`)."""
+        if isinstance(content, ForPerson):
+            content = content.view
         if not isinstance(content, View):
             return
         shows = self.renderer.shows(content.template)

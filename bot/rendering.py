@@ -23,7 +23,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from commands import i18n
-from commands.framework import View
+from commands.framework import ForPerson, View
 from commands.tlp import COLOURS as TLP_COLOURS
 
 # A message template's first line says what it shows (bot.outbox refuses a template without).
@@ -80,6 +80,13 @@ def isolated(value: object) -> Markup:
     """User text in HTML: its bidi controls dropped, then isolated (FSI…PDI), so that a
     right-to-left title cannot reorder the words and dates around it."""
     return Markup(f"{FSI}{escape(unbidi(str(value)))}{PDI}")
+
+
+# A person's Matrix ID that every filter leaves as it is: no character HTML escapes, no bidi
+# control; what user IDs are made of (spec: localpart [a-z0-9._=/+-], a server name).
+PLAIN_ID = re.compile(r"@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-]+(?::[0-9]{1,5})?")
+STAND_IN = "@rcc-stand-in-7f3a:stand-in.invalid"  # matches PLAIN_ID; no one's ID
+MOST_PERSONAL = 64  # views kept rendered with the stand-in
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,8 @@ class Renderer:
             env.globals["language"] = i18n.current  # `<html lang="{{ language() }}">`
             env.globals["tlp_colours"] = TLP_COLOURS
         self._shows: dict[str, str | None] = {}
+        # ForPerson: (view, its render with STAND_IN), by (id(view), field, language, zone)
+        self._personal: dict[tuple, tuple[View, Message]] = {}
         self._text.filters["u"] = unbidi
         self._html.filters["u"] = isolated
         for name, markup in (("b", bold), ("code", code), ("i", italic)):
@@ -194,13 +203,15 @@ class Renderer:
 
     def render(
         self,
-        content: str | View | i18n.Deferred,
+        content: str | View | ForPerson | i18n.Deferred,
         lang: str | None = None,
         zone: ZoneInfo | None = None,
     ) -> Message:
         """A message in `lang` (by default the language being written now), its times in
         `zone` when given (the one reader's own). Plain words a job writes to several people
         come as `Deferred`: made in each one's language."""
+        if isinstance(content, ForPerson):
+            return self._for_person(content, lang or i18n.current(), zone)
         if isinstance(content, str):
             return plain(content)
         if isinstance(content, i18n.Deferred):
@@ -210,6 +221,27 @@ class Renderer:
             body = self._text.get_template(f"{content.template}.txt.j2").render(content.data)
             html = self._html.get_template(f"{content.template}.html.j2").render(content.data)
         return Message(unbidi(body.strip()), sanitize(_overrides_out(html.strip())))
+
+    def _for_person(self, content: ForPerson, lang: str, zone: ZoneInfo | None) -> Message:
+        """The view rendered once (per language and zone) with a stand-in ID, the person's
+        put in its place. Only for IDs that escaping, bidi filtering and sanitising leave as
+        they are (every ID the spec's grammar allows today), so the result is the full
+        render's, byte for byte; any other ID is rendered in full."""
+        view = content.view
+        if not PLAIN_ID.fullmatch(content.person):
+            return self.render(View(view.template, {**view.data, content.field: content.person}),
+                               lang, zone)  # fmt: skip
+        key = (id(view), content.field, lang, zone)
+        kept = self._personal.get(key)
+        if kept is None or kept[0] is not view:  # (the view is held: its id is not reused)
+            if len(self._personal) >= MOST_PERSONAL:
+                self._personal.clear()
+            stand_in = View(view.template, {**view.data, content.field: STAND_IN})
+            kept = self._personal[key] = (view, self.render(stand_in, lang, zone))
+        message = kept[1]
+        person = content.person
+        return Message(message.body.replace(STAND_IN, person),
+                       message.html.replace(STAND_IN, person))  # fmt: skip
 
 
 def _families() -> list[BaseLoader]:

@@ -18,6 +18,7 @@ from commands.framework import (
     BotIdentity,
     Command,
     FileSpec,
+    ForPerson,
     ParseEnv,
     RawEvent,
     Reply,
@@ -115,7 +116,7 @@ class Context(Unit):
 
     async def reply(
         self,
-        content: str | View | Deferred | RawEvent,
+        content: str | View | ForPerson | Deferred | RawEvent,
         *,
         mentions: Iterable[str] = (),
         room_id: str | None = None,
@@ -191,7 +192,7 @@ class JobContext(Unit):
 
     async def post(
         self,
-        content: str | View | Deferred | RawEvent,
+        content: str | View | ForPerson | Deferred | RawEvent,
         *,
         room_id: str | None = None,
         to_user: str | None = None,

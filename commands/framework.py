@@ -191,6 +191,17 @@ class View:
 
 
 @dataclass(frozen=True)
+class ForPerson:
+    """`view` written to one person, their Matrix ID in `data[field]`: the same view for many
+    people (a broadcast's DMs) is rendered once per language and zone and each one's ID put
+    in after (`bot.rendering.Renderer.render`), instead of a template render per person."""
+
+    view: View
+    field: str
+    person: str
+
+
+@dataclass(frozen=True)
 class FileSpec:
     """A file to attach, rendered from data when it is sent (see `bot/files.py`)."""
 
@@ -229,7 +240,7 @@ class Reply:
     """
 
     # Deferred: plain words made in the reader's language; RawEvent: an event as given.
-    content: str | View | Deferred | RawEvent
+    content: str | View | ForPerson | Deferred | RawEvent
     mentions: tuple[str, ...] = ()
     room_id: str | None = None
     files: tuple[FileSpec, ...] = ()

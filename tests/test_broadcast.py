@@ -407,3 +407,32 @@ async def test_an_exercise_says_so_once_and_the_relay_has_a_line_of_its_own(app,
         body = body_of(row)
         assert body.count("EXERCISE") == 1, body
         assert "\nOnce passed on in your country: !relayed BC-1" in body, body
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "nl", "es"])
+async def test_a_dm_rendered_once_a_language_is_the_full_render_byte_for_byte(app, lang):
+    """A broadcast's DMs are rendered once a language and zone, each recipient's ID put in
+    after (ForPerson): the result must be what rendering each DM in full gives."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from commands.broadcast.send import announcement
+    from commands.framework import ForPerson
+    from storage.broadcasts import Broadcast
+
+    sent = Broadcast(
+        number=7, severity="critical", sender=CHAIR, room_id="!rcc:test.org", tlp="red",
+        message="Patch <b>now</b> & \u202eevil\u202c: see https://example.org/?a=1&b=2",
+        created_at=datetime(2026, 12, 7, tzinfo=UTC),
+    )  # fmt: skip
+    view = announcement(sent, [])
+    people = ["@jm1:test.org", "@a.b_c=d/e+f-9:hs.example.org:8448", "@x:Caribbean-CERT.gov",
+              "@weird<b>\u202e:test.org", "@Upper:test.org"]  # fmt: skip
+    for zone in (None, ZoneInfo("America/Jamaica")):
+        for person in people:
+            full = app.renderer.render(announcement(sent, [person], personal=person), lang, zone)
+            once = app.renderer.render(ForPerson(view, "personal", person), lang, zone)
+            assert once == full, person
+            assert person.split(":")[0].lstrip("@")[:3] in full.body
+    # The stand-in was rendered once per language and zone, not once per person.
+    assert len(app.renderer._personal) == 2

@@ -21,7 +21,7 @@ from commands.broadcast.rollcall import drill_report, roll_call
 from commands.broadcast.send import JOB, BroadcastConfig, announcement, copy_seal, email_after, ref
 from commands.context import JobContext
 from commands.directory import TIER_ORDER, email_only, kind_title, ranked
-from commands.framework import FileSpec, Router, View
+from commands.framework import FileSpec, ForPerson, Router, View
 from commands.sections import Sections
 from commands.tlp import carried_by, label
 from commands.values import CHROME, Clearance, Seal, ShortId
@@ -109,10 +109,11 @@ async def _deliver(
         await _send_emails(job, target, by_email, at_once=True)
     by_matrix = breadth_first([r for r in recipients if not email_only(r.user_id)])
     await job.store.roster.warm(r.user_id for r in by_matrix)  # their languages, one query
-    for r in by_matrix:
-        view = announcement(target, [r.user_id], personal=r.user_id)
+    view = announcement(target, [])  # each DM the same but for whom it is for: rendered
+    for r in by_matrix:  # once a language, their ID put in (ForPerson)
         row = await job.post(
-            view, to_user=r.user_id, mentions=[r.user_id], ref=ref(target), alert=True,
+            ForPerson(view, "personal", r.user_id), to_user=r.user_id, mentions=[r.user_id],
+            ref=ref(target), alert=True,
             seal=copy_seal(target, frozenset({r.user_id})),
         )  # fmt: skip
         deliveries.append((r, row))
