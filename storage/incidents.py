@@ -23,7 +23,7 @@ class Incident(SQLModel, table=True):
     number: int = Field(unique=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
     severity: str = Field(max_length=16)
-    tlp: str = Field(max_length=16)
+    tlp: str = Field(max_length=16, index=True)  # what a reader may not see: counted
     status: str = Field(max_length=16, index=True)
     sectors: str = Field(default=",", max_length=500)  # ",energy,finance,"
     countries: str = Field(default=",", max_length=200)  # ",JM,TT,"

@@ -26,7 +26,7 @@ class Lesson(SQLModel, table=True):
     area: str | None = Field(default=None, max_length=32)
     tags: str = Field(default=",", max_length=500)
     incident: int | None = Field(default=None)  # the incident's number
-    tlp: str = Field(max_length=16)
+    tlp: str = Field(max_length=16, index=True)  # what a reader may not see: counted
     author: str | None = Field(default=None, max_length=255)
     country: str | None = Field(default=None, max_length=2)
     origin_room: str = Field(max_length=255)

@@ -25,7 +25,7 @@ class Resource(SQLModel, table=True):
     country: str | None = Field(default=None, max_length=2, index=True)
     item: str | None = Field(default=None, max_length=64, index=True)  # the item it helps with
     description: str = Field(sa_column=Column(Text, nullable=False))
-    tlp: str = Field(max_length=16)
+    tlp: str = Field(max_length=16, index=True)  # what a reader may not see: counted
     author: str = Field(max_length=255)
     origin_room: str = Field(max_length=255)
     said_to: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # heard by

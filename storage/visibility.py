@@ -15,6 +15,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.lists import member
 
+# TLP 2.0's labels as rows carry them (commands.tlp.LEVELS decides; a test keeps them equal).
+LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+
 
 @dataclass(frozen=True)
 class InFull:
@@ -44,4 +47,9 @@ class InFull:
         return shown
 
     def withheld(self, model: Any) -> ColumnElement[bool]:
-        return not_(self.clause(model))
+        """Rows the reader does not see in full. Said as the labels they carry first (an
+        index on `tlp` then reads only those rows: counting what is withheld must not read
+        every row of ten years' history), then what `clause` would have let through."""
+        hidden = [level for level in LEVELS if level not in self.labels]
+        carried = model.tlp.in_(hidden) if hidden else false()
+        return and_(carried, not_(self.clause(model)))

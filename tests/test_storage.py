@@ -368,7 +368,7 @@ async def test_the_current_status_follows_every_update_and_undo_and_is_built_fro
             [{"country": "BB", "item_id": "legal.strategy", "state": s, "note": "",
               "author": JM1, "at": at} for s in ("in-progress", "met")],
         )  # fmt: skip
-    assert await db.upgrade() == ["0034"]
+    assert await db.upgrade() == ["0034", "0035"]
     assert await latest() == {
         ("JM", "legal.strategy"): "in-progress", ("TT", "legal.strategy"): "met",
         ("BB", "legal.strategy"): "met",
