@@ -3,7 +3,7 @@ with chunks of one), so the long Synapse scenes (kills, outages, rate limits) st
 and the short ones fill in around them, instead of one long test starting last and running
 alone at the end.
 
-The order comes from `tests/durations.json` (seconds per test ID: setup, call and teardown),
+The order comes from `tests/durations.json` (seconds per test ID: setup and call),
 written by a run with `RCC_RECORD_DURATIONS=tests/durations.json` (`make durations`). A test
 not in it yet counts as `UNKNOWN` seconds; the order is only an order — no test depends on it.
 """
@@ -43,6 +43,8 @@ class Recorder:
         self.seconds: dict[str, float] = {}
 
     def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "teardown":  # the last test of a worker also pays for the
+            return  # session's fixtures (its Synapse, its databases): not its own time
         self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
 
     def pytest_sessionfinish(self, session) -> None:
