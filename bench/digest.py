@@ -43,6 +43,14 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 STATES = ("not-started", "in-progress", "met", "n/a")
 TLPS = ("clear", "green", "green", "amber", "amber+strict", "red")
 CHAIR, NCPOC = "@chair:bench", "@jm1:bench"
+# Lessons as people write them, on 50 themes: a search for two words finds one theme's
+# share (every lesson alike, as this bench had them, made every search rank them all).
+LESSONS = [
+    f"{topic.capitalize()} {means} sped up the response"
+    for topic in ("takedown", "phishing", "ransomware", "backup", "patching", "logging",
+                  "registrar", "isp", "bank", "ministry")
+    for means in ("contacts", "playbooks", "drills", "hotlines", "agreements")
+]  # fmt: skip
 LISTINGS = (  # what an NCPOC types most in the RCC room, on the whole history
     "!status",
     "!status TT",
@@ -142,7 +150,7 @@ async def seed(app: App, scale: int, rng: random.Random) -> None:
                 lessons.append(
                     {
                         "number": number["lesson"],
-                        "text": "Takedown contacts sped up response",
+                        "text": rng.choice(LESSONS),
                         "tags": ",phishing,",
                         "tlp": rng.choice(TLPS),
                         "country": c,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, false, not_, or_
+from sqlalchemy import and_, false, func, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.lists import member
@@ -31,17 +31,21 @@ class InFull:
     heard_red: bool = False
 
     def clause(self, model: Any) -> ColumnElement[bool]:
-        shown = model.tlp.in_(self.labels) if self.labels else false()
+        # The label as an expression no index serves: what a reader sees is most rows, and a
+        # planner that took the label's index (SQLite, without statistics, does) would read
+        # and sort all of them instead of walking the listing's order until it has enough.
+        tlp = func.coalesce(model.tlp, "")
+        shown = tlp.in_(self.labels) if self.labels else false()
         if self.heard:
             everyone = and_(
                 *(model.said_to.like(member(user), escape="\\") for user in sorted(self.heard))
             )
             if not self.heard_red:
-                everyone = and_(everyone, model.tlp != "red")
+                everyone = and_(everyone, tlp != "red")
             shown = or_(shown, everyone)
         if self.red_room is not None:
             legacy = and_(
-                model.tlp == "red", model.said_to.is_(None), model.origin_room == self.red_room
+                tlp == "red", model.said_to.is_(None), model.origin_room == self.red_room
             )
             shown = or_(shown, legacy)
         return shown
