@@ -1,9 +1,10 @@
 """Memory over months: many mixed commands through Synapse, the bot's resident memory sampled
 every 1,000; does it stay flat once warm?
 
-Eight NCPOCs of a 40-NCPOC committee type status updates, incidents, lessons, searches and
-listings into the RCC room, each waiting for the bot's answer before the next (eight in flight:
-the bot's flood limit is per sender); every 500 commands the chair broadcasts to all 40, every
+Two NCPOCs of a 40-NCPOC committee type status updates, incidents, lessons, searches and
+listings into the RCC room, each waiting for the bot's answer before the next (two in flight:
+the bot's flood limit is per sender; every client that syncs costs Synapse, the soak's
+bottleneck); every 500 commands the chair broadcasts to all 40, every
 1,000 asks for a digest in a DM (its report and heatmap are drawn). The bot's RSS is read every
 1,000 commands. Growth is measured from the first sample after `--warm` commands (caches,
 first megolm sessions and compiled templates fill during warm-up) to the last; the goal is
@@ -22,7 +23,7 @@ import time
 from bench.common import machine, write_result
 from bench.scene import Scene, rss_mb
 
-SENDERS = 8
+SENDERS = 2  # each a syncing client: Synapse, not the bot, limits the pace (8 gave 3.5/s)
 NCPOCS = 40  # two per country
 EVERY_SAMPLE = 1000
 EVERY_BROADCAST = 500
@@ -49,6 +50,7 @@ async def sender(person, room: str, texts, budget: dict, done: list[int]) -> Non
         reply = await person.ask(room, next(texts), within=300)
         if reply is None:
             raise RuntimeError("no answer")
+        person.messages.clear()  # it looks for each answer among them: kept, that is n²
         done[0] += 1
 
 
@@ -70,10 +72,12 @@ async def chair_work(scene: Scene, chair, rcc: str, dm: str, done: list[int], n:
             await chair.ask(
                 rcc, f"!broadcast severity=high Rotate the VPN keys today, round {broadcasts}", 300
             )
+            chair.messages.clear()
             next_broadcast += EVERY_BROADCAST
         if count >= next_digest:
             digests += 1
             await chair.ask(dm, "!digest", within=300)
+            chair.messages.clear()
             next_digest += EVERY_DIGEST
         await asyncio.sleep(0.5)
     samples.append((done[0], rss_mb(pid), time.perf_counter() - started))
