@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -85,7 +86,8 @@ def isolated(value: object) -> Markup:
 # A person's Matrix ID that every filter leaves as it is: no character HTML escapes, no bidi
 # control; what user IDs are made of (spec: localpart [a-z0-9._=/+-], a server name).
 PLAIN_ID = re.compile(r"@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-]+(?::[0-9]{1,5})?")
-STAND_IN = "@rcc-stand-in-7f3a:stand-in.invalid"  # matches PLAIN_ID; no one's ID
+# Matches PLAIN_ID; no one's ID, and none anyone can type into a message (drawn at start).
+STAND_IN = f"@rcc-stand-in-{secrets.token_hex(8)}:stand-in.invalid"
 MOST_PERSONAL = 64  # views kept rendered with the stand-in
 
 
@@ -164,8 +166,9 @@ class Renderer:
             env.globals["language"] = i18n.current  # `<html lang="{{ language() }}">`
             env.globals["tlp_colours"] = TLP_COLOURS
         self._shows: dict[str, str | None] = {}
-        # ForPerson: (view, its render with STAND_IN), by (id(view), field, language, zone)
-        self._personal: dict[tuple, tuple[View, Message]] = {}
+        # ForPerson: (view, its render with STAND_IN or None: not to be trusted), by
+        # (id(view), field, language, zone)
+        self._personal: dict[tuple, tuple[View, Message | None]] = {}
         self._text.filters["u"] = unbidi
         self._html.filters["u"] = isolated
         for name, markup in (("b", bold), ("code", code), ("i", italic)):
@@ -225,23 +228,34 @@ class Renderer:
     def _for_person(self, content: ForPerson, lang: str, zone: ZoneInfo | None) -> Message:
         """The view rendered once (per language and zone) with a stand-in ID, the person's
         put in its place. Only for IDs that escaping, bidi filtering and sanitising leave as
-        they are (every ID the spec's grammar allows today), so the result is the full
-        render's, byte for byte; any other ID is rendered in full."""
-        view = content.view
-        if not PLAIN_ID.fullmatch(content.person):
-            return self.render(View(view.template, {**view.data, content.field: content.person}),
-                               lang, zone)  # fmt: skip
+        they are (every ID the spec's grammar allows today); and only once the first
+        person's full render has been found equal to it (a template that changed the ID, with
+        a filter say, is rendered in full for everyone)."""
+        view, person = content.view, content.person
+        if not PLAIN_ID.fullmatch(person):
+            return self._in_full(content, lang, zone)
         key = (id(view), content.field, lang, zone)
         kept = self._personal.get(key)
         if kept is None or kept[0] is not view:  # (the view is held: its id is not reused)
             if len(self._personal) >= MOST_PERSONAL:
                 self._personal.clear()
             stand_in = View(view.template, {**view.data, content.field: STAND_IN})
-            kept = self._personal[key] = (view, self.render(stand_in, lang, zone))
-        message = kept[1]
-        person = content.person
-        return Message(message.body.replace(STAND_IN, person),
-                       message.html.replace(STAND_IN, person))  # fmt: skip
+            once = self.render(stand_in, lang, zone)
+            full = self._in_full(content, lang, zone)
+            self._personal[key] = (view, once if _put(once, person) == full else None)
+            return full
+        trusted = kept[1]
+        return _put(trusted, person) if trusted else self._in_full(content, lang, zone)
+
+    def _in_full(self, content: ForPerson, lang: str, zone: ZoneInfo | None) -> Message:
+        view = content.view
+        return self.render(
+            View(view.template, {**view.data, content.field: content.person}), lang, zone
+        )
+
+
+def _put(message: Message, person: str) -> Message:
+    return Message(message.body.replace(STAND_IN, person), message.html.replace(STAND_IN, person))
 
 
 def _families() -> list[BaseLoader]:

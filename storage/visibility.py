@@ -35,7 +35,7 @@ class InFull:
         # planner that took the label's index (SQLite, without statistics, does) would read
         # and sort all of them instead of walking the listing's order until it has enough.
         tlp = func.coalesce(model.tlp, "")
-        shown = tlp.in_(self.labels) if self.labels else false()
+        shown: ColumnElement[bool] = tlp.in_(self.labels) if self.labels else false()
         if self.heard:
             everyone = and_(
                 *(model.said_to.like(member(user), escape="\\") for user in sorted(self.heard))
