@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.matrix.content import notice, replacement
-from bot.rendering import Message, Renderer
+from bot.rendering import Message, Renderer, plain
 from commands import i18n
 from commands.framework import PINNED, FileSpec, ForPerson, RawEvent, Reply, View
 from commands.i18n import SOURCE, Deferred, Moment
@@ -164,15 +164,10 @@ class OutboxWriter:
         With `flush=False` rows get their IDs at the unit's next flush, so that many written
         together (a broadcast's DMs) are inserted in one statement.
         """
-        content = out.event.content if out.event else notice(
-            out.message,
-            in_reply_to=out.in_reply_to,
-            mentions=[*out.mentions, *also_mention],
-            alert=out.alert,
-            thread=out.thread,
-        )  # fmt: skip
-        if out.edits:
-            content = replacement(content, out.edits)
+        content = self._content(out, also_mention)
+        if out.event is None and len(json.dumps(content)) > MOST_CONTENT:
+            out = replace(out, message=shortened(out.message, out.lang))
+            content = self._content(out, also_mention)
         now = self.clock()
         kind = "pin" if out.event and out.event.type == PINNED else "message"
         parts: list[tuple[str, dict, str | None]] = [(kind, content, out.ref)]
@@ -192,6 +187,17 @@ class OutboxWriter:
             )
             for kind, body, ref in parts
         ]
+
+    @staticmethod
+    def _content(out: Outgoing, also_mention: Iterable[str]) -> dict:
+        content = out.event.content if out.event else notice(
+            out.message,
+            in_reply_to=out.in_reply_to,
+            mentions=[*out.mentions, *also_mention],
+            alert=out.alert,
+            thread=out.thread,
+        )  # fmt: skip
+        return replacement(content, out.edits) if out.edits else content
 
     async def post(self, store: Stores, reply: Reply) -> OutboxMessage:
         """A job's message (no reply relation); returns its row, whose ID comes at flush."""
@@ -233,6 +239,36 @@ class OutboxWriter:
             **_sealed(seal),
             flush=False,
         )
+
+
+# Synapse refuses an event over 65,536 bytes (M_TOO_LARGE), and a message is refused for
+# good; encrypted, its content grows by a third (base64) plus the envelope. A digest of a busy
+# quarter wrote 70 KB (found by bench/soak.py). Content is kept under this, as JSON.
+MOST_CONTENT = 40_000
+
+
+def shortened(message: Message, lang: str) -> Message:
+    """A message too long for one Matrix event: its first lines, in plain text, and a line
+    saying how many were left out. Only ever less of what was there: no label is lost (the
+    first line carries it) and nothing is added but the note."""
+    lines = message.body.splitlines()
+    budget = MOST_CONTENT // 5  # body and its HTML, twice over in an edit, JSON-escaped
+    kept: list[str] = []
+    for line in lines:
+        if len(json.dumps("\n".join([*kept, line]))) > budget:
+            break
+        kept.append(line)
+    if not kept and lines:  # one line longer than the budget: its beginning
+        kept = [lines[0][: budget // 8]]
+    with i18n.speaking(lang):
+        note = i18n.ngettext(
+            "… shortened to fit one message: {count} line left out (files sent with it hold "
+            "everything).",
+            "… shortened to fit one message: {count} lines left out (files sent with it hold "
+            "everything).",
+            len(lines) - len(kept),
+        ).format(count=len(lines) - len(kept))
+    return plain("\n".join([*kept, "", note]))
 
 
 def _sealed(seal: Seal) -> dict:
