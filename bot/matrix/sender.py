@@ -191,7 +191,7 @@ class Sender:
         self.render_file = render_file
         self.metrics = metrics
         self.clock, self.faults = clock, faults
-        self.acting = acting  # of two sites: may this node send now (asked before each send)
+        self.acting = acting  # of two sites: marks and recovery (bot.matrix.fence stops sends)
         self.ready = asyncio.Event()  # set once the first sync has told us our rooms
         self._limit = asyncio.Semaphore(concurrency)
         self._rooms: dict[str, asyncio.Task] = {}
@@ -319,8 +319,7 @@ class Sender:
         if message.kind == "pin":
             return await self._pin(message, room, content)
         await self.devices.prepare(room)
-        async with self.gate.passage(message.key) as turn:
-            self._fence()
+        async with self.gate.passage(message.key) as turn:  # (fenced where it leaves nio)
             response = await self.client.room_send(
                 room.room_id,
                 message.event_type,
@@ -343,18 +342,12 @@ class Sender:
         target = content["event_id"]
         wanted = [p for p in pinned if p != target] + ([target] if content["pin"] else [])
         async with self.gate.passage(message.key) as turn:
-            self._fence()
             response = await self.client.room_put_state(
                 room.room_id, message.event_type, {"pinned": wanted}
             )
             if retry_after(response) is not None:
                 turn.again()
         return response
-
-    def _fence(self) -> None:
-        """Of two sites, only the node that acts sends: asked just before every request."""
-        if self.acting is not None and not self.acting():
-            raise Fenced("this node no longer acts")
 
     def _marked(self, content: dict, message: Queued) -> dict:
         if self.acting is None:
