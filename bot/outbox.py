@@ -254,8 +254,10 @@ def shortened(message: Message, lang: str) -> Message:
     lines = message.body.splitlines()
     budget = MOST_CONTENT // 5  # body and its HTML, twice over in an edit, JSON-escaped
     kept: list[str] = []
+    size = 2  # the quotes
     for line in lines:
-        if len(json.dumps("\n".join([*kept, line]))) > budget:
+        size += len(json.dumps(line)) - 2 + 2  # the line escaped, and its escaped newline
+        if size > budget:
             break
         kept.append(line)
     if not kept and lines:  # one line longer than the budget: its beginning
