@@ -34,8 +34,10 @@ from nio import (
 
 async def open_stack(url: str) -> Any:
     """The bot's storage, opened as the bot opens it; every table imported and created."""
-    import storage.stores  # noqa: F401  (every model, as the bot loads them)
     from storage.db import Database
+    from storage.stores import register_all
+
+    register_all()  # every model, as the bot loads them (storage.stores names only the core's)
 
     db = Database(url)
     await db.upgrade()
