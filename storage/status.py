@@ -163,6 +163,16 @@ class StatusStore:
     async def get(self, update_id: int) -> StatusUpdate | None:
         return await self._s.get(StatusUpdate, update_id)
 
+    async def states(self, country: str) -> dict[str, str]:
+        """Each item's current state for one country: the pairs' current rows, read as two
+        columns (no update objects built: a country has one per item of the catalogue)."""
+        query = (
+            select(col(StatusUpdate.item_id), col(StatusUpdate.state))
+            .join(StatusCurrent, col(StatusCurrent.update_id) == col(StatusUpdate.id))
+            .where(col(StatusCurrent.country) == country)
+        )
+        return {item_id: state for item_id, state in (await self._s.execute(query)).all()}
+
     async def latest(
         self, country: str | None = None, *, before: datetime | None = None
     ) -> list[StatusUpdate]:

@@ -422,8 +422,8 @@ async def status_set(
 ) -> None:
     chosen = acting_country(ctx, country)
     _scored_per_country(item)
-    latest = {u.item_id: u for u in await ctx.store.status.latest(chosen.code)}
-    previous = latest.get(item.id)
+    before = await ctx.store.status.states(chosen.code)
+    previous = before.get(item.id)
     update_id = await ctx.store.status.record(
         country=chosen.code,
         item_id=item.id,
@@ -438,8 +438,8 @@ async def status_set(
     )
     ctx.audit_detail = f"{chosen.code} {item.id} -> {state}"
     catalogue = ctx.env.reference.catalogue
-    states = {i: u.state for i, u in latest.items()} | {item.id: state}
-    was = _(" (was {state})").format(state=previous.state) if previous else ""
+    states = before | {item.id: state}
+    was = _(" (was {state})").format(state=previous) if previous else ""
     kept = _(" Evidence linked.") if evidence else ""
     await ctx.reply(
         _(
