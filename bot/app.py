@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 
 from bot.config import Config
 from bot.dispatcher import Dispatcher, Facts
@@ -45,6 +46,8 @@ from storage.schema import HEAD
 from storage.stores import Stores
 
 log = logging.getLogger(__name__)
+
+COMPILED = "templates"  # in [matrix] store_path: the templates, compiled (bot.rendering)
 
 Clock = Callable[[], datetime]
 
@@ -132,7 +135,9 @@ class App:
         self._rate_limits = Quota(1, 3600)
         self.env = ParseEnv(config.reference, config.committee.zone, clock)
         self.sections = config.sections
-        self.renderer = Renderer(config.committee.zone, config.templates_dir)
+        self.renderer = Renderer(
+            config.committee.zone, config.templates_dir, Path(config.matrix.store_path) / COMPILED
+        )
         self.metrics = make_metrics(bool(config.health.listen))
         language = config.committee.language
 
