@@ -243,7 +243,14 @@ class MatrixBot:
         if self.directs_at_start is not None:
             self._background.append(asyncio.create_task(self._open_directs(), name="open-dms"))
         if self.profiles is not None:
-            self._background.append(asyncio.create_task(self.profiles.run(), name="profiles"))
+            self._background.append(asyncio.create_task(self._watch_profiles(), name="profiles"))
+
+    async def _watch_profiles(self) -> None:
+        """People's zones, read once the first sync's commands are handled: they come first
+        (a cold start's first answer waited 40–60 ms behind these requests and writes)."""
+        assert self.profiles is not None
+        await self.sender.ready.wait()
+        await self.profiles.run()
 
     async def _open_directs(self) -> None:
         assert self.directs_at_start is not None
