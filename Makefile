@@ -106,6 +106,7 @@ bench: install
 	$(BIN)/python -m bench.rush
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.soak
+	$(BIN)/python -m bench.year
 	$(BIN)/python -m bench.plot
 
 clean:
