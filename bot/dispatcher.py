@@ -115,6 +115,8 @@ class Dispatcher:
             outcome, ctx = await self._handle(said)
         except _Duplicate as dup:
             return Outcome(ACCEPTED, dup.command, duplicate=True)
+        except AlreadyHandled:  # marked at the end (not claimed): nothing of it committed
+            return Outcome(ACCEPTED, None, duplicate=True)
         if outcome is None or outcome.duplicate:
             return outcome
         log.info("event %s: %s %s", said.event_id, outcome.command, outcome.outcome)
@@ -218,6 +220,7 @@ class Dispatcher:
                     sender=said.sender,
                     outcome=ACCEPTED,
                     now=now,
+                    ciphertext=said.ciphertext,
                 )
             except AlreadyHandled:
                 raise _Duplicate(command.name) from None
@@ -346,6 +349,7 @@ class Dispatcher:
                 sender=said.sender,
                 outcome=outcome,
                 now=now,
+                ciphertext=said.ciphertext,
             )
         await audit(
             ctx,

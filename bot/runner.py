@@ -26,6 +26,7 @@ from bot.matrix.devices import DeviceTracker
 from bot.matrix.fence import Fenced, fence
 from bot.matrix.inbox import Inbox
 from bot.matrix.profiles import ProfileWatch
+from bot.matrix.replay import Ciphertexts
 from bot.matrix.rooms import RoomDirectory, joined, room_facts, user_exists
 from bot.matrix.sender import Sender
 from bot.matrix.session import SessionError, open_client
@@ -176,6 +177,7 @@ def _build(
         client, app.handle, devices, rooms, trust, memory=ledger, people=ledger,
         unreadable=ledger, metrics=app.metrics, clock=clock, record_deliveries=sender.flush_marks,
         notice_after=config.bot.undecryptable_notice_after,
+        ciphertext_of=Ciphertexts(client.olm).take,
     )  # fmt: skip
     bot = MatrixBot(
         client, memory=ledger, invites=ledger, inbox=inbox, sender=sender, rooms=rooms,

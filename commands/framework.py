@@ -293,6 +293,9 @@ class Input:
     self_signing_key: str | None = None  # the key that signed it, under that master key
     replaces: str | None = None  # an edit (m.replace) of this event; `body` is the new text
     sent_at: float | None = None  # the homeserver's timestamp, in seconds (None: now)
+    # The encrypted message it was ("<megolm session>:<index>"): handled once, whatever its
+    # event ID (a homeserver replaying it under a new one: bot.matrix.replay).
+    ciphertext: str | None = None
     # A file sent (its name is `body`): JSON of what fetches it — its URL and, for an
     # encrypted file, its key — kept as the record's own data, never logged.
     attachment: str | None = field(default=None, repr=False)

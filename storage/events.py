@@ -22,6 +22,9 @@ class ProcessedEvent(SQLModel, table=True):
     sender: str = Field(max_length=255)
     outcome: str = Field(max_length=16)
     processed_at: datetime = Field(sa_column=utc_column())
+    # The encrypted message it was ("<megolm session>:<message index>"), when it was one:
+    # unique, so the same ciphertext under another event ID is refused as handled.
+    ciphertext: str | None = Field(default=None, max_length=128, unique=True, index=True)
 
 
 # Built once: a Core insert with its values as parameters is compiled once and cached.
@@ -53,34 +56,47 @@ class EventStore:
         return set(rows)
 
     async def mark(
-        self, *, event_id: str, room_id: str, sender: str, outcome: str, now: datetime
+        self,
+        *,
+        event_id: str,
+        room_id: str,
+        sender: str,
+        outcome: str,
+        now: datetime,
+        ciphertext: str | None = None,
     ) -> None:
-        """Record the event as handled; a second mark of the same ID fails the unit."""
-        await self._s.execute(
-            _INSERT,
-            {
-                "event_id": event_id,
-                "room_id": room_id,
-                "sender": sender,
-                "outcome": outcome,
-                "processed_at": now,
-            },
-        )
-
-    async def claim(
-        self, *, event_id: str, room_id: str, sender: str, outcome: str, now: datetime
-    ) -> None:
-        """Mark the event handled before handling it: one insert, no prior read.
-
-        A duplicate raises AlreadyHandled; the unit is then unusable and must be abandoned
-        (its rollback also drops whatever else it did).
-        """
+        """Record the event as handled. A second mark of the same event ID, or of the same
+        ciphertext under another ID (a replay), raises AlreadyHandled; the unit is then
+        unusable and must be abandoned (its rollback also drops whatever else it did)."""
+        values = {
+            "event_id": event_id,
+            "room_id": room_id,
+            "sender": sender,
+            "outcome": outcome,
+            "processed_at": now,
+            "ciphertext": ciphertext,
+        }
         try:
-            await self.mark(
-                event_id=event_id, room_id=room_id, sender=sender, outcome=outcome, now=now
-            )
+            await self._s.execute(_INSERT, values)
         except IntegrityError:
             raise AlreadyHandled(event_id) from None
+
+    async def claim(
+        self,
+        *,
+        event_id: str,
+        room_id: str,
+        sender: str,
+        outcome: str,
+        now: datetime,
+        ciphertext: str | None = None,
+    ) -> None:
+        """Mark the event handled before handling it: one insert, no prior read (raises
+        AlreadyHandled as `mark` does)."""
+        await self.mark(
+            event_id=event_id, room_id=room_id, sender=sender, outcome=outcome, now=now,
+            ciphertext=ciphertext,
+        )  # fmt: skip
 
     async def get(self, event_id: str) -> ProcessedEvent | None:
         return await self._s.get(ProcessedEvent, event_id)

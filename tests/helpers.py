@@ -183,6 +183,7 @@ async def say(
     attachment: str | None = None,
     sent_at: float | None = None,
     poll: str | None = None,
+    ciphertext: str | None = None,
 ):
     """One message (or, with `reaction`, a reaction) through the dispatcher; its Outcome.
 
@@ -206,6 +207,7 @@ async def say(
         attachment=attachment,
         replaces=replaces,
         poll=poll,
+        ciphertext=ciphertext,
         device_id="TESTDEVICE",
         master_key=master_key_of(sender) if master_key == "" else master_key,
         sent_at=float(next(_typed_at)) if sent_at is None else sent_at,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, say, text_of
+from functools import partial
+
+from tests.helpers import CHAIR, JM1, OUTSIDER, STEERING, Postman, say, text_of
 
 
 async def audit(app):
@@ -25,6 +27,32 @@ async def test_same_event_is_handled_once(app):
         assert len(await store.outbox.pending()) == 1, "one reply, written once"
     entries = [e for e in await audit(app) if e.event_id == "$same"]
     assert len(entries) == 1
+
+
+async def test_a_ciphertext_sent_again_under_a_new_event_id_is_not_handled_again(app):
+    """A homeserver replaying an encrypted message under another event ID (bot.matrix.replay):
+    neither a command, nor a refusal, nor a listener's input counts twice."""
+    command = "!status set legal.strategy met Cabinet approved"
+    first = await say(app, JM1, command, ciphertext="SESSION:4")
+    assert first.outcome == "accepted" and not first.duplicate
+    replayed = await say(app, JM1, command, ciphertext="SESSION:4")
+    assert replayed.duplicate and replayed.replies == []
+    outsider = partial(say, app, OUTSIDER, "!roster", room="!dm-outsider", kind="direct")
+    assert (await outsider(ciphertext="OTHER:1")).outcome == "refused"
+    assert (await outsider(ciphertext="OTHER:1")).duplicate
+    # A listener's input: a file sent in reply to the confirmation is kept as evidence.
+    confirmation = (await Postman(app).deliver_all())[0]
+    file = '{"msgtype": "m.file", "body": "strategy.pdf", "url": "mxc://test.org/abc"}'
+    evidence = partial(say, app, JM1, "strategy.pdf", reply_to=confirmation.event_id,
+                       attachment=file)  # fmt: skip
+    assert "Kept" in text_of(await evidence(ciphertext="FILE:0"))
+    again = await evidence(ciphertext="FILE:0")
+    assert again.duplicate and again.replies == []
+    assert "Kept" in text_of(await evidence(ciphertext="FILE:1"))  # sent anew: a new message
+    async with app.db.unit(write=False) as store:
+        updates = await store.status.history("JM", "legal.strategy")
+        refusals = [e for e in await store.audit.recent(limit=100) if e.actor == OUTSIDER]
+    assert len(updates) == 1 and len(refusals) == 1
 
 
 async def test_refusal_is_audited_and_changes_nothing(app):

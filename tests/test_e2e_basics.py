@@ -13,14 +13,21 @@ pytestmark = pytest.mark.synapse
 async def test_ncpoc_runs_whoami_in_an_encrypted_room(world):
     chair = await world.person("chair", "chair")
     jm = await world.person("jm", "ncpoc", "JM")
-    await world.start_bot()
+    runtime = await world.start_bot()
     room = await world.rcc_room(chair, [jm])
-    reply = await jm.ask(room, "!whoami")
+    event_id = await jm.say(room, "!whoami")
+    reply = await jm.reply_to(event_id)
     assert "NCPOC for Jamaica (JM)" in reply.body
     assert reply.decrypted, "the reply must arrive encrypted"
     assert reply.source["content"]["msgtype"] == "m.notice"
     assert jm.user_id in reply.source["content"]["m.mentions"]["user_ids"]
     assert "<b>NCPOC</b>" in reply.source["content"]["formatted_body"]
+    # The command is remembered as the encrypted message it was (bot.matrix.replay).
+    session = jm.client.olm.outbound_group_sessions[room].id
+    async with runtime.app.db.unit(write=False) as store:
+        handled = await store.events.get(event_id)
+    assert handled is not None and handled.ciphertext is not None
+    assert handled.ciphertext.startswith(f"{session}:"), handled.ciphertext
 
 
 async def test_outsider_is_refused_and_audited(world):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,6 +14,7 @@ from sqlmodel import SQLModel
 
 from storage import migrate
 from storage.db import Database, UnsupportedDatabase
+from storage.events import AlreadyHandled
 from storage.roster import SeedEntry
 from storage.stores import register_all
 from tests.helpers import JM1
@@ -130,11 +132,30 @@ async def test_processed_event_is_exactly_once(db: Database):
     async with db.unit() as store:
         assert await store.events.seen("$e1")
         assert await store.events.seen_among(["$e1", "$e2"]) == {"$e1"}
-    with pytest.raises(IntegrityError):
+    with pytest.raises(AlreadyHandled):
         async with db.unit() as store:
             await store.events.mark(
                 event_id="$e1", room_id="!r", sender="@a:x", outcome="ok", now=NOW
             )
+
+
+async def test_the_same_ciphertext_under_another_event_id_is_already_handled(db: Database):
+    """A replay: the encrypted message of $e1 sent again as $e2 (bot.matrix.replay)."""
+    mark = partial(db_mark, room_id="!r", sender="@a:x", outcome="ok", now=NOW)
+    async with db.unit() as store:
+        await mark(store, event_id="$e1", ciphertext="SESSION:7")
+        await mark(store, event_id="$p1")  # plain events carry none: many may
+        await mark(store, event_id="$p2")
+        await mark(store, event_id="$e3", ciphertext="SESSION:8")
+    with pytest.raises(AlreadyHandled):
+        async with db.unit() as store:
+            await mark(store, event_id="$e2", ciphertext="SESSION:7")
+    async with db.unit() as store:
+        assert not await store.events.seen("$e2")
+
+
+async def db_mark(store, **values):
+    await store.events.mark(**values)
 
 
 async def test_audit_log_is_append_only(db: Database):
@@ -368,7 +389,7 @@ async def test_the_current_status_follows_every_update_and_undo_and_is_built_fro
             [{"country": "BB", "item_id": "legal.strategy", "state": s, "note": "",
               "author": JM1, "at": at} for s in ("in-progress", "met")],
         )  # fmt: skip
-    assert await db.upgrade() == ["0034", "0035"]
+    assert await db.upgrade() == ["0034", "0035", "0036"]
     assert await latest() == {
         ("JM", "legal.strategy"): "in-progress", ("TT", "legal.strategy"): "met",
         ("BB", "legal.strategy"): "met",

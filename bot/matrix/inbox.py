@@ -83,6 +83,7 @@ class Inbox:
         clock: Callable[[], datetime],
         notice_after: timedelta,
         record_deliveries: Callable[[], Awaitable[None]] | None = None,
+        ciphertext_of: Callable[[str], str | None] = lambda event_id: None,
     ) -> None:
         # `dispatch` hands an input to the core; it answers whether it was new (not a
         # duplicate of an event handled before).
@@ -93,6 +94,7 @@ class Inbox:
         # Writes the deliveries the sender has not recorded yet: a reply or reaction to one of
         # the bot's messages is traced to its record by the sent event's ID.
         self.record_deliveries = record_deliveries
+        self.ciphertext_of = ciphertext_of  # bot.matrix.replay.Ciphertexts.take
         self.pending_undecrypted = 0
         self.handled = 0
         self.horizon: datetime | None = None  # events from before the first start are history
@@ -197,6 +199,7 @@ class Inbox:
             room_kind=kind,
             prove=prove,
             sent_at=event.server_timestamp / 1000 if event.server_timestamp else None,
+            ciphertext=self.ciphertext_of(event.event_id),
             **what,
         )
         if await self.dispatch(said):
