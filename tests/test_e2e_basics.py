@@ -101,8 +101,12 @@ async def test_logs_carry_no_bodies_tokens_or_passwords(world):
     assert chatty == [], "libraries log below WARNING (nio logs tokens, its store keys)"
     for forbidden in (secret, token, "bot-password", "!help", "!roster add"):
         assert forbidden not in log, forbidden
-    modes = {p.name: p.stat().st_mode & 0o777 for p in (world.tmp / "store").iterdir()}
-    assert modes and set(modes.values()) == {0o600}, modes
+    store = world.tmp / "store"  # the session, keys and compiled templates: the bot's alone
+    modes = {str(p.relative_to(store)): p.stat().st_mode & 0o777 for p in store.rglob("*")}
+    files = {name: mode for name, mode in modes.items() if (store / name).is_file()}
+    folders = {name: mode for name, mode in modes.items() if name not in files}
+    assert files and set(files.values()) == {0o600}, files
+    assert folders and set(folders.values()) == {0o700}, folders  # templates/ and its own
     assert (world.tmp / "store").stat().st_mode & 0o777 == 0o700
     databases = {p.name: p.stat().st_mode & 0o777 for p in world.tmp.glob("rcc.db*")}
     assert "rcc.db" in databases and set(databases.values()) == {0o600}, databases
