@@ -6,8 +6,9 @@ carrying the same text. No database, no parsing, no outbox: what any nio bot mus
 With `--stack URL` it is the *stack floor*: what the product's fixed stack forces on any bot
 built on it, and nothing more — the storage package's SQLModel tables imported, the database
 opened as the bot opens it (`storage.db.Database`: the same engine, `synchronous=FULL` on
-SQLite) and, for each command, one unit of work that writes one row (the event marked
-handled) and commits, before the reply. Against it, what is left is the bot's own work.
+SQLite) and, for each command, one SQLModel session that adds one row (the event marked
+handled) and commits, before the reply (`write_one`). Against it, what is left is the bot's
+own work.
 
     python -m bench.echo --homeserver URL --user @echo:server --password PW --store DIR
         [--stack sqlite+aiosqlite:///stack.db]
@@ -44,6 +45,24 @@ async def open_stack(url: str) -> Any:
     return db
 
 
+async def write_one(db: Any, event_id: str, room_id: str, sender: str) -> None:
+    """One row, written as SQLModel writes one: an object added to a SQLModel session on the
+    bot's engine (its durability: BEGIN IMMEDIATE, synchronous=FULL), committed. Like any
+    SQLModel program, the first write configures the ORM's mappers."""
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from storage.events import ProcessedEvent
+
+    async with AsyncSession(db.engine.execution_options(rcc_write=True)) as session:
+        session.add(
+            ProcessedEvent(
+                event_id=event_id, room_id=room_id, sender=sender, outcome="accepted",
+                processed_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+        await session.commit()
+
+
 async def main(homeserver: str, user: str, password: str, store: Path, stack: str | None) -> None:
     store.mkdir(parents=True, exist_ok=True)
     db = await open_stack(stack) if stack else None
@@ -70,11 +89,7 @@ async def main(homeserver: str, user: str, password: str, store: Path, stack: st
         if event.sender == client.user_id or not event.body.startswith("!"):
             return
         if db is not None:  # the stack floor: one row written and committed per command
-            async with db.unit() as unit:
-                await unit.events.mark(
-                    event_id=event.event_id, room_id=room.room_id, sender=event.sender,
-                    outcome="accepted", now=datetime.now(UTC),
-                )  # fmt: skip
+            await write_one(db, event.event_id, room.room_id, event.sender)
         await client.room_send(
             room.room_id,
             "m.room.message",
