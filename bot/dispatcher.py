@@ -214,7 +214,7 @@ class Dispatcher:
         async with self.db.unit() as store:
             # Claimed first: a duplicate stops here, and every rollback below un-claims it.
             try:
-                await store.events.claim(
+                await store.events.mark(
                     event_id=said.event_id,
                     room_id=said.room_id,
                     sender=said.sender,

@@ -65,9 +65,10 @@ class EventStore:
         now: datetime,
         ciphertext: str | None = None,
     ) -> None:
-        """Record the event as handled. A second mark of the same event ID, or of the same
-        ciphertext under another ID (a replay), raises AlreadyHandled; the unit is then
-        unusable and must be abandoned (its rollback also drops whatever else it did)."""
+        """Record the event as handled (a command's before it is handled: one insert, no prior
+        read). A second mark of the same event ID, or of the same ciphertext under another ID
+        (a replay), raises AlreadyHandled; the unit is then unusable and must be abandoned (its
+        rollback also drops whatever else it did)."""
         values = {
             "event_id": event_id,
             "room_id": room_id,
@@ -80,23 +81,6 @@ class EventStore:
             await self._s.execute(_INSERT, values)
         except IntegrityError:
             raise AlreadyHandled(event_id) from None
-
-    async def claim(
-        self,
-        *,
-        event_id: str,
-        room_id: str,
-        sender: str,
-        outcome: str,
-        now: datetime,
-        ciphertext: str | None = None,
-    ) -> None:
-        """Mark the event handled before handling it: one insert, no prior read (raises
-        AlreadyHandled as `mark` does)."""
-        await self.mark(
-            event_id=event_id, room_id=room_id, sender=sender, outcome=outcome, now=now,
-            ciphertext=ciphertext,
-        )  # fmt: skip
 
     async def get(self, event_id: str) -> ProcessedEvent | None:
         return await self._s.get(ProcessedEvent, event_id)

@@ -4,9 +4,9 @@ A homeserver (a member state's own, federated) can send a message it once carrie
 a new event ID: the same ciphertext, decrypting to the same command. nio catches such a replay
 only in memory — an LRU of every decrypted event since the process started (100,000 entries,
 some 60 MB at its cap: the largest lasting part of the Python heap's growth in the soak,
-bench/soak.py) — and forgets it at every restart or take-over. Here the ciphertext's identity goes with the event into the
-processed-events table, where it is unique (storage.events): a replay is refused as handled for
-ever, and nio's own index can be small.
+bench/soak.py) — and forgets it at every restart or take-over. Here the ciphertext's identity
+goes with the event into the processed-events table, where it is unique (storage.events): a
+replay is refused as handled for ever, and nio's own index can be small.
 """
 
 from __future__ import annotations
