@@ -336,10 +336,19 @@ class Person:
     async def say(self, room_id: str, body: str, *, content: dict | None = None) -> str:
         """Send a text message; returns its event ID."""
         content = content or {"msgtype": "m.text", "body": body}
+        txn = str(uuid.uuid4())  # the same request if it must be made again
         async with asyncio.timeout(60):
-            response = await self.client.room_send(
-                room_id, "m.room.message", content, ignore_unverified_devices=True
-            )
+            try:
+                response = await self.client.room_send(
+                    room_id, "m.room.message", content, tx_id=txn, ignore_unverified_devices=True
+                )
+            except KeyError:
+                # nio's own race: a member change (an invitation just sent) drops the room's
+                # outbound session while it is being shared, before anything was sent; a
+                # client such as Element sends again with a new session.
+                response = await self.client.room_send(
+                    room_id, "m.room.message", content, tx_id=txn, ignore_unverified_devices=True
+                )
         assert isinstance(response, RoomSendResponse), response
         return response.event_id
 
