@@ -148,8 +148,8 @@ async def until_interrupted() -> None:
 
 async def scenario(c: Cast, bot: str, folder: Path, out: Transcript) -> None:
     out.note("The chair creates the encrypted RCC and Steering Committee rooms")
-    rcc = await c.chair.create_room(
-        invite=[bot, c.jm.user_id, c.tt.user_id, c.bb.user_id], alias="rcc"
+    rcc = await c.chair.create_room(  # the bot a moderator: it pins a broadcast's roll-call
+        invite=[bot, c.jm.user_id, c.tt.user_id, c.bb.user_id], alias="rcc", moderators=[bot]
     )
     steering = await c.chair.create_room(invite=[bot, c.steering.user_id], alias="steering")
     for person in (c.jm, c.tt, c.bb):
@@ -211,7 +211,9 @@ async def scenario(c: Cast, bot: str, folder: Path, out: Transcript) -> None:
     await ask(c.jm, "jm", rcc, "!ack")
     dm = await wait_for(lambda: _broadcast_dm(c.tt), 120)
     out.line("tt (reply in DM)", "Ack.")
-    await c.tt.reply(dm[0], dm[1], "Ack.")
+    ack = await c.tt.reply(dm[0], dm[1], "Ack.")
+    # The bot answers in the order it reads them; bb's count is the last only once tt's is in.
+    await c.tt.reply_to(ack, within=120)
     out.line("bb (reaction)", "✅")
     await c.bb.react(rcc, announced.event_id, "✅")
     await wait_for(lambda: _said(c.bb, "3/3 countries so far"), 120)
