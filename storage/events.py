@@ -77,6 +77,8 @@ class EventStore:
             "processed_at": now,
             "ciphertext": ciphertext,
         }
+        # The unit's own pending writes first: an error of theirs is theirs, not a duplicate.
+        await self._s.flush()
         try:
             await self._s.execute(_INSERT, values)
         except IntegrityError:
