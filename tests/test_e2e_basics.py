@@ -30,6 +30,29 @@ async def test_ncpoc_runs_whoami_in_an_encrypted_room(world):
     assert handled.ciphertext.startswith(f"{session}:"), handled.ciphertext
 
 
+async def test_a_command_replayed_under_a_new_event_id_runs_once_across_a_restart(world):
+    """The same ciphertext sent again (as a homeserver could) after the bot restarted, when nio's
+    in-memory replay index is empty: the processed-events table refuses it (bot.matrix.replay)."""
+    chair = await world.person("chair", "chair")
+    jm = await world.person("jm", "ncpoc", "JM")
+    runtime = await world.start_bot()
+    room = await world.rcc_room(chair, [jm])
+    await jm.ask(room, "!whoami")  # keys exchanged
+    sealed = await jm.sealed(room, "!status set legal.strategy met Cabinet approved")
+    first = await jm.send_sealed(room, sealed)
+    assert "is now met" in (await jm.reply_to(first)).body
+    await world.stop_bot()
+    runtime = await world.start_bot()
+    replayed = await jm.send_sealed(room, sealed)
+    assert replayed != first
+    later = await jm.ask(room, "!whoami")  # answered after the replay was read
+    assert "NCPOC" in later.body
+    assert jm.replies_to(replayed) == []
+    async with runtime.app.db.unit(write=False) as store:
+        assert len(await store.status.history("JM", "legal.strategy")) == 1
+        assert await store.events.get(replayed) is None
+
+
 async def test_outsider_is_refused_and_audited(world):
     chair = await world.person("chair", "chair")
     outsider = await world.person("outsider")
